@@ -1,0 +1,70 @@
+import type { RetentionAction } from '../policy/types.js';
+
+/** Where a data class's data lives. Names are referenced from the catalog's `targets`. */
+export type ConnectorTarget = S3PrefixTarget | DynamoDbItemsTarget | HttpWebhookTarget;
+
+export interface S3PrefixTarget {
+  readonly name: string;
+  readonly kind: 's3-prefix';
+  readonly bucket: string;
+  /** Key prefix with `{subjectId}` placeholders, e.g. `video/{subjectId}/`. */
+  readonly prefixTemplate: string;
+}
+
+export interface DynamoDbItemsTarget {
+  readonly name: string;
+  readonly kind: 'dynamodb-items';
+  readonly table: string;
+  /** Attribute holding the subject id: the table's partition key, or the GSI's partition key. */
+  readonly subjectAttribute: string;
+  /** Query this GSI instead of the table when the subject id is not the partition key. */
+  readonly indexName?: string;
+  /** Key attributes of the table (needed to delete items found through a GSI). */
+  readonly keyAttributes: readonly string[];
+  /** Attributes overwritten in `anonymise` mode (set to the anonymised marker). */
+  readonly anonymiseAttributes?: readonly string[];
+}
+
+export interface HttpWebhookTarget {
+  readonly name: string;
+  readonly kind: 'http-webhook';
+  readonly url: string;
+  /** Name of the secret used to sign requests (resolved to a value by the runtime). */
+  readonly signingSecretName: string;
+  /** Request timeout in milliseconds. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** What one connector is asked to do for one task. */
+export interface ConnectorInvocation {
+  readonly taskId: string;
+  readonly requestId: string;
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly action: RetentionAction;
+  /** Only data older than this instant (rolling windows, IMOU-1). */
+  readonly olderThan?: string;
+  /** Idempotency key forwarded to other services: stable across retries of the task. */
+  readonly idempotencyKey: string;
+}
+
+export type ConnectorOutcome =
+  /** Done here: `affectedCount` items/objects deleted, anonymised or restricted. */
+  | { readonly status: 'done'; readonly affectedCount: number }
+  /** Accepted by another service that will call back (HTTP 202). */
+  | { readonly status: 'pending'; readonly affectedCount: 0 };
+
+export type VerificationResult =
+  | { readonly verified: true }
+  | { readonly verified: false; readonly remaining: number; readonly detail: string };
+
+/**
+ * A connector erases one data class's data of one subject from one system. Implementations must
+ * be idempotent: `execute` may run several times for the same task (retries, duplicate delivery).
+ * `verify` reads back independently and must not trust `execute`'s answer.
+ */
+export interface Connector<T extends ConnectorTarget = ConnectorTarget> {
+  readonly kind: T['kind'];
+  execute(target: T, invocation: ConnectorInvocation): Promise<ConnectorOutcome>;
+  verify(target: T, invocation: ConnectorInvocation): Promise<VerificationResult>;
+}

@@ -1,0 +1,56 @@
+import type { RetentionAction } from '../policy/types.js';
+
+export type RequestStatus =
+  | 'received'
+  /** Refused for a stated legal reason (IMOU-6). Final. */
+  | 'rejected'
+  /** A legal hold covers (part of) the request; dispatched when released. */
+  | 'blocked'
+  | 'dispatched'
+  /** Every task verified. Final. */
+  | 'completed'
+  /** At least one task exhausted its retries; the rest are done. Final unless re-driven. */
+  | 'partially_failed';
+
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'verified' | 'failed';
+
+export type RequestOrigin = 'api' | 'schedule';
+
+export interface ErasureRequest {
+  readonly requestId: string;
+  readonly subjectId: string;
+  readonly origin: RequestOrigin;
+  readonly dataClasses: readonly string[];
+  /** Why the erasure happens: the requester's reason, or the rule ref for scheduled deletions. */
+  readonly reason: string;
+  readonly status: RequestStatus;
+  readonly receivedAt: string;
+  /** receivedAt + 30 days (ALU-3); extendable once. */
+  readonly deadline: string;
+  readonly deadlineExtension?: { readonly reason: string; readonly extendedAt: string };
+  readonly rejection?: { readonly legalReason: string; readonly rejectedAt: string };
+  readonly blockedBy?: readonly string[];
+  readonly dispatchedAt?: string;
+  readonly completedAt?: string;
+  readonly taskCount: number;
+  readonly verifiedCount: number;
+  readonly failedCount: number;
+}
+
+export interface ErasureTask {
+  readonly taskId: string;
+  readonly requestId: string;
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly action: RetentionAction;
+  /** Connector target name from the catalog. */
+  readonly target: string;
+  readonly connector: string;
+  readonly status: TaskStatus;
+  readonly attempts: number;
+  readonly affectedCount: number;
+  readonly olderThan?: string;
+  readonly startedAt?: string;
+  readonly verifiedAt?: string;
+  readonly error?: string;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every error the domain raises. The API maps each subclass to one HTTP status
+ * (functions/shared/http-errors.ts); anything else becomes an opaque 500.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks a rule. `field` is a dotted path (e.g. `dataClasses[2].retention`). */
+export class ValidationError extends DomainError {
+  readonly code = 'validation_failed';
+  constructor(
+    message: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'not_found';
+}
+
+/** A state change that the current state does not allow (e.g. verifying a failed task). */
+export class IllegalTransitionError extends DomainError {
+  readonly code = 'illegal_transition';
+  constructor(
+    readonly entity: 'request' | 'task',
+    readonly from: string,
+    readonly to: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`A ${entity} cannot go from '${from}' to '${to}'.`, options);
+  }
+}
+
+/** The same idempotency key was reused with a different body. */
+export class IdempotencyConflictError extends DomainError {
+  readonly code = 'idempotency_conflict';
+}
+
+/** Someone else changed the record first (a failed conditional write). Safe to retry. */
+export class ConcurrentModificationError extends DomainError {
+  readonly code = 'concurrent_modification';
+}
+
+export class LegalHoldActiveError extends DomainError {
+  readonly code = 'legal_hold_active';
+}

@@ -1,0 +1,35 @@
+/** Lifecycle events product services report. The API accepts exactly these names. */
+export const LIFECYCLE_EVENT_TYPES = [
+  'contract.ended',
+  'account.suspended',
+  'account.restored',
+  'account.closed',
+  'account.deleted',
+  'plan.expired',
+  'plan.renewed',
+  'consent.withdrawn',
+  'relationship.ended',
+  'invoice.unpaid',
+  'invoice.settled',
+  'subject.active',
+  'child_data.detected',
+  'product.withdrawn',
+] as const;
+
+export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
+
+export interface LifecycleEvent {
+  /** Deterministic id: the same (subjectId, type, occurredAt, attributes) always gets the same id. */
+  readonly eventId: string;
+  readonly subjectId: string;
+  readonly type: LifecycleEventType;
+  /** ISO 8601 instant in UTC (`2026-11-30T00:00:00.000Z`). Ordering uses this, never arrival time. */
+  readonly occurredAt: string;
+  /**
+   * Free-form string attributes. Known keys:
+   * - `jurisdiction`: ISO 3166-1 alpha-2 country where the data is stored (ALU-2 overrides).
+   * - `storagePeriod`: ISO 8601 duration of a running plan's rolling window (IMOU-1).
+   * - `productId`: the product that was withdrawn (IMOU-5).
+   */
+  readonly attributes: Readonly<Record<string, string>>;
+}

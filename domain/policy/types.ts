@@ -1,0 +1,51 @@
+import type { LifecycleEventType } from '../events.js';
+
+export type RetentionAction = 'delete' | 'anonymise' | 'restrict';
+
+/** Something that stops a due deletion from running. `legal-hold` applies to every data class. */
+export type BlockerKind = 'legal-hold' | 'unpaid-invoice';
+
+/** The retention rule of one data class. A catalog is plain data, validated by `parseCatalog`. */
+export interface DataClassPolicy {
+  /** kebab-case, unique in the catalog (`customer-profile`). */
+  readonly dataClass: string;
+  readonly description: string;
+  /** Rule ids this class enforces (`ALE-1`); the first one is the `ruleRef` of its decisions. */
+  readonly ruleRefs: readonly string[];
+  /** Events that start (or restart) the retention clock. */
+  readonly triggers: readonly LifecycleEventType[];
+  /** ISO 8601 duration counted from the trigger's `occurredAt` (`P24M`; `P0D` = as soon as possible). */
+  readonly retention: string;
+  readonly action: RetentionAction;
+  /** ISO 8601 duration before the due time at which the subject is told (IMOU-3). Not longer than `retention`. */
+  readonly notice?: string;
+  /** Events that cancel a pending deletion (`account.restored`). */
+  readonly cancelledBy: readonly LifecycleEventType[];
+  /** Always contains `legal-hold`. */
+  readonly blockers: readonly BlockerKind[];
+  /** Country code → ISO 8601 duration that replaces `retention` where the data is stored there (ALU-2). */
+  readonly jurisdictionOverrides: Readonly<Record<string, string>>;
+  /**
+   * Rolling window while a plan runs (IMOU-1): the trigger event's attribute that carries the window
+   * (e.g. `storagePeriod`). After each run the deletion re-arms one window later and only data
+   * older than the window is erased.
+   */
+  readonly rollingWindowAttribute?: string;
+  /** Names of connector targets holding this class's data; resolved by deployment config. */
+  readonly targets: readonly string[];
+}
+
+export interface PolicyCatalog {
+  readonly version: string;
+  readonly dataClasses: readonly DataClassPolicy[];
+}
+
+/**
+ * A rule of retention-rules.md that is about handling requests rather than scheduling a data
+ * class, mapped to the capability that implements it.
+ */
+export interface CapabilityMapping {
+  readonly ruleRef: string;
+  readonly capability: string;
+  readonly implementedBy: string;
+}

@@ -1,0 +1,64 @@
+import type { LifecycleEventType } from '../events.js';
+import type { RetentionAction } from '../policy/types.js';
+
+/**
+ * - `pending`: will run at `dueAt` unless cancelled or blocked.
+ * - `cancelled`: a tombstone; kept so that an older trigger arriving late cannot revive it.
+ * - `blocked`: due but a blocker (unpaid invoice) stops it; re-armed when the blocker clears.
+ * - `dispatched`: the sweep created the erasure request for it.
+ */
+export type ScheduleStatus = 'pending' | 'cancelled' | 'blocked' | 'dispatched';
+
+export interface EventRef {
+  readonly eventId: string;
+  readonly type: LifecycleEventType;
+  readonly occurredAt: string;
+}
+
+/** One data class's deletion for one subject. At most one entry per (subjectId, dataClass). */
+export interface ScheduleEntry {
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly status: ScheduleStatus;
+  readonly action: RetentionAction;
+  readonly ruleRef: string;
+  /** When the deletion runs (pending/blocked/dispatched); for cancelled, the due time it had. */
+  readonly dueAt: string;
+  /** When the subject is to be told (policies with `notice`). */
+  readonly noticeAt?: string;
+  /** The event that set the clock. */
+  readonly trigger: EventRef;
+  /** The latest event (trigger, cancel or blocker) applied to this entry; older events are ignored. */
+  readonly lastEvent: EventRef;
+  /** Rolling windows (IMOU-1): the window length, and only data older than `dueAt - window` is erased. */
+  readonly rollingWindow?: string;
+  /** Jurisdiction whose override set the period (ALU-2), if any. */
+  readonly jurisdiction?: string;
+}
+
+/** A subject's schedule as the decision function sees it. */
+export interface SubjectSchedule {
+  readonly subjectId: string;
+  readonly entries: readonly ScheduleEntry[];
+  /** Set while an invoice is unpaid (ALE-2): the occurredAt of the `invoice.unpaid` event. */
+  readonly unpaidInvoiceSince?: string;
+  /** The latest invoice event applied, for out-of-order resolution of unpaid/settled. */
+  readonly lastInvoiceEvent?: EventRef;
+}
+
+export type DecisionChange = 'scheduled' | 'rescheduled' | 'cancelled' | 'notice';
+
+export interface ScheduleDecision {
+  readonly change: DecisionChange;
+  readonly dataClass: string;
+  readonly action: RetentionAction;
+  /** scheduled/rescheduled: the new due time; cancelled: the due time that no longer applies; notice: when to notify. */
+  readonly dueAt: string;
+  readonly ruleRef: string;
+}
+
+export interface DecisionResult {
+  readonly decisions: readonly ScheduleDecision[];
+  /** The schedule after applying the event. Equal to the input when the event changes nothing. */
+  readonly next: SubjectSchedule;
+}

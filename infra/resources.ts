@@ -1,0 +1,125 @@
+/**
+ * The orchestrator's own tables and queues, as plain data. The CDK DataStack/WorkerStack build
+ * them from this, and the local runtime creates the same resources in the emulators from it, so
+ * the two cannot drift (test/infra/resources-match.test.ts compares them with the synthesized template).
+ */
+
+export type KeyType = 'S' | 'N';
+
+export interface KeyDefinition {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey?: KeyDefinition;
+}
+
+export interface TableDefinition {
+  /** Stable id: CDK construct id and the suffix of the physical name. */
+  readonly id: 'Schedules' | 'Requests' | 'LegalHolds' | 'Audit';
+  /** Environment variable through which functions learn the table name. */
+  readonly envVar: string;
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey?: KeyDefinition;
+  readonly globalSecondaryIndexes: readonly IndexDefinition[];
+  /** Attribute DynamoDB TTL reads; only used for housekeeping, never for a deletion that must be proved. */
+  readonly timeToLiveAttribute?: string;
+  /** Holds the evidence: deletion protection on and never removed with the stack. */
+  readonly evidence: boolean;
+}
+
+export const TABLES = {
+  schedules: {
+    id: 'Schedules',
+    envVar: 'SCHEDULES_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        // Sparse: only entries waiting to run (or to send a notice) carry dueBucket.
+        indexName: 'byDueBucket',
+        partitionKey: { name: 'dueBucket', type: 'S' },
+        sortKey: { name: 'dueKey', type: 'S' },
+      },
+    ],
+    evidence: false,
+  },
+  requests: {
+    id: 'Requests',
+    envVar: 'REQUESTS_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        // Sparse: only requests that are not final carry openBucket; the sweep reads deadlines here.
+        indexName: 'openByDeadline',
+        partitionKey: { name: 'openBucket', type: 'S' },
+        sortKey: { name: 'deadline', type: 'S' },
+      },
+    ],
+    timeToLiveAttribute: 'expiresAt',
+    evidence: false,
+  },
+  legalHolds: {
+    id: 'LegalHolds',
+    envVar: 'LEGAL_HOLDS_TABLE',
+    partitionKey: { name: 'subjectId', type: 'S' },
+    sortKey: { name: 'holdId', type: 'S' },
+    globalSecondaryIndexes: [{ indexName: 'byHoldId', partitionKey: { name: 'holdId', type: 'S' } }],
+    evidence: false,
+  },
+  audit: {
+    id: 'Audit',
+    envVar: 'AUDIT_TABLE',
+    partitionKey: { name: 'chainId', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+    globalSecondaryIndexes: [
+      {
+        indexName: 'byRequest',
+        partitionKey: { name: 'requestId', type: 'S' },
+        sortKey: { name: 'at', type: 'S' },
+      },
+      {
+        indexName: 'byDay',
+        partitionKey: { name: 'day', type: 'S' },
+        sortKey: { name: 'at', type: 'S' },
+      },
+    ],
+    evidence: true,
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof TABLES;
+
+export interface QueueDefinition {
+  readonly id: 'TaskQueue';
+  readonly envVar: string;
+  /** Deliveries before a task is marked failed and its message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly retentionDays: number;
+  readonly deadLetter: {
+    readonly id: 'TaskDeadLetterQueue';
+    readonly envVar: string;
+    readonly retentionDays: number;
+  };
+}
+
+/** Function timeout of the connector worker; the queue's visibility timeout is 6x this (AWS guidance). */
+export const CONNECTOR_TIMEOUT_SECONDS = 60;
+
+export const TASK_QUEUE: QueueDefinition = {
+  id: 'TaskQueue',
+  envVar: 'TASK_QUEUE_URL',
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: CONNECTOR_TIMEOUT_SECONDS * 6,
+  retentionDays: 14,
+  deadLetter: { id: 'TaskDeadLetterQueue', envVar: 'TASK_DLQ_URL', retentionDays: 14 },
+};
+
+/** Physical name of a resource for a deployment prefix (`erasure-prod`). */
+export const physicalName = (prefix: string, id: string): string =>
+  `${prefix}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`;
