@@ -23,6 +23,8 @@ export interface DynamoDbItemsTarget {
   readonly keyAttributes: readonly string[];
   /** Attributes overwritten in `anonymise` mode (set to the anonymised marker). */
   readonly anonymiseAttributes?: readonly string[];
+  /** ISO 8601 instant attribute used to honour `olderThan` (rolling windows). */
+  readonly timestampAttribute?: string;
 }
 
 export interface HttpWebhookTarget {

@@ -1,3 +1,4 @@
+import type { ConnectorTarget } from '../connectors/types.js';
 import type { LifecycleEventType } from '../events.js';
 
 export type RetentionAction = 'delete' | 'anonymise' | 'restrict';
@@ -48,4 +49,10 @@ export interface CapabilityMapping {
   readonly ruleRef: string;
   readonly capability: string;
   readonly implementedBy: string;
+}
+
+/** What a deployment runs: the catalog and the real systems its target names point at. */
+export interface DeploymentConfig {
+  readonly catalog: PolicyCatalog;
+  readonly targets: readonly ConnectorTarget[];
 }

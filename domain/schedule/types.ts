@@ -30,6 +30,8 @@ export interface ScheduleEntry {
   readonly trigger: EventRef;
   /** The latest event (trigger, cancel or blocker) applied to this entry; older events are ignored. */
   readonly lastEvent: EventRef;
+  /** The change `lastEvent` made, so a re-sent event reports the same decisions. */
+  readonly lastChange: DecisionChange;
   /** Rolling windows (IMOU-1): the window length, and only data older than `dueAt - window` is erased. */
   readonly rollingWindow?: string;
   /** Jurisdiction whose override set the period (ALU-2), if any. */
