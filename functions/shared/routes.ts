@@ -1,0 +1,34 @@
+/**
+ * The API's routes and who may call them. The API handler authorises local bearer tokens with it,
+ * and the CDK stack grants each IAM role `execute-api:Invoke` on exactly these routes, so the
+ * two cannot disagree.
+ */
+export type Role = 'service' | 'compliance';
+
+export interface RouteDefinition {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** API Gateway route path with `{param}` placeholders. */
+  readonly path: string;
+  /** Roles allowed to call it; `signed` routes are authenticated by an HMAC signature instead. */
+  readonly roles: readonly Role[] | 'signed';
+}
+
+export const ROUTES = [
+  { method: 'GET', path: '/healthz', roles: ['service', 'compliance'] },
+  { method: 'POST', path: '/v1/lifecycle-events', roles: ['service'] },
+  { method: 'GET', path: '/v1/subjects/{subjectId}/schedule', roles: ['service', 'compliance'] },
+  { method: 'POST', path: '/v1/erasure-requests', roles: ['service'] },
+  { method: 'GET', path: '/v1/erasure-requests/{requestId}', roles: ['service', 'compliance'] },
+  { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
+  { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/sweeps', roles: ['service'] },
+  { method: 'GET', path: '/v1/audit', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit/verification', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
+] as const satisfies readonly RouteDefinition[];
+
+export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
+
+export const routeKey = (route: RouteDefinition): string => `${route.method} ${route.path}`;
