@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createLocalClients, type EmulatorEndpoints, type LocalClients } from '../../local/aws-clients.js';
+import { createOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
+
+/** The emulators the integration project's globalSetup started for this run. */
+export const emulatorEndpoints = (): EmulatorEndpoints => inject('emulators');
+
+export const testClients = (): LocalClients => createLocalClients(emulatorEndpoints());
+
+/**
+ * A resource-name prefix of its own for a test file, so files can run in parallel against the same
+ * emulators: lower-case letters, digits and hyphens (valid in table, queue and bucket names), short
+ * enough to leave room for suffixes within S3's 63 characters.
+ */
+export const uniquePrefix = (name: string): string => {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 24)
+    .replace(/-+$/, '');
+  return `${slug || 'test'}-${randomBytes(4).toString('hex')}`;
+};
+
+/** The orchestrator's tables and queues under `prefix`, created with fresh clients. */
+export const createTestResources = (
+  prefix: string,
+  clients: LocalClients = testClients(),
+): Promise<OrchestratorResources> => createOrchestratorResources(clients, prefix);
