@@ -1,0 +1,413 @@
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type BatchWriteWriteRequest,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  Connector,
+  ConnectorInvocation,
+  ConnectorOutcome,
+  DynamoDbItemsTarget,
+  VerificationResult,
+} from '../../domain/connectors/types.js';
+import type { RetentionAction } from '../../domain/policy/types.js';
+import {
+  awsErrorName,
+  ConnectorPermanentError,
+  ConnectorRetryableError,
+  classifyAwsError,
+  parseOlderThan,
+} from './errors.js';
+
+/** What `anonymise` writes over each of `anonymiseAttributes`. */
+export const ANONYMISED_MARKER = '[erased]';
+/** Set by `restrict` (ALU-4/ALU-5): readers must not use an item that has `restricted = true`. */
+export const RESTRICTED_ATTRIBUTE = 'restricted';
+/** When the item was first restricted (kept on repeated runs). */
+export const RESTRICTED_AT_ATTRIBUTE = 'restrictedAt';
+/** DynamoDB limits: BatchWriteItem 25 requests, BatchGetItem 100 keys. */
+export const BATCH_WRITE_LIMIT = 25;
+export const BATCH_GET_LIMIT = 100;
+/** Calls per batch (first try included) before left-over unprocessed items fail the run. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+const BASE_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 2000;
+
+export interface DynamoDbItemsConnectorDeps {
+  readonly documents: DynamoDBDocumentClient;
+  /** @default setTimeout-based sleep; tests pass a fake so backoff costs no time. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Clock for `restrictedAt`. @default () => new Date() */
+  readonly now?: () => Date;
+  /** Jitter source in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** @default DEFAULT_MAX_ATTEMPTS (8) */
+  readonly maxAttempts?: number;
+  /** UpdateItem calls in flight at once for `anonymise` and `restrict`. @default 8 */
+  readonly updateConcurrency?: number;
+}
+
+type Item = Record<string, unknown>;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `#a0, #a1` placeholders for attribute names (any name may be a reserved word). */
+const placeholders = (prefix: string, attributes: readonly string[]) => {
+  const names: Record<string, string> = {};
+  const refs = attributes.map((attribute, i) => {
+    const ref = `#${prefix}${i}`;
+    names[ref] = attribute;
+    return ref;
+  });
+  return { refs, names };
+};
+
+const unique = (values: readonly (string | undefined)[]): string[] => [
+  ...new Set(values.filter((v): v is string => v !== undefined)),
+];
+
+const forEachLimit = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) => {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      const item = items[i];
+      if (item !== undefined) await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+};
+
+/** Rejects configurations that would erase the wrong items or cannot honour the invocation. */
+const validate = (
+  target: DynamoDbItemsTarget,
+  action: RetentionAction,
+  olderThan: Date | undefined,
+): void => {
+  const fail = (why: string) => {
+    throw new ConnectorPermanentError(`Target '${target.name}' (dynamodb-items): ${why}`, {
+      target: target.name,
+      code: 'InvalidTarget',
+    });
+  };
+  const keys = target.keyAttributes;
+  if (keys.length < 1 || keys.length > 2 || keys.some((k) => k === '')) {
+    fail('keyAttributes must name the table partition key and, if any, its sort key');
+  }
+  if (target.subjectAttribute === '') fail('subjectAttribute is empty');
+  // Without a GSI the subject attribute is what the table is queried by: it must be its key.
+  if (target.indexName === undefined && !keys.includes(target.subjectAttribute)) {
+    fail('subjectAttribute must be a table key attribute unless indexName is set');
+  }
+  // Rolling windows must not erase newer data: without a timestamp we cannot tell old from new.
+  if (olderThan !== undefined && target.timestampAttribute === undefined) {
+    fail('olderThan was given but the target has no timestampAttribute');
+  }
+  if (action === 'anonymise') {
+    const attributes = target.anonymiseAttributes ?? [];
+    if (attributes.length === 0) fail('anonymise needs anonymiseAttributes');
+    if (attributes.some((a) => keys.includes(a))) fail('anonymiseAttributes cannot include key attributes');
+  }
+};
+
+/**
+ * Deletes, anonymises or restricts the items of one subject in one table. Items are found by
+ * querying `subjectAttribute` on the table (consistent read) or on `indexName`; items found
+ * through a GSI are read again from the table (consistent BatchGetItem) before anything is done to
+ * them, because a GSI lags: it may still list an item whose subject attribute has changed.
+ *
+ * With `olderThan`, only items whose `timestampAttribute` (ISO 8601) is before it are touched;
+ * items without a parsable timestamp cannot be shown to be older and are left alone.
+ */
+export const createDynamoDbItemsConnector = (
+  deps: DynamoDbItemsConnectorDeps,
+): Connector<DynamoDbItemsTarget> => {
+  const { documents } = deps;
+  const sleep = deps.sleep ?? defaultSleep;
+  const now = deps.now ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const maxAttempts = Math.max(1, deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+  const updateConcurrency = Math.max(1, deps.updateConcurrency ?? 8);
+
+  /** Exponential backoff with full jitter: spreads retries of concurrent workers apart. */
+  const backoff = (attempt: number) =>
+    sleep(Math.floor(random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1))));
+
+  /** Calls `call` until it leaves nothing unprocessed, at most `maxAttempts` times. */
+  const untilProcessed = async <T>(
+    target: DynamoDbItemsTarget,
+    operation: string,
+    initial: T[],
+    call: (pending: T[]) => Promise<T[]>,
+  ): Promise<void> => {
+    let pending = initial;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      pending = await call(pending);
+      if (pending.length === 0) return;
+      if (attempt >= maxAttempts) {
+        throw new ConnectorRetryableError(
+          `${operation} for target '${target.name}': ${pending.length} item(s) still unprocessed after ${maxAttempts} attempts`,
+          { target: target.name, code: 'UnprocessedItems' },
+        );
+      }
+      await backoff(attempt);
+    }
+  };
+
+  const keyOf = (target: DynamoDbItemsTarget, item: Item): Item => {
+    const key: Item = {};
+    for (const attribute of target.keyAttributes) {
+      const value = item[attribute];
+      if (value === undefined) {
+        throw new ConnectorPermanentError(
+          `Target '${target.name}': a found item lacks key attribute '${attribute}' (check keyAttributes)`,
+          { target: target.name, code: 'InvalidTarget' },
+        );
+      }
+      key[attribute] = value;
+    }
+    return key;
+  };
+
+  /** Consistent reads of `keys` from the table, projecting `attributes`. */
+  const batchGet = async (target: DynamoDbItemsTarget, keys: Item[], attributes: readonly string[]) => {
+    const { refs, names } = placeholders('p', attributes);
+    const found: Item[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      await untilProcessed(
+        target,
+        'DynamoDB BatchGetItem',
+        keys.slice(i, i + BATCH_GET_LIMIT),
+        async (pending) => {
+          let result: BatchGetCommandOutput;
+          try {
+            result = await documents.send(
+              new BatchGetCommand({
+                RequestItems: {
+                  [target.table]: {
+                    Keys: pending,
+                    ProjectionExpression: refs.join(', '),
+                    ExpressionAttributeNames: names,
+                    ConsistentRead: true,
+                  },
+                },
+              }),
+            );
+          } catch (error) {
+            throw classifyAwsError(error, 'DynamoDB BatchGetItem', target.name);
+          }
+          found.push(...(result.Responses?.[target.table] ?? []));
+          return result.UnprocessedKeys?.[target.table]?.Keys ?? [];
+        },
+      );
+    }
+    return found;
+  };
+
+  /**
+   * Pages of the subject's items (read from the table itself), each projected to the key
+   * attributes, the subject and timestamp attributes, and `extra`; filtered by `olderThan`.
+   */
+  async function* findItems(
+    target: DynamoDbItemsTarget,
+    invocation: ConnectorInvocation,
+    olderThan: Date | undefined,
+    extra: readonly string[],
+  ): AsyncGenerator<Item[]> {
+    const wanted = unique([
+      ...target.keyAttributes,
+      target.subjectAttribute,
+      target.timestampAttribute,
+      ...extra,
+    ]);
+    const viaIndex = target.indexName !== undefined;
+    // Through a GSI only the table keys are needed: the values come from the table afterwards.
+    const { refs, names } = placeholders('p', viaIndex ? unique([...target.keyAttributes]) : wanted);
+    const keep = (item: Item): boolean => {
+      if (item[target.subjectAttribute] !== invocation.subjectId) return false;
+      if (olderThan === undefined || target.timestampAttribute === undefined) return true;
+      const at = item[target.timestampAttribute];
+      return typeof at === 'string' && Date.parse(at) < olderThan.getTime();
+    };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      let page: QueryCommandOutput;
+      try {
+        page = await documents.send(
+          new QueryCommand({
+            TableName: target.table,
+            IndexName: target.indexName,
+            KeyConditionExpression: '#subject = :subject',
+            ProjectionExpression: refs.join(', '),
+            ExpressionAttributeNames: { ...names, '#subject': target.subjectAttribute },
+            ExpressionAttributeValues: { ':subject': invocation.subjectId },
+            // GSIs do not support consistent reads; their results are re-read below.
+            ConsistentRead: viaIndex ? undefined : true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+      } catch (error) {
+        throw classifyAwsError(error, 'DynamoDB Query', target.name);
+      }
+      const items = page.Items ?? [];
+      const current = viaIndex
+        ? await batchGet(
+            target,
+            items.map((item) => keyOf(target, item)),
+            wanted,
+          )
+        : items;
+      yield current.filter(keep);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  const deleteKeys = async (target: DynamoDbItemsTarget, keys: Item[]): Promise<void> => {
+    await untilProcessed<BatchWriteWriteRequest>(
+      target,
+      'DynamoDB BatchWriteItem',
+      keys.map((Key) => ({ DeleteRequest: { Key } })),
+      async (pending) => {
+        let result: BatchWriteCommandOutput;
+        try {
+          result = await documents.send(new BatchWriteCommand({ RequestItems: { [target.table]: pending } }));
+        } catch (error) {
+          throw classifyAwsError(error, 'DynamoDB BatchWriteItem', target.name);
+        }
+        return result.UnprocessedItems?.[target.table] ?? [];
+      },
+    );
+  };
+
+  /**
+   * UpdateItem on an existing item; false when the item is gone. The condition matters:
+   * UpdateItem on a missing key would create a new item holding the subject's key values.
+   */
+  const update = async (
+    target: DynamoDbItemsTarget,
+    item: Item,
+    expression: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<boolean> => {
+    const partitionKey = target.keyAttributes[0] ?? target.subjectAttribute;
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: target.table,
+          Key: keyOf(target, item),
+          UpdateExpression: expression,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { ...names, '#pk': partitionKey },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+      throw classifyAwsError(error, 'DynamoDB UpdateItem', target.name);
+    }
+  };
+
+  const updateAll = async (
+    target: DynamoDbItemsTarget,
+    items: readonly Item[],
+    expression: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<number> => {
+    let updated = 0;
+    await forEachLimit(items, updateConcurrency, async (item) => {
+      if (await update(target, item, expression, names, values)) updated++;
+    });
+    return updated;
+  };
+
+  const extraFor = (target: DynamoDbItemsTarget, action: RetentionAction): readonly string[] =>
+    action === 'anonymise'
+      ? (target.anonymiseAttributes ?? [])
+      : action === 'restrict'
+        ? [RESTRICTED_ATTRIBUTE]
+        : [];
+
+  return {
+    kind: 'dynamodb-items',
+
+    async execute(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
+      const olderThan = parseOlderThan(invocation.olderThan, target.name);
+      validate(target, invocation.action, olderThan);
+      let affected = 0;
+
+      if (invocation.action === 'delete') {
+        let buffer: Item[] = [];
+        const flush = async (all: boolean) => {
+          while (buffer.length >= BATCH_WRITE_LIMIT || (all && buffer.length > 0)) {
+            const batch = buffer.slice(0, BATCH_WRITE_LIMIT);
+            buffer = buffer.slice(BATCH_WRITE_LIMIT);
+            await deleteKeys(target, batch);
+            affected += batch.length;
+          }
+        };
+        for await (const items of findItems(target, invocation, olderThan, [])) {
+          buffer.push(...items.map((item) => keyOf(target, item)));
+          await flush(false);
+        }
+        await flush(true);
+        return { status: 'done', affectedCount: affected };
+      }
+
+      let expression: string;
+      let names: Record<string, string>;
+      let values: Record<string, unknown>;
+      if (invocation.action === 'anonymise') {
+        const attributes = placeholders('a', target.anonymiseAttributes ?? []);
+        expression = `SET ${attributes.refs.map((ref) => `${ref} = :marker`).join(', ')}`;
+        names = attributes.names;
+        values = { ':marker': ANONYMISED_MARKER };
+      } else {
+        // if_not_exists keeps the first restriction time when the task runs again.
+        expression = 'SET #restricted = :true, #restrictedAt = if_not_exists(#restrictedAt, :now)';
+        names = { '#restricted': RESTRICTED_ATTRIBUTE, '#restrictedAt': RESTRICTED_AT_ATTRIBUTE };
+        values = { ':true': true, ':now': now().toISOString() };
+      }
+      for await (const items of findItems(target, invocation, olderThan, [])) {
+        affected += await updateAll(target, items, expression, names, values);
+      }
+      return { status: 'done', affectedCount: affected };
+    },
+
+    async verify(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {
+      const olderThan = parseOlderThan(invocation.olderThan, target.name);
+      validate(target, invocation.action, olderThan);
+      const anonymised = (item: Item) =>
+        (target.anonymiseAttributes ?? []).every((attribute) => item[attribute] === ANONYMISED_MARKER);
+      const done: (item: Item) => boolean =
+        invocation.action === 'delete'
+          ? () => false
+          : invocation.action === 'anonymise'
+            ? anonymised
+            : (item) => item[RESTRICTED_ATTRIBUTE] === true;
+      let remaining = 0;
+      for await (const items of findItems(
+        target,
+        invocation,
+        olderThan,
+        extraFor(target, invocation.action),
+      )) {
+        remaining += items.filter((item) => !done(item)).length;
+      }
+      if (remaining === 0) return { verified: true };
+      const state = { delete: 'still present', anonymise: 'not anonymised', restrict: 'not restricted' };
+      return {
+        verified: false,
+        remaining,
+        detail: `${remaining} item(s) ${state[invocation.action]} in the table of target '${target.name}'`,
+      };
+    },
+  };
+};

@@ -1,0 +1,302 @@
+import {
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  type ObjectIdentifier,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type {
+  Connector,
+  ConnectorInvocation,
+  ConnectorOutcome,
+  S3PrefixTarget,
+  VerificationResult,
+} from '../../domain/connectors/types.js';
+import {
+  awsErrorName,
+  awsStatusCode,
+  ConnectorPermanentError,
+  ConnectorRetryableError,
+  classifyAwsError,
+  parseOlderThan,
+} from './errors.js';
+
+export const SUBJECT_PLACEHOLDER = '{subjectId}';
+/** S3 DeleteObjects accepts at most 1,000 keys per call. */
+export const S3_DELETE_BATCH = 1000;
+
+export interface S3PrefixConnectorDeps {
+  readonly s3: S3Client;
+}
+
+/** One thing to delete: an object version, a delete marker, or (unversioned listing) an object. */
+interface Listed {
+  readonly key: string;
+  /** Absent when the endpoint cannot list versions (see `listEntries`). */
+  readonly versionId?: string;
+  readonly lastModified: Date | undefined;
+  readonly deleteMarker: boolean;
+}
+
+/**
+ * The prefix that holds exactly one subject's objects, or a permanent error. The template must
+ * contain `{subjectId}` followed by `/`: without the placeholder the prefix would be the same for
+ * every subject (possibly the whole bucket), and without the `/` the prefix `video/ab` of subject
+ * `ab` would also match `video/abc/...` of subject `abc`. The subject id may not contain `/`,
+ * `\`, `..` or control characters, so it cannot reach outside its own folder.
+ */
+export const subjectPrefix = (target: S3PrefixTarget, subjectId: string): string => {
+  const template = target.prefixTemplate;
+  const last = template.lastIndexOf(SUBJECT_PLACEHOLDER);
+  if (last < 0) {
+    throw new ConnectorPermanentError(
+      `Target '${target.name}': prefixTemplate has no ${SUBJECT_PLACEHOLDER}`,
+      {
+        target: target.name,
+        code: 'InvalidPrefixTemplate',
+      },
+    );
+  }
+  if (template.charAt(last + SUBJECT_PLACEHOLDER.length) !== '/') {
+    throw new ConnectorPermanentError(
+      `Target '${target.name}': ${SUBJECT_PLACEHOLDER} in prefixTemplate must be followed by '/'`,
+      { target: target.name, code: 'InvalidPrefixTemplate' },
+    );
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
+  if (subjectId.trim() === '' || /[/\\\u0000-\u001f\u007f]/.test(subjectId) || subjectId.includes('..')) {
+    throw new ConnectorPermanentError(
+      `Target '${target.name}': the subject id cannot be used in an S3 prefix (empty, or contains '/', '\\', '..' or control characters)`,
+      { target: target.name, code: 'UnsafeSubjectId' },
+    );
+  }
+  // split/join rather than replace: no `$&` patterns, and a subject id that itself contains
+  // `{subjectId}` is not substituted again.
+  const prefix = template.split(SUBJECT_PLACEHOLDER).join(subjectId);
+  // Unreachable with the rules above; kept so that relaxing them can never erase a whole bucket.
+  if (prefix.trim() === '' || prefix === '/') {
+    throw new ConnectorPermanentError(`Target '${target.name}': prefixTemplate yields an empty prefix`, {
+      target: target.name,
+      code: 'InvalidPrefixTemplate',
+    });
+  }
+  return prefix;
+};
+
+const isNotImplemented = (error: unknown): boolean => {
+  const name = awsErrorName(error);
+  const status = awsStatusCode(error);
+  return name === 'NotImplemented' || name === 'MethodNotAllowed' || status === 501 || status === 405;
+};
+
+/**
+ * Deletes every object version and delete marker under `prefixTemplate` (with the subject id
+ * substituted). In a versioned bucket a plain DELETE only adds a delete marker and keeps the data,
+ * so the erasure lists versions and deletes each by version id; delete markers go too, because
+ * their keys carry the subject id.
+ */
+export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<S3PrefixTarget> => {
+  const { s3 } = deps;
+
+  const hasCurrentObjects = async (target: S3PrefixTarget, prefix: string): Promise<boolean> => {
+    try {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, MaxKeys: 1 }),
+      );
+      return (page.Contents ?? []).length > 0;
+    } catch (error) {
+      throw classifyAwsError(error, 'S3 ListObjectsV2', target.name);
+    }
+  };
+
+  async function* listCurrentObjects(target: S3PrefixTarget, prefix: string): AsyncGenerator<Listed[]> {
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await s3.send(
+          new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+      } catch (error) {
+        throw classifyAwsError(error, 'S3 ListObjectsV2', target.name);
+      }
+      yield (page.Contents ?? []).flatMap((o) =>
+        o.Key === undefined ? [] : [{ key: o.Key, lastModified: o.LastModified, deleteMarker: false }],
+      );
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && token === undefined) {
+        throw new ConnectorRetryableError(
+          `S3 ListObjectsV2 for target '${target.name}': truncated page without a token`,
+          {
+            target: target.name,
+            code: 'MalformedListing',
+          },
+        );
+      }
+    } while (token !== undefined);
+  }
+
+  /**
+   * Pages of everything under the prefix: versions and delete markers, or current objects only
+   * when the endpoint cannot list versions. That fallback exists for S3-compatible endpoints and
+   * the local emulator: fauxqs 1.9.2 has no versioning and ignores `?versions`, answering a
+   * ListObjectVersions request with a plain ListObjects result that the SDK parses as "no
+   * versions", with a 200. Trusting that empty answer would erase nothing and verify "nothing
+   * left". So an empty first page is cross-checked with ListObjectsV2: on S3 every current object
+   * is also a version, so objects there mean the version listing cannot be trusted. Endpoints that
+   * answer NotImplemented/405/501 fall back too. The fallback deletes without version ids, which on
+   * an unversioned bucket removes the data.
+   */
+  async function* listEntries(target: S3PrefixTarget, prefix: string): AsyncGenerator<Listed[]> {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (let first = true; ; first = false) {
+      let page: ListObjectVersionsCommandOutput;
+      try {
+        page = await s3.send(
+          new ListObjectVersionsCommand({
+            Bucket: target.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+          }),
+        );
+      } catch (error) {
+        if (first && isNotImplemented(error)) {
+          yield* listCurrentObjects(target, prefix);
+          return;
+        }
+        throw classifyAwsError(error, 'S3 ListObjectVersions', target.name);
+      }
+      const versions = page.Versions ?? [];
+      const markers = page.DeleteMarkers ?? [];
+      if (
+        first &&
+        versions.length === 0 &&
+        markers.length === 0 &&
+        (await hasCurrentObjects(target, prefix))
+      ) {
+        yield* listCurrentObjects(target, prefix);
+        return;
+      }
+      yield [
+        ...versions.flatMap((v) =>
+          v.Key === undefined
+            ? []
+            : [{ key: v.Key, versionId: v.VersionId, lastModified: v.LastModified, deleteMarker: false }],
+        ),
+        ...markers.flatMap((m) =>
+          m.Key === undefined
+            ? []
+            : [{ key: m.Key, versionId: m.VersionId, lastModified: m.LastModified, deleteMarker: true }],
+        ),
+      ];
+      if (!page.IsTruncated) return;
+      if (page.NextKeyMarker === undefined) {
+        throw new ConnectorRetryableError(
+          `S3 ListObjectVersions for target '${target.name}': truncated page without a key marker`,
+          { target: target.name, code: 'MalformedListing' },
+        );
+      }
+      keyMarker = page.NextKeyMarker;
+      versionIdMarker = page.NextVersionIdMarker;
+    }
+  }
+
+  /** What `olderThan` and the prefix allow us to touch. */
+  const selector = (prefix: string, olderThan: Date | undefined) => (entry: Listed) =>
+    // A key outside the prefix can only come from a misbehaving endpoint; never delete it.
+    entry.key.startsWith(prefix) &&
+    (olderThan === undefined ||
+      // No LastModified: the object cannot be shown to be older than the window, so it stays.
+      (entry.lastModified !== undefined && entry.lastModified.getTime() < olderThan.getTime()));
+
+  const deleteBatch = async (target: S3PrefixTarget, batch: readonly Listed[]): Promise<number> => {
+    if (batch.length === 0) return 0;
+    const objects: ObjectIdentifier[] = batch.map((e) =>
+      e.versionId === undefined ? { Key: e.key } : { Key: e.key, VersionId: e.versionId },
+    );
+    let result: DeleteObjectsCommandOutput;
+    try {
+      result = await s3.send(
+        new DeleteObjectsCommand({ Bucket: target.bucket, Delete: { Objects: objects, Quiet: true } }),
+      );
+    } catch (error) {
+      throw classifyAwsError(error, 'S3 DeleteObjects', target.name);
+    }
+    const errors = result.Errors ?? [];
+    if (errors.length > 0) {
+      // Codes only: the keys in `Errors` carry the subject id.
+      const codes = [...new Set(errors.map((e) => e.Code ?? 'Unknown'))].sort().join(', ');
+      throw new ConnectorRetryableError(
+        `S3 DeleteObjects for target '${target.name}': ${errors.length} of ${batch.length} deletions failed (${codes})`,
+        { target: target.name, code: 'PartialDeleteFailure' },
+      );
+    }
+    return batch.length;
+  };
+
+  return {
+    kind: 's3-prefix',
+
+    async execute(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
+      if (invocation.action !== 'delete') {
+        throw new ConnectorPermanentError(
+          `Target '${target.name}' (s3-prefix) supports only 'delete', not '${invocation.action}'`,
+          { target: target.name, code: 'UnsupportedAction' },
+        );
+      }
+      const prefix = subjectPrefix(target, invocation.subjectId);
+      const olderThan = parseOlderThan(invocation.olderThan, target.name);
+      const selected = selector(prefix, olderThan);
+
+      // Delete markers are deleted after the versions listed before them: removing a marker first
+      // would briefly make an older version of the object current (readable) again.
+      let versions: Listed[] = [];
+      let markers: Listed[] = [];
+      let deleted = 0;
+      for await (const page of listEntries(target, prefix)) {
+        for (const entry of page) {
+          if (!selected(entry)) continue;
+          (entry.deleteMarker ? markers : versions).push(entry);
+        }
+        while (versions.length >= S3_DELETE_BATCH) {
+          deleted += await deleteBatch(target, versions.slice(0, S3_DELETE_BATCH));
+          versions = versions.slice(S3_DELETE_BATCH);
+        }
+        if (markers.length >= S3_DELETE_BATCH) {
+          deleted += await deleteBatch(target, versions);
+          versions = [];
+          while (markers.length >= S3_DELETE_BATCH) {
+            deleted += await deleteBatch(target, markers.slice(0, S3_DELETE_BATCH));
+            markers = markers.slice(S3_DELETE_BATCH);
+          }
+        }
+      }
+      const rest = [...versions, ...markers];
+      for (let i = 0; i < rest.length; i += S3_DELETE_BATCH) {
+        deleted += await deleteBatch(target, rest.slice(i, i + S3_DELETE_BATCH));
+      }
+      return { status: 'done', affectedCount: deleted };
+    },
+
+    async verify(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {
+      const prefix = subjectPrefix(target, invocation.subjectId);
+      const olderThan = parseOlderThan(invocation.olderThan, target.name);
+      const selected = selector(prefix, olderThan);
+      let remaining = 0;
+      for await (const page of listEntries(target, prefix)) {
+        remaining += page.filter(selected).length;
+      }
+      if (remaining === 0) return { verified: true };
+      return {
+        verified: false,
+        remaining,
+        detail: `${remaining} object version(s) or delete marker(s) remain under the prefix of target '${target.name}'`,
+      };
+    },
+  };
+};

@@ -1,0 +1,277 @@
+/**
+ * http-webhook connector against a real HTTP server on 127.0.0.1 (no mocks): what goes over the
+ * wire is what a receiving service would see.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectorInvocation, HttpWebhookTarget } from '../../../domain/connectors/types.js';
+import { ConnectorPermanentError, ConnectorRetryableError } from '../../../functions/connectors/errors.js';
+import {
+  createHttpWebhookConnector,
+  type HttpWebhookConnectorDeps,
+} from '../../../functions/connectors/http-webhook.js';
+import { verifySignature } from '../../../functions/connectors/webhook-signature.js';
+
+const SUBJECT = 'subj-4d0e@example.com';
+const SECRET = 'whsec-test-0123456789';
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+
+interface Received {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+let server: Server;
+let baseUrl: string;
+const received: Received[] = [];
+let respond: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      respond(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(() => {
+  received.length = 0;
+  respond = (_req, res) => res.end();
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const reply =
+  (status: number, body = '', headers: Record<string, string> = {}) =>
+  (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(body);
+  };
+
+const target = (overrides: Partial<HttpWebhookTarget> = {}): HttpWebhookTarget => ({
+  name: 'crm',
+  kind: 'http-webhook',
+  url: `${baseUrl}/erase`,
+  signingSecretName: 'crm-signing-secret',
+  ...overrides,
+});
+const invocation = (overrides: Partial<ConnectorInvocation> = {}): ConnectorInvocation => ({
+  taskId: 'task-1',
+  requestId: 'req-1',
+  subjectId: SUBJECT,
+  dataClass: 'crm-contacts',
+  action: 'delete',
+  idempotencyKey: 'req-1:task-1',
+  ...overrides,
+});
+const connector = (overrides: Partial<HttpWebhookConnectorDeps> = {}) =>
+  createHttpWebhookConnector({
+    secretFor: (name) => (name === 'crm-signing-secret' ? SECRET : ''),
+    callbackBaseUrl: 'https://erasure.example.com/',
+    now: () => NOW,
+    ...overrides,
+  });
+
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+describe('http-webhook execute', () => {
+  it('POSTs the signed JSON body; the signature verifies with verifySignature', async () => {
+    respond = reply(200, JSON.stringify({ deletedCount: 7 }));
+
+    const outcome = await connector().execute(target(), invocation({ olderThan: '2025-01-01T00:00:00Z' }));
+
+    expect(outcome).toEqual({ status: 'done', affectedCount: 7 });
+    expect(received).toHaveLength(1);
+    const [request] = received;
+    expect(request?.method).toBe('POST');
+    expect(request?.url).toBe('/erase');
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.headers['idempotency-key']).toBe('req-1:task-1');
+    expect(JSON.parse(request?.body ?? '')).toEqual({
+      taskId: 'task-1',
+      requestId: 'req-1',
+      subjectId: SUBJECT,
+      dataClass: 'crm-contacts',
+      action: 'delete',
+      olderThan: '2025-01-01T00:00:00Z',
+      callbackUrl: 'https://erasure.example.com/v1/tasks/task-1/callback',
+    });
+    const header = request?.headers['x-erasure-signature'];
+    expect(header).toMatch(/^t=1748779200,v1=[0-9a-f]{64}$/);
+    const nowSeconds = NOW.getTime() / 1000;
+    expect(verifySignature(SECRET, request?.body ?? '', String(header), nowSeconds)).toBe(true);
+    expect(verifySignature('another-secret', request?.body ?? '', String(header), nowSeconds)).toBe(false);
+  });
+
+  it('omits olderThan and callbackUrl when there are none', async () => {
+    respond = reply(204);
+
+    const outcome = await connector({ callbackBaseUrl: undefined }).execute(target(), invocation());
+
+    expect(outcome).toEqual({ status: 'done', affectedCount: 0 });
+    expect(Object.keys(JSON.parse(received[0]?.body ?? '{}'))).toEqual([
+      'taskId',
+      'requestId',
+      'subjectId',
+      'dataClass',
+      'action',
+    ]);
+  });
+
+  it('a 2xx without a usable deletedCount is done with 0', async () => {
+    respond = reply(200, 'ok, erased');
+
+    await expect(connector().execute(target(), invocation())).resolves.toEqual({
+      status: 'done',
+      affectedCount: 0,
+    });
+  });
+
+  it('202 Accepted is pending: the service will call back', async () => {
+    respond = reply(202, JSON.stringify({ deletedCount: 3 }));
+
+    await expect(connector().execute(target(), invocation())).resolves.toEqual({
+      status: 'pending',
+      affectedCount: 0,
+    });
+  });
+
+  it.each([500, 502, 503, 408, 429])('HTTP %i is retryable', async (status) => {
+    respond = reply(status, JSON.stringify({ error: `could not erase ${SUBJECT}` }));
+
+    const error = await failure(connector().execute(target(), invocation()));
+
+    expect(error).toBeInstanceOf(ConnectorRetryableError);
+    expect((error as ConnectorRetryableError).statusCode).toBe(status);
+    expect((error as Error).message).not.toContain(SUBJECT);
+  });
+
+  it('passes Retry-After on as a hint', async () => {
+    respond = reply(503, '', { 'Retry-After': '30' });
+
+    const error = await failure(connector().execute(target(), invocation()));
+
+    expect((error as ConnectorRetryableError).retryAfterSeconds).toBe(30);
+  });
+
+  it.each([400, 401, 403, 404, 409, 422])('HTTP %i is permanent', async (status) => {
+    respond = reply(status, JSON.stringify({ error: `unknown subject ${SUBJECT}` }));
+
+    const error = await failure(connector().execute(target(), invocation()));
+
+    expect(error).toBeInstanceOf(ConnectorPermanentError);
+    expect((error as ConnectorPermanentError).statusCode).toBe(status);
+    expect((error as Error).message).not.toContain(SUBJECT);
+  });
+
+  it('does not follow a redirect with the signed body: permanent', async () => {
+    respond = reply(307, '', { Location: `${baseUrl}/elsewhere` });
+
+    await expect(connector().execute(target(), invocation())).rejects.toBeInstanceOf(ConnectorPermanentError);
+    expect(received.map((r) => r.url)).toEqual(['/erase']);
+  });
+
+  it('a timeout is retryable', async () => {
+    respond = () => {
+      // Never answers; the connector must give up after timeoutMs.
+    };
+
+    const startedAt = Date.now();
+    const error = await failure(connector().execute(target({ timeoutMs: 150 }), invocation()));
+
+    expect(error).toBeInstanceOf(ConnectorRetryableError);
+    expect((error as ConnectorRetryableError).code).toBe('Timeout');
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+  });
+
+  it('a connection refused is retryable', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    const error = await failure(
+      connector().execute(target({ url: `http://127.0.0.1:${port}/erase` }), invocation()),
+    );
+
+    expect(error).toBeInstanceOf(ConnectorRetryableError);
+    expect((error as ConnectorRetryableError).code).toBe('NetworkError');
+  });
+
+  it('keeps the Idempotency-Key stable across retries of the task', async () => {
+    let calls = 0;
+    respond = (req, res) => reply(calls++ === 0 ? 500 : 200)(req, res);
+    const c = connector();
+
+    await expect(c.execute(target(), invocation())).rejects.toBeInstanceOf(ConnectorRetryableError);
+    await expect(c.execute(target(), invocation())).resolves.toMatchObject({ status: 'done' });
+
+    expect(received.map((r) => r.headers['idempotency-key'])).toEqual(['req-1:task-1', 'req-1:task-1']);
+    expect(received[0]?.body).toBe(received[1]?.body);
+  });
+
+  it('uses the injected fetch', async () => {
+    const seen: string[] = [];
+    const fakeFetch: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return new Response(null, { status: 204 });
+    };
+
+    await connector({ fetch: fakeFetch }).execute(
+      target({ url: 'https://crm.example.com/gdpr' }),
+      invocation(),
+    );
+
+    expect(seen).toEqual(['https://crm.example.com/gdpr']);
+  });
+
+  it('a secret that cannot be fetched is retryable; an empty secret is permanent', async () => {
+    const unavailable = connector({
+      secretFor: async () => {
+        throw new Error('Secrets Manager unavailable');
+      },
+    });
+    await expect(unavailable.execute(target(), invocation())).rejects.toBeInstanceOf(ConnectorRetryableError);
+    await expect(connector({ secretFor: () => '' }).execute(target(), invocation())).rejects.toBeInstanceOf(
+      ConnectorPermanentError,
+    );
+    expect(received).toHaveLength(0);
+  });
+
+  it.each([
+    ['not a URL', { url: 'not a url' }],
+    ['not http(s)', { url: 'ftp://crm.example.com/erase' }],
+    ['a non-positive timeout', { timeoutMs: 0 }],
+  ])('bad target config (%s) is permanent', async (_why, overrides) => {
+    await expect(connector().execute(target(overrides), invocation())).rejects.toBeInstanceOf(
+      ConnectorPermanentError,
+    );
+  });
+});
+
+describe('http-webhook verify', () => {
+  it("is verified: the service's 2xx or signed callback is the proof, nothing can be read back", async () => {
+    await expect(connector().verify(target(), invocation())).resolves.toEqual({ verified: true });
+    expect(received).toHaveLength(0);
+  });
+});
