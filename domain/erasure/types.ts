@@ -35,6 +35,8 @@ export interface ErasureRequest {
   readonly taskCount: number;
   readonly verifiedCount: number;
   readonly failedCount: number;
+  /** How often failed tasks were re-driven; keeps the audit keys of each round apart. Absent: 0. */
+  readonly redriveCount?: number;
 }
 
 export interface ErasureTask {
@@ -50,7 +52,15 @@ export interface ErasureTask {
   readonly attempts: number;
   readonly affectedCount: number;
   readonly olderThan?: string;
+  /** Start of the latest attempt. */
   readonly startedAt?: string;
+  /** The connector accepted the work and will call back (HTTP 202); the task stays `running`. */
+  readonly awaitingCallback?: boolean;
+  readonly succeededAt?: string;
   readonly verifiedAt?: string;
+  readonly failedAt?: string;
+  /** Why the task failed: capped, with the subject id redacted. Never copied to the audit trail. */
   readonly error?: string;
+  /** Reason code of the failure (e.g. `retries-exhausted`); this one is audited. */
+  readonly errorCode?: string;
 }

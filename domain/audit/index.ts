@@ -1,0 +1,4 @@
+export * from './canonical.js';
+export * from './chain.js';
+export * from './pseudonym.js';
+export type * from './types.js';

@@ -1,0 +1,3 @@
+export * from './ids.js';
+export * from './state-machine.js';
+export type * from './types.js';
