@@ -1,4 +1,21 @@
-// Placeholder entry point: the handler is being written (see docs/architecture.md).
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ServiceDeps } from './services/deps.js';
+import { type SweepReport, sweepDueDeletions } from './services/sweep.js';
+import { lazyDefaultDeps } from './shared/dependencies.js';
+import { logger } from './shared/observability.js';
+
+/** EventBridge schedule entry point. "Now" is the scheduled event's time, so a late run sweeps the slot it was for. */
+export const makeHandler = (provide: () => Promise<ServiceDeps>) =>
+  middy<ScheduledEvent, SweepReport, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const deps = await provide();
+      const now = Number.isNaN(Date.parse(event.time))
+        ? deps.clock().toISOString()
+        : new Date(event.time).toISOString();
+      return sweepDueDeletions(deps, now);
+    });
+
+export const handler = makeHandler(lazyDefaultDeps());

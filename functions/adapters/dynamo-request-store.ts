@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const requestPk = (requestId: string) => `request#${requestId}`;
+const REQUEST_SK = '#request';
+const taskSk = (taskId: string) => `task#${taskId}`;
+const idempotencyPk = (key: string) => `idem#${createHash('sha256').update(key).digest('hex')}`;
+const OPEN_BUCKET = 'open';
+const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected'];
+/** Idempotency records are housekeeping: they expire (TTL) after the window clients may retry in. */
+const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface IdempotencyRecord {
+  readonly requestId: string;
+  readonly bodyHash: string;
+}
+
+export interface RequestWithTasks {
+  readonly request: ErasureRequest;
+  readonly tasks: readonly ErasureTask[];
+}
+
+export type CreateOutcome =
+  | { readonly created: true }
+  | { readonly created: false; readonly existing: 'request' }
+  | { readonly created: false; readonly existing: 'idempotency-key'; readonly record: IdempotencyRecord };
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+const stripKeys = <T>(item: Record<string, unknown>): T => {
+  const { pk: _pk, sk: _sk, openBucket: _open, ...rest } = item;
+  return rest as T;
+};
+
+export class DynamoRequestStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * Writes a request, its tasks, their id lookups and (for API requests) the idempotency key in one
+   * transaction: a request is never visible without its tasks, and a retried create finds what
+   * the first one wrote instead of writing twice.
+   */
+  async create(
+    request: ErasureRequest,
+    tasks: readonly ErasureTask[],
+    idempotency?: { readonly key: string; readonly bodyHash: string; readonly now: Date },
+  ): Promise<CreateOutcome> {
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: this.requestItem(request),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...tasks.flatMap((task): TransactItem[] => [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: requestPk(task.requestId), sk: taskSk(task.taskId), ...task },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: `task#${task.taskId}`, sk: '#task', requestId: task.requestId },
+          },
+        },
+      ]),
+    ];
+    if (idempotency !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: idempotencyPk(idempotency.key),
+            sk: '#idem',
+            requestId: request.requestId,
+            bodyHash: idempotency.bodyHash,
+            expiresAt: Math.floor(idempotency.now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return { created: true };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (idempotency !== undefined) {
+        const record = await this.idempotencyRecord(idempotency.key);
+        if (record !== undefined) return { created: false, existing: 'idempotency-key', record };
+      }
+      if ((await this.get(request.requestId)) !== undefined) return { created: false, existing: 'request' };
+      throw error;
+    }
+  }
+
+  async idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: idempotencyPk(key), sk: '#idem' },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined
+      ? undefined
+      : { requestId: String(Item.requestId), bodyHash: String(Item.bodyHash) };
+  }
+
+  async get(requestId: string): Promise<RequestWithTasks | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': requestPk(requestId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    const requestItem = items.find((item) => item.sk === REQUEST_SK);
+    if (requestItem === undefined) return undefined;
+    return {
+      request: stripKeys<ErasureRequest>(requestItem),
+      tasks: items
+        .filter((item) => String(item.sk).startsWith('task#'))
+        .map((item) => stripKeys<ErasureTask>(item)),
+    };
+  }
+
+  async requestIdOfTask(taskId: string): Promise<string | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `task#${taskId}`, sk: '#task' } }),
+    );
+    return Item === undefined ? undefined : String(Item.requestId);
+  }
+
+  async getTask(requestId: string, taskId: string): Promise<ErasureTask | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: requestPk(requestId), sk: taskSk(taskId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : stripKeys<ErasureTask>(Item);
+  }
+
+  /**
+   * Moves a request from one of `from` to `next.status`, writing only the fields a transition owns
+   * (never the task counters, which tasks move concurrently). False when the status was not in `from`.
+   */
+  async transitionRequest(next: ErasureRequest, from: readonly RequestStatus[]): Promise<boolean> {
+    const fields: Partial<Record<keyof ErasureRequest, unknown>> = {
+      status: next.status,
+      deadline: next.deadline,
+      deadlineExtension: next.deadlineExtension,
+      rejection: next.rejection,
+      blockedBy: next.blockedBy,
+      dispatchedAt: next.dispatchedAt,
+      completedAt: next.completedAt,
+    };
+    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {};
+    const assignments = set.map(([field, value], index) => {
+      names[`#f${index}`] = field;
+      values[`:v${index}`] = value;
+      return `#f${index} = :v${index}`;
+    });
+    from.forEach((status, index) => {
+      values[`:from${index}`] = status;
+    });
+    const removeOpen = FINAL.includes(next.status) ? ' REMOVE openBucket' : '';
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
+          UpdateExpression: `SET ${assignments.join(', ')}${removeOpen}`,
+          ConditionExpression: `#status IN (${from.map((_, index) => `:from${index}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Writes a task state, only if it is still in the state (and attempt) it was read in. */
+  async transitionTask(
+    next: ErasureTask,
+    expected: { status: TaskStatus; attempts: number },
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: requestPk(next.requestId), sk: taskSk(next.taskId), ...next },
+          ConditionExpression: '#status = :status AND attempts = :attempts',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Moves a task to its final state and counts it on the request in one transaction, so each task
+   * is counted exactly once however often its message is delivered. False when already counted.
+   */
+  async recordTaskOutcome(
+    next: ErasureTask,
+    expected: { status: TaskStatus; attempts: number },
+  ): Promise<boolean> {
+    const counter = next.status === 'verified' ? 'verifiedCount' : 'failedCount';
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: requestPk(next.requestId), sk: taskSk(next.taskId), ...next },
+                ConditionExpression: '#status = :status AND attempts = :attempts',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
+                UpdateExpression: 'ADD #counter :one',
+                ExpressionAttributeNames: { '#counter': counter },
+                ExpressionAttributeValues: { ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
+  /** Requests not yet final whose deadline is before `deadlineBefore`, oldest deadline first. */
+  async listOpen(deadlineBefore: string): Promise<ErasureRequest[]> {
+    const requests: ErasureRequest[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'openByDeadline',
+          KeyConditionExpression: 'openBucket = :open AND deadline < :before',
+          ExpressionAttributeValues: { ':open': OPEN_BUCKET, ':before': deadlineBefore },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      requests.push(...(page.Items ?? []).map((item) => stripKeys<ErasureRequest>(item)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return requests;
+  }
+
+  private requestItem(request: ErasureRequest): Record<string, unknown> {
+    return {
+      pk: requestPk(request.requestId),
+      sk: REQUEST_SK,
+      ...request,
+      ...(FINAL.includes(request.status) ? {} : { openBucket: OPEN_BUCKET }),
+    };
+  }
+}

@@ -1,0 +1,318 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConcurrentModificationError } from '../../domain/errors.js';
+import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
+import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const subjectPk = (subjectId: string) => `subject#${subjectId}`;
+const META_SK = '#meta';
+const classSk = (dataClass: string) => `class#${dataClass}`;
+const noticeSk = (dataClass: string) => `notice#${dataClass}`;
+const eventSk = (eventId: string) => `event#${eventId}`;
+const SWEEP_KEY = { pk: '#sweep', sk: '#state' };
+
+export interface StoredSchedule {
+  readonly schedule: SubjectSchedule;
+  /** Optimistic-lock version of the subject's schedule; 0 when nothing is stored yet. */
+  readonly version: number;
+}
+
+export interface RecordedEvent {
+  readonly eventId: string;
+  readonly decisions: readonly ScheduleDecision[];
+}
+
+/** An item of the due index: a deletion (`entry`) or an advance notice (`notice`) that is due. */
+export type DueItem =
+  | { readonly kind: 'entry'; readonly entry: ScheduleEntry }
+  | {
+      readonly kind: 'notice';
+      readonly subjectId: string;
+      readonly dataClass: string;
+      readonly noticeAt: string;
+      readonly dueAt: string;
+      readonly ruleRef: string;
+    };
+
+export class DynamoScheduleStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly shards: number,
+  ) {}
+
+  async load(subjectId: string): Promise<StoredSchedule> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk < :eventPrefix',
+          ExpressionAttributeValues: { ':pk': subjectPk(subjectId), ':eventPrefix': 'd' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    const meta = items.find((item) => item.sk === META_SK);
+    const entries = items
+      .filter((item) => String(item.sk).startsWith('class#'))
+      .map((item) => item.entry as ScheduleEntry);
+    return {
+      version: meta === undefined ? 0 : Number(meta.version),
+      schedule: {
+        subjectId,
+        entries,
+        ...(meta?.unpaidInvoiceSince === undefined
+          ? {}
+          : { unpaidInvoiceSince: String(meta.unpaidInvoiceSince) }),
+        ...(meta?.lastInvoiceEvent === undefined
+          ? {}
+          : { lastInvoiceEvent: meta.lastInvoiceEvent as SubjectSchedule['lastInvoiceEvent'] }),
+      },
+    };
+  }
+
+  async recordedEvent(subjectId: string, eventId: string): Promise<RecordedEvent | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: subjectPk(subjectId), sk: eventSk(eventId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : { eventId, decisions: Item.decisions as ScheduleDecision[] };
+  }
+
+  /**
+   * Stores the schedule that `decide` produced, the entries it changed and the event's answer in
+   * one transaction, guarded by the version read in `load`: a concurrent event for the same subject
+   * makes this throw ConcurrentModificationError and the caller decides again on fresh state.
+   */
+  async save(
+    previous: StoredSchedule,
+    next: SubjectSchedule,
+    event: RecordedEvent,
+    now: string,
+  ): Promise<void> {
+    const changed = next.entries.filter((entry) => {
+      const before = previous.schedule.entries.find((candidate) => candidate.dataClass === entry.dataClass);
+      return before === undefined || JSON.stringify(before) !== JSON.stringify(entry);
+    });
+    const pk = subjectPk(next.subjectId);
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk,
+            sk: META_SK,
+            version: previous.version + 1,
+            ...(next.unpaidInvoiceSince === undefined ? {} : { unpaidInvoiceSince: next.unpaidInvoiceSince }),
+            ...(next.lastInvoiceEvent === undefined ? {} : { lastInvoiceEvent: next.lastInvoiceEvent }),
+          },
+          ConditionExpression: previous.version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+          ...(previous.version === 0 ? {} : { ExpressionAttributeValues: { ':version': previous.version } }),
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { pk, sk: eventSk(event.eventId), decisions: event.decisions, recordedAt: now },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
+    for (const entry of changed) {
+      items.push({ Put: { TableName: this.tableName, Item: this.entryItem(entry, now) } });
+      const notice = this.noticeWrite(entry, now);
+      if (notice !== undefined) items.push(notice);
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw new ConcurrentModificationError('The subject schedule changed while the event was applied', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Due deletions and notices in one bucket whose due time is at or before `now`. */
+  async queryDue(bucket: string, now: string): Promise<DueItem[]> {
+    const due: DueItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byDueBucket',
+          KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
+          ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (String(item.sk).startsWith('notice#')) {
+          due.push({
+            kind: 'notice',
+            subjectId: String(item.subjectId),
+            dataClass: String(item.dataClass),
+            noticeAt: String(item.noticeAt),
+            dueAt: String(item.dueAt),
+            ruleRef: String(item.ruleRef),
+          });
+        } else {
+          due.push({ kind: 'entry', entry: item.entry as ScheduleEntry });
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return due;
+  }
+
+  /**
+   * Replaces an entry the sweep handled, only if it is still the one the sweep read (same status
+   * and due time): an event that changed it in the meantime wins, and the sweep skips it.
+   * Returns false when the entry had changed.
+   */
+  async replaceEntry(
+    expected: ScheduleEntry,
+    next: ScheduleEntry,
+    now: string,
+    retryAt?: string,
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.entryItem(next, now, retryAt),
+          ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt',
+          ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
+          ExpressionAttributeValues: { ':status': expected.status, ':dueAt': expected.dueAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  /** Takes a sent notice out of the due index (idempotent). */
+  async markNoticeSent(subjectId: string, dataClass: string, sentAt: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: subjectPk(subjectId), sk: noticeSk(dataClass) },
+        UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :sentAt) REMOVE dueBucket, dueKey',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':sentAt': sentAt },
+      }),
+    );
+  }
+
+  /** Puts a subject's blocked entries back in the due index so the next sweep re-evaluates them. */
+  async rearmBlocked(subjectId: string, now: string): Promise<number> {
+    const { schedule } = await this.load(subjectId);
+    let rearmed = 0;
+    for (const entry of schedule.entries.filter((candidate) => candidate.status === 'blocked')) {
+      if (await this.replaceEntry(entry, entry, now, now)) rearmed++;
+    }
+    return rearmed;
+  }
+
+  async sweepWatermark(): Promise<string | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: SWEEP_KEY, ConsistentRead: true }),
+    );
+    return Item?.watermark === undefined ? undefined : String(Item.watermark);
+  }
+
+  /** Only moves forward, so an older sweep finishing late cannot rewind it. */
+  async advanceWatermark(month: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...SWEEP_KEY, watermark: month },
+          ConditionExpression: 'attribute_not_exists(watermark) OR watermark < :month',
+          ExpressionAttributeValues: { ':month': month },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+
+  /**
+   * The stored form of an entry. Pending entries (and blocked ones with a retry time) carry the
+   * due-index keys; an entry due in the past is indexed under `now` so it cannot hide behind the
+   * sweep watermark.
+   */
+  private entryItem(entry: ScheduleEntry, now: string, retryAt?: string): Record<string, unknown> {
+    const base = {
+      pk: subjectPk(entry.subjectId),
+      sk: classSk(entry.dataClass),
+      subjectId: entry.subjectId,
+      dataClass: entry.dataClass,
+      entry,
+    };
+    const indexAt =
+      entry.status === 'pending' ? entry.dueAt : entry.status === 'blocked' ? retryAt : undefined;
+    if (indexAt === undefined) return base;
+    const at = indexAt < now ? now : indexAt;
+    return {
+      ...base,
+      dueBucket: dueBucket(at, entry.subjectId, this.shards),
+      dueKey: dueKey(at, entry.subjectId, entry.dataClass),
+    };
+  }
+
+  /** Classes without advance notice never get a notice item. */
+  private noticeWrite(entry: ScheduleEntry, now: string): TransactItem | undefined {
+    if (entry.noticeAt === undefined) return undefined;
+    const key = { pk: subjectPk(entry.subjectId), sk: noticeSk(entry.dataClass) };
+    if (entry.status !== 'pending') {
+      return {
+        Update: {
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'REMOVE dueBucket, dueKey SET cancelledAt = :now',
+          ExpressionAttributeValues: { ':now': now },
+        },
+      };
+    }
+    const at = entry.noticeAt < now ? now : entry.noticeAt;
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...key,
+          subjectId: entry.subjectId,
+          dataClass: entry.dataClass,
+          noticeAt: entry.noticeAt,
+          dueAt: entry.dueAt,
+          ruleRef: entry.ruleRef,
+          dueBucket: dueBucket(at, entry.subjectId, this.shards),
+          dueKey: dueKey(at, entry.subjectId, entry.dataClass),
+        },
+      },
+    };
+  }
+}

@@ -1,0 +1,208 @@
+import { verifyChain } from '../../domain/audit/index.js';
+import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
+import { ValidationError } from '../../domain/errors.js';
+import { parseInstant } from '../../domain/time.js';
+import type { ServiceDeps } from '../services/deps.js';
+import {
+  extendErasureDeadline,
+  getErasureRequest,
+  rejectErasureRequest,
+  submitErasureRequest,
+} from '../services/erasure-requests.js';
+import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
+import { recordLifecycleEvent } from '../services/lifecycle-events.js';
+import { sweepDueDeletions } from '../services/sweep.js';
+import { handleTaskCallback } from '../services/task-callbacks.js';
+import type { ApiRequest, RouteHandler } from './router.js';
+import {
+  AuditQueryParams,
+  DeadlineExtensionBody,
+  ErasureRequestBody,
+  LegalHoldBody,
+  LifecycleEventBody,
+  parseWith,
+  RejectionBody,
+  SweepBody,
+  VerificationParams,
+} from './schemas.js';
+
+/** Events may arrive late, but not from the future: a day of clock skew is tolerated. */
+const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
+/** Time-only audit queries read one index partition per day; keep them bounded. */
+const MAX_AUDIT_WINDOW_DAYS = 93;
+
+const taskView = (task: ErasureTask) => ({
+  taskId: task.taskId,
+  dataClass: task.dataClass,
+  connector: task.connector,
+  target: task.target,
+  action: task.action,
+  status: task.status,
+  attempts: task.attempts,
+  deletedCount: task.affectedCount,
+  ...(task.verifiedAt === undefined ? {} : { verifiedAt: task.verifiedAt }),
+  ...(task.error === undefined ? {} : { error: task.error }),
+});
+
+const requestView = (request: ErasureRequest, tasks?: readonly ErasureTask[]) => ({
+  requestId: request.requestId,
+  origin: request.origin,
+  status: request.status,
+  dataClasses: request.dataClasses,
+  reason: request.reason,
+  receivedAt: request.receivedAt,
+  deadline: request.deadline,
+  ...(request.deadlineExtension === undefined ? {} : { deadlineExtension: request.deadlineExtension }),
+  ...(request.rejection === undefined ? {} : { rejection: request.rejection }),
+  ...(request.blockedBy === undefined ? {} : { blockedBy: request.blockedBy }),
+  ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),
+  ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
+  ...(tasks === undefined ? {} : { tasks: tasks.map(taskView) }),
+});
+
+const requiredParam = (request: ApiRequest, name: string): string => {
+  const value = request.params[name];
+  if (value === undefined || value === '') throw new ValidationError(`${name} is required`, name);
+  return value;
+};
+
+export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
+  'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } }),
+
+  'POST /v1/lifecycle-events': async (request) => {
+    const body = parseWith(LifecycleEventBody, request.json(), 'body');
+    const occurredAt = parseInstant(body.occurredAt, 'occurredAt');
+    if (new Date(occurredAt).getTime() > deps.clock().getTime() + MAX_FUTURE_SKEW_MS) {
+      throw new ValidationError('occurredAt is in the future', 'occurredAt');
+    }
+    const result = await recordLifecycleEvent(deps, {
+      subjectId: body.subjectId,
+      type: body.type,
+      occurredAt,
+      attributes: body.attributes ?? {},
+    });
+    return { statusCode: 202, body: result };
+  },
+
+  'GET /v1/subjects/{subjectId}/schedule': async (request) => {
+    const subjectId = requiredParam(request, 'subjectId');
+    const { schedule } = await deps.schedules.load(subjectId);
+    const pending = schedule.entries
+      .filter((entry) => entry.status === 'pending' || entry.status === 'blocked')
+      .sort((a, b) => a.dueAt.localeCompare(b.dueAt))
+      .map((entry) => ({
+        dataClass: entry.dataClass,
+        action: entry.action,
+        status: entry.status,
+        dueAt: entry.dueAt,
+        ruleRef: entry.ruleRef,
+        ...(entry.noticeAt === undefined ? {} : { noticeAt: entry.noticeAt }),
+        triggeredBy: { type: entry.trigger.type, occurredAt: entry.trigger.occurredAt },
+      }));
+    return {
+      statusCode: 200,
+      body: {
+        subjectId,
+        pending,
+        ...(schedule.unpaidInvoiceSince === undefined
+          ? {}
+          : { unpaidInvoiceSince: schedule.unpaidInvoiceSince }),
+      },
+    };
+  },
+
+  'POST /v1/erasure-requests': async (request) => {
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (idempotencyKey === undefined || idempotencyKey.length < 8 || idempotencyKey.length > 128) {
+      throw new ValidationError(
+        'The Idempotency-Key header is required (8 to 128 characters)',
+        'Idempotency-Key',
+      );
+    }
+    const body = parseWith(ErasureRequestBody, request.json(), 'body');
+    const receipt = await submitErasureRequest(deps, body, idempotencyKey);
+    return { statusCode: 202, body: receipt };
+  },
+
+  'GET /v1/erasure-requests/{requestId}': async (request) => {
+    const { request: found, tasks } = await getErasureRequest(deps, requiredParam(request, 'requestId'));
+    return { statusCode: 200, body: requestView(found, tasks) };
+  },
+
+  'POST /v1/erasure-requests/{requestId}/rejection': async (request) => {
+    const body = parseWith(RejectionBody, request.json(), 'body');
+    const rejected = await rejectErasureRequest(deps, requiredParam(request, 'requestId'), body.legalReason);
+    return { statusCode: 200, body: requestView(rejected) };
+  },
+
+  'POST /v1/erasure-requests/{requestId}/deadline-extension': async (request) => {
+    const body = parseWith(DeadlineExtensionBody, request.json(), 'body');
+    const extended = await extendErasureDeadline(deps, requiredParam(request, 'requestId'), body.reason);
+    return { statusCode: 200, body: requestView(extended) };
+  },
+
+  'POST /v1/legal-holds': async (request) => {
+    const body = parseWith(LegalHoldBody, request.json(), 'body');
+    const hold = await placeLegalHold(deps, {
+      subjectId: body.subjectId,
+      reason: body.reason,
+      ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
+      ...(body.until === undefined ? {} : { until: parseInstant(body.until, 'until') }),
+    });
+    return { statusCode: 201, body: { holdId: hold.holdId } };
+  },
+
+  'DELETE /v1/legal-holds/{holdId}': async (request) => {
+    await releaseLegalHold(deps, requiredParam(request, 'holdId'));
+    return { statusCode: 204 };
+  },
+
+  'POST /v1/sweeps': async (request) => {
+    const body = parseWith(SweepBody, request.json(), 'body');
+    const now = body.now === undefined ? deps.clock().toISOString() : parseInstant(body.now, 'now');
+    return { statusCode: 200, body: await sweepDueDeletions(deps, now) };
+  },
+
+  'GET /v1/audit': async (request) => {
+    const query = parseWith(AuditQueryParams, request.query, 'query');
+    const from = query.from === undefined ? undefined : parseInstant(query.from, 'from');
+    const to = query.to === undefined ? undefined : parseInstant(query.to, 'to');
+    if (from !== undefined && to !== undefined && from > to)
+      throw new ValidationError('from is after to', 'from');
+    if (query.subjectId === undefined && query.requestId === undefined) {
+      if (from === undefined || to === undefined) {
+        throw new ValidationError('Give subjectId, requestId, or both from and to', 'subjectId');
+      }
+      if (new Date(to).getTime() - new Date(from).getTime() > MAX_AUDIT_WINDOW_DAYS * 24 * 3600 * 1000) {
+        throw new ValidationError(`A time-only query covers at most ${MAX_AUDIT_WINDOW_DAYS} days`, 'to');
+      }
+    }
+    const entries = await deps.audit.query({
+      ...(query.subjectId === undefined ? {} : { subjectId: query.subjectId }),
+      ...(query.requestId === undefined ? {} : { requestId: query.requestId }),
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+    });
+    return { statusCode: 200, body: { entries } };
+  },
+
+  'GET /v1/audit/verification': async (request) => {
+    const query = parseWith(VerificationParams, request.query, 'query');
+    const chain = await deps.audit.readChain(query.subjectId);
+    const verification = verifyChain(chain.entries, {
+      chainId: chain.chainId,
+      ...(chain.head === undefined ? {} : { expectedHead: chain.head }),
+    });
+    return { statusCode: 200, body: { chainId: chain.chainId, verification } };
+  },
+
+  'POST /v1/tasks/{taskId}/callback': async (request) => {
+    const result = await handleTaskCallback(
+      deps,
+      requiredParam(request, 'taskId'),
+      request.rawBody,
+      request.headers['x-erasure-signature'],
+    );
+    return { statusCode: 200, body: result };
+  },
+});

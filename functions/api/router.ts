@@ -1,0 +1,149 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ValidationError } from '../../domain/errors.js';
+import type { Log } from '../services/deps.js';
+import { ForbiddenError, mapError, UnauthorizedError } from '../shared/http-errors.js';
+import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
+
+export type Authorisation =
+  /** API Gateway's IAM authoriser already allowed the caller on this route. */
+  | { readonly mode: 'iam' }
+  /** Local runtime: bearer tokens, one per role. */
+  | { readonly mode: 'token'; readonly tokens: ReadonlyMap<string, Role> };
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: string;
+  /** Parsed JSON body; a malformed body is a 400 naming `body`. */
+  json(): unknown;
+}
+
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly body?: unknown;
+}
+
+export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
+
+const matchPath = (template: string, path: string): Record<string, string> | undefined => {
+  const expected = template.split('/');
+  const actual = path.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, part] of expected.entries()) {
+    const value = actual[index] ?? '';
+    if (part.startsWith('{') && part.endsWith('}')) {
+      if (value === '') return undefined;
+      params[part.slice(1, -1)] = decodeURIComponent(value);
+    } else if (part !== value) {
+      return undefined;
+    }
+  }
+  return params;
+};
+
+const lowerCaseKeys = (headers: Record<string, string | undefined> | undefined) =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
+
+const authorise = (
+  route: RouteDefinition,
+  auth: Authorisation,
+  headers: Record<string, string | undefined>,
+) => {
+  if (auth.mode === 'iam' || route.roles === 'signed') return;
+  const header = headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+  const role = token === undefined ? undefined : auth.tokens.get(token);
+  if (role === undefined) throw new UnauthorizedError('Missing or unknown bearer token');
+  if (!route.roles.includes(role))
+    throw new ForbiddenError(`The '${role}' role may not call ${route.method} ${route.path}`);
+};
+
+const respond = (response: ApiResponse, requestId: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: response.statusCode,
+  headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+  ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+});
+
+/**
+ * Matches the route, authorises the caller, runs the route's handler and maps every error through
+ * the one error table. Unknown errors are logged with the request id only and answered as an
+ * opaque 500.
+ */
+export const dispatch = async (
+  event: APIGatewayProxyEventV2,
+  handlers: Readonly<Record<string, RouteHandler>>,
+  auth: Authorisation,
+  log: Log,
+  requestId: string,
+): Promise<APIGatewayProxyStructuredResultV2> => {
+  const method = event.requestContext.http.method.toUpperCase();
+  const path = event.rawPath.length > 1 ? event.rawPath.replace(/\/+$/, '') : event.rawPath;
+  // The route template, never the path: paths can carry subject ids.
+  let routeName = 'unmatched';
+  try {
+    const candidates = ROUTES.map((route) => ({ route, params: matchPath(route.path, path) })).filter(
+      (candidate) => candidate.params !== undefined,
+    );
+    if (candidates.length === 0) {
+      return respond(
+        { statusCode: 404, body: { error: { code: 'not_found', message: `No route ${path}` } } },
+        requestId,
+      );
+    }
+    const matched = candidates.find((candidate) => candidate.route.method === method);
+    if (matched?.params === undefined) {
+      return respond(
+        {
+          statusCode: 405,
+          body: { error: { code: 'method_not_allowed', message: `${method} is not allowed on ${path}` } },
+        },
+        requestId,
+      );
+    }
+    routeName = `${matched.route.method} ${matched.route.path}`;
+    const headers = lowerCaseKeys(event.headers);
+    authorise(matched.route, auth, headers);
+    const handler = handlers[`${matched.route.method} ${matched.route.path}`];
+    if (handler === undefined)
+      throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);
+    const rawBody =
+      event.body === undefined
+        ? ''
+        : event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64').toString('utf8')
+          : event.body;
+    const response = await handler({
+      method,
+      path,
+      params: matched.params,
+      query: event.queryStringParameters ?? {},
+      headers,
+      rawBody,
+      json: () => {
+        if (rawBody.trim() === '') return {};
+        try {
+          return JSON.parse(rawBody) as unknown;
+        } catch {
+          throw new ValidationError('Body is not valid JSON', 'body');
+        }
+      },
+    });
+    return respond(response, requestId);
+  } catch (error) {
+    const mapped = mapError(error, requestId);
+    if (mapped.statusCode >= 500) {
+      // The error object may carry request data; log only its type and the request id.
+      log.error('unhandled error', {
+        requestId,
+        route: routeName,
+        errorName: error instanceof Error ? error.name : typeof error,
+        stack: error instanceof Error ? error.stack?.split('\n').slice(1, 8).join('\n') : undefined,
+      });
+    }
+    return respond(mapped, requestId);
+  }
+};

@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import {
+  blockRequest,
+  createTask,
+  dispatchRequest,
+  extendDeadline,
+  newRequestId,
+  receiveRequest,
+  rejectRequest,
+  taskIdFor,
+} from '../../domain/erasure/index.js';
+import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
+import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
+import { IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
+import { blockingHolds } from '../../domain/holds.js';
+import type { RequestWithTasks } from '../adapters/dynamo-request-store.js';
+import { nowIso, type ServiceDeps } from './deps.js';
+
+export interface ErasureRequestInput {
+  readonly subjectId: string;
+  readonly dataClasses?: readonly string[];
+  readonly reason: string;
+}
+
+export interface ErasureRequestReceipt {
+  readonly requestId: string;
+  readonly status: ErasureRequest['status'];
+  readonly deadline: string;
+}
+
+const bodyHash = (input: ErasureRequestInput): string =>
+  createHash('sha256')
+    .update(
+      JSON.stringify({
+        subjectId: input.subjectId,
+        dataClasses: input.dataClasses === undefined ? null : [...input.dataClasses].sort(),
+        reason: input.reason,
+      }),
+    )
+    .digest('hex');
+
+const receipt = (request: ErasureRequest): ErasureRequestReceipt => ({
+  requestId: request.requestId,
+  status: request.status,
+  deadline: request.deadline,
+});
+
+/**
+ * An erasure request from a product service. The same idempotency key always answers with the
+ * same request; reusing it for a different body is refused. A request is stored with all its tasks
+ * before anything is dispatched, so a crash after the write loses nothing: the sweep re-dispatches
+ * requests left in `received`.
+ */
+export const submitErasureRequest = async (
+  deps: ServiceDeps,
+  input: ErasureRequestInput,
+  idempotencyKey: string,
+): Promise<ErasureRequestReceipt> => {
+  const hash = bodyHash(input);
+  const replay = await replayed(deps, idempotencyKey, hash);
+  if (replay !== undefined) return replay;
+
+  const dataClasses = requestedDataClasses(deps.config, input.dataClasses);
+  const requestId = newRequestId(deps.randomId());
+  const created = await createRequest(deps, {
+    requestId,
+    subjectId: input.subjectId,
+    origin: 'api',
+    dataClasses,
+    reason: input.reason,
+    idempotency: { key: idempotencyKey, bodyHash: hash },
+  });
+  if (created === undefined) {
+    const winner = await replayed(deps, idempotencyKey, hash);
+    if (winner !== undefined) return winner;
+    throw new Error('Erasure request creation raced and left no request');
+  }
+  return receipt(await dispatchOrBlock(deps, created.request, created.tasks));
+};
+
+const replayed = async (
+  deps: ServiceDeps,
+  idempotencyKey: string,
+  hash: string,
+): Promise<ErasureRequestReceipt | undefined> => {
+  const record = await deps.requests.idempotencyRecord(idempotencyKey);
+  if (record === undefined) return undefined;
+  if (record.bodyHash !== hash) {
+    throw new IdempotencyConflictError('This Idempotency-Key was already used for a different request body');
+  }
+  const existing = await deps.requests.get(record.requestId);
+  if (existing === undefined) throw new NotFoundError(`Erasure request ${record.requestId} not found`);
+  return receipt(existing.request);
+};
+
+export interface NewRequest {
+  readonly requestId: string;
+  readonly subjectId: string;
+  readonly origin: RequestOrigin;
+  readonly dataClasses: readonly string[];
+  readonly reason: string;
+  readonly olderThan?: string;
+  readonly idempotency?: { readonly key: string; readonly bodyHash: string };
+}
+
+/**
+ * Stores a request and its tasks; returns undefined when a request with that id (or key) already
+ * exists, which makes scheduled requests (deterministic ids) safe to create twice.
+ */
+export const createRequest = async (
+  deps: ServiceDeps,
+  spec: NewRequest,
+): Promise<RequestWithTasks | undefined> => {
+  const receivedAt = nowIso(deps);
+  const planned = planTasks(deps.config, spec.dataClasses);
+  const tasks: ErasureTask[] = planned.map((task) =>
+    createTask({
+      taskId: taskIdFor(spec.requestId, task.dataClass, task.target.name),
+      requestId: spec.requestId,
+      subjectId: spec.subjectId,
+      dataClass: task.dataClass,
+      action: task.action,
+      target: task.target.name,
+      connector: task.target.kind,
+      ...(spec.olderThan === undefined ? {} : { olderThan: spec.olderThan }),
+    }),
+  );
+  const { next: request, audit } = receiveRequest({
+    requestId: spec.requestId,
+    subjectId: spec.subjectId,
+    origin: spec.origin,
+    dataClasses: spec.dataClasses,
+    reason: spec.reason,
+    receivedAt,
+    taskCount: tasks.length,
+  });
+  const outcome = await deps.requests.create(
+    request,
+    tasks,
+    spec.idempotency === undefined ? undefined : { ...spec.idempotency, now: deps.clock() },
+  );
+  if (!outcome.created) return undefined;
+  await deps.audit.append(audit, spec.subjectId);
+  return { request, tasks };
+};
+
+/** Blocks the request if a legal hold covers any of its classes (ALM-3), otherwise dispatches it. */
+export const dispatchOrBlock = async (
+  deps: ServiceDeps,
+  request: ErasureRequest,
+  tasks: readonly ErasureTask[],
+): Promise<ErasureRequest> => {
+  const at = nowIso(deps);
+  const holds = await deps.holds.forSubject(request.subjectId);
+  const holdIds = [
+    ...new Set(
+      request.dataClasses.flatMap((dataClass) => blockingHolds(holds, dataClass, at).map((h) => h.holdId)),
+    ),
+  ];
+  if (holdIds.length > 0) {
+    if (request.status === 'blocked') return request;
+    const { next, audit } = blockRequest(request, holdIds, at);
+    if (await deps.requests.transitionRequest(next, ['received'])) {
+      await deps.audit.append(audit, request.subjectId);
+    }
+    return next;
+  }
+  // Marked dispatched before the messages go out: a fast worker must find the request dispatched,
+  // or it could not settle it. Messages lost to a crash in between are re-sent by the sweep.
+  let next = request;
+  if (request.status !== 'dispatched') {
+    const dispatched = dispatchRequest(request, tasks.length, at);
+    if (await deps.requests.transitionRequest(dispatched.next, ['received', 'blocked'])) {
+      await deps.audit.append(dispatched.audit, request.subjectId);
+    }
+    next = dispatched.next;
+  }
+  await sendUnfinished(deps, tasks);
+  return next;
+};
+
+/** Queues the tasks that have not started; safe to repeat (workers skip tasks already done). */
+export const sendUnfinished = async (deps: ServiceDeps, tasks: readonly ErasureTask[]): Promise<number> => {
+  const unfinished = tasks.filter((task) => task.status === 'pending');
+  await deps.queue.send(unfinished.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
+  return unfinished.length;
+};
+
+export const getErasureRequest = async (deps: ServiceDeps, requestId: string): Promise<RequestWithTasks> => {
+  const found = await deps.requests.get(requestId);
+  if (found === undefined) throw new NotFoundError(`Erasure request '${requestId}' not found`);
+  return found;
+};
+
+/** IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. */
+export const rejectErasureRequest = async (
+  deps: ServiceDeps,
+  requestId: string,
+  legalReason: string,
+): Promise<ErasureRequest> => {
+  const { request } = await getErasureRequest(deps, requestId);
+  const { next, audit } = rejectRequest(request, legalReason, nowIso(deps));
+  if (!(await deps.requests.transitionRequest(next, [request.status]))) {
+    return rejectErasureRequest(deps, requestId, legalReason);
+  }
+  await deps.audit.append(audit, request.subjectId);
+  return next;
+};
+
+/** ALU-3: the 30-day deadline may be extended once, with a reason. */
+export const extendErasureDeadline = async (
+  deps: ServiceDeps,
+  requestId: string,
+  reason: string,
+): Promise<ErasureRequest> => {
+  const { request } = await getErasureRequest(deps, requestId);
+  const { next, audit } = extendDeadline(request, reason, nowIso(deps));
+  if (!(await deps.requests.transitionRequest(next, [request.status]))) {
+    return extendErasureDeadline(deps, requestId, reason);
+  }
+  await deps.audit.append(audit, request.subjectId);
+  return next;
+};

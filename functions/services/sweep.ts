@@ -1,0 +1,266 @@
+import { pseudonymise } from '../../domain/audit/index.js';
+import { deadlineWithin, isOverdue, scheduledRequestId } from '../../domain/erasure/index.js';
+import type { ErasureRequest } from '../../domain/erasure/types.js';
+import type { LegalHold } from '../../domain/holds.js';
+import type { DataClassPolicy } from '../../domain/policy/types.js';
+import { bucketsToSweep } from '../../domain/schedule/buckets.js';
+import { afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
+import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+import type { DueItem } from '../adapters/dynamo-schedule-store.js';
+import { METRIC } from '../shared/observability.js';
+import type { ServiceDeps } from './deps.js';
+import { createRequest, dispatchOrBlock, sendUnfinished } from './erasure-requests.js';
+
+export interface SweepReport {
+  readonly now: string;
+  readonly bucketsRead: number;
+  readonly dispatched: readonly { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
+  readonly blocked: readonly {
+    dataClass: string;
+    ruleRef: string;
+    dueAt: string;
+    blockers: readonly string[];
+  }[];
+  readonly notices: readonly { dataClass: string; ruleRef: string; dueAt: string }[];
+  readonly redispatched: number;
+  readonly overdue: number;
+  readonly nearDeadline: number;
+}
+
+/** How long a request may sit in `received` before the sweep assumes its dispatch was lost. */
+const STUCK_AFTER_MS = 2 * 60 * 1000;
+/** Longer than a queue backlog normally lasts, so a busy queue is not flooded with duplicates. */
+const STUCK_DISPATCH_AFTER_MS = 30 * 60 * 1000;
+const NEAR_DEADLINE_MS = 7 * 24 * 3600 * 1000;
+/** Without a watermark (a new deployment), look back this far for due entries. */
+const FIRST_SWEEP_LOOKBACK_MONTHS = 12;
+
+const monthOf = (instant: string): string => instant.slice(0, 7);
+const monthsBefore = (instant: string, months: number): string => {
+  const date = new Date(instant);
+  date.setUTCDate(1);
+  date.setUTCMonth(date.getUTCMonth() - months);
+  return monthOf(date.toISOString());
+};
+/** A keyed reference to one due entry, for audit idempotency keys (which are stored in the trail). */
+const entryRef = (key: string, subjectId: string, dataClass: string, dueAt: string) =>
+  pseudonymise(key, `${subjectId}#${dataClass}#${dueAt}`).slice(0, 32);
+
+/**
+ * Runs every deletion and notice due at `now`. Reads only the due index buckets from the watermark
+ * to now's month (cost grows with due entries, not with all schedules), and is safe to run twice:
+ * scheduled requests have deterministic ids and entries are replaced only if unchanged since read.
+ */
+export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise<SweepReport> => {
+  const clockNow = deps.clock().toISOString();
+  const watermark =
+    (await deps.schedules.sweepWatermark()) ?? monthsBefore(clockNow, FIRST_SWEEP_LOOKBACK_MONTHS);
+  const buckets = bucketsToSweep(watermark, now, deps.settings.dueBucketShards);
+  const context = new SweepContext(deps, now);
+  for (const bucket of buckets) {
+    for (const item of await deps.schedules.queryDue(bucket, now)) {
+      await context.handle(item);
+    }
+  }
+  // The watermark trails by a month and never passes the real clock, so entries written now, and
+  // sweeps run for a future instant (the local demo travels in time), cannot skip anything.
+  const earlier = now < clockNow ? now : clockNow;
+  await deps.schedules.advanceWatermark(monthsBefore(earlier, 1));
+  const open = await reviewOpenRequests(deps, now, clockNow);
+  deps.metrics.count(METRIC.requestsOverdue, open.overdue);
+  deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
+  deps.metrics.flush();
+  deps.log.info('sweep finished', {
+    now,
+    buckets: buckets.length,
+    dispatched: context.report.dispatched.length,
+    blocked: context.report.blocked.length,
+    notices: context.report.notices.length,
+    ...open,
+  });
+  return { now, bucketsRead: buckets.length, ...context.report, ...open };
+};
+
+class SweepContext {
+  readonly report: Pick<SweepReport, 'dispatched' | 'blocked' | 'notices'> & {
+    dispatched: SweepReport['dispatched'][number][];
+    blocked: SweepReport['blocked'][number][];
+    notices: SweepReport['notices'][number][];
+  } = { dispatched: [], blocked: [], notices: [] };
+  private readonly holdsBySubject = new Map<string, Promise<LegalHold[]>>();
+  private readonly schedulesBySubject = new Map<string, Promise<SubjectSchedule>>();
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly now: string,
+  ) {}
+
+  async handle(item: DueItem): Promise<void> {
+    if (item.kind === 'notice') {
+      await this.sendNotice(item);
+      return;
+    }
+    const { entry } = item;
+    if (entry.status !== 'pending' && entry.status !== 'blocked') return;
+    const policy = this.deps.config.catalog.dataClasses.find(
+      (candidate) => candidate.dataClass === entry.dataClass,
+    );
+    if (policy === undefined) {
+      this.deps.log.warn('due entry of a data class the catalog no longer has', {
+        dataClass: entry.dataClass,
+      });
+      return;
+    }
+    const verdict = evaluateDue({
+      policy,
+      entry,
+      schedule: await this.scheduleOf(entry.subjectId),
+      holds: await this.holdsOf(entry.subjectId),
+      now: this.now,
+    });
+    if (verdict.kind === 'blocked') {
+      await this.block(entry, verdict.blockers, verdict.retryAt);
+      return;
+    }
+    await this.run(entry, policy, verdict.olderThan);
+  }
+
+  private async run(
+    entry: ScheduleEntry,
+    policy: DataClassPolicy,
+    olderThan: string | undefined,
+  ): Promise<void> {
+    const requestId = scheduledRequestId(entry.subjectId, entry.dataClass, entry.dueAt, {
+      key: this.deps.settings.idKey,
+    });
+    const created =
+      (await createRequest(this.deps, {
+        requestId,
+        subjectId: entry.subjectId,
+        origin: 'schedule',
+        dataClasses: [entry.dataClass],
+        reason: `retention:${entry.ruleRef.toLowerCase()}`,
+        ...(olderThan === undefined ? {} : { olderThan }),
+      })) ?? (await this.deps.requests.get(requestId));
+    if (created === undefined) throw new Error(`Scheduled request ${requestId} vanished after creation`);
+    await dispatchOrBlock(this.deps, created.request, created.tasks);
+    await this.deps.schedules.replaceEntry(entry, afterDispatch(entry, policy, this.now), this.now);
+    this.report.dispatched.push({
+      requestId,
+      dataClass: entry.dataClass,
+      ruleRef: entry.ruleRef,
+      dueAt: entry.dueAt,
+    });
+  }
+
+  private async block(
+    entry: ScheduleEntry,
+    blockers: readonly ({ kind: 'legal-hold'; holdIds: readonly string[] } | { kind: 'unpaid-invoice' })[],
+    retryAt: string | undefined,
+  ): Promise<void> {
+    const names = blockers.map((blocker) =>
+      blocker.kind === 'legal-hold' ? `legal-hold:${blocker.holdIds.join('+')}` : 'unpaid-invoice',
+    );
+    const blocked: ScheduleEntry = { ...entry, status: 'blocked' };
+    await this.deps.schedules.replaceEntry(entry, blocked, this.now, retryAt);
+    await this.deps.audit.append(
+      {
+        type: 'deletion.blocked',
+        at: this.now,
+        idempotencyKey: `schedule:${this.ref(entry.subjectId, entry.dataClass, entry.dueAt)}:blocked:${names.join(',')}`,
+        dataClass: entry.dataClass,
+        ruleRef: entry.ruleRef,
+        detail: {
+          dueAt: entry.dueAt,
+          blockers: names.join(','),
+          ...(retryAt === undefined ? {} : { retryAt }),
+        },
+      },
+      entry.subjectId,
+    );
+    this.report.blocked.push({
+      dataClass: entry.dataClass,
+      ruleRef: entry.ruleRef,
+      dueAt: entry.dueAt,
+      blockers: names,
+    });
+  }
+
+  /** IMOU-3: the subject is told before an inactivity deletion; the audit trail proves when. */
+  private async sendNotice(item: Extract<DueItem, { kind: 'notice' }>): Promise<void> {
+    await this.deps.audit.append(
+      {
+        type: 'notice.sent',
+        at: this.now,
+        idempotencyKey: `notice:${this.ref(item.subjectId, item.dataClass, item.dueAt)}`,
+        dataClass: item.dataClass,
+        ruleRef: item.ruleRef,
+        detail: { noticeAt: item.noticeAt, deletionDueAt: item.dueAt },
+      },
+      item.subjectId,
+    );
+    await this.deps.schedules.markNoticeSent(item.subjectId, item.dataClass, this.now);
+    this.report.notices.push({ dataClass: item.dataClass, ruleRef: item.ruleRef, dueAt: item.dueAt });
+  }
+
+  private ref(subjectId: string, dataClass: string, dueAt: string): string {
+    return entryRef(this.deps.settings.idKey, subjectId, dataClass, dueAt);
+  }
+
+  private holdsOf(subjectId: string): Promise<LegalHold[]> {
+    let holds = this.holdsBySubject.get(subjectId);
+    if (holds === undefined) {
+      holds = this.deps.holds.forSubject(subjectId);
+      this.holdsBySubject.set(subjectId, holds);
+    }
+    return holds;
+  }
+
+  private scheduleOf(subjectId: string): Promise<SubjectSchedule> {
+    let schedule = this.schedulesBySubject.get(subjectId);
+    if (schedule === undefined) {
+      schedule = this.deps.schedules.load(subjectId).then((stored) => stored.schedule);
+      this.schedulesBySubject.set(subjectId, schedule);
+    }
+    return schedule;
+  }
+}
+
+/**
+ * Requests not yet final: re-dispatches those whose dispatch was lost (still `received` after a
+ * while) or whose legal holds have ended, and counts the ones past or near their deadline (ALU-3).
+ */
+const reviewOpenRequests = async (
+  deps: ServiceDeps,
+  now: string,
+  clockNow: string,
+): Promise<{ redispatched: number; overdue: number; nearDeadline: number }> => {
+  const open: ErasureRequest[] = await deps.requests.listOpen('9999-12-31T23:59:59.999Z');
+  let redispatched = 0;
+  const stuckBefore = new Date(new Date(clockNow).getTime() - STUCK_AFTER_MS).toISOString();
+  const dispatchStuckBefore = new Date(new Date(clockNow).getTime() - STUCK_DISPATCH_AFTER_MS).toISOString();
+  for (const request of open) {
+    const stuckReceived = request.status === 'received' && request.receivedAt < stuckBefore;
+    const stuckDispatched =
+      request.status === 'dispatched' &&
+      request.dispatchedAt !== undefined &&
+      request.dispatchedAt < dispatchStuckBefore;
+    if (!stuckReceived && !stuckDispatched && request.status !== 'blocked') continue;
+    const found = await deps.requests.get(request.requestId);
+    if (found === undefined) continue;
+    if (stuckDispatched) {
+      // Tasks still `pending` long after dispatch lost their messages (a crash between the two).
+      if ((await sendUnfinished(deps, found.tasks)) > 0) redispatched++;
+      continue;
+    }
+    const next = await dispatchOrBlock(deps, found.request, found.tasks);
+    if (next.status === 'dispatched') redispatched++;
+  }
+  return {
+    redispatched,
+    overdue: open.filter((request) => isOverdue(request, now)).length,
+    nearDeadline: open.filter(
+      (request) => !isOverdue(request, now) && deadlineWithin(request, now, NEAR_DEADLINE_MS),
+    ).length,
+  };
+};

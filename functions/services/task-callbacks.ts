@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { taskSucceeded } from '../../domain/erasure/index.js';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { verifySignature } from '../connectors/webhook-signature.js';
+import { UnauthorizedError } from '../shared/http-errors.js';
+import { nowIso, type ServiceDeps } from './deps.js';
+import { finish } from './run-task.js';
+
+const CallbackBody = z.object({
+  status: z.enum(['done', 'failed']),
+  deletedCount: z.number().int().min(0).optional(),
+  error: z.string().max(300).optional(),
+});
+
+/**
+ * The signed answer of a service that accepted an erasure asynchronously (HTTP 202). Its signature
+ * (same secret as the request we sent it) is the proof; replays of a settled task change nothing.
+ */
+export const handleTaskCallback = async (
+  deps: ServiceDeps,
+  taskId: string,
+  rawBody: string,
+  signatureHeader: string | undefined,
+): Promise<{ taskId: string; status: string }> => {
+  const requestId = await deps.requests.requestIdOfTask(taskId);
+  const task = requestId === undefined ? undefined : await deps.requests.getTask(requestId, taskId);
+  if (task === undefined) throw new NotFoundError(`Task '${taskId}' not found`);
+  const target = deps.config.targets.find((candidate) => candidate.name === task.target);
+  if (target?.kind !== 'http-webhook') throw new NotFoundError(`Task '${taskId}' does not take callbacks`);
+  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
+  if (
+    signatureHeader === undefined ||
+    !verifySignature(deps.webhookSecret(target.signingSecretName), rawBody, signatureHeader, nowSeconds)
+  ) {
+    throw new UnauthorizedError('Missing or invalid X-Erasure-Signature');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw new ValidationError('Body is not JSON', 'body');
+  }
+  const parsed = CallbackBody.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(issue?.message ?? 'Invalid callback', issue?.path.join('.') || 'body');
+  }
+  if (task.status === 'verified' || task.status === 'failed') return { taskId, status: task.status };
+  if (parsed.data.status === 'failed') {
+    await finish(deps, task, 'failed', {
+      message: `Reported by ${target.name}: ${parsed.data.error ?? 'no reason given'}`,
+      code: 'reported-by-service',
+    });
+    return { taskId, status: 'failed' };
+  }
+  const succeeded = taskSucceeded(task, parsed.data.deletedCount ?? 0, nowIso(deps));
+  if (await deps.requests.transitionTask(succeeded.next, task)) {
+    await deps.audit.append(succeeded.audit, task.subjectId);
+    await finish(deps, succeeded.next, 'verified');
+  }
+  return { taskId, status: 'verified' };
+};

@@ -1,0 +1,62 @@
+import {
+  ConcurrentModificationError,
+  type DomainError,
+  IdempotencyConflictError,
+  IllegalTransitionError,
+  LegalHoldActiveError,
+  NotFoundError,
+  ValidationError,
+} from '../../domain/errors.js';
+
+/** Authentication failed (no or bad credentials). */
+export class UnauthorizedError extends Error {
+  readonly code = 'unauthorized';
+}
+
+/** Authenticated, but the role may not call this route. */
+export class ForbiddenError extends Error {
+  readonly code = 'forbidden';
+}
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}
+
+export interface MappedError {
+  readonly statusCode: number;
+  readonly body: ErrorBody;
+}
+
+/** The one table from error to HTTP status. Anything not listed is an opaque 500. */
+const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> = [
+  [ValidationError, 400],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [IllegalTransitionError, 409],
+  [IdempotencyConflictError, 409],
+  [LegalHoldActiveError, 409],
+  [ConcurrentModificationError, 409],
+];
+
+export const mapError = (error: unknown, requestId: string): MappedError => {
+  for (const [type, statusCode] of STATUS) {
+    if (error instanceof type) {
+      const known = error as DomainError & { field?: string };
+      return {
+        statusCode,
+        body: {
+          error: {
+            code: known.code,
+            message: known.message,
+            ...(known instanceof ValidationError && known.field !== undefined ? { field: known.field } : {}),
+          },
+        },
+      };
+    }
+  }
+  return {
+    statusCode: 500,
+    body: { error: { code: 'internal_error', message: `Internal error (request id ${requestId})` } },
+  };
+};

@@ -1,0 +1,107 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { signPayload, verifySignature } from '../functions/connectors/webhook-signature.js';
+
+/** One erasure the demo partner service received. */
+export interface ReceivedErasure {
+  readonly taskId: string;
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly action: string;
+  readonly idempotencyKey: string | undefined;
+}
+
+export interface DemoWebhookOptions {
+  readonly port?: number;
+  readonly secret: string;
+  /** `sync` answers 200 with a count; `async` answers 202 and calls back a moment later. */
+  readonly mode?: 'sync' | 'async';
+  /** Answer every request with this status (to show retries and the dead-letter queue). */
+  readonly failWith?: number;
+  readonly callbackDelayMs?: number;
+}
+
+export interface DemoWebhook {
+  readonly url: string;
+  readonly received: ReceivedErasure[];
+  /** Records the demo service holds per subject (what an erasure removes). */
+  readonly records: Map<string, number>;
+  setFailure(status: number | undefined): void;
+  stop(): Promise<void>;
+}
+
+const readBody = async (request: IncomingMessage): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/**
+ * A stand-in for another company service that holds personal data: it checks the orchestrator's
+ * signature, erases its records of the subject, and answers at once or through a signed callback.
+ */
+export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<DemoWebhook> => {
+  const received: ReceivedErasure[] = [];
+  const records = new Map<string, number>();
+  let failWith = options.failWith;
+  const server: Server = createServer((request, response) => {
+    void (async () => {
+      const body = await readBody(request);
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      const signature = request.headers['x-erasure-signature'];
+      if (typeof signature !== 'string' || !verifySignature(options.secret, body, signature, nowSeconds)) {
+        response.writeHead(401).end();
+        return;
+      }
+      if (failWith !== undefined) {
+        response.writeHead(failWith, { 'content-type': 'application/json' }).end('{"error":"demo failure"}');
+        return;
+      }
+      const erasure = JSON.parse(body) as ReceivedErasure & { callbackUrl?: string };
+      const idempotencyKey = request.headers['idempotency-key'];
+      received.push({
+        taskId: erasure.taskId,
+        subjectId: erasure.subjectId,
+        dataClass: erasure.dataClass,
+        action: erasure.action,
+        idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+      });
+      const deletedCount = records.get(erasure.subjectId) ?? 0;
+      records.delete(erasure.subjectId);
+      if (options.mode !== 'async' || erasure.callbackUrl === undefined) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deletedCount }));
+        return;
+      }
+      response.writeHead(202).end();
+      const callbackUrl = erasure.callbackUrl;
+      setTimeout(() => {
+        const callbackBody = JSON.stringify({ status: 'done', deletedCount });
+        void fetch(callbackUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-erasure-signature': signPayload(options.secret, callbackBody, Math.floor(Date.now() / 1000)),
+          },
+          body: callbackBody,
+        }).catch(() => undefined);
+      }, options.callbackDelayMs ?? 200);
+    })().catch(() => {
+      response.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/erasures`,
+    received,
+    records,
+    setFailure: (status) => {
+      failWith = status;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};

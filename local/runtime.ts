@@ -1,0 +1,308 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import { makeHandler as makeApiHandler } from '../functions/api.js';
+import { makeHandler as makeTaskHandler } from '../functions/run-connector-task.js';
+import type { SweepReport } from '../functions/services/sweep.js';
+import { buildDeps, type RuntimeDeps } from '../functions/shared/dependencies.js';
+import { loadEnv } from '../functions/shared/env.js';
+import { makeHandler as makeSweepHandler } from '../functions/sweep-due-deletions.js';
+import { createLocalClients, type EmulatorEndpoints, type LocalClients } from './aws-clients.js';
+import {
+  createDemoStores,
+  DEMO_WEBHOOK_SECRET_NAME,
+  type DemoStores,
+  demoDeploymentConfig,
+  demoStoreNames,
+  seedDemoSubject,
+} from './demo.js';
+import { type DemoWebhook, startDemoWebhook } from './demo-webhook.js';
+import { createOrchestratorResources, type OrchestratorResources } from './resources.js';
+
+export interface LocalRuntimeOptions {
+  readonly endpoints: EmulatorEndpoints;
+  /** Prefix of the orchestrator's tables and queues. @default 'erasure-local' */
+  readonly prefix?: string;
+  /** Prefix of the demo stores (tests use their own). @default '' → demo-customers, ... */
+  readonly demoPrefix?: string;
+  /** API port on 127.0.0.1; 0 picks a free one. @default 3000 */
+  readonly port?: number;
+  /** Demo webhook port; 0 picks a free one. @default 0 */
+  readonly webhookPort?: number;
+  readonly webhookMode?: 'sync' | 'async';
+  /** Sweep every this many milliseconds; false for none (tests sweep through the API). @default 60000 */
+  readonly sweepIntervalMs?: number | false;
+  /** Run the queue consumer continuously; false lets tests drain the queue step by step. @default true */
+  readonly consumeQueue?: boolean;
+  readonly tokens?: { readonly service: string; readonly compliance: string };
+  /** Demo subjects to seed (`demo-subject-1`, ...). @default 3 */
+  readonly demoSubjects?: number;
+  /** First retry delay of a failed task in seconds. @default 30 */
+  readonly retryBaseSeconds?: number;
+  /** Pseudonym key of the audit trail. @default a fixed development key */
+  readonly pseudonymKey?: string;
+  readonly clock?: () => Date;
+}
+
+export interface LocalRuntime {
+  readonly apiUrl: string;
+  readonly tokens: { readonly service: string; readonly compliance: string };
+  readonly resources: OrchestratorResources;
+  readonly stores: DemoStores;
+  readonly webhook: DemoWebhook;
+  readonly clients: LocalClients;
+  readonly deps: RuntimeDeps;
+  /** Receives and runs task messages until the queue has none visible; returns how many ran. */
+  drainQueue(): Promise<number>;
+  sweep(now?: Date): Promise<SweepReport>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_TOKENS = { service: 'dev-service-token', compliance: 'dev-compliance-token' } as const;
+const DEV_PSEUDONYM_KEY = 'local-development-pseudonym-key-not-for-production';
+const DEV_WEBHOOK_SECRET = 'local-development-webhook-secret';
+
+const lambdaContext = (functionName: string): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+  memoryLimitInMB: '512',
+  awsRequestId: randomUUID(),
+  logGroupName: `/aws/lambda/${functionName}`,
+  logStreamName: 'local',
+  getRemainingTimeInMillis: () => 60_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+const readBody = async (request: IncomingMessage): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/** The API Gateway HTTP API (payload 2.0) event that API Gateway would build for this request. */
+const toApiEvent = (request: IncomingMessage, body: string): APIGatewayProxyEventV2 => {
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    ...(url.search === '' ? {} : { queryStringParameters: Object.fromEntries(url.searchParams.entries()) }),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body === '' ? {} : { body }),
+    isBase64Encoded: false,
+  };
+};
+
+const toSqsRecord = (message: Message, queueArn: string): SQSRecord => ({
+  messageId: message.MessageId ?? randomUUID(),
+  receiptHandle: message.ReceiptHandle ?? '',
+  body: message.Body ?? '',
+  attributes: {
+    ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+    SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+    SenderId: 'local',
+    ApproximateFirstReceiveTimestamp: String(Date.now()),
+  },
+  messageAttributes: {},
+  md5OfBody: message.MD5OfBody ?? '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: queueArn,
+  awsRegion: 'us-east-1',
+});
+
+/**
+ * The whole pipeline on one machine: the orchestrator's resources and the demo stores in the
+ * emulators, the API on localhost, the queue consumer and the sweep, each through the same
+ * handlers Lambda runs.
+ */
+export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
+  const clients = createLocalClients(options.endpoints);
+  const tokens = options.tokens ?? DEFAULT_TOKENS;
+  const stores = demoStoreNames(options.demoPrefix);
+  const [resources, webhook] = await Promise.all([
+    createOrchestratorResources(clients, options.prefix ?? 'erasure-local'),
+    startDemoWebhook({
+      port: options.webhookPort ?? 0,
+      secret: DEV_WEBHOOK_SECRET,
+      mode: options.webhookMode ?? 'sync',
+    }),
+    createDemoStores(clients, stores),
+  ]);
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, '127.0.0.1', () => resolve());
+  });
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const env = loadEnv({
+    ...resources.environment,
+    ERASURE_CONFIG: JSON.stringify(demoDeploymentConfig(stores, webhook.url)),
+    ERASURE_PSEUDONYM_KEY: options.pseudonymKey ?? DEV_PSEUDONYM_KEY,
+    ERASURE_WEBHOOK_SECRETS: JSON.stringify({ [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET }),
+    CALLBACK_BASE_URL: apiUrl,
+    AUTH_MODE: 'token',
+    ERASURE_SERVICE_TOKEN: tokens.service,
+    ERASURE_COMPLIANCE_TOKEN: tokens.compliance,
+  });
+  const built = buildDeps(env, clients, {
+    pseudonymKey: env.ERASURE_PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
+    webhookSecrets: { [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET },
+  });
+  const deps: RuntimeDeps = {
+    ...built,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    settings: {
+      ...built.settings,
+      ...(options.retryBaseSeconds === undefined ? {} : { retryBaseSeconds: options.retryBaseSeconds }),
+    },
+  };
+  const provide = () => Promise.resolve(deps);
+  const api = makeApiHandler(provide);
+  const runTasks = makeTaskHandler(provide);
+  const sweepHandler = makeSweepHandler(provide);
+
+  server.on('request', (request, response) => {
+    void (async () => {
+      const result = await api(toApiEvent(request, await readBody(request)), lambdaContext('erasure-api'));
+      response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+      response.end(result.body ?? '');
+    })().catch(() => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end('{"error":{"code":"internal_error","message":"Internal error"}}');
+    });
+  });
+
+  const queueArn = `arn:aws:sqs:us-east-1:000000000000:${resources.taskQueueUrl.split('/').pop() ?? ''}`;
+  const receiveAndRun = async (waitSeconds: number): Promise<number> => {
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: resources.taskQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+    );
+    if (Messages.length === 0) return 0;
+    const event: SQSEvent = { Records: Messages.map((message) => toSqsRecord(message, queueArn)) };
+    const { batchItemFailures } = await runTasks(event, lambdaContext('erasure-run-connector-task'));
+    const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+    const succeeded = event.Records.filter((record) => !failed.has(record.messageId));
+    if (succeeded.length > 0) {
+      // What Lambda's event source mapping does for the records a batch did not report as failed.
+      await clients.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: resources.taskQueueUrl,
+          Entries: succeeded.map((record, index) => ({
+            Id: String(index),
+            ReceiptHandle: record.receiptHandle,
+          })),
+        }),
+      );
+    }
+    return Messages.length;
+  };
+
+  let stopping = false;
+  const consumer =
+    options.consumeQueue === false
+      ? Promise.resolve()
+      : (async () => {
+          while (!stopping) {
+            try {
+              await receiveAndRun(2);
+            } catch (error) {
+              if (!stopping) {
+                deps.log.error('local queue consumer failed', { errorName: (error as Error).name });
+                await new Promise((resolve) => setTimeout(resolve, 1000));
+              }
+            }
+          }
+        })();
+
+  const sweep = (now: Date = deps.clock()): Promise<SweepReport> => {
+    const event: ScheduledEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '000000000000',
+      time: now.toISOString(),
+      region: 'us-east-1',
+      resources: [],
+      detail: {},
+    };
+    return sweepHandler(event, lambdaContext('erasure-sweep-due-deletions'));
+  };
+  const sweepTimer =
+    options.sweepIntervalMs === false
+      ? undefined
+      : setInterval(() => {
+          sweep().catch((error: unknown) =>
+            deps.log.error('scheduled local sweep failed', { errorName: (error as Error).name }),
+          );
+        }, options.sweepIntervalMs ?? 60_000);
+
+  const now = deps.clock();
+  for (let index = 1; index <= (options.demoSubjects ?? 3); index++) {
+    const subjectId = `demo-subject-${index}`;
+    await seedDemoSubject(clients, stores, subjectId, now);
+    webhook.records.set(subjectId, 2);
+  }
+
+  return {
+    apiUrl,
+    tokens,
+    resources,
+    stores,
+    webhook,
+    clients,
+    deps,
+    drainQueue: async () => {
+      let total = 0;
+      for (;;) {
+        const ran = await receiveAndRun(0);
+        if (ran === 0) return total;
+        total += ran;
+      }
+    },
+    sweep,
+    stop: async () => {
+      stopping = true;
+      if (sweepTimer !== undefined) clearInterval(sweepTimer);
+      await consumer;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await webhook.stop();
+    },
+  };
+};
