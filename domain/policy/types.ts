@@ -32,6 +32,17 @@ export interface DataClassPolicy {
    * older than the window is erased.
    */
   readonly rollingWindowAttribute?: string;
+  /**
+   * The retention is a rolling window over the data's age (IMOU-1, IMOU-2, ALE-3, ALE-4) rather than
+   * a one-off deletion: each run erases only data older than the window, then re-arms. Implied by
+   * `rollingWindowAttribute`; set it alone for a fixed window (the window is then `retention`).
+   */
+  readonly rolling?: boolean;
+  /**
+   * How often a rolling window runs (ISO 8601 duration, not longer than the window). Data lives at
+   * most window + interval. Absent: the window itself (data may then live up to twice the window).
+   */
+  readonly rollingInterval?: string;
   /** Names of connector targets holding this class's data; resolved by deployment config. */
   readonly targets: readonly string[];
 }

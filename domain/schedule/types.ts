@@ -32,6 +32,11 @@ export interface ScheduleEntry {
   readonly lastEvent: EventRef;
   /** The change `lastEvent` made, so a re-sent event reports the same decisions. */
   readonly lastChange: DecisionChange;
+  /**
+   * True when `lastEvent` was recorded without reporting a decision (a tombstone stored before any
+   * trigger, a second cancel, a cancel after dispatch): re-sending that event reports nothing.
+   */
+  readonly lastEventSilent?: boolean;
   /** Rolling windows (IMOU-1): the window length, and only data older than `dueAt - window` is erased. */
   readonly rollingWindow?: string;
   /** Jurisdiction whose override set the period (ALU-2), if any. */

@@ -1,0 +1,276 @@
+/**
+ * What a lifecycle event does to a subject's schedule. Pure: the caller loads the schedule, calls
+ * `decide`, and stores `next` with a conditional write.
+ *
+ * - Events are ordered by `occurredAt`, never by arrival; ties are broken by `eventId`, so every
+ *   replica orders the same events the same way. An entry ignores events older than its `lastEvent`.
+ * - The decisions of an entry depend only on the newest event that reached it, so the same events in
+ *   any arrival order leave the same pending entries (for one-off periods and rolling windows alike).
+ * - Re-sending an event (same `eventId`) changes nothing and reports what it reported the first time.
+ * - A decision's `ruleRef` is the policy's first ruleRef: catalogs list the rule that states the
+ *   period first (customer-profile: ALE-1, even when an ALU-2 override set the period).
+ */
+import { ValidationError } from '../errors.js';
+import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../events.js';
+import { overridingJurisdiction, resolveRetention } from '../policy/config.js';
+import { isRollingWindow } from '../policy/schema.js';
+import type { DataClassPolicy, PolicyCatalog } from '../policy/types.js';
+import {
+  addDuration,
+  formatDuration,
+  isZeroDuration,
+  parseDuration,
+  parseInstant,
+  subtractDuration,
+} from '../time.js';
+import { nextRollingRun, rollingIntervalOf } from './due.js';
+import type { DecisionResult, EventRef, ScheduleDecision, ScheduleEntry, SubjectSchedule } from './types.js';
+
+const COUNTRY_CODE = /^[A-Za-z]{2}$/;
+
+/** True when `a` comes after `b` in event order (occurredAt, then eventId). */
+const isAfter = (a: EventRef, b: EventRef): boolean =>
+  a.occurredAt > b.occurredAt || (a.occurredAt === b.occurredAt && a.eventId > b.eventId);
+
+const attribute = (event: LifecycleEvent, name: string): string | undefined =>
+  Object.hasOwn(event.attributes, name) ? event.attributes[name] : undefined;
+
+const firstRuleRef = (policy: DataClassPolicy): string => {
+  const [ruleRef] = policy.ruleRefs;
+  if (ruleRef === undefined) {
+    throw new ValidationError(`data class '${policy.dataClass}' has no ruleRefs`, 'ruleRefs');
+  }
+  return ruleRef;
+};
+
+/** Checks what the schedule relies on and returns the event's reference with a canonical time. */
+function eventRefOf(schedule: SubjectSchedule, event: LifecycleEvent): EventRef {
+  if (!(LIFECYCLE_EVENT_TYPES as readonly string[]).includes(event.type)) {
+    throw new ValidationError(`type '${String(event.type)}' is not a known lifecycle event type`, 'type');
+  }
+  if (typeof event.eventId !== 'string' || event.eventId === '') {
+    throw new ValidationError('eventId is required', 'eventId');
+  }
+  if (event.subjectId !== schedule.subjectId) {
+    throw new ValidationError('the event is about another subject than the schedule', 'subjectId');
+  }
+  const jurisdiction = attribute(event, 'jurisdiction');
+  if (jurisdiction !== undefined && !COUNTRY_CODE.test(jurisdiction)) {
+    throw new ValidationError(
+      `attributes.jurisdiction '${jurisdiction}' is not an ISO 3166-1 alpha-2 country code`,
+      'attributes.jurisdiction',
+    );
+  }
+  return {
+    eventId: event.eventId,
+    type: event.type,
+    occurredAt: parseInstant(event.occurredAt, 'occurredAt'),
+  };
+}
+
+/** The window a rolling policy runs with: the trigger's attribute (IMOU-1 storagePeriod), else the period. */
+function rollingWindowFor(policy: DataClassPolicy, event: LifecycleEvent, period: string): string {
+  const name = policy.rollingWindowAttribute;
+  const value = name === undefined ? undefined : attribute(event, name);
+  if (name === undefined || value === undefined) return period;
+  const window = parseDuration(value, `attributes.${name}`);
+  if (isZeroDuration(window)) {
+    throw new ValidationError(`attributes.${name} '${value}' must be longer than zero`, `attributes.${name}`);
+  }
+  return formatDuration(window);
+}
+
+const decisionsOf = (entry: ScheduleEntry): ScheduleDecision[] => {
+  const decision: ScheduleDecision = {
+    change: entry.lastChange,
+    dataClass: entry.dataClass,
+    action: entry.action,
+    dueAt: entry.dueAt,
+    ruleRef: entry.ruleRef,
+  };
+  if (entry.lastChange === 'cancelled' || entry.noticeAt === undefined) return [decision];
+  return [decision, { ...decision, change: 'notice', dueAt: entry.noticeAt }];
+};
+
+/** What the event recorded as an entry's lastEvent reported when it was applied. */
+const recordedDecisions = (entry: ScheduleEntry): ScheduleDecision[] =>
+  entry.lastEventSilent === true ? [] : decisionsOf(entry);
+
+/** The entry as stored without a decision of its own: only the newer lastEvent is kept. */
+const silently = (entry: ScheduleEntry, ref: EventRef): ScheduleEntry => ({
+  ...entry,
+  lastEvent: ref,
+  lastEventSilent: true,
+});
+
+type Outcome = { readonly entry: ScheduleEntry; readonly decisions: readonly ScheduleDecision[] } | undefined;
+
+function applyTrigger(
+  policy: DataClassPolicy,
+  entry: ScheduleEntry | undefined,
+  event: LifecycleEvent,
+  ref: EventRef,
+): Outcome {
+  if (entry !== undefined && isAfter(entry.lastEvent, ref)) return undefined;
+  const jurisdiction = overridingJurisdiction(policy, attribute(event, 'jurisdiction'));
+  const period = resolveRetention(policy, jurisdiction);
+  const rollingWindow = isRollingWindow(policy) ? rollingWindowFor(policy, event, period) : undefined;
+  const dueAt =
+    rollingWindow === undefined
+      ? addDuration(ref.occurredAt, period)
+      : nextRollingRun(ref.occurredAt, rollingIntervalOf(policy, rollingWindow));
+  const noticeAt = policy.notice === undefined ? undefined : subtractDuration(dueAt, policy.notice);
+  const action = policy.action;
+  const ruleRef = firstRuleRef(policy);
+
+  const active = entry !== undefined && (entry.status === 'pending' || entry.status === 'blocked');
+  if (active) {
+    const sameTerms =
+      entry.rollingWindow === rollingWindow &&
+      entry.jurisdiction === jurisdiction &&
+      entry.action === action &&
+      entry.ruleRef === ruleRef;
+    // A rolling window already armed at or after this trigger's run stays as it is (a sweep may
+    // have moved it on); a one-off period with an unchanged due time has nothing to reschedule.
+    const armed = rollingWindow === undefined ? entry.dueAt === dueAt : entry.dueAt >= dueAt;
+    if (sameTerms && armed && entry.noticeAt === noticeAt) return undefined;
+  }
+  const change = active ? 'rescheduled' : 'scheduled';
+  const next: ScheduleEntry = {
+    subjectId: event.subjectId,
+    dataClass: policy.dataClass,
+    status: 'pending',
+    action,
+    ruleRef,
+    dueAt,
+    ...(noticeAt === undefined ? {} : { noticeAt }),
+    trigger: ref,
+    lastEvent: ref,
+    lastChange: change,
+    ...(rollingWindow === undefined ? {} : { rollingWindow }),
+    ...(jurisdiction === undefined ? {} : { jurisdiction }),
+  };
+  return { entry: next, decisions: decisionsOf(next) };
+}
+
+function applyCancel(
+  policy: DataClassPolicy,
+  entry: ScheduleEntry | undefined,
+  subjectId: string,
+  ref: EventRef,
+): Outcome {
+  if (entry === undefined) {
+    // A tombstone, so that a trigger older than this cancel, arriving later, cannot schedule anything.
+    const tombstone: ScheduleEntry = {
+      subjectId,
+      dataClass: policy.dataClass,
+      status: 'cancelled',
+      action: policy.action,
+      ruleRef: firstRuleRef(policy),
+      dueAt: ref.occurredAt,
+      trigger: ref,
+      lastEvent: ref,
+      lastChange: 'cancelled',
+      lastEventSilent: true,
+    };
+    return { entry: tombstone, decisions: [] };
+  }
+  if (isAfter(entry.lastEvent, ref)) return undefined;
+  if (entry.status === 'cancelled' || entry.status === 'dispatched') {
+    // Too late to cancel a dispatched deletion, and a tombstone stays one; recording the newer
+    // event still keeps older triggers from reviving the entry.
+    return { entry: silently(entry, ref), decisions: [] };
+  }
+  const { noticeAt: _noticeAt, lastEventSilent: _silent, ...kept } = entry;
+  const cancelled: ScheduleEntry = { ...kept, status: 'cancelled', lastEvent: ref, lastChange: 'cancelled' };
+  return { entry: cancelled, decisions: decisionsOf(cancelled) };
+}
+
+/**
+ * A settled invoice clears the unpaid-invoice blocker: entries it blocked become pending again
+ * at their due time (already past, so the next sweep runs them) unless a trigger rescheduled them.
+ */
+function applyInvoiceCleared(
+  policy: DataClassPolicy,
+  entry: ScheduleEntry | undefined,
+  ref: EventRef,
+): Outcome {
+  if (
+    entry?.status !== 'blocked' ||
+    !policy.blockers.includes('unpaid-invoice') ||
+    isAfter(entry.lastEvent, ref)
+  ) {
+    return undefined;
+  }
+  const { lastEventSilent: _silent, ...kept } = entry;
+  const rearmed: ScheduleEntry = { ...kept, status: 'pending', lastEvent: ref, lastChange: 'rescheduled' };
+  return { entry: rearmed, decisions: decisionsOf(rearmed) };
+}
+
+/** The invoice state after `ref` (ALE-2): the newest invoice event wins. */
+function invoiceStateAfter(
+  schedule: SubjectSchedule,
+  ref: EventRef,
+): Pick<SubjectSchedule, 'unpaidInvoiceSince' | 'lastInvoiceEvent'> | undefined {
+  if (ref.type !== 'invoice.unpaid' && ref.type !== 'invoice.settled') return undefined;
+  const last = schedule.lastInvoiceEvent;
+  if (last !== undefined && (last.eventId === ref.eventId || isAfter(last, ref))) return undefined;
+  return ref.type === 'invoice.unpaid'
+    ? { unpaidInvoiceSince: ref.occurredAt, lastInvoiceEvent: ref }
+    : { lastInvoiceEvent: ref };
+}
+
+/**
+ * Applies one lifecycle event to a subject's schedule.
+ *
+ * - A trigger schedules `occurredAt + period` (the ALU-2 override of `attributes.jurisdiction` if
+ *   any; rolling windows: the window's next run), reported `scheduled` for a new, cancelled or
+ *   dispatched entry and `rescheduled` for a pending/blocked one whose due time changes; an
+ *   unchanged due time reports nothing. Policies with a notice add a `notice` decision.
+ * - A cancelling event turns a pending/blocked entry into a `cancelled` tombstone; with no entry
+ *   it stores a tombstone silently. Dispatched entries are not cancelled.
+ * - `invoice.unpaid` / `invoice.settled` maintain `unpaidInvoiceSince` (newest invoice event wins).
+ */
+export function decide(
+  catalog: PolicyCatalog,
+  schedule: SubjectSchedule,
+  event: LifecycleEvent,
+): DecisionResult {
+  const ref = eventRefOf(schedule, event);
+  const entries = new Map(schedule.entries.map((entry) => [entry.dataClass, entry]));
+  const invoiceState = invoiceStateAfter(schedule, ref);
+  const decisions: ScheduleDecision[] = [];
+  let changed = false;
+
+  for (const policy of catalog.dataClasses) {
+    const entry = entries.get(policy.dataClass);
+    if (entry !== undefined && entry.lastEvent.eventId === ref.eventId) {
+      decisions.push(...recordedDecisions(entry));
+      continue;
+    }
+    let outcome: Outcome;
+    if (policy.triggers.includes(ref.type)) {
+      outcome = applyTrigger(policy, entry, event, ref);
+    } else if (policy.cancelledBy.includes(ref.type)) {
+      outcome = applyCancel(policy, entry, schedule.subjectId, ref);
+    } else if (ref.type === 'invoice.settled' && invoiceState !== undefined) {
+      outcome = applyInvoiceCleared(policy, entry, ref);
+    }
+    if (outcome !== undefined) {
+      entries.set(policy.dataClass, outcome.entry);
+      decisions.push(...outcome.decisions);
+      changed = true;
+    }
+  }
+
+  if (!changed && invoiceState === undefined) return { decisions, next: schedule };
+  const { unpaidInvoiceSince, lastInvoiceEvent, ...rest } = schedule;
+  const invoice = invoiceState ?? { unpaidInvoiceSince, lastInvoiceEvent };
+  const next: SubjectSchedule = {
+    ...rest,
+    entries: [...entries.values()],
+    ...(invoice.unpaidInvoiceSince === undefined ? {} : { unpaidInvoiceSince: invoice.unpaidInvoiceSince }),
+    ...(invoice.lastInvoiceEvent === undefined ? {} : { lastInvoiceEvent: invoice.lastInvoiceEvent }),
+  };
+  return { decisions, next };
+}

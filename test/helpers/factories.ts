@@ -1,0 +1,68 @@
+/**
+ * Test factories, one section per area; names start with their area (`schedule...`).
+ */
+import { createHash } from 'node:crypto';
+import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
+import type { LegalHold } from '../../domain/holds.js';
+import type { PolicyCatalog } from '../../domain/policy/types.js';
+import { decide } from '../../domain/schedule/decide.js';
+import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+
+// ---- schedule --------------------------------------------------------------------------------
+
+export const SCHEDULE_SUBJECT = 'subject-1';
+
+/** `2026-11-30` → `2026-11-30T00:00:00.000Z`; a full instant is returned as it is. */
+export const scheduleAt = (dayOrInstant: string): string =>
+  dayOrInstant.length === 10 ? `${dayOrInstant}T00:00:00.000Z` : dayOrInstant;
+
+/** A lifecycle event with a deterministic id, as the API derives it from its content. */
+export function scheduleEvent(
+  type: LifecycleEventType,
+  occurredAt: string,
+  options: { readonly subjectId?: string; readonly attributes?: Record<string, string> } = {},
+): LifecycleEvent {
+  const subjectId = options.subjectId ?? SCHEDULE_SUBJECT;
+  const attributes = options.attributes ?? {};
+  const at = scheduleAt(occurredAt);
+  const eventId = createHash('sha256')
+    .update(JSON.stringify([subjectId, type, at, Object.entries(attributes).sort()]))
+    .digest('hex')
+    .slice(0, 16);
+  return { eventId, subjectId, type, occurredAt: at, attributes };
+}
+
+export const scheduleEmpty = (subjectId: string = SCHEDULE_SUBJECT): SubjectSchedule => ({
+  subjectId,
+  entries: [],
+});
+
+/** Applies events in the given order; returns the final schedule and each event's decisions. */
+export function scheduleApply(
+  catalog: PolicyCatalog,
+  events: readonly LifecycleEvent[],
+  start: SubjectSchedule = scheduleEmpty(events[0]?.subjectId),
+): { schedule: SubjectSchedule; decisions: (readonly ScheduleDecision[])[] } {
+  const decisions: (readonly ScheduleDecision[])[] = [];
+  let schedule = start;
+  for (const event of events) {
+    const result = decide(catalog, schedule, event);
+    decisions.push(result.decisions);
+    schedule = result.next;
+  }
+  return { schedule, decisions };
+}
+
+export function scheduleEntry(schedule: SubjectSchedule, dataClass: string): ScheduleEntry {
+  const entry = schedule.entries.find((candidate) => candidate.dataClass === dataClass);
+  if (entry === undefined) throw new Error(`no schedule entry for ${dataClass}`);
+  return entry;
+}
+
+export const scheduleHold = (overrides: Partial<LegalHold> = {}): LegalHold => ({
+  holdId: 'hold-1',
+  subjectId: SCHEDULE_SUBJECT,
+  reason: 'statutory-bookkeeping',
+  createdAt: '2027-01-01T00:00:00.000Z',
+  ...overrides,
+});
