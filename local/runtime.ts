@@ -180,6 +180,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   });
   const deps: RuntimeDeps = {
     ...built,
+    // CloudWatch reads metrics from Lambda's stdout; locally they would only be noise.
+    metrics: { count: () => undefined, flush: () => undefined },
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     settings: {
       ...built.settings,

@@ -65,7 +65,8 @@ const authorise = (
 const respond = (response: ApiResponse, requestId: string): APIGatewayProxyStructuredResultV2 => ({
   statusCode: response.statusCode,
   headers: { 'content-type': 'application/json', 'x-request-id': requestId },
-  ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+  // A trailing newline keeps terminals (curl) tidy; JSON parsers ignore it.
+  ...(response.body === undefined ? {} : { body: `${JSON.stringify(response.body)}\n` }),
 });
 
 /**
