@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type App, type Environment, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ValidationError } from '../../domain/errors.js';
+import { parseDeploymentConfig } from '../../domain/policy/config.js';
+import type { DeploymentConfig } from '../../domain/policy/types.js';
+import { EXAMPLE_DEPLOYMENT_CONFIG } from '../config/example.js';
+import type { OrchestratorRuntimeOptions } from '../constructs/orchestrator-runtime.js';
+import { DataStack } from './data-stack.js';
+import { WorkerStack } from './worker-stack.js';
+
+export interface ErasureAppOptions extends OrchestratorRuntimeOptions {
+  /** Stack names (`<prefix>-data`, `<prefix>-worker`) and physical resource names. @default 'erasure' */
+  readonly prefix?: string;
+  /** Catalog and targets. @default EXAMPLE_DEPLOYMENT_CONFIG (infra/config/example.ts) */
+  readonly config?: DeploymentConfig;
+  /** SNS topic the alarms notify. @default - alarms without actions */
+  readonly alarmTopicArn?: string;
+  /** @default - environment-agnostic stacks: the account and region the CLI deploys to */
+  readonly env?: Environment;
+}
+
+/** A deployment config file, parsed by the domain schema; a bad field fails naming the file and field. */
+export const readConfigFile = (path: string): DeploymentConfig => {
+  const file = resolve(path);
+  try {
+    return parseDeploymentConfig(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    const where =
+      error instanceof ValidationError && error.field !== undefined ? `${file}: ${error.field}` : file;
+    throw new Error(`Deployment config ${where}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+};
+
+/** `-c prefix=erasure-prod`, `-c config=path/to/deployment.json`, `-c alarmTopicArn=arn:aws:sns:...`. */
+export const optionsFromContext = (app: App): ErasureAppOptions => {
+  const text = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const configPath = text('config');
+  return {
+    prefix: text('prefix'),
+    alarmTopicArn: text('alarmTopicArn'),
+    config: configPath === undefined ? undefined : readConfigFile(configPath),
+  };
+};
+
+/**
+ * The deployable app: a DataStack (stateful) and a WorkerStack (stateless) wired through typed
+ * props, checked by cdk-nag's AwsSolutions pack: an unacknowledged finding fails the synth.
+ */
+export const addErasureStacks = (app: App, options: ErasureAppOptions = optionsFromContext(app)) => {
+  const { prefix = 'erasure', config = EXAMPLE_DEPLOYMENT_CONFIG, env, ...runtime } = options;
+  const data = new DataStack(app, `${prefix}-data`, {
+    env,
+    description: 'Erasure Orchestrator: tables, key and secret (retained)',
+    resourcePrefix: prefix,
+    terminationProtection: true,
+  });
+  const worker = new WorkerStack(app, `${prefix}-worker`, {
+    env,
+    description: 'Erasure Orchestrator: queues, functions, schedule, API and alarms',
+    ...runtime,
+    config,
+    data: data.data,
+    resourcePrefix: prefix,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { data, worker };
+};

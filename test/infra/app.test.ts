@@ -1,0 +1,471 @@
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_TARGETS } from '../../domain/policy/catalog.js';
+import { METRIC } from '../../functions/shared/observability.js';
+import { ROUTES, type RouteDefinition, routeKey } from '../../functions/shared/routes.js';
+import { executeApiPath } from '../../infra/constructs/erasure-api.js';
+import { flattenReference } from '../../infra/constructs/nag.js';
+import { METRICS } from '../../infra/constructs/orchestrator-alarms.js';
+import { TABLES, TASK_QUEUE } from '../../infra/resources.js';
+import { addErasureStacks } from '../../infra/stacks/erasure-app.js';
+
+type Resource = { readonly Type: string; readonly Properties: Record<string, unknown> } & Record<
+  string,
+  unknown
+>;
+type Statement = {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+};
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+let app: App;
+let stacks: ReturnType<typeof addErasureStacks>;
+let data: Template;
+let worker: Template;
+let workerResources: Record<string, Resource>;
+let nagViolations: ReturnType<AwsSolutionsChecks['validateScope']>['violations'];
+
+const only = (template: Template, type: string, props: Record<string, unknown> = {}): [string, Resource] => {
+  const found = Object.entries(template.findResources(type, props)) as [string, Resource][];
+  expect(found, `exactly one ${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
+  const [entry] = found;
+  if (entry === undefined) throw new Error('unreachable');
+  return entry;
+};
+
+const functionByEntry = (description: string): [string, Resource] =>
+  only(worker, 'AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } });
+
+/** Every Allow statement of every inline and managed policy in both stacks, with where it is. */
+const allStatements = (): { readonly where: string; readonly statement: Statement }[] =>
+  [data, worker].flatMap((template) =>
+    ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+      Object.entries(template.findResources(type)).flatMap(([logicalId, resource]) =>
+        (resource.Properties.PolicyDocument.Statement as Statement[]).map((statement) => ({
+          where: logicalId,
+          statement,
+        })),
+      ),
+    ),
+  );
+
+beforeAll(() => {
+  app = new App();
+  stacks = addErasureStacks(app, { prefix: 'erasure-test' });
+  // Synthesis runs the cdk-nag plugin: an unacknowledged error finding throws here.
+  app.synth();
+  data = Template.fromStack(stacks.data);
+  worker = Template.fromStack(stacks.worker);
+  workerResources = worker.toJSON().Resources as Record<string, Resource>;
+  nagViolations = new AwsSolutionsChecks().validateScope(app).violations;
+});
+
+describe('DataStack', () => {
+  it('builds the four tables of infra/resources.ts, retained, with PITR and the customer-managed key', () => {
+    data.resourceCountIs('AWS::DynamoDB::Table', Object.keys(TABLES).length);
+    const [keyId] = only(data, 'AWS::KMS::Key', { Properties: { EnableKeyRotation: true } });
+    for (const definition of Object.values(TABLES)) {
+      data.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          TableName: `erasure-test-${definition.id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: {
+            SSEEnabled: true,
+            SSEType: 'KMS',
+            KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          },
+          DeletionProtectionEnabled: definition.evidence,
+        }),
+      });
+    }
+  });
+
+  it('cannot be deleted by accident: termination protection on the stateful stack only', () => {
+    expect(stacks.data.terminationProtection).toBe(true);
+    expect(stacks.worker.terminationProtection).toBe(false);
+  });
+
+  it('protects the evidence: deletion protection on the audit table only, and the key is retained', () => {
+    data.resourcePropertiesCountIs('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true }, 1);
+    data.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'erasure-test-audit',
+      DeletionProtectionEnabled: true,
+    });
+    data.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('creates the secret with a generated pseudonymKey, encrypted with the key and retained', () => {
+    const [keyId] = only(data, 'AWS::KMS::Key');
+    data.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        GenerateSecretString: Match.objectLike({
+          GenerateStringKey: 'pseudonymKey',
+          SecretStringTemplate: JSON.stringify({ webhookSecrets: {} }),
+        }),
+      }),
+    });
+  });
+});
+
+describe('WorkerStack', () => {
+  it('has the expected resources', () => {
+    worker.resourceCountIs('AWS::Lambda::Function', 3);
+    worker.resourceCountIs('AWS::SQS::Queue', 2);
+    worker.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    worker.resourceCountIs('AWS::Events::Rule', 1);
+    worker.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    worker.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
+    worker.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
+    worker.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    // One per function and the API's access logs.
+    worker.resourceCountIs('AWS::Logs::LogGroup', 4);
+    worker.resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+
+  it('runs every function on the latest Node.js runtime, ARM64, with its own log group and the Powertools env', () => {
+    const functions = Object.values(worker.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: {
+          Variables: {
+            POWERTOOLS_SERVICE_NAME: 'erasure-orchestrator',
+            POWERTOOLS_METRICS_NAMESPACE: 'ErasureOrchestrator',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            AUTH_MODE: 'iam',
+            DUE_BUCKET_SHARDS: '16',
+            TASK_QUEUE_MAX_RECEIVES: String(TASK_QUEUE.maxReceiveCount),
+          },
+        },
+      });
+      const logGroup = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(workerResources[logGroup]?.Properties).toMatchObject({ RetentionInDays: 90 });
+    }
+    // No two functions share a log group.
+    expect(new Set(functions.map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref)).size).toBe(3);
+  });
+
+  it('never attaches AWS managed policies to the function roles', () => {
+    for (const role of Object.values(worker.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('lets only one sweep run at a time and the worker only CALLBACK_BASE_URL and TASK_DLQ_URL', () => {
+    const [, sweep] = functionByEntry('sweep');
+    const [, api] = functionByEntry('API');
+    const [, connector] = functionByEntry('worker');
+    expect(sweep.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(api.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    const variables = (fn: Resource) =>
+      Object.keys((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
+    expect(variables(connector)).toEqual(expect.arrayContaining(['CALLBACK_BASE_URL', 'TASK_DLQ_URL']));
+    for (const other of [sweep, api]) expect(variables(other)).not.toContain('CALLBACK_BASE_URL');
+    expect(
+      (connector.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .CALLBACK_BASE_URL,
+    ).toEqual({ 'Fn::GetAtt': [only(worker, 'AWS::ApiGatewayV2::Api')[0], 'ApiEndpoint'] });
+  });
+
+  it('feeds the worker from the task queue in batches of 10 with partial batch failures and bounded concurrency', () => {
+    const [workerId] = functionByEntry('worker');
+    const [queueId] = only(worker, 'AWS::SQS::Queue', {
+      Properties: { QueueName: 'erasure-test-task-queue' },
+    });
+    worker.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: workerId },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  it('wires the DLQ with maxReceiveCount and keeps the visibility timeout at least 6x the worker timeout', () => {
+    const [, connector] = functionByEntry('worker');
+    const [dlqId] = only(worker, 'AWS::SQS::Queue', {
+      Properties: { QueueName: 'erasure-test-task-dead-letter-queue' },
+    });
+    const [, queue] = only(worker, 'AWS::SQS::Queue', {
+      Properties: { QueueName: 'erasure-test-task-queue' },
+    });
+    expect(queue.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: TASK_QUEUE.maxReceiveCount,
+    });
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * (connector.Properties.Timeout as number),
+    );
+  });
+
+  it('encrypts both queues with the data key and denies requests without TLS', () => {
+    for (const queue of Object.values(worker.findResources('AWS::SQS::Queue'))) {
+      expect(queue.Properties.KmsMasterKeyId).toEqual({
+        'Fn::ImportValue': expect.stringMatching(/DataKey/),
+      });
+    }
+    worker.resourcePropertiesCountIs(
+      'AWS::SQS::QueuePolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      },
+      2,
+    );
+  });
+
+  it('runs the sweep every 15 minutes without retrying a sweep that could not start', () => {
+    const [sweepId] = functionByEntry('sweep');
+    worker.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [sweepId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 900 },
+        }),
+      ],
+    });
+  });
+
+  it('authorises every route with IAM except the signed callback, which the handler verifies', () => {
+    for (const route of ROUTES as readonly RouteDefinition[]) {
+      worker.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey(route),
+        AuthorizationType: route.roles === 'signed' ? 'NONE' : 'AWS_IAM',
+      });
+    }
+    worker.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
+    worker.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: { Format: Match.stringLikeRegexp('routeKey') },
+    });
+  });
+
+  describe('invoke policies', () => {
+    const policyResources = (role: string): string[] => {
+      const [, policy] = only(worker, 'AWS::IAM::ManagedPolicy', {
+        Properties: { Description: Match.stringLikeRegexp(`'${role}' role`) },
+      });
+      const [statement, ...rest] = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      expect(rest).toHaveLength(0);
+      expect(statement?.Action).toBe('execute-api:Invoke');
+      // `<api id>/$default/GET/v1/...` → `GET /v1/...`
+      return list(statement?.Resource).map((resource) =>
+        flattenReference(resource).replace(/^.*\/\$default\/([A-Z]+)(\/.*)$/, '$1 $2'),
+      );
+    };
+
+    for (const role of ['service', 'compliance'] as const) {
+      it(`allows the ${role} role exactly its routes`, () => {
+        const expected = (ROUTES as readonly RouteDefinition[])
+          .filter((route) => route.roles !== 'signed' && route.roles.includes(role))
+          .map((route) => `${route.method} ${executeApiPath(route.path)}`);
+        expect(policyResources(role).sort()).toEqual(expected.sort());
+      });
+
+      it(`does not let a path-parameter wildcard of the ${role} role reach another role's route`, () => {
+        const patterns = policyResources(role).map(
+          (pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+        );
+        const others = (ROUTES as readonly RouteDefinition[]).filter(
+          (route) => route.roles === 'signed' || !route.roles.includes(role),
+        );
+        for (const route of others) {
+          const concrete = `${route.method} ${route.path.replace(/\{[^}]+\}/g, 'id-123')}`;
+          expect(
+            patterns.filter((pattern) => pattern.test(concrete)),
+            concrete,
+          ).toEqual([]);
+        }
+      });
+    }
+  });
+
+  describe('alarms', () => {
+    it('watch the metric names the functions publish', () => {
+      expect(METRICS).toEqual(METRIC);
+    });
+
+    it('fires when the dead-letter queue is not empty', () => {
+      const [dlqId] = only(worker, 'AWS::SQS::Queue', {
+        Properties: { QueueName: 'erasure-test-task-dead-letter-queue' },
+      });
+      worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    for (const metricName of ['RequestsOverdue', 'RequestsNearDeadline']) {
+      it(`fires when ${metricName} > 0`, () => {
+        worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'ErasureOrchestrator',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'service', Value: 'erasure-orchestrator' }],
+          Statistic: 'Maximum',
+          Period: 900,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
+      });
+    }
+
+    it('fires when failed attempts / (succeeded + failed attempts) exceeds the threshold', () => {
+      const [, alarm] = only(worker, 'AWS::CloudWatch::Alarm', {
+        Properties: { Metrics: Match.anyValue(), Threshold: 0.1 },
+      });
+      const metrics = alarm.Properties.Metrics as {
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string } };
+      }[];
+      const idOf = (name: string) => metrics.find((m) => m.MetricStat?.Metric.MetricName === name)?.Id;
+      const ok = idOf('ConnectorTaskSucceeded');
+      const failed = idOf('ConnectorTaskFailedAttempt');
+      expect(ok).toBeDefined();
+      expect(failed).toBeDefined();
+      const expression = metrics.find((m) => m.Expression !== undefined)?.Expression ?? '';
+      expect(expression).toContain(`FILL(${failed}, 0) / (FILL(${ok}, 0) + FILL(${failed}, 0))`);
+      expect(alarm.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
+    });
+
+    it('fires when the sweep fails or stops publishing', () => {
+      const [sweepId] = functionByEntry('sweep');
+      worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: sweepId } }],
+        Threshold: 0,
+      });
+      worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'RequestsOverdue',
+        Statistic: 'SampleCount',
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        EvaluationPeriods: 2,
+      });
+    });
+
+    it('has no actions unless a topic is given', () => {
+      for (const alarm of Object.values(worker.findResources('AWS::CloudWatch::Alarm'))) {
+        expect(alarm.Properties.AlarmActions).toBeUndefined();
+      }
+    });
+  });
+});
+
+describe('least privilege', () => {
+  // Resources AWS only accepts as '*', with the reason. Empty by default: X-Ray tracing is off,
+  // metrics go out as EMF log lines (no cloudwatch:PutMetricData).
+  const STAR_ALLOWED: Readonly<Record<string, string>> = {};
+
+  it('grants no action wildcard and no Resource "*"', () => {
+    const statements = allStatements();
+    expect(statements.length).toBeGreaterThan(10);
+    for (const { where, statement } of statements) {
+      expect(statement.Effect, where).toBe('Allow');
+      for (const action of list(statement.Action)) {
+        expect(action, `${where}: ${action}`).not.toContain('*');
+      }
+      for (const resource of list(statement.Resource)) {
+        if (resource === '*') {
+          for (const action of list(statement.Action))
+            expect(STAR_ALLOWED[action], `${where}: ${action} on *`).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it('names only our own resources or the declared targets, and wildcards only for ids known at run time', () => {
+    const declared = EXAMPLE_TARGETS.flatMap((target) =>
+      target.kind === 's3-prefix'
+        ? [
+            `arn:<AWS::Partition>:s3:::${target.bucket}`,
+            `arn:<AWS::Partition>:s3:::${target.bucket}/${target.prefixTemplate.replaceAll('{subjectId}', '*')}*`,
+          ]
+        : target.kind === 'dynamodb-items'
+          ? [`arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${target.table}`]
+          : [],
+    );
+    const ownLogicalIds = [...Object.keys(workerResources), ...Object.keys(data.toJSON().Resources)];
+    for (const { where, statement } of allStatements()) {
+      for (const resource of list(statement.Resource).map(flattenReference)) {
+        const ours =
+          // Ref/GetAtt of a resource in the stacks, or an export of the DataStack.
+          /^<[A-Za-z0-9]+(\.[A-Za-z]+)?>(\/index\/[A-Za-z]+)?$/.test(resource) ||
+          resource.startsWith('erasure-test-data:') ||
+          // execute-api ARNs of our API (checked route by route above).
+          ownLogicalIds.some((id) => resource.includes(`:<${id}>/$default/`));
+        expect(ours || declared.includes(resource), `${where}: ${resource}`).toBe(true);
+        if (resource.includes('*') && !resource.includes('execute-api')) {
+          expect(declared, `${where}: ${resource}`).toContain(resource);
+        }
+      }
+    }
+  });
+
+  it('confines S3 listing to the declared prefixes', () => {
+    const listing = allStatements().filter(({ statement }) =>
+      list(statement.Action).includes('s3:ListBucket'),
+    );
+    expect(listing.length).toBe(EXAMPLE_TARGETS.filter((target) => target.kind === 's3-prefix').length);
+    for (const { statement } of listing) {
+      expect(statement.Condition).toEqual({
+        StringLike: { 's3:prefix': [expect.stringMatching(/^[a-z]+\/\*\/$/)] },
+      });
+    }
+  });
+
+  it('never lets a function delete from the audit table', () => {
+    const auditExport = /DataAudit/;
+    for (const { where, statement } of allStatements()) {
+      const onAudit = list(statement.Resource).some((resource) =>
+        auditExport.test(flattenReference(resource)),
+      );
+      if (!onAudit) continue;
+      for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+        expect(list(statement.Action), where).not.toContain(forbidden);
+      }
+    }
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged finding, error or warning', () => {
+    expect(
+      nagViolations.map(
+        (violation) => `${violation.ruleName}: ${violation.violatingResources[0]?.constructPath}`,
+      ),
+    ).toEqual([]);
+  });
+
+  it('leaves no error or warning annotation on either stack', () => {
+    for (const stack of [stacks.data, stacks.worker]) {
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+      expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,335 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectorTarget } from '../../domain/connectors/types.js';
+import type { DataClassPolicy, DeploymentConfig } from '../../domain/policy/types.js';
+import { targetTableArn } from '../../infra/constructs/connector-permissions.js';
+import { flattenReference } from '../../infra/constructs/nag.js';
+import {
+  ErasureOrchestrator,
+  type ErasureOrchestratorProps,
+  OrchestratorPropsError,
+} from '../../infra/index.js';
+
+/** Another team's catalog: orders (DynamoDB through a GSI, S3 uploads), profiles anonymised, a CRM webhook. */
+const dataClass = (fields: Pick<DataClassPolicy, 'dataClass' | 'action' | 'targets'>): DataClassPolicy => ({
+  description: `${fields.dataClass} of a customer`,
+  ruleRefs: ['ACME-1'],
+  triggers: ['account.closed'],
+  retention: 'P30D',
+  cancelledBy: [],
+  blockers: ['legal-hold'],
+  jurisdictionOverrides: {},
+  ...fields,
+});
+
+const TARGETS: readonly ConnectorTarget[] = [
+  {
+    name: 'orders',
+    kind: 'dynamodb-items',
+    table: 'acme-orders',
+    indexName: 'bySubject',
+    subjectAttribute: 'customerId',
+    keyAttributes: ['orderId'],
+  },
+  { name: 'uploads', kind: 's3-prefix', bucket: 'acme-uploads', prefixTemplate: 'customers/{subjectId}/' },
+  {
+    name: 'profiles',
+    kind: 'dynamodb-items',
+    table: 'acme-profiles',
+    subjectAttribute: 'customerId',
+    keyAttributes: ['customerId'],
+    anonymiseAttributes: ['email', 'phone'],
+  },
+  { name: 'crm', kind: 'http-webhook', url: 'https://crm.acme.test/erase', signingSecretName: 'crm' },
+  // Declared but named by no data class: gets no access.
+  { name: 'archive', kind: 's3-prefix', bucket: 'acme-archive', prefixTemplate: 'cold/{subjectId}/' },
+];
+
+const CONFIG: DeploymentConfig = {
+  catalog: {
+    version: 'acme-1',
+    dataClasses: [
+      dataClass({ dataClass: 'orders', action: 'delete', targets: ['orders', 'uploads'] }),
+      dataClass({ dataClass: 'profile', action: 'anonymise', targets: ['profiles', 'crm'] }),
+    ],
+  },
+  targets: TARGETS,
+};
+
+type Statement = {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+};
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+describe('ErasureOrchestrator with a custom catalog and targets', () => {
+  let app: App;
+  let stack: Stack;
+  let template: Template;
+  let workerStatements: {
+    readonly actions: string[];
+    readonly resources: string[];
+    readonly condition?: unknown;
+  }[];
+
+  beforeAll(() => {
+    app = new App();
+    stack = new Stack(app, 'Acme');
+    const topic = new sns.Topic(stack, 'Ops', { enforceSSL: true });
+    new ErasureOrchestrator(stack, 'Erasure', {
+      config: CONFIG,
+      sweepRate: Duration.minutes(5),
+      connectorMaxConcurrency: 3,
+      alarmTopic: topic,
+    });
+    template = Template.fromStack(stack);
+    const workerRoleIds = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) =>
+      id.includes('Worker'),
+    );
+    workerStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        (policy.Properties.Roles as { Ref: string }[]).some((role) => workerRoleIds.includes(role.Ref)),
+      )
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .map((statement) => ({
+        actions: list(statement.Action),
+        resources: list(statement.Resource).map(flattenReference),
+        condition: statement.Condition,
+      }));
+  });
+
+  const grantsOn = (resource: string): string[] =>
+    workerStatements.filter((s) => s.resources.includes(resource)).flatMap((s) => s.actions);
+
+  it('lets the worker list and delete only under the declared prefix of the declared bucket', () => {
+    const bucket = 'arn:<AWS::Partition>:s3:::acme-uploads';
+    expect(grantsOn(bucket).sort()).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
+    expect(workerStatements.find((s) => s.resources.includes(bucket))?.condition).toEqual({
+      StringLike: { 's3:prefix': ['customers/*/'] },
+    });
+    expect(grantsOn(`${bucket}/customers/*/*`).sort()).toEqual(['s3:DeleteObject', 's3:DeleteObjectVersion']);
+  });
+
+  it('derives the DynamoDB operations from the actions of the classes that name the table', () => {
+    const table = (name: string) =>
+      `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${name}`;
+    // orders: delete through a GSI → query the index, re-read and batch-delete on the table.
+    expect(grantsOn(`${table('acme-orders')}/index/bySubject`)).toEqual(['dynamodb:Query']);
+    expect(grantsOn(table('acme-orders')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+    ]);
+    // profiles: anonymise by its key → query and update, no delete.
+    expect(grantsOn(table('acme-profiles')).sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  it('grants nothing on undeclared or unused targets', () => {
+    const everything = JSON.stringify(workerStatements);
+    expect(everything).not.toContain('acme-archive');
+    expect(everything).not.toContain('example-');
+    expect(everything).not.toContain('crm.acme.test');
+    const s3Resources = workerStatements
+      .filter((s) => s.actions.some((a) => a.startsWith('s3:')))
+      .flatMap((s) => s.resources);
+    expect(
+      s3Resources.every((resource) => resource.startsWith('arn:<AWS::Partition>:s3:::acme-uploads')),
+    ).toBe(true);
+  });
+
+  it('compiles the validated config into the function bundles', () => {
+    const assembly = app.synth();
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) {
+      // The code's S3 key is the asset hash; the staged asset sits next to the template.
+      const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const bundle = readFileSync(join(assembly.directory, `asset.${hash}`, 'index.mjs'), 'utf8');
+      // Set before any bundled code runs, so the config does not depend on how the code reads it.
+      expect(bundle).toContain('process.env.ERASURE_CONFIG = "{\\"catalog\\":{\\"version\\":\\"acme-1\\"');
+      expect(bundle).toContain('acme-uploads');
+      expect(bundle).toContain('customers/{subjectId}/');
+    }
+  });
+
+  it('applies the props: sweep rate, connector concurrency, alarm topic', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 3 },
+    });
+    const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(6);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RequestsOverdue', Period: 300 });
+  });
+
+  it('keeps the defaults where no prop is given', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.resourcePropertiesCountIs('AWS::DynamoDB::Table', { TableName: Match.anyValue() }, 0);
+  });
+
+  it('passes cdk-nag AwsSolutions with the suppressions generated for its own prefixes', () => {
+    const { violations } = new AwsSolutionsChecks().validateScope(stack);
+    expect(violations.map((v) => `${v.ruleName}: ${v.violatingResources[0]?.constructPath}`)).toEqual([]);
+  });
+});
+
+describe('ErasureOrchestrator props validation', () => {
+  const build = (props: Partial<ErasureOrchestratorProps>) => () =>
+    new ErasureOrchestrator(new Stack(new App(), 'Invalid'), 'Erasure', { config: CONFIG, ...props });
+
+  const withTarget = (index: number, change: Record<string, unknown>): DeploymentConfig => ({
+    ...CONFIG,
+    targets: TARGETS.map((target, i) =>
+      i === index ? ({ ...target, ...change } as ConnectorTarget) : target,
+    ),
+  });
+
+  const cases: readonly [string, Partial<ErasureOrchestratorProps>, RegExp][] = [
+    [
+      'a data class naming an undeclared target',
+      {
+        config: {
+          ...CONFIG,
+          catalog: {
+            ...CONFIG.catalog,
+            dataClasses: [
+              dataClass({ dataClass: 'orders', action: 'delete', targets: ['orders', 'ledger'] }),
+            ],
+          },
+        },
+      },
+      /config\.catalog\.dataClasses\[0\]\.targets\[1\]: .*'ledger' is not defined in targets/,
+    ],
+    [
+      'an invalid bucket name',
+      { config: withTarget(1, { bucket: 'Acme_Uploads' }) },
+      /config\.targets\[1\]\.bucket: /,
+    ],
+    [
+      'a prefix template that would widen the IAM pattern',
+      { config: withTarget(1, { prefixTemplate: 'customers/{subjectId}/*' }) },
+      /config\.targets\[1\]\.prefixTemplate: 'customers\/\{subjectId\}\/\*' must not contain '\*'/,
+    ],
+    [
+      'a CDK token in the config',
+      { config: withTarget(1, { bucket: Token.asString({ Ref: 'SomeBucket' }) }) },
+      /config\.targets\[1\]\.bucket: must be a literal value, not a CDK token/,
+    ],
+    [
+      'a plain-http webhook',
+      { config: withTarget(3, { url: 'http://crm.acme.test/erase' }) },
+      /config\.targets\[3\]\.url: 'http:\/\/crm\.acme\.test\/erase' must use https/,
+    ],
+    [
+      "a webhook timeout beyond the worker's",
+      { config: withTarget(3, { timeoutMs: 60_000 }) },
+      /config\.targets\[3\]\.timeoutMs: must be below the worker's timeout/,
+    ],
+    [
+      'connectorMaxConcurrency below 2',
+      { connectorMaxConcurrency: 1 },
+      /connectorMaxConcurrency: must be an integer from 2 to 1000, got 1/,
+    ],
+    ['a sweep rate in seconds', { sweepRate: Duration.seconds(30) }, /sweepRate: must be whole minutes/],
+    [
+      'a sweep rate over 6 hours',
+      { sweepRate: Duration.hours(12) },
+      /sweepRate: must be whole minutes from 1 minute to 6 hours/,
+    ],
+    [
+      'taskQueueMaxReceives 0',
+      { taskQueueMaxReceives: 0 },
+      /taskQueueMaxReceives: must be an integer from 1 to 1000/,
+    ],
+    ['dueBucketShards 101', { dueBucketShards: 101 }, /dueBucketShards: must be an integer from 1 to 100/],
+    [
+      'an error-rate threshold above 1',
+      { connectorErrorRateThreshold: 1.5 },
+      /connectorErrorRateThreshold: must be a fraction/,
+    ],
+    [
+      'a resource prefix with capitals',
+      { resourcePrefix: 'Acme_Erasure' },
+      /resourcePrefix: 'Acme_Erasure' must be lower-case/,
+    ],
+    [
+      'a KMS alias instead of a key ARN',
+      { targetEncryptionKeyArns: ['arn:aws:kms:eu-west-1:111122223333:alias/orders'] },
+      /targetEncryptionKeyArns\[0\]: .* is not a KMS key ARN/,
+    ],
+  ];
+
+  for (const [what, props, message] of cases) {
+    it(`rejects ${what}, naming the field`, () => {
+      expect(build(props)).toThrow(OrchestratorPropsError);
+      expect(build(props)).toThrow(message);
+    });
+  }
+
+  it('lists every problem at once', () => {
+    expect(build({ connectorMaxConcurrency: 0, dueBucketShards: 0 })).toThrow(
+      /connectorMaxConcurrency: .*\n.*dueBucketShards: /,
+    );
+  });
+
+  it('fails before creating anything', () => {
+    const stack = new Stack(new App(), 'Untouched');
+    expect(
+      () => new ErasureOrchestrator(stack, 'Erasure', { config: CONFIG, connectorMaxConcurrency: 1 }),
+    ).toThrow(OrchestratorPropsError);
+    expect(stack.node.tryFindChild('Erasure')?.node.children ?? []).toHaveLength(0);
+  });
+
+  it('rejects a bucket name coming from another construct', () => {
+    const stack = new Stack(new App(), 'Tokens');
+    const bucket = new s3.Bucket(stack, 'Uploads');
+    expect(
+      () =>
+        new ErasureOrchestrator(stack, 'Erasure', { config: withTarget(1, { bucket: bucket.bucketName }) }),
+    ).toThrow(/config\.targets\[1\]\.bucket: must be a literal value/);
+  });
+});
+
+describe('ErasureOrchestrator with X-Ray tracing', () => {
+  it("grants xray:Put* on '*' (which X-Ray requires) and nothing else on '*', acknowledged for cdk-nag", () => {
+    const stack = new Stack(new App(), 'Traced');
+    new ErasureOrchestrator(stack, 'Erasure', { config: CONFIG, tracing: true });
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 3);
+    const onStar = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => list(statement.Resource).includes('*'))
+      .flatMap((statement) => list(statement.Action));
+    expect(new Set(onStar)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+});
+
+describe('target tables in other accounts or regions', () => {
+  const stack = new Stack(new App(), 'Arns');
+
+  it('uses a table ARN as given', () => {
+    const arn = 'arn:aws:dynamodb:eu-west-1:111122223333:table/orders';
+    expect(targetTableArn(stack, arn)).toBe(arn);
+  });
+
+  it("resolves a table name in the stack's own account and region", () => {
+    expect(flattenReference(stack.resolve(targetTableArn(stack, 'orders')))).toBe(
+      'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/orders',
+    );
+  });
+});
