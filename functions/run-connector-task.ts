@@ -9,11 +9,20 @@ import { logger } from './shared/observability.js';
 
 const TaskMessageBody = z.object({ taskId: z.string().min(1), requestId: z.string().min(1) });
 
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 const handleRecord = async (deps: ServiceDeps, record: SQSRecord): Promise<boolean> => {
-  const parsed = TaskMessageBody.safeParse(JSON.parse(record.body));
+  const parsed = TaskMessageBody.safeParse(parseJson(record.body));
   if (!parsed.success) {
-    // Not ours to retry: it can never succeed. The DLQ keeps it for inspection.
     deps.log.error('malformed task message', { messageId: record.messageId });
+    // It can never succeed: visible again at once, so the redrive moves it to the DLQ for inspection.
+    await deps.queue.delayRetry(record.receiptHandle, 0);
     return false;
   }
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');

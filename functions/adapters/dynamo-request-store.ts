@@ -19,6 +19,8 @@ const taskSk = (taskId: string) => `task#${taskId}`;
 const idempotencyPk = (key: string) => `idem#${createHash('sha256').update(key).digest('hex')}`;
 const OPEN_BUCKET = 'open';
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected'];
+/** Attempts at counting a task outcome when the transaction conflicts with another task's. */
+const OUTCOME_ATTEMPTS = 6;
 /** Idempotency records are housekeeping: they expire (TTL) after the window clients may retry in. */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -245,35 +247,46 @@ export class DynamoRequestStore {
     expected: { status: TaskStatus; attempts: number },
   ): Promise<boolean> {
     const counter = next.status === 'verified' ? 'verifiedCount' : 'failedCount';
-    try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: requestPk(next.requestId), sk: taskSk(next.taskId), ...next },
-                ConditionExpression: '#status = :status AND attempts = :attempts',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts },
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk: requestPk(next.requestId), sk: taskSk(next.taskId), ...next },
+                  ConditionExpression: '#status = :status AND attempts = :attempts',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts },
+                },
               },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
-                UpdateExpression: 'ADD #counter :one',
-                ExpressionAttributeNames: { '#counter': counter },
-                ExpressionAttributeValues: { ':one': 1 },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
+                  UpdateExpression: 'ADD #counter :one',
+                  ExpressionAttributeNames: { '#counter': counter },
+                  ExpressionAttributeValues: { ':one': 1 },
+                },
               },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) return false;
-      throw error;
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Only the task's own condition failing means "already counted". Every task of a request
+        // adds to the same request item, so tasks finishing together conflict: that is retried.
+        if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+        const transient = error.CancellationReasons?.some((reason) =>
+          ['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'].includes(
+            reason.Code ?? '',
+          ),
+        );
+        if (!transient || attempt >= OUTCOME_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+      }
     }
   }
 

@@ -20,7 +20,7 @@ export class SqsTaskQueue {
     for (let start = 0; start < messages.length; start += BATCH_SIZE) {
       let pending = messages.slice(start, start + BATCH_SIZE).map((message, index) => ({
         Id: String(index),
-        MessageBody: JSON.stringify(message),
+        MessageBody: JSON.stringify({ taskId: message.taskId, requestId: message.requestId }),
       }));
       for (let attempt = 1; pending.length > 0; attempt++) {
         const result = await this.sqs.send(

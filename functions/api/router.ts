@@ -28,6 +28,14 @@ export interface ApiResponse {
 
 export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 
+const decodeSegment = (value: string, name: string): string => {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new ValidationError(`${name} is not valid percent-encoding`, name);
+  }
+};
+
 const matchPath = (template: string, path: string): Record<string, string> | undefined => {
   const expected = template.split('/');
   const actual = path.split('/');
@@ -37,7 +45,8 @@ const matchPath = (template: string, path: string): Record<string, string> | und
     const value = actual[index] ?? '';
     if (part.startsWith('{') && part.endsWith('}')) {
       if (value === '') return undefined;
-      params[part.slice(1, -1)] = decodeURIComponent(value);
+      // Kept encoded here; decoded once the route is chosen (a bad encoding is the caller's 400).
+      params[part.slice(1, -1)] = value;
     } else if (part !== value) {
       return undefined;
     }
@@ -106,6 +115,14 @@ export const dispatch = async (
       );
     }
     routeName = `${matched.route.method} ${matched.route.path}`;
+    // API Gateway hands over the decoded path parameters of a declared route; the local runtime
+    // (one catch-all route) gives only the raw path, which is decoded here.
+    const params = Object.fromEntries(
+      Object.entries(matched.params).map(([name, raw]) => [
+        name,
+        event.pathParameters?.[name] ?? decodeSegment(raw, name),
+      ]),
+    );
     const headers = lowerCaseKeys(event.headers);
     authorise(matched.route, auth, headers);
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
@@ -120,7 +137,7 @@ export const dispatch = async (
     const response = await handler({
       method,
       path,
-      params: matched.params,
+      params,
       query: event.queryStringParameters ?? {},
       headers,
       rawBody,
@@ -142,7 +159,15 @@ export const dispatch = async (
         requestId,
         route: routeName,
         errorName: error instanceof Error ? error.name : typeof error,
-        stack: error instanceof Error ? error.stack?.split('\n').slice(1, 8).join('\n') : undefined,
+        // Frames only: the message lines could carry request data.
+        stack:
+          error instanceof Error
+            ? error.stack
+                ?.split('\n')
+                .filter((line) => line.trimStart().startsWith('at '))
+                .slice(0, 8)
+                .join('\n')
+            : undefined,
       });
     }
     return respond(mapped, requestId);

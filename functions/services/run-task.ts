@@ -25,6 +25,8 @@ export type TaskRunOutcome =
 const MAX_ERROR_LENGTH = 300;
 const BASE_BACKOFF_SECONDS = 30;
 const MAX_BACKOFF_SECONDS = 900;
+const MAX_VISIBILITY_SECONDS = 12 * 3600;
+const MAX_RUN_SECONDS = 15 * 60;
 
 export const backoffSeconds = (attempt: number, baseSeconds = BASE_BACKOFF_SECONDS): number =>
   Math.min(MAX_BACKOFF_SECONDS, baseSeconds * 2 ** Math.max(0, attempt - 1));
@@ -120,7 +122,11 @@ export const runConnectorTask = async (
         },
         current.subjectId,
       );
-      const hinted = error instanceof ConnectorRetryableError ? (error.retryAfterSeconds ?? 0) : 0;
+      // SQS accepts at most 12 hours; leave room for the attempt that is still running.
+      const hinted = Math.min(
+        error instanceof ConnectorRetryableError ? (error.retryAfterSeconds ?? 0) : 0,
+        MAX_VISIBILITY_SECONDS - MAX_RUN_SECONDS,
+      );
       const retryAfterSeconds = Math.max(
         hinted,
         backoffSeconds(receiveCount, deps.settings.retryBaseSeconds),

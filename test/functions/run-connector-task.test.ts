@@ -1,0 +1,342 @@
+/**
+ * The task worker (functions/run-connector-task.ts) as Lambda's SQS event source calls it: partial
+ * batch failures, visibility backoff, the last allowed receive, permanent errors.
+ *
+ * The connector registry is a stub the test controls (the connectors have their own tests in
+ * test/functions/connectors); the request store, audit log and queue are the real DynamoDB/SQS
+ * adapters over mocked clients, so the assertions are on what the worker really writes and sends.
+ */
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  ConnectorInvocation,
+  ConnectorOutcome,
+  VerificationResult,
+} from '../../domain/connectors/types.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
+import { ConnectorPermanentError, ConnectorRetryableError } from '../../functions/connectors/errors.js';
+import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
+import { makeHandler } from '../../functions/run-connector-task.js';
+import { METRIC } from '../../functions/shared/observability.js';
+import {
+  HANDLER_QUEUE_URL,
+  HANDLER_TABLES,
+  type HandlerDeps,
+  handlerDeps,
+  lambdaContext,
+  sqsRecord,
+} from '../helpers/handler-deps.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+
+const SUBJECT = 'subject-5b21';
+const REQUEST_ID = 'req_worker1';
+
+const pendingTask = (taskId: string, target: string, connector: string): ErasureTask => ({
+  taskId,
+  requestId: REQUEST_ID,
+  subjectId: SUBJECT,
+  dataClass: 'closed-account',
+  action: 'delete',
+  target,
+  connector,
+  status: 'pending',
+  attempts: 0,
+  affectedCount: 0,
+});
+const TASK_A = pendingTask('task_a', 'user-files', 's3-prefix');
+const TASK_B = pendingTask('task_b', 'partner-services', 'http-webhook');
+
+const body = (task: ErasureTask) => JSON.stringify({ taskId: task.taskId, requestId: task.requestId });
+
+beforeEach(() => {
+  ddb.on(GetCommand).resolves({});
+  for (const task of [TASK_A, TASK_B]) {
+    ddb
+      .on(GetCommand, { Key: { pk: `request#${REQUEST_ID}`, sk: `task#${task.taskId}` } })
+      .resolves({ Item: { pk: `request#${REQUEST_ID}`, sk: `task#${task.taskId}`, ...task } });
+  }
+  ddb.on(PutCommand).resolves({});
+  ddb.on(TransactWriteCommand).resolves({});
+  ddb.on(QueryCommand).resolves({ Items: [] });
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+});
+
+afterEach(() => {
+  ddb.reset();
+  sqs.reset();
+});
+
+type Behaviour<T> = (invocation: ConnectorInvocation) => Promise<T>;
+
+/** A registry whose connectors do what the test says, per task. */
+const stubRegistry = (
+  execute: Behaviour<ConnectorOutcome>,
+  verify: Behaviour<VerificationResult> = async () => ({ verified: true }),
+): ConnectorRegistry & { readonly executed: string[] } => {
+  const executed: string[] = [];
+  const plugin = {
+    execute: (_target: unknown, invocation: ConnectorInvocation) => {
+      executed.push(invocation.taskId);
+      return execute(invocation);
+    },
+    verify: (_target: unknown, invocation: ConnectorInvocation) => verify(invocation),
+  };
+  return {
+    executed,
+    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
+    execute: plugin.execute,
+    verify: plugin.verify,
+    register: () => {
+      throw new Error('not used by the worker');
+    },
+    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
+  };
+};
+
+const run = async (built: HandlerDeps, records: SQSEvent['Records']) => {
+  const handler = makeHandler(() => Promise.resolve(built.deps));
+  return handler({ Records: records }, lambdaContext('run-connector-task'));
+};
+
+const visibilityChanges = () =>
+  sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => ({
+    QueueUrl: c.args[0].input.QueueUrl,
+    ReceiptHandle: c.args[0].input.ReceiptHandle,
+    VisibilityTimeout: c.args[0].input.VisibilityTimeout,
+  }));
+
+/** The request-store transactions that put a task in its final state and count it on the request. */
+const outcomeWrites = () =>
+  ddb
+    .commandCalls(TransactWriteCommand)
+    .map((c) => c.args[0].input.TransactItems ?? [])
+    .filter((items) => items.some((item) => item.Update?.UpdateExpression === 'ADD #counter :one'))
+    .map((items) => ({
+      task: items[0]?.Put?.Item,
+      counter: items[1]?.Update?.ExpressionAttributeNames?.['#counter'],
+    }));
+
+const auditedTypes = () =>
+  ddb
+    .commandCalls(TransactWriteCommand)
+    .map((c) => c.args[0].input.TransactItems?.[0]?.Put)
+    .filter((put) => put?.TableName === HANDLER_TABLES.audit)
+    .map((put) => ({ type: put?.Item?.type, detail: put?.Item?.detail }));
+
+describe('run-connector-task', () => {
+  it('reports only the failing record of a batch, and backs it off by its attempt', async () => {
+    // Prepare
+    const connectors = stubRegistry(async (invocation) => {
+      if (invocation.taskId === TASK_B.taskId) {
+        throw new ConnectorRetryableError("Webhook for target 'partner-services' answered 503", {
+          code: 'HTTP503',
+          statusCode: 503,
+        });
+      }
+      return { status: 'done', affectedCount: 4 };
+    });
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [
+      sqsRecord('msg-a', body(TASK_A), { receiveCount: 1 }),
+      sqsRecord('msg-b', body(TASK_B), { receiveCount: 2 }),
+    ]);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-b' }] });
+    expect(visibilityChanges()).toEqual([
+      // 30 s doubled once for the second receive.
+      { QueueUrl: HANDLER_QUEUE_URL, ReceiptHandle: 'receipt-msg-b', VisibilityTimeout: 60 },
+    ]);
+    expect(outcomeWrites()).toEqual([
+      {
+        task: expect.objectContaining({ taskId: TASK_A.taskId, status: 'verified' }),
+        counter: 'verifiedCount',
+      },
+    ]);
+    expect(auditedTypes()).toContainEqual({
+      type: 'task.attempt_failed',
+      detail: { attempt: 2, errorCode: 'HTTP503' },
+    });
+    expect(built.metrics.counts).toMatchObject({
+      [METRIC.taskSucceeded]: 1,
+      [METRIC.taskFailedAttempt]: 1,
+    });
+  });
+
+  it("backs off by the other side's Retry-After when it is longer than the backoff", async () => {
+    // Prepare
+    const connectors = stubRegistry(async () => {
+      throw new ConnectorRetryableError('throttled', { code: 'HTTP429', retryAfterSeconds: 120 });
+    });
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 1 })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
+    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([120]);
+  });
+
+  it('keeps a long Retry-After within what SQS accepts for a visibility timeout (at most 12 hours)', async () => {
+    // Prepare: a partner answers 503 with `Retry-After: 172800` (two days).
+    const connectors = stubRegistry(async () => {
+      throw new ConnectorRetryableError('maintenance', { code: 'HTTP503', retryAfterSeconds: 172_800 });
+    });
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 1 })]);
+
+    // Assess: ChangeMessageVisibility takes 0..43 200 s; SQS rejects anything more, and the message
+    // would then come back after the queue's short default timeout instead of the long wait asked for.
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
+    const [change] = visibilityChanges();
+    expect(change?.VisibilityTimeout).toBeGreaterThanOrEqual(900);
+    expect(change?.VisibilityTimeout).toBeLessThanOrEqual(43_200);
+  });
+
+  it('retries, without failing the task, when verification finds data left', async () => {
+    // Prepare
+    const connectors = stubRegistry(
+      async () => ({ status: 'done', affectedCount: 2 }),
+      async () => ({ verified: false, remaining: 1, detail: 'objects left under the prefix' }),
+    );
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-a', body(TASK_A), { receiveCount: 1 })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-a' }]);
+    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([30]);
+    expect(outcomeWrites()).toEqual([]);
+  });
+
+  it('reports malformed messages as failures without touching any table, sends them on to the DLQ at once, and runs the rest of the batch', async () => {
+    // Prepare
+    const connectors = stubRegistry(async () => ({ status: 'done', affectedCount: 1 }));
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [
+      sqsRecord('msg-not-json', 'task_a please'),
+      sqsRecord('msg-no-request', JSON.stringify({ taskId: TASK_A.taskId })),
+      sqsRecord('msg-a', body(TASK_A)),
+    ]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: 'msg-not-json' },
+      { itemIdentifier: 'msg-no-request' },
+    ]);
+    expect(connectors.executed).toEqual([TASK_A.taskId]);
+    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([0, 0]);
+    expect(built.logs.filter((line) => line.level === 'error').map((line) => line.extra?.messageId)).toEqual([
+      'msg-not-json',
+      'msg-no-request',
+    ]);
+  });
+
+  it('marks the task failed on the last allowed receive and sends the message on to the DLQ at once', async () => {
+    // Prepare
+    const connectors = stubRegistry(async () => {
+      throw new ConnectorRetryableError('still 503', { code: 'HTTP503' });
+    });
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 5 })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
+    expect(outcomeWrites()).toEqual([
+      {
+        task: expect.objectContaining({
+          taskId: TASK_B.taskId,
+          status: 'failed',
+          errorCode: 'retries-exhausted',
+        }),
+        counter: 'failedCount',
+      },
+    ]);
+    expect(visibilityChanges()).toEqual([
+      { QueueUrl: HANDLER_QUEUE_URL, ReceiptHandle: 'receipt-msg-b', VisibilityTimeout: 0 },
+    ]);
+    expect(auditedTypes().map((entry) => entry.type)).not.toContain('task.attempt_failed');
+    expect(auditedTypes().map((entry) => entry.type)).toContain('task.failed');
+    expect(built.metrics.counts[METRIC.taskFailed]).toBe(1);
+  });
+
+  it('does not fail the task one receive before the last', async () => {
+    // Prepare
+    const connectors = stubRegistry(async () => {
+      throw new ConnectorRetryableError('still 503', { code: 'HTTP503' });
+    });
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 4 })]);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
+    expect(outcomeWrites()).toEqual([]);
+    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([240]);
+  });
+
+  it('fails the task at once on a permanent error, stores the error without the subject id, and acknowledges the message', async () => {
+    // Prepare
+    const connectors = stubRegistry(async (invocation) => {
+      throw new ConnectorPermanentError(`Access denied to files/${invocation.subjectId}/`, {
+        code: 'AccessDenied',
+        statusCode: 403,
+      });
+    });
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-a', body(TASK_A), { receiveCount: 1 })]);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(visibilityChanges()).toEqual([]);
+    const [outcome] = outcomeWrites();
+    expect(outcome).toMatchObject({
+      task: { taskId: TASK_A.taskId, status: 'failed', errorCode: 'permanent:AccessDenied' },
+      counter: 'failedCount',
+    });
+    expect(String(outcome?.task?.error)).toContain('[subject]');
+    expect(String(outcome?.task?.error)).not.toContain(SUBJECT);
+    expect(auditedTypes().map((entry) => entry.type)).not.toContain('task.attempt_failed');
+  });
+
+  it('acknowledges a message whose task is already final, without running the connector', async () => {
+    // Prepare
+    ddb
+      .on(GetCommand, { Key: { pk: `request#${REQUEST_ID}`, sk: `task#${TASK_A.taskId}` } })
+      .resolves({ Item: { ...TASK_A, status: 'verified', attempts: 1 } });
+    const connectors = stubRegistry(async () => ({ status: 'done', affectedCount: 1 }));
+    const built = handlerDeps({ overrides: { connectors } });
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-a', body(TASK_A), { receiveCount: 2 })]);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(connectors.executed).toEqual([]);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});

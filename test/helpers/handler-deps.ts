@@ -1,0 +1,205 @@
+/**
+ * Factories for handler tests (test/functions/*.test.ts): the real `buildDeps` wiring around SDK
+ * clients that `aws-sdk-client-mock` intercepts, a fixed clock, predictable ids and recording
+ * log/metrics sinks; plus the Lambda events and context the handlers receive.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSRecord } from 'aws-lambda';
+import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/catalog.js';
+import type { Log } from '../../functions/services/deps.js';
+import { type AwsClients, buildDeps, type RuntimeDeps } from '../../functions/shared/dependencies.js';
+import { loadEnv } from '../../functions/shared/env.js';
+import type { MetricsSink } from '../../functions/shared/observability.js';
+
+export const HANDLER_TABLES = {
+  schedules: 'test-schedules',
+  requests: 'test-requests',
+  holds: 'test-legal-holds',
+  audit: 'test-audit',
+} as const;
+export const HANDLER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/test-tasks';
+export const HANDLER_TOKENS = { service: 'test-service-token', compliance: 'test-compliance-token' } as const;
+export const HANDLER_PSEUDONYM_KEY = 'test-pseudonym-key-0123456789abcdef';
+/** The signing secret of EXAMPLE_TARGETS' `partner-services` webhook. */
+export const HANDLER_WEBHOOK_SECRET = 'test-partner-services-signing-secret';
+export const HANDLER_NOW = '2026-11-21T12:00:00.000Z';
+
+export interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly extra: Record<string, unknown> | undefined;
+}
+
+export interface HandlerDeps {
+  readonly deps: RuntimeDeps;
+  readonly logs: LogLine[];
+  readonly metrics: { readonly counts: Record<string, number>; flushes: number };
+}
+
+export interface HandlerDepsOptions {
+  /** Extra or replaced environment variables (e.g. `AUTH_MODE: 'iam'`, `DUE_BUCKET_SHARDS: '2'`). */
+  readonly env?: Record<string, string>;
+  /** What `deps.clock()` answers. @default HANDLER_NOW */
+  readonly now?: string;
+  /** Replaces parts of the built deps (e.g. a stubbed connector registry). */
+  readonly overrides?: Partial<RuntimeDeps>;
+}
+
+/** SDK clients for `buildDeps`; every `send` is intercepted by the test's `mockClient(...)`. */
+export const handlerClients = (): AwsClients => {
+  const dynamodb = new DynamoDBClient({ region: 'eu-west-1' });
+  return {
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient({ region: 'eu-west-1' }),
+    s3: new S3Client({ region: 'eu-west-1' }),
+  };
+};
+
+/** `buildDeps` as a deployed function runs it, with a test deployment (built-in catalog, example targets). */
+export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
+  const env = loadEnv({
+    SCHEDULES_TABLE: HANDLER_TABLES.schedules,
+    REQUESTS_TABLE: HANDLER_TABLES.requests,
+    LEGAL_HOLDS_TABLE: HANDLER_TABLES.holds,
+    AUDIT_TABLE: HANDLER_TABLES.audit,
+    TASK_QUEUE_URL: HANDLER_QUEUE_URL,
+    ERASURE_CONFIG: JSON.stringify({ catalog: BUILT_IN_CATALOG, targets: EXAMPLE_TARGETS }),
+    AUTH_MODE: 'token',
+    ERASURE_SERVICE_TOKEN: HANDLER_TOKENS.service,
+    ERASURE_COMPLIANCE_TOKEN: HANDLER_TOKENS.compliance,
+    ...options.env,
+  });
+  const built = buildDeps(env, handlerClients(), {
+    pseudonymKey: HANDLER_PSEUDONYM_KEY,
+    webhookSecrets: { 'example/partner-services/signing-secret': HANDLER_WEBHOOK_SECRET },
+  });
+  const logs: LogLine[] = [];
+  const record =
+    (level: LogLine['level']): Log[LogLine['level']] =>
+    (message, extra) => {
+      logs.push({ level, message, extra });
+    };
+  const metrics = { counts: {} as Record<string, number>, flushes: 0 };
+  const sink: MetricsSink = {
+    count: (name, value) => {
+      metrics.counts[name] = (metrics.counts[name] ?? 0) + value;
+    },
+    flush: () => {
+      metrics.flushes++;
+    },
+  };
+  let nextId = 0;
+  const now = options.now ?? HANDLER_NOW;
+  const deps: RuntimeDeps = {
+    ...built,
+    clock: () => new Date(now),
+    randomId: () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
+    metrics: sink,
+    log: { info: record('info'), warn: record('warn'), error: record('error') },
+    ...options.overrides,
+  };
+  return { deps, logs, metrics };
+};
+
+export const lambdaContext = (functionName = 'test-function'): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+  memoryLimitInMB: '512',
+  awsRequestId: 'lambda-request-id',
+  logGroupName: `/aws/lambda/${functionName}`,
+  logStreamName: 'test',
+  getRemainingTimeInMillis: () => 60_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+export interface ApiCall {
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  /** A string is sent as it is; anything else as JSON. */
+  readonly body?: unknown;
+  /** Sends the body base64-encoded, as API Gateway does for some content types. */
+  readonly base64?: boolean;
+  readonly requestId?: string;
+}
+
+/** The HTTP API (payload 2.0) event API Gateway builds for a call. */
+export const apiEvent = (call: ApiCall): APIGatewayProxyEventV2 => {
+  const rawQueryString = new URLSearchParams(call.query ?? {}).toString();
+  const text =
+    call.body === undefined || typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: call.path,
+    rawQueryString,
+    headers: { 'content-type': 'application/json', ...call.headers },
+    ...(call.query === undefined ? {} : { queryStringParameters: call.query }),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'test-api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: {
+        method: call.method,
+        path: call.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '192.0.2.1',
+        userAgent: 'vitest',
+      },
+      requestId: call.requestId ?? 'api-request-id-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '21/Nov/2026:12:00:00 +0000',
+      timeEpoch: Date.parse(HANDLER_NOW),
+    },
+    ...(text === undefined
+      ? {}
+      : { body: call.base64 === true ? Buffer.from(text, 'utf8').toString('base64') : text }),
+    isBase64Encoded: call.base64 === true,
+  };
+};
+
+/** An SQS record of the task queue as Lambda's event source mapping delivers it. */
+export const sqsRecord = (
+  messageId: string,
+  body: string,
+  options: { readonly receiveCount?: number; readonly receiptHandle?: string } = {},
+): SQSRecord => ({
+  messageId,
+  receiptHandle: options.receiptHandle ?? `receipt-${messageId}`,
+  body,
+  attributes: {
+    ApproximateReceiveCount: String(options.receiveCount ?? 1),
+    SentTimestamp: String(Date.parse(HANDLER_NOW)),
+    SenderId: 'AIDAEXAMPLE',
+    ApproximateFirstReceiveTimestamp: String(Date.parse(HANDLER_NOW)),
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:test-tasks',
+  awsRegion: 'eu-west-1',
+});
+
+/** The event an EventBridge schedule sends; `time` is the slot the run is for. */
+export const scheduledEvent = (time: string): ScheduledEvent => ({
+  version: '0',
+  id: 'scheduled-event-1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time,
+  region: 'eu-west-1',
+  resources: ['arn:aws:events:eu-west-1:123456789012:rule/test-sweep'],
+  detail: {},
+});
