@@ -290,6 +290,35 @@ export class DynamoRequestStore {
     }
   }
 
+  /**
+   * Replaces the subject id on a completed request and its tasks with its pseudonym (idempotent).
+   * Only completed requests: the condition keeps an id a re-drive would still need.
+   */
+  async forgetSubject(requestId: string, tasks: readonly ErasureTask[], pseudonym: string): Promise<void> {
+    const replacement = `pseudonym:${pseudonym}`;
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: requestPk(requestId), sk: REQUEST_SK },
+        UpdateExpression: 'SET subjectId = :replacement',
+        ConditionExpression: '#status = :completed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':replacement': replacement, ':completed': 'completed' },
+      }),
+    );
+    for (const task of tasks) {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: requestPk(requestId), sk: taskSk(task.taskId) },
+          UpdateExpression: 'SET subjectId = :replacement',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':replacement': replacement },
+        }),
+      );
+    }
+  }
+
   /** Requests not yet final whose deadline is before `deadlineBefore`, oldest deadline first. */
   async listOpen(deadlineBefore: string): Promise<ErasureRequest[]> {
     const requests: ErasureRequest[] = [];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { pseudonymise } from '../../domain/audit/index.js';
 import {
   blockRequest,
   createTask,
@@ -28,16 +28,16 @@ export interface ErasureRequestReceipt {
   readonly deadline: string;
 }
 
-const bodyHash = (input: ErasureRequestInput): string =>
-  createHash('sha256')
-    .update(
-      JSON.stringify({
-        subjectId: input.subjectId,
-        dataClasses: input.dataClasses === undefined ? null : [...input.dataClasses].sort(),
-        reason: input.reason,
-      }),
-    )
-    .digest('hex');
+/** Keyed, like every value derived from a subject id that the orchestrator keeps. */
+const bodyHash = (key: string, input: ErasureRequestInput): string =>
+  pseudonymise(
+    key,
+    JSON.stringify({
+      subjectId: input.subjectId,
+      dataClasses: input.dataClasses === undefined ? null : [...input.dataClasses].sort(),
+      reason: input.reason,
+    }),
+  );
 
 const receipt = (request: ErasureRequest): ErasureRequestReceipt => ({
   requestId: request.requestId,
@@ -56,7 +56,7 @@ export const submitErasureRequest = async (
   input: ErasureRequestInput,
   idempotencyKey: string,
 ): Promise<ErasureRequestReceipt> => {
-  const hash = bodyHash(input);
+  const hash = bodyHash(deps.settings.idKey, input);
   const replay = await replayed(deps, idempotencyKey, hash);
   if (replay !== undefined) return replay;
 

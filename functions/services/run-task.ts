@@ -188,4 +188,9 @@ export const finish = async (
   if (await deps.requests.transitionRequest(settled.next, ['dispatched'])) {
     await deps.audit.append(settled.audit, task.subjectId);
   }
+  if (settled.next.status === 'completed') {
+    // Data minimisation: once everything is verified gone, the request no longer needs to know
+    // whose data it was. A partially failed request keeps the id so its tasks can be re-driven.
+    await deps.requests.forgetSubject(task.requestId, found.tasks, deps.audit.chainIdFor(task.subjectId));
+  }
 };

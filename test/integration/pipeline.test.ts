@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
@@ -251,6 +252,16 @@ describe('erasure requests, end to end', () => {
     const entries = await auditOf(subjectId);
     expect(verifyChain(entries).ok).toBe(true);
     expect(JSON.stringify(entries)).not.toContain(subjectId);
+    // Once verified, the request itself no longer holds whose data it was.
+    const stored = await runtime.clients.documents.send(
+      new QueryCommand({
+        TableName: runtime.resources.tables.requests,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `request#${submitted.body.requestId}` },
+      }),
+    );
+    expect(stored.Items?.length).toBe(6);
+    expect(JSON.stringify(stored.Items)).not.toContain(subjectId);
     const verification = await runtime.call<{ verification: { ok: boolean; length: number } }>(
       'GET',
       `/v1/audit/verification?subjectId=${subjectId}`,
