@@ -1,18 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
+import { METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.js';
+
+export { METRIC } from './metric-names.js';
+
 /** One logger for every function. Never log events whole, subject ids or personal data. */
-export const logger = new Logger({ serviceName: 'erasure-orchestrator' });
+export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-export const metrics = new Metrics({ namespace: 'ErasureOrchestrator', serviceName: 'erasure-orchestrator' });
-
-export const METRIC = {
-  requestsOverdue: 'RequestsOverdue',
-  requestsNearDeadline: 'RequestsNearDeadline',
-  taskSucceeded: 'ConnectorTaskSucceeded',
-  taskFailedAttempt: 'ConnectorTaskFailedAttempt',
-  taskFailed: 'ConnectorTaskFailed',
-} as const;
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 export interface MetricsSink {
   count(name: string, value: number): void;

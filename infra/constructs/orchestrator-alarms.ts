@@ -5,16 +5,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC } from '../../functions/shared/metric-names.js';
 import { POWERTOOLS_ENVIRONMENT } from './orchestrator-function.js';
 
 /** Metric names the functions publish (Powertools EMF, dimension service=erasure-orchestrator). */
-export const METRICS = {
-  requestsOverdue: 'RequestsOverdue',
-  requestsNearDeadline: 'RequestsNearDeadline',
-  taskSucceeded: 'ConnectorTaskSucceeded',
-  taskFailedAttempt: 'ConnectorTaskFailedAttempt',
-  taskFailed: 'ConnectorTaskFailed',
-} as const;
+export const METRICS = METRIC;
 
 export interface OrchestratorAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;

@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names.js';
 import { acknowledge } from './nag.js';
 
 /** Repository root: the function entries are resolved from here, wherever the CDK app runs. */
@@ -23,8 +24,8 @@ const BUNDLING_ROOT = existsSync(LOCK_FILE) ? { projectRoot: PROJECT_ROOT, depsL
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export const POWERTOOLS_ENVIRONMENT = {
-  POWERTOOLS_SERVICE_NAME: 'erasure-orchestrator',
-  POWERTOOLS_METRICS_NAMESPACE: 'ErasureOrchestrator',
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   POWERTOOLS_LOG_LEVEL: 'INFO',
 } as const;
 

@@ -1,0 +1,14 @@
+/**
+ * Names the functions publish metrics under and the alarms read them by (infra/constructs/
+ * orchestrator-alarms.ts): one definition, so a renamed metric cannot silence an alarm.
+ */
+export const SERVICE_NAME = 'erasure-orchestrator';
+export const METRICS_NAMESPACE = 'ErasureOrchestrator';
+
+export const METRIC = {
+  requestsOverdue: 'RequestsOverdue',
+  requestsNearDeadline: 'RequestsNearDeadline',
+  taskSucceeded: 'ConnectorTaskSucceeded',
+  taskFailedAttempt: 'ConnectorTaskFailedAttempt',
+  taskFailed: 'ConnectorTaskFailed',
+} as const;
