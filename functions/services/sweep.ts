@@ -32,6 +32,11 @@ const STUCK_AFTER_MS = 2 * 60 * 1000;
 /** Longer than a queue backlog normally lasts, so a busy queue is not flooded with duplicates. */
 const STUCK_DISPATCH_AFTER_MS = 30 * 60 * 1000;
 const NEAR_DEADLINE_MS = 7 * 24 * 3600 * 1000;
+/**
+ * Due items handled at once. Each is a dozen small reads and writes; in parallel a sweep keeps
+ * up with bursts, and every write is conditional, so items of one subject may race safely.
+ */
+const SWEEP_CONCURRENCY = 8;
 /** Without a watermark (a new deployment), look back this far for due entries. */
 const FIRST_SWEEP_LOOKBACK_MONTHS = 12;
 
@@ -58,9 +63,9 @@ export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise
   const buckets = bucketsToSweep(watermark, now, deps.settings.dueBucketShards);
   const context = new SweepContext(deps, now);
   for (const bucket of buckets) {
-    for (const item of await deps.schedules.queryDue(bucket, now)) {
-      await context.handle(item);
-    }
+    await inParallel(await deps.schedules.queryDue(bucket, now), SWEEP_CONCURRENCY, (item) =>
+      context.handle(item),
+    );
   }
   // The watermark trails by a month and never passes the real clock, so entries written now, and
   // sweeps run for a future instant (the local demo travels in time), cannot skip anything.
@@ -79,6 +84,26 @@ export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise
     ...open,
   });
   return { now, bucketsRead: buckets.length, ...context.report, ...open };
+};
+
+/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown after all settle. */
+const inParallel = async <T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> => {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item).catch((error: unknown) => {
+        failures.push(error);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 };
 
 class SweepContext {
