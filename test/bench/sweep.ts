@@ -210,8 +210,8 @@ export const benchSweep = async (
       ? []
       : [
           `- Cost of one due deletion, (D=${config.sweepDue.at(-1)} − D=${config.sweepDue[0]}) / ` +
-            `${(config.sweepDue.at(-1) ?? 0) - (config.sweepDue[0] ?? 0)} (wall time from medians; a sweep handles due ` +
-            `entries one after another): ${perDue.join('; ')}.`,
+            `${(config.sweepDue.at(-1) ?? 0) - (config.sweepDue[0] ?? 0)} (wall time from medians; a sweep handles up to ` +
+            `eight due entries at a time): ${perDue.join('; ')}.`,
         ]),
   ];
   const lastLevel = levels.at(-1);
