@@ -133,7 +133,10 @@ function applyTrigger(
     // A rolling window already armed at or after this trigger's run stays as it is (a sweep may
     // have moved it on); a one-off period with an unchanged due time has nothing to reschedule.
     const armed = rollingWindow === undefined ? entry.dueAt === dueAt : entry.dueAt >= dueAt;
-    if (sameTerms && armed && entry.noticeAt === noticeAt) return undefined;
+    // Nothing to reschedule, but the entry must still record this newer event: otherwise an
+    // older cancel arriving later would find the entry's lastEvent before it and cancel it.
+    if (sameTerms && armed && entry.noticeAt === noticeAt)
+      return { entry: silently(entry, ref), decisions: [] };
   }
   const change = active ? 'rescheduled' : 'scheduled';
   const next: ScheduleEntry = {

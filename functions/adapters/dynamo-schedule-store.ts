@@ -138,7 +138,15 @@ export class DynamoScheduleStore {
     ];
     for (const entry of changed) {
       items.push({ Put: { TableName: this.tableName, Item: this.entryItem(entry, now) } });
-      const notice = this.noticeWrite(entry, now);
+      const before = previous.schedule.entries.find((candidate) => candidate.dataClass === entry.dataClass);
+      // An entry that only records a newer event keeps its notice item as it is: rewriting it
+      // would put a notice already sent back into the due index, and it would be sent again.
+      const sameNotice =
+        before !== undefined &&
+        before.status === entry.status &&
+        before.dueAt === entry.dueAt &&
+        before.noticeAt === entry.noticeAt;
+      const notice = sameNotice ? undefined : this.noticeWrite(entry, now);
       if (notice !== undefined) items.push(notice);
     }
     try {

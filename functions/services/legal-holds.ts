@@ -1,3 +1,4 @@
+import { validateReasonCode } from '../../domain/erasure/index.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -12,6 +13,9 @@ export interface LegalHoldInput {
 /** ALM-3: statutory retention wins over deletion. A hold blocks every due deletion it covers. */
 export const placeLegalHold = async (deps: ServiceDeps, input: LegalHoldInput): Promise<LegalHold> => {
   const createdAt = nowIso(deps);
+  // Checked before the hold is stored: the audit append would refuse a reason holding the subject
+  // id, and a hold stored without its audit entry would block deletions with a 400 answered.
+  validateReasonCode(input.reason, 'reason', input.subjectId);
   input.dataClasses?.forEach((dataClass, index) => {
     if (!deps.config.catalog.dataClasses.some((policy) => policy.dataClass === dataClass)) {
       throw new ValidationError(`Unknown data class '${dataClass}'`, `dataClasses[${index}]`);

@@ -1,0 +1,1440 @@
+/**
+ * Every rule of retention-rules.md that pipeline.test.ts does not already prove, end to end: the
+ * real API of a local runtime, the real emulators, and independent reads of the demo stores.
+ *
+ * Three runtimes, each with a clock that only moves forward:
+ * - `classes`: one case per data class of the built-in catalog, on a clock a good month past the
+ *   real time (S3 stamps objects with the real time, so the video seeded there is older than any
+ *   rolling cut-off the cases compute). The cases share one timeline: see its beforeAll.
+ * - `dated`: the rules with concrete dates and the request-handling capabilities, in date order.
+ * - `live`: the asynchronous partner service (its signed callbacks are checked against the clock,
+ *   so that clock must be the real time) and then the IMOU-1 storage period against real S3 stamps.
+ *
+ * Where one trigger arms more classes than a test is about (subject.active arms six), a legal hold
+ * on the others keeps their erasures out of the runtime's sweeps (`isolate`), and a finished
+ * subject is held entirely (`retire`) so that its rolling windows do not run on at later sweeps.
+ *
+ * A sweep reads the due index month by month from a watermark that trails the clock, so a sweep
+ * years ahead of the clock reads every month in between. The scenarios therefore keep the clock
+ * near their sweeps: a trigger that happened long ago is reported late (the API orders events by
+ * `occurredAt`, not by arrival), as pipeline.test.ts does. An entry whose due time is already past
+ * when it is written is indexed at the time of writing, so every scenario reports its events while
+ * the clock is still at or before the first due time it sweeps at.
+ */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { verifyChain } from '../../domain/audit/index.js';
+import type { AuditEntry } from '../../domain/audit/types.js';
+import type { ConnectorTarget } from '../../domain/connectors/types.js';
+import { scheduledRequestId } from '../../domain/erasure/index.js';
+import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
+import { isRollingWindow } from '../../domain/policy/schema.js';
+import type { DataClassPolicy } from '../../domain/policy/types.js';
+import { addDuration, subtractDuration } from '../../domain/time.js';
+import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
+import { seedDemoSubject } from '../../local/demo.js';
+import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+interface Decision {
+  dataClass: string;
+  action: string;
+  dueAt: string;
+  ruleRef: string;
+  change: string;
+}
+interface SweepReport {
+  dispatched: { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
+  blocked: { dataClass: string; ruleRef: string; dueAt: string; blockers: string[] }[];
+  notices: { dataClass: string; ruleRef: string; dueAt: string }[];
+  redispatched: number;
+  overdue: number;
+  nearDeadline: number;
+}
+interface TaskView {
+  taskId: string;
+  dataClass: string;
+  target: string;
+  action: string;
+  status: string;
+  deletedCount: number;
+  verifiedAt?: string;
+}
+interface RequestView {
+  requestId: string;
+  status: string;
+  dataClasses: string[];
+  receivedAt: string;
+  deadline: string;
+  deadlineExtension?: { reason: string; extendedAt: string };
+  rejection?: { legalReason: string; rejectedAt: string };
+  blockedBy?: string[];
+  completedAt?: string;
+  tasks: TaskView[];
+}
+interface ScheduleView {
+  pending: { dataClass: string; status: string; dueAt: string; noticeAt?: string }[];
+  unpaidInvoiceSince?: string;
+}
+/** The JSON body of an erasure the orchestrator sent to the partner-services webhook. */
+interface WireErasure {
+  taskId: string;
+  requestId: string;
+  subjectId: string;
+  dataClass: string;
+  action: string;
+  olderThan?: string;
+  callbackUrl?: string;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number): string => new Date(ms).toISOString();
+const justBefore = (instant: string, ms = 1): string => iso(Date.parse(instant) - ms);
+
+// ---------------------------------------------------------------------------------------------
+// API helpers
+// ---------------------------------------------------------------------------------------------
+
+const postEvent = async (
+  rt: TestRuntime,
+  subjectId: string,
+  type: string,
+  occurredAt: string,
+  attributes?: Record<string, string>,
+) => {
+  const response = await rt.call<{ eventId: string; decisions: Decision[] }>('POST', '/v1/lifecycle-events', {
+    body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
+  });
+  expect(response.status).toBe(202);
+  return response.body.decisions;
+};
+
+const sweep = async (rt: TestRuntime, now: string): Promise<SweepReport> => {
+  const response = await rt.call<SweepReport>('POST', '/v1/sweeps', { body: { now } });
+  expect(response.status).toBe(200);
+  await rt.drainQueue();
+  return response.body;
+};
+
+const getRequest = async (rt: TestRuntime, requestId: string): Promise<RequestView> => {
+  const response = await rt.call<RequestView>('GET', `/v1/erasure-requests/${requestId}`);
+  expect(response.status).toBe(200);
+  return response.body;
+};
+
+const submitErasure = async (
+  rt: TestRuntime,
+  body: { subjectId: string; reason: string; dataClasses?: string[] },
+  idempotencyKey: string,
+) => {
+  const response = await rt.call<{ requestId: string; status: string; deadline: string }>(
+    'POST',
+    '/v1/erasure-requests',
+    { body, headers: { 'Idempotency-Key': idempotencyKey } },
+  );
+  expect(response.status).toBe(202);
+  return response.body;
+};
+
+const auditOf = async (rt: TestRuntime, subjectId: string): Promise<AuditEntry[]> => {
+  const response = await rt.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${subjectId}`, {
+    role: 'compliance',
+  });
+  expect(response.status).toBe(200);
+  return response.body.entries;
+};
+
+const scheduleOf = async (rt: TestRuntime, subjectId: string): Promise<ScheduleView> =>
+  (await rt.call<ScheduleView>('GET', `/v1/subjects/${subjectId}/schedule`)).body;
+
+const CANCELLED_BY_CLOSING = BUILT_IN_CATALOG.dataClasses
+  .filter((policy) => policy.cancelledBy.includes('account.closed'))
+  .map((policy) => policy.dataClass);
+
+/** The id of the request a sweep creates for a due entry: deterministic, keyed like the runtime's. */
+const scheduledId = (rt: TestRuntime, subjectId: string, dataClass: string, dueAt: string): string =>
+  scheduledRequestId(subjectId, dataClass, dueAt, { key: rt.deps.settings.idKey });
+
+const placeHold = async (
+  rt: TestRuntime,
+  subjectId: string,
+  reason: string,
+  dataClasses?: readonly string[],
+): Promise<string> => {
+  const response = await rt.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+    role: 'compliance',
+    body: { subjectId, reason, ...(dataClasses === undefined ? {} : { dataClasses }) },
+  });
+  expect(response.status).toBe(201);
+  return response.body.holdId;
+};
+
+/**
+ * A trigger may arm more classes than a test is about (subject.active arms six). A legal hold on
+ * the others (ALM-3: a hold may cover some classes only) has the runtime's sweeps block their
+ * entries, which is cheap, instead of running their erasures; the classes under test run as usual.
+ */
+const isolate = async (
+  rt: TestRuntime,
+  subjectId: string,
+  trigger: string,
+  underTest: readonly string[],
+): Promise<void> => {
+  const others = BUILT_IN_CATALOG.dataClasses
+    .filter((policy) => (policy.triggers as readonly string[]).includes(trigger))
+    .map((policy) => policy.dataClass)
+    .filter((dataClass) => !underTest.includes(dataClass));
+  if (others.length > 0) await placeHold(rt, subjectId, 'out-of-scope-of-this-test', others);
+};
+
+/** Holds all of a subject's data once its test is over: its rolling windows would run forever. */
+const retire = async (rt: TestRuntime, subjectId: string): Promise<void> => {
+  await placeHold(rt, subjectId, 'test-finished');
+};
+
+// ---------------------------------------------------------------------------------------------
+// Independent reads
+// ---------------------------------------------------------------------------------------------
+
+/** Every erasure request body that really went over the wire to a runtime's webhook. */
+let fetchSpy: MockInstance<typeof fetch>;
+
+beforeAll(() => {
+  fetchSpy = vi.spyOn(globalThis, 'fetch');
+});
+afterAll(() => {
+  fetchSpy.mockRestore();
+});
+
+const sentToWebhook = (rt: TestRuntime, subjectId: string, dataClass?: string): WireErasure[] =>
+  fetchSpy.mock.calls.flatMap(([input, init]) => {
+    if (String(input) !== rt.webhook.url || typeof init?.body !== 'string') return [];
+    const body = JSON.parse(init.body) as WireErasure;
+    return body.subjectId === subjectId && (dataClass === undefined || body.dataClass === dataClass)
+      ? [body]
+      : [];
+  });
+
+/** What the demo partner service says it was asked to do for the subject (its own record). */
+const partnerErasures = (rt: TestRuntime, subjectId: string) =>
+  rt.webhook.received
+    .filter((erasure) => erasure.subjectId === subjectId)
+    .map(({ dataClass, action }) => ({ dataClass, action }));
+
+type Item = Record<string, unknown>;
+
+/** A subject's data in one target, read with the SDK (or the demo webhook's own record). */
+type TargetState =
+  | { readonly kind: 'dynamodb-items'; readonly items: Item[] }
+  | { readonly kind: 's3-prefix'; readonly keys: string[] }
+  | { readonly kind: 'http-webhook'; readonly erasures: { dataClass: string; action: string }[] };
+
+const targetNamed = (rt: TestRuntime, name: string): ConnectorTarget => {
+  const target = rt.deps.config.targets.find((candidate) => candidate.name === name);
+  if (target === undefined) throw new Error(`the runtime has no target '${name}'`);
+  return target;
+};
+
+const stateOf = async (
+  rt: TestRuntime,
+  target: ConnectorTarget,
+  subjectId: string,
+  dataClass: string,
+): Promise<TargetState> => {
+  switch (target.kind) {
+    case 'dynamodb-items': {
+      const { Items = [] } = await rt.clients.documents.send(
+        new QueryCommand({
+          TableName: target.table,
+          IndexName: target.indexName,
+          KeyConditionExpression: '#subject = :subject',
+          ExpressionAttributeNames: { '#subject': target.subjectAttribute },
+          ExpressionAttributeValues: { ':subject': subjectId },
+          ConsistentRead: target.indexName === undefined,
+        }),
+      );
+      const items = [...Items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      return { kind: target.kind, items };
+    }
+    case 's3-prefix': {
+      const prefix = target.prefixTemplate.split('{subjectId}').join(subjectId);
+      const { Contents = [] } = await rt.clients.s3.send(
+        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix }),
+      );
+      return { kind: target.kind, keys: Contents.flatMap((object) => object.Key ?? []).sort() };
+    }
+    case 'http-webhook':
+      return {
+        kind: target.kind,
+        erasures: partnerErasures(rt, subjectId).filter((erasure) => erasure.dataClass === dataClass),
+      };
+  }
+};
+
+/** Asserts that `after` is what the class's action leaves of `seeded` in that target. */
+const expectActionDone = (
+  policy: DataClassPolicy,
+  target: ConnectorTarget,
+  seeded: TargetState,
+  after: TargetState,
+): void => {
+  const { action } = policy;
+  if (
+    seeded.kind === 'dynamodb-items' &&
+    after.kind === 'dynamodb-items' &&
+    target.kind === 'dynamodb-items'
+  ) {
+    expect(seeded.items.length, `${target.name} was seeded`).toBeGreaterThan(0);
+    if (action === 'delete') {
+      expect(after.items, `${target.name}: deleted`).toEqual([]);
+      return;
+    }
+    // Anonymised or restricted: every item is still there, changed only as the action says.
+    expect(after.items).toHaveLength(seeded.items.length);
+    after.items.forEach((item, index) => {
+      const original = seeded.items[index] ?? {};
+      if (action === 'anonymise') {
+        const marked = Object.fromEntries(
+          (target.anonymiseAttributes ?? []).map((attribute) => [attribute, ANONYMISED_MARKER]),
+        );
+        expect(item, `${target.name}: anonymised`).toEqual({ ...original, ...marked });
+      } else {
+        expect(item, `${target.name}: restricted`).toMatchObject({
+          ...original,
+          [RESTRICTED_ATTRIBUTE]: true,
+        });
+      }
+    });
+    return;
+  }
+  if (seeded.kind === 's3-prefix' && after.kind === 's3-prefix') {
+    // S3 objects can only be deleted (TARGET_ACTIONS), which the catalog's parser enforces.
+    expect(action).toBe('delete');
+    expect(seeded.keys.length, `${target.name} was seeded`).toBeGreaterThan(0);
+    expect(after.keys, `${target.name}: deleted`).toEqual([]);
+    return;
+  }
+  if (seeded.kind === 'http-webhook' && after.kind === 'http-webhook') {
+    expect(after.erasures, `${target.name}: asked once`).toEqual([{ dataClass: policy.dataClass, action }]);
+    return;
+  }
+  throw new Error(`target ${target.name} changed kind between reads`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Every data class with a trigger
+// ---------------------------------------------------------------------------------------------
+
+const TRIGGERED = BUILT_IN_CATALOG.dataClasses.filter((policy) => policy.triggers.length > 0);
+
+/** One class's case: what was set up, and what the sweeps at `dueAt - 1 ms` and `dueAt` left. */
+interface ClassCase {
+  readonly policy: DataClassPolicy;
+  readonly trigger: string;
+  readonly subjectId: string;
+  readonly occurredAt: string;
+  readonly postedAt: string;
+  readonly decision: Decision | undefined;
+  readonly dueAt: string;
+  readonly requestId: string;
+  readonly targets: readonly ConnectorTarget[];
+  readonly seeded: TargetState[];
+  early?: Observation;
+  due?: Observation;
+}
+interface Observation {
+  readonly report: SweepReport;
+  readonly states: TargetState[];
+  readonly wire: WireErasure[];
+}
+
+describe('every data class with a trigger, end to end', () => {
+  let rt: TestRuntime;
+  const cases = new Map<string, ClassCase>();
+
+  const observe = async (classCase: ClassCase, report: SweepReport): Promise<Observation> => ({
+    report,
+    states: await Promise.all(
+      classCase.targets.map((target) => stateOf(rt, target, classCase.subjectId, classCase.policy.dataClass)),
+    ),
+    wire: sentToWebhook(rt, classCase.subjectId, classCase.policy.dataClass),
+  });
+
+  const setUp = async (policy: DataClassPolicy, now: string): Promise<ClassCase> => {
+    const [trigger = ''] = policy.triggers;
+    const subjectId = `class-${policy.dataClass}`;
+    const rolling = isRollingWindow(policy);
+    // One-off periods: the trigger happened one period ago and is reported now, so the deletion is
+    // due now. Rolling windows: the trigger happens now; the first run is the window's next run.
+    const occurredAt = rolling ? now : subtractDuration(now, policy.retention);
+    // Alarm events carry their own time. Rolling windows: older than the cut-off of their first
+    // run. Otherwise the present, so the alarm-events window that subject.active also arms
+    // (IMOU-2) leaves them for this class to act on.
+    const alarmsAt = rolling ? justBefore(subtractDuration(occurredAt, policy.retention), DAY) : now;
+    await seedDemoSubject(rt.clients, rt.stores, subjectId, new Date(alarmsAt));
+    rt.webhook.records.set(subjectId, 2);
+    const targets = policy.targets.map((name) => targetNamed(rt, name));
+    const seeded = await Promise.all(
+      targets.map((target) => stateOf(rt, target, subjectId, policy.dataClass)),
+    );
+    await isolate(rt, subjectId, trigger, [policy.dataClass]);
+    const decisions = await postEvent(rt, subjectId, trigger, occurredAt);
+    const decision = decisions.find((d) => d.dataClass === policy.dataClass && d.change === 'scheduled');
+    const dueAt = decision?.dueAt ?? now;
+    return {
+      policy,
+      trigger,
+      subjectId,
+      occurredAt,
+      postedAt: now,
+      decision,
+      dueAt,
+      requestId: scheduledId(rt, subjectId, policy.dataClass, dueAt),
+      targets,
+      seeded,
+    };
+  };
+
+  /**
+   * For each class: a fresh subject, its first trigger, and sweeps at `dueAt - 1 ms` and `dueAt`,
+   * with the class's targets read right after each. Classes due at the same instant share those
+   * sweeps (a sweep reads months of the due index and runs whatever else is due), so the
+   * one-off periods all fall due at the clock's start and the rolling windows, triggered in the
+   * last hour of that month, all at their first run, midnight on the 1st of the next.
+   */
+  beforeAll(async () => {
+    // The 1st of the month after next, 08:00Z: at least 32 days past the real time, so the video
+    // seeded now (stamped with the real time by S3) is older than cloud-video-window's 30-day
+    // cut-off, and a day below 29, so that `x - P24M + P24M` is `x` again.
+    const real = new Date();
+    const year = real.getUTCFullYear();
+    const month = real.getUTCMonth();
+    const start = iso(Date.UTC(year, month + 2, 1, 8));
+    const lastHourOfThatMonth = iso(Date.UTC(year, month + 3, 1) - HOUR);
+    rt = await startTestRuntime('rules-classes', { demoSubjects: 0, clockStart: start });
+
+    const phases = [
+      { at: start, classes: TRIGGERED.filter((policy) => !isRollingWindow(policy)) },
+      { at: lastHourOfThatMonth, classes: TRIGGERED.filter((policy) => isRollingWindow(policy)) },
+    ];
+    for (const phase of phases) {
+      rt.clock.set(phase.at);
+      const phaseCases = await Promise.all(phase.classes.map((policy) => setUp(policy, phase.at)));
+      for (const classCase of phaseCases) cases.set(classCase.policy.dataClass, classCase);
+      const dueTimes = [...new Set(phaseCases.map((classCase) => classCase.dueAt))].sort();
+      for (const dueAt of dueTimes) {
+        const dueThen = phaseCases.filter((classCase) => classCase.dueAt === dueAt);
+        const lastMoment = justBefore(dueAt);
+        if (lastMoment > rt.clock.now().toISOString()) rt.clock.set(lastMoment);
+        const early = await sweep(rt, lastMoment);
+        for (const classCase of dueThen) classCase.early = await observe(classCase, early);
+        const due = await sweep(rt, dueAt);
+        for (const classCase of dueThen) classCase.due = await observe(classCase, due);
+      }
+    }
+  });
+  afterAll(async () => {
+    await rt.stop();
+  });
+
+  for (const policy of TRIGGERED) {
+    const [trigger = ''] = policy.triggers;
+    const [ruleRef = ''] = policy.ruleRefs;
+    it(`${policy.ruleRefs.join(' / ')}: ${policy.dataClass} — ${trigger} → ${policy.action} after ${policy.retention}`, async () => {
+      const classCase = cases.get(policy.dataClass);
+      if (classCase?.early === undefined || classCase.due === undefined) {
+        throw new Error(`the sweeps never reached ${policy.dataClass}`);
+      }
+      const { subjectId, occurredAt, dueAt, requestId, targets, seeded, early, due } = classCase;
+      const rolling = isRollingWindow(policy);
+
+      // The API's decision: the policy's action and rule, due one period after the trigger
+      // (rolling windows: at the window's next run). Not before the trigger was posted, so the
+      // entry is indexed at its due time.
+      expect(classCase.decision).toMatchObject({ action: policy.action, ruleRef });
+      if (rolling) expect(dueAt > occurredAt).toBe(true);
+      else expect(dueAt).toBe(addDuration(occurredAt, policy.retention));
+      expect(dueAt >= classCase.postedAt).toBe(true);
+
+      // At dueAt - 1 ms: not dispatched, the data intact, the partner service not called.
+      expect(early.report.dispatched.map((d) => d.requestId)).not.toContain(requestId);
+      expect(early.states).toEqual(seeded);
+      expect(early.wire).toEqual([]);
+
+      // At dueAt: dispatched, and every target did what the action says.
+      expect(due.report.dispatched).toContainEqual({
+        requestId,
+        dataClass: policy.dataClass,
+        ruleRef,
+        dueAt,
+      });
+      const request = await getRequest(rt, requestId);
+      expect(request.status).toBe('completed');
+      expect(request.tasks.map((task) => task.target).sort()).toEqual([...policy.targets].sort());
+      for (const task of request.tasks) {
+        expect(task).toMatchObject({
+          dataClass: policy.dataClass,
+          action: policy.action,
+          status: 'verified',
+        });
+      }
+      targets.forEach((target, index) => {
+        const seededState = seeded[index];
+        const afterState = due.states[index];
+        if (seededState === undefined || afterState === undefined) throw new Error('missing read');
+        expectActionDone(policy, target, seededState, afterState);
+      });
+      // What went over the wire to the partner service: a rolling window sends its cut-off.
+      if (policy.targets.includes('partner-services')) {
+        const olderThan = rolling ? subtractDuration(dueAt, policy.retention) : undefined;
+        expect(due.wire).toEqual([
+          {
+            taskId: expect.any(String),
+            requestId,
+            subjectId,
+            dataClass: policy.dataClass,
+            action: policy.action,
+            ...(olderThan === undefined ? {} : { olderThan }),
+            callbackUrl: expect.any(String),
+          },
+        ]);
+      }
+
+      // ALE-5: the scheduled erasure is in the subject's audit trail, which verifies.
+      const entries = await auditOf(rt, subjectId);
+      const types = entries.filter((entry) => entry.requestId === requestId).map((entry) => entry.type);
+      expect(types).toEqual(
+        expect.arrayContaining(['request.received', 'request.dispatched', 'request.completed']),
+      );
+      expect(types.filter((type) => type === 'task.verified')).toHaveLength(policy.targets.length);
+      expect(verifyChain(entries).ok).toBe(true);
+      expect(JSON.stringify(entries)).not.toContain(subjectId);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Rules with concrete dates, and the request-handling capabilities
+// ---------------------------------------------------------------------------------------------
+
+describe('rules with concrete dates, end to end', () => {
+  let rt: TestRuntime;
+
+  beforeAll(async () => {
+    rt = await startTestRuntime('rules-dated', { demoSubjects: 0, clockStart: '2026-11-21T10:00:00.000Z' });
+  });
+  afterAll(async () => {
+    await rt.stop();
+  });
+
+  const seed = async (subjectId: string, webhookRecords = 2) => {
+    await seedDemoSubject(rt.clients, rt.stores, subjectId, rt.clock.now());
+    rt.webhook.records.set(subjectId, webhookRecords);
+  };
+
+  it('ALU-3: a request received 2026-11-21T10:00Z is due 2026-12-21T10:00Z and overdue a moment later while unanswered; one extension with a reason code moves the deadline to 2027-02-19T10:00Z, a second one is refused with 409', async () => {
+    const subjectId = 'dated-alu3';
+    await seed(subjectId);
+    // A legal hold keeps the request open (blocked) for as long as the test needs it.
+    const holdId = await placeHold(rt, subjectId, 'litigation-2026-031');
+    const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-alu3-1');
+    expect(submitted).toMatchObject({ status: 'blocked', deadline: '2026-12-21T10:00:00.000Z' });
+    expect(await getRequest(rt, submitted.requestId)).toMatchObject({
+      receivedAt: '2026-11-21T10:00:00.000Z',
+      deadline: '2026-12-21T10:00:00.000Z',
+    });
+    // The deadline instant itself is still on time; this request is the runtime's only open one.
+    expect(await sweep(rt, '2026-12-21T10:00:00.000Z')).toMatchObject({ overdue: 0, nearDeadline: 1 });
+    expect(await sweep(rt, '2026-12-21T10:00:00.001Z')).toMatchObject({ overdue: 1, nearDeadline: 0 });
+
+    const path = `/v1/erasure-requests/${submitted.requestId}/deadline-extension`;
+    const byService = await rt.call('POST', path, { body: { reason: 'complex-request' } });
+    expect(byService.status).toBe(403);
+    rt.clock.set('2026-11-21T10:05:00.000Z');
+    const extended = await rt.call<RequestView>('POST', path, {
+      role: 'compliance',
+      body: { reason: 'complex-request' },
+    });
+    expect(extended.status).toBe(200);
+    expect(extended.body).toMatchObject({
+      deadline: '2027-02-19T10:00:00.000Z',
+      deadlineExtension: { reason: 'complex-request', extendedAt: '2026-11-21T10:05:00.000Z' },
+    });
+    const again = await rt.call('POST', path, { role: 'compliance', body: { reason: 'still-complex' } });
+    expect(again.status).toBe(409);
+    expect(again.body.error?.code).toBe('illegal_transition');
+    expect(await sweep(rt, '2026-12-21T10:00:00.001Z')).toMatchObject({ overdue: 0 });
+
+    // Once the hold is released the next sweep dispatches the request, within the deadline.
+    const release = await rt.call('DELETE', `/v1/legal-holds/${holdId}`, { role: 'compliance' });
+    expect(release.status).toBe(204);
+    expect(await sweep(rt, '2026-11-21T10:05:00.000Z')).toMatchObject({ redispatched: 1 });
+    const request = await getRequest(rt, submitted.requestId);
+    expect(request).toMatchObject({
+      status: 'completed',
+      completedAt: '2026-11-21T10:05:00.000Z',
+      deadline: '2027-02-19T10:00:00.000Z',
+      deadlineExtension: { reason: 'complex-request' },
+    });
+    expect((await remainingData(rt, subjectId)).customer).toBeUndefined();
+    const entries = await auditOf(rt, subjectId);
+    expect(entries.filter((entry) => entry.type === 'request.deadline_extended')).toEqual([
+      expect.objectContaining({
+        ruleRef: 'ALU-3',
+        requestId: submitted.requestId,
+        detail: expect.objectContaining({
+          reason: 'complex-request',
+          previousDeadline: '2026-12-21T10:00:00.000Z',
+          deadline: '2027-02-19T10:00:00.000Z',
+        }),
+      }),
+    ]);
+    expect(entries.find((entry) => entry.type === 'request.completed')?.detail).toMatchObject({
+      withinDeadline: true,
+    });
+  });
+
+  it('IMOU-6: a request a legal hold blocks is rejected by compliance for a stated legal reason; the requester reads status rejected and the reason, nothing is erased, and the audit has request.rejected', async () => {
+    rt.clock.set('2026-11-21T10:30:00.000Z');
+    const subjectId = 'dated-imou6';
+    await seed(subjectId);
+    const holdId = await placeHold(rt, subjectId, 'tax-records-retention');
+    const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-imou6-1');
+    expect(submitted.status).toBe('blocked');
+    expect(await getRequest(rt, submitted.requestId)).toMatchObject({
+      status: 'blocked',
+      blockedBy: [holdId],
+    });
+
+    const path = `/v1/erasure-requests/${submitted.requestId}/rejection`;
+    const legalReason = 'gdpr-art17-3b-legal-obligation';
+    const byService = await rt.call('POST', path, { body: { legalReason } });
+    expect(byService.status).toBe(403);
+    const rejected = await rt.call<RequestView>('POST', path, { role: 'compliance', body: { legalReason } });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.status).toBe('rejected');
+    const again = await rt.call('POST', path, { role: 'compliance', body: { legalReason } });
+    expect(again.status).toBe(409);
+
+    // The requester (the service role) asks and is told why.
+    const view = await getRequest(rt, submitted.requestId);
+    expect(view).toMatchObject({
+      status: 'rejected',
+      rejection: { legalReason, rejectedAt: '2026-11-21T10:30:00.000Z' },
+    });
+    expect(view.tasks.every((task) => task.status === 'pending')).toBe(true);
+    expect(await rt.drainQueue()).toBe(0);
+    const left = await remainingData(rt, subjectId);
+    expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2, webhookErasures: [] });
+    expect(left.customer).toBeDefined();
+
+    const entries = await auditOf(rt, subjectId);
+    expect(entries.map((entry) => entry.type)).toEqual(
+      expect.arrayContaining(['hold.placed', 'request.received', 'request.blocked', 'request.rejected']),
+    );
+    expect(entries.find((entry) => entry.type === 'request.rejected')).toMatchObject({
+      requestId: submitted.requestId,
+      ruleRef: 'IMOU-6',
+      detail: { status: 'rejected', legalReason, previousStatus: 'blocked' },
+    });
+  });
+
+  it('ALE-5: every step of an erasure is in the audit trail — received, dispatched, each task started, succeeded and verified, completed — the chain verifies, and no entry holds the subject id', async () => {
+    rt.clock.set('2026-11-21T11:00:00.000Z');
+    const subjectId = 'dated-ale5-7f3a9c';
+    await seed(subjectId);
+    const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-ale5-1');
+    await rt.drainQueue();
+    const request = await getRequest(rt, submitted.requestId);
+    expect(request.status).toBe('completed');
+    expect(request.tasks).toHaveLength(5);
+
+    const entries = await auditOf(rt, subjectId);
+    const ofRequest = entries.filter((entry) => entry.requestId === submitted.requestId);
+    const seqOf = (type: string, taskId?: string) => {
+      const found = ofRequest.filter(
+        (entry) => entry.type === type && (taskId === undefined || entry.taskId === taskId),
+      );
+      expect(found, `${type} ${taskId ?? ''}`).toHaveLength(1);
+      return found[0]?.seq ?? Number.NaN;
+    };
+    const received = seqOf('request.received');
+    const dispatched = seqOf('request.dispatched');
+    const completed = seqOf('request.completed');
+    expect(received).toBeLessThan(dispatched);
+    for (const task of request.tasks) {
+      const started = seqOf('task.started', task.taskId);
+      const succeeded = seqOf('task.succeeded', task.taskId);
+      const verified = seqOf('task.verified', task.taskId);
+      expect([dispatched, started, succeeded, verified, completed]).toEqual(
+        [dispatched, started, succeeded, verified, completed].sort((a, b) => a - b),
+      );
+      expect(ofRequest.find((entry) => entry.seq === verified)).toMatchObject({
+        target: task.target,
+        dataClass: task.dataClass,
+        detail: { affectedCount: task.deletedCount },
+      });
+    }
+    expect(ofRequest.find((entry) => entry.seq === completed)?.detail).toMatchObject({
+      taskCount: 5,
+      verifiedCount: 5,
+      failedCount: 0,
+    });
+
+    expect(verifyChain(entries).ok).toBe(true);
+    const verification = await rt.call<{ verification: { ok: boolean; length: number } }>(
+      'GET',
+      `/v1/audit/verification?subjectId=${subjectId}`,
+      { role: 'compliance' },
+    );
+    expect(verification.status).toBe(200);
+    expect(verification.body.verification).toMatchObject({ ok: true, length: entries.length });
+    expect(JSON.stringify(entries)).not.toContain(subjectId);
+    expect(JSON.stringify(entries)).not.toContain('7f3a9c');
+  });
+
+  it('ALE-5: a legal hold whose reason code would put the subject id into the audit trail is refused with 400, and a refused hold blocks nothing', async () => {
+    rt.clock.set('2026-11-21T11:30:00.000Z');
+    const subjectId = 'dated-ale5-hold-4411';
+    await seed(subjectId);
+    const hold = await rt.call('POST', '/v1/legal-holds', {
+      role: 'compliance',
+      body: { subjectId, reason: `case-${subjectId}` },
+    });
+    expect(hold.status).toBe(400);
+
+    const submitted = await submitErasure(
+      rt,
+      { subjectId, reason: 'gdpr-art17-request' },
+      'rules-ale5-hold-1',
+    );
+    expect(submitted.status).toBe('dispatched');
+    await rt.drainQueue();
+    expect((await getRequest(rt, submitted.requestId)).status).toBe('completed');
+    const entries = await auditOf(rt, subjectId);
+    expect(entries.map((entry) => entry.type)).not.toContain('hold.placed');
+    expect(JSON.stringify(entries)).not.toContain('4411');
+    expect(hold.body.error?.field).toBe('reason');
+  });
+
+  it('IMOU-2: alarm events are kept 7 days: active 2026-11-21T12:00Z → the run of 2026-11-22 erases the alarms raised before 2026-11-15, the run of 2026-11-23 those before 2026-11-16; newer ones stay', async () => {
+    rt.clock.set('2026-11-21T12:00:00.000Z');
+    const subjectId = 'dated-imou2';
+    const alarm = (alarmId: string, createdAt: string) => ({
+      PutRequest: { Item: { subjectId, alarmId, createdAt, ipAddress: '192.0.2.7' } },
+    });
+    await rt.clients.documents.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [rt.stores.alarmEventsTable]: [
+            alarm('alarm-1114', '2026-11-14T23:59:59.999Z'),
+            alarm('alarm-1115', '2026-11-15T00:00:00.000Z'),
+            alarm('alarm-1115-late', '2026-11-15T18:30:00.000Z'),
+            alarm('alarm-1120', '2026-11-20T09:00:00.000Z'),
+          ],
+        },
+      }),
+    );
+    const alarmIds = async () => {
+      const state = await stateOf(rt, targetNamed(rt, 'alarm-events'), subjectId, 'alarm-events');
+      return state.kind === 'dynamodb-items' ? state.items.map((item) => String(item.alarmId)).sort() : [];
+    };
+
+    await isolate(rt, subjectId, 'subject.active', ['alarm-events']);
+    const decisions = await postEvent(rt, subjectId, 'subject.active', '2026-11-21T12:00:00Z');
+    expect(decisions).toContainEqual(
+      expect.objectContaining({
+        dataClass: 'alarm-events',
+        dueAt: '2026-11-22T00:00:00.000Z',
+        ruleRef: 'IMOU-2',
+      }),
+    );
+    const first = scheduledId(rt, subjectId, 'alarm-events', '2026-11-22T00:00:00.000Z');
+    const early = await sweep(rt, '2026-11-21T23:59:59.999Z');
+    expect(early.dispatched.map((d) => d.requestId)).not.toContain(first);
+    expect(await alarmIds()).toHaveLength(4);
+
+    rt.clock.set('2026-11-22T00:00:00.000Z');
+    const run1 = await sweep(rt, '2026-11-22T00:00:00.000Z');
+    expect(run1.dispatched.map((d) => d.requestId)).toContain(first);
+    expect((await getRequest(rt, first)).tasks).toMatchObject([
+      { target: 'alarm-events', status: 'verified', deletedCount: 1 },
+    ]);
+    expect(await alarmIds()).toEqual(['alarm-1115', 'alarm-1115-late', 'alarm-1120']);
+
+    rt.clock.set('2026-11-23T00:00:00.000Z');
+    const run2 = await sweep(rt, '2026-11-23T00:00:00.000Z');
+    expect(run2.dispatched.map((d) => d.requestId)).toContain(
+      scheduledId(rt, subjectId, 'alarm-events', '2026-11-23T00:00:00.000Z'),
+    );
+    expect(await alarmIds()).toEqual(['alarm-1120']);
+    await retire(rt, subjectId);
+  });
+
+  it('ALE-3 / ALE-4: active 2026-11-23T09:00Z → the run of 2026-12-01 has the partner service erase fault traffic older than 6 months (before 2026-06-01), statistics and consumption data older than 24 months (before 2024-12-01); the run of 2027-01-01 moves every cut-off a month on', async () => {
+    rt.clock.set('2026-11-23T09:00:00.000Z');
+    const subjectId = 'dated-ale3-ale4';
+    await seed(subjectId);
+    const classes = ['fault-traffic', 'traffic-statistics', 'consumption-data'];
+    await isolate(rt, subjectId, 'subject.active', classes);
+    const decisions = await postEvent(rt, subjectId, 'subject.active', '2026-11-23T09:00:00Z');
+    for (const dataClass of classes) {
+      expect(decisions).toContainEqual(
+        expect.objectContaining({ dataClass, change: 'scheduled', dueAt: '2026-12-01T00:00:00.000Z' }),
+      );
+    }
+    const runsOf = (report: SweepReport, dueAt: string) =>
+      classes.filter((dataClass) =>
+        report.dispatched.some((d) => d.requestId === scheduledId(rt, subjectId, dataClass, dueAt)),
+      );
+    const cutOffs = () =>
+      Object.fromEntries(
+        classes.map((dataClass) => [
+          dataClass,
+          sentToWebhook(rt, subjectId, dataClass).map((erasure) => [erasure.action, erasure.olderThan]),
+        ]),
+      );
+
+    const early = await sweep(rt, '2026-11-30T23:59:59.999Z');
+    expect(runsOf(early, '2026-12-01T00:00:00.000Z')).toEqual([]);
+    expect(cutOffs()).toEqual({ 'fault-traffic': [], 'traffic-statistics': [], 'consumption-data': [] });
+
+    rt.clock.set('2026-12-01T00:00:00.000Z');
+    const december = await sweep(rt, '2026-12-01T00:00:00.000Z');
+    expect(runsOf(december, '2026-12-01T00:00:00.000Z')).toEqual(classes);
+    expect(december.dispatched).toContainEqual(
+      expect.objectContaining({ dataClass: 'fault-traffic', ruleRef: 'ALE-3' }),
+    );
+    expect(december.dispatched).toContainEqual(
+      expect.objectContaining({ dataClass: 'consumption-data', ruleRef: 'ALE-4' }),
+    );
+    expect(cutOffs()).toEqual({
+      'fault-traffic': [['delete', '2026-06-01T00:00:00.000Z']],
+      'traffic-statistics': [['delete', '2024-12-01T00:00:00.000Z']],
+      'consumption-data': [['delete', '2024-12-01T00:00:00.000Z']],
+    });
+
+    rt.clock.set('2027-01-01T00:00:00.000Z');
+    const january = await sweep(rt, '2027-01-01T00:00:00.000Z');
+    expect(runsOf(january, '2027-01-01T00:00:00.000Z')).toEqual(classes);
+    expect(cutOffs()).toEqual({
+      'fault-traffic': [
+        ['delete', '2026-06-01T00:00:00.000Z'],
+        ['delete', '2026-07-01T00:00:00.000Z'],
+      ],
+      'traffic-statistics': [
+        ['delete', '2024-12-01T00:00:00.000Z'],
+        ['delete', '2025-01-01T00:00:00.000Z'],
+      ],
+      'consumption-data': [
+        ['delete', '2024-12-01T00:00:00.000Z'],
+        ['delete', '2025-01-01T00:00:00.000Z'],
+      ],
+    });
+    // Partial classes go to the partner service only: the stores keep everything else.
+    const left = await remainingData(rt, subjectId);
+    expect(left.customer).toBeDefined();
+    expect(left).toMatchObject({ videos: 3, files: 2 });
+    await retire(rt, subjectId);
+  });
+
+  it("ALU-4 / ALU-5: a child's data detected 2027-01-02T10:00Z is deleted at once where it can be (records, files, video, alarms) and restricted where it cannot (the partner service, for that data class only)", async () => {
+    rt.clock.set('2027-01-02T10:00:00.000Z');
+    const subjectId = 'dated-alu4-child';
+    await seed(subjectId);
+    const decisions = await postEvent(rt, subjectId, 'child_data.detected', '2027-01-02T10:00:00Z');
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          dataClass: 'child-data',
+          action: 'delete',
+          dueAt: '2027-01-02T10:00:00.000Z',
+        }),
+        expect.objectContaining({
+          dataClass: 'child-data-restricted',
+          action: 'restrict',
+          ruleRef: 'ALU-4',
+          dueAt: '2027-01-02T10:00:00.000Z',
+        }),
+      ]),
+    );
+
+    const early = await sweep(rt, '2027-01-02T09:59:59.999Z');
+    expect(early.dispatched.filter((d) => d.dataClass.startsWith('child-data'))).toEqual([]);
+    expect(await remainingData(rt, subjectId)).toMatchObject({ alarms: 3, videos: 3, files: 2 });
+
+    const due = await sweep(rt, '2027-01-02T10:00:00.000Z');
+    const restricted = scheduledId(rt, subjectId, 'child-data-restricted', '2027-01-02T10:00:00.000Z');
+    const deleted = scheduledId(rt, subjectId, 'child-data', '2027-01-02T10:00:00.000Z');
+    expect(due.dispatched.map((d) => d.requestId)).toEqual(expect.arrayContaining([deleted, restricted]));
+    const left = await remainingData(rt, subjectId);
+    expect(left).toMatchObject({ customer: undefined, alarms: 0, videos: 0, files: 0 });
+    expect(partnerErasures(rt, subjectId)).toEqual([
+      { dataClass: 'child-data-restricted', action: 'restrict' },
+    ]);
+    expect((await getRequest(rt, restricted)).tasks).toMatchObject([
+      { target: 'partner-services', action: 'restrict', status: 'verified' },
+    ]);
+    expect(
+      (await getRequest(rt, deleted)).tasks.map((task) => [task.target, task.action, task.status]).sort(),
+    ).toEqual([
+      ['alarm-events', 'delete', 'verified'],
+      ['cloud-video', 'delete', 'verified'],
+      ['customer-records', 'delete', 'verified'],
+      ['user-files', 'delete', 'verified'],
+    ]);
+  });
+
+  it("ALL-5: data found 2027-01-03T09:00Z to come from a user under 18 is deleted at once from records, files, video and alarms; an adult's data in the same stores stays", async () => {
+    rt.clock.set('2027-01-03T09:00:00.000Z');
+    const minor = 'dated-all5-minor';
+    const adult = 'dated-all5-adult';
+    await seed(minor);
+    await seed(adult);
+    const decisions = await postEvent(rt, minor, 'child_data.detected', '2027-01-03T09:00:00Z');
+    expect(decisions).toContainEqual(
+      expect.objectContaining({
+        dataClass: 'child-data',
+        ruleRef: 'ALL-5',
+        dueAt: '2027-01-03T09:00:00.000Z',
+      }),
+    );
+
+    await sweep(rt, '2027-01-03T08:59:59.999Z');
+    expect(await remainingData(rt, minor)).toMatchObject({ alarms: 3, videos: 3, files: 2 });
+    const due = await sweep(rt, '2027-01-03T09:00:00.000Z');
+    expect(due.dispatched).toContainEqual({
+      requestId: scheduledId(rt, minor, 'child-data', '2027-01-03T09:00:00.000Z'),
+      dataClass: 'child-data',
+      ruleRef: 'ALL-5',
+      dueAt: '2027-01-03T09:00:00.000Z',
+    });
+    expect(await remainingData(rt, minor)).toMatchObject({
+      customer: undefined,
+      alarms: 0,
+      videos: 0,
+      files: 0,
+    });
+    const kept = await remainingData(rt, adult);
+    expect(kept.customer).toBeDefined();
+    expect(kept).toMatchObject({ alarms: 3, videos: 3, files: 2, webhookErasures: [] });
+  });
+
+  it('IMOU-4: closing the account on 2027-01-03T11:00Z stops what activity had scheduled (rolling windows, inactivity deletion) and erases its data at once', async () => {
+    rt.clock.set('2027-01-03T11:00:00.000Z');
+    const subjectId = 'dated-imou4';
+    await seed(subjectId);
+    await postEvent(rt, subjectId, 'subject.active', '2027-01-03T10:00:00Z');
+    const pendingClasses = async () =>
+      (await scheduleOf(rt, subjectId)).pending.map((entry) => entry.dataClass).sort();
+    expect(await pendingClasses()).toEqual([
+      'alarm-events',
+      'consumption-data',
+      'cookies',
+      'fault-traffic',
+      'inactive-account',
+      'traffic-statistics',
+    ]);
+
+    const closing = await postEvent(rt, subjectId, 'account.closed', '2027-01-03T11:00:00Z');
+    expect(
+      closing
+        .filter((d) => d.change === 'cancelled')
+        .map((d) => d.dataClass)
+        .sort(),
+    ).toEqual([
+      'alarm-events',
+      'consumption-data',
+      'fault-traffic',
+      'inactive-account',
+      'traffic-statistics',
+    ]);
+    expect(closing).toContainEqual(
+      expect.objectContaining({
+        dataClass: 'closed-account',
+        change: 'scheduled',
+        dueAt: '2027-01-03T11:00:00.000Z',
+      }),
+    );
+    const left = await pendingClasses();
+    expect(left.filter((dataClass) => CANCELLED_BY_CLOSING.includes(dataClass))).toEqual([]);
+    expect(left).toContain('closed-account');
+
+    const due = await sweep(rt, '2027-01-03T11:00:00.000Z');
+    expect(due.dispatched.map((d) => d.requestId)).toContain(
+      scheduledId(rt, subjectId, 'closed-account', '2027-01-03T11:00:00.000Z'),
+    );
+    expect(await remainingData(rt, subjectId)).toMatchObject({
+      customer: undefined,
+      alarms: 0,
+      videos: 0,
+      files: 0,
+      webhookErasures: [expect.objectContaining({ dataClass: 'closed-account', action: 'delete' })],
+    });
+    await retire(rt, subjectId);
+  });
+
+  it("ALM-1: consent withdrawn 2027-01-04T14:30Z → the marketing contact is erased at the partner service at once; the customer's records and files stay", async () => {
+    rt.clock.set('2027-01-04T14:30:00.000Z');
+    const subjectId = 'dated-alm1';
+    await seed(subjectId);
+    const decisions = await postEvent(rt, subjectId, 'consent.withdrawn', '2027-01-04T14:30:00Z');
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        dataClass: 'marketing-contact',
+        action: 'delete',
+        ruleRef: 'ALM-1',
+        dueAt: '2027-01-04T14:30:00.000Z',
+      }),
+    ]);
+    await sweep(rt, '2027-01-04T14:29:59.999Z');
+    expect(partnerErasures(rt, subjectId)).toEqual([]);
+    const due = await sweep(rt, '2027-01-04T14:30:00.000Z');
+    expect(due.dispatched.map((d) => d.requestId)).toContain(
+      scheduledId(rt, subjectId, 'marketing-contact', '2027-01-04T14:30:00.000Z'),
+    );
+    expect(partnerErasures(rt, subjectId)).toEqual([{ dataClass: 'marketing-contact', action: 'delete' }]);
+    const left = await remainingData(rt, subjectId);
+    expect(left.customer).toBeDefined();
+    expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2 });
+  });
+
+  it('IMOU-5: product cam-x1 withdrawn 2027-01-05T08:00Z → its data anonymised at once at the partner service, not deleted; the stores keep everything', async () => {
+    rt.clock.set('2027-01-05T08:00:00.000Z');
+    const subjectId = 'dated-imou5';
+    await seed(subjectId);
+    const decisions = await postEvent(rt, subjectId, 'product.withdrawn', '2027-01-05T08:00:00Z', {
+      productId: 'cam-x1',
+    });
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        dataClass: 'withdrawn-product-data',
+        action: 'anonymise',
+        ruleRef: 'IMOU-5',
+        dueAt: '2027-01-05T08:00:00.000Z',
+      }),
+    ]);
+    await sweep(rt, '2027-01-05T07:59:59.999Z');
+    expect(partnerErasures(rt, subjectId)).toEqual([]);
+    await sweep(rt, '2027-01-05T08:00:00.000Z');
+    expect(partnerErasures(rt, subjectId)).toEqual([
+      { dataClass: 'withdrawn-product-data', action: 'anonymise' },
+    ]);
+    const request = await getRequest(
+      rt,
+      scheduledId(rt, subjectId, 'withdrawn-product-data', '2027-01-05T08:00:00.000Z'),
+    );
+    expect(request.status).toBe('completed');
+    expect(request.tasks).toMatchObject([
+      { target: 'partner-services', action: 'anonymise', status: 'verified' },
+    ]);
+    const left = await remainingData(rt, subjectId);
+    expect(left.customer).toMatchObject({ email: { S: 'customer5@example.test' } });
+    expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2 });
+  });
+
+  it('IMOU-1: a plan that expired at 12:00 and was renewed at 15:00 keeps its storage-period window, whatever order the two events arrive in', async () => {
+    rt.clock.set('2027-01-05T16:00:00.000Z');
+    const inOrder = 'dated-imou1-in-order';
+    const expiryLate = 'dated-imou1-expiry-late';
+    await seed(inOrder);
+    await seed(expiryLate);
+    const renewed = (subjectId: string, at: string) => postEvent(rt, subjectId, 'plan.renewed', at);
+    const expired = (subjectId: string) => postEvent(rt, subjectId, 'plan.expired', '2027-01-05T12:00:00Z');
+    await renewed(inOrder, '2027-01-05T10:00:00Z');
+    await expired(inOrder);
+    await renewed(inOrder, '2027-01-05T15:00:00Z');
+    await renewed(expiryLate, '2027-01-05T10:00:00Z');
+    await renewed(expiryLate, '2027-01-05T15:00:00Z');
+    await expired(expiryLate);
+
+    const window = {
+      dataClass: 'cloud-video-window',
+      status: 'pending',
+      dueAt: '2027-01-06T00:00:00.000Z',
+    };
+    const pendingOf = async (subjectId: string) =>
+      (await scheduleOf(rt, subjectId)).pending.map(({ dataClass, status, dueAt }) => ({
+        dataClass,
+        status,
+        dueAt,
+      }));
+    expect(await pendingOf(inOrder)).toEqual([window]);
+    expect(await pendingOf(expiryLate)).toEqual([window]);
+
+    const run = await sweep(rt, '2027-01-06T00:00:00.000Z');
+    for (const subjectId of [inOrder, expiryLate]) {
+      expect(run.dispatched.map((d) => d.requestId)).toContain(
+        scheduledId(rt, subjectId, 'cloud-video-window', '2027-01-06T00:00:00.000Z'),
+      );
+      const request = await getRequest(
+        rt,
+        scheduledId(rt, subjectId, 'cloud-video-window', '2027-01-06T00:00:00.000Z'),
+      );
+      expect(request.status).toBe('completed');
+    }
+  });
+
+  it('ALU-2: data stored in PL is deleted after the PL period: contract ended 2026-03-10 → 2027-03-10, where SE data is due 2029-03-10 and data without an override (DE) 2028-03-10', async () => {
+    rt.clock.set('2027-03-09T12:00:00.000Z');
+    const subjects = { PL: 'dated-alu2-pl', se: 'dated-alu2-se', DE: 'dated-alu2-de' };
+    // Country codes are case-insensitive: `se` is Sweden.
+    const due = {
+      PL: '2027-03-10T00:00:00.000Z',
+      se: '2029-03-10T00:00:00.000Z',
+      DE: '2028-03-10T00:00:00.000Z',
+    };
+    for (const [jurisdiction, subjectId] of Object.entries(subjects)) {
+      await seed(subjectId);
+      const decisions = await postEvent(rt, subjectId, 'contract.ended', '2026-03-10T00:00:00Z', {
+        jurisdiction,
+      });
+      expect(decisions).toContainEqual(
+        expect.objectContaining({
+          dataClass: 'customer-profile',
+          change: 'scheduled',
+          dueAt: due[jurisdiction as keyof typeof due],
+        }),
+      );
+    }
+    const notACountry = await rt.call('POST', '/v1/lifecycle-events', {
+      body: {
+        subjectId: subjects.PL,
+        type: 'contract.ended',
+        occurredAt: '2026-03-11T00:00:00Z',
+        attributes: { jurisdiction: 'Poland' },
+      },
+    });
+    expect(notACountry.status).toBe(400);
+    expect(notACountry.body.error?.field).toBe('attributes.jurisdiction');
+    expect((await scheduleOf(rt, subjects.PL)).pending).toContainEqual(
+      expect.objectContaining({ dataClass: 'customer-profile', dueAt: due.PL }),
+    );
+
+    await sweep(rt, '2027-03-09T23:59:59.999Z');
+    expect((await remainingData(rt, subjects.PL)).customer).toBeDefined();
+    const atDue = await sweep(rt, due.PL);
+    expect(atDue.dispatched).toContainEqual({
+      requestId: scheduledId(rt, subjects.PL, 'customer-profile', due.PL),
+      dataClass: 'customer-profile',
+      ruleRef: 'ALE-1',
+      dueAt: due.PL,
+    });
+    expect((await remainingData(rt, subjects.PL)).customer).toBeUndefined();
+    expect(partnerErasures(rt, subjects.PL)).toEqual([{ dataClass: 'customer-profile', action: 'delete' }]);
+    for (const subjectId of [subjects.se, subjects.DE]) {
+      const kept = await remainingData(rt, subjectId);
+      expect(kept.customer).toBeDefined();
+      expect(kept.webhookErasures).toEqual([]);
+    }
+  });
+
+  it('ALM-2: business relationship ended 2024-03-20 → contact data deleted 2027-03-20 from the contact records and the partner service, not a moment before', async () => {
+    rt.clock.set('2027-03-19T09:00:00.000Z');
+    const subjectId = 'dated-alm2';
+    await seed(subjectId);
+    const decisions = await postEvent(rt, subjectId, 'relationship.ended', '2024-03-20T00:00:00Z');
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        dataClass: 'business-contact',
+        ruleRef: 'ALM-2',
+        dueAt: '2027-03-20T00:00:00.000Z',
+      }),
+    ]);
+    const requestId = scheduledId(rt, subjectId, 'business-contact', '2027-03-20T00:00:00.000Z');
+    const early = await sweep(rt, '2027-03-19T23:59:59.999Z');
+    expect(early.dispatched.map((d) => d.requestId)).not.toContain(requestId);
+    expect((await remainingData(rt, subjectId)).customer).toBeDefined();
+
+    const due = await sweep(rt, '2027-03-20T00:00:00.000Z');
+    expect(due.dispatched.map((d) => d.requestId)).toContain(requestId);
+    const left = await remainingData(rt, subjectId);
+    expect(left.customer).toBeUndefined();
+    expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2 });
+    expect(partnerErasures(rt, subjectId)).toEqual([{ dataClass: 'business-contact', action: 'delete' }]);
+  });
+
+  it('IMOU-3: last active 2025-07-15T10:00Z → deletion due 2027-07-15 with a notice on 2027-04-15; activity on 2027-05-02 moves both (2029-05-02, notice 2029-02-02), so nothing is deleted on 2027-07-15', async () => {
+    rt.clock.set('2027-04-11T09:00:00.000Z');
+    const subjectId = 'dated-imou3';
+    await seed(subjectId);
+    await isolate(rt, subjectId, 'subject.active', ['inactive-account']);
+    const decisions = await postEvent(rt, subjectId, 'subject.active', '2025-07-15T10:00:00Z');
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        {
+          change: 'scheduled',
+          dataClass: 'inactive-account',
+          action: 'delete',
+          ruleRef: 'IMOU-3',
+          dueAt: '2027-07-15T10:00:00.000Z',
+        },
+        {
+          change: 'notice',
+          dataClass: 'inactive-account',
+          action: 'delete',
+          ruleRef: 'IMOU-3',
+          dueAt: '2027-04-15T10:00:00.000Z',
+        },
+      ]),
+    );
+    const notice = { dataClass: 'inactive-account', ruleRef: 'IMOU-3', dueAt: '2027-07-15T10:00:00.000Z' };
+
+    rt.clock.set('2027-04-15T09:59:59.999Z');
+    expect((await sweep(rt, '2027-04-15T09:59:59.999Z')).notices).not.toContainEqual(notice);
+    rt.clock.set('2027-04-15T10:00:00.000Z');
+    expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).toContainEqual(notice);
+    const sent = (await auditOf(rt, subjectId)).filter((entry) => entry.type === 'notice.sent');
+    expect(sent).toEqual([
+      expect.objectContaining({
+        dataClass: 'inactive-account',
+        ruleRef: 'IMOU-3',
+        detail: { noticeAt: '2027-04-15T10:00:00.000Z', deletionDueAt: '2027-07-15T10:00:00.000Z' },
+      }),
+    ]);
+    // A notice goes out once, also when the same activity is reported again with other details.
+    for (const source of ['app', 'web', 'api']) {
+      expect(
+        await postEvent(rt, subjectId, 'subject.active', '2025-07-15T10:00:00Z', { source }),
+      ).not.toContainEqual(expect.objectContaining({ dataClass: 'inactive-account' }));
+    }
+    expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).not.toContainEqual(notice);
+
+    rt.clock.set('2027-05-02T08:00:00.000Z');
+    const activity = await postEvent(rt, subjectId, 'subject.active', '2027-05-02T08:00:00Z');
+    expect(activity).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          change: 'rescheduled',
+          dataClass: 'inactive-account',
+          dueAt: '2029-05-02T08:00:00.000Z',
+        }),
+        expect.objectContaining({
+          change: 'notice',
+          dataClass: 'inactive-account',
+          dueAt: '2029-02-02T08:00:00.000Z',
+        }),
+      ]),
+    );
+    expect((await scheduleOf(rt, subjectId)).pending).toContainEqual(
+      expect.objectContaining({
+        dataClass: 'inactive-account',
+        status: 'pending',
+        dueAt: '2029-05-02T08:00:00.000Z',
+        noticeAt: '2029-02-02T08:00:00.000Z',
+      }),
+    );
+
+    rt.clock.set('2027-07-15T10:00:00.000Z');
+    const oldDue = await sweep(rt, '2027-07-15T10:00:00.000Z');
+    expect(oldDue.dispatched.filter((d) => d.dataClass === 'inactive-account')).toEqual([]);
+    expect(oldDue.notices).toEqual([]);
+    const left = await remainingData(rt, subjectId);
+    expect(left.customer).toBeDefined();
+    expect(left).toMatchObject({ videos: 3, files: 2 });
+    await retire(rt, subjectId);
+  });
+
+  it('ALL-4: cookies set at the last activity 2026-07-20T10:00Z would go on 2027-07-20; activity on 2026-10-01 moves their deletion to 2027-10-01T10:00Z, not a moment before', async () => {
+    rt.clock.set('2027-07-16T10:00:00.000Z');
+    const subjectId = 'dated-all4';
+    await seed(subjectId);
+    await isolate(rt, subjectId, 'subject.active', ['cookies']);
+    expect(await postEvent(rt, subjectId, 'subject.active', '2026-07-20T10:00:00Z')).toContainEqual(
+      expect.objectContaining({
+        dataClass: 'cookies',
+        change: 'scheduled',
+        ruleRef: 'ALL-4',
+        dueAt: '2027-07-20T10:00:00.000Z',
+      }),
+    );
+    expect(await postEvent(rt, subjectId, 'subject.active', '2026-10-01T10:00:00Z')).toContainEqual(
+      expect.objectContaining({
+        dataClass: 'cookies',
+        change: 'rescheduled',
+        dueAt: '2027-10-01T10:00:00.000Z',
+      }),
+    );
+    const cookieErasures = () => partnerErasures(rt, subjectId).filter((e) => e.dataClass === 'cookies');
+
+    rt.clock.set('2027-07-20T10:00:00.000Z');
+    const firstDue = await sweep(rt, '2027-07-20T10:00:00.000Z');
+    expect(firstDue.dispatched.filter((d) => d.dataClass === 'cookies')).toEqual([]);
+    rt.clock.set('2027-10-01T09:59:59.999Z');
+    await sweep(rt, '2027-10-01T09:59:59.999Z');
+    expect(cookieErasures()).toEqual([]);
+    const due = await sweep(rt, '2027-10-01T10:00:00.000Z');
+    expect(due.dispatched).toContainEqual({
+      requestId: scheduledId(rt, subjectId, 'cookies', '2027-10-01T10:00:00.000Z'),
+      dataClass: 'cookies',
+      ruleRef: 'ALL-4',
+      dueAt: '2027-10-01T10:00:00.000Z',
+    });
+    expect(cookieErasures()).toEqual([{ dataClass: 'cookies', action: 'delete' }]);
+    expect((await remainingData(rt, subjectId)).customer).toBeDefined();
+    await retire(rt, subjectId);
+  });
+
+  it('ALE-2: billing traffic settled 2025-11-10 is due 2027-11-10, but an invoice unpaid since 2027-06-01 blocks it; settled 2027-11-20 → deleted 2029-11-20', async () => {
+    rt.clock.set('2027-11-03T09:00:00.000Z');
+    const subjectId = 'dated-ale2';
+    await seed(subjectId);
+    expect(await postEvent(rt, subjectId, 'invoice.settled', '2025-11-10T00:00:00Z')).toEqual([
+      expect.objectContaining({
+        dataClass: 'billing-traffic',
+        change: 'scheduled',
+        ruleRef: 'ALE-2',
+        dueAt: '2027-11-10T00:00:00.000Z',
+      }),
+    ]);
+    expect(await postEvent(rt, subjectId, 'invoice.unpaid', '2027-06-01T00:00:00Z')).toEqual([]);
+    expect((await scheduleOf(rt, subjectId)).unpaidInvoiceSince).toBe('2027-06-01T00:00:00.000Z');
+    const billingErasures = () =>
+      partnerErasures(rt, subjectId).filter((e) => e.dataClass === 'billing-traffic');
+
+    rt.clock.set('2027-11-10T00:00:00.000Z');
+    const blocked = await sweep(rt, '2027-11-10T00:00:00.000Z');
+    expect(blocked.blocked).toContainEqual({
+      dataClass: 'billing-traffic',
+      ruleRef: 'ALE-2',
+      dueAt: '2027-11-10T00:00:00.000Z',
+      blockers: ['unpaid-invoice'],
+    });
+    expect(blocked.dispatched.filter((d) => d.dataClass === 'billing-traffic')).toEqual([]);
+    expect(billingErasures()).toEqual([]);
+    expect((await auditOf(rt, subjectId)).filter((entry) => entry.type === 'deletion.blocked')).toEqual([
+      expect.objectContaining({
+        dataClass: 'billing-traffic',
+        ruleRef: 'ALE-2',
+        detail: { dueAt: '2027-11-10T00:00:00.000Z', blockers: 'unpaid-invoice' },
+      }),
+    ]);
+    expect((await scheduleOf(rt, subjectId)).pending).toContainEqual(
+      expect.objectContaining({ dataClass: 'billing-traffic', status: 'blocked' }),
+    );
+
+    rt.clock.set('2027-11-20T00:00:00.000Z');
+    expect(await postEvent(rt, subjectId, 'invoice.settled', '2027-11-20T00:00:00Z')).toEqual([
+      expect.objectContaining({
+        dataClass: 'billing-traffic',
+        change: 'rescheduled',
+        dueAt: '2029-11-20T00:00:00.000Z',
+      }),
+    ]);
+    expect((await scheduleOf(rt, subjectId)).unpaidInvoiceSince).toBeUndefined();
+    const requestId = scheduledId(rt, subjectId, 'billing-traffic', '2029-11-20T00:00:00.000Z');
+
+    rt.clock.set('2029-11-19T23:59:59.999Z');
+    const early = await sweep(rt, '2029-11-19T23:59:59.999Z');
+    expect(early.dispatched.map((d) => d.requestId)).not.toContain(requestId);
+    expect(billingErasures()).toEqual([]);
+    const due = await sweep(rt, '2029-11-20T00:00:00.000Z');
+    expect(due.dispatched).toContainEqual({
+      requestId,
+      dataClass: 'billing-traffic',
+      ruleRef: 'ALE-2',
+      dueAt: '2029-11-20T00:00:00.000Z',
+    });
+    expect(billingErasures()).toEqual([{ dataClass: 'billing-traffic', action: 'delete' }]);
+    expect((await getRequest(rt, requestId)).status).toBe('completed');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// On the real clock: asynchronous partner services, and IMOU-1's storage period against S3
+// ---------------------------------------------------------------------------------------------
+
+describe('on the real clock', () => {
+  let rt: TestRuntime;
+
+  beforeAll(async () => {
+    rt = await startTestRuntime('rules-live', {
+      demoSubjects: 0,
+      webhookMode: 'async',
+      clockStart: new Date().toISOString(),
+    });
+  });
+  afterAll(async () => {
+    await rt.stop();
+  });
+
+  it('a partner service that answers 202 finishes the erasure with a signed callback: its task is verified only after it, and callbacks without a valid signature are refused with 401', async () => {
+    const subjectId = 'live-async';
+    await seedDemoSubject(rt.clients, rt.stores, subjectId, rt.clock.now());
+    rt.webhook.records.set(subjectId, 4);
+    const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-async-1');
+    await rt.drainQueue();
+    const dispatched = await getRequest(rt, submitted.requestId);
+    const webhookTask = dispatched.tasks.find((task) => task.target === 'partner-services');
+    expect(webhookTask).toBeDefined();
+    const callbackPath = `/v1/tasks/${webhookTask?.taskId ?? ''}/callback`;
+
+    const forgedBody = { status: 'failed', error: 'forged' };
+    const forged = await rt.call('POST', callbackPath, {
+      role: 'none',
+      body: forgedBody,
+      headers: { 'x-erasure-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
+    });
+    expect(forged.status).toBe(401);
+    const unsigned = await rt.call('POST', callbackPath, { role: 'none', body: forgedBody });
+    expect(unsigned.status).toBe(401);
+
+    let request = dispatched;
+    for (let attempt = 0; attempt < 100 && request.status !== 'completed'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      request = await getRequest(rt, submitted.requestId);
+    }
+    expect(request.status).toBe('completed');
+    expect(request.tasks.every((task) => task.status === 'verified')).toBe(true);
+    expect(request.tasks.find((task) => task.target === 'partner-services')?.deletedCount).toBe(4);
+    expect(partnerErasures(rt, subjectId)).toHaveLength(1);
+    expect(sentToWebhook(rt, subjectId)).toEqual([
+      expect.objectContaining({
+        callbackUrl: `${rt.apiUrl}${callbackPath}`,
+      }),
+    ]);
+
+    const ofTask = (await auditOf(rt, subjectId)).filter((entry) => entry.taskId === webhookTask?.taskId);
+    expect(ofTask.map((entry) => entry.type)).toEqual([
+      'task.started',
+      'task.awaiting_callback',
+      'task.succeeded',
+      'task.verified',
+    ]);
+    expect(ofTask.find((entry) => entry.type === 'task.succeeded')?.detail).toMatchObject({
+      viaCallback: true,
+      affectedCount: 4,
+    });
+  });
+
+  it('IMOU-1: while a plan runs, its storage period decides at the daily run: recordings 10 days old are deleted under a P7D plan and kept under the default P30D one', async () => {
+    // Renewed 10 days after the videos were stored: S3 stamps them with the real time.
+    const short = 'live-imou1-p7d';
+    const long = 'live-imou1-default';
+    await seedDemoSubject(rt.clients, rt.stores, short, rt.clock.now());
+    await seedDemoSubject(rt.clients, rt.stores, long, rt.clock.now());
+    rt.clock.set(iso(Date.now() + 10 * DAY));
+    const renewedAt = rt.clock.now().toISOString();
+    const shortDecisions = await postEvent(rt, short, 'plan.renewed', renewedAt, { storagePeriod: 'P7D' });
+    const longDecisions = await postEvent(rt, long, 'plan.renewed', renewedAt);
+    const dueAt = shortDecisions.find((d) => d.dataClass === 'cloud-video-window')?.dueAt ?? '';
+    expect(dueAt > renewedAt).toBe(true);
+    expect(longDecisions).toContainEqual(expect.objectContaining({ dataClass: 'cloud-video-window', dueAt }));
+
+    await sweep(rt, justBefore(dueAt));
+    expect((await remainingData(rt, short)).videos).toBe(3);
+    const run = await sweep(rt, dueAt);
+    const requestOf = (subjectId: string) => scheduledId(rt, subjectId, 'cloud-video-window', dueAt);
+    expect(run.dispatched.map((d) => d.requestId)).toEqual(
+      expect.arrayContaining([requestOf(short), requestOf(long)]),
+    );
+    expect((await remainingData(rt, short)).videos).toBe(0);
+    expect((await remainingData(rt, long)).videos).toBe(3);
+    const kept = await getRequest(rt, requestOf(long));
+    expect(kept.status).toBe('completed');
+    expect(kept.tasks).toMatchObject([{ target: 'cloud-video', status: 'verified', deletedCount: 0 }]);
+    // The files of both subjects are not part of the video window.
+    expect((await remainingData(rt, short)).files).toBe(2);
+  });
+});
