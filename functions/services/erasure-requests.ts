@@ -162,8 +162,9 @@ export const dispatchOrBlock = async (
     const { next, audit } = blockRequest(request, holdIds, at);
     if (await deps.requests.transitionRequest(next, ['received'])) {
       await deps.audit.append(audit, request.subjectId);
+      return next;
     }
-    return next;
+    return currentState(deps, request);
   }
   // Marked dispatched before the messages go out: a fast worker must find the request dispatched,
   // or it could not settle it. Messages lost to a crash in between are re-sent by the sweep.
@@ -172,12 +173,20 @@ export const dispatchOrBlock = async (
     const dispatched = dispatchRequest(request, tasks.length, at);
     if (await deps.requests.transitionRequest(dispatched.next, ['received', 'blocked'])) {
       await deps.audit.append(dispatched.audit, request.subjectId);
+      next = dispatched.next;
+    } else {
+      // Someone changed it first. Only a request that is dispatched now may have its tasks sent:
+      // one rejected (IMOU-6) or blocked in the meantime must erase nothing.
+      next = await currentState(deps, request);
+      if (next.status !== 'dispatched') return next;
     }
-    next = dispatched.next;
   }
   await sendUnfinished(deps, tasks);
   return next;
 };
+
+const currentState = async (deps: ServiceDeps, request: ErasureRequest): Promise<ErasureRequest> =>
+  (await deps.requests.get(request.requestId))?.request ?? request;
 
 /** Queues the tasks that have not started; safe to repeat (workers skip tasks already done). */
 export const sendUnfinished = async (deps: ServiceDeps, tasks: readonly ErasureTask[]): Promise<number> => {

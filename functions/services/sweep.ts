@@ -265,21 +265,15 @@ const reviewOpenRequests = async (
   const stuckBefore = new Date(new Date(clockNow).getTime() - STUCK_AFTER_MS).toISOString();
   const dispatchStuckBefore = new Date(new Date(clockNow).getTime() - STUCK_DISPATCH_AFTER_MS).toISOString();
   for (const request of open) {
-    const stuckReceived = request.status === 'received' && request.receivedAt < stuckBefore;
-    const stuckDispatched =
-      request.status === 'dispatched' &&
-      request.dispatchedAt !== undefined &&
-      request.dispatchedAt < dispatchStuckBefore;
-    if (!stuckReceived && !stuckDispatched && request.status !== 'blocked') continue;
-    const found = await deps.requests.get(request.requestId);
-    if (found === undefined) continue;
-    if (stuckDispatched) {
-      // Tasks still `pending` long after dispatch lost their messages (a crash between the two).
-      if ((await sendUnfinished(deps, found.tasks)) > 0) redispatched++;
-      continue;
+    try {
+      if (await reviewOne(deps, request, stuckBefore, dispatchStuckBefore)) redispatched++;
+    } catch (error) {
+      // One request in an unexpected state must not stop the sweep for every other one.
+      deps.log.error('open request review failed', {
+        requestId: request.requestId,
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
     }
-    const next = await dispatchOrBlock(deps, found.request, found.tasks);
-    if (next.status === 'dispatched') redispatched++;
   }
   return {
     redispatched,
@@ -288,4 +282,27 @@ const reviewOpenRequests = async (
       (request) => !isOverdue(request, now) && deadlineWithin(request, now, NEAR_DEADLINE_MS),
     ).length,
   };
+};
+
+/** Re-dispatches one open request if it needs it; true when something was (re)sent. */
+const reviewOne = async (
+  deps: ServiceDeps,
+  request: ErasureRequest,
+  stuckBefore: string,
+  dispatchStuckBefore: string,
+): Promise<boolean> => {
+  const stuckReceived = request.status === 'received' && request.receivedAt < stuckBefore;
+  const stuckDispatched =
+    request.status === 'dispatched' &&
+    request.dispatchedAt !== undefined &&
+    request.dispatchedAt < dispatchStuckBefore;
+  if (!stuckReceived && !stuckDispatched && request.status !== 'blocked') return false;
+  const found = await deps.requests.get(request.requestId);
+  if (found === undefined) return false;
+  if (stuckDispatched) {
+    // Tasks still `pending` long after dispatch lost their messages (a crash between the two).
+    return (await sendUnfinished(deps, found.tasks)) > 0;
+  }
+  const next = await dispatchOrBlock(deps, found.request, found.tasks);
+  return next.status === 'dispatched';
 };
