@@ -21,9 +21,18 @@ export interface DemoWebhookOptions {
   readonly callbackDelayMs?: number;
 }
 
+/** An advance notice (IMOU-3) the demo service was asked to pass on to the subject. */
+export interface ReceivedNotice {
+  readonly noticeId: string;
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly deletionDueAt: string;
+}
+
 export interface DemoWebhook {
   readonly url: string;
   readonly received: ReceivedErasure[];
+  readonly notices: ReceivedNotice[];
   /** Records the demo service holds per subject (what an erasure removes). */
   readonly records: Map<string, number>;
   setFailure(status: number | undefined): void;
@@ -42,6 +51,7 @@ const readBody = async (request: IncomingMessage): Promise<string> => {
  */
 export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<DemoWebhook> => {
   const received: ReceivedErasure[] = [];
+  const notices: ReceivedNotice[] = [];
   const records = new Map<string, number>();
   let failWith = options.failWith;
   const server: Server = createServer((request, response) => {
@@ -57,7 +67,15 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         response.writeHead(failWith, { 'content-type': 'application/json' }).end('{"error":"demo failure"}');
         return;
       }
-      const erasure = JSON.parse(body) as ReceivedErasure & { callbackUrl?: string };
+      const message = JSON.parse(body) as { type?: string };
+      if (message.type === 'retention.notice') {
+        // A real notification service would push or e-mail the subject here.
+        const notice = message as ReceivedNotice;
+        if (!notices.some((known) => known.noticeId === notice.noticeId)) notices.push(notice);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"delivered":true}');
+        return;
+      }
+      const erasure = message as ReceivedErasure & { callbackUrl?: string };
       const idempotencyKey = request.headers['idempotency-key'];
       received.push({
         taskId: erasure.taskId,
@@ -94,6 +112,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   return {
     url: `http://127.0.0.1:${port}/erasures`,
     received,
+    notices,
     records,
     setFailure: (status) => {
       failWith = status;

@@ -61,7 +61,8 @@ export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): De
       signingSecretName: DEMO_WEBHOOK_SECRET_NAME,
     },
   ];
-  return { catalog: BUILT_IN_CATALOG, targets };
+  // The demo partner service also stands in for the notification service that tells subjects.
+  return { catalog: BUILT_IN_CATALOG, targets, notices: { target: 'partner-services' } };
 };
 
 export const createDemoStores = async (clients: LocalClients, stores: DemoStores): Promise<void> => {

@@ -281,6 +281,7 @@ export const DeploymentConfigSchema = z
   .strictObject({
     catalog: PolicyCatalogSchema,
     targets: z.array(ConnectorTargetSchema).min(1),
+    notices: z.strictObject({ target: z.string().min(1) }).optional(),
   })
   .superRefine((config, ctx) => {
     const targetsByName = new Map<string, [ConnectorTarget, number]>();
@@ -305,6 +306,19 @@ export const DeploymentConfigSchema = z
         if (problem !== undefined) ctx.addIssue({ code: 'custom', path, message: problem });
       });
     });
+    if (config.notices !== undefined) {
+      const found = targetsByName.get(config.notices.target);
+      if (found?.[0].kind !== 'http-webhook') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notices', 'target'],
+          message:
+            found === undefined
+              ? `'${config.notices.target}' is not defined in targets`
+              : `'${config.notices.target}' must be an http-webhook target to deliver notices`,
+        });
+      }
+    }
   });
 
 // ---------------------------------------------------------------------------------------------

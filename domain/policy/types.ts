@@ -66,4 +66,9 @@ export interface CapabilityMapping {
 export interface DeploymentConfig {
   readonly catalog: PolicyCatalog;
   readonly targets: readonly ConnectorTarget[];
+  /**
+   * Where advance notices (IMOU-3) go: an http-webhook target (a notification service that pushes
+   * or e-mails the subject). Without it the sweep can only record that a notice is due.
+   */
+  readonly notices?: { readonly target: string };
 }

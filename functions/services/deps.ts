@@ -4,6 +4,7 @@ import type { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import type { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import type { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
 import type { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
+import type { Notifier } from '../adapters/webhook-notifier.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { MetricsSink } from '../shared/observability.js';
 
@@ -23,6 +24,8 @@ export interface ServiceDeps {
   readonly audit: DynamoAuditLog;
   readonly queue: SqsTaskQueue;
   readonly connectors: ConnectorRegistry;
+  /** Delivers advance notices (IMOU-3); absent when the deployment names no notice target. */
+  readonly notifier?: Notifier;
   readonly clock: () => Date;
   /** Random UUIDs; injected so tests can make ids predictable. */
   readonly randomId: () => string;

@@ -211,15 +211,42 @@ class SweepContext {
     });
   }
 
-  /** IMOU-3: the subject is told before an inactivity deletion; the audit trail proves when. */
+  /**
+   * IMOU-3: the subject is told before an inactivity deletion. The notice goes to the deployment's
+   * notice target and is audited as sent only once that target acknowledged it; a failed delivery
+   * stays due and is tried again at the next sweep. Without a target the audit says it is due,
+   * never that it was sent.
+   */
   private async sendNotice(item: Extract<DueItem, { kind: 'notice' }>): Promise<void> {
+    const ref = this.ref(item.subjectId, item.dataClass, item.dueAt);
+    const { notifier } = this.deps;
+    if (notifier !== undefined) {
+      try {
+        await notifier.notify({
+          noticeId: `notice_${ref}`,
+          subjectId: item.subjectId,
+          dataClass: item.dataClass,
+          ruleRef: item.ruleRef,
+          noticeAt: item.noticeAt,
+          deletionDueAt: item.dueAt,
+        });
+      } catch (error) {
+        this.deps.log.warn('notice delivery failed; retried at the next sweep', {
+          dataClass: item.dataClass,
+          target: notifier.target,
+          errorName: error instanceof Error ? error.name : typeof error,
+        });
+        return;
+      }
+    }
     await this.deps.audit.append(
       {
-        type: 'notice.sent',
+        type: notifier === undefined ? 'notice.due' : 'notice.sent',
         at: this.now,
-        idempotencyKey: `notice:${this.ref(item.subjectId, item.dataClass, item.dueAt)}`,
+        idempotencyKey: `notice:${ref}`,
         dataClass: item.dataClass,
         ruleRef: item.ruleRef,
+        ...(notifier === undefined ? {} : { target: notifier.target }),
         detail: { noticeAt: item.noticeAt, deletionDueAt: item.dueAt },
       },
       item.subjectId,

@@ -11,6 +11,7 @@ import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
 import { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
+import { webhookNotifier } from '../adapters/webhook-notifier.js';
 import type { Authorisation } from '../api/router.js';
 import { ConnectorPermanentError } from '../connectors/errors.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
@@ -77,8 +78,13 @@ export const buildDeps = (env: Environment, clients: AwsClients, secrets: Secret
     if (secret === undefined) throw new ConnectorPermanentError(`No signing secret named '${name}'`);
     return secret;
   };
+  const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
+  const noticeTarget = config.targets.find((target) => target.name === config.notices?.target);
   return {
-    config: parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG)),
+    config,
+    ...(noticeTarget?.kind === 'http-webhook'
+      ? { notifier: webhookNotifier(noticeTarget, webhookSecret) }
+      : {}),
     schedules: new DynamoScheduleStore(clients.documents, env.SCHEDULES_TABLE, env.DUE_BUCKET_SHARDS),
     requests: new DynamoRequestStore(clients.documents, env.REQUESTS_TABLE),
     holds: new DynamoHoldStore(clients.documents, env.LEGAL_HOLDS_TABLE),

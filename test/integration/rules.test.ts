@@ -210,7 +210,9 @@ afterAll(() => {
 const sentToWebhook = (rt: TestRuntime, subjectId: string, dataClass?: string): WireErasure[] =>
   fetchSpy.mock.calls.flatMap(([input, init]) => {
     if (String(input) !== rt.webhook.url || typeof init?.body !== 'string') return [];
-    const body = JSON.parse(init.body) as WireErasure;
+    const body = JSON.parse(init.body) as WireErasure & { type?: string };
+    // Advance notices (IMOU-3) go to the same service; this collects erasures only.
+    if (body.type === 'retention.notice') return [];
     return body.subjectId === subjectId && (dataClass === undefined || body.dataClass === dataClass)
       ? [body]
       : [];
@@ -1184,10 +1186,22 @@ describe('rules with concrete dates, end to end', () => {
     rt.clock.set('2027-04-15T09:59:59.999Z');
     expect((await sweep(rt, '2027-04-15T09:59:59.999Z')).notices).not.toContainEqual(notice);
     rt.clock.set('2027-04-15T10:00:00.000Z');
+    // The notification service is down: the notice is not claimed as sent, and stays due.
+    rt.webhook.setFailure(503);
+    try {
+      expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).not.toContainEqual(notice);
+    } finally {
+      rt.webhook.setFailure(undefined);
+    }
+    expect((await auditOf(rt, subjectId)).map((entry) => entry.type)).not.toContain('notice.sent');
     expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).toContainEqual(notice);
+    expect(rt.webhook.notices.filter((received) => received.subjectId === subjectId)).toEqual([
+      expect.objectContaining({ dataClass: 'inactive-account', deletionDueAt: '2027-07-15T10:00:00.000Z' }),
+    ]);
     const sent = (await auditOf(rt, subjectId)).filter((entry) => entry.type === 'notice.sent');
     expect(sent).toEqual([
       expect.objectContaining({
+        target: 'partner-services',
         dataClass: 'inactive-account',
         ruleRef: 'IMOU-3',
         detail: { noticeAt: '2027-04-15T10:00:00.000Z', deletionDueAt: '2027-07-15T10:00:00.000Z' },

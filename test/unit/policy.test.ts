@@ -498,6 +498,32 @@ describe('parseDeploymentConfig', () => {
     expect(error.message).toBe(message);
   });
 
+  it('IMOU-3: accepts an http-webhook target as the place advance notices go', () => {
+    const config = parseDeploymentConfig({
+      catalog: BUILT_IN_CATALOG,
+      targets: EXAMPLE_TARGETS,
+      notices: { target: 'partner-services' },
+    });
+
+    expect(config.notices).toEqual({ target: 'partner-services' });
+  });
+
+  it.each([
+    ['an undefined target', 'nobody', "'nobody' is not defined in targets"],
+    [
+      'a target that is not a webhook',
+      'cloud-video',
+      "'cloud-video' must be an http-webhook target to deliver notices",
+    ],
+  ])('rejects notices sent to %s, naming the field', (_case, target, message) => {
+    const error = validationErrorOf(() =>
+      parseDeploymentConfig({ catalog: BUILT_IN_CATALOG, targets: EXAMPLE_TARGETS, notices: { target } }),
+    );
+
+    expect(error.field).toBe('notices.target');
+    expect(error.message).toContain(message);
+  });
+
   it('accepts a webhook target for every action', () => {
     // Prepare
     const config = { catalog: catalogInput(), targets: targetsInput() };
