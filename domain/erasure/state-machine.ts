@@ -492,6 +492,8 @@ const taskEvent = (
     attempts: next.attempts,
     action: next.action,
     connector: next.connector,
+    // A rolling window's cut-off: what "erased" meant for this task (an instant, not personal data).
+    ...(next.olderThan === undefined ? {} : { olderThan: next.olderThan }),
     ...event.detail,
   },
 });

@@ -40,6 +40,7 @@ const taskView = (task: ErasureTask) => ({
   status: task.status,
   attempts: task.attempts,
   deletedCount: task.affectedCount,
+  ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
   ...(task.verifiedAt === undefined ? {} : { verifiedAt: task.verifiedAt }),
   ...(task.error === undefined ? {} : { error: task.error }),
 });

@@ -837,6 +837,24 @@ const TASK_OPERATIONS: ReadonlyArray<{
   { name: 'redriveTask', to: 'running', legalFrom: ['failed'], run: (task) => redriveTask(task, LATER) },
 ];
 
+describe('rolling-window tasks', () => {
+  it('IMOU-1: every audit event of a rolling-window task records its cut-off, so the trail says what "erased" meant', () => {
+    // Prepare
+    const task = pendingTask({ olderThan: '2026-02-23T00:00:00.000Z' });
+
+    // Act
+    const started = startTask(task, LATER);
+    const succeeded = taskSucceeded(started.next, 3, LATER);
+    const verified = taskVerified(succeeded.next, LATER);
+
+    // Assess
+    for (const { audit } of [started, succeeded, verified]) {
+      expect(audit.detail?.olderThan).toBe('2026-02-23T00:00:00.000Z');
+    }
+    expect(startTask(pendingTask(), LATER).audit.detail).not.toHaveProperty('olderThan');
+  });
+});
+
 describe('task transitions', () => {
   const cases = TASK_OPERATIONS.flatMap((operation) =>
     TASK_STATUSES.map((status) => [operation.name, status, operation] as const),
