@@ -3,12 +3,12 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { assertNoSubjectData, chainEntry, pseudonymise } from '../../domain/audit/index.js';
 import type { AuditEntry, AuditEvent, AuditLog } from '../../domain/audit/types.js';
+import { queryAll } from './dynamo-helpers.js';
 
 export const SYSTEM_CHAIN = 'system';
 const HEAD_SEQ = 0;
@@ -188,14 +188,7 @@ export class DynamoAuditLog implements AuditLog, AuditReader {
   }
 
   private async queryAll(input: QueryCommandInput): Promise<AuditEntry[]> {
-    const entries: AuditEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      entries.push(...(page.Items ?? []).map(toEntry));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return entries;
+    return (await queryAll(this.documents, input)).map(toEntry);
   }
 }
 

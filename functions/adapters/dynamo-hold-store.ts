@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
+import { isConditionFailure, queryAll } from './dynamo-helpers.js';
 
 export class DynamoHoldStore {
   constructor(
@@ -44,27 +45,18 @@ export class DynamoHoldStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
 
   async forSubject(subjectId: string): Promise<LegalHold[]> {
-    const holds: LegalHold[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'subjectId = :subjectId',
-          ExpressionAttributeValues: { ':subjectId': subjectId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      holds.push(...((page.Items ?? []) as LegalHold[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return holds;
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'subjectId = :subjectId',
+      ExpressionAttributeValues: { ':subjectId': subjectId },
+      ConsistentRead: true,
+    });
+    return items as unknown as LegalHold[];
   }
 }

@@ -4,12 +4,12 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
+import { isConditionFailure, queryAll } from './dynamo-helpers.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -38,9 +38,6 @@ export type CreateOutcome =
   | { readonly created: true }
   | { readonly created: false; readonly existing: 'request' }
   | { readonly created: false; readonly existing: 'idempotency-key'; readonly record: IdempotencyRecord };
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, openBucket: _open, ...rest } = item;
@@ -129,21 +126,12 @@ export class DynamoRequestStore {
   }
 
   async get(requestId: string): Promise<RequestWithTasks | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': requestPk(requestId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': requestPk(requestId) },
+      ConsistentRead: true,
+    });
     const requestItem = items.find((item) => item.sk === REQUEST_SK);
     if (requestItem === undefined) return undefined;
     return {
@@ -321,21 +309,13 @@ export class DynamoRequestStore {
 
   /** Requests not yet final whose deadline is before `deadlineBefore`, oldest deadline first. */
   async listOpen(deadlineBefore: string): Promise<ErasureRequest[]> {
-    const requests: ErasureRequest[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'openByDeadline',
-          KeyConditionExpression: 'openBucket = :open AND deadline < :before',
-          ExpressionAttributeValues: { ':open': OPEN_BUCKET, ':before': deadlineBefore },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      requests.push(...(page.Items ?? []).map((item) => stripKeys<ErasureRequest>(item)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      IndexName: 'openByDeadline',
+      KeyConditionExpression: 'openBucket = :open AND deadline < :before',
+      ExpressionAttributeValues: { ':open': OPEN_BUCKET, ':before': deadlineBefore },
+    });
+    const requests: ErasureRequest[] = items.map((item) => stripKeys<ErasureRequest>(item));
     return requests;
   }
 

@@ -3,7 +3,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -11,6 +10,7 @@ import {
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+import { isConditionFailure, queryAll } from './dynamo-helpers.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -52,21 +52,12 @@ export class DynamoScheduleStore {
   ) {}
 
   async load(subjectId: string): Promise<StoredSchedule> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk < :eventPrefix',
-          ExpressionAttributeValues: { ':pk': subjectPk(subjectId), ':eventPrefix': 'd' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk < :eventPrefix',
+      ExpressionAttributeValues: { ':pk': subjectPk(subjectId), ':eventPrefix': 'd' },
+      ConsistentRead: true,
+    });
     const meta = items.find((item) => item.sk === META_SK);
     const entries = items
       .filter((item) => String(item.sk).startsWith('class#'))
@@ -164,33 +155,26 @@ export class DynamoScheduleStore {
   /** Due deletions and notices in one bucket whose due time is at or before `now`. */
   async queryDue(bucket: string, now: string): Promise<DueItem[]> {
     const due: DueItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byDueBucket',
-          KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
-          ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (String(item.sk).startsWith('notice#')) {
-          due.push({
-            kind: 'notice',
-            subjectId: String(item.subjectId),
-            dataClass: String(item.dataClass),
-            noticeAt: String(item.noticeAt),
-            dueAt: String(item.dueAt),
-            ruleRef: String(item.ruleRef),
-          });
-        } else {
-          due.push({ kind: 'entry', entry: item.entry as ScheduleEntry });
-        }
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      IndexName: 'byDueBucket',
+      KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
+      ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
+    });
+    for (const item of items) {
+      if (String(item.sk).startsWith('notice#')) {
+        due.push({
+          kind: 'notice',
+          subjectId: String(item.subjectId),
+          dataClass: String(item.dataClass),
+          noticeAt: String(item.noticeAt),
+          dueAt: String(item.dueAt),
+          ruleRef: String(item.ruleRef),
+        });
+      } else {
+        due.push({ kind: 'entry', entry: item.entry as ScheduleEntry });
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return due;
   }
 
@@ -217,7 +201,7 @@ export class DynamoScheduleStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -264,7 +248,7 @@ export class DynamoScheduleStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
