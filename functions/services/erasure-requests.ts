@@ -10,8 +10,9 @@ import {
   taskIdFor,
 } from '../../domain/erasure/index.js';
 import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
+import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
-import { IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
+import { ConcurrentModificationError, IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
 import { blockingHolds } from '../../domain/holds.js';
 import type { RequestWithTasks } from '../adapters/dynamo-request-store.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -201,32 +202,32 @@ export const getErasureRequest = async (deps: ServiceDeps, requestId: string): P
   return found;
 };
 
-/** IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. */
-export const rejectErasureRequest = async (
+/**
+ * Applies a compliance decision to a request from the state it has now. A concurrent change makes
+ * the conditional write fail; the decision is then re-made on the fresh state (which may refuse it).
+ */
+const applyDecision = async (
   deps: ServiceDeps,
   requestId: string,
-  legalReason: string,
+  decide: (request: ErasureRequest, at: string) => Transition<ErasureRequest>,
 ): Promise<ErasureRequest> => {
-  const { request } = await getErasureRequest(deps, requestId);
-  const { next, audit } = rejectRequest(request, legalReason, nowIso(deps));
-  if (!(await deps.requests.transitionRequest(next, [request.status]))) {
-    return rejectErasureRequest(deps, requestId, legalReason);
+  for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
+    const { request } = await getErasureRequest(deps, requestId);
+    const { next, audit } = decide(request, nowIso(deps));
+    if (await deps.requests.transitionRequest(next, [request.status])) {
+      await deps.audit.append(audit, request.subjectId);
+      return next;
+    }
   }
-  await deps.audit.append(audit, request.subjectId);
-  return next;
+  throw new ConcurrentModificationError(`Erasure request '${requestId}' kept changing; try again`);
 };
 
+const DECISION_ATTEMPTS = 3;
+
+/** IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. */
+export const rejectErasureRequest = (deps: ServiceDeps, requestId: string, legalReason: string) =>
+  applyDecision(deps, requestId, (request, at) => rejectRequest(request, legalReason, at));
+
 /** ALU-3: the 30-day deadline may be extended once, with a reason. */
-export const extendErasureDeadline = async (
-  deps: ServiceDeps,
-  requestId: string,
-  reason: string,
-): Promise<ErasureRequest> => {
-  const { request } = await getErasureRequest(deps, requestId);
-  const { next, audit } = extendDeadline(request, reason, nowIso(deps));
-  if (!(await deps.requests.transitionRequest(next, [request.status]))) {
-    return extendErasureDeadline(deps, requestId, reason);
-  }
-  await deps.audit.append(audit, request.subjectId);
-  return next;
-};
+export const extendErasureDeadline = (deps: ServiceDeps, requestId: string, reason: string) =>
+  applyDecision(deps, requestId, (request, at) => extendDeadline(request, reason, at));
