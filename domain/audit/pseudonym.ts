@@ -37,9 +37,16 @@ const requireSubjectId = (subjectId: string): void => {
   if (subjectId.length === 0) throw new ValidationError('The subject id must not be empty', 'subjectId');
 };
 
+/**
+ * Ids shorter than this are not looked for: `1` or `2028` would be found in the orchestrator's own
+ * rule refs (`ALE-1`) and dates, and refusing those appends would stop that subject's erasures.
+ */
+export const MIN_DETECTABLE_SUBJECT_ID_LENGTH = 6;
+
 /** Whether `text` contains the raw subject id (see `subjectIdPattern` for what counts). */
 export const containsSubjectId = (text: string, subjectId: string): boolean => {
   requireSubjectId(subjectId);
+  if (subjectId.length < MIN_DETECTABLE_SUBJECT_ID_LENGTH) return false;
   return subjectIdPattern(subjectId, '').test(text);
 };
 
@@ -79,6 +86,7 @@ const findSubjectId = (value: unknown, path: string, pattern: RegExp): string | 
  */
 export const assertNoSubjectData = (event: AuditEvent, subjectId: string): void => {
   requireSubjectId(subjectId);
+  if (subjectId.length < MIN_DETECTABLE_SUBJECT_ID_LENGTH) return;
   const field = findSubjectId(event, '', subjectIdPattern(subjectId, ''));
   if (field !== undefined) {
     throw new ValidationError(`Audit event field '${field}' contains the subject id`, field);

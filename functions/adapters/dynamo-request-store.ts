@@ -11,7 +11,7 @@ import {
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
 import { isConditionFailure, queryAll } from './dynamo-helpers.js';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const requestPk = (requestId: string) => `request#${requestId}`;
 const REQUEST_SK = '#request';
@@ -36,6 +36,8 @@ export interface RequestWithTasks {
 
 export type CreateOutcome =
   | { readonly created: true }
+  /** A condition of the caller's extra items failed (e.g. the schedule entry changed): nothing written. */
+  | { readonly created: false; readonly existing: 'none' }
   | { readonly created: false; readonly existing: 'request' }
   | { readonly created: false; readonly existing: 'idempotency-key'; readonly record: IdempotencyRecord };
 
@@ -59,6 +61,8 @@ export class DynamoRequestStore {
     request: ErasureRequest,
     tasks: readonly ErasureTask[],
     idempotency?: { readonly key: string; readonly bodyHash: string; readonly now: Date },
+    /** Written in the same transaction (the sweep's claim on the schedule entry). */
+    alongside: readonly TransactItem[] = [],
   ): Promise<CreateOutcome> {
     const items: TransactItem[] = [
       {
@@ -99,7 +103,7 @@ export class DynamoRequestStore {
       });
     }
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.documents.send(new TransactWriteCommand({ TransactItems: [...items, ...alongside] }));
       return { created: true };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -108,6 +112,11 @@ export class DynamoRequestStore {
         if (record !== undefined) return { created: false, existing: 'idempotency-key', record };
       }
       if ((await this.get(request.requestId)) !== undefined) return { created: false, existing: 'request' };
+      const reasons = error.CancellationReasons ?? [];
+      const alongsideFailed = reasons
+        .slice(items.length)
+        .some((reason) => reason.Code === 'ConditionalCheckFailed');
+      if (alongsideFailed) return { created: false, existing: 'none' };
       throw error;
     }
   }

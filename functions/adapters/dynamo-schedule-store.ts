@@ -206,6 +206,39 @@ export class DynamoScheduleStore {
     }
   }
 
+  /**
+   * Transaction items that claim a due entry for the erasure request created with them: the entry
+   * becomes `next` only if it is still exactly the one the sweep judged (status, due time and the
+   * last event applied), and the subject's version moves, so an event being applied at the same
+   * moment (a restore) fails its own write and is decided again on the claimed state.
+   */
+  claimItems(expected: ScheduleEntry, next: ScheduleEntry, now: string): TransactItem[] {
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: this.entryItem(next, now),
+          ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt AND #entry.lastEvent.eventId = :eventId',
+          ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': expected.status,
+            ':dueAt': expected.dueAt,
+            ':eventId': expected.lastEvent.eventId,
+          },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { pk: subjectPk(expected.subjectId), sk: META_SK },
+          UpdateExpression: 'ADD version :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      },
+    ];
+  }
+
   /** Takes a sent notice out of the due index (idempotent). */
   async markNoticeSent(subjectId: string, dataClass: string, sentAt: string): Promise<void> {
     await this.documents.send(

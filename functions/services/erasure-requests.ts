@@ -14,7 +14,7 @@ import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
 import { ConcurrentModificationError, IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
 import { blockingHolds } from '../../domain/holds.js';
-import type { RequestWithTasks } from '../adapters/dynamo-request-store.js';
+import type { RequestWithTasks, TransactItem } from '../adapters/dynamo-request-store.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
 export interface ErasureRequestInput {
@@ -111,6 +111,7 @@ export interface NewRequest {
 export const createRequest = async (
   deps: ServiceDeps,
   spec: NewRequest,
+  alongside: readonly TransactItem[] = [],
 ): Promise<RequestWithTasks | undefined> => {
   const receivedAt = nowIso(deps);
   const planned = planTasks(deps.config, spec.dataClasses);
@@ -139,6 +140,7 @@ export const createRequest = async (
     request,
     tasks,
     spec.idempotency === undefined ? undefined : { ...spec.idempotency, now: deps.clock() },
+    alongside,
   );
   if (!outcome.created) return undefined;
   await deps.audit.append(audit, spec.subjectId);

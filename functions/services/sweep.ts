@@ -1,5 +1,5 @@
 import { pseudonymise } from '../../domain/audit/index.js';
-import { deadlineWithin, isOverdue, scheduledRequestId } from '../../domain/erasure/index.js';
+import { deadlineWithin, isFinal, isOverdue, scheduledRequestId } from '../../domain/erasure/index.js';
 import type { ErasureRequest } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
@@ -62,15 +62,17 @@ export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise
     (await deps.schedules.sweepWatermark()) ?? monthsBefore(clockNow, FIRST_SWEEP_LOOKBACK_MONTHS);
   const buckets = bucketsToSweep(watermark, now, deps.settings.dueBucketShards);
   const context = new SweepContext(deps, now);
+  let failures = 0;
   for (const bucket of buckets) {
-    await inParallel(await deps.schedules.queryDue(bucket, now), SWEEP_CONCURRENCY, (item) =>
+    failures += await inParallel(await deps.schedules.queryDue(bucket, now), SWEEP_CONCURRENCY, (item) =>
       context.handle(item),
     );
   }
   // The watermark trails by a month and never passes the real clock, so entries written now, and
-  // sweeps run for a future instant (the local demo travels in time), cannot skip anything.
+  // sweeps run for a future instant (the local demo travels in time), cannot skip anything. It
+  // stays put after a failure, so the failed items are read again next time.
   const earlier = now < clockNow ? now : clockNow;
-  await deps.schedules.advanceWatermark(monthsBefore(earlier, 1));
+  if (failures === 0) await deps.schedules.advanceWatermark(monthsBefore(earlier, 1));
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
@@ -86,24 +88,27 @@ export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise
   return { now, bucketsRead: buckets.length, ...context.report, ...open };
 };
 
-/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown after all settle. */
+/**
+ * Runs `work` over `items`, at most `limit` at a time. One failing item must not stop the others
+ * (nor every later sweep): failures are counted and left to the caller; `work` logs them.
+ */
 const inParallel = async <T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
-): Promise<void> => {
+): Promise<number> => {
   let next = 0;
-  const failures: unknown[] = [];
+  let failures = 0;
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++] as T;
-      await work(item).catch((error: unknown) => {
-        failures.push(error);
+      await work(item).catch(() => {
+        failures++;
       });
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failures.length > 0) throw failures[0];
+  return failures;
 };
 
 class SweepContext {
@@ -121,12 +126,25 @@ class SweepContext {
   ) {}
 
   async handle(item: DueItem): Promise<void> {
-    if (item.kind === 'notice') {
-      await this.sendNotice(item);
-      return;
+    try {
+      if (item.kind === 'notice') await this.sendNotice(item);
+      else await this.handleEntry(item.entry);
+    } catch (error) {
+      this.deps.log.error('due item failed; retried at the next sweep', {
+        dataClass: item.kind === 'notice' ? item.dataClass : item.entry.dataClass,
+        kind: item.kind,
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
+      throw error;
     }
-    const { entry } = item;
-    if (entry.status !== 'pending' && entry.status !== 'blocked') return;
+  }
+
+  private async handleEntry(indexed: ScheduleEntry): Promise<void> {
+    // The index can lag the table: judge the entry as it is now (an event may have cancelled it).
+    const schedule = await this.scheduleOf(indexed.subjectId);
+    const entry = schedule.entries.find((candidate) => candidate.dataClass === indexed.dataClass);
+    if (entry === undefined || (entry.status !== 'pending' && entry.status !== 'blocked')) return;
+    if (entry.dueAt > this.now) return;
     const policy = this.deps.config.catalog.dataClasses.find(
       (candidate) => candidate.dataClass === entry.dataClass,
     );
@@ -139,7 +157,7 @@ class SweepContext {
     const verdict = evaluateDue({
       policy,
       entry,
-      schedule: await this.scheduleOf(entry.subjectId),
+      schedule,
       holds: await this.holdsOf(entry.subjectId),
       now: this.now,
     });
@@ -158,18 +176,31 @@ class SweepContext {
     const requestId = scheduledRequestId(entry.subjectId, entry.dataClass, entry.dueAt, {
       key: this.deps.settings.idKey,
     });
-    const created =
-      (await createRequest(this.deps, {
+    const claimed = afterDispatch(entry, policy, this.now);
+    // The request and the claim on the entry are one transaction: a restore that lands first wins
+    // (the claim's condition fails and nothing is erased), and one that lands after finds the
+    // entry dispatched and cannot report a cancellation that did not happen.
+    const created = await createRequest(
+      this.deps,
+      {
         requestId,
         subjectId: entry.subjectId,
         origin: 'schedule',
         dataClasses: [entry.dataClass],
         reason: `retention:${entry.ruleRef.toLowerCase()}`,
         ...(olderThan === undefined ? {} : { olderThan }),
-      })) ?? (await this.deps.requests.get(requestId));
-    if (created === undefined) throw new Error(`Scheduled request ${requestId} vanished after creation`);
-    await dispatchOrBlock(this.deps, created.request, created.tasks);
-    await this.deps.schedules.replaceEntry(entry, afterDispatch(entry, policy, this.now), this.now);
+      },
+      this.deps.schedules.claimItems(entry, claimed, this.now),
+    );
+    let request = created;
+    if (request === undefined) {
+      // Not created: either the entry changed under us (skip), or an earlier sweep created the
+      // request and stopped before it could claim the entry (finish that sweep's work).
+      request = await this.deps.requests.get(requestId);
+      if (request === undefined) return;
+      await this.deps.schedules.replaceEntry(entry, claimed, this.now);
+    }
+    if (!isFinal(request.request.status)) await dispatchOrBlock(this.deps, request.request, request.tasks);
     this.report.dispatched.push({
       requestId,
       dataClass: entry.dataClass,
