@@ -218,7 +218,8 @@ export class DynamoScheduleStore {
         Put: {
           TableName: this.tableName,
           Item: this.entryItem(next, now),
-          ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt AND #entry.lastEvent.eventId = :eventId',
+          ConditionExpression:
+            '#entry.#status = :status AND #entry.dueAt = :dueAt AND #entry.lastEvent.eventId = :eventId',
           ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': expected.status,

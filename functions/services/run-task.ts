@@ -9,6 +9,7 @@ import {
   taskVerified,
 } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
+import { blockingHolds } from '../../domain/holds.js';
 import type { TaskMessage } from '../adapters/sqs-task-queue.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
 import { METRIC } from '../shared/observability.js';
@@ -27,6 +28,11 @@ const BASE_BACKOFF_SECONDS = 30;
 const MAX_BACKOFF_SECONDS = 900;
 const MAX_VISIBILITY_SECONDS = 12 * 3600;
 const MAX_RUN_SECONDS = 15 * 60;
+/**
+ * Rounds of `maxReceives` deliveries a task may take in all. The sweep re-sends tasks that stopped
+ * mid-attempt (a timeout, a lost callback); this bounds how often before the task is failed.
+ */
+const MAX_ROUNDS = 4;
 
 export const backoffSeconds = (attempt: number, baseSeconds = BASE_BACKOFF_SECONDS): number =>
   Math.min(MAX_BACKOFF_SECONDS, baseSeconds * 2 ** Math.max(0, attempt - 1));
@@ -60,7 +66,39 @@ export const runConnectorTask = async (
     deps.log.warn('task message for an unknown task', { ...message });
     return { kind: 'done' };
   }
-  if (task.status === 'verified' || task.status === 'failed' || task.awaitingCallback === true) {
+  if (task.status === 'verified' || task.status === 'failed') {
+    // Already reported; settling again is harmless and finishes a request whose last reporter
+    // stopped between counting its outcome and settling.
+    await settle(deps, task.requestId);
+    return { kind: 'done' };
+  }
+  if (task.awaitingCallback === true) return { kind: 'done' };
+  if (task.attempts >= deps.settings.maxReceives * MAX_ROUNDS) {
+    await finish(deps, task, 'failed', {
+      message: `Gave up after ${task.attempts} attempts`,
+      code: 'attempts-exhausted',
+    });
+    return { kind: 'done' };
+  }
+  const at = nowIso(deps);
+  const holds = blockingHolds(await deps.holds.forSubject(task.subjectId), task.dataClass, at);
+  if (holds.length > 0) {
+    // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
+    // The message is done with; the sweep sends the task again once no hold covers it.
+    const holdIds = holds.map((hold) => hold.holdId).sort();
+    await deps.audit.append(
+      {
+        type: 'task.held',
+        at,
+        idempotencyKey: `task:${task.taskId}:held:${holdIds.join('+')}`,
+        requestId: task.requestId,
+        taskId: task.taskId,
+        dataClass: task.dataClass,
+        target: task.target,
+        detail: { holds: holdIds.join(',') },
+      },
+      task.subjectId,
+    );
     return { kind: 'done' };
   }
   let current = task;
@@ -181,16 +219,25 @@ export const finish = async (
   if (await deps.requests.recordTaskOutcome(transition.next, task)) {
     await deps.audit.append(transition.audit, task.subjectId);
   }
-  const found = await deps.requests.get(task.requestId);
+  await settle(deps, task.requestId);
+};
+
+/**
+ * Completes (or partially fails) a dispatched request whose tasks have all reported; a no-op
+ * otherwise, so any worker and the sweep may call it as often as they like.
+ */
+export const settle = async (deps: ServiceDeps, requestId: string): Promise<void> => {
+  const found = await deps.requests.get(requestId);
   if (found === undefined) return;
-  const settled = settleRequest(found.request, at);
+  const { request } = found;
+  const settled = settleRequest(request, nowIso(deps));
   if (settled === undefined) return;
   if (await deps.requests.transitionRequest(settled.next, ['dispatched'])) {
-    await deps.audit.append(settled.audit, task.subjectId);
+    await deps.audit.append(settled.audit, request.subjectId);
   }
   if (settled.next.status === 'completed') {
     // Data minimisation: once everything is verified gone, the request no longer needs to know
     // whose data it was. A partially failed request keeps the id so its tasks can be re-driven.
-    await deps.requests.forgetSubject(task.requestId, found.tasks, deps.audit.chainIdFor(task.subjectId));
+    await deps.requests.forgetSubject(requestId, found.tasks, deps.audit.chainIdFor(request.subjectId));
   }
 };

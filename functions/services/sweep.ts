@@ -9,7 +9,8 @@ import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types
 import type { DueItem } from '../adapters/dynamo-schedule-store.js';
 import { METRIC } from '../shared/observability.js';
 import type { ServiceDeps } from './deps.js';
-import { createRequest, dispatchOrBlock, sendUnfinished } from './erasure-requests.js';
+import { createRequest, dispatchOrBlock } from './erasure-requests.js';
+import { settle } from './run-task.js';
 
 export interface SweepReport {
   readonly now: string;
@@ -31,6 +32,8 @@ export interface SweepReport {
 const STUCK_AFTER_MS = 2 * 60 * 1000;
 /** Longer than a queue backlog normally lasts, so a busy queue is not flooded with duplicates. */
 const STUCK_DISPATCH_AFTER_MS = 30 * 60 * 1000;
+/** How long a service that answered 202 gets to call back before the task is asked again. */
+const CALLBACK_STUCK_AFTER_MS = 24 * 3600 * 1000;
 const NEAR_DEADLINE_MS = 7 * 24 * 3600 * 1000;
 /**
  * Due items handled at once. Each is a dozen small reads and writes; in parallel a sweep keeps
@@ -320,11 +323,9 @@ const reviewOpenRequests = async (
 ): Promise<{ redispatched: number; overdue: number; nearDeadline: number }> => {
   const open: ErasureRequest[] = await deps.requests.listOpen('9999-12-31T23:59:59.999Z');
   let redispatched = 0;
-  const stuckBefore = new Date(new Date(clockNow).getTime() - STUCK_AFTER_MS).toISOString();
-  const dispatchStuckBefore = new Date(new Date(clockNow).getTime() - STUCK_DISPATCH_AFTER_MS).toISOString();
   for (const request of open) {
     try {
-      if (await reviewOne(deps, request, stuckBefore, dispatchStuckBefore)) redispatched++;
+      if (await reviewOne(deps, request, clockNow)) redispatched++;
     } catch (error) {
       // One request in an unexpected state must not stop the sweep for every other one.
       deps.log.error('open request review failed', {
@@ -342,25 +343,38 @@ const reviewOpenRequests = async (
   };
 };
 
-/** Re-dispatches one open request if it needs it; true when something was (re)sent. */
-const reviewOne = async (
-  deps: ServiceDeps,
-  request: ErasureRequest,
-  stuckBefore: string,
-  dispatchStuckBefore: string,
-): Promise<boolean> => {
-  const stuckReceived = request.status === 'received' && request.receivedAt < stuckBefore;
-  const stuckDispatched =
+/**
+ * Moves one open request on if it is stuck; true when something was (re)sent:
+ * - `received` for a while: its dispatch was lost (a crash after the write): dispatch it now;
+ * - `blocked`: dispatch it if its holds have ended;
+ * - `dispatched`: settle it if every task has reported (its last reporter stopped short), and
+ *   re-send tasks that stopped: never started (message lost), or started long ago without an
+ *   answer (a timed-out attempt, or a callback that never came). Workers skip finished work, so
+ *   re-sending is always safe; the task's attempt limit bounds it.
+ */
+const reviewOne = async (deps: ServiceDeps, request: ErasureRequest, clockNow: string): Promise<boolean> => {
+  const before = (ms: number) => new Date(new Date(clockNow).getTime() - ms).toISOString();
+  if (request.status === 'received' && request.receivedAt >= before(STUCK_AFTER_MS)) return false;
+  if (
     request.status === 'dispatched' &&
-    request.dispatchedAt !== undefined &&
-    request.dispatchedAt < dispatchStuckBefore;
-  if (!stuckReceived && !stuckDispatched && request.status !== 'blocked') return false;
+    (request.dispatchedAt ?? request.receivedAt) >= before(STUCK_DISPATCH_AFTER_MS)
+  ) {
+    return false;
+  }
   const found = await deps.requests.get(request.requestId);
   if (found === undefined) return false;
-  if (stuckDispatched) {
-    // Tasks still `pending` long after dispatch lost their messages (a crash between the two).
-    return (await sendUnfinished(deps, found.tasks)) > 0;
+  if (request.status !== 'dispatched') {
+    const next = await dispatchOrBlock(deps, found.request, found.tasks);
+    return next.status === 'dispatched';
   }
-  const next = await dispatchOrBlock(deps, found.request, found.tasks);
-  return next.status === 'dispatched';
+  await settle(deps, request.requestId);
+  const stopped = found.tasks.filter(
+    (task) =>
+      task.status === 'pending' ||
+      (task.status === 'running' &&
+        (task.startedAt ?? '') <
+          before(task.awaitingCallback === true ? CALLBACK_STUCK_AFTER_MS : STUCK_DISPATCH_AFTER_MS)),
+  );
+  await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
+  return stopped.length > 0;
 };

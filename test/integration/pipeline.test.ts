@@ -270,6 +270,40 @@ describe('erasure requests, end to end', () => {
     expect(verification.body.verification).toMatchObject({ ok: true, length: entries.length });
   });
 
+  it('ALM-3: a legal hold placed after dispatch stops the tasks before they erase; they run once it is released', async () => {
+    runtime.clock.set('2027-06-10T00:00:00.000Z');
+    const subjectId = 'pipeline-hold-after-dispatch';
+    await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
+    const submitted = await runtime.call<{ requestId: string; status: string }>(
+      'POST',
+      '/v1/erasure-requests',
+      {
+        body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['cloud-video'] },
+        headers: { 'Idempotency-Key': 'pipeline-hold-after-dispatch-1' },
+      },
+    );
+    expect(submitted.body.status).toBe('dispatched');
+    const hold = await runtime.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+      role: 'compliance',
+      body: { subjectId, reason: 'litigation-2027-031' },
+    });
+
+    await runtime.drainQueue();
+
+    expect((await remainingData(runtime, subjectId)).videos).toBe(3);
+    expect((await getRequest(submitted.body.requestId)).tasks.map((task) => task.status)).toEqual([
+      'pending',
+    ]);
+    expect((await auditOf(subjectId)).map((entry) => entry.type)).toContain('task.held');
+
+    await runtime.call('DELETE', `/v1/legal-holds/${hold.body.holdId}`, { role: 'compliance' });
+    runtime.clock.set('2027-06-10T00:31:00.000Z');
+    await sweep('2027-06-10T00:31:00.000Z');
+
+    expect((await remainingData(runtime, subjectId)).videos).toBe(0);
+    expect((await getRequest(submitted.body.requestId)).status).toBe('completed');
+  });
+
   it('re-sending a request with the same Idempotency-Key returns the same request; a different body is a 409', async () => {
     const body = {
       subjectId: 'pipeline-idempotent',
