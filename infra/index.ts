@@ -1,6 +1,8 @@
 /** The construct library: deploy the orchestrator inside your own CDK app with your catalog and targets. */
 export { checkConfig, OrchestratorPropsError } from './constructs/config-validation.js';
 export {
+  ConnectorExportPolicy,
+  type ConnectorExportPolicyProps,
   ConnectorTargetsPolicy,
   type ConnectorTargetsPolicyProps,
 } from './constructs/connector-permissions.js';

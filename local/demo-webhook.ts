@@ -67,12 +67,20 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         response.writeHead(failWith, { 'content-type': 'application/json' }).end('{"error":"demo failure"}');
         return;
       }
-      const message = JSON.parse(body) as { type?: string };
+      const message = JSON.parse(body) as { type?: string; action?: string };
       if (message.type === 'retention.notice') {
         // A real notification service would push or e-mail the subject here.
         const notice = message as ReceivedNotice;
         if (!notices.some((known) => known.noticeId === notice.noticeId)) notices.push(notice);
         response.writeHead(200, { 'content-type': 'application/json' }).end('{"delivered":true}');
+        return;
+      }
+      if (message.action === 'export') {
+        // Portability (ALU-6): a copy of what the service holds, and nothing is deleted.
+        const { subjectId } = message as { subjectId: string };
+        const recordCount = records.get(subjectId) ?? 0;
+        const answer = { records: [{ subjectId, source: 'partner-services', recordCount }] };
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
         return;
       }
       const erasure = message as ReceivedErasure & { callbackUrl?: string };

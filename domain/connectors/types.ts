@@ -60,6 +60,22 @@ export type VerificationResult =
   | { readonly verified: true }
   | { readonly verified: false; readonly remaining: number; readonly detail: string };
 
+/** What one connector is asked to copy for a portability export (ALU-6). */
+export interface ExportInvocation {
+  /** Id of the export; forwarded as the idempotency key, since repeating an export is harmless. */
+  readonly exportId: string;
+  readonly subjectId: string;
+  /** The requested data classes that name this target. */
+  readonly dataClasses: readonly string[];
+}
+
+/** The subject's data in one target, as plain JSON-able records. */
+export interface ExportedRecords {
+  readonly records: readonly Readonly<Record<string, unknown>>[];
+  /** True when a size or count limit stopped the copy before everything was read. */
+  readonly truncated: boolean;
+}
+
 /**
  * A connector erases one data class's data of one subject from one system. Implementations must
  * be idempotent: `execute` may run several times for the same task (retries, duplicate delivery).
@@ -69,4 +85,9 @@ export interface Connector<T extends ConnectorTarget = ConnectorTarget> {
   readonly kind: T['kind'];
   execute(target: T, invocation: ConnectorInvocation): Promise<ConnectorOutcome>;
   verify(target: T, invocation: ConnectorInvocation): Promise<VerificationResult>;
+  /**
+   * Reads the subject's data for a portability export (ALU-6), changing nothing. Optional: a
+   * target whose connector lacks it is reported as not supported in the export.
+   */
+  export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
 }

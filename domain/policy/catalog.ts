@@ -219,7 +219,8 @@ export const CAPABILITY_MAPPINGS: readonly CapabilityMapping[] = [
   {
     ruleRef: 'ALU-6',
     capability: 'Portability: a structured, machine-readable copy of the data on request',
-    implementedBy: 'not yet implemented (planned: an export request type next to erasure requests)',
+    implementedBy:
+      "portability export: POST /v1/subjects/{subjectId}/export (functions/services/exports.ts), read by the connectors' export",
   },
   {
     ruleRef: 'IMOU-6',

@@ -9,6 +9,7 @@ import {
   rejectErasureRequest,
   submitErasureRequest,
 } from '../services/erasure-requests.js';
+import { exportSubjectData } from '../services/exports.js';
 import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
 import { recordLifecycleEvent } from '../services/lifecycle-events.js';
 import { sweepDueDeletions } from '../services/sweep.js';
@@ -18,10 +19,12 @@ import {
   AuditQueryParams,
   DeadlineExtensionBody,
   ErasureRequestBody,
+  ExportBody,
   LegalHoldBody,
   LifecycleEventBody,
   parseWith,
   RejectionBody,
+  SubjectParams,
   SweepBody,
   VerificationParams,
 } from './schemas.js';
@@ -110,6 +113,20 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
           : { unpaidInvoiceSince: schedule.unpaidInvoiceSince }),
       },
     };
+  },
+
+  'POST /v1/subjects/{subjectId}/export': async (request) => {
+    const { subjectId } = parseWith(
+      SubjectParams,
+      { subjectId: requiredParam(request, 'subjectId') },
+      'query',
+    );
+    const body = parseWith(ExportBody, request.json(), 'body');
+    const exported = await exportSubjectData(deps, {
+      subjectId,
+      ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
+    });
+    return { statusCode: 200, body: exported };
   },
 
   'POST /v1/erasure-requests': async (request) => {

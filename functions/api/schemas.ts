@@ -45,6 +45,10 @@ export const RejectionBody = z.object({ legalReason: ReasonCode });
 
 export const DeadlineExtensionBody = z.object({ reason: ReasonCode });
 
+export const SubjectParams = z.object({ subjectId: SubjectId });
+
+export const ExportBody = z.object({ dataClasses: DataClasses.optional() });
+
 export const SweepBody = z.object({ now: Instant.optional() });
 
 export const AuditQueryParams = z.object({

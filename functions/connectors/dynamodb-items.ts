@@ -14,6 +14,8 @@ import type {
   ConnectorInvocation,
   ConnectorOutcome,
   DynamoDbItemsTarget,
+  ExportedRecords,
+  ExportInvocation,
   VerificationResult,
 } from '../../domain/connectors/types.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
@@ -34,6 +36,8 @@ export const RESTRICTED_AT_ATTRIBUTE = 'restrictedAt';
 /** DynamoDB limits: BatchWriteItem 25 requests, BatchGetItem 100 keys. */
 export const BATCH_WRITE_LIMIT = 25;
 export const BATCH_GET_LIMIT = 100;
+/** Items one export copies from one table before it reports `truncated`. */
+export const DEFAULT_EXPORT_MAX_ITEMS = 10_000;
 /** Calls per batch (first try included) before left-over unprocessed items fail the run. */
 export const DEFAULT_MAX_ATTEMPTS = 8;
 const BASE_BACKOFF_MS = 50;
@@ -51,6 +55,8 @@ export interface DynamoDbItemsConnectorDeps {
   readonly maxAttempts?: number;
   /** UpdateItem calls in flight at once for `anonymise` and `restrict`. @default 8 */
   readonly updateConcurrency?: number;
+  /** @default DEFAULT_EXPORT_MAX_ITEMS */
+  readonly exportMaxItems?: number;
 }
 
 type Item = Record<string, unknown>;
@@ -83,10 +89,25 @@ const forEachLimit = async <T>(items: readonly T[], limit: number, fn: (item: T)
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 };
 
+/** A value as JSON can carry it: the document client returns Sets and Uint8Arrays, which JSON loses. */
+const jsonValue = (value: unknown): unknown => {
+  if (value instanceof Set) return [...value].map(jsonValue);
+  if (value instanceof Uint8Array)
+    return { encoding: 'base64', content: Buffer.from(value).toString('base64') };
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, jsonValue(inner)]));
+  }
+  return value;
+};
+
+const jsonSafe = (item: Item): Item =>
+  Object.fromEntries(Object.entries(item).map(([key, value]) => [key, jsonValue(value)]));
+
 /** Rejects configurations that would erase the wrong items or cannot honour the invocation. */
 const validate = (
   target: DynamoDbItemsTarget,
-  action: RetentionAction,
+  action: RetentionAction | 'export',
   olderThan: Date | undefined,
 ): void => {
   const fail = (why: string) => {
@@ -133,6 +154,7 @@ export const createDynamoDbItemsConnector = (
   const random = deps.random ?? Math.random;
   const maxAttempts = Math.max(1, deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const updateConcurrency = Math.max(1, deps.updateConcurrency ?? 8);
+  const exportMaxItems = Math.max(1, deps.exportMaxItems ?? DEFAULT_EXPORT_MAX_ITEMS);
 
   /** Exponential backoff with full jitter: spreads retries of concurrent workers apart. */
   const backoff = (attempt: number) =>
@@ -174,9 +196,19 @@ export const createDynamoDbItemsConnector = (
     return key;
   };
 
-  /** Consistent reads of `keys` from the table, projecting `attributes`. */
-  const batchGet = async (target: DynamoDbItemsTarget, keys: Item[], attributes: readonly string[]) => {
-    const { refs, names } = placeholders('p', attributes);
+  /** Consistent reads of `keys` from the table, projecting `attributes` (all of them when 'all'). */
+  const batchGet = async (
+    target: DynamoDbItemsTarget,
+    keys: Item[],
+    attributes: readonly string[] | 'all',
+  ) => {
+    const projection =
+      attributes === 'all'
+        ? {}
+        : (({ refs, names }) => ({
+            ProjectionExpression: refs.join(', '),
+            ExpressionAttributeNames: names,
+          }))(placeholders('p', attributes));
     const found: Item[] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
       await untilProcessed(
@@ -191,8 +223,7 @@ export const createDynamoDbItemsConnector = (
                 RequestItems: {
                   [target.table]: {
                     Keys: pending,
-                    ProjectionExpression: refs.join(', '),
-                    ExpressionAttributeNames: names,
+                    ...projection,
                     ConsistentRead: true,
                   },
                 },
@@ -211,23 +242,23 @@ export const createDynamoDbItemsConnector = (
 
   /**
    * Pages of the subject's items (read from the table itself), each projected to the key
-   * attributes, the subject and timestamp attributes, and `extra`; filtered by `olderThan`.
+   * attributes, the subject and timestamp attributes, and `extra` (every attribute when 'all');
+   * filtered by `olderThan`.
    */
   async function* findItems(
     target: DynamoDbItemsTarget,
-    invocation: ConnectorInvocation,
+    invocation: Pick<ConnectorInvocation, 'subjectId'>,
     olderThan: Date | undefined,
-    extra: readonly string[],
+    extra: readonly string[] | 'all',
   ): AsyncGenerator<Item[]> {
-    const wanted = unique([
-      ...target.keyAttributes,
-      target.subjectAttribute,
-      target.timestampAttribute,
-      ...extra,
-    ]);
+    const wanted: readonly string[] | 'all' =
+      extra === 'all'
+        ? 'all'
+        : unique([...target.keyAttributes, target.subjectAttribute, target.timestampAttribute, ...extra]);
     const viaIndex = target.indexName !== undefined;
     // Through a GSI only the table keys are needed: the values come from the table afterwards.
-    const { refs, names } = placeholders('p', viaIndex ? unique([...target.keyAttributes]) : wanted);
+    const projected = viaIndex ? unique([...target.keyAttributes]) : wanted;
+    const { refs, names } = projected === 'all' ? { refs: [], names: {} } : placeholders('p', projected);
     const keep = (item: Item): boolean => {
       if (item[target.subjectAttribute] !== invocation.subjectId) return false;
       if (olderThan === undefined || target.timestampAttribute === undefined) return true;
@@ -243,7 +274,7 @@ export const createDynamoDbItemsConnector = (
             TableName: target.table,
             IndexName: target.indexName,
             KeyConditionExpression: '#subject = :subject',
-            ProjectionExpression: refs.join(', '),
+            ProjectionExpression: refs.length === 0 ? undefined : refs.join(', '),
             ExpressionAttributeNames: { ...names, '#subject': target.subjectAttribute },
             ExpressionAttributeValues: { ':subject': invocation.subjectId },
             // GSIs do not support consistent reads; their results are re-read below.
@@ -337,6 +368,19 @@ export const createDynamoDbItemsConnector = (
 
   return {
     kind: 'dynamodb-items',
+
+    /** Every attribute of every item of the subject, read like `verify` reads (GSI hits re-read). */
+    async export(target: DynamoDbItemsTarget, invocation: ExportInvocation): Promise<ExportedRecords> {
+      validate(target, 'export', undefined);
+      const records: Item[] = [];
+      for await (const items of findItems(target, invocation, undefined, 'all')) {
+        for (const item of items) {
+          if (records.length >= exportMaxItems) return { records, truncated: true };
+          records.push(jsonSafe(item));
+        }
+      }
+      return { records, truncated: false };
+    },
 
     async execute(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
       const olderThan = parseOlderThan(invocation.olderThan, target.name);

@@ -2,6 +2,8 @@ import type {
   Connector,
   ConnectorInvocation,
   ConnectorOutcome,
+  ExportedRecords,
+  ExportInvocation,
   HttpWebhookTarget,
   VerificationResult,
 } from '../../domain/connectors/types.js';
@@ -31,6 +33,14 @@ export interface WebhookRequestBody {
   readonly action: ConnectorInvocation['action'];
   readonly olderThan?: string;
   readonly callbackUrl?: string;
+}
+
+/** What the other service receives for a portability export (ALU-6): the same signed POST. */
+export interface WebhookExportRequestBody {
+  readonly exportId: string;
+  readonly subjectId: string;
+  readonly dataClasses: readonly string[];
+  readonly action: 'export';
 }
 
 /** `${callbackBaseUrl}/v1/tasks/${taskId}/callback`, the route where the API takes signed answers. */
@@ -70,6 +80,24 @@ const deletedCount = (text: string): number => {
     // Not JSON (or empty, as with 204): nothing to count.
   }
   return 0;
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `{ records: [{...}], truncated?: boolean }` from an export answer, else the error `malformed` makes. */
+const exportedRecords = (text: string, malformed: () => Error): ExportedRecords => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw malformed();
+  }
+  if (!isRecord(parsed)) throw malformed();
+  const { records, truncated } = parsed;
+  if (!Array.isArray(records) || !records.every(isRecord)) throw malformed();
+  if (truncated !== undefined && typeof truncated !== 'boolean') throw malformed();
+  return { records, truncated: truncated === true };
 };
 
 /**
@@ -136,67 +164,110 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
     return { url, timeoutMs };
   };
 
+  /**
+   * The signed POST of `body`; the answer's status, and its text when it is a 2xx other than 202.
+   * Only such a body is read; the rest is never logged or stored, since the service may echo the
+   * subject id.
+   */
+  const post = async (
+    target: HttpWebhookTarget,
+    body: string,
+    idempotencyKey: string,
+  ): Promise<{ response: Response; text: string }> => {
+    const { url, timeoutMs } = checkTarget(target);
+    const secret = await resolveSecret(target);
+    const sentAt = now();
+    try {
+      const response = await doFetch(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          [IDEMPOTENCY_KEY_HEADER]: idempotencyKey,
+          [SIGNATURE_HEADER]: signPayload(secret, body, Math.floor(sentAt.getTime() / 1000)),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = response.ok && response.status !== 202 ? await response.text() : '';
+      if (!response.ok || response.status === 202) await response.body?.cancel();
+      return { response, text };
+    } catch (error) {
+      const timedOut =
+        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      throw new ConnectorRetryableError(
+        `Webhook target '${target.name}': ${timedOut ? `no answer within ${timeoutMs} ms` : 'network error'}`,
+        { target: target.name, code: timedOut ? 'Timeout' : 'NetworkError', cause: error },
+      );
+    }
+  };
+
+  /** The error for an answer that is not a success. */
+  const failure = (target: HttpWebhookTarget, response: Response): Error => {
+    const status = response.status;
+    if (status === 408 || status === 429 || status >= 500) {
+      const retryAfter = retryAfterSeconds(response.headers.get('retry-after'), now());
+      return new ConnectorRetryableError(`Webhook target '${target.name}': HTTP ${status}`, {
+        target: target.name,
+        code: 'HttpStatus',
+        statusCode: status,
+        ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+      });
+    }
+    if (status >= 300 && status < 400) {
+      return permanent(target, `HTTP ${status}: redirects are not followed`, 'Redirect', status);
+    }
+    if (status >= 400) return permanent(target, `HTTP ${status}`, 'HttpStatus', status);
+    return new ConnectorRetryableError(`Webhook target '${target.name}': unexpected HTTP ${status}`, {
+      target: target.name,
+      code: 'HttpStatus',
+      statusCode: status,
+    });
+  };
+
   return {
     kind: 'http-webhook',
 
     async execute(target: HttpWebhookTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
-      const { url, timeoutMs } = checkTarget(target);
-      const secret = await resolveSecret(target);
       const callbackUrl =
         deps.callbackBaseUrl === undefined
           ? undefined
           : callbackUrlFor(deps.callbackBaseUrl, invocation.taskId);
       const body = JSON.stringify(webhookRequestBody(invocation, callbackUrl));
-      const sentAt = now();
-
-      let response: Response;
-      let text: string;
-      try {
-        response = await doFetch(url, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            [IDEMPOTENCY_KEY_HEADER]: invocation.idempotencyKey,
-            [SIGNATURE_HEADER]: signPayload(secret, body, Math.floor(sentAt.getTime() / 1000)),
-          },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        // Only a 2xx body is read (for deletedCount); the rest is never logged or stored, since
-        // the service may echo the subject id.
-        text = response.ok && response.status !== 202 ? await response.text() : '';
-        if (!response.ok || response.status === 202) await response.body?.cancel();
-      } catch (error) {
-        const timedOut =
-          error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-        throw new ConnectorRetryableError(
-          `Webhook target '${target.name}': ${timedOut ? `no answer within ${timeoutMs} ms` : 'network error'}`,
-          { target: target.name, code: timedOut ? 'Timeout' : 'NetworkError', cause: error },
-        );
-      }
-
+      const { response, text } = await post(target, body, invocation.idempotencyKey);
       const status = response.status;
       if (status === 202) return { status: 'pending', affectedCount: 0 };
       if (status >= 200 && status < 300) return { status: 'done', affectedCount: deletedCount(text) };
-      if (status === 408 || status === 429 || status >= 500) {
-        const retryAfter = retryAfterSeconds(response.headers.get('retry-after'), now());
-        throw new ConnectorRetryableError(`Webhook target '${target.name}': HTTP ${status}`, {
-          target: target.name,
-          code: 'HttpStatus',
-          statusCode: status,
-          ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-        });
+      throw failure(target, response);
+    },
+
+    /**
+     * Asks the service for its copy of the subject's data: `action: 'export'`, answered at once
+     * with 200 and `{ "records": [ {...}, ... ], "truncated"?: boolean }`. There is no callback
+     * for exports, so 202 (or any other 2xx) is refused as a permanent error, like a malformed body.
+     */
+    async export(target: HttpWebhookTarget, invocation: ExportInvocation): Promise<ExportedRecords> {
+      const request: WebhookExportRequestBody = {
+        exportId: invocation.exportId,
+        subjectId: invocation.subjectId,
+        dataClasses: invocation.dataClasses,
+        action: 'export',
+      };
+      const { response, text } = await post(target, JSON.stringify(request), invocation.exportId);
+      const status = response.status;
+      if (status === 200)
+        return exportedRecords(text, () =>
+          permanent(target, 'malformed export answer', 'MalformedAnswer', status),
+        );
+      if (status >= 200 && status < 300) {
+        throw permanent(
+          target,
+          `HTTP ${status}: an export must be answered with 200 and its records`,
+          'HttpStatus',
+          status,
+        );
       }
-      if (status >= 300 && status < 400) {
-        throw permanent(target, `HTTP ${status}: redirects are not followed`, 'Redirect', status);
-      }
-      if (status >= 400) throw permanent(target, `HTTP ${status}`, 'HttpStatus', status);
-      throw new ConnectorRetryableError(`Webhook target '${target.name}': unexpected HTTP ${status}`, {
-        target: target.name,
-        code: 'HttpStatus',
-        statusCode: status,
-      });
+      throw failure(target, response);
     },
 
     async verify(target: HttpWebhookTarget): Promise<VerificationResult> {

@@ -4,6 +4,8 @@ import type {
   ConnectorInvocation,
   ConnectorOutcome,
   ConnectorTarget,
+  ExportedRecords,
+  ExportInvocation,
   VerificationResult,
 } from '../../domain/connectors/types.js';
 import { createDynamoDbItemsConnector } from './dynamodb-items.js';
@@ -25,6 +27,8 @@ export interface ConnectorPlugin<T extends TargetLike = TargetLike> {
   readonly kind: T['kind'];
   execute(target: T, invocation: ConnectorInvocation): Promise<ConnectorOutcome>;
   verify(target: T, invocation: ConnectorInvocation): Promise<VerificationResult>;
+  /** Optional: reads the subject's data for a portability export (ALU-6). */
+  export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
 }
 
 export interface ConnectorRegistryDeps {

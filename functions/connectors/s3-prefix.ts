@@ -1,6 +1,8 @@
 import {
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   ListObjectVersionsCommand,
@@ -12,6 +14,8 @@ import type {
   Connector,
   ConnectorInvocation,
   ConnectorOutcome,
+  ExportedRecords,
+  ExportInvocation,
   S3PrefixTarget,
   VerificationResult,
 } from '../../domain/connectors/types.js';
@@ -28,9 +32,37 @@ export const SUBJECT_PLACEHOLDER = '{subjectId}';
 /** S3 DeleteObjects accepts at most 1,000 keys per call. */
 export const S3_DELETE_BATCH = 1000;
 
+/** Objects up to this size are exported as text when they are text; larger ones as base64. */
+export const EXPORT_TEXT_MAX_BYTES = 256 * 1024;
+/** Content one export copies from one target before it reports `truncated`. */
+export const DEFAULT_EXPORT_MAX_BYTES = 5 * 1024 * 1024;
+
 export interface S3PrefixConnectorDeps {
   readonly s3: S3Client;
+  /** @default DEFAULT_EXPORT_MAX_BYTES */
+  readonly exportMaxBytes?: number;
 }
+
+/** Content types that are text whatever their bytes say. */
+const TEXT_TYPE =
+  /^(text\/|application\/(json|xml|csv|yaml|x-yaml|javascript|ld\+json)\b|[^;]*\+(json|xml)\b)/i;
+/** Content types that say nothing about the bytes: those are sniffed. */
+const UNTYPED = /^(application\/octet-stream|binary\/octet-stream)?\s*(;|$)/i;
+
+/** The bytes as text when they are UTF-8 text (no NUL or other control characters but tab/CR/LF). */
+const asText = (bytes: Uint8Array, contentType: string | undefined): string | undefined => {
+  if (bytes.byteLength > EXPORT_TEXT_MAX_BYTES) return undefined;
+  const type = contentType ?? '';
+  if (!TEXT_TYPE.test(type) && !UNTYPED.test(type)) return undefined;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters mark binary data.
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+};
 
 /** One thing to delete: an object version, a delete marker, or (unversioned listing) an object. */
 interface Listed {
@@ -39,6 +71,8 @@ interface Listed {
   readonly versionId?: string;
   readonly lastModified: Date | undefined;
   readonly deleteMarker: boolean;
+  /** Bytes, as listed (current-object listings only). */
+  readonly size?: number;
 }
 
 /**
@@ -100,6 +134,27 @@ const isNotImplemented = (error: unknown): boolean => {
  */
 export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<S3PrefixTarget> => {
   const { s3 } = deps;
+  const exportMaxBytes = Math.max(1, deps.exportMaxBytes ?? DEFAULT_EXPORT_MAX_BYTES);
+
+  /** An object's content and type; undefined when it is gone since it was listed. */
+  const readObject = async (
+    target: S3PrefixTarget,
+    key: string,
+  ): Promise<{ bytes: Uint8Array; contentType: string | undefined } | undefined> => {
+    let object: GetObjectCommandOutput;
+    try {
+      object = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+    } catch (error) {
+      if (awsErrorName(error) === 'NoSuchKey') return undefined;
+      throw classifyAwsError(error, 'S3 GetObject', target.name);
+    }
+    if (object.Body === undefined) return { bytes: new Uint8Array(), contentType: object.ContentType };
+    try {
+      return { bytes: await object.Body.transformToByteArray(), contentType: object.ContentType };
+    } catch (error) {
+      throw classifyAwsError(error, 'S3 GetObject', target.name);
+    }
+  };
 
   const hasCurrentObjects = async (target: S3PrefixTarget, prefix: string): Promise<boolean> => {
     try {
@@ -124,7 +179,9 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
         throw classifyAwsError(error, 'S3 ListObjectsV2', target.name);
       }
       yield (page.Contents ?? []).flatMap((o) =>
-        o.Key === undefined ? [] : [{ key: o.Key, lastModified: o.LastModified, deleteMarker: false }],
+        o.Key === undefined
+          ? []
+          : [{ key: o.Key, lastModified: o.LastModified, deleteMarker: false, size: o.Size }],
       );
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (page.IsTruncated && token === undefined) {
@@ -241,6 +298,40 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
 
   return {
     kind: 's3-prefix',
+
+    /**
+     * The current objects under the subject's prefix with their content: text as it is, anything
+     * else (or text over EXPORT_TEXT_MAX_BYTES) as base64. Old versions are not exported: they are
+     * not the subject's data as the service holds it. Stops before `exportMaxBytes` of content.
+     */
+    async export(target: S3PrefixTarget, invocation: ExportInvocation): Promise<ExportedRecords> {
+      const prefix = subjectPrefix(target, invocation.subjectId);
+      const records: Record<string, unknown>[] = [];
+      let used = 0;
+      for await (const page of listCurrentObjects(target, prefix)) {
+        for (const entry of page) {
+          // A key outside the prefix can only come from a misbehaving endpoint; never copy it.
+          if (!entry.key.startsWith(prefix)) continue;
+          // Checked against the listed size first, so an object over the budget is never read.
+          if (used + (entry.size ?? 0) > exportMaxBytes) return { records, truncated: true };
+          const object = await readObject(target, entry.key);
+          if (object === undefined) continue;
+          const text = asText(object.bytes, object.contentType);
+          const content = text ?? Buffer.from(object.bytes).toString('base64');
+          used += text === undefined ? content.length : object.bytes.byteLength;
+          if (used > exportMaxBytes) return { records, truncated: true };
+          records.push({
+            key: entry.key,
+            size: object.bytes.byteLength,
+            ...(entry.lastModified === undefined ? {} : { lastModified: entry.lastModified.toISOString() }),
+            ...(object.contentType === undefined ? {} : { contentType: object.contentType }),
+            ...(text === undefined ? { encoding: 'base64' } : {}),
+            content,
+          });
+        }
+      }
+      return { records, truncated: false };
+    },
 
     async execute(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
       if (invocation.action !== 'delete') {

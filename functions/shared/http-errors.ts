@@ -7,6 +7,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../domain/errors.js';
+import { isConnectorError } from '../connectors/errors.js';
 
 /** Authentication failed (no or bad credentials). */
 export class UnauthorizedError extends Error {
@@ -40,6 +41,19 @@ const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> 
 ];
 
 export const mapError = (error: unknown, requestId: string): MappedError => {
+  // Only exports call connectors from the API. Their messages name the target and a status, never
+  // the subject (functions/connectors/errors.ts), so the caller can tell what to retry.
+  if (isConnectorError(error)) {
+    return {
+      statusCode: error.retryable ? 503 : 502,
+      body: {
+        error: {
+          code: error.retryable ? 'source_unavailable' : 'source_failed',
+          message: error.message,
+        },
+      },
+    };
+  }
   for (const [type, statusCode] of STATUS) {
     if (error instanceof type) {
       const known = error as DomainError & { field?: string };

@@ -17,6 +17,7 @@ export const ROUTES = [
   { method: 'GET', path: '/healthz', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/lifecycle-events', roles: ['service'] },
   { method: 'GET', path: '/v1/subjects/{subjectId}/schedule', roles: ['service', 'compliance'] },
+  { method: 'POST', path: '/v1/subjects/{subjectId}/export', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/erasure-requests', roles: ['service'] },
   { method: 'GET', path: '/v1/erasure-requests/{requestId}', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },

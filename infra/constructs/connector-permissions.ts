@@ -102,3 +102,70 @@ export class ConnectorTargetsPolicy extends Construct {
     }
   }
 }
+
+export interface ConnectorExportPolicyProps {
+  readonly config: DeploymentConfig;
+  /** The API role: exports (ALU-6) are answered by the API function. */
+  readonly role: iam.IRole;
+  /** KMS keys (customer-managed) that encrypt target tables; decrypt only. @default - none */
+  readonly targetEncryptionKeyArns?: readonly string[];
+}
+
+/**
+ * Read access for portability exports (ALU-6), scoped like `ConnectorTargetsPolicy`: only targets a
+ * data class names, only their declared prefixes, tables and indexes, and only reads (list and get
+ * objects; query, get and batch-get items). Nothing here can change or delete data.
+ */
+export class ConnectorExportPolicy extends Construct {
+  public readonly policy: iam.Policy;
+
+  constructor(scope: Construct, id: string, props: ConnectorExportPolicyProps) {
+    super(scope, id);
+    this.policy = new iam.Policy(this, 'Policy', { roles: [props.role] });
+    const used = actionsByTarget(props.config);
+    for (const target of props.config.targets) {
+      if (!used.has(target.name)) continue;
+      if (target.kind === 's3-prefix') this.grantS3Prefix(target);
+      if (target.kind === 'dynamodb-items') this.grantDynamoDbItems(target);
+    }
+    const keys = props.targetEncryptionKeyArns ?? [];
+    if (keys.length > 0) {
+      this.policy.addStatements(
+        new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [...keys] }),
+      );
+    }
+  }
+
+  private grantS3Prefix(target: S3PrefixTarget): void {
+    const bucketArn = targetBucketArn(this, target.bucket);
+    const pattern = prefixPattern(target.prefixTemplate);
+    const objects = `${bucketArn}/${pattern}*`;
+    this.policy.addStatements(
+      // Exports list current objects only (ListObjectsV2), confined to the subjects' prefixes.
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucketArn],
+        conditions: { StringLike: { 's3:prefix': [pattern] } },
+      }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }),
+    );
+    acknowledgeWildcardResource(
+      this.policy,
+      objects,
+      `Export (ALU-6) from connector target '${target.name}': reads objects under its declared prefix '${target.prefixTemplate}'; the subject id is only known at run time.`,
+    );
+  }
+
+  private grantDynamoDbItems(target: DynamoDbItemsTarget): void {
+    const tableArn = targetTableArn(this, target.table);
+    const queryArn = target.indexName === undefined ? tableArn : `${tableArn}/index/${target.indexName}`;
+    this.policy.addStatements(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [queryArn] }),
+      // Items found through a GSI are read again from the table (consistent) before they are copied.
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+        resources: [tableArn],
+      }),
+    );
+  }
+}

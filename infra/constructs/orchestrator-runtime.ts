@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TABLES, TASK_QUEUE, type TableKey } from '../resources.js';
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
-import { ConnectorTargetsPolicy } from './connector-permissions.js';
+import { ConnectorExportPolicy, ConnectorTargetsPolicy } from './connector-permissions.js';
 import {
   FUNCTION_TABLE_ACCESS,
   keyStatement,
@@ -135,6 +135,8 @@ export class OrchestratorRuntime extends Construct {
   public readonly sweepFunction: OrchestratorFunction;
   public readonly workerFunction: OrchestratorFunction;
   public readonly connectorTargetsPolicy: ConnectorTargetsPolicy;
+  /** The API's read access to the targets, for portability exports (ALU-6). */
+  public readonly connectorExportPolicy: ConnectorExportPolicy;
   public readonly sweepSchedule: events.Rule;
   public readonly alarms: OrchestratorAlarms;
 
@@ -227,6 +229,12 @@ export class OrchestratorRuntime extends Construct {
     this.connectorTargetsPolicy = new ConnectorTargetsPolicy(this, 'ConnectorTargets', {
       config,
       role: this.workerFunction.role,
+      targetEncryptionKeyArns: options.targetEncryptionKeyArns,
+    });
+
+    this.connectorExportPolicy = new ConnectorExportPolicy(this, 'ConnectorExports', {
+      config,
+      role: this.apiFunction.role,
       targetEncryptionKeyArns: options.targetEncryptionKeyArns,
     });
 

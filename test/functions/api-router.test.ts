@@ -19,8 +19,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainEntry, pseudonymise } from '../../domain/audit/index.js';
+import type { ExportInvocation } from '../../domain/connectors/types.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { makeHandler } from '../../functions/api.js';
+import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
+import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import {
   type ApiCall,
@@ -571,5 +574,143 @@ describe('API handler: IAM mode', () => {
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('type');
+  });
+});
+
+describe('API handler: the export route (ALU-6)', () => {
+  const exportPath = `/v1/subjects/${SUBJECT}/export`;
+
+  /** A registry whose connectors export one record per target, except webhooks, which cannot. */
+  const exportingRegistry = (fail?: Error): ConnectorRegistry & { readonly exported: string[] } => {
+    const exported: string[] = [];
+    const refuse = () => Promise.reject(new Error('erasure is not used by exports'));
+    const plugin = (kind: string): ConnectorPlugin => ({
+      kind,
+      execute: refuse,
+      verify: refuse,
+      ...(kind === 'http-webhook'
+        ? {}
+        : {
+            export: async (target: TargetLike, invocation: ExportInvocation) => {
+              if (fail !== undefined) throw fail;
+              exported.push(target.name);
+              return { records: [{ from: target.name, subjectId: invocation.subjectId }], truncated: false };
+            },
+          }),
+    });
+    return {
+      exported,
+      connectorFor: (target) => plugin(target.kind),
+      execute: refuse,
+      verify: refuse,
+      register: () => undefined,
+      kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
+    };
+  };
+
+  it.each([
+    ['an unknown data class', { dataClasses: ['cloud-video', 'no-such-class'] }, SUBJECT, 'dataClasses[1]'],
+    ['an empty data class list', { dataClasses: [] }, SUBJECT, 'dataClasses'],
+    ['data classes that are not a list', { dataClasses: 'cloud-video' }, SUBJECT, 'dataClasses'],
+    ['a subject id with a space', {}, 'subject%207f3a', 'subjectId'],
+  ])(
+    'refuses %s with a 400 naming the field, reading and writing nothing',
+    async (_name, body, subject, field) => {
+      // Prepare
+      const registry = exportingRegistry();
+
+      // Act
+      const response = await call(
+        { method: 'POST', path: `/v1/subjects/${subject}/export`, headers: bearer('compliance'), body },
+        handlerDeps({ overrides: { connectors: registry } }),
+      );
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+      expect(registry.exported).toEqual([]);
+      expect(writes()).toEqual(NO_WRITES);
+    },
+  );
+
+  it('answers 401 without a token and exports nothing', async () => {
+    const registry = exportingRegistry();
+
+    const response = await call(
+      { method: 'POST', path: exportPath, body: {} },
+      handlerDeps({ overrides: { connectors: registry } }),
+    );
+
+    expect(response.status).toBe(401);
+    expect(registry.exported).toEqual([]);
+  });
+
+  it('reads each target of the requested classes once, reports unsupported ones, and audits counts only', async () => {
+    // Prepare
+    const registry = exportingRegistry();
+
+    // Act: closed-account names all five example targets; business-contact two of them again.
+    const response = await call(
+      {
+        method: 'POST',
+        path: exportPath,
+        headers: bearer('service'),
+        body: { dataClasses: ['closed-account', 'business-contact'] },
+      },
+      handlerDeps({ overrides: { connectors: registry } }),
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      format: 'erasure-orchestrator.export.v1',
+      subjectId: SUBJECT,
+      generatedAt: HANDLER_NOW,
+      dataClasses: ['closed-account', 'business-contact'],
+    });
+    const sources = response.body?.sources as { target: string; supported: boolean; dataClasses: string[] }[];
+    expect(new Set(sources.map((source) => source.target)).size).toBe(sources.length);
+    expect(sources.find((source) => source.target === 'partner-services')).toMatchObject({
+      supported: false,
+      records: [],
+      dataClasses: ['closed-account', 'business-contact'],
+    });
+    expect(registry.exported.sort()).toEqual(
+      sources
+        .filter((source) => source.supported)
+        .map((source) => source.target)
+        .sort(),
+    );
+    // One audit append (a transaction), without the subject id or the exported data.
+    const audit = ddb.commandCalls(TransactWriteCommand);
+    expect(audit).toHaveLength(1);
+    const written = JSON.stringify(audit[0]?.args[0].input);
+    expect(written).toContain('export.generated');
+    expect(written).not.toContain(SUBJECT);
+    expect(written).toContain('"partner-services.supported":false');
+  });
+
+  it('answers a failing source with 503 naming the target, not the subject, and audits nothing', async () => {
+    const registry = exportingRegistry(
+      new ConnectorRetryableError("S3 ListObjectsV2 failed for target 'cloud-video': SlowDown", {
+        target: 'cloud-video',
+      }),
+    );
+
+    const response = await call(
+      {
+        method: 'POST',
+        path: exportPath,
+        headers: bearer('compliance'),
+        body: { dataClasses: ['cloud-video'] },
+      },
+      handlerDeps({ overrides: { connectors: registry } }),
+    );
+
+    expect(response.status).toBe(503);
+    expect(response.body?.error).toMatchObject({ code: 'source_unavailable' });
+    expect(response.raw).toContain('cloud-video');
+    expect(response.raw).not.toContain(SUBJECT);
+    expect(writes()).toEqual(NO_WRITES);
   });
 });

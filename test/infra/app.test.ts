@@ -430,7 +430,8 @@ describe('least privilege', () => {
     const listing = allStatements().filter(({ statement }) =>
       list(statement.Action).includes('s3:ListBucket'),
     );
-    expect(listing.length).toBe(EXAMPLE_TARGETS.filter((target) => target.kind === 's3-prefix').length);
+    // Once per prefix for the worker (erasure) and once for the API (exports, ALU-6).
+    expect(listing.length).toBe(2 * EXAMPLE_TARGETS.filter((target) => target.kind === 's3-prefix').length);
     for (const { statement } of listing) {
       expect(statement.Condition).toEqual({
         StringLike: { 's3:prefix': [expect.stringMatching(/^[a-z]+\/\*\/$/)] },

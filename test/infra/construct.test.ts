@@ -78,6 +78,7 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     readonly resources: string[];
     readonly condition?: unknown;
   }[];
+  let apiStatements: typeof workerStatements;
 
   beforeAll(() => {
     app = new App();
@@ -93,16 +94,21 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     const workerRoleIds = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) =>
       id.includes('Worker'),
     );
-    workerStatements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((policy) =>
-        (policy.Properties.Roles as { Ref: string }[]).some((role) => workerRoleIds.includes(role.Ref)),
-      )
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
-      .map((statement) => ({
-        actions: list(statement.Action),
-        resources: list(statement.Resource).map(flattenReference),
-        condition: statement.Condition,
-      }));
+    const statementsOf = (roleIds: string[]) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) =>
+          (policy.Properties.Roles as { Ref: string }[]).some((role) => roleIds.includes(role.Ref)),
+        )
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+        .map((statement) => ({
+          actions: list(statement.Action),
+          resources: list(statement.Resource).map(flattenReference),
+          condition: statement.Condition,
+        }));
+    workerStatements = statementsOf(workerRoleIds);
+    apiStatements = statementsOf(
+      Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.includes('ApiHandler')),
+    );
   });
 
   const grantsOn = (resource: string): string[] =>
@@ -128,6 +134,33 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     ]);
     // profiles: anonymise by its key → query and update, no delete.
     expect(grantsOn(table('acme-profiles')).sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  it('lets the API only read the declared targets, for exports (ALU-6), scoped like the worker', () => {
+    const apiGrantsOn = (resource: string): string[] =>
+      apiStatements.filter((s) => s.resources.includes(resource)).flatMap((s) => s.actions);
+    const bucket = 'arn:<AWS::Partition>:s3:::acme-uploads';
+    const table = (name: string) =>
+      `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${name}`;
+
+    expect(apiGrantsOn(bucket)).toEqual(['s3:ListBucket']);
+    expect(apiStatements.find((s) => s.resources.includes(bucket))?.condition).toEqual({
+      StringLike: { 's3:prefix': ['customers/*/'] },
+    });
+    expect(apiGrantsOn(`${bucket}/customers/*/*`)).toEqual(['s3:GetObject']);
+    expect(apiGrantsOn(`${table('acme-orders')}/index/bySubject`)).toEqual(['dynamodb:Query']);
+    expect(apiGrantsOn(table('acme-orders')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    expect(apiGrantsOn(table('acme-profiles')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    // Reads only: nothing on a target can be changed or deleted by the API.
+    const onTargets = apiStatements.filter((s) => s.resources.some((r) => r.includes('acme-')));
+    for (const action of onTargets.flatMap((s) => s.actions)) {
+      expect(action).toMatch(/^(s3:(ListBucket|GetObject)|dynamodb:(Query|GetItem|BatchGetItem))$/);
+    }
+    expect(JSON.stringify(apiStatements)).not.toContain('acme-archive');
   });
 
   it('grants nothing on undeclared or unused targets', () => {

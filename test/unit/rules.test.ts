@@ -4,12 +4,17 @@
  * end-to-end counterparts live in test/integration/pipeline.test.ts (see docs/rules.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { allRuleIds, BUILT_IN_CATALOG, CAPABILITY_MAPPINGS } from '../../domain/policy/catalog.js';
 import { policyFor } from '../../domain/policy/config.js';
 import { decide } from '../../domain/schedule/decide.js';
 import { afterBlocked, afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
 import type { ScheduleDecision, SubjectSchedule } from '../../domain/schedule/types.js';
+import { createConnectorRegistry } from '../../functions/connectors/registry.js';
+import { ROUTES } from '../../functions/shared/routes.js';
 import {
   scheduleApply,
   scheduleEmpty,
@@ -270,9 +275,25 @@ describe('ALUTECH Smart (smart-home app)', () => {
     );
   });
 
-  it('ALU-6: portability is mapped as planned, not claimed as implemented', () => {
+  it('ALU-6: portability is mapped to the export route, which exists and every built-in data store answers', () => {
+    // Prepare
     const mapping = CAPABILITY_MAPPINGS.find((candidate) => candidate.ruleRef === 'ALU-6');
-    expect(mapping?.implementedBy).toMatch(/^not yet implemented/);
+    const registry = createConnectorRegistry({
+      s3: new S3Client({ region: 'eu-west-1' }),
+      documents: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+      secretFor: () => 'unused',
+    });
+
+    // Assess: the mapping names a route that is really declared, and no built-in kind lacks export.
+    expect(mapping?.implementedBy).toMatch(
+      /^portability export: POST \/v1\/subjects\/\{subjectId\}\/export /,
+    );
+    expect(
+      ROUTES.some((route) => `${route.method} ${route.path}` === 'POST /v1/subjects/{subjectId}/export'),
+    ).toBe(true);
+    for (const kind of ['s3-prefix', 'dynamodb-items', 'http-webhook']) {
+      expect(typeof registry.connectorFor({ name: kind, kind }).export, kind).toBe('function');
+    }
   });
 });
 

@@ -496,3 +496,87 @@ describe('dynamodb-items defaults', () => {
     }
   });
 });
+
+describe('dynamodb-items export (ALU-6)', () => {
+  const exportInvocation = { exportId: 'exp_1', subjectId: SUBJECT, dataClasses: ['orders'] };
+
+  it('returns every attribute of the subject’s items, paging through the table with consistent reads', async () => {
+    ddbMock
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ subjectId: SUBJECT, itemId: 'item-1', email: 'a@example.test', tags: new Set(['x', 'y']) }],
+        LastEvaluatedKey: { subjectId: SUBJECT, itemId: 'item-1' },
+      })
+      .resolvesOnce({ Items: [{ subjectId: SUBJECT, itemId: 'item-2', blob: new Uint8Array([0, 255]) }] });
+
+    const exported = await connector().export?.(table, exportInvocation);
+
+    expect(exported).toEqual({
+      truncated: false,
+      records: [
+        { subjectId: SUBJECT, itemId: 'item-1', email: 'a@example.test', tags: ['x', 'y'] },
+        { subjectId: SUBJECT, itemId: 'item-2', blob: { encoding: 'base64', content: 'AP8=' } },
+      ],
+    });
+    const queries = ddbMock.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(queries).toHaveLength(2);
+    expect(queries[0]).toMatchObject({ TableName: 'Orders', ConsistentRead: true });
+    // No projection: the export is every attribute, not only the keys the erasure needs.
+    expect(queries[0]?.ProjectionExpression).toBeUndefined();
+    expect(queries[1]?.ExclusiveStartKey).toEqual({ subjectId: SUBJECT, itemId: 'item-1' });
+    expect(ddbMock.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('through a GSI, re-reads whole items from the table and leaves out those no longer the subject’s', async () => {
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        { pk: 'e#1', sk: '1', userId: SUBJECT },
+        { pk: 'e#2', sk: '2', userId: SUBJECT },
+      ],
+    });
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        Events: [
+          { pk: 'e#1', sk: '1', userId: SUBJECT, ip: '192.0.2.1' },
+          { pk: 'e#2', sk: '2', userId: 'someone-else', ip: '192.0.2.2' },
+        ],
+      },
+    });
+
+    const exported = await connector().export?.(viaIndex, exportInvocation);
+
+    expect(exported).toEqual({
+      truncated: false,
+      records: [{ pk: 'e#1', sk: '1', userId: SUBJECT, ip: '192.0.2.1' }],
+    });
+    expect(ddbMock.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'Events',
+      IndexName: 'byUser',
+    });
+    const get = ddbMock.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.Events;
+    expect(get?.ConsistentRead).toBe(true);
+    expect(get?.ProjectionExpression).toBeUndefined();
+    expect(get?.Keys).toEqual([
+      { pk: 'e#1', sk: '1' },
+      { pk: 'e#2', sk: '2' },
+    ]);
+  });
+
+  it('stops at exportMaxItems and says the copy is truncated', async () => {
+    ddbMock.on(QueryCommand).resolves({ Items: items(5) });
+
+    const exported = await connector({ exportMaxItems: 3 }).export?.(table, exportInvocation);
+
+    expect(exported?.truncated).toBe(true);
+    expect(exported?.records).toHaveLength(3);
+  });
+
+  it('classifies a throttled query as retryable, like the erasure', async () => {
+    ddbMock.on(QueryCommand).rejects(ddbError('ProvisionedThroughputExceededException', 400, 'client'));
+
+    await expect(connector().export?.(table, exportInvocation)).rejects.toBeInstanceOf(
+      ConnectorRetryableError,
+    );
+  });
+});

@@ -275,3 +275,50 @@ describe('http-webhook verify', () => {
     expect(received).toHaveLength(0);
   });
 });
+
+describe('http-webhook export (ALU-6)', () => {
+  const exportInvocation = { exportId: 'exp_42', subjectId: SUBJECT, dataClasses: ['crm-contacts'] };
+
+  it('POSTs a signed export request and returns the records of a 200 answer', async () => {
+    respond = reply(
+      200,
+      JSON.stringify({ records: [{ contactId: 'c-1', email: SUBJECT }], truncated: true }),
+    );
+
+    const exported = await connector().export?.(target(), exportInvocation);
+
+    expect(exported).toEqual({ records: [{ contactId: 'c-1', email: SUBJECT }], truncated: true });
+    const [request] = received;
+    expect(JSON.parse(request?.body ?? '')).toEqual({
+      exportId: 'exp_42',
+      subjectId: SUBJECT,
+      dataClasses: ['crm-contacts'],
+      action: 'export',
+    });
+    expect(request?.headers['idempotency-key']).toBe('exp_42');
+    const signature = request?.headers['x-erasure-signature'];
+    expect(
+      typeof signature === 'string' &&
+        verifySignature(SECRET, request?.body ?? '', signature, Math.floor(NOW.getTime() / 1000)),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['a body without records', 200, JSON.stringify({ deletedCount: 1 }), ConnectorPermanentError],
+    ['records that are not objects', 200, JSON.stringify({ records: [1, 2] }), ConnectorPermanentError],
+    ['a body that is not JSON', 200, 'ok', ConnectorPermanentError],
+    ['202 (exports have no callback)', 202, '', ConnectorPermanentError],
+    ['204', 204, '', ConnectorPermanentError],
+    ['404', 404, '', ConnectorPermanentError],
+    ['503', 503, '', ConnectorRetryableError],
+    ['429', 429, '', ConnectorRetryableError],
+  ])('refuses %s', async (_name, status, body, expected) => {
+    respond = reply(status, body);
+
+    const error = await failure(connector().export?.(target(), exportInvocation) ?? Promise.resolve());
+
+    expect(error).toBeInstanceOf(expected);
+    // The message may be stored and logged: never the subject id.
+    expect(String((error as Error).message)).not.toContain(SUBJECT);
+  });
+});

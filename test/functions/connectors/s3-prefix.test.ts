@@ -7,6 +7,8 @@
 import {
   DeleteObjectsCommand,
   type DeleteObjectsCommandInput,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   type ListObjectVersionsCommandInput,
@@ -18,7 +20,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectorInvocation, S3PrefixTarget } from '../../../domain/connectors/types.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../../../functions/connectors/errors.js';
-import { createS3PrefixConnector, subjectPrefix } from '../../../functions/connectors/s3-prefix.js';
+import {
+  createS3PrefixConnector,
+  EXPORT_TEXT_MAX_BYTES,
+  subjectPrefix,
+} from '../../../functions/connectors/s3-prefix.js';
 
 const s3Mock = mockClient(S3Client);
 afterEach(() => {
@@ -400,5 +406,143 @@ describe('s3-prefix verify (mocked S3: fauxqs has no versioning)', () => {
     expect(await c.verify(target, inv)).toMatchObject({ verified: false, remaining: 2 });
     await c.execute(target, inv);
     expect(await c.verify(target, inv)).toEqual({ verified: true });
+  });
+});
+
+describe('s3-prefix export (ALU-6)', () => {
+  const exportInvocation = { exportId: 'exp_1', subjectId: SUBJECT, dataClasses: ['videos'] };
+  const AT = new Date('2025-01-02T03:04:05.000Z');
+
+  /** A GetObject answer; the SDK's streaming body reduced to the one method the connector uses. */
+  const body = (bytes: Uint8Array | string, contentType?: string): GetObjectCommandOutput => ({
+    $metadata: {},
+    Body: {
+      transformToByteArray: async () => (typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes),
+    } as unknown as GetObjectCommandOutput['Body'],
+    ...(contentType === undefined ? {} : { ContentType: contentType }),
+  });
+
+  const listing = (objects: { Key: string; Size: number }[]) =>
+    s3Mock.on(ListObjectsV2Command).resolves({
+      IsTruncated: false,
+      Contents: objects.map((object) => ({ ...object, LastModified: AT })),
+    });
+
+  it('exports text as text and binary data as base64, with key, size, time and content type', async () => {
+    const binary = new Uint8Array([0x00, 0x00, 0x00, 0x18, 0x66, 0x74, 0x79, 0x70]);
+    listing([
+      { Key: `video/${SUBJECT}/notes.txt`, Size: 5 },
+      { Key: `video/${SUBJECT}/clip.mp4`, Size: binary.byteLength },
+      { Key: `video/${SUBJECT}/meta.json`, Size: 8 },
+    ]);
+    s3Mock
+      .on(GetObjectCommand, { Key: `video/${SUBJECT}/notes.txt` })
+      .resolves(body('héllo'))
+      .on(GetObjectCommand, { Key: `video/${SUBJECT}/clip.mp4` })
+      .resolves(body(binary, 'video/mp4'))
+      .on(GetObjectCommand, { Key: `video/${SUBJECT}/meta.json` })
+      .resolves(body('{"a":1}', 'application/json'));
+
+    const exported = await connector().export?.(target, exportInvocation);
+
+    expect(exported).toEqual({
+      truncated: false,
+      records: [
+        {
+          key: `video/${SUBJECT}/notes.txt`,
+          size: 6,
+          lastModified: AT.toISOString(),
+          content: 'héllo',
+        },
+        {
+          key: `video/${SUBJECT}/clip.mp4`,
+          size: 8,
+          lastModified: AT.toISOString(),
+          contentType: 'video/mp4',
+          encoding: 'base64',
+          content: Buffer.from(binary).toString('base64'),
+        },
+        {
+          key: `video/${SUBJECT}/meta.json`,
+          size: 7,
+          lastModified: AT.toISOString(),
+          contentType: 'application/json',
+          content: '{"a":1}',
+        },
+      ],
+    });
+    expect(s3Mock.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toMatchObject({
+      Bucket: 'media',
+      Prefix: `video/${SUBJECT}/`,
+    });
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+  });
+
+  it('sends untyped bytes that are not UTF-8 text, and text over 256 KiB, as base64', async () => {
+    const large = 'a'.repeat(EXPORT_TEXT_MAX_BYTES + 1);
+    listing([
+      { Key: `video/${SUBJECT}/raw.bin`, Size: 2 },
+      { Key: `video/${SUBJECT}/large.txt`, Size: large.length },
+    ]);
+    s3Mock
+      .on(GetObjectCommand, { Key: `video/${SUBJECT}/raw.bin` })
+      .resolves(body(new Uint8Array([0xc3, 0x28]), 'application/octet-stream'))
+      .on(GetObjectCommand, { Key: `video/${SUBJECT}/large.txt` })
+      .resolves(body(large, 'text/plain'));
+
+    const exported = await connector().export?.(target, exportInvocation);
+
+    expect(exported?.records.map((record) => [record.key, record.encoding])).toEqual([
+      [`video/${SUBJECT}/raw.bin`, 'base64'],
+      [`video/${SUBJECT}/large.txt`, 'base64'],
+    ]);
+    expect(Buffer.from(String(exported?.records[1]?.content), 'base64').toString('utf8')).toBe(large);
+  });
+
+  it('stops before the byte budget and says the copy is truncated, without reading what does not fit', async () => {
+    listing([
+      { Key: `video/${SUBJECT}/a.txt`, Size: 6 },
+      { Key: `video/${SUBJECT}/b.txt`, Size: 6 },
+      { Key: `video/${SUBJECT}/c.txt`, Size: 6 },
+    ]);
+    s3Mock.on(GetObjectCommand).resolves(body('123456', 'text/plain'));
+
+    const exported = await createS3PrefixConnector({
+      s3: new S3Client({ region: 'us-east-1' }),
+      exportMaxBytes: 15,
+    }).export?.(target, exportInvocation);
+
+    expect(exported?.truncated).toBe(true);
+    expect(exported?.records.map((record) => record.key)).toEqual([
+      `video/${SUBJECT}/a.txt`,
+      `video/${SUBJECT}/b.txt`,
+    ]);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(2);
+  });
+
+  it('skips an object deleted since the listing and never copies a key outside the prefix', async () => {
+    listing([
+      { Key: `video/${SUBJECT}/gone.txt`, Size: 1 },
+      { Key: 'video/someone-else/x.txt', Size: 1 },
+    ]);
+    s3Mock.on(GetObjectCommand).rejects(s3Error('NoSuchKey', 404, 'client'));
+
+    const exported = await connector().export?.(target, exportInvocation);
+
+    expect(exported).toEqual({ truncated: false, records: [] });
+    expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([
+      `video/${SUBJECT}/gone.txt`,
+    ]);
+  });
+
+  it('refuses an unsafe subject id and classifies a denied read as permanent', async () => {
+    await expect(
+      connector().export?.(target, { ...exportInvocation, subjectId: '../x' }),
+    ).rejects.toBeInstanceOf(ConnectorPermanentError);
+    listing([{ Key: `video/${SUBJECT}/a.txt`, Size: 1 }]);
+    s3Mock.on(GetObjectCommand).rejects(s3Error('AccessDenied', 403, 'client'));
+    await expect(connector().export?.(target, exportInvocation)).rejects.toBeInstanceOf(
+      ConnectorPermanentError,
+    );
   });
 });
