@@ -101,7 +101,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
       response.writeHead(202).end();
       const callbackUrl = erasure.callbackUrl;
       setTimeout(() => {
-        const callbackBody = JSON.stringify({ status: 'done', deletedCount });
+        const callbackBody = JSON.stringify({ taskId: erasure.taskId, status: 'done', deletedCount });
         void fetch(callbackUrl, {
           method: 'POST',
           headers: {

@@ -7,6 +7,8 @@ import { nowIso, type ServiceDeps } from './deps.js';
 import { finish } from './run-task.js';
 
 const CallbackBody = z.object({
+  // Signed with the body, so a captured callback cannot be replayed against another task.
+  taskId: z.string().min(1),
   status: z.enum(['done', 'failed']),
   deletedCount: z.number().int().min(0).optional(),
   error: z.string().max(300).optional(),
@@ -45,6 +47,9 @@ export const handleTaskCallback = async (
     const issue = parsed.error.issues[0];
     throw new ValidationError(issue?.message ?? 'Invalid callback', issue?.path.join('.') || 'body');
   }
+  if (parsed.data.taskId !== taskId) {
+    throw new ValidationError('The signed body names another task than the path', 'taskId');
+  }
   if (task.status === 'verified' || task.status === 'failed') return { taskId, status: task.status };
   if (parsed.data.status === 'failed') {
     await finish(deps, task, 'failed', {
@@ -53,10 +58,19 @@ export const handleTaskCallback = async (
     });
     return { taskId, status: 'failed' };
   }
+  // A crash after an earlier callback's first write left it `succeeded`: finish that one.
+  if (task.status === 'succeeded') {
+    await finish(deps, task, 'verified');
+    return { taskId, status: 'verified' };
+  }
   const succeeded = taskSucceeded(task, parsed.data.deletedCount ?? 0, nowIso(deps));
   if (await deps.requests.transitionTask(succeeded.next, task)) {
     await deps.audit.append(succeeded.audit, task.subjectId);
     await finish(deps, succeeded.next, 'verified');
+    return { taskId, status: 'verified' };
   }
-  return { taskId, status: 'verified' };
+  // Someone else changed the task first (a restarted attempt): answer with what it is now, so the
+  // service knows whether to call again.
+  const current = await deps.requests.getTask(task.requestId, taskId);
+  return { taskId, status: current?.status ?? task.status };
 };

@@ -212,7 +212,7 @@ describe('API handler: the signed task callback', () => {
     startedAt: '2026-11-21T11:00:00.000Z',
     awaitingCallback: true,
   };
-  const body = JSON.stringify({ status: 'done', deletedCount: 3 });
+  const body = JSON.stringify({ taskId: TASK_ID, status: 'done', deletedCount: 3 });
   const nowSeconds = Math.floor(Date.parse(HANDLER_NOW) / 1000);
 
   beforeEach(() => {
@@ -243,6 +243,25 @@ describe('API handler: the signed task callback', () => {
       .commandCalls(PutCommand)
       .find((c) => c.args[0].input.Item?.sk === `task#${TASK_ID}`);
     expect(taskWrite?.args[0].input.Item).toMatchObject({ status: 'succeeded', affectedCount: 3 });
+  });
+
+  it('refuses a validly signed callback of another task (a replay) with a 400 naming taskId, writing nothing', async () => {
+    // Prepare
+    const replayed = JSON.stringify({ taskId: 'task_other', status: 'done', deletedCount: 3 });
+    const request: ApiCall = {
+      method: 'POST',
+      path: `/v1/tasks/${TASK_ID}/callback`,
+      headers: { 'X-Erasure-Signature': signPayload(HANDLER_WEBHOOK_SECRET, replayed, nowSeconds) },
+      body: replayed,
+    };
+
+    // Act
+    const response = await call(request);
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('taskId');
+    expect(writes()).toEqual(NO_WRITES);
   });
 
   it('answers 401 to a bad signature and writes nothing, bearer token or not', async () => {
