@@ -265,13 +265,21 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     };
     return sweepHandler(event, lambdaContext('erasure-sweep-due-deletions'));
   };
+  // Like the deployed sweep (reserved concurrency 1), a tick that finds a sweep running skips.
+  let sweeping = false;
   const sweepTimer =
     options.sweepIntervalMs === false
       ? undefined
       : setInterval(() => {
-          sweep().catch((error: unknown) =>
-            deps.log.error('scheduled local sweep failed', { errorName: (error as Error).name }),
-          );
+          if (sweeping) return;
+          sweeping = true;
+          sweep()
+            .catch((error: unknown) =>
+              deps.log.error('scheduled local sweep failed', { errorName: (error as Error).name }),
+            )
+            .finally(() => {
+              sweeping = false;
+            });
         }, options.sweepIntervalMs ?? 60_000);
 
   const now = deps.clock();

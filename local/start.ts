@@ -16,6 +16,15 @@ const port = (name: string, fallback: number): number => {
   return parsed;
 };
 
+const positiveSeconds = (name: string, fallback: number): number => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new Error(`${name} must be a whole number of seconds ≥ 1, got '${value}'`);
+  return parsed;
+};
+
 const main = async (): Promise<void> => {
   const emulators = await startEmulators({
     dynamodbPort: port('DYNAMODB_PORT', 8000),
@@ -39,7 +48,7 @@ const main = async (): Promise<void> => {
         service: process.env.ERASURE_SERVICE_TOKEN || DEFAULT_TOKENS.service,
         compliance: process.env.ERASURE_COMPLIANCE_TOKEN || DEFAULT_TOKENS.compliance,
       },
-      sweepIntervalMs: Number(process.env.SWEEP_INTERVAL_SECONDS || 60) * 1000,
+      sweepIntervalMs: positiveSeconds('SWEEP_INTERVAL_SECONDS', 60) * 1000,
     });
   } catch (error) {
     console.error('Could not start the local runtime:', error);

@@ -178,6 +178,13 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/sweeps': async (request) => {
     const body = parseWith(SweepBody, request.json(), 'body');
     const now = body.now === undefined ? deps.clock().toISOString() : parseInstant(body.now, 'now');
+    if (
+      deps.settings.sweepsMayRunAhead !== true &&
+      Date.parse(now) > deps.clock().getTime() + MAX_FUTURE_SKEW_MS
+    ) {
+      // A sweep "for next year" would run next year's deletions now: only the local demo may.
+      throw new ValidationError('now may not be in the future in a deployment', 'now');
+    }
     return { statusCode: 200, body: await sweepDueDeletions(deps, now) };
   },
 

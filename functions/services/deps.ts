@@ -40,6 +40,11 @@ export interface ServiceDeps {
      * nobody holding a guessed subject id can confirm it against an id in the audit trail.
      */
     readonly idKey: string;
+    /**
+     * Whether `POST /v1/sweeps` may run for a future instant. Only the local runtime (the demo
+     * travels in time): in a deployment it would run deletions early.
+     */
+    readonly sweepsMayRunAhead?: boolean;
     /** First retry delay of a failed task; doubles per attempt. @default 30 */
     readonly retryBaseSeconds?: number;
   };

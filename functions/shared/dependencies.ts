@@ -108,6 +108,7 @@ export const buildDeps = (env: Environment, clients: AwsClients, secrets: Secret
       maxReceives: env.TASK_QUEUE_MAX_RECEIVES,
       dueBucketShards: env.DUE_BUCKET_SHARDS,
       idKey: secrets.pseudonymKey,
+      sweepsMayRunAhead: env.AUTH_MODE === 'token',
     },
     webhookSecret,
     authorisation: env.AUTH_MODE === 'iam' ? { mode: 'iam' } : { mode: 'token', tokens },

@@ -594,6 +594,19 @@ describe('API handler: IAM mode', () => {
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('type');
   });
+
+  it('refuses a sweep for a future instant: in a deployment it would run deletions early', async () => {
+    // Act
+    const response = await call(
+      { method: 'POST', path: '/v1/sweeps', body: { now: '2030-01-01T00:00:00Z' } },
+      iam(),
+    );
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('now');
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
 });
 
 describe('API handler: the export route (ALU-6)', () => {
