@@ -316,6 +316,62 @@ export class DynamoRequestStore {
     }
   }
 
+  /**
+   * Re-opens a partially failed request and its failed tasks in one transaction (an operator fixed
+   * the cause): the failures come off the count and the request waits for the tasks' new outcomes.
+   * False when the request or a task changed since it was read.
+   */
+  async redrive(
+    previous: ErasureRequest,
+    next: ErasureRequest,
+    tasks: readonly { readonly previous: ErasureTask; readonly next: ErasureTask }[],
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
+                UpdateExpression:
+                  'SET #status = :status, redriveCount = :redriveCount, openBucket = :open REMOVE completedAt ADD failedCount :minus',
+                ConditionExpression: '#status = :previous AND failedCount = :failedCount',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':status': next.status,
+                  ':previous': previous.status,
+                  ':failedCount': previous.failedCount,
+                  ':redriveCount': next.redriveCount ?? 1,
+                  ':open': OPEN_BUCKET,
+                  ':minus': next.failedCount - previous.failedCount,
+                },
+              },
+            },
+            ...tasks.map(
+              (task): TransactItem => ({
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk: requestPk(task.next.requestId), sk: taskSk(task.next.taskId), ...task.next },
+                  ConditionExpression: '#status = :status AND attempts = :attempts',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: {
+                    ':status': task.previous.status,
+                    ':attempts': task.previous.attempts,
+                  },
+                },
+              }),
+            ),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return false;
+      throw error;
+    }
+  }
+
   /** Requests not yet final whose deadline is before `deadlineBefore`, oldest deadline first. */
   async listOpen(deadlineBefore: string): Promise<ErasureRequest[]> {
     const items = await queryAll(this.documents, {

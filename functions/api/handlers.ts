@@ -6,6 +6,7 @@ import type { ServiceDeps } from '../services/deps.js';
 import {
   extendErasureDeadline,
   getErasureRequest,
+  redriveErasureRequest,
   rejectErasureRequest,
   submitErasureRequest,
 } from '../services/erasure-requests.js';
@@ -157,6 +158,11 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const body = parseWith(DeadlineExtensionBody, request.json(), 'body');
     const extended = await extendErasureDeadline(deps, requiredParam(request, 'requestId'), body.reason);
     return { statusCode: 200, body: requestView(extended) };
+  },
+
+  'POST /v1/erasure-requests/{requestId}/redrive': async (request) => {
+    const redriven = await redriveErasureRequest(deps, requiredParam(request, 'requestId'));
+    return { statusCode: 202, body: requestView(redriven) };
   },
 
   'POST /v1/legal-holds': async (request) => {

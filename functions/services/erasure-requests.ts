@@ -6,6 +6,8 @@ import {
   extendDeadline,
   newRequestId,
   receiveRequest,
+  redriveRequest,
+  redriveTask,
   rejectRequest,
   taskIdFor,
 } from '../../domain/erasure/index.js';
@@ -229,6 +231,31 @@ const DECISION_ATTEMPTS = 3;
 /** IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. */
 export const rejectErasureRequest = (deps: ServiceDeps, requestId: string, legalReason: string) =>
   applyDecision(deps, requestId, (request, at) => rejectRequest(request, legalReason, at));
+
+/**
+ * Runs a partially failed request's failed tasks again, once an operator has fixed the cause (a
+ * permission, a partner service that was down). Their messages in the dead-letter queue can then
+ * be purged: the tasks are queued afresh here.
+ */
+export const redriveErasureRequest = async (
+  deps: ServiceDeps,
+  requestId: string,
+): Promise<ErasureRequest> => {
+  const { request, tasks } = await getErasureRequest(deps, requestId);
+  const at = nowIso(deps);
+  const failed = tasks.filter((task) => task.status === 'failed');
+  const reopened = redriveRequest(request, failed.length, at);
+  const redriven = failed.map((task) => ({ previous: task, ...redriveTask(task, at) }));
+  if (!(await deps.requests.redrive(request, reopened.next, redriven))) {
+    throw new ConcurrentModificationError(
+      `Erasure request '${requestId}' changed while it was re-driven; try again`,
+    );
+  }
+  await deps.audit.append(reopened.audit, request.subjectId);
+  for (const task of redriven) await deps.audit.append(task.audit, request.subjectId);
+  await deps.queue.send(redriven.map(({ next }) => ({ taskId: next.taskId, requestId: next.requestId })));
+  return reopened.next;
+};
 
 /** ALU-3: the 30-day deadline may be extended once, with a reason. */
 export const extendErasureDeadline = (deps: ServiceDeps, requestId: string, reason: string) =>

@@ -22,6 +22,7 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/erasure-requests/{requestId}', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/erasure-requests/{requestId}/redrive', roles: ['compliance'] },
   { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
   { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
   { method: 'POST', path: '/v1/sweeps', roles: ['service'] },

@@ -48,7 +48,7 @@ export class OrchestratorAlarms extends Construct {
 
     this.deadLetterQueueNotEmpty = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
       alarmDescription:
-        'Connector tasks exhausted their retries and are marked failed. Fix the cause, then redrive the dead-letter queue.',
+        'Connector tasks exhausted their retries and are marked failed. Fix the cause, re-drive the requests (POST /v1/erasure-requests/{requestId}/redrive), then purge the dead-letter queue.',
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         statistic: 'Maximum',
         period: Duration.minutes(5),

@@ -363,7 +363,7 @@ describe('erasure requests, end to end', () => {
     expect(verified).toHaveLength(tasks.length);
   });
 
-  it('a connector that keeps failing ends in the DLQ; the request is partially_failed with the error visible', async () => {
+  it('a connector that keeps failing ends in the DLQ; the request is partially_failed with the error visible, and a re-drive after the fix completes it', async () => {
     const subjectId = 'pipeline-dlq';
     runtime.webhook.setFailure(503);
     try {
@@ -386,6 +386,25 @@ describe('erasure requests, end to end', () => {
         }),
       );
       expect(Number(Attributes?.ApproximateNumberOfMessages)).toBe(1);
+
+      // The partner service is back: compliance re-drives the failed task and the request completes.
+      runtime.webhook.setFailure(undefined);
+      const redrive = await runtime.call<{ status: string }>(
+        'POST',
+        `/v1/erasure-requests/${submitted.body.requestId}/redrive`,
+        { role: 'compliance' },
+      );
+      expect(redrive.status).toBe(202);
+      expect(redrive.body.status).toBe('dispatched');
+      await runtime.drainQueue();
+      const redriven = await getRequest(submitted.body.requestId);
+      expect(redriven.status).toBe('completed');
+      expect(redriven.tasks.map((task) => task.status)).toEqual(['verified', 'verified']);
+      expect(runtime.webhook.received.filter((erasure) => erasure.subjectId === subjectId)).toHaveLength(1);
+      const again = await runtime.call('POST', `/v1/erasure-requests/${submitted.body.requestId}/redrive`, {
+        role: 'compliance',
+      });
+      expect(again.status).toBe(409);
     } finally {
       runtime.webhook.setFailure(undefined);
     }
