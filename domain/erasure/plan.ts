@@ -36,8 +36,10 @@ const targetNamed = (config: DeploymentConfig, name: string): ConnectorTarget =>
 };
 
 /**
- * One task per (target, action): a subject's data in one store is erased once even when several
- * requested classes live there. The task is named after the first class that needs it.
+ * A store-wide target (an S3 prefix, a table's items of the subject) erases all of the subject's
+ * data there, so it gets one task per action however many requested classes live there, named after
+ * the first class that needs it. A webhook erases only the class it is told, so it gets one task
+ * per class: telling it one class would leave the others behind while the task verified.
  */
 export const planTasks = (config: DeploymentConfig, dataClasses: readonly string[]): PlannedTask[] => {
   const planned = new Map<string, PlannedTask>();
@@ -47,9 +49,10 @@ export const planTasks = (config: DeploymentConfig, dataClasses: readonly string
     );
     if (policy === undefined) throw new NotFoundError(`Unknown data class '${dataClass}'`);
     for (const name of policy.targets) {
-      const key = `${name}#${policy.action}`;
-      if (!planned.has(key))
-        planned.set(key, { dataClass, action: policy.action, target: targetNamed(config, name) });
+      const target = targetNamed(config, name);
+      const key =
+        target.kind === 'http-webhook' ? `${name}#${policy.action}#${dataClass}` : `${name}#${policy.action}`;
+      if (!planned.has(key)) planned.set(key, { dataClass, action: policy.action, target });
     }
   }
   return [...planned.values()];

@@ -650,7 +650,9 @@ describe('rules with concrete dates, end to end', () => {
     await rt.drainQueue();
     const request = await getRequest(rt, submitted.requestId);
     expect(request.status).toBe('completed');
-    expect(request.tasks).toHaveLength(5);
+    // One task per store-wide target, one per class at the partner service (it erases per class).
+    expect(new Set(request.tasks.map((task) => task.target)).size).toBe(5);
+    expect(request.tasks.length).toBeGreaterThan(5);
 
     const entries = await auditOf(rt, subjectId);
     const ofRequest = entries.filter((entry) => entry.requestId === submitted.requestId);
@@ -679,8 +681,8 @@ describe('rules with concrete dates, end to end', () => {
       });
     }
     expect(ofRequest.find((entry) => entry.seq === completed)?.detail).toMatchObject({
-      taskCount: 5,
-      verifiedCount: 5,
+      taskCount: request.tasks.length,
+      verifiedCount: request.tasks.length,
       failedCount: 0,
     });
 
@@ -716,7 +718,8 @@ describe('rules with concrete dates, end to end', () => {
     expect((await getRequest(rt, submitted.requestId)).status).toBe('completed');
     const entries = await auditOf(rt, subjectId);
     expect(entries.map((entry) => entry.type)).not.toContain('hold.placed');
-    expect(JSON.stringify(entries)).not.toContain('4411');
+    // (Hashes may contain any digits: the check is for the subject id itself.)
+    expect(JSON.stringify(entries)).not.toContain(subjectId);
     expect(hold.body.error?.field).toBe('reason');
   });
 
@@ -1401,13 +1404,13 @@ describe('on the real clock', () => {
     }
     expect(request.status).toBe('completed');
     expect(request.tasks.every((task) => task.status === 'verified')).toBe(true);
-    expect(request.tasks.find((task) => task.target === 'partner-services')?.deletedCount).toBe(4);
-    expect(partnerErasures(rt, subjectId)).toHaveLength(1);
-    expect(sentToWebhook(rt, subjectId)).toEqual([
-      expect.objectContaining({
-        callbackUrl: `${rt.apiUrl}${callbackPath}`,
-      }),
-    ]);
+    const partnerTasks = request.tasks.filter((task) => task.target === 'partner-services');
+    expect(partnerTasks.reduce((sum, task) => sum + task.deletedCount, 0)).toBe(4);
+    expect(partnerErasures(rt, subjectId)).toHaveLength(partnerTasks.length);
+    // One signed request per class held there, each with its own task's callback URL.
+    const sent = sentToWebhook(rt, subjectId);
+    expect(sent).toHaveLength(partnerTasks.length);
+    expect(sent.map((body) => body.callbackUrl)).toContain(`${rt.apiUrl}${callbackPath}`);
 
     const ofTask = (await auditOf(rt, subjectId)).filter((entry) => entry.taskId === webhookTask?.taskId);
     expect(ofTask.map((entry) => entry.type)).toEqual([
@@ -1418,7 +1421,6 @@ describe('on the real clock', () => {
     ]);
     expect(ofTask.find((entry) => entry.type === 'task.succeeded')?.detail).toMatchObject({
       viaCallback: true,
-      affectedCount: 4,
     });
   });
 
