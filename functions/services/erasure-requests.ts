@@ -14,7 +14,12 @@ import {
 import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
-import { ConcurrentModificationError, IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
+import {
+  ConcurrentModificationError,
+  IdempotencyConflictError,
+  NotFoundError,
+  ValidationError,
+} from '../../domain/errors.js';
 import { blockingHolds } from '../../domain/holds.js';
 import type { RequestWithTasks, TransactItem } from '../adapters/dynamo-request-store.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -96,6 +101,12 @@ const replayed = async (
   return receipt(existing.request);
 };
 
+/**
+ * A request is written with all its tasks in one DynamoDB transaction (100 items: the request, two
+ * items per task, the idempotency key and the sweep's claim), so this many tasks fit with room.
+ */
+const MAX_TASKS_PER_REQUEST = 45;
+
 export interface NewRequest {
   readonly requestId: string;
   readonly subjectId: string;
@@ -117,6 +128,12 @@ export const createRequest = async (
 ): Promise<RequestWithTasks | undefined> => {
   const receivedAt = nowIso(deps);
   const planned = planTasks(deps.config, spec.dataClasses);
+  if (planned.length > MAX_TASKS_PER_REQUEST) {
+    throw new ValidationError(
+      `These data classes need ${planned.length} tasks; one request takes at most ${MAX_TASKS_PER_REQUEST}: split it by dataClasses`,
+      'dataClasses',
+    );
+  }
   const tasks: ErasureTask[] = planned.map((task) =>
     createTask({
       taskId: taskIdFor(spec.requestId, task.dataClass, task.target.name),
