@@ -47,7 +47,12 @@ export const recordLifecycleEvent = async (
   const event: LifecycleEvent = { ...input, eventId: lifecycleEventId(deps.settings.idKey, input) };
   for (let attempt = 1; ; attempt++) {
     const recorded = await deps.schedules.recordedEvent(event.subjectId, event.eventId);
-    if (recorded !== undefined) return recorded;
+    if (recorded !== undefined) {
+      // Appending again is a no-op when the first attempt got that far, and fills the gap in the
+      // trail when it stopped between the schedule write and the audit append.
+      await auditRecorded(deps, event, recorded);
+      return recorded;
+    }
     const stored = await deps.schedules.load(event.subjectId);
     const { decisions, next } = decide(deps.config.catalog, stored.schedule, event);
     const result = { eventId: event.eventId, decisions };
@@ -57,19 +62,24 @@ export const recordLifecycleEvent = async (
       if (error instanceof ConcurrentModificationError && attempt < MAX_ATTEMPTS) continue;
       throw error;
     }
-    await deps.audit.append(
-      {
-        type: 'lifecycle.recorded',
-        at: nowIso(deps),
-        idempotencyKey: `event:${event.eventId}`,
-        detail: {
-          eventType: event.type,
-          occurredAt: event.occurredAt,
-          decisions: decisions.map((d) => `${d.change}:${d.dataClass}:${d.ruleRef}:${d.dueAt}`).join(','),
-        },
-      },
-      event.subjectId,
-    );
+    await auditRecorded(deps, event, result);
     return result;
   }
 };
+
+const auditRecorded = (deps: ServiceDeps, event: LifecycleEvent, result: LifecycleEventResult) =>
+  deps.audit.append(
+    {
+      type: 'lifecycle.recorded',
+      at: nowIso(deps),
+      idempotencyKey: `event:${event.eventId}`,
+      detail: {
+        eventType: event.type,
+        occurredAt: event.occurredAt,
+        decisions: result.decisions
+          .map((d) => `${d.change}:${d.dataClass}:${d.ruleRef}:${d.dueAt}`)
+          .join(','),
+      },
+    },
+    event.subjectId,
+  );
