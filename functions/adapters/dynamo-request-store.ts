@@ -173,7 +173,13 @@ export class DynamoRequestStore {
    * Moves a request from one of `from` to `next.status`, writing only the fields a transition owns
    * (never the task counters, which tasks move concurrently). False when the status was not in `from`.
    */
-  async transitionRequest(next: ErasureRequest, from: readonly RequestStatus[]): Promise<boolean> {
+  async transitionRequest(
+    next: ErasureRequest,
+    from: readonly RequestStatus[],
+    /** The copy `next` was made from: only the fields this transition changed are written, so a
+     * concurrent change to another field (a deadline extension) is not overwritten by a stale copy. */
+    previous?: ErasureRequest,
+  ): Promise<boolean> {
     const fields: Partial<Record<keyof ErasureRequest, unknown>> = {
       status: next.status,
       deadline: next.deadline,
@@ -183,7 +189,13 @@ export class DynamoRequestStore {
       dispatchedAt: next.dispatchedAt,
       completedAt: next.completedAt,
     };
-    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+    const changed = (field: string, value: unknown) =>
+      field === 'status' ||
+      previous === undefined ||
+      JSON.stringify(previous[field as keyof ErasureRequest]) !== JSON.stringify(value);
+    const set = Object.entries(fields).filter(
+      ([field, value]) => value !== undefined && changed(field, value),
+    );
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {};
     const assignments = set.map(([field, value], index) => {

@@ -182,7 +182,7 @@ export const dispatchOrBlock = async (
   if (holdIds.length > 0) {
     if (request.status === 'blocked') return request;
     const { next, audit } = blockRequest(request, holdIds, at);
-    if (await deps.requests.transitionRequest(next, ['received'])) {
+    if (await deps.requests.transitionRequest(next, ['received'], request)) {
       await deps.audit.append(audit, request.subjectId);
       return next;
     }
@@ -193,7 +193,7 @@ export const dispatchOrBlock = async (
   let next = request;
   if (request.status !== 'dispatched') {
     const dispatched = dispatchRequest(request, tasks.length, at);
-    if (await deps.requests.transitionRequest(dispatched.next, ['received', 'blocked'])) {
+    if (await deps.requests.transitionRequest(dispatched.next, ['received', 'blocked'], request)) {
       await deps.audit.append(dispatched.audit, request.subjectId);
       next = dispatched.next;
     } else {
@@ -235,7 +235,7 @@ const applyDecision = async (
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const { request } = await getErasureRequest(deps, requestId);
     const { next, audit } = decide(request, nowIso(deps));
-    if (await deps.requests.transitionRequest(next, [request.status])) {
+    if (await deps.requests.transitionRequest(next, [request.status], request)) {
       await deps.audit.append(audit, request.subjectId);
       return next;
     }

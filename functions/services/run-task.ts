@@ -232,7 +232,7 @@ export const settle = async (deps: ServiceDeps, requestId: string): Promise<void
   const { request } = found;
   const settled = settleRequest(request, nowIso(deps));
   if (settled === undefined) return;
-  if (await deps.requests.transitionRequest(settled.next, ['dispatched'])) {
+  if (await deps.requests.transitionRequest(settled.next, ['dispatched'], request)) {
     await deps.audit.append(settled.audit, request.subjectId);
   }
   if (settled.next.status === 'completed') {

@@ -203,6 +203,26 @@ describe('DynamoRequestStore conditional writes', () => {
     // The counters belong to the tasks' transactions; a status change must not overwrite them.
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('verifiedCount');
   });
+
+  it('transitionRequest writes only what the transition changed, so a concurrent deadline extension survives', async () => {
+    // Prepare: the request was read before compliance extended its deadline.
+    ddb.on(UpdateCommand).resolves({});
+    const completed: ErasureRequest = {
+      ...request,
+      status: 'completed',
+      completedAt: '2026-11-22T00:00:00.000Z',
+    };
+
+    // Act
+    await store().transitionRequest(completed, ['dispatched'], request);
+
+    // Assess
+    const names = Object.values(
+      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeNames ?? {},
+    );
+    expect(names).toContain('completedAt');
+    expect(names).not.toContain('deadline');
+  });
 });
 
 describe('DynamoRequestStore.create', () => {
