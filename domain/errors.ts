@@ -52,3 +52,15 @@ export class ConcurrentModificationError extends DomainError {
 export class LegalHoldActiveError extends DomainError {
   readonly code = 'legal_hold_active';
 }
+
+/** The data must be kept for now for a reason the catalog states (ALE-2: an unpaid invoice). */
+export class RetentionRequiredError extends DomainError {
+  readonly code = 'retention_required';
+  constructor(
+    message: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

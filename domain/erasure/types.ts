@@ -30,6 +30,8 @@ export interface ErasureRequest {
   readonly deadlineExtension?: { readonly reason: string; readonly extendedAt: string };
   readonly rejection?: { readonly legalReason: string; readonly rejectedAt: string };
   readonly blockedBy?: readonly string[];
+  /** Requested classes that must be kept for now, and why (ALE-2: an unpaid invoice). Not erased. */
+  readonly withheld?: readonly { readonly dataClass: string; readonly reason: string }[];
   readonly dispatchedAt?: string;
   readonly completedAt?: string;
   readonly taskCount: number;

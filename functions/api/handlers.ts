@@ -60,6 +60,7 @@ const requestView = (request: ErasureRequest, tasks?: readonly ErasureTask[]) =>
   ...(request.deadlineExtension === undefined ? {} : { deadlineExtension: request.deadlineExtension }),
   ...(request.rejection === undefined ? {} : { rejection: request.rejection }),
   ...(request.blockedBy === undefined ? {} : { blockedBy: request.blockedBy }),
+  ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),
   ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
   ...(tasks === undefined ? {} : { tasks: tasks.map(taskView) }),

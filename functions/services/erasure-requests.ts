@@ -18,6 +18,7 @@ import {
   ConcurrentModificationError,
   IdempotencyConflictError,
   NotFoundError,
+  RetentionRequiredError,
   ValidationError,
 } from '../../domain/errors.js';
 import { blockingHolds } from '../../domain/holds.js';
@@ -34,6 +35,7 @@ export interface ErasureRequestReceipt {
   readonly requestId: string;
   readonly status: ErasureRequest['status'];
   readonly deadline: string;
+  readonly withheld?: ErasureRequest['withheld'];
 }
 
 /** Keyed, like every value derived from a subject id that the orchestrator keeps. */
@@ -51,6 +53,7 @@ const receipt = (request: ErasureRequest): ErasureRequestReceipt => ({
   requestId: request.requestId,
   status: request.status,
   deadline: request.deadline,
+  ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
 });
 
 /**
@@ -68,15 +71,17 @@ export const submitErasureRequest = async (
   const replay = await replayed(deps, idempotencyKey, hash);
   if (replay !== undefined) return replay;
 
-  const dataClasses = requestedDataClasses(deps.config, input.dataClasses);
+  const requested = requestedDataClasses(deps.config, input.dataClasses);
+  const { erasable, withheld } = await withholdRetained(deps, input.subjectId, requested);
   const requestId = newRequestId(deps.randomId());
   const created = await createRequest(deps, {
     requestId,
     subjectId: input.subjectId,
     origin: 'api',
-    dataClasses,
+    dataClasses: erasable,
     reason: input.reason,
     idempotency: { key: idempotencyKey, bodyHash: hash },
+    withheld,
   });
   if (created === undefined) {
     const winner = await replayed(deps, idempotencyKey, hash);
@@ -84,6 +89,29 @@ export const submitErasureRequest = async (
     throw new Error('Erasure request creation raced and left no request');
   }
   return receipt(await dispatchOrBlock(deps, created.request, created.tasks));
+};
+
+/**
+ * ALE-2: while an invoice is unpaid, classes blocked by `unpaid-invoice` are kept (GDPR Art. 17(3)(e):
+ * needed for a legal claim). They are left out of the request and named on it, so the requester is
+ * told; a request for nothing but such classes is refused.
+ */
+const withholdRetained = async (deps: ServiceDeps, subjectId: string, requested: readonly string[]) => {
+  const { schedule } = await deps.schedules.load(subjectId);
+  const retained = (dataClass: string) =>
+    schedule.unpaidInvoiceSince !== undefined &&
+    deps.config.catalog.dataClasses.some(
+      (policy) => policy.dataClass === dataClass && policy.blockers.includes('unpaid-invoice'),
+    );
+  const withheld = requested.filter(retained).map((dataClass) => ({ dataClass, reason: 'unpaid-invoice' }));
+  const erasable = requested.filter((dataClass) => !retained(dataClass));
+  if (erasable.length === 0) {
+    throw new RetentionRequiredError(
+      'Every requested data class must be kept while an invoice is unpaid (ALE-2)',
+      'dataClasses',
+    );
+  }
+  return { erasable, withheld };
 };
 
 const replayed = async (
@@ -115,6 +143,7 @@ export interface NewRequest {
   readonly reason: string;
   readonly olderThan?: string;
   readonly idempotency?: { readonly key: string; readonly bodyHash: string };
+  readonly withheld?: ErasureRequest['withheld'];
 }
 
 /**
@@ -146,7 +175,7 @@ export const createRequest = async (
       ...(spec.olderThan === undefined ? {} : { olderThan: spec.olderThan }),
     }),
   );
-  const { next: request, audit } = receiveRequest({
+  const { next: received, audit } = receiveRequest({
     requestId: spec.requestId,
     subjectId: spec.subjectId,
     origin: spec.origin,
@@ -155,6 +184,10 @@ export const createRequest = async (
     receivedAt,
     taskCount: tasks.length,
   });
+  const request: ErasureRequest =
+    spec.withheld === undefined || spec.withheld.length === 0
+      ? received
+      : { ...received, withheld: spec.withheld };
   const outcome = await deps.requests.create(
     request,
     tasks,
@@ -163,6 +196,21 @@ export const createRequest = async (
   );
   if (!outcome.created) return undefined;
   await deps.audit.append(audit, spec.subjectId);
+  if (request.withheld !== undefined) {
+    await deps.audit.append(
+      {
+        type: 'request.withheld',
+        at: receivedAt,
+        idempotencyKey: `request:${request.requestId}:withheld`,
+        requestId: request.requestId,
+        detail: {
+          dataClasses: request.withheld.map((item) => item.dataClass).join(','),
+          reasons: [...new Set(request.withheld.map((item) => item.reason))].join(','),
+        },
+      },
+      spec.subjectId,
+    );
+  }
   return { request, tasks };
 };
 

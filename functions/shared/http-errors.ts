@@ -5,6 +5,7 @@ import {
   IllegalTransitionError,
   LegalHoldActiveError,
   NotFoundError,
+  RetentionRequiredError,
   ValidationError,
 } from '../../domain/errors.js';
 import { isConnectorError } from '../connectors/errors.js';
@@ -37,6 +38,7 @@ const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> 
   [IllegalTransitionError, 409],
   [IdempotencyConflictError, 409],
   [LegalHoldActiveError, 409],
+  [RetentionRequiredError, 409],
   [ConcurrentModificationError, 409],
 ];
 
@@ -63,7 +65,10 @@ export const mapError = (error: unknown, requestId: string): MappedError => {
           error: {
             code: known.code,
             message: known.message,
-            ...(known instanceof ValidationError && known.field !== undefined ? { field: known.field } : {}),
+            ...((known instanceof ValidationError || known instanceof RetentionRequiredError) &&
+            known.field !== undefined
+              ? { field: known.field }
+              : {}),
           },
         },
       };

@@ -1454,3 +1454,47 @@ describe('on the real clock', () => {
     expect((await remainingData(rt, short)).files).toBe(2);
   });
 });
+
+describe('erasure requests and an unpaid invoice', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime('rules-withheld', { demoSubjects: 0 });
+  });
+  afterAll(async () => {
+    await rt.stop();
+  });
+
+  it('ALE-2: while an invoice is unpaid, an erasure request keeps the billing traffic and says so; asking for nothing else is refused with 409', async () => {
+    const subjectId = 'withheld-ale2-subject';
+    await seedDemoSubject(rt.clients, rt.stores, subjectId, rt.clock.now());
+    expect(await postEvent(rt, subjectId, 'invoice.unpaid', '2026-11-01T00:00:00Z')).toEqual([]);
+
+    const response = await rt.call<{
+      requestId: string;
+      status: string;
+      withheld?: { dataClass: string; reason: string }[];
+    }>('POST', '/v1/erasure-requests', {
+      body: { subjectId, reason: 'gdpr-art17-request' },
+      headers: { 'Idempotency-Key': 'rules-withheld-1' },
+    });
+    expect(response.status).toBe(202);
+    expect(response.body.withheld).toEqual([{ dataClass: 'billing-traffic', reason: 'unpaid-invoice' }]);
+    await rt.drainQueue();
+
+    const request = await getRequest(rt, response.body.requestId);
+    expect(request.status).toBe('completed');
+    expect(request.tasks.map((task) => task.dataClass)).not.toContain('billing-traffic');
+    expect(partnerErasures(rt, subjectId).map((erasure) => erasure.dataClass)).not.toContain(
+      'billing-traffic',
+    );
+    expect((await remainingData(rt, subjectId)).files).toBe(0);
+    expect((await auditOf(rt, subjectId)).map((entry) => entry.type)).toContain('request.withheld');
+
+    const onlyBilling = await rt.call('POST', '/v1/erasure-requests', {
+      body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['billing-traffic'] },
+      headers: { 'Idempotency-Key': 'rules-withheld-2' },
+    });
+    expect(onlyBilling.status).toBe(409);
+    expect(onlyBilling.body.error).toMatchObject({ code: 'retention_required', field: 'dataClasses' });
+  });
+});
