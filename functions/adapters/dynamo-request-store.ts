@@ -5,13 +5,10 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
-  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
-import { isConditionFailure, queryAll } from './dynamo-helpers.js';
-
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
 const requestPk = (requestId: string) => `request#${requestId}`;
 const REQUEST_SK = '#request';

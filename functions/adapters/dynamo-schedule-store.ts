@@ -4,15 +4,12 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
-  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
-import { isConditionFailure, queryAll } from './dynamo-helpers.js';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
 const subjectPk = (subjectId: string) => `subject#${subjectId}`;
 const META_SK = '#meta';

@@ -22,7 +22,8 @@ import {
   ValidationError,
 } from '../../domain/errors.js';
 import { blockingHolds } from '../../domain/holds.js';
-import type { RequestWithTasks, TransactItem } from '../adapters/dynamo-request-store.js';
+import type { TransactItem } from '../adapters/dynamo-helpers.js';
+import type { RequestWithTasks } from '../adapters/dynamo-request-store.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
 export interface ErasureRequestInput {

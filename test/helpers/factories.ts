@@ -2,6 +2,7 @@
  * Test factories, one section per area; names start with their area (`schedule...`).
  */
 import { createHash } from 'node:crypto';
+import { ValidationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { PolicyCatalog } from '../../domain/policy/types.js';
@@ -66,3 +67,14 @@ export const scheduleHold = (overrides: Partial<LegalHold> = {}): LegalHold => (
   createdAt: '2027-01-01T00:00:00.000Z',
   ...overrides,
 });
+
+/** The ValidationError `act` throws; fails the test if it throws nothing or something else. */
+export const validationErrorOf = (act: () => unknown): ValidationError => {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+};

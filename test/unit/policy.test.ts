@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
-import { ValidationError } from '../../domain/errors.js';
 import {
   BUILT_IN_CATALOG,
   EXAMPLE_TARGETS,
@@ -11,6 +10,7 @@ import {
   targetsFor,
 } from '../../domain/policy/index.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
+import { validationErrorOf } from '../helpers/factories.js';
 
 /** A small catalog whose entries the cases below break one at a time. */
 const catalogInput = () => ({
@@ -72,16 +72,6 @@ const entryAt = (catalog: ReturnType<typeof catalogInput>, index: number): Recor
   const entry = catalog.dataClasses[index];
   if (entry === undefined) throw new Error(`no entry ${index}`);
   return entry;
-};
-
-const validationErrorOf = (act: () => unknown): ValidationError => {
-  try {
-    act();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
 };
 
 describe('parseCatalog', () => {

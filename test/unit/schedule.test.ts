@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../domain/errors.js';
 import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../../domain/events.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { parseCatalog } from '../../domain/policy/schema.js';
@@ -24,6 +23,7 @@ import {
   scheduleEntry,
   scheduleEvent,
   scheduleHold,
+  validationErrorOf,
 } from '../helpers/factories.js';
 
 const catalog = BUILT_IN_CATALOG;
@@ -31,16 +31,6 @@ const policyOf = (dataClass: string): DataClassPolicy => {
   const policy = catalog.dataClasses.find((candidate) => candidate.dataClass === dataClass);
   if (policy === undefined) throw new Error(`no policy ${dataClass}`);
   return policy;
-};
-
-const errorOf = (act: () => unknown): ValidationError => {
-  try {
-    act();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
 };
 
 describe('decide: input', () => {
@@ -52,7 +42,7 @@ describe('decide: input', () => {
     } as unknown as LifecycleEvent;
 
     // Act
-    const error = errorOf(() => decide(catalog, scheduleEmpty(), event));
+    const error = validationErrorOf(() => decide(catalog, scheduleEmpty(), event));
 
     // Assess
     expect(error).toMatchObject({
@@ -63,12 +53,12 @@ describe('decide: input', () => {
 
   it('rejects an event of another subject, a malformed time and a malformed jurisdiction', () => {
     expect(
-      errorOf(() =>
+      validationErrorOf(() =>
         decide(catalog, scheduleEmpty('subject-2'), scheduleEvent('account.suspended', '2026-11-30')),
       ).field,
     ).toBe('subjectId');
     expect(
-      errorOf(() =>
+      validationErrorOf(() =>
         decide(catalog, scheduleEmpty(), {
           ...scheduleEvent('account.suspended', '2026-11-30'),
           occurredAt: '30/11/2026',
@@ -76,7 +66,7 @@ describe('decide: input', () => {
       ).field,
     ).toBe('occurredAt');
     expect(
-      errorOf(() =>
+      validationErrorOf(() =>
         decide(
           catalog,
           scheduleEmpty(),
@@ -441,8 +431,12 @@ describe('decide: rolling windows', () => {
       attributes: { storagePeriod: 'seven days' },
     });
     const zero = scheduleEvent('plan.renewed', '2026-03-01', { attributes: { storagePeriod: 'P0D' } });
-    expect(errorOf(() => decide(catalog, scheduleEmpty(), malformed)).field).toBe('attributes.storagePeriod');
-    expect(errorOf(() => decide(catalog, scheduleEmpty(), zero)).field).toBe('attributes.storagePeriod');
+    expect(validationErrorOf(() => decide(catalog, scheduleEmpty(), malformed)).field).toBe(
+      'attributes.storagePeriod',
+    );
+    expect(validationErrorOf(() => decide(catalog, scheduleEmpty(), zero)).field).toBe(
+      'attributes.storagePeriod',
+    );
   });
 
   it('reschedules when the window changes', () => {
@@ -703,9 +697,11 @@ describe('evaluateDue', () => {
   });
 
   it('refuses an entry that is not due, not pending, or of another class', () => {
-    expect(errorOf(() => due({ now: '2027-02-27T23:59:59.999Z' })).field).toBe('dueAt');
-    expect(errorOf(() => due({ entry: { ...suspendedEntry, status: 'cancelled' } })).field).toBe('status');
-    expect(errorOf(() => due({ entry: { ...suspendedEntry, dataClass: 'cookies' } })).field).toBe(
+    expect(validationErrorOf(() => due({ now: '2027-02-27T23:59:59.999Z' })).field).toBe('dueAt');
+    expect(validationErrorOf(() => due({ entry: { ...suspendedEntry, status: 'cancelled' } })).field).toBe(
+      'status',
+    );
+    expect(validationErrorOf(() => due({ entry: { ...suspendedEntry, dataClass: 'cookies' } })).field).toBe(
       'dataClass',
     );
   });
@@ -840,11 +836,13 @@ describe('buckets', () => {
   });
 
   it('rejects bad shard counts, months and instants naming the field', () => {
-    expect(errorOf(() => shardOf('s', 0)).field).toBe('shards');
-    expect(errorOf(() => shardOf('s', 101)).field).toBe('shards');
-    expect(errorOf(() => shardOf('s', 1.5)).field).toBe('shards');
-    expect(errorOf(() => bucketMonths('2026-13', '2027-01-10T00:00:00.000Z')).field).toBe('fromMonth');
-    expect(errorOf(() => dueBucket('2027-02-28', 's', 16)).field).toBe('dueAt');
-    expect(errorOf(() => dueKey('2027-02-28T00:00:00Z', 's', 'c')).field).toBe('dueAt');
+    expect(validationErrorOf(() => shardOf('s', 0)).field).toBe('shards');
+    expect(validationErrorOf(() => shardOf('s', 101)).field).toBe('shards');
+    expect(validationErrorOf(() => shardOf('s', 1.5)).field).toBe('shards');
+    expect(validationErrorOf(() => bucketMonths('2026-13', '2027-01-10T00:00:00.000Z')).field).toBe(
+      'fromMonth',
+    );
+    expect(validationErrorOf(() => dueBucket('2027-02-28', 's', 16)).field).toBe('dueAt');
+    expect(validationErrorOf(() => dueKey('2027-02-28T00:00:00Z', 's', 'c')).field).toBe('dueAt');
   });
 });
