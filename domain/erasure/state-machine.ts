@@ -1,8 +1,8 @@
-import { isCanonicalInstant } from '../audit/canonical.js';
 import { containsSubjectId, redactSubjectId } from '../audit/pseudonym.js';
 import type { AuditEvent } from '../audit/types.js';
 import { IllegalTransitionError, ValidationError } from '../errors.js';
 import type { RetentionAction } from '../policy/types.js';
+import { isCanonicalInstant } from '../time.js';
 import { taskIdFor } from './ids.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin, RequestStatus, TaskStatus } from './types.js';
 
