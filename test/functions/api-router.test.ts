@@ -21,6 +21,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainEntry, pseudonymise } from '../../domain/audit/index.js';
 import type { ExportInvocation } from '../../domain/connectors/types.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
+import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
@@ -56,10 +57,8 @@ afterEach(() => {
   sqs.reset();
 });
 
-interface ApiBody {
-  readonly error?: { readonly code: string; readonly message: string; readonly field?: string };
-  readonly [key: string]: unknown;
-}
+/** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
+type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
 
 const REQUEST_ID = 'api-request-id-1';
 const SUBJECT = 'subject-7f3a';
@@ -409,6 +408,25 @@ describe('API handler: a 400 names the field and the request writes nothing', ()
     // Assess
     expect(response.status).toBe(202);
     expect(ddb.commandCalls(TransactWriteCommand).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['an offset other than Z', '2026-11-20T10:00:00+01:00'],
+    ['the basic format', '20261120T090000Z'],
+  ])('accepts an occurredAt in %s: the instant rule is the domain one', async (_name, occurredAt) => {
+    // Act
+    const response = await call({
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: lifecycleEvent({ occurredAt }),
+    });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.body?.decisions).toEqual([
+      expect.objectContaining({ dataClass: 'suspended-account', dueAt: '2027-02-20T09:00:00.000Z' }),
+    ]);
   });
 
   it.each([
