@@ -2,37 +2,18 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
-import type { AuditEntry } from '../../domain/audit/types.js';
+import type {
+  AuditList,
+  ErasureRequestReceipt,
+  HoldReceipt,
+  LifecycleEventResult,
+  RequestDetail,
+  RequestView,
+  SweepReport,
+  VerificationAnswer,
+} from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-interface Decision {
-  dataClass: string;
-  action: string;
-  dueAt: string;
-  ruleRef: string;
-  change: string;
-}
-interface SweepReport {
-  dispatched: { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
-  blocked: { dataClass: string; blockers: string[] }[];
-  redispatched: number;
-}
-interface RequestView {
-  requestId: string;
-  status: string;
-  deadline: string;
-  completedAt?: string;
-  tasks: {
-    taskId: string;
-    dataClass: string;
-    target: string;
-    status: string;
-    deletedCount: number;
-    error?: string;
-    verifiedAt?: string;
-  }[];
-}
 
 let runtime: TestRuntime;
 
@@ -51,13 +32,9 @@ const postEventTo = async (
   occurredAt: string,
   attributes?: Record<string, string>,
 ) => {
-  const response = await target.call<{ eventId: string; decisions: Decision[] }>(
-    'POST',
-    '/v1/lifecycle-events',
-    {
-      body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
-    },
-  );
+  const response = await target.call<LifecycleEventResult>('POST', '/v1/lifecycle-events', {
+    body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
+  });
   expect(response.status).toBe(202);
   return response.body;
 };
@@ -79,11 +56,11 @@ const sweepOn = async (target: TestRuntime, now: string) => {
 const sweep = (now: string) => sweepOn(runtime, now);
 
 const getRequest = async (requestId: string) =>
-  (await runtime.call<RequestView>('GET', `/v1/erasure-requests/${requestId}`)).body;
+  (await runtime.call<RequestDetail>('GET', `/v1/erasure-requests/${requestId}`)).body;
 
 const auditOf = async (subjectId: string) =>
   (
-    await runtime.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${subjectId}`, {
+    await runtime.call<AuditList>('GET', `/v1/audit?subjectId=${subjectId}`, {
       role: 'compliance',
     })
   ).body.entries;
@@ -150,7 +127,7 @@ describe('scheduled deletions, end to end', () => {
     const subjectId = 'pipeline-alm3-held';
     await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
     await postEvent(subjectId, 'account.suspended', '2027-01-10T00:00:00Z');
-    const hold = await runtime.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+    const hold = await runtime.call<HoldReceipt>('POST', '/v1/legal-holds', {
       role: 'compliance',
       body: { subjectId, reason: 'litigation-2027-014' },
     });
@@ -221,14 +198,10 @@ describe('erasure requests, end to end', () => {
     await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
     runtime.webhook.records.set(subjectId, 4);
 
-    const submitted = await runtime.call<{ requestId: string; status: string; deadline: string }>(
-      'POST',
-      '/v1/erasure-requests',
-      {
-        body: { subjectId, reason: 'gdpr-art17-request' },
-        headers: { 'Idempotency-Key': 'pipeline-erasure-all-1' },
-      },
-    );
+    const submitted = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+      body: { subjectId, reason: 'gdpr-art17-request' },
+      headers: { 'Idempotency-Key': 'pipeline-erasure-all-1' },
+    });
     expect(submitted.status).toBe(202);
     expect(submitted.body.deadline).toBe('2027-07-01T00:00:00.000Z');
     await runtime.drainQueue();
@@ -270,7 +243,7 @@ describe('erasure requests, end to end', () => {
     );
     expect(stored.Items?.length).toBe(1 + request.tasks.length);
     expect(JSON.stringify(stored.Items)).not.toContain(subjectId);
-    const verification = await runtime.call<{ verification: { ok: boolean; length: number } }>(
+    const verification = await runtime.call<VerificationAnswer>(
       'GET',
       `/v1/audit/verification?subjectId=${subjectId}`,
       { role: 'compliance' },
@@ -282,16 +255,12 @@ describe('erasure requests, end to end', () => {
     runtime.clock.set('2027-06-10T00:00:00.000Z');
     const subjectId = 'pipeline-hold-after-dispatch';
     await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
-    const submitted = await runtime.call<{ requestId: string; status: string }>(
-      'POST',
-      '/v1/erasure-requests',
-      {
-        body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['cloud-video'] },
-        headers: { 'Idempotency-Key': 'pipeline-hold-after-dispatch-1' },
-      },
-    );
+    const submitted = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+      body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['cloud-video'] },
+      headers: { 'Idempotency-Key': 'pipeline-hold-after-dispatch-1' },
+    });
     expect(submitted.body.status).toBe('dispatched');
-    const hold = await runtime.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+    const hold = await runtime.call<HoldReceipt>('POST', '/v1/legal-holds', {
       role: 'compliance',
       body: { subjectId, reason: 'litigation-2027-031' },
     });
@@ -319,11 +288,11 @@ describe('erasure requests, end to end', () => {
       dataClasses: ['cloud-video'],
     };
     const headers = { 'Idempotency-Key': 'pipeline-idempotent-1' };
-    const first = await runtime.call<{ requestId: string }>('POST', '/v1/erasure-requests', {
+    const first = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
       body,
       headers,
     });
-    const again = await runtime.call<{ requestId: string }>('POST', '/v1/erasure-requests', {
+    const again = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
       body,
       headers,
     });
@@ -375,7 +344,7 @@ describe('erasure requests, end to end', () => {
     const subjectId = 'pipeline-dlq';
     runtime.webhook.setFailure(503);
     try {
-      const submitted = await runtime.call<{ requestId: string }>('POST', '/v1/erasure-requests', {
+      const submitted = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
         body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['marketing-contact', 'cloud-video'] },
         headers: { 'Idempotency-Key': 'pipeline-dlq-1' },
       });
@@ -397,7 +366,7 @@ describe('erasure requests, end to end', () => {
 
       // The partner service is back: compliance re-drives the failed task and the request completes.
       runtime.webhook.setFailure(undefined);
-      const redrive = await runtime.call<{ status: string }>(
+      const redrive = await runtime.call<RequestView>(
         'POST',
         `/v1/erasure-requests/${submitted.body.requestId}/redrive`,
         { role: 'compliance' },

@@ -32,60 +32,24 @@ import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { isRollingWindow } from '../../domain/policy/schema.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
 import { addDuration, subtractDuration } from '../../domain/time.js';
+import type {
+  AuditList,
+  ErasureRequestReceipt,
+  HoldReceipt,
+  LifecycleEventResult,
+  RequestDetail,
+  RequestView,
+  ScheduleView,
+  SweepReport,
+  VerificationAnswer,
+} from '../../functions/api/types.js';
 import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
+import type { WebhookRequestBody } from '../../functions/connectors/http-webhook.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
-interface Decision {
-  dataClass: string;
-  action: string;
-  dueAt: string;
-  ruleRef: string;
-  change: string;
-}
-interface SweepReport {
-  dispatched: { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
-  blocked: { dataClass: string; ruleRef: string; dueAt: string; blockers: string[] }[];
-  notices: { dataClass: string; ruleRef: string; dueAt: string }[];
-  redispatched: number;
-  overdue: number;
-  nearDeadline: number;
-}
-interface TaskView {
-  taskId: string;
-  dataClass: string;
-  target: string;
-  action: string;
-  status: string;
-  deletedCount: number;
-  verifiedAt?: string;
-}
-interface RequestView {
-  requestId: string;
-  status: string;
-  dataClasses: string[];
-  receivedAt: string;
-  deadline: string;
-  deadlineExtension?: { reason: string; extendedAt: string };
-  rejection?: { legalReason: string; rejectedAt: string };
-  blockedBy?: string[];
-  completedAt?: string;
-  tasks: TaskView[];
-}
-interface ScheduleView {
-  pending: { dataClass: string; status: string; dueAt: string; noticeAt?: string }[];
-  unpaidInvoiceSince?: string;
-}
-/** The JSON body of an erasure the orchestrator sent to the partner-services webhook. */
-interface WireErasure {
-  taskId: string;
-  requestId: string;
-  subjectId: string;
-  dataClass: string;
-  action: string;
-  olderThan?: string;
-  callbackUrl?: string;
-}
+/** A decision of the lifecycle-event answer. */
+type Decision = LifecycleEventResult['decisions'][number];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -103,7 +67,7 @@ const postEvent = async (
   occurredAt: string,
   attributes?: Record<string, string>,
 ) => {
-  const response = await rt.call<{ eventId: string; decisions: Decision[] }>('POST', '/v1/lifecycle-events', {
+  const response = await rt.call<LifecycleEventResult>('POST', '/v1/lifecycle-events', {
     body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
   });
   expect(response.status).toBe(202);
@@ -117,8 +81,8 @@ const sweep = async (rt: TestRuntime, now: string): Promise<SweepReport> => {
   return response.body;
 };
 
-const getRequest = async (rt: TestRuntime, requestId: string): Promise<RequestView> => {
-  const response = await rt.call<RequestView>('GET', `/v1/erasure-requests/${requestId}`);
+const getRequest = async (rt: TestRuntime, requestId: string): Promise<RequestDetail> => {
+  const response = await rt.call<RequestDetail>('GET', `/v1/erasure-requests/${requestId}`);
   expect(response.status).toBe(200);
   return response.body;
 };
@@ -128,17 +92,16 @@ const submitErasure = async (
   body: { subjectId: string; reason: string; dataClasses?: string[] },
   idempotencyKey: string,
 ) => {
-  const response = await rt.call<{ requestId: string; status: string; deadline: string }>(
-    'POST',
-    '/v1/erasure-requests',
-    { body, headers: { 'Idempotency-Key': idempotencyKey } },
-  );
+  const response = await rt.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+    body,
+    headers: { 'Idempotency-Key': idempotencyKey },
+  });
   expect(response.status).toBe(202);
   return response.body;
 };
 
-const auditOf = async (rt: TestRuntime, subjectId: string): Promise<AuditEntry[]> => {
-  const response = await rt.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${subjectId}`, {
+const auditOf = async (rt: TestRuntime, subjectId: string): Promise<readonly AuditEntry[]> => {
+  const response = await rt.call<AuditList>('GET', `/v1/audit?subjectId=${subjectId}`, {
     role: 'compliance',
   });
   expect(response.status).toBe(200);
@@ -162,7 +125,7 @@ const placeHold = async (
   reason: string,
   dataClasses?: readonly string[],
 ): Promise<string> => {
-  const response = await rt.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+  const response = await rt.call<HoldReceipt>('POST', '/v1/legal-holds', {
     role: 'compliance',
     body: { subjectId, reason, ...(dataClasses === undefined ? {} : { dataClasses }) },
   });
@@ -207,10 +170,10 @@ afterAll(() => {
   fetchSpy.mockRestore();
 });
 
-const sentToWebhook = (rt: TestRuntime, subjectId: string, dataClass?: string): WireErasure[] =>
+const sentToWebhook = (rt: TestRuntime, subjectId: string, dataClass?: string): WebhookRequestBody[] =>
   fetchSpy.mock.calls.flatMap(([input, init]) => {
     if (String(input) !== rt.webhook.url || typeof init?.body !== 'string') return [];
-    const body = JSON.parse(init.body) as WireErasure & { type?: string };
+    const body = JSON.parse(init.body) as WebhookRequestBody & { type?: string };
     // Advance notices (IMOU-3) go to the same service; this collects erasures only.
     if (body.type === 'retention.notice') return [];
     return body.subjectId === subjectId && (dataClass === undefined || body.dataClass === dataClass)
@@ -348,7 +311,7 @@ interface ClassCase {
 interface Observation {
   readonly report: SweepReport;
   readonly states: TargetState[];
-  readonly wire: WireErasure[];
+  readonly wire: WebhookRequestBody[];
 }
 
 describe('every data class with a trigger, end to end', () => {
@@ -687,7 +650,7 @@ describe('rules with concrete dates, end to end', () => {
     });
 
     expect(verifyChain(entries).ok).toBe(true);
-    const verification = await rt.call<{ verification: { ok: boolean; length: number } }>(
+    const verification = await rt.call<VerificationAnswer>(
       'GET',
       `/v1/audit/verification?subjectId=${subjectId}`,
       { role: 'compliance' },
@@ -1469,11 +1432,7 @@ describe('erasure requests and an unpaid invoice', () => {
     await seedDemoSubject(rt.clients, rt.stores, subjectId, rt.clock.now());
     expect(await postEvent(rt, subjectId, 'invoice.unpaid', '2026-11-01T00:00:00Z')).toEqual([]);
 
-    const response = await rt.call<{
-      requestId: string;
-      status: string;
-      withheld?: { dataClass: string; reason: string }[];
-    }>('POST', '/v1/erasure-requests', {
+    const response = await rt.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
       body: { subjectId, reason: 'gdpr-art17-request' },
       headers: { 'Idempotency-Key': 'rules-withheld-1' },
     });
