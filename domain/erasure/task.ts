@@ -98,28 +98,35 @@ export const createTask = (input: CreateTaskInput): ErasureTask => {
 };
 
 /**
+ * A new attempt of the task (`running`, attempts + 1), audited as `type` under that attempt. It asks
+ * the connector again, so `awaitingCallback` is cleared, and so is every field in `cleared`.
+ */
+const nextAttempt = (
+  task: ErasureTask,
+  at: string,
+  type: 'started' | 'restarted' | 'redriven',
+  cleared: readonly ('error' | 'errorCode' | 'failedAt')[],
+): Transition<ErasureTask> => {
+  instantMs(at, 'at');
+  const attempts = task.attempts + 1;
+  const next: ErasureTask = {
+    ...omit(task, ['awaitingCallback', ...cleared]),
+    status: 'running',
+    attempts,
+    startedAt: at,
+  };
+  return { next, audit: taskEvent(next, { type, key: `${type}:${attempts}`, at }) };
+};
+
+/**
  * A worker starts an attempt. `running → running` is a redelivered message after a crash or a
  * timeout (`task.restarted`); it clears `awaitingCallback`, as the new attempt asks the connector again
  * (with the same idempotency key).
  */
 export const startTask = (task: ErasureTask, at: string): Transition<ErasureTask> => {
   requireTaskStatus(task, ['pending', 'running'], 'running');
-  instantMs(at, 'at');
-  const attempts = task.attempts + 1;
-  const next: ErasureTask = {
-    ...omit(task, ['awaitingCallback']),
-    status: 'running',
-    attempts,
-    startedAt: at,
-  };
-  return {
-    next,
-    audit: taskEvent(next, {
-      type: task.status === 'pending' ? 'started' : 'restarted',
-      key: `${task.status === 'pending' ? 'started' : 'restarted'}:${attempts}`,
-      at,
-    }),
-  };
+  const type = task.status === 'pending' ? 'started' : 'restarted';
+  return nextAttempt(task, at, type, []);
 };
 
 /**
@@ -243,13 +250,5 @@ export const taskFailed = (
  */
 export const redriveTask = (task: ErasureTask, at: string): Transition<ErasureTask> => {
   requireTaskStatus(task, ['failed'], 'running');
-  instantMs(at, 'at');
-  const attempts = task.attempts + 1;
-  const next: ErasureTask = {
-    ...omit(task, ['awaitingCallback', 'error', 'errorCode', 'failedAt']),
-    status: 'running',
-    attempts,
-    startedAt: at,
-  };
-  return { next, audit: taskEvent(next, { type: 'redriven', key: `redriven:${attempts}`, at }) };
+  return nextAttempt(task, at, 'redriven', ['error', 'errorCode', 'failedAt']);
 };
