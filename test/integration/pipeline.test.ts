@@ -3,16 +3,14 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
 import type {
-  AuditList,
   ErasureRequestReceipt,
   HoldReceipt,
-  LifecycleEventResult,
-  RequestDetail,
   RequestView,
   SweepReport,
   VerificationAnswer,
 } from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
+import { auditEntriesOf, getErasureRequest, postLifecycleEvent, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 let runtime: TestRuntime;
@@ -25,45 +23,15 @@ afterAll(async () => {
   await runtime.stop();
 });
 
-const postEventTo = async (
-  target: TestRuntime,
-  subjectId: string,
-  type: string,
-  occurredAt: string,
-  attributes?: Record<string, string>,
-) => {
-  const response = await target.call<LifecycleEventResult>('POST', '/v1/lifecycle-events', {
-    body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
-  });
-  expect(response.status).toBe(202);
-  return response.body;
-};
-
 const postEvent = (
   subjectId: string,
   type: string,
   occurredAt: string,
   attributes?: Record<string, string>,
-) => postEventTo(runtime, subjectId, type, occurredAt, attributes);
-
-const sweepOn = async (target: TestRuntime, now: string) => {
-  const response = await target.call<SweepReport>('POST', '/v1/sweeps', { body: { now } });
-  expect(response.status).toBe(200);
-  await target.drainQueue();
-  return response.body;
-};
-
-const sweep = (now: string) => sweepOn(runtime, now);
-
-const getRequest = async (requestId: string) =>
-  (await runtime.call<RequestDetail>('GET', `/v1/erasure-requests/${requestId}`)).body;
-
-const auditOf = async (subjectId: string) =>
-  (
-    await runtime.call<AuditList>('GET', `/v1/audit?subjectId=${subjectId}`, {
-      role: 'compliance',
-    })
-  ).body.entries;
+) => postLifecycleEvent(runtime, subjectId, type, occurredAt, attributes);
+const sweep = (now: string) => sweepAndDrain(runtime, now);
+const getRequest = (requestId: string) => getErasureRequest(runtime, requestId);
+const auditOf = (subjectId: string) => auditEntriesOf(runtime, subjectId);
 
 describe('scheduled deletions, end to end', () => {
   it('ALE-1 / ALU-1: contract ended 2026-01-31 → customer data deleted 2028-01-31, not a day before', async () => {
@@ -176,14 +144,14 @@ describe('scheduled deletions on the real clock', () => {
     const renewed = 'pipeline-imou1-renewed';
     await seedDemoSubject(realTime.clients, realTime.stores, expired, realTime.clock.now());
     await seedDemoSubject(realTime.clients, realTime.stores, renewed, realTime.clock.now());
-    await postEventTo(realTime, expired, 'plan.expired', at(10));
-    await postEventTo(realTime, renewed, 'plan.expired', at(10));
-    const renewal = await postEventTo(realTime, renewed, 'plan.renewed', at(5));
+    await postLifecycleEvent(realTime, expired, 'plan.expired', at(10));
+    await postLifecycleEvent(realTime, renewed, 'plan.expired', at(10));
+    const renewal = await postLifecycleEvent(realTime, renewed, 'plan.renewed', at(5));
     expect(renewal.decisions).toContainEqual(
       expect.objectContaining({ dataClass: 'cloud-video', change: 'cancelled' }),
     );
 
-    const report = await sweepOn(realTime, at(0));
+    const report = await sweepAndDrain(realTime, at(0));
 
     expect(report.dispatched.filter((d) => d.dataClass === 'cloud-video')).toHaveLength(1);
     expect((await remainingData(realTime, expired)).videos).toBe(0);
