@@ -4,7 +4,7 @@
  */
 import type { ConnectorTarget } from '../connectors/types.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { DataClassPolicy, DeploymentConfig, PolicyCatalog } from './types.js';
+import type { DataClassPolicy, DeploymentConfig, PolicyCatalog, RetentionAction } from './types.js';
 
 /** The policy of `dataClass`, or undefined when the catalog has none. */
 export const findPolicy = (catalog: PolicyCatalog, dataClass: string): DataClassPolicy | undefined =>
@@ -63,5 +63,27 @@ export function targetsFor(config: DeploymentConfig, dataClass: string): Connect
       );
     }
     return target;
+  });
+}
+
+/** A target some data class names, with the actions the catalog uses it for. */
+export interface TargetInUse {
+  readonly target: ConnectorTarget;
+  readonly actions: ReadonlySet<RetentionAction>;
+}
+
+/** The targets the catalog names, in the order of `targets`: a target no data class names is left out. */
+export function targetsInUse(config: DeploymentConfig): TargetInUse[] {
+  const actionsOf = new Map<string, Set<RetentionAction>>();
+  for (const policy of config.catalog.dataClasses) {
+    for (const name of policy.targets) {
+      const actions = actionsOf.get(name) ?? new Set<RetentionAction>();
+      actions.add(policy.action);
+      actionsOf.set(name, actions);
+    }
+  }
+  return config.targets.flatMap((target) => {
+    const actions = actionsOf.get(target.name);
+    return actions === undefined ? [] : [{ target, actions }];
   });
 }

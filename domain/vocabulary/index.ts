@@ -13,8 +13,10 @@ export {
   findTarget,
   knownDataClasses,
   policyFor,
+  type TargetInUse,
   targetNamed,
   targetsFor,
+  targetsInUse,
 } from '../policy/lookup.js';
 export {
   CANONICAL_INSTANT_RULE,

@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { ValidationError } from '../../domain/errors.js';
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
-import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
+import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { CONNECTOR_TIMEOUT_SECONDS } from '../resources.js';
 
 /** Props the construct cannot build from. The message lists every offending field, one per line. */
@@ -91,21 +91,6 @@ export const checkConfig = (input: unknown, field = 'config'): ConfigCheck => {
   }
   const problems = infraProblems(config, field);
   return problems.length > 0 ? { problems } : { config, problems: [] };
-};
-
-/** The actions each target is used for by the catalog; a target no data class names gets no access. */
-export const actionsByTarget = (
-  config: DeploymentConfig,
-): ReadonlyMap<string, ReadonlySet<RetentionAction>> => {
-  const result = new Map<string, Set<RetentionAction>>();
-  for (const dataClass of config.catalog.dataClasses) {
-    for (const name of dataClass.targets) {
-      const actions = result.get(name) ?? new Set<RetentionAction>();
-      actions.add(dataClass.action);
-      result.set(name, actions);
-    }
-  }
-  return result;
 };
 
 /** The tunable props shared by the construct and the stacks, as validated numbers. */

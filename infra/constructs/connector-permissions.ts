@@ -2,9 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
-import type { DeploymentConfig } from '../../domain/policy/types.js';
-import { subjectTemplatePattern } from '../../domain/vocabulary/index.js';
-import { actionsByTarget } from './config-validation.js';
+import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
+import { subjectTemplatePattern, targetsInUse } from '../../domain/vocabulary/index.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** `orders` → this stack's account and region; a table ARN (another account or region) is used as given. */
@@ -15,6 +14,71 @@ export const targetTableArn = (scope: Construct, table: string): string =>
 
 export const targetBucketArn = (scope: Construct, bucket: string): string =>
   Stack.of(scope).formatArn({ service: 's3', region: '', account: '', resource: bucket });
+
+/** What both target policies are given. */
+interface TargetPolicyProps {
+  readonly config: DeploymentConfig;
+  readonly role: iam.IRole;
+  readonly targetEncryptionKeyArns?: readonly string[];
+}
+
+/** The ARNs an S3 prefix target's statements name: its bucket, and its objects of every subject. */
+interface S3PrefixResources {
+  readonly bucketArn: string;
+  /** The prefix template with `*` for the subject id (`video/*\/`), for `s3:prefix` conditions. */
+  readonly pattern: string;
+  readonly objects: string;
+}
+
+/** The ARNs a dynamodb-items target's statements name: its table, and the table or index it queries. */
+interface DynamoDbItemsResources {
+  readonly tableArn: string;
+  readonly queryArn: string;
+}
+
+/**
+ * One IAM policy on a role, with statements for each target the catalog uses (a target no data
+ * class names gets no access) and for the KMS keys of target tables. Webhook targets need no IAM
+ * access. Subclasses say which actions each kind of target gets.
+ */
+abstract class TargetAccessPolicy extends Construct {
+  public readonly policy: iam.Policy;
+
+  protected constructor(
+    scope: Construct,
+    id: string,
+    props: TargetPolicyProps,
+    keyActions: readonly string[],
+  ) {
+    super(scope, id);
+    // Not created when empty (webhook-only catalogs): IAM rejects a policy without statements.
+    this.policy = new iam.Policy(this, 'Policy', { roles: [props.role] });
+    for (const { target, actions } of targetsInUse(props.config)) {
+      if (target.kind === 's3-prefix') {
+        const bucketArn = targetBucketArn(this, target.bucket);
+        const pattern = subjectTemplatePattern(target.prefixTemplate);
+        this.grantS3Prefix(target, { bucketArn, pattern, objects: `${bucketArn}/${pattern}*` });
+      }
+      if (target.kind === 'dynamodb-items') {
+        const tableArn = targetTableArn(this, target.table);
+        const queryArn = target.indexName === undefined ? tableArn : `${tableArn}/index/${target.indexName}`;
+        this.grantDynamoDbItems(target, actions, { tableArn, queryArn });
+      }
+    }
+    const keys = props.targetEncryptionKeyArns ?? [];
+    if (keys.length > 0) {
+      this.policy.addStatements(new iam.PolicyStatement({ actions: [...keyActions], resources: [...keys] }));
+    }
+  }
+
+  protected abstract grantS3Prefix(target: S3PrefixTarget, resources: S3PrefixResources): void;
+
+  protected abstract grantDynamoDbItems(
+    target: DynamoDbItemsTarget,
+    actions: ReadonlySet<RetentionAction>,
+    resources: DynamoDbItemsResources,
+  ): void;
+}
 
 export interface ConnectorTargetsPolicyProps {
   readonly config: DeploymentConfig;
@@ -34,35 +98,12 @@ export interface ConnectorTargetsPolicyProps {
  * targets need no IAM access. Kept apart from the role's own policy so that an auditor can read the
  * erasure scope in one place.
  */
-export class ConnectorTargetsPolicy extends Construct {
-  public readonly policy: iam.Policy;
-
+export class ConnectorTargetsPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorTargetsPolicyProps) {
-    super(scope, id);
-    // Not created when empty (webhook-only catalogs): IAM rejects a policy without statements.
-    this.policy = new iam.Policy(this, 'Policy', { roles: [props.role] });
-    const used = actionsByTarget(props.config);
-    for (const target of props.config.targets) {
-      const actions = used.get(target.name);
-      if (actions === undefined) continue;
-      if (target.kind === 's3-prefix') this.grantS3Prefix(target);
-      if (target.kind === 'dynamodb-items') this.grantDynamoDbItems(target, actions);
-    }
-    const keys = props.targetEncryptionKeyArns ?? [];
-    if (keys.length > 0) {
-      this.policy.addStatements(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          resources: [...keys],
-        }),
-      );
-    }
+    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
   }
 
-  private grantS3Prefix(target: S3PrefixTarget): void {
-    const bucketArn = targetBucketArn(this, target.bucket);
-    const pattern = subjectTemplatePattern(target.prefixTemplate);
-    const objects = `${bucketArn}/${pattern}*`;
+  protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {
     this.policy.addStatements(
       // Listing is a bucket-level action: the condition confines it to the subjects' prefixes.
       new iam.PolicyStatement({
@@ -83,15 +124,17 @@ export class ConnectorTargetsPolicy extends Construct {
     );
   }
 
-  private grantDynamoDbItems(target: DynamoDbItemsTarget, actions: ReadonlySet<string>): void {
-    const tableArn = targetTableArn(this, target.table);
+  protected grantDynamoDbItems(
+    target: DynamoDbItemsTarget,
+    actions: ReadonlySet<RetentionAction>,
+    { tableArn, queryArn }: DynamoDbItemsResources,
+  ): void {
     const itemActions = [
       // Items found through a GSI are read again from the table (consistent) before they are touched.
       ...(target.indexName === undefined ? [] : ['dynamodb:BatchGetItem']),
       ...(actions.has('delete') ? ['dynamodb:BatchWriteItem'] : []),
       ...(actions.has('anonymise') || actions.has('restrict') ? ['dynamodb:UpdateItem'] : []),
     ];
-    const queryArn = target.indexName === undefined ? tableArn : `${tableArn}/index/${target.indexName}`;
     this.policy.addStatements(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [queryArn] }),
     );
@@ -114,30 +157,12 @@ export interface ConnectorExportPolicyProps {
  * data class names, only their declared prefixes, tables and indexes, and only reads (list and get
  * objects; query, get and batch-get items). Nothing here can change or delete data.
  */
-export class ConnectorExportPolicy extends Construct {
-  public readonly policy: iam.Policy;
-
+export class ConnectorExportPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorExportPolicyProps) {
-    super(scope, id);
-    this.policy = new iam.Policy(this, 'Policy', { roles: [props.role] });
-    const used = actionsByTarget(props.config);
-    for (const target of props.config.targets) {
-      if (!used.has(target.name)) continue;
-      if (target.kind === 's3-prefix') this.grantS3Prefix(target);
-      if (target.kind === 'dynamodb-items') this.grantDynamoDbItems(target);
-    }
-    const keys = props.targetEncryptionKeyArns ?? [];
-    if (keys.length > 0) {
-      this.policy.addStatements(
-        new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [...keys] }),
-      );
-    }
+    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey']);
   }
 
-  private grantS3Prefix(target: S3PrefixTarget): void {
-    const bucketArn = targetBucketArn(this, target.bucket);
-    const pattern = subjectTemplatePattern(target.prefixTemplate);
-    const objects = `${bucketArn}/${pattern}*`;
+  protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {
     this.policy.addStatements(
       // Exports list current objects only (ListObjectsV2), confined to the subjects' prefixes.
       new iam.PolicyStatement({
@@ -154,9 +179,11 @@ export class ConnectorExportPolicy extends Construct {
     );
   }
 
-  private grantDynamoDbItems(target: DynamoDbItemsTarget): void {
-    const tableArn = targetTableArn(this, target.table);
-    const queryArn = target.indexName === undefined ? tableArn : `${tableArn}/index/${target.indexName}`;
+  protected grantDynamoDbItems(
+    _target: DynamoDbItemsTarget,
+    _actions: ReadonlySet<RetentionAction>,
+    { tableArn, queryArn }: DynamoDbItemsResources,
+  ): void {
     this.policy.addStatements(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [queryArn] }),
       // Items found through a GSI are read again from the table (consistent) before they are copied.

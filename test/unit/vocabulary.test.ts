@@ -19,6 +19,7 @@ import {
   subjectTemplatePattern,
   subjectTemplateProblem,
   targetNamed,
+  targetsInUse,
   toCountryCode,
   toErrorCode,
   validateErrorCode,
@@ -243,5 +244,26 @@ describe('lookups', () => {
     );
     expect(validationErrorOf(() => knownDataClasses(config.catalog, [])).field).toBe('dataClasses');
     expect(() => knownDataClasses(config.catalog, [])).toThrow(ValidationError);
+  });
+
+  it('lists the targets the catalog uses, with the actions it uses each for', () => {
+    // Prepare
+    const unused = {
+      name: 'unused-bucket',
+      kind: 's3-prefix',
+      bucket: 'unused',
+      prefixTemplate: 'x/{subjectId}/',
+    };
+
+    // Act
+    const inUse = targetsInUse({
+      ...config,
+      targets: [...config.targets, unused] as DeploymentConfig['targets'],
+    });
+
+    // Assess
+    expect(inUse.map(({ target }) => target.name)).toEqual(config.targets.map((target) => target.name));
+    const partner = inUse.find(({ target }) => target.name === 'partner-services');
+    expect([...(partner?.actions ?? [])].sort()).toEqual(['anonymise', 'delete', 'restrict']);
   });
 });
