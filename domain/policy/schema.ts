@@ -94,18 +94,20 @@ export const DataClassPolicySchema = z
         });
       }
     }
-    const { notice } = policy;
-    if (notice !== undefined) {
+    /** `field`'s duration may not be longer than any period that applies. */
+    const notLongerThanPeriods = (field: 'notice' | 'rollingInterval', duration: string): void => {
       for (const [label, period] of periods) {
-        if (compareDurations(notice, period) > 0) {
+        if (compareDurations(duration, period) > 0) {
           ctx.addIssue({
             code: 'custom',
-            path: ['notice'],
-            message: `'${notice}' is longer than the ${label} '${period}'`,
+            path: [field],
+            message: `'${duration}' is longer than the ${label} '${period}'`,
           });
         }
       }
-    }
+    };
+    const { notice } = policy;
+    if (notice !== undefined) notLongerThanPeriods('notice', notice);
     if (policy.rolling === false && policy.rollingWindowAttribute !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -129,15 +131,7 @@ export const DataClassPolicySchema = z
           message: `'${rollingInterval}' must be longer than zero`,
         });
       }
-      for (const [label, period] of periods) {
-        if (compareDurations(rollingInterval, period) > 0) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['rollingInterval'],
-            message: `'${rollingInterval}' is longer than the ${label} '${period}'`,
-          });
-        }
-      }
+      notLongerThanPeriods('rollingInterval', rollingInterval);
     }
     if (isRollingWindow(policy)) {
       if (notice !== undefined) {
