@@ -3,11 +3,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
-import { makeHandler as makeApiHandler } from '../functions/api.js';
+import { type ApiDeps, makeHandler as makeApiHandler } from '../functions/api.js';
+import type { FunctionKey } from '../functions/manifest.js';
 import { makeHandler as makeTaskHandler } from '../functions/run-connector-task.js';
 import type { SweepReport } from '../functions/services/sweep.js';
-import { buildDeps, type RuntimeDeps } from '../functions/shared/dependencies.js';
-import { loadEnv } from '../functions/shared/env.js';
+import { composeApi, composeSweep, composeWorker, type Platform } from '../functions/shared/dependencies.js';
+import { parseEnvironment } from '../functions/shared/env.js';
+import type { Role } from '../functions/shared/routes.js';
 import { makeHandler as makeSweepHandler } from '../functions/sweep-due-deletions.js';
 import { createLocalClients, type EmulatorEndpoints, type LocalClients } from './aws-clients.js';
 import {
@@ -53,7 +55,8 @@ export interface LocalRuntime {
   readonly stores: DemoStores;
   readonly webhook: DemoWebhook;
   readonly clients: LocalClients;
-  readonly deps: RuntimeDeps;
+  /** The API function's dependencies (every port), for tests and benchmarks. */
+  readonly deps: ApiDeps;
   /** Receives and runs task messages until the queue has none visible; returns how many ran. */
   drainQueue(): Promise<number>;
   sweep(now?: Date): Promise<SweepReport>;
@@ -164,38 +167,52 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     server.listen(options.port ?? 3000, '127.0.0.1', () => resolve());
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const env = loadEnv({
+  // Each function gets its own environment, as in AWS; secrets and tokens are local ones.
+  const environment: NodeJS.ProcessEnv = {
     ...resources.environment,
     ERASURE_CONFIG: JSON.stringify(demoDeploymentConfig(stores, webhook.url)),
-    ERASURE_PSEUDONYM_KEY: options.pseudonymKey ?? DEV_PSEUDONYM_KEY,
-    ERASURE_WEBHOOK_SECRETS: JSON.stringify({ [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET }),
     CALLBACK_BASE_URL: apiUrl,
-    AUTH_MODE: 'token',
-    ERASURE_SERVICE_TOKEN: tokens.service,
-    ERASURE_COMPLIANCE_TOKEN: tokens.compliance,
-  });
-  const built = buildDeps(env, clients, {
-    pseudonymKey: env.ERASURE_PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
-    webhookSecrets: { [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET },
-  });
-  const deps: RuntimeDeps = {
-    ...built,
+  };
+  const env = <K extends FunctionKey>(key: K) => parseEnvironment(key, environment);
+  const platform: Platform = {
+    clients,
+    secrets: {
+      pseudonymKey: options.pseudonymKey ?? DEV_PSEUDONYM_KEY,
+      webhookSecrets: { [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET },
+    },
     // CloudWatch reads metrics from Lambda's stdout; locally they would only be noise.
     metrics: { count: () => undefined, flush: () => undefined },
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+  };
+  const api = composeApi(env('api'), platform);
+  const deps: ApiDeps = {
+    ...api,
+    // The demo travels in time: sweeps for a future instant are allowed here only.
+    settings: { ...api.settings, sweepsMayRunAhead: true },
+    authorisation: {
+      mode: 'token',
+      tokens: new Map<string, Role>([
+        [tokens.service, 'service'],
+        [tokens.compliance, 'compliance'],
+      ]),
+    },
+  };
+  const worker = composeWorker(env('worker'), platform);
+  const workerDeps = {
+    ...worker,
     settings: {
-      ...built.settings,
+      ...worker.settings,
       ...(options.retryBaseSeconds === undefined ? {} : { retryBaseSeconds: options.retryBaseSeconds }),
     },
   };
-  const provide = () => Promise.resolve(deps);
-  const api = makeApiHandler(provide);
-  const runTasks = makeTaskHandler(provide);
-  const sweepHandler = makeSweepHandler(provide);
+  const apiHandler = makeApiHandler(() => Promise.resolve(deps));
+  const runTasks = makeTaskHandler(() => Promise.resolve(workerDeps));
+  const sweepDeps = composeSweep(env('sweep'), platform);
+  const sweepHandler = makeSweepHandler(() => Promise.resolve(sweepDeps));
 
   server.on('request', (request, response) => {
     void (async () => {
-      const result = await api(toApiEvent(request, await readBody(request)), lambdaContext('erasure-api'));
+      const result = await apiHandler(toApiEvent(request, await readBody(request)), lambdaContext('erasure-api'));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       response.end(result.body ?? '');
     })().catch(() => {
