@@ -65,6 +65,9 @@ export const makeHandler = (provide: () => Promise<WorkerDeps>) =>
 export const handler = makeHandler(
   lazily(async () => {
     const env = loadEnv('worker');
-    return composeWorker(env, { clients: clientsFromEnvironment(), secrets: await loadSecrets(env.SECRETS_ARN) });
+    return composeWorker(env, {
+      clients: clientsFromEnvironment(),
+      secrets: await loadSecrets(env.SECRETS_ARN),
+    });
   }),
 );

@@ -22,6 +22,9 @@ export const makeHandler = (provide: () => Promise<SweepDeps>) =>
 export const handler = makeHandler(
   lazily(async () => {
     const env = loadEnv('sweep');
-    return composeSweep(env, { clients: clientsFromEnvironment(), secrets: await loadSecrets(env.SECRETS_ARN) });
+    return composeSweep(env, {
+      clients: clientsFromEnvironment(),
+      secrets: await loadSecrets(env.SECRETS_ARN),
+    });
   }),
 );

@@ -44,7 +44,8 @@ export class DynamoAuditLog implements AuditLog {
       const chain = byChain.get(chainId) ?? { subjectId: record.subjectId, indexes: [] };
       // The same event twice in one commit is appended once.
       const key = record.event.idempotencyKey;
-      if (!chain.indexes.some((other) => records[other]?.event.idempotencyKey === key)) chain.indexes.push(index);
+      if (!chain.indexes.some((other) => records[other]?.event.idempotencyKey === key))
+        chain.indexes.push(index);
       byChain.set(chainId, chain);
     });
     const items: TransactItem[] = [];
@@ -82,7 +83,8 @@ export class DynamoAuditLog implements AuditLog {
         Put: {
           TableName: this.tableName,
           Item: { chainId, seq: HEAD_SEQ, headSeq: head.seq, headHash: head.hash },
-          ConditionExpression: read === undefined ? 'attribute_not_exists(chainId)' : 'headSeq = :expectedSeq',
+          ConditionExpression:
+            read === undefined ? 'attribute_not_exists(chainId)' : 'headSeq = :expectedSeq',
           ...(read === undefined ? {} : { ExpressionAttributeValues: { ':expectedSeq': read.seq } }),
         },
       });

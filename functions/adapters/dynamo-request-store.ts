@@ -217,7 +217,9 @@ export class DynamoRequestStore implements RequestStore {
     };
     const changed = (field: string, value: unknown) =>
       field === 'status' || JSON.stringify(previous[field as keyof ErasureRequest]) !== JSON.stringify(value);
-    const set = Object.entries(fields).filter(([field, value]) => value !== undefined && changed(field, value));
+    const set = Object.entries(fields).filter(
+      ([field, value]) => value !== undefined && changed(field, value),
+    );
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {};
     const assignments = set.map(([field, value], index) => {

@@ -1,7 +1,13 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Change, DueItem, RecordedEvent, ScheduleStore, StoredSchedule } from '../../domain/ports/index.js';
-import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+import type {
+  Change,
+  DueItem,
+  RecordedEvent,
+  ScheduleStore,
+  StoredSchedule,
+} from '../../domain/ports/index.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
+import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
@@ -108,7 +114,10 @@ export class DynamoScheduleStore implements ScheduleStore {
               Item: this.entryItem(change.next, change.at, change.retryAt),
               ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt',
               ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
-              ExpressionAttributeValues: { ':status': change.expected.status, ':dueAt': change.expected.dueAt },
+              ExpressionAttributeValues: {
+                ':status': change.expected.status,
+                ':dueAt': change.expected.dueAt,
+              },
             },
           },
         ];

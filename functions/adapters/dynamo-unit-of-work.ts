@@ -5,7 +5,11 @@ import type { DynamoAuditLog } from './dynamo-audit-log.js';
 import type { TransactItem } from './dynamo-helpers.js';
 import { type DynamoHoldStore, HOLD_CHANGE_KINDS, type HoldChange } from './dynamo-hold-store.js';
 import { type DynamoRequestStore, REQUEST_CHANGE_KINDS, type RequestChange } from './dynamo-request-store.js';
-import { type DynamoScheduleStore, SCHEDULE_CHANGE_KINDS, type ScheduleChange } from './dynamo-schedule-store.js';
+import {
+  type DynamoScheduleStore,
+  SCHEDULE_CHANGE_KINDS,
+  type ScheduleChange,
+} from './dynamo-schedule-store.js';
 
 /** DynamoDB's limit on the items of one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -20,8 +24,10 @@ export interface DynamoUnitOfWorkStores {
   readonly audit: DynamoAuditLog;
 }
 
-const isKind = <K extends Change['kind']>(kinds: readonly K[], change: Change): change is Extract<Change, { kind: K }> =>
-  (kinds as readonly string[]).includes(change.kind);
+const isKind = <K extends Change['kind']>(
+  kinds: readonly K[],
+  change: Change,
+): change is Extract<Change, { kind: K }> => (kinds as readonly string[]).includes(change.kind);
 
 /**
  * Commits state changes and their audit entries in one TransactWriteItems call: the stores turn
@@ -34,7 +40,8 @@ export class DynamoUnitOfWork implements UnitOfWork {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly stores: DynamoUnitOfWorkStores,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
   async commit(changes: readonly Change[], audit: readonly AuditRecord[] = []): Promise<CommitResult> {
@@ -53,7 +60,9 @@ export class DynamoUnitOfWork implements UnitOfWork {
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
-        const failed = reasons.findIndex((reason, index) => index < state.length && reason.Code === 'ConditionalCheckFailed');
+        const failed = reasons.findIndex(
+          (reason, index) => index < state.length && reason.Code === 'ConditionalCheckFailed',
+        );
         if (failed >= 0) {
           const index = (state[failed] as { index: number }).index;
           return { committed: false, conflict: index, change: (changes[index] as Change).kind };
@@ -72,8 +81,12 @@ export class DynamoUnitOfWork implements UnitOfWork {
   }
 
   private itemsOf(change: Change): TransactItem[] {
-    if (isKind<RequestChange['kind']>(REQUEST_CHANGE_KINDS, change)) return this.stores.requests.itemsFor(change);
-    if (isKind<ScheduleChange['kind']>(SCHEDULE_CHANGE_KINDS, change) && this.stores.schedules !== undefined) {
+    if (isKind<RequestChange['kind']>(REQUEST_CHANGE_KINDS, change))
+      return this.stores.requests.itemsFor(change);
+    if (
+      isKind<ScheduleChange['kind']>(SCHEDULE_CHANGE_KINDS, change) &&
+      this.stores.schedules !== undefined
+    ) {
       return this.stores.schedules.itemsFor(change);
     }
     if (isKind<HoldChange['kind']>(HOLD_CHANGE_KINDS, change)) return this.stores.holds.itemsFor(change);

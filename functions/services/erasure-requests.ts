@@ -175,7 +175,10 @@ export const createRequest = async (
   const request: ErasureRequest = withheld === undefined ? received : { ...received, withheld };
   const records: AuditRecord[] = [{ event: audit, subjectId: spec.subjectId }];
   if (withheld !== undefined) {
-    records.push({ event: requestWithheld(request.requestId, withheld, receivedAt), subjectId: spec.subjectId });
+    records.push({
+      event: requestWithheld(request.requestId, withheld, receivedAt),
+      subjectId: spec.subjectId,
+    });
   }
   const outcome = await deps.uow.commit(
     [

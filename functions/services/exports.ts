@@ -99,7 +99,10 @@ export const exportSubjectData = async (deps: ServiceDeps, input: ExportInput): 
     detail[`${source.target}.truncated`] = source.truncated;
     if (!source.supported) detail[`${source.target}.supported`] = false;
   }
-  await deps.uow.commit([], [{ event: exportGenerated(exportId, detail, generatedAt), subjectId: input.subjectId }]);
+  await deps.uow.commit(
+    [],
+    [{ event: exportGenerated(exportId, detail, generatedAt), subjectId: input.subjectId }],
+  );
   return {
     format: EXPORT_FORMAT,
     exportId,

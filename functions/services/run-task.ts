@@ -111,7 +111,16 @@ export const runConnectorTask = async (
     // The message is done with; the sweep sends the task again once no hold covers it.
     await deps.uow.commit(
       [],
-      [{ event: taskHeld(task, holds.map((hold) => hold.holdId), at), subjectId: task.subjectId }],
+      [
+        {
+          event: taskHeld(
+            task,
+            holds.map((hold) => hold.holdId),
+            at,
+          ),
+          subjectId: task.subjectId,
+        },
+      ],
     );
     return { kind: 'done' };
   }
@@ -200,7 +209,10 @@ export const finish = async (
   const at = nowIso(deps);
   const { next, audit } =
     outcome === 'verified' ? taskVerified(task, at) : taskFailed(task, failure ?? { message: 'failed' }, at);
-  await deps.uow.commit([{ kind: 'task.outcome', next, expected: task }], [{ event: audit, subjectId: task.subjectId }]);
+  await deps.uow.commit(
+    [{ kind: 'task.outcome', next, expected: task }],
+    [{ event: audit, subjectId: task.subjectId }],
+  );
   await settle(deps, task.requestId);
 };
 

@@ -183,7 +183,9 @@ class SweepContext {
       // request and stopped before it could claim the entry (finish that sweep's work).
       request = await this.deps.requests.get(requestId);
       if (request === undefined) return;
-      await this.deps.uow.commit([{ kind: 'schedule.replace', expected: entry, next: claimed, at: this.now }]);
+      await this.deps.uow.commit([
+        { kind: 'schedule.replace', expected: entry, next: claimed, at: this.now },
+      ]);
     }
     if (!isFinal(request.request.status)) await dispatchOrBlock(this.deps, request.request, request.tasks);
     this.report.dispatched.push({

@@ -103,7 +103,12 @@ const storage = (
     schedulesTable === undefined
       ? undefined
       : new DynamoScheduleStore(documents, schedulesTable.name, schedulesTable.shards);
-  const uow = new DynamoUnitOfWork(documents, { requests, holds, audit, ...(schedules === undefined ? {} : { schedules }) });
+  const uow = new DynamoUnitOfWork(documents, {
+    requests,
+    holds,
+    audit,
+    ...(schedules === undefined ? {} : { schedules }),
+  });
   return { requests, holds, audit, uow, schedules };
 };
 

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { FUNCTIONS, type FunctionKey, type FunctionSetting, TABLE_ENV, TASK_QUEUE_ENV, type TableName } from '../manifest.js';
+import {
+  FUNCTIONS,
+  type FunctionKey,
+  type FunctionSetting,
+  TABLE_ENV,
+  TASK_QUEUE_ENV,
+  type TableName,
+} from '../manifest.js';
 
 const optionalText = z
   .string()
@@ -21,12 +28,15 @@ const schemaFor = (key: FunctionKey) => {
     ERASURE_CONFIG: z.string().min(2),
     [TASK_QUEUE_ENV]: z.string().url(),
   };
-  for (const table of Object.keys(manifest.tables) as TableName[]) shape[TABLE_ENV[table]] = z.string().min(1);
+  for (const table of Object.keys(manifest.tables) as TableName[])
+    shape[TABLE_ENV[table]] = z.string().min(1);
   for (const setting of manifest.settings) shape[setting] = SETTINGS[setting];
   return z.object(shape);
 };
 
-type Tables<K extends FunctionKey> = { readonly [T in keyof (typeof FUNCTIONS)[K]['tables'] & TableName as (typeof TABLE_ENV)[T]]: string };
+type Tables<K extends FunctionKey> = {
+  readonly [T in keyof (typeof FUNCTIONS)[K]['tables'] & TableName as (typeof TABLE_ENV)[T]]: string;
+};
 type Settings<K extends FunctionKey> = {
   readonly [S in (typeof FUNCTIONS)[K]['settings'][number]]: z.output<(typeof SETTINGS)[S]>;
 };
@@ -39,8 +49,10 @@ export type FunctionEnvironment<K extends FunctionKey> = Tables<K> &
  * Parses function `key`'s environment; a missing or bad variable fails loudly with its name. The
  * local runtime uses this with the variables it made; a deployed function uses `loadEnv`.
  */
-export const parseEnvironment = <K extends FunctionKey>(key: K, source: NodeJS.ProcessEnv): FunctionEnvironment<K> =>
-  parse(schemaFor(key), key, source) as FunctionEnvironment<K>;
+export const parseEnvironment = <K extends FunctionKey>(
+  key: K,
+  source: NodeJS.ProcessEnv,
+): FunctionEnvironment<K> => parse(schemaFor(key), key, source) as FunctionEnvironment<K>;
 
 /**
  * A deployed function's environment, parsed once per cold start: its own variables and

@@ -48,7 +48,7 @@ export interface HandlerDepsOptions {
   /** @default 16 */
   readonly dueBucketShards?: number;
   /** Replaces parts of the built deps (e.g. a stubbed connector registry). */
-  readonly overrides?: Partial<ApiDeps>;
+  readonly overrides?: Partial<HandlerDeps['deps']>;
 }
 
 /** The test deployment (built-in catalog, example targets) over in-memory ports. */
