@@ -38,7 +38,11 @@ export interface HoldRequest {
  */
 export const newHold = (
   input: HoldRequest,
-  context: { readonly holdId: string; readonly createdAt: string; readonly knownDataClasses: readonly string[] },
+  context: {
+    readonly holdId: string;
+    readonly createdAt: string;
+    readonly knownDataClasses: readonly string[];
+  },
 ): LegalHold => {
   validateReasonCode(input.reason, 'reason', input.subjectId);
   input.dataClasses?.forEach((dataClass, index) => {

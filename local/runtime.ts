@@ -212,7 +212,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
 
   server.on('request', (request, response) => {
     void (async () => {
-      const result = await apiHandler(toApiEvent(request, await readBody(request)), lambdaContext('erasure-api'));
+      const result = await apiHandler(
+        toApiEvent(request, await readBody(request)),
+        lambdaContext('erasure-api'),
+      );
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       response.end(result.body ?? '');
     })().catch(() => {

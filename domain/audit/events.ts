@@ -86,7 +86,12 @@ export const taskHeld = (task: TaskRef, holdIds: readonly string[], at: string):
 };
 
 /** A failed attempt that will be retried. A code, not the message: free text could carry personal data. */
-export const taskAttemptFailed = (task: TaskRef, attempt: number, errorCode: string, at: string): AuditEvent => ({
+export const taskAttemptFailed = (
+  task: TaskRef,
+  attempt: number,
+  errorCode: string,
+  at: string,
+): AuditEvent => ({
   type: 'task.attempt_failed',
   at,
   idempotencyKey: `task:${task.taskId}:attempt:${attempt}:failed`,
@@ -116,7 +121,12 @@ export const deletionBlocked = (
 
 /** IMOU-3: `sent` once a notice target acknowledged it; `due` when the deployment has none. */
 export const noticeRecorded = (
-  notice: { readonly dataClass: string; readonly ruleRef: string; readonly noticeAt: string; readonly dueAt: string },
+  notice: {
+    readonly dataClass: string;
+    readonly ruleRef: string;
+    readonly noticeAt: string;
+    readonly dueAt: string;
+  },
   entryRef: string,
   target: string | undefined,
   at: string,

@@ -39,13 +39,24 @@ export type AttemptFailureDecision =
    * Mark the task failed. A transient error whose deliveries are spent goes on to the dead-letter
    * queue (an alarm fires); a permanent one would fail on every redelivery and is acknowledged.
    */
-  | { readonly kind: 'fail'; readonly reason: 'permanent' | 'retries-exhausted'; readonly deadLetter: boolean };
+  | {
+      readonly kind: 'fail';
+      readonly reason: 'permanent' | 'retries-exhausted';
+      readonly deadLetter: boolean;
+    };
 
 export const decideAttemptFailure = (input: AttemptFailureInput): AttemptFailureDecision => {
   if (input.permanent) return { kind: 'fail', reason: 'permanent', deadLetter: false };
-  if (input.receiveCount >= input.maxReceives) return { kind: 'fail', reason: 'retries-exhausted', deadLetter: true };
-  const hinted = Math.min(Math.max(0, input.retryAfterHintSeconds ?? 0), MAX_VISIBILITY_SECONDS - MAX_RUN_SECONDS);
-  return { kind: 'retry', retryAfterSeconds: Math.max(hinted, backoffSeconds(input.receiveCount, input.baseSeconds)) };
+  if (input.receiveCount >= input.maxReceives)
+    return { kind: 'fail', reason: 'retries-exhausted', deadLetter: true };
+  const hinted = Math.min(
+    Math.max(0, input.retryAfterHintSeconds ?? 0),
+    MAX_VISIBILITY_SECONDS - MAX_RUN_SECONDS,
+  );
+  return {
+    kind: 'retry',
+    retryAfterSeconds: Math.max(hinted, backoffSeconds(input.receiveCount, input.baseSeconds)),
+  };
 };
 
 /** A short machine-readable error code, safe for the audit trail (no free text). */

@@ -22,7 +22,9 @@ export const withholdRetained = (
     catalog.dataClasses.some(
       (policy) => policy.dataClass === dataClass && policy.blockers.includes('unpaid-invoice'),
     );
-  const withheld = requested.filter(retained).map((dataClass) => ({ dataClass, reason: 'unpaid-invoice' as const }));
+  const withheld = requested
+    .filter(retained)
+    .map((dataClass) => ({ dataClass, reason: 'unpaid-invoice' as const }));
   const erasable = requested.filter((dataClass) => !retained(dataClass));
   if (erasable.length === 0) {
     throw new RetentionRequiredError(

@@ -101,7 +101,9 @@ export interface ChainHead {
 export interface AuditLog {
   query(query: AuditQuery): Promise<AuditEntry[]>;
   /** Every entry of one chain in order, and the head the store says it has. */
-  readChain(subjectId: string | undefined): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
+  readChain(
+    subjectId: string | undefined,
+  ): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
   /** The chain id (keyed pseudonym) of a subject, or the system chain. */
   chainIdFor(subjectId: string | undefined): string;
 }
@@ -163,7 +165,12 @@ export type Change =
    * judged (status, due time, last event), and the subject's version moves, so a concurrent event
    * (a restore) fails its own save and is decided again on the claimed state.
    */
-  | { readonly kind: 'schedule.claim'; readonly expected: ScheduleEntry; readonly next: ScheduleEntry; readonly at: string }
+  | {
+      readonly kind: 'schedule.claim';
+      readonly expected: ScheduleEntry;
+      readonly next: ScheduleEntry;
+      readonly at: string;
+    }
   /** An entry the sweep handled, if still in the status and due time it was read in. */
   | {
       readonly kind: 'schedule.replace';
@@ -174,7 +181,12 @@ export type Change =
       readonly retryAt?: string;
     }
   /** A notice that went out leaves the due index. */
-  | { readonly kind: 'notice.sent'; readonly subjectId: string; readonly dataClass: string; readonly at: string }
+  | {
+      readonly kind: 'notice.sent';
+      readonly subjectId: string;
+      readonly dataClass: string;
+      readonly at: string;
+    }
   /** A new hold; fails if one with its id exists. */
   | { readonly kind: 'hold.place'; readonly hold: LegalHold }
   /** Ends a hold; fails if it was already released. */
