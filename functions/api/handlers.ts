@@ -73,6 +73,7 @@ const requiredParam = (request: ApiRequest, name: string): string => {
 };
 
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
+  'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } }),
   'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } }),
 
   'POST /v1/lifecycle-events': async (request) => {
