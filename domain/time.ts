@@ -92,6 +92,13 @@ const instantToEpochMs = (value: string): number | undefined => {
   );
 };
 
+/** What an instant may be, for messages: `<field> <value> is not <INSTANT_RULE>`. */
+export const INSTANT_RULE = 'an ISO 8601 instant with a UTC offset (e.g. 2026-11-30T00:00:00Z)';
+/** What a stored instant must be, for messages. */
+export const CANONICAL_INSTANT_RULE = 'a canonical instant (YYYY-MM-DDTHH:mm:ss.sssZ)';
+/** What a duration may be, for messages. */
+export const DURATION_RULE = 'an ISO 8601 duration (e.g. P24M, P7D)';
+
 /**
  * Parses any ISO 8601 instant that carries a UTC offset (`2026-11-30T01:00+01:00`,
  * `20261130T000000Z`, `2026-11-30T00:00:00.123456Z`) into the canonical UTC form. A local time
@@ -100,17 +107,25 @@ const instantToEpochMs = (value: string): number | undefined => {
 export function parseInstant(value: unknown, field: string): string {
   const epochMs = typeof value === 'string' ? instantToEpochMs(value) : undefined;
   if (epochMs === undefined) {
-    throw new ValidationError(
-      `${field} ${describe(value)} is not an ISO 8601 instant with a UTC offset (e.g. 2026-11-30T00:00:00Z)`,
-      field,
-    );
+    throw new ValidationError(`${field} ${describe(value)} is not ${INSTANT_RULE}`, field);
   }
   return toCanonical(epochMs, `${field} ${describe(value)}`, field);
 }
 
-/** True for the canonical form only (`2026-11-30T00:00:00.000Z`). */
+/** True for the canonical form only (`2026-11-30T00:00:00.000Z`) of a real instant (no 30 February). */
 export const isCanonicalInstant = (value: unknown): value is string =>
   typeof value === 'string' && CANONICAL_INSTANT.test(value) && instantToEpochMs(value) !== undefined;
+
+/**
+ * Returns `value` if it is a canonical instant, else throws a ValidationError naming `field`. For
+ * instants the domain stores and compares as strings; input from outside goes through `parseInstant`.
+ */
+export function requireCanonicalInstant(value: unknown, field: string): string {
+  if (!isCanonicalInstant(value)) {
+    throw new ValidationError(`${field} ${describe(value)} is not ${CANONICAL_INSTANT_RULE}`, field);
+  }
+  return value;
+}
 
 const tryParseDuration = (value: string): Duration | undefined => {
   const match = DURATION.exec(value);
@@ -149,10 +164,7 @@ export const isDuration = (value: unknown): value is string =>
 export function parseDuration(value: unknown, field: string): Duration {
   const duration = typeof value === 'string' ? tryParseDuration(value) : undefined;
   if (duration === undefined) {
-    throw new ValidationError(
-      `${field} ${describe(value)} is not an ISO 8601 duration (e.g. P24M, P7D)`,
-      field,
-    );
+    throw new ValidationError(`${field} ${describe(value)} is not ${DURATION_RULE}`, field);
   }
   return duration;
 }

@@ -27,12 +27,6 @@ export const AUDIT_ENTRY_FIELDS = [
   'hash',
 ] as const;
 
-const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** `YYYY-MM-DDTHH:mm:ss.sssZ` naming a real instant (the `Date#toISOString` form). */
-export const isCanonicalInstant = (value: unknown): value is string =>
-  typeof value === 'string' && CANONICAL_INSTANT.test(value) && new Date(value).toISOString() === value;
-
 const isPlainObject = (value: object): value is Record<string, unknown> => {
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;

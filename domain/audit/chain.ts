@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
-import { canonicalEntry, isCanonicalInstant } from './canonical.js';
+import { requireCanonicalInstant } from '../time.js';
+import { canonicalEntry } from './canonical.js';
 import type { AuditEntry, AuditEvent, ChainVerification } from './types.js';
 
 /** The `prevHash` of the first entry of every chain. */
@@ -60,7 +61,7 @@ export const chainEntry = (
   if (event.idempotencyKey.length === 0) {
     throw new ValidationError('The idempotency key must not be empty', 'idempotencyKey');
   }
-  if (!isCanonicalInstant(event.at)) throw new ValidationError('at must be a canonical ISO instant', 'at');
+  requireCanonicalInstant(event.at, 'at');
   if (subjectPseudonym !== undefined && !SHA256_HEX.test(subjectPseudonym)) {
     throw new ValidationError('subjectPseudonym must be an HMAC-SHA-256 hex digest', 'subjectPseudonym');
   }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ValidationError } from '../errors.js';
-import { isCanonicalInstant } from './canonical.js';
+import { isCanonicalInstant } from '../time.js';
 import type { AuditEvent } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { isCanonicalInstant } from '../audit/canonical.js';
 import { ValidationError } from '../errors.js';
+import { requireCanonicalInstant } from '../time.js';
 
 /** 128 bits of the digest: collisions stay out of reach and ids stay short enough for keys and logs. */
 const ID_DIGEST_HEX_LENGTH = 32;
@@ -43,7 +43,7 @@ export const scheduledRequestId = (
 ): string => {
   requireNonEmpty(subjectId, 'subjectId');
   requireNonEmpty(dataClass, 'dataClass');
-  if (!isCanonicalInstant(dueAt)) throw new ValidationError('dueAt must be a canonical ISO instant', 'dueAt');
+  requireCanonicalInstant(dueAt, 'dueAt');
   if (options.key !== undefined && options.key.length === 0) {
     throw new ValidationError('The key must not be empty', 'key');
   }

@@ -1,6 +1,7 @@
 import type { ConnectorTarget } from '../connectors/types.js';
-import { NotFoundError, ValidationError } from '../errors.js';
-import type { DataClassPolicy, DeploymentConfig, RetentionAction } from '../policy/types.js';
+import { NotFoundError } from '../errors.js';
+import { findPolicy, knownDataClasses, targetNamed } from '../policy/lookup.js';
+import type { DeploymentConfig, RetentionAction } from '../policy/types.js';
 
 /** One unit of work for a connector, before it gets ids. */
 export interface PlannedTask {
@@ -19,20 +20,7 @@ export const requestedDataClasses = (config: DeploymentConfig, dataClasses?: rea
       .filter((policy) => policy.action === 'delete')
       .map((policy) => policy.dataClass);
   }
-  if (dataClasses.length === 0)
-    throw new ValidationError('dataClasses must not be empty when given', 'dataClasses');
-  dataClasses.forEach((dataClass, index) => {
-    if (!config.catalog.dataClasses.some((policy) => policy.dataClass === dataClass)) {
-      throw new ValidationError(`Unknown data class '${dataClass}'`, `dataClasses[${index}]`);
-    }
-  });
-  return [...new Set(dataClasses)];
-};
-
-const targetNamed = (config: DeploymentConfig, name: string): ConnectorTarget => {
-  const target = config.targets.find((candidate) => candidate.name === name);
-  if (target === undefined) throw new NotFoundError(`Connector target '${name}' is not configured`);
-  return target;
+  return knownDataClasses(config.catalog, dataClasses);
 };
 
 /**
@@ -44,9 +32,7 @@ const targetNamed = (config: DeploymentConfig, name: string): ConnectorTarget =>
 export const planTasks = (config: DeploymentConfig, dataClasses: readonly string[]): PlannedTask[] => {
   const planned = new Map<string, PlannedTask>();
   for (const dataClass of dataClasses) {
-    const policy: DataClassPolicy | undefined = config.catalog.dataClasses.find(
-      (candidate) => candidate.dataClass === dataClass,
-    );
+    const policy = findPolicy(config.catalog, dataClass);
     if (policy === undefined) throw new NotFoundError(`Unknown data class '${dataClass}'`);
     for (const name of policy.targets) {
       const target = targetNamed(config, name);

@@ -1,8 +1,59 @@
-/** Reading a validated deployment: its config, the policy of a data class, the period that applies. */
+/**
+ * The deployment config (the catalog and the real systems its target names point at) and reading
+ * it: its schema, the period that applies. Lookups of a data class or a target are in `./lookup.ts`.
+ */
+import { z } from 'zod';
 import type { ConnectorTarget } from '../connectors/types.js';
-import { ValidationError } from '../errors.js';
-import { DeploymentConfigSchema, parseWith } from './schema.js';
-import type { DataClassPolicy, DeploymentConfig, PolicyCatalog } from './types.js';
+import { parseWith, toCountryCode } from '../vocabulary/index.js';
+import { CATALOG_PARSE, PolicyCatalogSchema } from './schema.js';
+import { ConnectorTargetSchema, targetMismatch } from './targets.js';
+import type { DataClassPolicy, DeploymentConfig } from './types.js';
+
+export { policyFor, targetsFor } from './lookup.js';
+
+export const DeploymentConfigSchema = z
+  .strictObject({
+    catalog: PolicyCatalogSchema,
+    targets: z.array(ConnectorTargetSchema).min(1),
+    notices: z.strictObject({ target: z.string().min(1) }).optional(),
+  })
+  .superRefine((config, ctx) => {
+    const targetsByName = new Map<string, [ConnectorTarget, number]>();
+    config.targets.forEach((target, index) => {
+      const first = targetsByName.get(target.name);
+      if (first === undefined) {
+        targetsByName.set(target.name, [target, index]);
+      } else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', index, 'name'],
+          message: `'${target.name}' is already used by targets[${first[1]}]`,
+        });
+      }
+    });
+    config.catalog.dataClasses.forEach((policy, classIndex) => {
+      policy.targets.forEach((name, targetIndex) => {
+        const path = ['catalog', 'dataClasses', classIndex, 'targets', targetIndex];
+        const found = targetsByName.get(name);
+        const problem =
+          found === undefined ? `'${name}' is not defined in targets` : targetMismatch(policy, found[0]);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path, message: problem });
+      });
+    });
+    if (config.notices !== undefined) {
+      const found = targetsByName.get(config.notices.target);
+      if (found?.[0].kind !== 'http-webhook') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notices', 'target'],
+          message:
+            found === undefined
+              ? `'${config.notices.target}' is not defined in targets`
+              : `'${config.notices.target}' must be an http-webhook target to deliver notices`,
+        });
+      }
+    }
+  });
 
 /**
  * Validates `{ catalog, targets }`: everything parseCatalog checks, plus unique target names, every
@@ -11,23 +62,11 @@ import type { DataClassPolicy, DeploymentConfig, PolicyCatalog } from './types.j
  * need timestampAttribute; http-webhook: all).
  */
 export const parseDeploymentConfig = (input: unknown): DeploymentConfig =>
-  parseWith(DeploymentConfigSchema, input);
-
-/** The policy of `dataClass`; a ValidationError naming `field` when the catalog has none. */
-export function policyFor(catalog: PolicyCatalog, dataClass: string, field = 'dataClass'): DataClassPolicy {
-  const policy = catalog.dataClasses.find((candidate) => candidate.dataClass === dataClass);
-  if (policy === undefined) {
-    throw new ValidationError(
-      `${field} '${dataClass}' is not a data class of catalog ${catalog.version}`,
-      field,
-    );
-  }
-  return policy;
-}
+  parseWith(DeploymentConfigSchema, input, CATALOG_PARSE);
 
 /** The jurisdiction (upper-cased country code) whose override applies to `policy`, if any (ALU-2). */
 export function overridingJurisdiction(policy: DataClassPolicy, jurisdiction?: string): string | undefined {
-  const code = jurisdiction?.toUpperCase();
+  const code = jurisdiction === undefined ? undefined : toCountryCode(jurisdiction);
   return code !== undefined && Object.hasOwn(policy.jurisdictionOverrides, code) ? code : undefined;
 }
 
@@ -35,19 +74,4 @@ export function overridingJurisdiction(policy: DataClassPolicy, jurisdiction?: s
 export function resolveRetention(policy: DataClassPolicy, jurisdiction?: string): string {
   const code = overridingJurisdiction(policy, jurisdiction);
   return (code === undefined ? undefined : policy.jurisdictionOverrides[code]) ?? policy.retention;
-}
-
-/** The real targets of a data class, in catalog order. */
-export function targetsFor(config: DeploymentConfig, dataClass: string): ConnectorTarget[] {
-  const policy = policyFor(config.catalog, dataClass);
-  return policy.targets.map((name, index) => {
-    const target = config.targets.find((candidate) => candidate.name === name);
-    if (target === undefined) {
-      throw new ValidationError(
-        `data class '${dataClass}': target '${name}' is not defined in targets`,
-        `catalog.dataClasses[${config.catalog.dataClasses.indexOf(policy)}].targets[${index}]`,
-      );
-    }
-    return target;
-  });
 }

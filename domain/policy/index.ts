@@ -1,18 +1,20 @@
 export * from './catalog.js';
 export * from './config.js';
+export * from './lookup.js';
 export {
   BLOCKER_KINDS,
-  ConnectorTargetSchema,
   DataClassPolicySchema,
-  DeploymentConfigSchema,
-  DynamoDbItemsTargetSchema,
-  HttpWebhookTargetSchema,
   isRollingWindow,
   PolicyCatalogSchema,
   parseCatalog,
   RETENTION_ACTIONS,
+} from './schema.js';
+export {
+  ConnectorTargetSchema,
+  DynamoDbItemsTargetSchema,
+  HttpWebhookTargetSchema,
   S3PrefixTargetSchema,
   TARGET_ACTIONS,
   targetMismatch,
-} from './schema.js';
+} from './targets.js';
 export type * from './types.js';

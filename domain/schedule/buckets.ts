@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
-import { isCanonicalInstant } from '../time.js';
+import { requireCanonicalInstant } from '../time.js';
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 /** Two digits per shard. */
@@ -16,18 +16,9 @@ const checkShards = (shards: number): void => {
   }
 };
 
-const checkInstant = (value: string, field: string): void => {
-  if (!isCanonicalInstant(value)) {
-    throw new ValidationError(
-      `${field} '${value}' is not a canonical instant (YYYY-MM-DDTHH:mm:ss.sssZ)`,
-      field,
-    );
-  }
-};
-
 /** `YYYY-MM` of a canonical instant. */
 export const monthOf = (instant: string): string => {
-  checkInstant(instant, 'instant');
+  requireCanonicalInstant(instant, 'instant');
   return instant.slice(0, 7);
 };
 
@@ -43,14 +34,14 @@ export function shardOf(subjectId: string, shards: number): string {
  * written goes to the month of `writtenAt` instead, so it cannot land behind the sweep's watermark.
  */
 export function dueBucket(dueAt: string, subjectId: string, shards: number, writtenAt?: string): string {
-  checkInstant(dueAt, 'dueAt');
-  if (writtenAt !== undefined) checkInstant(writtenAt, 'writtenAt');
+  requireCanonicalInstant(dueAt, 'dueAt');
+  if (writtenAt !== undefined) requireCanonicalInstant(writtenAt, 'writtenAt');
   const bucketInstant = writtenAt !== undefined && writtenAt > dueAt ? writtenAt : dueAt;
   return `${bucketInstant.slice(0, 7)}#${shardOf(subjectId, shards)}`;
 }
 
 export function dueKey(dueAt: string, subjectId: string, dataClass: string): string {
-  checkInstant(dueAt, 'dueAt');
+  requireCanonicalInstant(dueAt, 'dueAt');
   return `${dueAt}#${subjectId}#${dataClass}`;
 }
 
@@ -59,7 +50,7 @@ export function dueKey(dueAt: string, subjectId: string, dataClass: string): str
  * after `#`, so `dueKey <= now` would miss the entries due exactly at `now`.
  */
 export function dueKeyUpperBound(now: string): string {
-  checkInstant(now, 'now');
+  requireCanonicalInstant(now, 'now');
   return `${now}$`;
 }
 

@@ -23,10 +23,9 @@ import {
   parseInstant,
   subtractDuration,
 } from '../time.js';
+import { toCountryCode } from '../vocabulary/index.js';
 import { nextRollingRun, rollingIntervalOf } from './due.js';
 import type { DecisionResult, EventRef, ScheduleDecision, ScheduleEntry, SubjectSchedule } from './types.js';
-
-const COUNTRY_CODE = /^[A-Za-z]{2}$/;
 
 /** True when `a` comes after `b` in event order (occurredAt, then eventId). */
 const isAfter = (a: EventRef, b: EventRef): boolean =>
@@ -55,7 +54,7 @@ function eventRefOf(schedule: SubjectSchedule, event: LifecycleEvent): EventRef 
     throw new ValidationError('the event is about another subject than the schedule', 'subjectId');
   }
   const jurisdiction = attribute(event, 'jurisdiction');
-  if (jurisdiction !== undefined && !COUNTRY_CODE.test(jurisdiction)) {
+  if (jurisdiction !== undefined && toCountryCode(jurisdiction) === undefined) {
     throw new ValidationError(
       `attributes.jurisdiction '${jurisdiction}' is not an ISO 3166-1 alpha-2 country code`,
       'attributes.jurisdiction',

@@ -1,7 +1,6 @@
 import { verifyChain } from '../../domain/audit/index.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
-import { parseInstant } from '../../domain/time.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
   extendErasureDeadline,
@@ -23,19 +22,30 @@ import {
   ExportBody,
   LegalHoldBody,
   LifecycleEventBody,
-  parseWith,
+  parseBody,
+  parseQuery,
   RejectionBody,
   SubjectParams,
   SweepBody,
   VerificationParams,
 } from './schemas.js';
+import type {
+  AuditList,
+  HealthAnswer,
+  HoldReceipt,
+  RequestDetail,
+  RequestView,
+  ScheduleView,
+  TaskView,
+  VerificationAnswer,
+} from './types.js';
 
 /** Events may arrive late, but not from the future: a day of clock skew is tolerated. */
 const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
 /** Time-only audit queries read one index partition per day; keep them bounded. */
 const MAX_AUDIT_WINDOW_DAYS = 93;
 
-const taskView = (task: ErasureTask) => ({
+const taskView = (task: ErasureTask): TaskView => ({
   taskId: task.taskId,
   dataClass: task.dataClass,
   connector: task.connector,
@@ -49,7 +59,7 @@ const taskView = (task: ErasureTask) => ({
   ...(task.error === undefined ? {} : { error: task.error }),
 });
 
-const requestView = (request: ErasureRequest, tasks?: readonly ErasureTask[]) => ({
+const requestView = (request: ErasureRequest): RequestView => ({
   requestId: request.requestId,
   origin: request.origin,
   status: request.status,
@@ -63,7 +73,11 @@ const requestView = (request: ErasureRequest, tasks?: readonly ErasureTask[]) =>
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),
   ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
-  ...(tasks === undefined ? {} : { tasks: tasks.map(taskView) }),
+});
+
+const requestDetail = (request: ErasureRequest, tasks: readonly ErasureTask[]): RequestDetail => ({
+  ...requestView(request),
+  tasks: tasks.map(taskView),
 });
 
 const requiredParam = (request: ApiRequest, name: string): string => {
@@ -73,12 +87,12 @@ const requiredParam = (request: ApiRequest, name: string): string => {
 };
 
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
-  'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } }),
-  'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } }),
+  'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
+  'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
 
   'POST /v1/lifecycle-events': async (request) => {
-    const body = parseWith(LifecycleEventBody, request.json(), 'body');
-    const occurredAt = parseInstant(body.occurredAt, 'occurredAt');
+    const body = parseBody(LifecycleEventBody, request.json());
+    const { occurredAt } = body;
     if (new Date(occurredAt).getTime() > deps.clock().getTime() + MAX_FUTURE_SKEW_MS) {
       throw new ValidationError('occurredAt is in the future', 'occurredAt');
     }
@@ -114,17 +128,13 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
         ...(schedule.unpaidInvoiceSince === undefined
           ? {}
           : { unpaidInvoiceSince: schedule.unpaidInvoiceSince }),
-      },
+      } satisfies ScheduleView,
     };
   },
 
   'POST /v1/subjects/{subjectId}/export': async (request) => {
-    const { subjectId } = parseWith(
-      SubjectParams,
-      { subjectId: requiredParam(request, 'subjectId') },
-      'query',
-    );
-    const body = parseWith(ExportBody, request.json(), 'body');
+    const { subjectId } = parseQuery(SubjectParams, { subjectId: requiredParam(request, 'subjectId') });
+    const body = parseBody(ExportBody, request.json());
     const exported = await exportSubjectData(deps, {
       subjectId,
       ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
@@ -140,24 +150,24 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
         'Idempotency-Key',
       );
     }
-    const body = parseWith(ErasureRequestBody, request.json(), 'body');
+    const body = parseBody(ErasureRequestBody, request.json());
     const receipt = await submitErasureRequest(deps, body, idempotencyKey);
     return { statusCode: 202, body: receipt };
   },
 
   'GET /v1/erasure-requests/{requestId}': async (request) => {
     const { request: found, tasks } = await getErasureRequest(deps, requiredParam(request, 'requestId'));
-    return { statusCode: 200, body: requestView(found, tasks) };
+    return { statusCode: 200, body: requestDetail(found, tasks) };
   },
 
   'POST /v1/erasure-requests/{requestId}/rejection': async (request) => {
-    const body = parseWith(RejectionBody, request.json(), 'body');
+    const body = parseBody(RejectionBody, request.json());
     const rejected = await rejectErasureRequest(deps, requiredParam(request, 'requestId'), body.legalReason);
     return { statusCode: 200, body: requestView(rejected) };
   },
 
   'POST /v1/erasure-requests/{requestId}/deadline-extension': async (request) => {
-    const body = parseWith(DeadlineExtensionBody, request.json(), 'body');
+    const body = parseBody(DeadlineExtensionBody, request.json());
     const extended = await extendErasureDeadline(deps, requiredParam(request, 'requestId'), body.reason);
     return { statusCode: 200, body: requestView(extended) };
   },
@@ -168,14 +178,14 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/legal-holds': async (request) => {
-    const body = parseWith(LegalHoldBody, request.json(), 'body');
+    const body = parseBody(LegalHoldBody, request.json());
     const hold = await placeLegalHold(deps, {
       subjectId: body.subjectId,
       reason: body.reason,
       ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
-      ...(body.until === undefined ? {} : { until: parseInstant(body.until, 'until') }),
+      ...(body.until === undefined ? {} : { until: body.until }),
     });
-    return { statusCode: 201, body: { holdId: hold.holdId } };
+    return { statusCode: 201, body: { holdId: hold.holdId } satisfies HoldReceipt };
   },
 
   'DELETE /v1/legal-holds/{holdId}': async (request) => {
@@ -184,8 +194,8 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/sweeps': async (request) => {
-    const body = parseWith(SweepBody, request.json(), 'body');
-    const now = body.now === undefined ? deps.clock().toISOString() : parseInstant(body.now, 'now');
+    const body = parseBody(SweepBody, request.json());
+    const now = body.now ?? deps.clock().toISOString();
     if (
       deps.settings.sweepsMayRunAhead !== true &&
       Date.parse(now) > deps.clock().getTime() + MAX_FUTURE_SKEW_MS
@@ -197,9 +207,8 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/audit': async (request) => {
-    const query = parseWith(AuditQueryParams, request.query, 'query');
-    const from = query.from === undefined ? undefined : parseInstant(query.from, 'from');
-    const to = query.to === undefined ? undefined : parseInstant(query.to, 'to');
+    const query = parseQuery(AuditQueryParams, request.query);
+    const { from, to } = query;
     if (from !== undefined && to !== undefined && from > to)
       throw new ValidationError('from is after to', 'from');
     if (query.subjectId === undefined && query.requestId === undefined) {
@@ -216,17 +225,17 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
     });
-    return { statusCode: 200, body: { entries } };
+    return { statusCode: 200, body: { entries } satisfies AuditList };
   },
 
   'GET /v1/audit/verification': async (request) => {
-    const query = parseWith(VerificationParams, request.query, 'query');
+    const query = parseQuery(VerificationParams, request.query);
     const chain = await deps.audit.readChain(query.subjectId);
     const verification = verifyChain(chain.entries, {
       chainId: chain.chainId,
       ...(chain.head === undefined ? {} : { expectedHead: chain.head }),
     });
-    return { statusCode: 200, body: { chainId: chain.chainId, verification } };
+    return { statusCode: 200, body: { chainId: chain.chainId, verification } satisfies VerificationAnswer };
   },
 
   'POST /v1/tasks/{taskId}/callback': async (request) => {

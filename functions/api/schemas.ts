@@ -1,78 +1,64 @@
+/**
+ * What the API accepts, built from the domain's vocabulary (domain/vocabulary): subject ids,
+ * reason codes and instants follow the one rule the domain checks too. Instants come out in the
+ * canonical UTC form. The answers are typed in `./types.ts`.
+ */
 import { z } from 'zod';
-import { ValidationError } from '../../domain/errors.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
-
-/** Subject ids are opaque to us; bounded so they fit in keys and cannot smuggle control characters. */
-const SubjectId = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-
-/** Reasons are codes, not prose: they go into the audit trail, which must hold no personal data. */
-const ReasonCode = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9._:-]{0,79}$/,
-    'must be a reason code such as gdpr-art17-request (lowercase, no spaces)',
-  );
-
-const Instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+import {
+  IDENTIFIER_MAX_LENGTH,
+  InstantSchema,
+  parseWith,
+  ReasonCodeSchema,
+  SubjectIdSchema,
+} from '../../domain/vocabulary/index.js';
 
 const DataClasses = z.array(z.string().min(1).max(64)).min(1).max(50);
 
 export const LifecycleEventBody = z.object({
-  subjectId: SubjectId,
+  subjectId: SubjectIdSchema,
   type: z.enum(LIFECYCLE_EVENT_TYPES, { message: `must be one of ${LIFECYCLE_EVENT_TYPES.join(', ')}` }),
-  occurredAt: Instant,
+  occurredAt: InstantSchema,
   attributes: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
 });
 
 export const ErasureRequestBody = z.object({
-  subjectId: SubjectId,
+  subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),
-  reason: ReasonCode,
+  reason: ReasonCodeSchema,
 });
 
 export const LegalHoldBody = z.object({
-  subjectId: SubjectId,
+  subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),
-  reason: ReasonCode,
-  until: Instant.optional(),
+  reason: ReasonCodeSchema,
+  until: InstantSchema.optional(),
 });
 
-export const RejectionBody = z.object({ legalReason: ReasonCode });
+export const RejectionBody = z.object({ legalReason: ReasonCodeSchema });
 
-export const DeadlineExtensionBody = z.object({ reason: ReasonCode });
+export const DeadlineExtensionBody = z.object({ reason: ReasonCodeSchema });
 
-export const SubjectParams = z.object({ subjectId: SubjectId });
+export const SubjectParams = z.object({ subjectId: SubjectIdSchema });
 
 export const ExportBody = z.object({ dataClasses: DataClasses.optional() });
 
-export const SweepBody = z.object({ now: Instant.optional() });
+export const SweepBody = z.object({ now: InstantSchema.optional() });
 
 export const AuditQueryParams = z.object({
-  subjectId: SubjectId.optional(),
-  requestId: z.string().min(1).max(128).optional(),
-  from: Instant.optional(),
-  to: Instant.optional(),
+  subjectId: SubjectIdSchema.optional(),
+  /** A lookup, not a new id: any string up to an id's length (an unknown id finds nothing). */
+  requestId: z.string().min(1).max(IDENTIFIER_MAX_LENGTH).optional(),
+  from: InstantSchema.optional(),
+  to: InstantSchema.optional(),
 });
 
-export const VerificationParams = z.object({ subjectId: SubjectId.optional() });
+export const VerificationParams = z.object({ subjectId: SubjectIdSchema.optional() });
 
-/** Parses with a schema; the first problem becomes a 400 naming its field. */
-export const parseWith = <T>(schema: z.ZodType<T>, input: unknown, where: 'body' | 'query'): T => {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field =
-    issue === undefined || issue.path.length === 0
-      ? where
-      : issue.path.reduce<string>(
-          (path, part) =>
-            typeof part === 'number' ? `${path}[${part}]` : path ? `${path}.${String(part)}` : String(part),
-          '',
-        );
-  const message = issue === undefined ? `Invalid ${where}` : `${field}: ${issue.message}`;
-  throw new ValidationError(message, field);
-};
+/** Parses a JSON body; the first problem becomes a 400 naming its field (`body` for the whole). */
+export const parseBody = <Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> =>
+  parseWith(schema, input, { root: 'body' });
+
+/** Parses query or path parameters; the first problem becomes a 400 naming its field. */
+export const parseQuery = <Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> =>
+  parseWith(schema, input, { root: 'query' });

@@ -1,3 +1,5 @@
+import { parseInstant } from '../../domain/time.js';
+
 /**
  * The two ways a connector fails. The worker retries a `ConnectorRetryableError` through SQS
  * visibility backoff and fails the task at once on a `ConnectorPermanentError`.
@@ -146,17 +148,19 @@ export const classifyAwsError = (
 };
 
 /**
- * `olderThan` of an invocation as a Date. An unparsable instant is a permanent error: guessing
- * would erase either too much or too little.
+ * `olderThan` of an invocation as a Date: an ISO 8601 instant with an offset (the domain's instant
+ * rule). Anything else is a permanent error: guessing would erase either too much or too little.
  */
 export const parseOlderThan = (olderThan: string | undefined, target: string): Date | undefined => {
   if (olderThan === undefined) return undefined;
-  const ms = Date.parse(olderThan);
-  if (Number.isNaN(ms)) {
+  let instant: string;
+  try {
+    instant = parseInstant(olderThan, 'olderThan');
+  } catch {
     throw new ConnectorPermanentError(`Target '${target}': olderThan is not an ISO 8601 instant`, {
       target,
       code: 'InvalidOlderThan',
     });
   }
-  return new Date(ms);
+  return new Date(instant);
 };

@@ -20,6 +20,11 @@ import type {
   VerificationResult,
 } from '../../domain/connectors/types.js';
 import {
+  fillSubjectTemplate,
+  subjectSegmentProblem,
+  subjectTemplateProblem,
+} from '../../domain/vocabulary/index.js';
+import {
   awsErrorName,
   awsStatusCode,
   ConnectorPermanentError,
@@ -28,7 +33,6 @@ import {
   parseOlderThan,
 } from './errors.js';
 
-export const SUBJECT_PLACEHOLDER = '{subjectId}';
 /** S3 DeleteObjects accepts at most 1,000 keys per call. */
 export const S3_DELETE_BATCH = 1000;
 
@@ -77,39 +81,28 @@ interface Listed {
 
 /**
  * The prefix that holds exactly one subject's objects, or a permanent error. The template must
- * contain `{subjectId}` followed by `/`: without the placeholder the prefix would be the same for
- * every subject (possibly the whole bucket), and without the `/` the prefix `video/ab` of subject
- * `ab` would also match `video/abc/...` of subject `abc`. The subject id may not contain `/`,
- * `\`, `..` or control characters, so it cannot reach outside its own folder.
+ * contain `{subjectId}/` and the subject id must be usable as a path segment (domain/vocabulary's
+ * subject-template rules): without the placeholder the prefix would be the same for every subject
+ * (possibly the whole bucket), without the `/` the prefix `video/ab` of subject `ab` would also
+ * match `video/abc/...` of subject `abc`, and a subject id with `/`, `\`, `..` or control
+ * characters could reach outside its own folder.
  */
 export const subjectPrefix = (target: S3PrefixTarget, subjectId: string): string => {
-  const template = target.prefixTemplate;
-  const last = template.lastIndexOf(SUBJECT_PLACEHOLDER);
-  if (last < 0) {
-    throw new ConnectorPermanentError(
-      `Target '${target.name}': prefixTemplate has no ${SUBJECT_PLACEHOLDER}`,
-      {
-        target: target.name,
-        code: 'InvalidPrefixTemplate',
-      },
-    );
+  const templateProblem = subjectTemplateProblem(target.prefixTemplate);
+  if (templateProblem !== undefined) {
+    throw new ConnectorPermanentError(`Target '${target.name}': prefixTemplate ${templateProblem}`, {
+      target: target.name,
+      code: 'InvalidPrefixTemplate',
+    });
   }
-  if (template.charAt(last + SUBJECT_PLACEHOLDER.length) !== '/') {
+  const subjectProblem = subjectSegmentProblem(subjectId);
+  if (subjectProblem !== undefined) {
     throw new ConnectorPermanentError(
-      `Target '${target.name}': ${SUBJECT_PLACEHOLDER} in prefixTemplate must be followed by '/'`,
-      { target: target.name, code: 'InvalidPrefixTemplate' },
-    );
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects.
-  if (subjectId.trim() === '' || /[/\\\u0000-\u001f\u007f]/.test(subjectId) || subjectId.includes('..')) {
-    throw new ConnectorPermanentError(
-      `Target '${target.name}': the subject id cannot be used in an S3 prefix (empty, or contains '/', '\\', '..' or control characters)`,
+      `Target '${target.name}': the subject id cannot be used in an S3 prefix: it ${subjectProblem}`,
       { target: target.name, code: 'UnsafeSubjectId' },
     );
   }
-  // split/join rather than replace: no `$&` patterns, and a subject id that itself contains
-  // `{subjectId}` is not substituted again.
-  const prefix = template.split(SUBJECT_PLACEHOLDER).join(subjectId);
+  const prefix = fillSubjectTemplate(target.prefixTemplate, subjectId);
   // Unreachable with the rules above; kept so that relaxing them can never erase a whole bucket.
   if (prefix.trim() === '' || prefix === '/') {
     throw new ConnectorPermanentError(`Target '${target.name}': prefixTemplate yields an empty prefix`, {

@@ -12,10 +12,6 @@ export class OrchestratorPropsError extends Error {
   }
 }
 
-export const SUBJECT_PLACEHOLDER = '{subjectId}';
-
-const DYNAMODB_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
-const DYNAMODB_TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255}$/;
 // Key ARNs only: IAM statements naming an alias ARN do not authorise use of the key behind it.
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[a-f0-9-]+$/;
 const RESOURCE_PREFIX = /^[a-z][a-z0-9-]{0,39}$/;
@@ -30,7 +26,10 @@ const tokenPaths = (value: unknown, path: string): string[] => {
   return [];
 };
 
-/** What the IAM grants and the function bundles need beyond what the domain schema checks. */
+/**
+ * What the IAM grants and the function bundles need beyond what the domain schema checks (which
+ * checks every value with the domain vocabulary: names, templates, durations, table names or ARNs).
+ */
 const infraProblems = (config: DeploymentConfig, field: string): string[] => {
   const problems: string[] = [];
   config.targets.forEach((target, i) => {
@@ -41,13 +40,6 @@ const infraProblems = (config: DeploymentConfig, field: string): string[] => {
         if (/[*?]|\$\{/.test(target.prefixTemplate)) {
           problems.push(
             `${at}.prefixTemplate: '${target.prefixTemplate}' must not contain '*', '?' or '\${'`,
-          );
-        }
-        return;
-      case 'dynamodb-items':
-        if (!DYNAMODB_NAME.test(target.table) && !DYNAMODB_TABLE_ARN.test(target.table)) {
-          problems.push(
-            `${at}.table: '${target.table}' is neither a table name nor a table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)`,
           );
         }
         return;
@@ -75,7 +67,7 @@ export type ConfigCheck =
  * Validates the deployment config with the domain's schema (`parseDeploymentConfig`: catalog rules,
  * target shapes, every named target defined and able to do its classes' action), then what the
  * infrastructure adds: no CDK tokens (the config is compiled into the bundles as text), prefix
- * templates usable as IAM patterns, table names or ARNs, https webhooks that time out before the
+ * templates usable as IAM patterns, https webhooks that time out before the
  * worker does. Returns the parsed config (defaults applied) or the problems, each naming its field.
  */
 export const checkConfig = (input: unknown, field = 'config'): ConfigCheck => {

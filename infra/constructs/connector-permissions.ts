@@ -3,11 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
-import { actionsByTarget, SUBJECT_PLACEHOLDER } from './config-validation.js';
+import { subjectTemplatePattern } from '../../domain/vocabulary/index.js';
+import { actionsByTarget } from './config-validation.js';
 import { acknowledgeWildcardResource } from './nag.js';
-
-/** The prefix template as an IAM pattern: `video/{subjectId}/` → `video/*\/`. */
-export const prefixPattern = (template: string): string => template.split(SUBJECT_PLACEHOLDER).join('*');
 
 /** `orders` → this stack's account and region; a table ARN (another account or region) is used as given. */
 export const targetTableArn = (scope: Construct, table: string): string =>
@@ -63,7 +61,7 @@ export class ConnectorTargetsPolicy extends Construct {
 
   private grantS3Prefix(target: S3PrefixTarget): void {
     const bucketArn = targetBucketArn(this, target.bucket);
-    const pattern = prefixPattern(target.prefixTemplate);
+    const pattern = subjectTemplatePattern(target.prefixTemplate);
     const objects = `${bucketArn}/${pattern}*`;
     this.policy.addStatements(
       // Listing is a bucket-level action: the condition confines it to the subjects' prefixes.
@@ -138,7 +136,7 @@ export class ConnectorExportPolicy extends Construct {
 
   private grantS3Prefix(target: S3PrefixTarget): void {
     const bucketArn = targetBucketArn(this, target.bucket);
-    const pattern = prefixPattern(target.prefixTemplate);
+    const pattern = subjectTemplatePattern(target.prefixTemplate);
     const objects = `${bucketArn}/${pattern}*`;
     this.policy.addStatements(
       // Exports list current objects only (ListObjectsV2), confined to the subjects' prefixes.

@@ -1,14 +1,9 @@
 import { performance } from 'node:perf_hooks';
+import type { ErasureRequestReceipt, RequestDetail } from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import type { BenchContext, SectionResult } from './context.js';
 import { formatNumber, median, progress, type Row } from './stats.js';
-
-interface RequestView {
-  readonly requestId: string;
-  readonly status: string;
-  readonly tasks: readonly { readonly target: string; readonly status: string }[];
-}
 
 const call = async <T>(runtime: LocalRuntime, method: string, path: string, body?: unknown, headers = {}) => {
   const response = await fetch(`${runtime.apiUrl}${path}`, {
@@ -43,7 +38,7 @@ export const benchEndToEnd = async ({ runtime, config }: BenchContext): Promise<
     runtime.webhook.records.set(subjectId, 2);
 
     const start = performance.now();
-    const receipt = await call<{ requestId: string }>(
+    const receipt = await call<ErasureRequestReceipt>(
       runtime,
       'POST',
       '/v1/erasure-requests',
@@ -51,12 +46,12 @@ export const benchEndToEnd = async ({ runtime, config }: BenchContext): Promise<
       { 'idempotency-key': `bench-e2e-${index}-${Date.now()}` },
     );
     submitted.push(performance.now() - start);
-    let view: RequestView | undefined;
+    let view: RequestDetail | undefined;
     while (view === undefined || !FINAL.has(view.status)) {
       if (performance.now() - start > TIMEOUT_MS)
         throw new Error(`Request ${receipt.requestId} did not finish`);
       const ran = await runtime.drainQueue();
-      view = await call<RequestView>(runtime, 'GET', `/v1/erasure-requests/${receipt.requestId}`);
+      view = await call<RequestDetail>(runtime, 'GET', `/v1/erasure-requests/${receipt.requestId}`);
       if (ran === 0 && !FINAL.has(view.status)) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     completed.push(performance.now() - start);

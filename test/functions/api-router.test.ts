@@ -12,6 +12,7 @@ import type { AuditEvent } from '../../domain/audit/types.js';
 import type { ExportInvocation } from '../../domain/connectors/types.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import type { AuditRecord, Change, RequestStore } from '../../domain/ports/index.js';
+import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
@@ -31,10 +32,8 @@ import {
 } from '../helpers/handler-deps.js';
 import type { InMemoryPorts } from '../helpers/in-memory.js';
 
-interface ApiBody {
-  readonly error?: { readonly code: string; readonly message: string; readonly field?: string };
-  readonly [key: string]: unknown;
-}
+/** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
+type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
 
 const REQUEST_ID = 'api-request-id-1';
 const SUBJECT = 'subject-7f3a';
@@ -521,6 +520,25 @@ describe('API handler: a 400 names the field and the request writes nothing', ()
     expect(built.ports.state.subjects.get(SUBJECT)).toMatchObject({ version: 1 });
     expect(built.ports.allEntries().map((entry) => entry.type)).toEqual(['lifecycle.recorded']);
     expect(JSON.stringify(built.ports.allEntries())).not.toContain(SUBJECT);
+  });
+
+  it.each([
+    ['an offset other than Z', '2026-11-20T10:00:00+01:00'],
+    ['the basic format', '20261120T090000Z'],
+  ])('accepts an occurredAt in %s: the instant rule is the domain one', async (_name, occurredAt) => {
+    // Act
+    const response = await call({
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: lifecycleEvent({ occurredAt }),
+    });
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.body?.decisions).toEqual([
+      expect.objectContaining({ dataClass: 'suspended-account', dueAt: '2027-02-20T09:00:00.000Z' }),
+    ]);
   });
 
   it.each([

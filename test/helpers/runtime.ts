@@ -1,13 +1,12 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { ErrorBody } from '../../functions/api/types.js';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.js';
 import { emulatorEndpoints, uniquePrefix } from './emulators.js';
 
 /** What most API answers look like to a test: JSON whose fields the test asserts one by one. */
-export type ApiBody = Record<string, unknown> & {
-  error?: { code: string; message: string; field?: string };
-};
+export type ApiBody = Record<string, unknown> & Partial<ErrorBody>;
 
 /** A clock tests move by hand: events "happen" at it, and the API refuses events far past it. */
 export class TestClock {

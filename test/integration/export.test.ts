@@ -3,27 +3,12 @@
  * fauxqs S3) and the demo partner service, and the copy is checked against what was seeded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../domain/audit/types.js';
+import type { AuditList, SubjectExport } from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
-interface ExportRecord {
-  readonly [attribute: string]: unknown;
-}
-interface ExportView {
-  readonly format: string;
-  readonly subjectId: string;
-  readonly generatedAt: string;
-  readonly dataClasses: string[];
-  readonly sources: {
-    readonly target: string;
-    readonly connector: string;
-    readonly dataClasses: string[];
-    readonly supported: boolean;
-    readonly truncated: boolean;
-    readonly records: ExportRecord[];
-  }[];
-}
+/** One exported record of one source. */
+type ExportRecord = SubjectExport['sources'][number]['records'][number];
 
 const SUBJECT = 'export-subject-1';
 const OTHER = 'export-subject-2';
@@ -44,7 +29,7 @@ afterAll(async () => {
 });
 
 const exportOf = (subjectId: string, body: unknown = {}, role: 'service' | 'compliance' = 'service') =>
-  runtime.call<ExportView>('POST', `/v1/subjects/${subjectId}/export`, { body, role });
+  runtime.call<SubjectExport>('POST', `/v1/subjects/${subjectId}/export`, { body, role });
 
 /** An exported object's content as text, whichever encoding the export chose. */
 const contentOf = (record: ExportRecord): string =>
@@ -121,7 +106,7 @@ describe('portability export, end to end', () => {
     expect(runtime.webhook.records.get(SUBJECT)).toBe(2);
 
     // Assess: audited (ALE-5), with counts and without the subject id or any of the data
-    const audit = await runtime.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${SUBJECT}`, {
+    const audit = await runtime.call<AuditList>('GET', `/v1/audit?subjectId=${SUBJECT}`, {
       role: 'compliance',
     });
     const generated = audit.body.entries.filter((entry) => entry.type === 'export.generated');
@@ -155,7 +140,7 @@ describe('portability export, end to end', () => {
 
   it('ALU-6: an unknown data class is a 400 naming its position, and nothing is audited', async () => {
     // Prepare
-    const before = await runtime.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${OTHER}`, {
+    const before = await runtime.call<AuditList>('GET', `/v1/audit?subjectId=${OTHER}`, {
       role: 'compliance',
     });
 
@@ -167,7 +152,7 @@ describe('portability export, end to end', () => {
     // Assess
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'validation_failed', field: 'dataClasses[1]' });
-    const after = await runtime.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${OTHER}`, {
+    const after = await runtime.call<AuditList>('GET', `/v1/audit?subjectId=${OTHER}`, {
       role: 'compliance',
     });
     expect(after.body.entries).toHaveLength(before.body.entries.length);

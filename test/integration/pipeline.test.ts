@@ -2,37 +2,16 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
-import type { AuditEntry } from '../../domain/audit/types.js';
+import type {
+  ErasureRequestReceipt,
+  HoldReceipt,
+  RequestView,
+  SweepReport,
+  VerificationAnswer,
+} from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
+import { auditEntriesOf, getErasureRequest, postLifecycleEvent, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
-
-interface Decision {
-  dataClass: string;
-  action: string;
-  dueAt: string;
-  ruleRef: string;
-  change: string;
-}
-interface SweepReport {
-  dispatched: { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
-  blocked: { dataClass: string; blockers: string[] }[];
-  redispatched: number;
-}
-interface RequestView {
-  requestId: string;
-  status: string;
-  deadline: string;
-  completedAt?: string;
-  tasks: {
-    taskId: string;
-    dataClass: string;
-    target: string;
-    status: string;
-    deletedCount: number;
-    error?: string;
-    verifiedAt?: string;
-  }[];
-}
 
 let runtime: TestRuntime;
 
@@ -44,49 +23,15 @@ afterAll(async () => {
   await runtime.stop();
 });
 
-const postEventTo = async (
-  target: TestRuntime,
-  subjectId: string,
-  type: string,
-  occurredAt: string,
-  attributes?: Record<string, string>,
-) => {
-  const response = await target.call<{ eventId: string; decisions: Decision[] }>(
-    'POST',
-    '/v1/lifecycle-events',
-    {
-      body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
-    },
-  );
-  expect(response.status).toBe(202);
-  return response.body;
-};
-
 const postEvent = (
   subjectId: string,
   type: string,
   occurredAt: string,
   attributes?: Record<string, string>,
-) => postEventTo(runtime, subjectId, type, occurredAt, attributes);
-
-const sweepOn = async (target: TestRuntime, now: string) => {
-  const response = await target.call<SweepReport>('POST', '/v1/sweeps', { body: { now } });
-  expect(response.status).toBe(200);
-  await target.drainQueue();
-  return response.body;
-};
-
-const sweep = (now: string) => sweepOn(runtime, now);
-
-const getRequest = async (requestId: string) =>
-  (await runtime.call<RequestView>('GET', `/v1/erasure-requests/${requestId}`)).body;
-
-const auditOf = async (subjectId: string) =>
-  (
-    await runtime.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${subjectId}`, {
-      role: 'compliance',
-    })
-  ).body.entries;
+) => postLifecycleEvent(runtime, subjectId, type, occurredAt, attributes);
+const sweep = (now: string) => sweepAndDrain(runtime, now);
+const getRequest = (requestId: string) => getErasureRequest(runtime, requestId);
+const auditOf = (subjectId: string) => auditEntriesOf(runtime, subjectId);
 
 describe('scheduled deletions, end to end', () => {
   it('ALE-1 / ALU-1: contract ended 2026-01-31 → customer data deleted 2028-01-31, not a day before', async () => {
@@ -150,7 +95,7 @@ describe('scheduled deletions, end to end', () => {
     const subjectId = 'pipeline-alm3-held';
     await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
     await postEvent(subjectId, 'account.suspended', '2027-01-10T00:00:00Z');
-    const hold = await runtime.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+    const hold = await runtime.call<HoldReceipt>('POST', '/v1/legal-holds', {
       role: 'compliance',
       body: { subjectId, reason: 'litigation-2027-014' },
     });
@@ -199,14 +144,14 @@ describe('scheduled deletions on the real clock', () => {
     const renewed = 'pipeline-imou1-renewed';
     await seedDemoSubject(realTime.clients, realTime.stores, expired, realTime.clock.now());
     await seedDemoSubject(realTime.clients, realTime.stores, renewed, realTime.clock.now());
-    await postEventTo(realTime, expired, 'plan.expired', at(10));
-    await postEventTo(realTime, renewed, 'plan.expired', at(10));
-    const renewal = await postEventTo(realTime, renewed, 'plan.renewed', at(5));
+    await postLifecycleEvent(realTime, expired, 'plan.expired', at(10));
+    await postLifecycleEvent(realTime, renewed, 'plan.expired', at(10));
+    const renewal = await postLifecycleEvent(realTime, renewed, 'plan.renewed', at(5));
     expect(renewal.decisions).toContainEqual(
       expect.objectContaining({ dataClass: 'cloud-video', change: 'cancelled' }),
     );
 
-    const report = await sweepOn(realTime, at(0));
+    const report = await sweepAndDrain(realTime, at(0));
 
     expect(report.dispatched.filter((d) => d.dataClass === 'cloud-video')).toHaveLength(1);
     expect((await remainingData(realTime, expired)).videos).toBe(0);
@@ -221,14 +166,10 @@ describe('erasure requests, end to end', () => {
     await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
     runtime.webhook.records.set(subjectId, 4);
 
-    const submitted = await runtime.call<{ requestId: string; status: string; deadline: string }>(
-      'POST',
-      '/v1/erasure-requests',
-      {
-        body: { subjectId, reason: 'gdpr-art17-request' },
-        headers: { 'Idempotency-Key': 'pipeline-erasure-all-1' },
-      },
-    );
+    const submitted = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+      body: { subjectId, reason: 'gdpr-art17-request' },
+      headers: { 'Idempotency-Key': 'pipeline-erasure-all-1' },
+    });
     expect(submitted.status).toBe(202);
     expect(submitted.body.deadline).toBe('2027-07-01T00:00:00.000Z');
     await runtime.drainQueue();
@@ -270,7 +211,7 @@ describe('erasure requests, end to end', () => {
     );
     expect(stored.Items?.length).toBe(1 + request.tasks.length);
     expect(JSON.stringify(stored.Items)).not.toContain(subjectId);
-    const verification = await runtime.call<{ verification: { ok: boolean; length: number } }>(
+    const verification = await runtime.call<VerificationAnswer>(
       'GET',
       `/v1/audit/verification?subjectId=${subjectId}`,
       { role: 'compliance' },
@@ -282,16 +223,12 @@ describe('erasure requests, end to end', () => {
     runtime.clock.set('2027-06-10T00:00:00.000Z');
     const subjectId = 'pipeline-hold-after-dispatch';
     await seedDemoSubject(runtime.clients, runtime.stores, subjectId, runtime.clock.now());
-    const submitted = await runtime.call<{ requestId: string; status: string }>(
-      'POST',
-      '/v1/erasure-requests',
-      {
-        body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['cloud-video'] },
-        headers: { 'Idempotency-Key': 'pipeline-hold-after-dispatch-1' },
-      },
-    );
+    const submitted = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+      body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['cloud-video'] },
+      headers: { 'Idempotency-Key': 'pipeline-hold-after-dispatch-1' },
+    });
     expect(submitted.body.status).toBe('dispatched');
-    const hold = await runtime.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+    const hold = await runtime.call<HoldReceipt>('POST', '/v1/legal-holds', {
       role: 'compliance',
       body: { subjectId, reason: 'litigation-2027-031' },
     });
@@ -319,11 +256,11 @@ describe('erasure requests, end to end', () => {
       dataClasses: ['cloud-video'],
     };
     const headers = { 'Idempotency-Key': 'pipeline-idempotent-1' };
-    const first = await runtime.call<{ requestId: string }>('POST', '/v1/erasure-requests', {
+    const first = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
       body,
       headers,
     });
-    const again = await runtime.call<{ requestId: string }>('POST', '/v1/erasure-requests', {
+    const again = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
       body,
       headers,
     });
@@ -375,7 +312,7 @@ describe('erasure requests, end to end', () => {
     const subjectId = 'pipeline-dlq';
     runtime.webhook.setFailure(503);
     try {
-      const submitted = await runtime.call<{ requestId: string }>('POST', '/v1/erasure-requests', {
+      const submitted = await runtime.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
         body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['marketing-contact', 'cloud-video'] },
         headers: { 'Idempotency-Key': 'pipeline-dlq-1' },
       });
@@ -397,7 +334,7 @@ describe('erasure requests, end to end', () => {
 
       // The partner service is back: compliance re-drives the failed task and the request completes.
       runtime.webhook.setFailure(undefined);
-      const redrive = await runtime.call<{ status: string }>(
+      const redrive = await runtime.call<RequestView>(
         'POST',
         `/v1/erasure-requests/${submitted.body.requestId}/redrive`,
         { role: 'compliance' },

@@ -25,67 +25,30 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
-import type { AuditEntry } from '../../domain/audit/types.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import { scheduledRequestId } from '../../domain/erasure/index.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { isRollingWindow } from '../../domain/policy/schema.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
 import { addDuration, subtractDuration } from '../../domain/time.js';
+import { targetNamed } from '../../domain/vocabulary/index.js';
+import type {
+  ErasureRequestReceipt,
+  HoldReceipt,
+  LifecycleEventResult,
+  RequestView,
+  ScheduleView,
+  SweepReport,
+  VerificationAnswer,
+} from '../../functions/api/types.js';
 import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
+import type { WebhookRequestBody } from '../../functions/connectors/http-webhook.js';
 import { seedDemoSubject } from '../../local/demo.js';
+import { auditEntriesOf, getErasureRequest, postLifecycleEvent, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
-interface Decision {
-  dataClass: string;
-  action: string;
-  dueAt: string;
-  ruleRef: string;
-  change: string;
-}
-interface SweepReport {
-  dispatched: { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
-  blocked: { dataClass: string; ruleRef: string; dueAt: string; blockers: string[] }[];
-  notices: { dataClass: string; ruleRef: string; dueAt: string }[];
-  redispatched: number;
-  overdue: number;
-  nearDeadline: number;
-}
-interface TaskView {
-  taskId: string;
-  dataClass: string;
-  target: string;
-  action: string;
-  status: string;
-  deletedCount: number;
-  verifiedAt?: string;
-}
-interface RequestView {
-  requestId: string;
-  status: string;
-  dataClasses: string[];
-  receivedAt: string;
-  deadline: string;
-  deadlineExtension?: { reason: string; extendedAt: string };
-  rejection?: { legalReason: string; rejectedAt: string };
-  blockedBy?: string[];
-  completedAt?: string;
-  tasks: TaskView[];
-}
-interface ScheduleView {
-  pending: { dataClass: string; status: string; dueAt: string; noticeAt?: string }[];
-  unpaidInvoiceSince?: string;
-}
-/** The JSON body of an erasure the orchestrator sent to the partner-services webhook. */
-interface WireErasure {
-  taskId: string;
-  requestId: string;
-  subjectId: string;
-  dataClass: string;
-  action: string;
-  olderThan?: string;
-  callbackUrl?: string;
-}
+/** A decision of the lifecycle-event answer. */
+type Decision = LifecycleEventResult['decisions'][number];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -102,47 +65,19 @@ const postEvent = async (
   type: string,
   occurredAt: string,
   attributes?: Record<string, string>,
-) => {
-  const response = await rt.call<{ eventId: string; decisions: Decision[] }>('POST', '/v1/lifecycle-events', {
-    body: { subjectId, type, occurredAt, ...(attributes === undefined ? {} : { attributes }) },
-  });
-  expect(response.status).toBe(202);
-  return response.body.decisions;
-};
-
-const sweep = async (rt: TestRuntime, now: string): Promise<SweepReport> => {
-  const response = await rt.call<SweepReport>('POST', '/v1/sweeps', { body: { now } });
-  expect(response.status).toBe(200);
-  await rt.drainQueue();
-  return response.body;
-};
-
-const getRequest = async (rt: TestRuntime, requestId: string): Promise<RequestView> => {
-  const response = await rt.call<RequestView>('GET', `/v1/erasure-requests/${requestId}`);
-  expect(response.status).toBe(200);
-  return response.body;
-};
+) => (await postLifecycleEvent(rt, subjectId, type, occurredAt, attributes)).decisions;
 
 const submitErasure = async (
   rt: TestRuntime,
   body: { subjectId: string; reason: string; dataClasses?: string[] },
   idempotencyKey: string,
 ) => {
-  const response = await rt.call<{ requestId: string; status: string; deadline: string }>(
-    'POST',
-    '/v1/erasure-requests',
-    { body, headers: { 'Idempotency-Key': idempotencyKey } },
-  );
+  const response = await rt.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+    body,
+    headers: { 'Idempotency-Key': idempotencyKey },
+  });
   expect(response.status).toBe(202);
   return response.body;
-};
-
-const auditOf = async (rt: TestRuntime, subjectId: string): Promise<AuditEntry[]> => {
-  const response = await rt.call<{ entries: AuditEntry[] }>('GET', `/v1/audit?subjectId=${subjectId}`, {
-    role: 'compliance',
-  });
-  expect(response.status).toBe(200);
-  return response.body.entries;
 };
 
 const scheduleOf = async (rt: TestRuntime, subjectId: string): Promise<ScheduleView> =>
@@ -162,7 +97,7 @@ const placeHold = async (
   reason: string,
   dataClasses?: readonly string[],
 ): Promise<string> => {
-  const response = await rt.call<{ holdId: string }>('POST', '/v1/legal-holds', {
+  const response = await rt.call<HoldReceipt>('POST', '/v1/legal-holds', {
     role: 'compliance',
     body: { subjectId, reason, ...(dataClasses === undefined ? {} : { dataClasses }) },
   });
@@ -207,10 +142,10 @@ afterAll(() => {
   fetchSpy.mockRestore();
 });
 
-const sentToWebhook = (rt: TestRuntime, subjectId: string, dataClass?: string): WireErasure[] =>
+const sentToWebhook = (rt: TestRuntime, subjectId: string, dataClass?: string): WebhookRequestBody[] =>
   fetchSpy.mock.calls.flatMap(([input, init]) => {
     if (String(input) !== rt.webhook.url || typeof init?.body !== 'string') return [];
-    const body = JSON.parse(init.body) as WireErasure & { type?: string };
+    const body = JSON.parse(init.body) as WebhookRequestBody & { type?: string };
     // Advance notices (IMOU-3) go to the same service; this collects erasures only.
     if (body.type === 'retention.notice') return [];
     return body.subjectId === subjectId && (dataClass === undefined || body.dataClass === dataClass)
@@ -231,12 +166,6 @@ type TargetState =
   | { readonly kind: 'dynamodb-items'; readonly items: Item[] }
   | { readonly kind: 's3-prefix'; readonly keys: string[] }
   | { readonly kind: 'http-webhook'; readonly erasures: { dataClass: string; action: string }[] };
-
-const targetNamed = (rt: TestRuntime, name: string): ConnectorTarget => {
-  const target = rt.deps.config.targets.find((candidate) => candidate.name === name);
-  if (target === undefined) throw new Error(`the runtime has no target '${name}'`);
-  return target;
-};
 
 const stateOf = async (
   rt: TestRuntime,
@@ -348,7 +277,7 @@ interface ClassCase {
 interface Observation {
   readonly report: SweepReport;
   readonly states: TargetState[];
-  readonly wire: WireErasure[];
+  readonly wire: WebhookRequestBody[];
 }
 
 describe('every data class with a trigger, end to end', () => {
@@ -376,7 +305,7 @@ describe('every data class with a trigger, end to end', () => {
     const alarmsAt = rolling ? justBefore(subtractDuration(occurredAt, policy.retention), DAY) : now;
     await seedDemoSubject(rt.clients, rt.stores, subjectId, new Date(alarmsAt));
     rt.webhook.records.set(subjectId, 2);
-    const targets = policy.targets.map((name) => targetNamed(rt, name));
+    const targets = policy.targets.map((name) => targetNamed(rt.deps.config, name));
     const seeded = await Promise.all(
       targets.map((target) => stateOf(rt, target, subjectId, policy.dataClass)),
     );
@@ -429,9 +358,9 @@ describe('every data class with a trigger, end to end', () => {
         const dueThen = phaseCases.filter((classCase) => classCase.dueAt === dueAt);
         const lastMoment = justBefore(dueAt);
         if (lastMoment > rt.clock.now().toISOString()) rt.clock.set(lastMoment);
-        const early = await sweep(rt, lastMoment);
+        const early = await sweepAndDrain(rt, lastMoment);
         for (const classCase of dueThen) classCase.early = await observe(classCase, early);
-        const due = await sweep(rt, dueAt);
+        const due = await sweepAndDrain(rt, dueAt);
         for (const classCase of dueThen) classCase.due = await observe(classCase, due);
       }
     }
@@ -471,7 +400,7 @@ describe('every data class with a trigger, end to end', () => {
         ruleRef,
         dueAt,
       });
-      const request = await getRequest(rt, requestId);
+      const request = await getErasureRequest(rt, requestId);
       expect(request.status).toBe('completed');
       expect(request.tasks.map((task) => task.target).sort()).toEqual([...policy.targets].sort());
       for (const task of request.tasks) {
@@ -504,7 +433,7 @@ describe('every data class with a trigger, end to end', () => {
       }
 
       // ALE-5: the scheduled erasure is in the subject's audit trail, which verifies.
-      const entries = await auditOf(rt, subjectId);
+      const entries = await auditEntriesOf(rt, subjectId);
       const types = entries.filter((entry) => entry.requestId === requestId).map((entry) => entry.type);
       expect(types).toEqual(
         expect.arrayContaining(['request.received', 'request.dispatched', 'request.completed']),
@@ -542,13 +471,19 @@ describe('rules with concrete dates, end to end', () => {
     const holdId = await placeHold(rt, subjectId, 'litigation-2026-031');
     const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-alu3-1');
     expect(submitted).toMatchObject({ status: 'blocked', deadline: '2026-12-21T10:00:00.000Z' });
-    expect(await getRequest(rt, submitted.requestId)).toMatchObject({
+    expect(await getErasureRequest(rt, submitted.requestId)).toMatchObject({
       receivedAt: '2026-11-21T10:00:00.000Z',
       deadline: '2026-12-21T10:00:00.000Z',
     });
     // The deadline instant itself is still on time; this request is the runtime's only open one.
-    expect(await sweep(rt, '2026-12-21T10:00:00.000Z')).toMatchObject({ overdue: 0, nearDeadline: 1 });
-    expect(await sweep(rt, '2026-12-21T10:00:00.001Z')).toMatchObject({ overdue: 1, nearDeadline: 0 });
+    expect(await sweepAndDrain(rt, '2026-12-21T10:00:00.000Z')).toMatchObject({
+      overdue: 0,
+      nearDeadline: 1,
+    });
+    expect(await sweepAndDrain(rt, '2026-12-21T10:00:00.001Z')).toMatchObject({
+      overdue: 1,
+      nearDeadline: 0,
+    });
 
     const path = `/v1/erasure-requests/${submitted.requestId}/deadline-extension`;
     const byService = await rt.call('POST', path, { body: { reason: 'complex-request' } });
@@ -566,13 +501,13 @@ describe('rules with concrete dates, end to end', () => {
     const again = await rt.call('POST', path, { role: 'compliance', body: { reason: 'still-complex' } });
     expect(again.status).toBe(409);
     expect(again.body.error?.code).toBe('illegal_transition');
-    expect(await sweep(rt, '2026-12-21T10:00:00.001Z')).toMatchObject({ overdue: 0 });
+    expect(await sweepAndDrain(rt, '2026-12-21T10:00:00.001Z')).toMatchObject({ overdue: 0 });
 
     // Once the hold is released the next sweep dispatches the request, within the deadline.
     const release = await rt.call('DELETE', `/v1/legal-holds/${holdId}`, { role: 'compliance' });
     expect(release.status).toBe(204);
-    expect(await sweep(rt, '2026-11-21T10:05:00.000Z')).toMatchObject({ redispatched: 1 });
-    const request = await getRequest(rt, submitted.requestId);
+    expect(await sweepAndDrain(rt, '2026-11-21T10:05:00.000Z')).toMatchObject({ redispatched: 1 });
+    const request = await getErasureRequest(rt, submitted.requestId);
     expect(request).toMatchObject({
       status: 'completed',
       completedAt: '2026-11-21T10:05:00.000Z',
@@ -580,7 +515,7 @@ describe('rules with concrete dates, end to end', () => {
       deadlineExtension: { reason: 'complex-request' },
     });
     expect((await remainingData(rt, subjectId)).customer).toBeUndefined();
-    const entries = await auditOf(rt, subjectId);
+    const entries = await auditEntriesOf(rt, subjectId);
     expect(entries.filter((entry) => entry.type === 'request.deadline_extended')).toEqual([
       expect.objectContaining({
         ruleRef: 'ALU-3',
@@ -604,7 +539,7 @@ describe('rules with concrete dates, end to end', () => {
     const holdId = await placeHold(rt, subjectId, 'tax-records-retention');
     const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-imou6-1');
     expect(submitted.status).toBe('blocked');
-    expect(await getRequest(rt, submitted.requestId)).toMatchObject({
+    expect(await getErasureRequest(rt, submitted.requestId)).toMatchObject({
       status: 'blocked',
       blockedBy: [holdId],
     });
@@ -620,7 +555,7 @@ describe('rules with concrete dates, end to end', () => {
     expect(again.status).toBe(409);
 
     // The requester (the service role) asks and is told why.
-    const view = await getRequest(rt, submitted.requestId);
+    const view = await getErasureRequest(rt, submitted.requestId);
     expect(view).toMatchObject({
       status: 'rejected',
       rejection: { legalReason, rejectedAt: '2026-11-21T10:30:00.000Z' },
@@ -631,7 +566,7 @@ describe('rules with concrete dates, end to end', () => {
     expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2, webhookErasures: [] });
     expect(left.customer).toBeDefined();
 
-    const entries = await auditOf(rt, subjectId);
+    const entries = await auditEntriesOf(rt, subjectId);
     expect(entries.map((entry) => entry.type)).toEqual(
       expect.arrayContaining(['hold.placed', 'request.received', 'request.blocked', 'request.rejected']),
     );
@@ -648,13 +583,13 @@ describe('rules with concrete dates, end to end', () => {
     await seed(subjectId);
     const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-ale5-1');
     await rt.drainQueue();
-    const request = await getRequest(rt, submitted.requestId);
+    const request = await getErasureRequest(rt, submitted.requestId);
     expect(request.status).toBe('completed');
     // One task per store-wide target, one per class at the partner service (it erases per class).
     expect(new Set(request.tasks.map((task) => task.target)).size).toBe(5);
     expect(request.tasks.length).toBeGreaterThan(5);
 
-    const entries = await auditOf(rt, subjectId);
+    const entries = await auditEntriesOf(rt, subjectId);
     const ofRequest = entries.filter((entry) => entry.requestId === submitted.requestId);
     const seqOf = (type: string, taskId?: string) => {
       const found = ofRequest.filter(
@@ -687,7 +622,7 @@ describe('rules with concrete dates, end to end', () => {
     });
 
     expect(verifyChain(entries).ok).toBe(true);
-    const verification = await rt.call<{ verification: { ok: boolean; length: number } }>(
+    const verification = await rt.call<VerificationAnswer>(
       'GET',
       `/v1/audit/verification?subjectId=${subjectId}`,
       { role: 'compliance' },
@@ -715,8 +650,8 @@ describe('rules with concrete dates, end to end', () => {
     );
     expect(submitted.status).toBe('dispatched');
     await rt.drainQueue();
-    expect((await getRequest(rt, submitted.requestId)).status).toBe('completed');
-    const entries = await auditOf(rt, subjectId);
+    expect((await getErasureRequest(rt, submitted.requestId)).status).toBe('completed');
+    const entries = await auditEntriesOf(rt, subjectId);
     expect(entries.map((entry) => entry.type)).not.toContain('hold.placed');
     // (Hashes may contain any digits: the check is for the subject id itself.)
     expect(JSON.stringify(entries)).not.toContain(subjectId);
@@ -742,7 +677,7 @@ describe('rules with concrete dates, end to end', () => {
       }),
     );
     const alarmIds = async () => {
-      const state = await stateOf(rt, targetNamed(rt, 'alarm-events'), subjectId, 'alarm-events');
+      const state = await stateOf(rt, targetNamed(rt.deps.config, 'alarm-events'), subjectId, 'alarm-events');
       return state.kind === 'dynamodb-items' ? state.items.map((item) => String(item.alarmId)).sort() : [];
     };
 
@@ -756,20 +691,20 @@ describe('rules with concrete dates, end to end', () => {
       }),
     );
     const first = scheduledId(rt, subjectId, 'alarm-events', '2026-11-22T00:00:00.000Z');
-    const early = await sweep(rt, '2026-11-21T23:59:59.999Z');
+    const early = await sweepAndDrain(rt, '2026-11-21T23:59:59.999Z');
     expect(early.dispatched.map((d) => d.requestId)).not.toContain(first);
     expect(await alarmIds()).toHaveLength(4);
 
     rt.clock.set('2026-11-22T00:00:00.000Z');
-    const run1 = await sweep(rt, '2026-11-22T00:00:00.000Z');
+    const run1 = await sweepAndDrain(rt, '2026-11-22T00:00:00.000Z');
     expect(run1.dispatched.map((d) => d.requestId)).toContain(first);
-    expect((await getRequest(rt, first)).tasks).toMatchObject([
+    expect((await getErasureRequest(rt, first)).tasks).toMatchObject([
       { target: 'alarm-events', status: 'verified', deletedCount: 1 },
     ]);
     expect(await alarmIds()).toEqual(['alarm-1115', 'alarm-1115-late', 'alarm-1120']);
 
     rt.clock.set('2026-11-23T00:00:00.000Z');
-    const run2 = await sweep(rt, '2026-11-23T00:00:00.000Z');
+    const run2 = await sweepAndDrain(rt, '2026-11-23T00:00:00.000Z');
     expect(run2.dispatched.map((d) => d.requestId)).toContain(
       scheduledId(rt, subjectId, 'alarm-events', '2026-11-23T00:00:00.000Z'),
     );
@@ -801,12 +736,12 @@ describe('rules with concrete dates, end to end', () => {
         ]),
       );
 
-    const early = await sweep(rt, '2026-11-30T23:59:59.999Z');
+    const early = await sweepAndDrain(rt, '2026-11-30T23:59:59.999Z');
     expect(runsOf(early, '2026-12-01T00:00:00.000Z')).toEqual([]);
     expect(cutOffs()).toEqual({ 'fault-traffic': [], 'traffic-statistics': [], 'consumption-data': [] });
 
     rt.clock.set('2026-12-01T00:00:00.000Z');
-    const december = await sweep(rt, '2026-12-01T00:00:00.000Z');
+    const december = await sweepAndDrain(rt, '2026-12-01T00:00:00.000Z');
     expect(runsOf(december, '2026-12-01T00:00:00.000Z')).toEqual(classes);
     expect(december.dispatched).toContainEqual(
       expect.objectContaining({ dataClass: 'fault-traffic', ruleRef: 'ALE-3' }),
@@ -821,7 +756,7 @@ describe('rules with concrete dates, end to end', () => {
     });
 
     rt.clock.set('2027-01-01T00:00:00.000Z');
-    const january = await sweep(rt, '2027-01-01T00:00:00.000Z');
+    const january = await sweepAndDrain(rt, '2027-01-01T00:00:00.000Z');
     expect(runsOf(january, '2027-01-01T00:00:00.000Z')).toEqual(classes);
     expect(cutOffs()).toEqual({
       'fault-traffic': [
@@ -865,11 +800,11 @@ describe('rules with concrete dates, end to end', () => {
       ]),
     );
 
-    const early = await sweep(rt, '2027-01-02T09:59:59.999Z');
+    const early = await sweepAndDrain(rt, '2027-01-02T09:59:59.999Z');
     expect(early.dispatched.filter((d) => d.dataClass.startsWith('child-data'))).toEqual([]);
     expect(await remainingData(rt, subjectId)).toMatchObject({ alarms: 3, videos: 3, files: 2 });
 
-    const due = await sweep(rt, '2027-01-02T10:00:00.000Z');
+    const due = await sweepAndDrain(rt, '2027-01-02T10:00:00.000Z');
     const restricted = scheduledId(rt, subjectId, 'child-data-restricted', '2027-01-02T10:00:00.000Z');
     const deleted = scheduledId(rt, subjectId, 'child-data', '2027-01-02T10:00:00.000Z');
     expect(due.dispatched.map((d) => d.requestId)).toEqual(expect.arrayContaining([deleted, restricted]));
@@ -878,11 +813,13 @@ describe('rules with concrete dates, end to end', () => {
     expect(partnerErasures(rt, subjectId)).toEqual([
       { dataClass: 'child-data-restricted', action: 'restrict' },
     ]);
-    expect((await getRequest(rt, restricted)).tasks).toMatchObject([
+    expect((await getErasureRequest(rt, restricted)).tasks).toMatchObject([
       { target: 'partner-services', action: 'restrict', status: 'verified' },
     ]);
     expect(
-      (await getRequest(rt, deleted)).tasks.map((task) => [task.target, task.action, task.status]).sort(),
+      (await getErasureRequest(rt, deleted)).tasks
+        .map((task) => [task.target, task.action, task.status])
+        .sort(),
     ).toEqual([
       ['alarm-events', 'delete', 'verified'],
       ['cloud-video', 'delete', 'verified'],
@@ -906,9 +843,9 @@ describe('rules with concrete dates, end to end', () => {
       }),
     );
 
-    await sweep(rt, '2027-01-03T08:59:59.999Z');
+    await sweepAndDrain(rt, '2027-01-03T08:59:59.999Z');
     expect(await remainingData(rt, minor)).toMatchObject({ alarms: 3, videos: 3, files: 2 });
-    const due = await sweep(rt, '2027-01-03T09:00:00.000Z');
+    const due = await sweepAndDrain(rt, '2027-01-03T09:00:00.000Z');
     expect(due.dispatched).toContainEqual({
       requestId: scheduledId(rt, minor, 'child-data', '2027-01-03T09:00:00.000Z'),
       dataClass: 'child-data',
@@ -966,7 +903,7 @@ describe('rules with concrete dates, end to end', () => {
     expect(left.filter((dataClass) => CANCELLED_BY_CLOSING.includes(dataClass))).toEqual([]);
     expect(left).toContain('closed-account');
 
-    const due = await sweep(rt, '2027-01-03T11:00:00.000Z');
+    const due = await sweepAndDrain(rt, '2027-01-03T11:00:00.000Z');
     expect(due.dispatched.map((d) => d.requestId)).toContain(
       scheduledId(rt, subjectId, 'closed-account', '2027-01-03T11:00:00.000Z'),
     );
@@ -993,9 +930,9 @@ describe('rules with concrete dates, end to end', () => {
         dueAt: '2027-01-04T14:30:00.000Z',
       }),
     ]);
-    await sweep(rt, '2027-01-04T14:29:59.999Z');
+    await sweepAndDrain(rt, '2027-01-04T14:29:59.999Z');
     expect(partnerErasures(rt, subjectId)).toEqual([]);
-    const due = await sweep(rt, '2027-01-04T14:30:00.000Z');
+    const due = await sweepAndDrain(rt, '2027-01-04T14:30:00.000Z');
     expect(due.dispatched.map((d) => d.requestId)).toContain(
       scheduledId(rt, subjectId, 'marketing-contact', '2027-01-04T14:30:00.000Z'),
     );
@@ -1020,13 +957,13 @@ describe('rules with concrete dates, end to end', () => {
         dueAt: '2027-01-05T08:00:00.000Z',
       }),
     ]);
-    await sweep(rt, '2027-01-05T07:59:59.999Z');
+    await sweepAndDrain(rt, '2027-01-05T07:59:59.999Z');
     expect(partnerErasures(rt, subjectId)).toEqual([]);
-    await sweep(rt, '2027-01-05T08:00:00.000Z');
+    await sweepAndDrain(rt, '2027-01-05T08:00:00.000Z');
     expect(partnerErasures(rt, subjectId)).toEqual([
       { dataClass: 'withdrawn-product-data', action: 'anonymise' },
     ]);
-    const request = await getRequest(
+    const request = await getErasureRequest(
       rt,
       scheduledId(rt, subjectId, 'withdrawn-product-data', '2027-01-05T08:00:00.000Z'),
     );
@@ -1068,12 +1005,12 @@ describe('rules with concrete dates, end to end', () => {
     expect(await pendingOf(inOrder)).toEqual([window]);
     expect(await pendingOf(expiryLate)).toEqual([window]);
 
-    const run = await sweep(rt, '2027-01-06T00:00:00.000Z');
+    const run = await sweepAndDrain(rt, '2027-01-06T00:00:00.000Z');
     for (const subjectId of [inOrder, expiryLate]) {
       expect(run.dispatched.map((d) => d.requestId)).toContain(
         scheduledId(rt, subjectId, 'cloud-video-window', '2027-01-06T00:00:00.000Z'),
       );
-      const request = await getRequest(
+      const request = await getErasureRequest(
         rt,
         scheduledId(rt, subjectId, 'cloud-video-window', '2027-01-06T00:00:00.000Z'),
       );
@@ -1117,9 +1054,9 @@ describe('rules with concrete dates, end to end', () => {
       expect.objectContaining({ dataClass: 'customer-profile', dueAt: due.PL }),
     );
 
-    await sweep(rt, '2027-03-09T23:59:59.999Z');
+    await sweepAndDrain(rt, '2027-03-09T23:59:59.999Z');
     expect((await remainingData(rt, subjects.PL)).customer).toBeDefined();
-    const atDue = await sweep(rt, due.PL);
+    const atDue = await sweepAndDrain(rt, due.PL);
     expect(atDue.dispatched).toContainEqual({
       requestId: scheduledId(rt, subjects.PL, 'customer-profile', due.PL),
       dataClass: 'customer-profile',
@@ -1148,11 +1085,11 @@ describe('rules with concrete dates, end to end', () => {
       }),
     ]);
     const requestId = scheduledId(rt, subjectId, 'business-contact', '2027-03-20T00:00:00.000Z');
-    const early = await sweep(rt, '2027-03-19T23:59:59.999Z');
+    const early = await sweepAndDrain(rt, '2027-03-19T23:59:59.999Z');
     expect(early.dispatched.map((d) => d.requestId)).not.toContain(requestId);
     expect((await remainingData(rt, subjectId)).customer).toBeDefined();
 
-    const due = await sweep(rt, '2027-03-20T00:00:00.000Z');
+    const due = await sweepAndDrain(rt, '2027-03-20T00:00:00.000Z');
     expect(due.dispatched.map((d) => d.requestId)).toContain(requestId);
     const left = await remainingData(rt, subjectId);
     expect(left.customer).toBeUndefined();
@@ -1187,21 +1124,21 @@ describe('rules with concrete dates, end to end', () => {
     const notice = { dataClass: 'inactive-account', ruleRef: 'IMOU-3', dueAt: '2027-07-15T10:00:00.000Z' };
 
     rt.clock.set('2027-04-15T09:59:59.999Z');
-    expect((await sweep(rt, '2027-04-15T09:59:59.999Z')).notices).not.toContainEqual(notice);
+    expect((await sweepAndDrain(rt, '2027-04-15T09:59:59.999Z')).notices).not.toContainEqual(notice);
     rt.clock.set('2027-04-15T10:00:00.000Z');
     // The notification service is down: the notice is not claimed as sent, and stays due.
     rt.webhook.setFailure(503);
     try {
-      expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).not.toContainEqual(notice);
+      expect((await sweepAndDrain(rt, '2027-04-15T10:00:00.000Z')).notices).not.toContainEqual(notice);
     } finally {
       rt.webhook.setFailure(undefined);
     }
-    expect((await auditOf(rt, subjectId)).map((entry) => entry.type)).not.toContain('notice.sent');
-    expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).toContainEqual(notice);
+    expect((await auditEntriesOf(rt, subjectId)).map((entry) => entry.type)).not.toContain('notice.sent');
+    expect((await sweepAndDrain(rt, '2027-04-15T10:00:00.000Z')).notices).toContainEqual(notice);
     expect(rt.webhook.notices.filter((received) => received.subjectId === subjectId)).toEqual([
       expect.objectContaining({ dataClass: 'inactive-account', deletionDueAt: '2027-07-15T10:00:00.000Z' }),
     ]);
-    const sent = (await auditOf(rt, subjectId)).filter((entry) => entry.type === 'notice.sent');
+    const sent = (await auditEntriesOf(rt, subjectId)).filter((entry) => entry.type === 'notice.sent');
     expect(sent).toEqual([
       expect.objectContaining({
         target: 'partner-services',
@@ -1216,7 +1153,7 @@ describe('rules with concrete dates, end to end', () => {
         await postEvent(rt, subjectId, 'subject.active', '2025-07-15T10:00:00Z', { source }),
       ).not.toContainEqual(expect.objectContaining({ dataClass: 'inactive-account' }));
     }
-    expect((await sweep(rt, '2027-04-15T10:00:00.000Z')).notices).not.toContainEqual(notice);
+    expect((await sweepAndDrain(rt, '2027-04-15T10:00:00.000Z')).notices).not.toContainEqual(notice);
 
     rt.clock.set('2027-05-02T08:00:00.000Z');
     const activity = await postEvent(rt, subjectId, 'subject.active', '2027-05-02T08:00:00Z');
@@ -1244,7 +1181,7 @@ describe('rules with concrete dates, end to end', () => {
     );
 
     rt.clock.set('2027-07-15T10:00:00.000Z');
-    const oldDue = await sweep(rt, '2027-07-15T10:00:00.000Z');
+    const oldDue = await sweepAndDrain(rt, '2027-07-15T10:00:00.000Z');
     expect(oldDue.dispatched.filter((d) => d.dataClass === 'inactive-account')).toEqual([]);
     expect(oldDue.notices).toEqual([]);
     const left = await remainingData(rt, subjectId);
@@ -1276,12 +1213,12 @@ describe('rules with concrete dates, end to end', () => {
     const cookieErasures = () => partnerErasures(rt, subjectId).filter((e) => e.dataClass === 'cookies');
 
     rt.clock.set('2027-07-20T10:00:00.000Z');
-    const firstDue = await sweep(rt, '2027-07-20T10:00:00.000Z');
+    const firstDue = await sweepAndDrain(rt, '2027-07-20T10:00:00.000Z');
     expect(firstDue.dispatched.filter((d) => d.dataClass === 'cookies')).toEqual([]);
     rt.clock.set('2027-10-01T09:59:59.999Z');
-    await sweep(rt, '2027-10-01T09:59:59.999Z');
+    await sweepAndDrain(rt, '2027-10-01T09:59:59.999Z');
     expect(cookieErasures()).toEqual([]);
-    const due = await sweep(rt, '2027-10-01T10:00:00.000Z');
+    const due = await sweepAndDrain(rt, '2027-10-01T10:00:00.000Z');
     expect(due.dispatched).toContainEqual({
       requestId: scheduledId(rt, subjectId, 'cookies', '2027-10-01T10:00:00.000Z'),
       dataClass: 'cookies',
@@ -1311,7 +1248,7 @@ describe('rules with concrete dates, end to end', () => {
       partnerErasures(rt, subjectId).filter((e) => e.dataClass === 'billing-traffic');
 
     rt.clock.set('2027-11-10T00:00:00.000Z');
-    const blocked = await sweep(rt, '2027-11-10T00:00:00.000Z');
+    const blocked = await sweepAndDrain(rt, '2027-11-10T00:00:00.000Z');
     expect(blocked.blocked).toContainEqual({
       dataClass: 'billing-traffic',
       ruleRef: 'ALE-2',
@@ -1320,7 +1257,9 @@ describe('rules with concrete dates, end to end', () => {
     });
     expect(blocked.dispatched.filter((d) => d.dataClass === 'billing-traffic')).toEqual([]);
     expect(billingErasures()).toEqual([]);
-    expect((await auditOf(rt, subjectId)).filter((entry) => entry.type === 'deletion.blocked')).toEqual([
+    expect(
+      (await auditEntriesOf(rt, subjectId)).filter((entry) => entry.type === 'deletion.blocked'),
+    ).toEqual([
       expect.objectContaining({
         dataClass: 'billing-traffic',
         ruleRef: 'ALE-2',
@@ -1343,10 +1282,10 @@ describe('rules with concrete dates, end to end', () => {
     const requestId = scheduledId(rt, subjectId, 'billing-traffic', '2029-11-20T00:00:00.000Z');
 
     rt.clock.set('2029-11-19T23:59:59.999Z');
-    const early = await sweep(rt, '2029-11-19T23:59:59.999Z');
+    const early = await sweepAndDrain(rt, '2029-11-19T23:59:59.999Z');
     expect(early.dispatched.map((d) => d.requestId)).not.toContain(requestId);
     expect(billingErasures()).toEqual([]);
-    const due = await sweep(rt, '2029-11-20T00:00:00.000Z');
+    const due = await sweepAndDrain(rt, '2029-11-20T00:00:00.000Z');
     expect(due.dispatched).toContainEqual({
       requestId,
       dataClass: 'billing-traffic',
@@ -1354,7 +1293,7 @@ describe('rules with concrete dates, end to end', () => {
       dueAt: '2029-11-20T00:00:00.000Z',
     });
     expect(billingErasures()).toEqual([{ dataClass: 'billing-traffic', action: 'delete' }]);
-    expect((await getRequest(rt, requestId)).status).toBe('completed');
+    expect((await getErasureRequest(rt, requestId)).status).toBe('completed');
   });
 });
 
@@ -1382,7 +1321,7 @@ describe('on the real clock', () => {
     rt.webhook.records.set(subjectId, 4);
     const submitted = await submitErasure(rt, { subjectId, reason: 'gdpr-art17-request' }, 'rules-async-1');
     await rt.drainQueue();
-    const dispatched = await getRequest(rt, submitted.requestId);
+    const dispatched = await getErasureRequest(rt, submitted.requestId);
     const webhookTask = dispatched.tasks.find((task) => task.target === 'partner-services');
     expect(webhookTask).toBeDefined();
     const callbackPath = `/v1/tasks/${webhookTask?.taskId ?? ''}/callback`;
@@ -1400,7 +1339,7 @@ describe('on the real clock', () => {
     let request = dispatched;
     for (let attempt = 0; attempt < 100 && request.status !== 'completed'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      request = await getRequest(rt, submitted.requestId);
+      request = await getErasureRequest(rt, submitted.requestId);
     }
     expect(request.status).toBe('completed');
     expect(request.tasks.every((task) => task.status === 'verified')).toBe(true);
@@ -1412,7 +1351,9 @@ describe('on the real clock', () => {
     expect(sent).toHaveLength(partnerTasks.length);
     expect(sent.map((body) => body.callbackUrl)).toContain(`${rt.apiUrl}${callbackPath}`);
 
-    const ofTask = (await auditOf(rt, subjectId)).filter((entry) => entry.taskId === webhookTask?.taskId);
+    const ofTask = (await auditEntriesOf(rt, subjectId)).filter(
+      (entry) => entry.taskId === webhookTask?.taskId,
+    );
     expect(ofTask.map((entry) => entry.type)).toEqual([
       'task.started',
       'task.awaiting_callback',
@@ -1438,16 +1379,16 @@ describe('on the real clock', () => {
     expect(dueAt > renewedAt).toBe(true);
     expect(longDecisions).toContainEqual(expect.objectContaining({ dataClass: 'cloud-video-window', dueAt }));
 
-    await sweep(rt, justBefore(dueAt));
+    await sweepAndDrain(rt, justBefore(dueAt));
     expect((await remainingData(rt, short)).videos).toBe(3);
-    const run = await sweep(rt, dueAt);
+    const run = await sweepAndDrain(rt, dueAt);
     const requestOf = (subjectId: string) => scheduledId(rt, subjectId, 'cloud-video-window', dueAt);
     expect(run.dispatched.map((d) => d.requestId)).toEqual(
       expect.arrayContaining([requestOf(short), requestOf(long)]),
     );
     expect((await remainingData(rt, short)).videos).toBe(0);
     expect((await remainingData(rt, long)).videos).toBe(3);
-    const kept = await getRequest(rt, requestOf(long));
+    const kept = await getErasureRequest(rt, requestOf(long));
     expect(kept.status).toBe('completed');
     expect(kept.tasks).toMatchObject([{ target: 'cloud-video', status: 'verified', deletedCount: 0 }]);
     // The files of both subjects are not part of the video window.
@@ -1469,11 +1410,7 @@ describe('erasure requests and an unpaid invoice', () => {
     await seedDemoSubject(rt.clients, rt.stores, subjectId, rt.clock.now());
     expect(await postEvent(rt, subjectId, 'invoice.unpaid', '2026-11-01T00:00:00Z')).toEqual([]);
 
-    const response = await rt.call<{
-      requestId: string;
-      status: string;
-      withheld?: { dataClass: string; reason: string }[];
-    }>('POST', '/v1/erasure-requests', {
+    const response = await rt.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
       body: { subjectId, reason: 'gdpr-art17-request' },
       headers: { 'Idempotency-Key': 'rules-withheld-1' },
     });
@@ -1481,14 +1418,14 @@ describe('erasure requests and an unpaid invoice', () => {
     expect(response.body.withheld).toEqual([{ dataClass: 'billing-traffic', reason: 'unpaid-invoice' }]);
     await rt.drainQueue();
 
-    const request = await getRequest(rt, response.body.requestId);
+    const request = await getErasureRequest(rt, response.body.requestId);
     expect(request.status).toBe('completed');
     expect(request.tasks.map((task) => task.dataClass)).not.toContain('billing-traffic');
     expect(partnerErasures(rt, subjectId).map((erasure) => erasure.dataClass)).not.toContain(
       'billing-traffic',
     );
     expect((await remainingData(rt, subjectId)).files).toBe(0);
-    expect((await auditOf(rt, subjectId)).map((entry) => entry.type)).toContain('request.withheld');
+    expect((await auditEntriesOf(rt, subjectId)).map((entry) => entry.type)).toContain('request.withheld');
 
     const onlyBilling = await rt.call('POST', '/v1/erasure-requests', {
       body: { subjectId, reason: 'gdpr-art17-request', dataClasses: ['billing-traffic'] },

@@ -468,6 +468,14 @@ describe('parseDeploymentConfig', () => {
       "target 'customer-records': subjectAttribute 'owner' must be one of the keyAttributes when no indexName is given",
     ],
     [
+      'a table that is neither a name nor a table ARN',
+      (config) => {
+        Object.assign(config.targets[0] ?? {}, { table: 'arn:aws:s3:::customers' });
+      },
+      'targets[0].table',
+      "target 'customer-records': table 'arn:aws:s3:::customers' is neither a DynamoDB table name nor a table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)",
+    ],
+    [
       'an invalid catalog inside the config',
       (config) => {
         entryAt(config.catalog, 2).retention = 'P-1Y';
@@ -512,6 +520,22 @@ describe('parseDeploymentConfig', () => {
 
     expect(error.field).toBe('notices.target');
     expect(error.message).toContain(message);
+  });
+
+  it('accepts a table of another account or region by its ARN', () => {
+    // Prepare
+    const config = { catalog: catalogInput(), targets: targetsInput() };
+    Object.assign(config.targets[0] ?? {}, {
+      table: 'arn:aws:dynamodb:eu-west-1:111122223333:table/customers',
+    });
+
+    // Act
+    const parsed = parseDeploymentConfig(config);
+
+    // Assess
+    expect(parsed.targets[0]).toMatchObject({
+      table: 'arn:aws:dynamodb:eu-west-1:111122223333:table/customers',
+    });
   });
 
   it('accepts a webhook target for every action', () => {

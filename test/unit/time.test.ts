@@ -10,6 +10,7 @@ import {
   nextBoundary,
   parseDuration,
   parseInstant,
+  requireCanonicalInstant,
   subtractDuration,
 } from '../../domain/time.js';
 
@@ -34,6 +35,38 @@ const captureError = (act: () => unknown): unknown => {
   }
   throw new Error('expected an error');
 };
+
+describe('isCanonicalInstant', () => {
+  it.each([
+    ['2026-11-21T10:00:00.000Z', true],
+    ['2026-11-21T10:00:00Z', false],
+    ['2026-11-21T10:00:00.000+00:00', false],
+    ['2026-02-30T10:00:00.000Z', false],
+    ['not a date', false],
+  ])('%s → %s', (value, expected) => {
+    // Act / Assess
+    expect(isCanonicalInstant(value)).toBe(expected);
+  });
+});
+
+describe('requireCanonicalInstant', () => {
+  it('returns a canonical instant as it is', () => {
+    // Act / Assess
+    expect(requireCanonicalInstant('2026-11-21T10:00:00.000Z', 'at')).toBe('2026-11-21T10:00:00.000Z');
+  });
+
+  it.each(['2026-11-21T10:00:00Z', '2026-02-30T10:00:00.000Z', 42])(
+    'refuses %j, naming the field',
+    (value) => {
+      // Act
+      const error = captureError(() => requireCanonicalInstant(value, 'dueAt'));
+
+      // Assess
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ field: 'dueAt' });
+    },
+  );
+});
 
 describe('parseInstant', () => {
   it.each([

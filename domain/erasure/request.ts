@@ -1,0 +1,300 @@
+/**
+ * Request transitions: receive, reject (IMOU-6), block (ALM-3), dispatch, count task outcomes and
+ * settle, re-drive. The deadline (ALU-3) is in `./deadline.ts`, tasks in `./task.ts`.
+ */
+import type { AuditEvent } from '../audit/types.js';
+import { IllegalTransitionError, ValidationError } from '../errors.js';
+import {
+  validateIdentifier,
+  validateName,
+  validateReasonCode,
+  validateSubjectId,
+} from '../vocabulary/codes.js';
+import { deadlineAfter, isAfterDeadline } from './deadline.js';
+import {
+  type Detail,
+  instantMs,
+  requestEvent,
+  requireCount,
+  requireRequestStatus,
+  roundSuffix,
+  type Transition,
+} from './transition.js';
+import type { ErasureRequest, RequestOrigin, RequestStatus } from './types.js';
+
+const FINAL_REQUEST_STATUSES: readonly RequestStatus[] = ['rejected', 'completed', 'partially_failed'];
+/**
+ * No automatic transition leaves a final status. `partially_failed` is final too, but an operator
+ * can re-drive its failed tasks (`redriveRequest`).
+ */
+export const isFinal = (status: RequestStatus): boolean => FINAL_REQUEST_STATUSES.includes(status);
+
+export interface ReceiveRequestInput {
+  readonly requestId: string;
+  readonly subjectId: string;
+  readonly origin: RequestOrigin;
+  readonly dataClasses: readonly string[];
+  /** A reason code; for scheduled deletions one that names the rule (`retention:ale-1`). */
+  readonly reason: string;
+  readonly receivedAt: string;
+  /** Tasks planned at receipt, if known; `dispatchRequest` sets the final count. */
+  readonly taskCount?: number;
+}
+
+/** A new request, due `RESPONSE_PERIOD_DAYS` after receipt (ALU-3). */
+export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRequest> => {
+  const { requestId, subjectId, origin, dataClasses, reason, receivedAt } = input;
+  validateSubjectId(subjectId);
+  validateIdentifier(requestId, 'requestId', subjectId);
+  if (origin !== 'api' && origin !== 'schedule') {
+    throw new ValidationError("origin must be 'api' or 'schedule'", 'origin');
+  }
+  if (dataClasses.length === 0) throw new ValidationError('dataClasses must not be empty', 'dataClasses');
+  dataClasses.forEach((dataClass, index) => {
+    validateName(dataClass, `dataClasses[${index}]`);
+    if (dataClasses.indexOf(dataClass) !== index) {
+      throw new ValidationError(`Data class '${dataClass}' is listed twice`, `dataClasses[${index}]`);
+    }
+  });
+  validateReasonCode(reason, 'reason', subjectId);
+  instantMs(receivedAt, 'receivedAt');
+  const taskCount = requireCount(input.taskCount ?? 0, 'taskCount', 0);
+
+  const next: ErasureRequest = {
+    requestId,
+    subjectId,
+    origin,
+    dataClasses: [...dataClasses],
+    reason,
+    status: 'received',
+    receivedAt,
+    deadline: deadlineAfter(receivedAt),
+    taskCount,
+    verifiedCount: 0,
+    failedCount: 0,
+  };
+  return {
+    next,
+    audit: requestEvent(next, {
+      type: 'received',
+      key: 'received',
+      at: receivedAt,
+      detail: { origin, reason, dataClasses: dataClasses.join(','), deadline: next.deadline, taskCount },
+    }),
+  };
+};
+
+/** IMOU-6: refuses the request for a stated legal reason (a code); final. A blocked request can be refused too. */
+export const rejectRequest = (
+  request: ErasureRequest,
+  legalReason: string,
+  at: string,
+): Transition<ErasureRequest> => {
+  requireRequestStatus(request, ['received', 'blocked'], 'rejected');
+  validateReasonCode(legalReason, 'legalReason', request.subjectId);
+  instantMs(at, 'at');
+  const next: ErasureRequest = { ...request, status: 'rejected', rejection: { legalReason, rejectedAt: at } };
+  return {
+    next,
+    audit: requestEvent(next, {
+      type: 'rejected',
+      key: 'rejected',
+      at,
+      ruleRef: 'IMOU-6',
+      detail: { legalReason, previousStatus: request.status },
+    }),
+  };
+};
+
+/**
+ * Holds the request back while legal holds cover it (ALM-3). A blocked request can be blocked again
+ * when the set of holds changes; the same set gives the same event, so a retry is not audited twice.
+ */
+export const blockRequest = (
+  request: ErasureRequest,
+  holdIds: readonly string[],
+  at: string,
+): Transition<ErasureRequest> => {
+  requireRequestStatus(request, ['received', 'blocked'], 'blocked');
+  if (holdIds.length === 0) throw new ValidationError('holdIds must not be empty', 'holdIds');
+  holdIds.forEach((holdId, index) => {
+    validateIdentifier(holdId, `holdIds[${index}]`, request.subjectId);
+  });
+  instantMs(at, 'at');
+  const holds = [...new Set(holdIds)].sort();
+  const next: ErasureRequest = { ...request, status: 'blocked', blockedBy: holds };
+  return {
+    next,
+    audit: requestEvent(next, {
+      type: 'blocked',
+      key: `blocked:${holds.join(',')}`,
+      at,
+      ruleRef: 'ALM-3',
+      detail: { holdIds: holds.join(','), holdCount: holds.length, previousStatus: request.status },
+    }),
+  };
+};
+
+/**
+ * Hands the request's tasks to the connectors: from `received`, or from `blocked` once the holds are
+ * released (the caller checks them). Keeps `blockedBy` as a record of what held the request back.
+ * A request with no task would never complete, so `taskCount` must be at least 1.
+ */
+export const dispatchRequest = (
+  request: ErasureRequest,
+  taskCount: number,
+  at: string,
+): Transition<ErasureRequest> => {
+  requireRequestStatus(request, ['received', 'blocked'], 'dispatched');
+  requireCount(taskCount, 'taskCount', 1);
+  instantMs(at, 'at');
+  const next: ErasureRequest = {
+    ...request,
+    status: 'dispatched',
+    dispatchedAt: at,
+    taskCount,
+    verifiedCount: 0,
+    failedCount: 0,
+  };
+  return {
+    next,
+    audit: requestEvent(next, {
+      type: 'dispatched',
+      key: 'dispatched',
+      at,
+      detail: { taskCount, previousStatus: request.status },
+    }),
+  };
+};
+
+export type TaskOutcome = 'verified' | 'failed';
+
+/** The final transition of a request whose tasks have all reported, given its counts. */
+const settled = (
+  request: ErasureRequest,
+  at: string,
+  verifiedCount: number,
+  failedCount: number,
+  detail: Detail,
+): Transition<ErasureRequest> => {
+  const withinDeadline = !isAfterDeadline(request, at);
+  const next: ErasureRequest =
+    failedCount === 0
+      ? { ...request, status: 'completed', verifiedCount, failedCount, completedAt: at }
+      : { ...request, status: 'partially_failed', verifiedCount, failedCount };
+  return {
+    next,
+    audit: requestEvent(next, {
+      type: next.status,
+      // `completed` is final for good; `partially_failed` can recur after a re-drive.
+      key: next.status === 'completed' ? 'completed' : `partially_failed${roundSuffix(request)}`,
+      at,
+      detail: { taskCount: request.taskCount, verifiedCount, failedCount, withinDeadline, ...detail },
+    }),
+  };
+};
+
+/**
+ * Counts one task's final outcome. When the last task reports, the request becomes `completed`
+ * (every task verified) or `partially_failed` (at least one failed). The adapter guarantees each
+ * task reports once (a conditional write on the counts), so the counts are exact.
+ * `taskId`, if given, only annotates the event.
+ */
+export const recordTaskOutcome = (
+  request: ErasureRequest,
+  outcome: TaskOutcome,
+  at: string,
+  taskId?: string,
+): Transition<ErasureRequest> => {
+  requireRequestStatus(request, ['dispatched'], 'task-outcome');
+  if (outcome !== 'verified' && outcome !== 'failed') {
+    throw new ValidationError("outcome must be 'verified' or 'failed'", 'outcome');
+  }
+  if (taskId !== undefined) validateIdentifier(taskId, 'taskId', request.subjectId);
+  instantMs(at, 'at');
+  if (request.verifiedCount + request.failedCount >= request.taskCount) {
+    throw new IllegalTransitionError('request', request.status, 'task-outcome', {
+      cause: new Error(`All ${request.taskCount} tasks have already reported`),
+    });
+  }
+  const verifiedCount = request.verifiedCount + (outcome === 'verified' ? 1 : 0);
+  const failedCount = request.failedCount + (outcome === 'failed' ? 1 : 0);
+  const annotate = (event: AuditEvent): AuditEvent => (taskId === undefined ? event : { ...event, taskId });
+  if (verifiedCount + failedCount === request.taskCount) {
+    const final = settled(request, at, verifiedCount, failedCount, { outcome });
+    return { next: final.next, audit: annotate(final.audit) };
+  }
+  const next: ErasureRequest = { ...request, verifiedCount, failedCount };
+  return {
+    next,
+    audit: annotate(
+      requestEvent(next, {
+        type: 'task_outcome',
+        key: `outcome:${verifiedCount}:${failedCount}${roundSuffix(request)}`,
+        at,
+        detail: { outcome, taskCount: request.taskCount, verifiedCount, failedCount },
+      }),
+    ),
+  };
+};
+
+/**
+ * For stores that count task outcomes themselves (in the transaction that finishes the task): the
+ * final transition once every task has reported, otherwise `undefined`. Also `undefined` when the
+ * request is not `dispatched` (e.g. another worker settled it first), so calling it is always safe.
+ * Its events share keys with `recordTaskOutcome`'s final ones.
+ */
+export const settleRequest = (
+  request: ErasureRequest,
+  at: string,
+): Transition<ErasureRequest> | undefined => {
+  if (request.status !== 'dispatched') return undefined;
+  instantMs(at, 'at');
+  const reported = request.verifiedCount + request.failedCount;
+  if (reported > request.taskCount) {
+    throw new IllegalTransitionError('request', request.status, 'task-outcome', {
+      cause: new Error(`${reported} outcomes counted for ${request.taskCount} tasks`),
+    });
+  }
+  if (reported < request.taskCount) return undefined;
+  return settled(request, at, request.verifiedCount, request.failedCount, {});
+};
+
+/**
+ * An operator re-drives `redrivenTaskCount` failed tasks (see `redriveTask`): their failures are
+ * taken off the count and the request waits for their new outcomes. Allowed from
+ * `partially_failed`, or from `dispatched` when a task failed before the others finished.
+ */
+export const redriveRequest = (
+  request: ErasureRequest,
+  redrivenTaskCount: number,
+  at: string,
+): Transition<ErasureRequest> => {
+  const redrivable =
+    request.status === 'partially_failed' || (request.status === 'dispatched' && request.failedCount > 0);
+  if (!redrivable) throw new IllegalTransitionError('request', request.status, 'dispatched');
+  requireCount(redrivenTaskCount, 'redrivenTaskCount', 1, request.failedCount);
+  instantMs(at, 'at');
+  const redriveCount = (request.redriveCount ?? 0) + 1;
+  const next: ErasureRequest = {
+    ...request,
+    status: 'dispatched',
+    failedCount: request.failedCount - redrivenTaskCount,
+    redriveCount,
+  };
+  return {
+    next,
+    audit: requestEvent(next, {
+      type: 'redriven',
+      key: `redriven:${redriveCount}`,
+      at,
+      detail: {
+        redrivenTaskCount,
+        taskCount: next.taskCount,
+        verifiedCount: next.verifiedCount,
+        failedCount: next.failedCount,
+        previousStatus: request.status,
+      },
+    }),
+  };
+};

@@ -1,0 +1,135 @@
+/**
+ * What a code, an id or a name may be. Each rule is written here once and used by the domain's
+ * transitions, the API schemas (through `./schemas.ts`), the catalog schema and the connectors.
+ *
+ * The `validate...` functions return the value or throw a ValidationError naming `field`. Their
+ * messages state the rule, never the value: a rejected value may be the very personal data the
+ * rule keeps out.
+ */
+import { containsSubjectId } from '../audit/pseudonym.js';
+import { ValidationError } from '../errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Reason codes and error codes
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reasons (of an erasure request, a rejection's legal reason, a deadline extension, a legal hold)
+ * are codes such as `gdpr-art17-3b-legal-obligation`, not free text, because they are copied into
+ * the audit trail, which outlives the erasure and must not hold personal data: free text is where
+ * names, e-mail addresses and case details end up. Lowercase letters, digits, `.`, `_`, `:`, `-`;
+ * no spaces, no `@`; at most 80 characters. A scheduled deletion's reason names its rule in lower
+ * case (`retentionReason`).
+ */
+export const REASON_CODE_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,79}$/;
+export const REASON_CODE_RULE =
+  "a reason code such as gdpr-art17-request (lowercase letters, digits, '.', '_', ':', '-'; at most 80 characters)";
+
+/**
+ * Failure codes on a task (`retries-exhausted`, `permanent:AccessDenied`) are written by the
+ * orchestrator, not typed by a person, and often carry an AWS error name, so they keep its case.
+ * Otherwise the reason-code alphabet and length.
+ */
+export const ERROR_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$/;
+export const ERROR_CODE_RULE = "an error code (letters, digits, '.', '_', ':', '-'; at most 80 characters)";
+
+const requireCode = (
+  value: unknown,
+  field: string,
+  pattern: RegExp,
+  rule: string,
+  subjectId: string | undefined,
+): string => {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new ValidationError(`${field} must be ${rule}, not free text`, field);
+  }
+  if (subjectId !== undefined && containsSubjectId(value, subjectId)) {
+    throw new ValidationError(`${field} must not contain the subject id`, field);
+  }
+  return value;
+};
+
+export const isReasonCode = (value: unknown): value is string =>
+  typeof value === 'string' && REASON_CODE_PATTERN.test(value);
+
+/** Returns `value` if it is a reason code (`REASON_CODE_PATTERN`) that does not contain `subjectId`. */
+export const validateReasonCode = (value: string, field: string, subjectId?: string): string =>
+  requireCode(value, field, REASON_CODE_PATTERN, REASON_CODE_RULE, subjectId);
+
+/** Returns `value` if it is an error code (`ERROR_CODE_PATTERN`) that does not contain `subjectId`. */
+export const validateErrorCode = (value: string, field: string, subjectId?: string): string =>
+  requireCode(value, field, ERROR_CODE_PATTERN, ERROR_CODE_RULE, subjectId);
+
+/** An error code made from any text (an error's name or code): other characters become `-`. */
+export const toErrorCode = (raw: string, maxLength = 60): string => {
+  const code = raw.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, maxLength);
+  return ERROR_CODE_PATTERN.test(code) ? code : 'unknown';
+};
+
+/** The reason of a deletion the schedule starts: `retention:` and the rule id in lower case (`retention:ale-1`). */
+export const retentionReason = (ruleRef: string): string => `retention:${ruleRef.toLowerCase()}`;
+
+// ---------------------------------------------------------------------------------------------
+// Ids and names
+// ---------------------------------------------------------------------------------------------
+
+export const IDENTIFIER_MAX_LENGTH = 128;
+/** Ids (request, task, hold, connector kind) end up in keys and in the audit trail. */
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** Returns `value` if it is an id (`IDENTIFIER_PATTERN`) that does not contain `subjectId`. */
+export const validateIdentifier = (value: string, field: string, subjectId?: string): string =>
+  requireCode(
+    value,
+    field,
+    IDENTIFIER_PATTERN,
+    `an id (letters, digits, '.', '_', ':', '-'; at most ${IDENTIFIER_MAX_LENGTH} characters)`,
+    subjectId,
+  );
+
+/** Names the catalog gives (data classes, connector targets): kebab-case, `customer-profile`. */
+export const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const NAME_RULE = "kebab-case (e.g. 'customer-profile')";
+
+export const isName = (value: unknown): value is string =>
+  typeof value === 'string' && NAME_PATTERN.test(value);
+
+/** Returns `value` if it is a catalog name (`NAME_PATTERN`). */
+export const validateName = (value: string, field: string): string => {
+  if (!isName(value)) throw new ValidationError(`${field} must be ${NAME_RULE}`, field);
+  return value;
+};
+
+/** Rule ids of retention-rules.md: `ALU-3`, `IMOU-1`. */
+export const RULE_REF_PATTERN = /^[A-Z]{2,5}-\d{1,3}$/;
+
+/** ISO 3166-1 alpha-2 in upper case (`SE`): the format only, not the list of assigned codes. */
+export const COUNTRY_CODE_PATTERN = /^[A-Z]{2}$/;
+
+/** The country code a value names, upper-cased (`se` → `SE`), or undefined when it names none. */
+export const toCountryCode = (value: string): string | undefined => {
+  const code = value.toUpperCase();
+  return COUNTRY_CODE_PATTERN.test(code) ? code : undefined;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Subject ids
+// ---------------------------------------------------------------------------------------------
+
+export const SUBJECT_ID_MAX_LENGTH = 256;
+/**
+ * Subject ids are opaque to the orchestrator (used exactly as given, never trimmed or case-folded),
+ * but bounded so that they fit in keys and cannot smuggle control characters: 1 to 256 printable
+ * ASCII characters, no spaces.
+ */
+export const SUBJECT_ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
+export const SUBJECT_ID_RULE = `printable ASCII without spaces, 1 to ${SUBJECT_ID_MAX_LENGTH} characters`;
+
+export const isSubjectId = (value: unknown): value is string =>
+  typeof value === 'string' && SUBJECT_ID_PATTERN.test(value);
+
+/** Returns `value` if it is a subject id (`SUBJECT_ID_PATTERN`). */
+export const validateSubjectId = (value: string, field = 'subjectId'): string => {
+  if (!isSubjectId(value)) throw new ValidationError(`${field} must be ${SUBJECT_ID_RULE}`, field);
+  return value;
+};

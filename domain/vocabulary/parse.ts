@@ -1,0 +1,116 @@
+/**
+ * Zod failures → one ValidationError whose `field` is the path of the first problem
+ * (`dataClasses[3].retention`) and whose message puts that field in front of the rule it broke
+ * (`reason must be a reason code ...`). Used for API bodies and queries, the policy catalog and the
+ * deployment config alike.
+ *
+ * Messages set in schemas are predicates ("is not an ISO 8601 duration", "must be ..."); zod's own
+ * checks get predicates from `builtInMessage`.
+ */
+import type { z } from 'zod';
+import { ValidationError } from '../errors.js';
+
+type Path = readonly PropertyKey[];
+
+const isRecord = (value: unknown): value is Record<PropertyKey, unknown> =>
+  typeof value === 'object' && value !== null;
+
+/** `value` in quotes when it is a string, else as it prints: for messages about configuration. */
+export const quote = (value: unknown): string => (typeof value === 'string' ? `'${value}'` : String(value));
+
+/** `['dataClasses', 3, 'retention']` → `dataClasses[3].retention`. */
+export const formatPath = (path: Path): string =>
+  path.reduce<string>((text, segment) => {
+    if (typeof segment === 'number') return `${text}[${segment}]`;
+    const key = String(segment);
+    if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `${text}[${JSON.stringify(key)}]`;
+    return text === '' ? key : `${text}.${key}`;
+  }, '');
+
+const article = (noun: string): string => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+
+/** Predicate-style messages for zod's own checks (the schemas' own messages take precedence). */
+const builtInMessage: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}`;
+    case 'too_small':
+      if (issue.origin === 'array')
+        return Number(issue.minimum) <= 1
+          ? 'must not be empty'
+          : `must have at least ${issue.minimum} entries`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1
+          ? 'must not be empty'
+          : `must have at least ${issue.minimum} characters`;
+      return `must be at least ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `must have at most ${issue.maximum} entries`;
+      if (issue.origin === 'string') return `must have at most ${issue.maximum} characters`;
+      return `must be at most ${issue.maximum}`;
+    case 'invalid_value':
+      return `${quote(issue.input)} must be one of ${issue.values.map(quote).join(', ')}`;
+    case 'invalid_union': {
+      // A discriminated union reports the whole object as input; the bad value is its discriminator.
+      const discriminator = 'discriminator' in issue ? issue.discriminator : undefined;
+      const options = 'options' in issue && Array.isArray(issue.options) ? issue.options : undefined;
+      if (typeof discriminator !== 'string' || options === undefined)
+        return 'matches none of the allowed shapes';
+      const value = isRecord(issue.input) ? issue.input[discriminator] : undefined;
+      return value === undefined
+        ? 'is required'
+        : `${quote(value)} must be one of ${options.map(quote).join(', ')}`;
+    }
+    default:
+      return undefined;
+  }
+};
+
+/** An entry of a list that a message should name (`data class 'cookies'`), and how deep it sits. */
+export interface Entry {
+  readonly label: string;
+  readonly depth: number;
+}
+
+/** Finds the named entry a path points into, if the input has such entries (the policy catalog does). */
+export type EntryLocator = (input: unknown, path: Path) => Entry | undefined;
+
+export interface ParseOptions {
+  /** The field named when the input as a whole is wrong (the API: `body`, `query`). @default none */
+  readonly root?: string;
+  /** Names the entry a problem sits in, in front of the message. @default none */
+  readonly locateEntry?: EntryLocator;
+}
+
+/** One ValidationError for the first problem; `cause` keeps the full ZodError with every problem. */
+export function toValidationError(
+  error: z.ZodError,
+  input: unknown,
+  options: ParseOptions = {},
+): ValidationError {
+  const issue = error.issues[0];
+  if (issue === undefined) {
+    return new ValidationError(`${options.root ?? 'input'} is invalid`, options.root, { cause: error });
+  }
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path: Path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
+  const predicate = unknownKey === undefined ? issue.message : 'is not a known field';
+  const field = formatPath(path) || options.root;
+  const entry = options.locateEntry?.(input, path);
+  const subject = entry === undefined ? (field ?? 'input') : formatPath(path.slice(entry.depth));
+  const sentence = subject === '' ? predicate : `${subject} ${predicate}`;
+  return new ValidationError(entry === undefined ? sentence : `${entry.label}: ${sentence}`, field, {
+    cause: error,
+  });
+}
+
+/** Parses with `schema` or throws the ValidationError of its first problem. */
+export function parseWith<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  options: ParseOptions = {},
+): z.output<Schema> {
+  const result = schema.safeParse(input, { error: builtInMessage });
+  if (!result.success) throw toValidationError(result.error, input, options);
+  return result.data;
+}

@@ -1,0 +1,103 @@
+/**
+ * What the API answers, route by route (README, "The API"). The route handlers build these and
+ * tests read them: neither declares its own copy. Answers produced by a service whole are that
+ * service's result type, re-exported here.
+ */
+import type { AuditEntry, ChainVerification } from '../../domain/audit/types.js';
+import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
+import type { LifecycleEventType } from '../../domain/events.js';
+import type { RetentionAction } from '../../domain/policy/types.js';
+import type { ScheduleStatus } from '../../domain/schedule/types.js';
+
+export type { ErasureRequestReceipt } from '../services/erasure-requests.js';
+export type { ExportSource, SubjectExport } from '../services/exports.js';
+/** `POST /v1/lifecycle-events` → 202 `{eventId, decisions}`. */
+export type { LifecycleEventResult } from '../services/lifecycle-events.js';
+/** `POST /v1/sweeps` → 200: what the sweep dispatched, blocked and noticed. */
+export type { SweepReport } from '../services/sweep.js';
+/** Every 4xx and 5xx: `{error: {code, message, field?}}`. */
+export type { ErrorBody } from '../shared/http-errors.js';
+
+/** `GET /healthz`. */
+export interface HealthAnswer {
+  readonly status: 'ok';
+}
+
+/** One task of a request (`GET /v1/erasure-requests/{requestId}`). */
+export interface TaskView {
+  readonly taskId: string;
+  readonly dataClass: string;
+  readonly connector: string;
+  readonly target: string;
+  readonly action: RetentionAction;
+  readonly status: ErasureTask['status'];
+  readonly attempts: number;
+  /** Items or objects erased (deleted, anonymised or restricted). */
+  readonly deletedCount: number;
+  readonly olderThan?: string;
+  readonly verifiedAt?: string;
+  readonly error?: string;
+}
+
+/** A request as the rejection, deadline-extension and redrive routes answer it. */
+export interface RequestView {
+  readonly requestId: string;
+  readonly origin: RequestOrigin;
+  readonly status: ErasureRequest['status'];
+  readonly dataClasses: readonly string[];
+  readonly reason: string;
+  readonly receivedAt: string;
+  readonly deadline: string;
+  readonly deadlineExtension?: ErasureRequest['deadlineExtension'];
+  readonly rejection?: ErasureRequest['rejection'];
+  readonly blockedBy?: readonly string[];
+  readonly withheld?: ErasureRequest['withheld'];
+  readonly dispatchedAt?: string;
+  readonly completedAt?: string;
+}
+
+/** `GET /v1/erasure-requests/{requestId}`: the request with all its tasks. */
+export interface RequestDetail extends RequestView {
+  readonly tasks: readonly TaskView[];
+}
+
+/** One pending (or blocked) deletion of a subject's schedule. */
+export interface PendingDeletionView {
+  readonly dataClass: string;
+  readonly action: RetentionAction;
+  readonly status: ScheduleStatus;
+  readonly dueAt: string;
+  readonly ruleRef: string;
+  readonly noticeAt?: string;
+  readonly triggeredBy: { readonly type: LifecycleEventType; readonly occurredAt: string };
+}
+
+/** `GET /v1/subjects/{subjectId}/schedule`. */
+export interface ScheduleView {
+  readonly subjectId: string;
+  readonly pending: readonly PendingDeletionView[];
+  /** ALE-2: since when an invoice is unpaid, while one is. */
+  readonly unpaidInvoiceSince?: string;
+}
+
+/** `POST /v1/legal-holds` → 201. */
+export interface HoldReceipt {
+  readonly holdId: string;
+}
+
+/** `GET /v1/audit`. */
+export interface AuditList {
+  readonly entries: readonly AuditEntry[];
+}
+
+/** `GET /v1/audit/verification`. */
+export interface VerificationAnswer {
+  readonly chainId: string;
+  readonly verification: ChainVerification;
+}
+
+/** `POST /v1/tasks/{taskId}/callback`: the task's status after the callback. */
+export interface CallbackAnswer {
+  readonly taskId: string;
+  readonly status: string;
+}
