@@ -187,7 +187,10 @@ export type Change =
       readonly dataClass: string;
       readonly at: string;
     }
-  /** A new hold; fails if one with its id exists. */
+  /**
+   * A new hold; fails if the subject has one with its id. Ids are random (122 bits), so one
+   * subject's id is never another's; the table is keyed (subjectId, holdId).
+   */
   | { readonly kind: 'hold.place'; readonly hold: LegalHold }
   /** Ends a hold; fails if it was already released. */
   | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string };

@@ -272,13 +272,16 @@ describe('WorkerStack', () => {
     });
   });
 
-  it('authorises every route with IAM except the signed callback, which the handler verifies', () => {
+  it('authorises every route with IAM except the signed callback, which the handler verifies, and the liveness probe', () => {
     for (const route of ROUTES as readonly RouteDefinition[]) {
       worker.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey(route),
-        AuthorizationType: route.roles === 'signed' ? 'NONE' : 'AWS_IAM',
+        AuthorizationType: Array.isArray(route.roles) ? 'AWS_IAM' : 'NONE',
       });
     }
+    expect(
+      (ROUTES as readonly RouteDefinition[]).filter((route) => !Array.isArray(route.roles)).map(routeKey),
+    ).toEqual(['GET /livez', 'POST /v1/tasks/{taskId}/callback']);
     worker.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
     worker.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
