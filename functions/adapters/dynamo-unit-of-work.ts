@@ -74,7 +74,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
         });
         pending = pending.filter((_, index) => !appended.has(index));
         // Another writer moved a chain head, or the transaction met a conflict or throttling.
-        await this.sleep(Math.random() * 10 * 2 ** attempt);
+        if (attempt < MAX_COMMIT_ATTEMPTS) await this.sleep(Math.random() * 10 * 2 ** attempt);
       }
     }
     throw new Error(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
