@@ -23,6 +23,7 @@ import { SqsTaskQueue } from '../../functions/adapters/sqs-task-queue.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 import { createTestResources, testClients, uniquePrefix } from '../helpers/emulators.js';
+import { storedRequest, storedTask } from '../helpers/factories.js';
 
 const PSEUDONYM_KEY = 'adapters-test-pseudonym-key-0123456789';
 const SHARDS = 4;
@@ -60,34 +61,9 @@ let counter = 0;
 /** A fresh name per call: the tests of this file share one set of tables. */
 const fresh = (name: string): string => `${name}-${String(++counter).padStart(3, '0')}`;
 
-const aRequest = (overrides: Partial<ErasureRequest> = {}): ErasureRequest => ({
-  requestId: fresh('req'),
-  subjectId: fresh('person'),
-  origin: 'api',
-  dataClasses: ['closed-account'],
-  reason: 'gdpr-art17-request',
-  status: 'received',
-  receivedAt: NOW,
-  deadline: '2026-12-21T12:00:00.000Z',
-  taskCount: 0,
-  verifiedCount: 0,
-  failedCount: 0,
-  ...overrides,
-});
-
-const aTask = (request: ErasureRequest, overrides: Partial<ErasureTask> = {}): ErasureTask => ({
-  taskId: fresh('task'),
-  requestId: request.requestId,
-  subjectId: request.subjectId,
-  dataClass: 'closed-account',
-  action: 'delete',
-  target: 'user-files',
-  connector: 's3-prefix',
-  status: 'pending',
-  attempts: 0,
-  affectedCount: 0,
-  ...overrides,
-});
+const aRequest = (overrides: Partial<ErasureRequest> = {}) => storedRequest(fresh, NOW, overrides);
+const aTask = (request: ErasureRequest, overrides: Partial<ErasureTask> = {}) =>
+  storedTask(fresh, request, overrides);
 
 const commitOk = async (changes: readonly Change[], records: readonly AuditRecord[] = []): Promise<void> => {
   expect(await uow.commit(changes, records)).toEqual({ committed: true });
