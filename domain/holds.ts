@@ -1,3 +1,6 @@
+import { validateReasonCode } from './erasure/index.js';
+import { ValidationError } from './errors.js';
+
 /** A legal hold (ALM-3): while active, no deletion of the covered data classes runs. */
 export interface LegalHold {
   readonly holdId: string;
@@ -21,3 +24,41 @@ export const holdCovers = (hold: LegalHold, dataClass: string): boolean =>
 /** The holds that stop `dataClass` from being deleted at `now`. */
 export const blockingHolds = (holds: readonly LegalHold[], dataClass: string, now: string): LegalHold[] =>
   holds.filter((hold) => isHoldActive(hold, now) && holdCovers(hold, dataClass));
+
+export interface HoldRequest {
+  readonly subjectId: string;
+  readonly dataClasses?: readonly string[];
+  readonly reason: string;
+  readonly until?: string;
+}
+
+/**
+ * ALM-3: the rules for placing a hold. The reason is a code (it is audited), the classes exist in
+ * the catalog, and an end, when given, lies in the future. Checked before anything is stored.
+ */
+export const newHold = (
+  input: HoldRequest,
+  context: {
+    readonly holdId: string;
+    readonly createdAt: string;
+    readonly knownDataClasses: readonly string[];
+  },
+): LegalHold => {
+  validateReasonCode(input.reason, 'reason', input.subjectId);
+  input.dataClasses?.forEach((dataClass, index) => {
+    if (!context.knownDataClasses.includes(dataClass)) {
+      throw new ValidationError(`Unknown data class '${dataClass}'`, `dataClasses[${index}]`);
+    }
+  });
+  if (input.until !== undefined && input.until <= context.createdAt) {
+    throw new ValidationError('until must be in the future', 'until');
+  }
+  return {
+    holdId: context.holdId,
+    subjectId: input.subjectId,
+    reason: input.reason,
+    createdAt: context.createdAt,
+    ...(input.dataClasses === undefined ? {} : { dataClasses: [...new Set(input.dataClasses)] }),
+    ...(input.until === undefined ? {} : { until: input.until }),
+  };
+};

@@ -2,9 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { ServiceDeps } from './services/deps.js';
+import type { WorkerDeps } from './services/deps.js';
 import { runConnectorTask } from './services/run-task.js';
-import { lazyDefaultDeps } from './shared/dependencies.js';
+import { clientsFromEnvironment, composeWorker, lazily, loadSecrets } from './shared/dependencies.js';
+import { loadEnv } from './shared/env.js';
 import { logger } from './shared/observability.js';
 
 const TaskMessageBody = z.object({ taskId: z.string().min(1), requestId: z.string().min(1) });
@@ -17,7 +18,7 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-const handleRecord = async (deps: ServiceDeps, record: SQSRecord): Promise<boolean> => {
+const handleRecord = async (deps: WorkerDeps, record: SQSRecord): Promise<boolean> => {
   const parsed = TaskMessageBody.safeParse(parseJson(record.body));
   if (!parsed.success) {
     deps.log.error('malformed task message', { messageId: record.messageId });
@@ -40,7 +41,7 @@ const handleRecord = async (deps: ServiceDeps, record: SQSRecord): Promise<boole
 };
 
 /** SQS consumer: reports partial batch failures so one failing task does not redeliver the others. */
-export const makeHandler = (provide: () => Promise<ServiceDeps>) =>
+export const makeHandler = (provide: () => Promise<WorkerDeps>) =>
   middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -61,4 +62,12 @@ export const makeHandler = (provide: () => Promise<ServiceDeps>) =>
       return { batchItemFailures };
     });
 
-export const handler = makeHandler(lazyDefaultDeps());
+export const handler = makeHandler(
+  lazily(async () => {
+    const env = loadEnv('worker');
+    return composeWorker(env, {
+      clients: clientsFromEnvironment(),
+      secrets: await loadSecrets(env.SECRETS_ARN),
+    });
+  }),
+);

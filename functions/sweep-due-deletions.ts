@@ -1,13 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import type { ServiceDeps } from './services/deps.js';
+import type { SweepDeps } from './services/deps.js';
 import { type SweepReport, sweepDueDeletions } from './services/sweep.js';
-import { lazyDefaultDeps } from './shared/dependencies.js';
+import { clientsFromEnvironment, composeSweep, lazily, loadSecrets } from './shared/dependencies.js';
+import { loadEnv } from './shared/env.js';
 import { logger } from './shared/observability.js';
 
 /** EventBridge schedule entry point. "Now" is the scheduled event's time, so a late run sweeps the slot it was for. */
-export const makeHandler = (provide: () => Promise<ServiceDeps>) =>
+export const makeHandler = (provide: () => Promise<SweepDeps>) =>
   middy<ScheduledEvent, SweepReport, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -18,4 +19,12 @@ export const makeHandler = (provide: () => Promise<ServiceDeps>) =>
       return sweepDueDeletions(deps, now);
     });
 
-export const handler = makeHandler(lazyDefaultDeps());
+export const handler = makeHandler(
+  lazily(async () => {
+    const env = loadEnv('sweep');
+    return composeSweep(env, {
+      clients: clientsFromEnvironment(),
+      secrets: await loadSecrets(env.SECRETS_ARN),
+    });
+  }),
+);

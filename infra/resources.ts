@@ -4,6 +4,7 @@
  * the two cannot drift (test/infra/resources-match.test.ts compares them with the synthesized template).
  */
 
+import { TABLE_ENV, TASK_QUEUE_ENV } from '../functions/manifest.js';
 export type KeyType = 'S' | 'N';
 
 export interface KeyDefinition {
@@ -34,7 +35,7 @@ export interface TableDefinition {
 export const TABLES = {
   schedules: {
     id: 'Schedules',
-    envVar: 'SCHEDULES_TABLE',
+    envVar: TABLE_ENV.schedules,
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     globalSecondaryIndexes: [
@@ -49,7 +50,7 @@ export const TABLES = {
   },
   requests: {
     id: 'Requests',
-    envVar: 'REQUESTS_TABLE',
+    envVar: TABLE_ENV.requests,
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     globalSecondaryIndexes: [
@@ -65,7 +66,7 @@ export const TABLES = {
   },
   legalHolds: {
     id: 'LegalHolds',
-    envVar: 'LEGAL_HOLDS_TABLE',
+    envVar: TABLE_ENV.legalHolds,
     partitionKey: { name: 'subjectId', type: 'S' },
     sortKey: { name: 'holdId', type: 'S' },
     globalSecondaryIndexes: [{ indexName: 'byHoldId', partitionKey: { name: 'holdId', type: 'S' } }],
@@ -73,7 +74,7 @@ export const TABLES = {
   },
   audit: {
     id: 'Audit',
-    envVar: 'AUDIT_TABLE',
+    envVar: TABLE_ENV.audit,
     partitionKey: { name: 'chainId', type: 'S' },
     sortKey: { name: 'seq', type: 'N' },
     globalSecondaryIndexes: [
@@ -113,7 +114,7 @@ export const CONNECTOR_TIMEOUT_SECONDS = 60;
 
 export const TASK_QUEUE: QueueDefinition = {
   id: 'TaskQueue',
-  envVar: 'TASK_QUEUE_URL',
+  envVar: TASK_QUEUE_ENV,
   maxReceiveCount: 5,
   visibilityTimeoutSeconds: CONNECTOR_TIMEOUT_SECONDS * 6,
   retentionDays: 14,

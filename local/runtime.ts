@@ -3,11 +3,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
-import { makeHandler as makeApiHandler } from '../functions/api.js';
+import { type ApiDeps, makeHandler as makeApiHandler } from '../functions/api.js';
+import type { FunctionKey } from '../functions/manifest.js';
 import { makeHandler as makeTaskHandler } from '../functions/run-connector-task.js';
+import type { Log } from '../functions/services/deps.js';
 import type { SweepReport } from '../functions/services/sweep.js';
-import { buildDeps, type RuntimeDeps } from '../functions/shared/dependencies.js';
-import { loadEnv } from '../functions/shared/env.js';
+import { composeApi, composeSweep, composeWorker, type Platform } from '../functions/shared/dependencies.js';
+import { parseEnvironment } from '../functions/shared/env.js';
+import { logger } from '../functions/shared/observability.js';
+import { ROUTES, type Role } from '../functions/shared/routes.js';
 import { makeHandler as makeSweepHandler } from '../functions/sweep-due-deletions.js';
 import { createLocalClients, type EmulatorEndpoints, type LocalClients } from './aws-clients.js';
 import {
@@ -44,7 +48,44 @@ export interface LocalRuntimeOptions {
   /** Pseudonym key of the audit trail. @default a fixed development key */
   readonly pseudonymKey?: string;
   readonly clock?: () => Date;
+  /** Told of every API call once answered: method, route template (never the path), status, ms. */
+  readonly onRequest?: (call: ApiCallSummary) => void;
 }
+
+export interface ApiCallSummary {
+  readonly method: string;
+  /** The route's template (`/v1/subjects/{subjectId}/schedule`): paths can carry subject ids. */
+  readonly route: string;
+  readonly status: number;
+  readonly ms: number;
+}
+
+/** The functions' names, as in AWS, in their log lines and Lambda contexts. */
+export const FUNCTION_NAMES = {
+  api: 'erasure-api',
+  sweep: 'erasure-sweep-due-deletions',
+  worker: 'erasure-run-connector-task',
+} as const satisfies Record<FunctionKey, string>;
+
+const functionLog = (name: string): Log => {
+  const child = logger.createChild({ persistentKeys: { function_name: name } });
+  return {
+    info: (message, extra) => child.info(message, { ...extra }),
+    warn: (message, extra) => child.warn(message, { ...extra }),
+    error: (message, extra) => child.error(message, { ...extra }),
+  };
+};
+
+/** The template of the route a call matched, or `unmatched`: what the terminal may show. */
+const routeTemplateOf = (method: string, path: string): string => {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const route = ROUTES.find(
+    (candidate) =>
+      candidate.method === method &&
+      new RegExp(`^${candidate.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(trimmed),
+  );
+  return route?.path ?? 'unmatched';
+};
 
 export interface LocalRuntime {
   readonly apiUrl: string;
@@ -53,7 +94,8 @@ export interface LocalRuntime {
   readonly stores: DemoStores;
   readonly webhook: DemoWebhook;
   readonly clients: LocalClients;
-  readonly deps: RuntimeDeps;
+  /** The API function's dependencies (every port), for tests and benchmarks. */
+  readonly deps: ApiDeps;
   /** Receives and runs task messages until the queue has none visible; returns how many ran. */
   drainQueue(): Promise<number>;
   sweep(now?: Date): Promise<SweepReport>;
@@ -164,40 +206,64 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     server.listen(options.port ?? 3000, '127.0.0.1', () => resolve());
   });
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const env = loadEnv({
+  // Each function gets its own environment, as in AWS; secrets and tokens are local ones.
+  const environment: NodeJS.ProcessEnv = {
     ...resources.environment,
     ERASURE_CONFIG: JSON.stringify(demoDeploymentConfig(stores, webhook.url)),
-    ERASURE_PSEUDONYM_KEY: options.pseudonymKey ?? DEV_PSEUDONYM_KEY,
-    ERASURE_WEBHOOK_SECRETS: JSON.stringify({ [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET }),
     CALLBACK_BASE_URL: apiUrl,
-    AUTH_MODE: 'token',
-    ERASURE_SERVICE_TOKEN: tokens.service,
-    ERASURE_COMPLIANCE_TOKEN: tokens.compliance,
-  });
-  const built = buildDeps(env, clients, {
-    pseudonymKey: env.ERASURE_PSEUDONYM_KEY ?? DEV_PSEUDONYM_KEY,
-    webhookSecrets: { [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET },
-  });
-  const deps: RuntimeDeps = {
-    ...built,
+  };
+  const env = <K extends FunctionKey>(key: K) => parseEnvironment(key, environment);
+  // Three functions share this process (in AWS, each has its own): each logs under its own name.
+  const platformOf = (key: FunctionKey): Platform => ({ ...platform, log: functionLog(FUNCTION_NAMES[key]) });
+  const platform: Platform = {
+    clients,
+    secrets: {
+      pseudonymKey: options.pseudonymKey ?? DEV_PSEUDONYM_KEY,
+      webhookSecrets: { [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET },
+    },
     // CloudWatch reads metrics from Lambda's stdout; locally they would only be noise.
     metrics: { count: () => undefined, flush: () => undefined },
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+  };
+  const api = composeApi(env('api'), platformOf('api'));
+  const deps: ApiDeps = {
+    ...api,
+    // The demo travels in time: sweeps for a future instant are allowed here only.
+    settings: { ...api.settings, sweepsMayRunAhead: true },
+    authorisation: {
+      mode: 'token',
+      tokens: new Map<string, Role>([
+        [tokens.service, 'service'],
+        [tokens.compliance, 'compliance'],
+      ]),
+    },
+  };
+  const worker = composeWorker(env('worker'), platformOf('worker'));
+  const workerDeps = {
+    ...worker,
     settings: {
-      ...built.settings,
+      ...worker.settings,
       ...(options.retryBaseSeconds === undefined ? {} : { retryBaseSeconds: options.retryBaseSeconds }),
     },
   };
-  const provide = () => Promise.resolve(deps);
-  const api = makeApiHandler(provide);
-  const runTasks = makeTaskHandler(provide);
-  const sweepHandler = makeSweepHandler(provide);
+  const apiHandler = makeApiHandler(() => Promise.resolve(deps));
+  const runTasks = makeTaskHandler(() => Promise.resolve(workerDeps));
+  const sweepDeps = composeSweep(env('sweep'), platformOf('sweep'));
+  const sweepHandler = makeSweepHandler(() => Promise.resolve(sweepDeps));
 
   server.on('request', (request, response) => {
+    const startedAt = performance.now();
     void (async () => {
-      const result = await api(toApiEvent(request, await readBody(request)), lambdaContext('erasure-api'));
+      const event = toApiEvent(request, await readBody(request));
+      const result = await apiHandler(event, lambdaContext(FUNCTION_NAMES.api));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       response.end(result.body ?? '');
+      options.onRequest?.({
+        method: event.requestContext.http.method,
+        route: routeTemplateOf(event.requestContext.http.method, event.rawPath),
+        status: result.statusCode ?? 200,
+        ms: Math.round(performance.now() - startedAt),
+      });
     })().catch(() => {
       response.writeHead(500, { 'content-type': 'application/json' });
       response.end('{"error":{"code":"internal_error","message":"Internal error"}}');
@@ -216,7 +282,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     );
     if (Messages.length === 0) return 0;
     const event: SQSEvent = { Records: Messages.map((message) => toSqsRecord(message, queueArn)) };
-    const { batchItemFailures } = await runTasks(event, lambdaContext('erasure-run-connector-task'));
+    const { batchItemFailures } = await runTasks(event, lambdaContext(FUNCTION_NAMES.worker));
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
     const succeeded = event.Records.filter((record) => !failed.has(record.messageId));
     if (succeeded.length > 0) {
@@ -263,7 +329,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       resources: [],
       detail: {},
     };
-    return sweepHandler(event, lambdaContext('erasure-sweep-due-deletions'));
+    return sweepHandler(event, lambdaContext(FUNCTION_NAMES.sweep));
   };
   // Like the deployed sweep (reserved concurrency 1), a tick that finds a sweep running skips.
   let sweeping = false;

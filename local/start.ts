@@ -1,10 +1,16 @@
 /**
  * `npm start`: the whole pipeline on this machine. Starts DynamoDB Local and fauxqs, creates the
  * orchestrator's resources and the demo stores, serves the API, consumes the task queue, sweeps
- * every minute, and stops everything it started on Ctrl-C.
+ * every minute, and stops everything it started on Ctrl-C. DynamoDB state is kept across restarts
+ * under .local/ unless `npm start -- --fresh` (or ERASURE_FRESH=1) asks for a clean start.
  */
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { startEmulators } from './emulators.js';
 import { DEFAULT_TOKENS, startLocalRuntime } from './runtime.js';
+
+/** Where DynamoDB Local keeps its database between runs (git-ignored). */
+const STATE_DIR = '.local/dynamodb';
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -25,10 +31,44 @@ const positiveSeconds = (name: string, fallback: number): number => {
   return parsed;
 };
 
+/** Resolves when `port` on 127.0.0.1 can be listened on; rejects with a one-line reason otherwise. */
+const checkFree = (name: string, value: number): Promise<void> =>
+  value === 0
+    ? Promise.resolve()
+    : new Promise((resolve, reject) => {
+        const probe = createServer();
+        probe.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            new Error(
+              error.code === 'EADDRINUSE'
+                ? `Port ${value} (${name}) is in use by another program: stop it, or set ${name}=<another port>.`
+                : `Port ${value} (${name}) cannot be used: ${error.code ?? error.message}`,
+            ),
+          ),
+        );
+        probe.listen(value, '127.0.0.1', () => probe.close(() => resolve()));
+      });
+
 const main = async (): Promise<void> => {
+  const ports = {
+    PORT: port('PORT', 3000),
+    DEMO_WEBHOOK_PORT: port('DEMO_WEBHOOK_PORT', 3001),
+    DYNAMODB_PORT: port('DYNAMODB_PORT', 8000),
+    AWS_PORT: port('AWS_PORT', 4566),
+  };
+  // The API port first: it is the one a newcomer most likely has taken by another dev server.
+  try {
+    for (const [name, value] of Object.entries(ports)) await checkFree(name, value);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const fresh = process.argv.includes('--fresh') || ['1', 'true'].includes(process.env.ERASURE_FRESH ?? '');
+  if (fresh) await rm(STATE_DIR, { recursive: true, force: true });
   const emulators = await startEmulators({
-    dynamodbPort: port('DYNAMODB_PORT', 8000),
-    awsPort: port('AWS_PORT', 4566),
+    dynamodbPort: ports.DYNAMODB_PORT,
+    awsPort: ports.AWS_PORT,
+    dbPath: STATE_DIR,
   });
   let runtime: Awaited<ReturnType<typeof startLocalRuntime>> | undefined;
   const shutdown = async (code: number) => {
@@ -42,8 +82,10 @@ const main = async (): Promise<void> => {
   try {
     runtime = await startLocalRuntime({
       endpoints: emulators,
-      port: port('PORT', 3000),
-      webhookPort: port('DEMO_WEBHOOK_PORT', 3001),
+      port: ports.PORT,
+      webhookPort: ports.DEMO_WEBHOOK_PORT,
+      // One line per API call: method, route template, status, time. Never a path or a body.
+      onRequest: (call) => console.log(`${call.method} ${call.route} ${call.status} ${call.ms} ms`),
       tokens: {
         service: process.env.ERASURE_SERVICE_TOKEN || DEFAULT_TOKENS.service,
         compliance: process.env.ERASURE_COMPLIANCE_TOKEN || DEFAULT_TOKENS.compliance,
@@ -58,6 +100,9 @@ const main = async (): Promise<void> => {
   console.log(`
 Erasure Orchestrator is running locally.
 
+  State          ${fresh ? 'fresh: started clean' : 'kept'} (DynamoDB in ${STATE_DIR}; start clean with npm start -- --fresh).
+                 Queues and demo buckets live in memory; demo data is seeded again at each start.
+
   API            ${runtime.apiUrl}
   DynamoDB Local ${emulators.dynamodbEndpoint}
   SQS + S3       ${emulators.awsEndpoint}
@@ -70,7 +115,8 @@ Erasure Orchestrator is running locally.
                  bucket ${runtime.stores.cloudVideoBucket} (video/<subjectId>/), bucket ${runtime.stores.userFilesBucket} (files/<subjectId>/)
   Demo subjects  demo-subject-1, demo-subject-2, demo-subject-3
 
-  Try: curl -s ${runtime.apiUrl}/healthz -H 'Authorization: Bearer ${runtime.tokens.service}'
+  Try: curl -s ${runtime.apiUrl}/livez
+       curl -s ${runtime.apiUrl}/healthz -H 'Authorization: Bearer ${runtime.tokens.service}'
   The README has the full walkthrough. Ctrl-C stops everything.
 `);
 };

@@ -1,50 +1,30 @@
 import { createHash } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { assertNoSubjectData, chainEntry, pseudonymise } from '../../domain/audit/index.js';
-import type { AuditEntry, AuditEvent, AuditLog } from '../../domain/audit/types.js';
-import { queryAll } from './dynamo-helpers.js';
+import type { AuditEntry } from '../../domain/audit/types.js';
+import type { AuditLog, AuditQuery, AuditRecord, ChainHead } from '../../domain/ports/index.js';
+import { queryAll, type TransactItem } from './dynamo-helpers.js';
 
 export const SYSTEM_CHAIN = 'system';
 const HEAD_SEQ = 0;
-const MAX_APPEND_ATTEMPTS = 8;
-
-interface ChainHead {
-  readonly seq: number;
-  readonly hash: string;
-}
-
-export interface AuditQuery {
-  readonly subjectId?: string;
-  readonly requestId?: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly limit?: number;
-}
-
-export interface AuditReader {
-  query(query: AuditQuery): Promise<AuditEntry[]>;
-  /** Every entry of one chain in order, and the head the table says it has. */
-  readChain(
-    subjectId: string | undefined,
-  ): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
-  chainIdFor(subjectId: string | undefined): string;
-}
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
+/** Transaction items that append audit records, and which item claims which record's key. */
+export interface AuditAppendPlan {
+  readonly items: TransactItem[];
+  /** Item index (within `items`) → index of the record whose idempotency marker it puts. */
+  readonly markers: ReadonlyMap<number, number>;
+}
+
 /**
- * Append-only audit trail: one hash chain per subject pseudonym. Each append is a transaction
- * that puts the entry (never overwriting), moves the chain head from the sequence number it read,
- * and claims the event's idempotency key, so retries never double-audit and two writers racing on
- * one chain cannot fork it: the loser re-reads the head and tries again.
+ * Append-only audit trail: one hash chain per subject pseudonym. Appends are planned here and
+ * written by the unit of work in the transaction of the state change they prove: each entry is put
+ * (never overwriting), the chain head moves from the sequence number read, and a marker claims
+ * the event's idempotency key, so retries never double-audit and two writers racing on one chain
+ * cannot fork it: the loser re-reads the head and tries again.
  */
-export class DynamoAuditLog implements AuditLog, AuditReader {
+export class DynamoAuditLog implements AuditLog {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -55,53 +35,61 @@ export class DynamoAuditLog implements AuditLog, AuditReader {
     return subjectId === undefined ? SYSTEM_CHAIN : pseudonymise(this.pseudonymKey, subjectId);
   }
 
-  async append(event: AuditEvent, subjectId?: string): Promise<AuditEntry> {
-    if (subjectId !== undefined) assertNoSubjectData(event, subjectId);
-    const chainId = this.chainIdFor(subjectId);
-    const markerKey = `key#${sha256(`${chainId}#${event.idempotencyKey}`)}`;
-    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const existing = await this.appendedUnder(markerKey);
-      if (existing) return existing;
-      const head = await this.readHead(chainId);
-      const entry = chainEntry(head, event, chainId, subjectId === undefined ? undefined : chainId);
-      try {
-        await this.documents.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...entry, day: entry.at.slice(0, 10) },
-                  ConditionExpression: 'attribute_not_exists(chainId)',
-                },
-              },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { chainId, seq: HEAD_SEQ, headSeq: entry.seq, headHash: entry.hash },
-                  ConditionExpression:
-                    head === undefined ? 'attribute_not_exists(chainId)' : 'headSeq = :expectedSeq',
-                  ...(head === undefined ? {} : { ExpressionAttributeValues: { ':expectedSeq': head.seq } }),
-                },
-              },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { chainId: markerKey, seq: HEAD_SEQ, entryChainId: chainId, entrySeq: entry.seq },
-                  ConditionExpression: 'attribute_not_exists(chainId)',
-                },
-              },
-            ],
-          }),
-        );
-        return entry;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // Another writer moved the head or appended the same event first: re-read and retry.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+  /** Reads each chain's head and chains the records onto it, in order. */
+  async planAppend(records: readonly AuditRecord[]): Promise<AuditAppendPlan> {
+    const byChain = new Map<string, { subjectId: string | undefined; indexes: number[] }>();
+    records.forEach((record, index) => {
+      if (record.subjectId !== undefined) assertNoSubjectData(record.event, record.subjectId);
+      const chainId = this.chainIdFor(record.subjectId);
+      const chain = byChain.get(chainId) ?? { subjectId: record.subjectId, indexes: [] };
+      // The same event twice in one commit is appended once.
+      const key = record.event.idempotencyKey;
+      if (!chain.indexes.some((other) => records[other]?.event.idempotencyKey === key))
+        chain.indexes.push(index);
+      byChain.set(chainId, chain);
+    });
+    const items: TransactItem[] = [];
+    const markers = new Map<number, number>();
+    for (const [chainId, chain] of byChain) {
+      const read = await this.readHead(chainId);
+      let head = read;
+      for (const index of chain.indexes) {
+        const event = (records[index] as AuditRecord).event;
+        const entry = chainEntry(head, event, chainId, chain.subjectId === undefined ? undefined : chainId);
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...entry, day: entry.at.slice(0, 10) },
+            ConditionExpression: 'attribute_not_exists(chainId)',
+          },
+        });
+        markers.set(items.length, index);
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              chainId: `key#${sha256(`${chainId}#${event.idempotencyKey}`)}`,
+              seq: HEAD_SEQ,
+              entryChainId: chainId,
+              entrySeq: entry.seq,
+            },
+            ConditionExpression: 'attribute_not_exists(chainId)',
+          },
+        });
+        head = { seq: entry.seq, hash: entry.hash };
       }
+      if (head === undefined) continue;
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { chainId, seq: HEAD_SEQ, headSeq: head.seq, headHash: head.hash },
+          ConditionExpression:
+            read === undefined ? 'attribute_not_exists(chainId)' : 'headSeq = :expectedSeq',
+          ...(read === undefined ? {} : { ExpressionAttributeValues: { ':expectedSeq': read.seq } }),
+        },
+      });
     }
-    throw new Error(`Audit chain append did not settle after ${MAX_APPEND_ATTEMPTS} attempts`);
+    return { items, markers };
   }
 
   async query(query: AuditQuery): Promise<AuditEntry[]> {
@@ -166,25 +154,6 @@ export class DynamoAuditLog implements AuditLog, AuditReader {
     );
     if (Item === undefined) return undefined;
     return { seq: Number(Item.headSeq), hash: String(Item.headHash) };
-  }
-
-  private async appendedUnder(markerKey: string): Promise<AuditEntry | undefined> {
-    const { Item: marker } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { chainId: markerKey, seq: HEAD_SEQ },
-        ConsistentRead: true,
-      }),
-    );
-    if (marker === undefined) return undefined;
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { chainId: marker.entryChainId, seq: marker.entrySeq },
-        ConsistentRead: true,
-      }),
-    );
-    return Item === undefined ? undefined : toEntry(Item);
   }
 
   private async queryAll(input: QueryCommandInput): Promise<AuditEntry[]> {

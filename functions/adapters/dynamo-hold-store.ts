@@ -1,22 +1,17 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
-import { isConditionFailure, queryAll } from './dynamo-helpers.js';
+import type { Change, HoldStore } from '../../domain/ports/index.js';
+import { queryAll, type TransactItem } from './dynamo-helpers.js';
 
-export class DynamoHoldStore {
+export type HoldChange = Extract<Change, { kind: 'hold.place' | 'hold.release' }>;
+export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = ['hold.place', 'hold.release'];
+
+/** LegalHolds table: a subject's holds under its id; GSI `byHoldId` to release one by id. */
+export class DynamoHoldStore implements HoldStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
-
-  async place(hold: LegalHold): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...hold },
-        ConditionExpression: 'attribute_not_exists(holdId)',
-      }),
-    );
-  }
 
   async find(holdId: string): Promise<LegalHold | undefined> {
     const { Items } = await this.documents.send(
@@ -31,25 +26,6 @@ export class DynamoHoldStore {
     return item === undefined ? undefined : (item as LegalHold);
   }
 
-  /** Returns false when the hold was already released (releasing is idempotent). */
-  async release(hold: LegalHold, releasedAt: string): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { subjectId: hold.subjectId, holdId: hold.holdId },
-          UpdateExpression: 'SET releasedAt = :releasedAt',
-          ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
-          ExpressionAttributeValues: { ':releasedAt': releasedAt },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
   async forSubject(subjectId: string): Promise<LegalHold[]> {
     const items = await queryAll(this.documents, {
       TableName: this.tableName,
@@ -58,5 +34,30 @@ export class DynamoHoldStore {
       ConsistentRead: true,
     });
     return items as unknown as LegalHold[];
+  }
+
+  itemsFor(change: HoldChange): TransactItem[] {
+    if (change.kind === 'hold.place') {
+      return [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...change.hold },
+            ConditionExpression: 'attribute_not_exists(holdId)',
+          },
+        },
+      ];
+    }
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { subjectId: change.hold.subjectId, holdId: change.hold.holdId },
+          UpdateExpression: 'SET releasedAt = :releasedAt',
+          ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
+          ExpressionAttributeValues: { ':releasedAt': change.releasedAt },
+        },
+      },
+    ];
   }
 }

@@ -1,14 +1,14 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { ConcurrentModificationError } from '../../domain/errors.js';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  Change,
+  DueItem,
+  RecordedEvent,
+  ScheduleStore,
+  StoredSchedule,
+} from '../../domain/ports/index.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
 const subjectPk = (subjectId: string) => `subject#${subjectId}`;
@@ -18,30 +18,18 @@ const noticeSk = (dataClass: string) => `notice#${dataClass}`;
 const eventSk = (eventId: string) => `event#${eventId}`;
 const SWEEP_KEY = { pk: '#sweep', sk: '#state' };
 
-export interface StoredSchedule {
-  readonly schedule: SubjectSchedule;
-  /** Optimistic-lock version of the subject's schedule; 0 when nothing is stored yet. */
-  readonly version: number;
-}
+export type ScheduleChange = Extract<
+  Change,
+  { kind: 'schedule.save' | 'schedule.claim' | 'schedule.replace' | 'notice.sent' }
+>;
+export const SCHEDULE_CHANGE_KINDS: readonly ScheduleChange['kind'][] = [
+  'schedule.save',
+  'schedule.claim',
+  'schedule.replace',
+  'notice.sent',
+];
 
-export interface RecordedEvent {
-  readonly eventId: string;
-  readonly decisions: readonly ScheduleDecision[];
-}
-
-/** An item of the due index: a deletion (`entry`) or an advance notice (`notice`) that is due. */
-export type DueItem =
-  | { readonly kind: 'entry'; readonly entry: ScheduleEntry }
-  | {
-      readonly kind: 'notice';
-      readonly subjectId: string;
-      readonly dataClass: string;
-      readonly noticeAt: string;
-      readonly dueAt: string;
-      readonly ruleRef: string;
-    };
-
-export class DynamoScheduleStore {
+export class DynamoScheduleStore implements ScheduleStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -85,17 +73,76 @@ export class DynamoScheduleStore {
     return Item === undefined ? undefined : { eventId, decisions: Item.decisions as ScheduleDecision[] };
   }
 
+  /** Due deletions and notices in one bucket whose due time is at or before `now`. */
+  async queryDue(bucket: string, now: string): Promise<DueItem[]> {
+    const due: DueItem[] = [];
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      IndexName: 'byDueBucket',
+      KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
+      ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
+    });
+    for (const item of items) {
+      if (String(item.sk).startsWith('notice#')) {
+        due.push({
+          kind: 'notice',
+          subjectId: String(item.subjectId),
+          dataClass: String(item.dataClass),
+          noticeAt: String(item.noticeAt),
+          dueAt: String(item.dueAt),
+          ruleRef: String(item.ruleRef),
+        });
+      } else {
+        due.push({ kind: 'entry', entry: item.entry as ScheduleEntry });
+      }
+    }
+    return due;
+  }
+
+  /** The conditional transaction items that write `change`. */
+  itemsFor(change: ScheduleChange): TransactItem[] {
+    switch (change.kind) {
+      case 'schedule.save':
+        return this.saveItems(change);
+      case 'schedule.claim':
+        return this.claimItems(change.expected, change.next, change.at);
+      case 'schedule.replace':
+        return [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: this.entryItem(change.next, change.at, change.retryAt),
+              ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt',
+              ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':status': change.expected.status,
+                ':dueAt': change.expected.dueAt,
+              },
+            },
+          },
+        ];
+      case 'notice.sent':
+        return [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: subjectPk(change.subjectId), sk: noticeSk(change.dataClass) },
+              UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :sentAt) REMOVE dueBucket, dueKey',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':sentAt': change.at },
+            },
+          },
+        ];
+    }
+  }
+
   /**
-   * Stores the schedule that `decide` produced, the entries it changed and the event's answer in
-   * one transaction, guarded by the version read in `load`: a concurrent event for the same subject
-   * makes this throw ConcurrentModificationError and the caller decides again on fresh state.
+   * The schedule that `decide` produced, the entries it changed and the event's answer, guarded by
+   * the version read in `load`: a concurrent event for the same subject fails the commit and the
+   * caller decides again on fresh state.
    */
-  async save(
-    previous: StoredSchedule,
-    next: SubjectSchedule,
-    event: RecordedEvent,
-    now: string,
-  ): Promise<void> {
+  private saveItems(change: Extract<ScheduleChange, { kind: 'schedule.save' }>): TransactItem[] {
+    const { previous, next, event, at: now } = change;
     const changed = next.entries.filter((entry) => {
       const before = previous.schedule.entries.find((candidate) => candidate.dataClass === entry.dataClass);
       return before === undefined || JSON.stringify(before) !== JSON.stringify(entry);
@@ -137,79 +184,10 @@ export class DynamoScheduleStore {
       const notice = sameNotice ? undefined : this.noticeWrite(entry, now);
       if (notice !== undefined) items.push(notice);
     }
-    try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        throw new ConcurrentModificationError('The subject schedule changed while the event was applied', {
-          cause: error,
-        });
-      }
-      throw error;
-    }
+    return items;
   }
 
-  /** Due deletions and notices in one bucket whose due time is at or before `now`. */
-  async queryDue(bucket: string, now: string): Promise<DueItem[]> {
-    const due: DueItem[] = [];
-    const items = await queryAll(this.documents, {
-      TableName: this.tableName,
-      IndexName: 'byDueBucket',
-      KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
-      ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
-    });
-    for (const item of items) {
-      if (String(item.sk).startsWith('notice#')) {
-        due.push({
-          kind: 'notice',
-          subjectId: String(item.subjectId),
-          dataClass: String(item.dataClass),
-          noticeAt: String(item.noticeAt),
-          dueAt: String(item.dueAt),
-          ruleRef: String(item.ruleRef),
-        });
-      } else {
-        due.push({ kind: 'entry', entry: item.entry as ScheduleEntry });
-      }
-    }
-    return due;
-  }
-
-  /**
-   * Replaces an entry the sweep handled, only if it is still the one the sweep read (same status
-   * and due time): an event that changed it in the meantime wins, and the sweep skips it.
-   * Returns false when the entry had changed.
-   */
-  async replaceEntry(
-    expected: ScheduleEntry,
-    next: ScheduleEntry,
-    now: string,
-    retryAt?: string,
-  ): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: this.entryItem(next, now, retryAt),
-          ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt',
-          ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
-          ExpressionAttributeValues: { ':status': expected.status, ':dueAt': expected.dueAt },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * Transaction items that claim a due entry for the erasure request created with them: the entry
-   * becomes `next` only if it is still exactly the one the sweep judged (status, due time and the
-   * last event applied), and the subject's version moves, so an event being applied at the same
-   * moment (a restore) fails its own write and is decided again on the claimed state.
-   */
-  claimItems(expected: ScheduleEntry, next: ScheduleEntry, now: string): TransactItem[] {
+  private claimItems(expected: ScheduleEntry, next: ScheduleEntry, now: string): TransactItem[] {
     return [
       {
         Put: {
@@ -235,29 +213,6 @@ export class DynamoScheduleStore {
         },
       },
     ];
-  }
-
-  /** Takes a sent notice out of the due index (idempotent). */
-  async markNoticeSent(subjectId: string, dataClass: string, sentAt: string): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: subjectPk(subjectId), sk: noticeSk(dataClass) },
-        UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :sentAt) REMOVE dueBucket, dueKey',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':sentAt': sentAt },
-      }),
-    );
-  }
-
-  /** Puts a subject's blocked entries back in the due index so the next sweep re-evaluates them. */
-  async rearmBlocked(subjectId: string, now: string): Promise<number> {
-    const { schedule } = await this.load(subjectId);
-    let rearmed = 0;
-    for (const entry of schedule.entries.filter((candidate) => candidate.status === 'blocked')) {
-      if (await this.replaceEntry(entry, entry, now, now)) rearmed++;
-    }
-    return rearmed;
   }
 
   async sweepWatermark(): Promise<string | undefined> {

@@ -1,15 +1,10 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-
-/** What goes on the queue: ids only, never personal data. */
-export interface TaskMessage {
-  readonly taskId: string;
-  readonly requestId: string;
-}
+import type { TaskMessage, TaskQueue } from '../../domain/ports/index.js';
 
 const BATCH_SIZE = 10;
 const MAX_SEND_ATTEMPTS = 5;
 
-export class SqsTaskQueue {
+export class SqsTaskQueue implements TaskQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,

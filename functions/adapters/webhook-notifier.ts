@@ -1,23 +1,6 @@
 import type { HttpWebhookTarget } from '../../domain/connectors/types.js';
+import type { Notifier } from '../../domain/ports/index.js';
 import { signPayload } from '../connectors/webhook-signature.js';
-
-/** An advance notice (IMOU-3): the subject is to be told that a deletion is coming. */
-export interface RetentionNotice {
-  /** Stable per notice, so a retried delivery is recognised by the receiver. */
-  readonly noticeId: string;
-  readonly subjectId: string;
-  readonly dataClass: string;
-  readonly ruleRef: string;
-  readonly noticeAt: string;
-  readonly deletionDueAt: string;
-}
-
-export interface Notifier {
-  /** Resolves once the receiver acknowledged the notice (2xx); throws otherwise. */
-  notify(notice: RetentionNotice): Promise<void>;
-  /** The target notices go to, for the audit trail. */
-  readonly target: string;
-}
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 

@@ -62,7 +62,7 @@ const authorise = (
   auth: Authorisation,
   headers: Record<string, string | undefined>,
 ) => {
-  if (auth.mode === 'iam' || route.roles === 'signed') return;
+  if (auth.mode === 'iam' || route.roles === 'signed' || route.roles === 'public') return;
   const header = headers.authorization;
   const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
   const role = token === undefined ? undefined : auth.tokens.get(token);

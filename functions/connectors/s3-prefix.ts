@@ -192,12 +192,12 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
   /**
    * Pages of everything under the prefix: versions and delete markers, or current objects only
    * when the endpoint cannot list versions. That fallback exists for S3-compatible endpoints and
-   * the local emulator: fauxqs 1.9.2 has no versioning and ignores `?versions`, answering a
-   * ListObjectVersions request with a plain ListObjects result that the SDK parses as "no
-   * versions", with a 200. Trusting that empty answer would erase nothing and verify "nothing
-   * left". So an empty first page is cross-checked with ListObjectsV2: on S3 every current object
-   * is also a version, so objects there mean the version listing cannot be trusted. Endpoints that
-   * answer NotImplemented/405/501 fall back too. The fallback deletes without version ids, which on
+   * the local emulator: fauxqs (1.9.2, and 2.4.1 even with versioning enabled) lists no versions,
+   * answering a ListObjectVersions request with a 200 that the SDK parses as "no versions".
+   * Trusting that empty answer would erase nothing and verify "nothing left". So an empty first
+   * page is cross-checked with ListObjectsV2: on S3 every current object is also a version, so
+   * objects there mean the version listing cannot be trusted. Endpoints that answer
+   * NotImplemented/405/501 fall back too. The fallback deletes without version ids, which on
    * an unversioned bucket removes the data.
    */
   async function* listEntries(target: S3PrefixTarget, prefix: string): AsyncGenerator<Listed[]> {

@@ -1,10 +1,13 @@
 import type { DeploymentConfig } from '../../domain/policy/types.js';
-import type { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
-import type { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
-import type { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
-import type { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
-import type { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
-import type { Notifier } from '../adapters/webhook-notifier.js';
+import type {
+  AuditLog,
+  HoldStore,
+  Notifier,
+  RequestStore,
+  ScheduleStore,
+  TaskQueue,
+  UnitOfWork,
+} from '../../domain/ports/index.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { MetricsSink } from '../shared/observability.js';
 
@@ -15,14 +18,19 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** Everything the use cases need, built once per cold start (functions/shared/dependencies.ts). */
+/**
+ * Everything the use cases may need, as ports. Each function's composition root builds the part
+ * its use cases use (functions/shared/compose.ts); tests build it from in-memory fakes.
+ */
 export interface ServiceDeps {
   readonly config: DeploymentConfig;
-  readonly schedules: DynamoScheduleStore;
-  readonly requests: DynamoRequestStore;
-  readonly holds: DynamoHoldStore;
-  readonly audit: DynamoAuditLog;
-  readonly queue: SqsTaskQueue;
+  readonly schedules: ScheduleStore;
+  readonly requests: RequestStore;
+  readonly holds: HoldStore;
+  readonly audit: AuditLog;
+  /** Commits state changes with the audit records that prove them. */
+  readonly uow: UnitOfWork;
+  readonly queue: TaskQueue;
   readonly connectors: ConnectorRegistry;
   /** Delivers advance notices (IMOU-3); absent when the deployment names no notice target. */
   readonly notifier?: Notifier;
@@ -31,25 +39,43 @@ export interface ServiceDeps {
   readonly randomId: () => string;
   readonly metrics: MetricsSink;
   readonly log: Log;
-  readonly settings: {
-    /** Deliveries of a task message before it is marked failed (the queue's maxReceiveCount). */
-    readonly maxReceives: number;
-    readonly dueBucketShards: number;
-    /**
-     * Keys the ids and audit idempotency keys derived from subject ids (the pseudonym key), so
-     * nobody holding a guessed subject id can confirm it against an id in the audit trail.
-     */
-    readonly idKey: string;
-    /**
-     * Whether `POST /v1/sweeps` may run for a future instant. Only the local runtime (the demo
-     * travels in time): in a deployment it would run deletions early.
-     */
-    readonly sweepsMayRunAhead?: boolean;
-    /** First retry delay of a failed task; doubles per attempt. @default 30 */
-    readonly retryBaseSeconds?: number;
-  };
+  readonly settings: Settings;
   /** Signing secret of a webhook target, for verifying its callbacks. */
   readonly webhookSecret: (signingSecretName: string) => string;
 }
+
+export interface Settings {
+  /**
+   * Keys the ids and audit idempotency keys derived from subject ids (the pseudonym key), so
+   * nobody holding a guessed subject id can confirm it against an id in the audit trail.
+   */
+  readonly idKey: string;
+  /** Shards of the due index (API and sweep). */
+  readonly dueBucketShards: number;
+  /**
+   * Whether `POST /v1/sweeps` may run for a future instant. Only the local runtime (the demo
+   * travels in time): in a deployment it would run deletions early.
+   */
+  readonly sweepsMayRunAhead?: boolean;
+}
+
+export interface WorkerSettings {
+  /** Deliveries of a task message before it is marked failed (the queue's maxReceiveCount). */
+  readonly maxReceives: number;
+  /** First retry delay of a failed task; doubles per attempt. @default 30 */
+  readonly retryBaseSeconds?: number;
+}
+
+/** What settling a request and finishing a task need (the worker, callbacks and the sweep). */
+export type SettleDeps = Pick<ServiceDeps, 'requests' | 'uow' | 'audit' | 'clock'>;
+
+/** The worker: no schedules, no notices, no webhook secrets (its connectors sign with theirs). */
+export type WorkerDeps = Pick<
+  ServiceDeps,
+  'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
+> & { readonly settings: WorkerSettings };
+
+/** The sweep: no connectors, no webhook secrets. */
+export type SweepDeps = Omit<ServiceDeps, 'connectors' | 'webhookSecret'>;
 
 export const nowIso = (deps: Pick<ServiceDeps, 'clock'>): string => deps.clock().toISOString();

@@ -1,3 +1,4 @@
+import { requestWithheld } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import {
   blockRequest,
@@ -14,17 +15,22 @@ import {
 import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
+import { withholdRetained } from '../../domain/erasure/withhold.js';
 import {
   ConcurrentModificationError,
   IdempotencyConflictError,
   NotFoundError,
-  RetentionRequiredError,
   ValidationError,
 } from '../../domain/errors.js';
 import { blockingHolds } from '../../domain/holds.js';
-import type { TransactItem } from '../adapters/dynamo-helpers.js';
-import type { RequestWithTasks } from '../adapters/dynamo-request-store.js';
+import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
+
+/** What creating, dispatching and deciding on requests needs (the API and the sweep). */
+type RequestDeps = Pick<
+  ServiceDeps,
+  'config' | 'schedules' | 'requests' | 'holds' | 'uow' | 'queue' | 'clock' | 'randomId' | 'settings'
+>;
 
 export interface ErasureRequestInput {
   readonly subjectId: string;
@@ -64,7 +70,7 @@ const receipt = (request: ErasureRequest): ErasureRequestReceipt => ({
  * requests left in `received`.
  */
 export const submitErasureRequest = async (
-  deps: ServiceDeps,
+  deps: RequestDeps,
   input: ErasureRequestInput,
   idempotencyKey: string,
 ): Promise<ErasureRequestReceipt> => {
@@ -73,7 +79,8 @@ export const submitErasureRequest = async (
   if (replay !== undefined) return replay;
 
   const requested = requestedDataClasses(deps.config, input.dataClasses);
-  const { erasable, withheld } = await withholdRetained(deps, input.subjectId, requested);
+  const { schedule } = await deps.schedules.load(input.subjectId);
+  const { erasable, withheld } = withholdRetained(deps.config.catalog, schedule, requested);
   const requestId = newRequestId(deps.randomId());
   const created = await createRequest(deps, {
     requestId,
@@ -92,31 +99,8 @@ export const submitErasureRequest = async (
   return receipt(await dispatchOrBlock(deps, created.request, created.tasks));
 };
 
-/**
- * ALE-2: while an invoice is unpaid, classes blocked by `unpaid-invoice` are kept (GDPR Art. 17(3)(e):
- * needed for a legal claim). They are left out of the request and named on it, so the requester is
- * told; a request for nothing but such classes is refused.
- */
-const withholdRetained = async (deps: ServiceDeps, subjectId: string, requested: readonly string[]) => {
-  const { schedule } = await deps.schedules.load(subjectId);
-  const retained = (dataClass: string) =>
-    schedule.unpaidInvoiceSince !== undefined &&
-    deps.config.catalog.dataClasses.some(
-      (policy) => policy.dataClass === dataClass && policy.blockers.includes('unpaid-invoice'),
-    );
-  const withheld = requested.filter(retained).map((dataClass) => ({ dataClass, reason: 'unpaid-invoice' }));
-  const erasable = requested.filter((dataClass) => !retained(dataClass));
-  if (erasable.length === 0) {
-    throw new RetentionRequiredError(
-      'Every requested data class must be kept while an invoice is unpaid (ALE-2)',
-      'dataClasses',
-    );
-  }
-  return { erasable, withheld };
-};
-
 const replayed = async (
-  deps: ServiceDeps,
+  deps: RequestDeps,
   idempotencyKey: string,
   hash: string,
 ): Promise<ErasureRequestReceipt | undefined> => {
@@ -131,10 +115,11 @@ const replayed = async (
 };
 
 /**
- * A request is written with all its tasks in one DynamoDB transaction (100 items: the request, two
- * items per task, the idempotency key and the sweep's claim), so this many tasks fit with room.
+ * Every change of a request commits with its audit entries in one DynamoDB transaction of at most
+ * 100 items. The largest is a re-drive of every task: the request and each task (n + 1 items), an
+ * entry and a key marker per audit record (2n + 2) and the chain head; 32 tasks fit.
  */
-const MAX_TASKS_PER_REQUEST = 45;
+export const MAX_TASKS_PER_REQUEST = 32;
 
 export interface NewRequest {
   readonly requestId: string;
@@ -148,13 +133,14 @@ export interface NewRequest {
 }
 
 /**
- * Stores a request and its tasks; returns undefined when a request with that id (or key) already
- * exists, which makes scheduled requests (deterministic ids) safe to create twice.
+ * Stores a request, its tasks and its `received` audit entry; returns undefined when a request
+ * with that id (or key) already exists, which makes scheduled requests (deterministic ids) safe to
+ * create twice, or when a change committed `alongside` (the sweep's claim) no longer holds.
  */
 export const createRequest = async (
-  deps: ServiceDeps,
+  deps: RequestDeps,
   spec: NewRequest,
-  alongside: readonly TransactItem[] = [],
+  alongside: readonly Change[] = [],
 ): Promise<RequestWithTasks | undefined> => {
   const receivedAt = nowIso(deps);
   const planned = planTasks(deps.config, spec.dataClasses);
@@ -185,39 +171,47 @@ export const createRequest = async (
     receivedAt,
     taskCount: tasks.length,
   });
-  const request: ErasureRequest =
-    spec.withheld === undefined || spec.withheld.length === 0
-      ? received
-      : { ...received, withheld: spec.withheld };
-  const outcome = await deps.requests.create(
-    request,
-    tasks,
-    spec.idempotency === undefined ? undefined : { ...spec.idempotency, now: deps.clock() },
-    alongside,
-  );
-  if (!outcome.created) return undefined;
-  await deps.audit.append(audit, spec.subjectId);
-  if (request.withheld !== undefined) {
-    await deps.audit.append(
-      {
-        type: 'request.withheld',
-        at: receivedAt,
-        idempotencyKey: `request:${request.requestId}:withheld`,
-        requestId: request.requestId,
-        detail: {
-          dataClasses: request.withheld.map((item) => item.dataClass).join(','),
-          reasons: [...new Set(request.withheld.map((item) => item.reason))].join(','),
-        },
-      },
-      spec.subjectId,
-    );
+  const withheld = spec.withheld !== undefined && spec.withheld.length > 0 ? spec.withheld : undefined;
+  const request: ErasureRequest = withheld === undefined ? received : { ...received, withheld };
+  const records: AuditRecord[] = [{ event: audit, subjectId: spec.subjectId }];
+  if (withheld !== undefined) {
+    records.push({
+      event: requestWithheld(request.requestId, withheld, receivedAt),
+      subjectId: spec.subjectId,
+    });
   }
-  return { request, tasks };
+  const outcome = await deps.uow.commit(
+    [
+      {
+        kind: 'request.create',
+        request,
+        tasks,
+        ...(spec.idempotency === undefined ? {} : { idempotency: { ...spec.idempotency, at: receivedAt } }),
+      },
+      ...alongside,
+    ],
+    records,
+  );
+  return outcome.committed ? { request, tasks } : undefined;
 };
+
+/** Commits one request transition with its audit entry; false when the request had moved on. */
+const transition = async (
+  deps: RequestDeps,
+  previous: ErasureRequest,
+  { next, audit }: Transition<ErasureRequest>,
+  from: readonly ErasureRequest['status'][] = [previous.status],
+): Promise<boolean> =>
+  (
+    await deps.uow.commit(
+      [{ kind: 'request.transition', next, from, previous }],
+      [{ event: audit, subjectId: previous.subjectId }],
+    )
+  ).committed;
 
 /** Blocks the request if a legal hold covers any of its classes (ALM-3), otherwise dispatches it. */
 export const dispatchOrBlock = async (
-  deps: ServiceDeps,
+  deps: RequestDeps,
   request: ErasureRequest,
   tasks: readonly ErasureTask[],
 ): Promise<ErasureRequest> => {
@@ -230,11 +224,8 @@ export const dispatchOrBlock = async (
   ];
   if (holdIds.length > 0) {
     if (request.status === 'blocked') return request;
-    const { next, audit } = blockRequest(request, holdIds, at);
-    if (await deps.requests.transitionRequest(next, ['received'], request)) {
-      await deps.audit.append(audit, request.subjectId);
-      return next;
-    }
+    const blocked = blockRequest(request, holdIds, at);
+    if (await transition(deps, request, blocked, ['received'])) return blocked.next;
     return currentState(deps, request);
   }
   // Marked dispatched before the messages go out: a fast worker must find the request dispatched,
@@ -242,8 +233,7 @@ export const dispatchOrBlock = async (
   let next = request;
   if (request.status !== 'dispatched') {
     const dispatched = dispatchRequest(request, tasks.length, at);
-    if (await deps.requests.transitionRequest(dispatched.next, ['received', 'blocked'], request)) {
-      await deps.audit.append(dispatched.audit, request.subjectId);
+    if (await transition(deps, request, dispatched, ['received', 'blocked'])) {
       next = dispatched.next;
     } else {
       // Someone changed it first. Only a request that is dispatched now may have its tasks sent:
@@ -256,46 +246,43 @@ export const dispatchOrBlock = async (
   return next;
 };
 
-const currentState = async (deps: ServiceDeps, request: ErasureRequest): Promise<ErasureRequest> =>
+const currentState = async (deps: RequestDeps, request: ErasureRequest): Promise<ErasureRequest> =>
   (await deps.requests.get(request.requestId))?.request ?? request;
 
 /** Queues the tasks that have not started; safe to repeat (workers skip tasks already done). */
-export const sendUnfinished = async (deps: ServiceDeps, tasks: readonly ErasureTask[]): Promise<number> => {
+export const sendUnfinished = async (deps: RequestDeps, tasks: readonly ErasureTask[]): Promise<number> => {
   const unfinished = tasks.filter((task) => task.status === 'pending');
   await deps.queue.send(unfinished.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
   return unfinished.length;
 };
 
-export const getErasureRequest = async (deps: ServiceDeps, requestId: string): Promise<RequestWithTasks> => {
+export const getErasureRequest = async (deps: RequestDeps, requestId: string): Promise<RequestWithTasks> => {
   const found = await deps.requests.get(requestId);
   if (found === undefined) throw new NotFoundError(`Erasure request '${requestId}' not found`);
   return found;
 };
 
+const DECISION_ATTEMPTS = 3;
+
 /**
- * Applies a compliance decision to a request from the state it has now. A concurrent change makes
- * the conditional write fail; the decision is then re-made on the fresh state (which may refuse it).
+ * Applies a compliance decision to a request from the state it has now. A concurrent change fails
+ * the commit; the decision is then re-made on the fresh state (which may refuse it).
  */
 const applyDecision = async (
-  deps: ServiceDeps,
+  deps: RequestDeps,
   requestId: string,
   decide: (request: ErasureRequest, at: string) => Transition<ErasureRequest>,
 ): Promise<ErasureRequest> => {
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
     const { request } = await getErasureRequest(deps, requestId);
-    const { next, audit } = decide(request, nowIso(deps));
-    if (await deps.requests.transitionRequest(next, [request.status], request)) {
-      await deps.audit.append(audit, request.subjectId);
-      return next;
-    }
+    const decided = decide(request, nowIso(deps));
+    if (await transition(deps, request, decided)) return decided.next;
   }
   throw new ConcurrentModificationError(`Erasure request '${requestId}' kept changing; try again`);
 };
 
-const DECISION_ATTEMPTS = 3;
-
 /** IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. */
-export const rejectErasureRequest = (deps: ServiceDeps, requestId: string, legalReason: string) =>
+export const rejectErasureRequest = (deps: RequestDeps, requestId: string, legalReason: string) =>
   applyDecision(deps, requestId, (request, at) => rejectRequest(request, legalReason, at));
 
 /**
@@ -304,7 +291,7 @@ export const rejectErasureRequest = (deps: ServiceDeps, requestId: string, legal
  * be purged: the tasks are queued afresh here.
  */
 export const redriveErasureRequest = async (
-  deps: ServiceDeps,
+  deps: RequestDeps,
   requestId: string,
 ): Promise<ErasureRequest> => {
   const { request, tasks } = await getErasureRequest(deps, requestId);
@@ -312,17 +299,29 @@ export const redriveErasureRequest = async (
   const failed = tasks.filter((task) => task.status === 'failed');
   const reopened = redriveRequest(request, failed.length, at);
   const redriven = failed.map((task) => ({ previous: task, ...redriveTask(task, at) }));
-  if (!(await deps.requests.redrive(request, reopened.next, redriven))) {
+  const outcome = await deps.uow.commit(
+    [
+      {
+        kind: 'request.redrive',
+        previous: request,
+        next: reopened.next,
+        tasks: redriven.map(({ previous, next }) => ({ previous, next })),
+      },
+    ],
+    [reopened.audit, ...redriven.map((task) => task.audit)].map((event) => ({
+      event,
+      subjectId: request.subjectId,
+    })),
+  );
+  if (!outcome.committed) {
     throw new ConcurrentModificationError(
       `Erasure request '${requestId}' changed while it was re-driven; try again`,
     );
   }
-  await deps.audit.append(reopened.audit, request.subjectId);
-  for (const task of redriven) await deps.audit.append(task.audit, request.subjectId);
   await deps.queue.send(redriven.map(({ next }) => ({ taskId: next.taskId, requestId: next.requestId })));
   return reopened.next;
 };
 
 /** ALU-3: the 30-day deadline may be extended once, with a reason. */
-export const extendErasureDeadline = (deps: ServiceDeps, requestId: string, reason: string) =>
+export const extendErasureDeadline = (deps: RequestDeps, requestId: string, reason: string) =>
   applyDecision(deps, requestId, (request, at) => extendDeadline(request, reason, at));

@@ -1,3 +1,4 @@
+import { exportGenerated } from '../../domain/audit/events.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -98,9 +99,9 @@ export const exportSubjectData = async (deps: ServiceDeps, input: ExportInput): 
     detail[`${source.target}.truncated`] = source.truncated;
     if (!source.supported) detail[`${source.target}.supported`] = false;
   }
-  await deps.audit.append(
-    { type: 'export.generated', at: generatedAt, idempotencyKey: `export:${exportId}`, detail },
-    input.subjectId,
+  await deps.uow.commit(
+    [],
+    [{ event: exportGenerated(exportId, detail, generatedAt), subjectId: input.subjectId }],
   );
   return {
     format: EXPORT_FORMAT,

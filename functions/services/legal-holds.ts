@@ -1,52 +1,22 @@
-import { validateReasonCode } from '../../domain/erasure/index.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import type { LegalHold } from '../../domain/holds.js';
+import { holdPlaced, holdReleased } from '../../domain/audit/events.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { type HoldRequest, type LegalHold, newHold } from '../../domain/holds.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
-export interface LegalHoldInput {
-  readonly subjectId: string;
-  readonly dataClasses?: readonly string[];
-  readonly reason: string;
-  readonly until?: string;
-}
+export type LegalHoldInput = HoldRequest;
 
 /** ALM-3: statutory retention wins over deletion. A hold blocks every due deletion it covers. */
 export const placeLegalHold = async (deps: ServiceDeps, input: LegalHoldInput): Promise<LegalHold> => {
-  const createdAt = nowIso(deps);
-  // Checked before the hold is stored: the audit append would refuse a reason holding the subject
-  // id, and a hold stored without its audit entry would block deletions with a 400 answered.
-  validateReasonCode(input.reason, 'reason', input.subjectId);
-  input.dataClasses?.forEach((dataClass, index) => {
-    if (!deps.config.catalog.dataClasses.some((policy) => policy.dataClass === dataClass)) {
-      throw new ValidationError(`Unknown data class '${dataClass}'`, `dataClasses[${index}]`);
-    }
-  });
-  if (input.until !== undefined && input.until <= createdAt) {
-    throw new ValidationError('until must be in the future', 'until');
-  }
-  const hold: LegalHold = {
+  const hold = newHold(input, {
     holdId: `hold_${deps.randomId().replaceAll('-', '')}`,
-    subjectId: input.subjectId,
-    reason: input.reason,
-    createdAt,
-    ...(input.dataClasses === undefined ? {} : { dataClasses: [...new Set(input.dataClasses)] }),
-    ...(input.until === undefined ? {} : { until: input.until }),
-  };
-  await deps.holds.place(hold);
-  await deps.audit.append(
-    {
-      type: 'hold.placed',
-      at: createdAt,
-      idempotencyKey: `hold:${hold.holdId}:placed`,
-      detail: {
-        holdId: hold.holdId,
-        reason: hold.reason,
-        dataClasses: hold.dataClasses?.join(',') ?? '*',
-        ...(hold.until === undefined ? {} : { until: hold.until }),
-      },
-    },
-    hold.subjectId,
+    createdAt: nowIso(deps),
+    knownDataClasses: deps.config.catalog.dataClasses.map((policy) => policy.dataClass),
+  });
+  const outcome = await deps.uow.commit(
+    [{ kind: 'hold.place', hold }],
+    [{ event: holdPlaced(hold), subjectId: hold.subjectId }],
   );
+  if (!outcome.committed) throw new Error(`Legal hold id '${hold.holdId}' is already taken`);
   return hold;
 };
 
@@ -58,11 +28,13 @@ export const releaseLegalHold = async (deps: ServiceDeps, holdId: string): Promi
   const hold = await deps.holds.find(holdId);
   if (hold === undefined) throw new NotFoundError(`Legal hold '${holdId}' not found`);
   const at = nowIso(deps);
-  if (await deps.holds.release(hold, at)) {
-    await deps.audit.append(
-      { type: 'hold.released', at, idempotencyKey: `hold:${holdId}:released`, detail: { holdId } },
-      hold.subjectId,
-    );
+  // A hold already released fails its condition and appends nothing: the first release is audited.
+  await deps.uow.commit(
+    [{ kind: 'hold.release', hold, releasedAt: at }],
+    [{ event: holdReleased(holdId, at), subjectId: hold.subjectId }],
+  );
+  const { schedule } = await deps.schedules.load(hold.subjectId);
+  for (const entry of schedule.entries.filter((candidate) => candidate.status === 'blocked')) {
+    await deps.uow.commit([{ kind: 'schedule.replace', expected: entry, next: entry, at, retryAt: at }]);
   }
-  await deps.schedules.rearmBlocked(hold.subjectId, at);
 };

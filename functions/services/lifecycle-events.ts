@@ -1,3 +1,4 @@
+import { lifecycleRecorded } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
@@ -36,50 +37,27 @@ export const lifecycleEventId = (key: string, input: LifecycleEventInput): strin
 };
 
 /**
- * Applies a lifecycle event to the subject's schedule. Decisions come from the pure `decide`;
- * this stores them under an optimistic lock and retries on a concurrent change, then audits what
- * changed (data classes, rules and due times; never the subject id).
+ * Applies a lifecycle event to the subject's schedule. Decisions come from the pure `decide`; the
+ * schedule, the event's answer and its audit entry (data classes, rules and due times; never the
+ * subject id) commit together under an optimistic lock, decided again on a concurrent change.
  */
 export const recordLifecycleEvent = async (
   deps: ServiceDeps,
   input: LifecycleEventInput,
 ): Promise<LifecycleEventResult> => {
   const event: LifecycleEvent = { ...input, eventId: lifecycleEventId(deps.settings.idKey, input) };
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const recorded = await deps.schedules.recordedEvent(event.subjectId, event.eventId);
-    if (recorded !== undefined) {
-      // Appending again is a no-op when the first attempt got that far, and fills the gap in the
-      // trail when it stopped between the schedule write and the audit append.
-      await auditRecorded(deps, event, recorded);
-      return recorded;
-    }
+    if (recorded !== undefined) return recorded;
     const stored = await deps.schedules.load(event.subjectId);
     const { decisions, next } = decide(deps.config.catalog, stored.schedule, event);
     const result = { eventId: event.eventId, decisions };
-    try {
-      await deps.schedules.save(stored, next, result, nowIso(deps));
-    } catch (error) {
-      if (error instanceof ConcurrentModificationError && attempt < MAX_ATTEMPTS) continue;
-      throw error;
-    }
-    await auditRecorded(deps, event, result);
-    return result;
+    const at = nowIso(deps);
+    const outcome = await deps.uow.commit(
+      [{ kind: 'schedule.save', previous: stored, next, event: result, at }],
+      [{ event: lifecycleRecorded(event, decisions, at), subjectId: event.subjectId }],
+    );
+    if (outcome.committed) return result;
   }
+  throw new ConcurrentModificationError('The subject schedule kept changing while the event was applied');
 };
-
-const auditRecorded = (deps: ServiceDeps, event: LifecycleEvent, result: LifecycleEventResult) =>
-  deps.audit.append(
-    {
-      type: 'lifecycle.recorded',
-      at: nowIso(deps),
-      idempotencyKey: `event:${event.eventId}`,
-      detail: {
-        eventType: event.type,
-        occurredAt: event.occurredAt,
-        decisions: result.decisions
-          .map((d) => `${d.change}:${d.dataClass}:${d.ruleRef}:${d.dueAt}`)
-          .join(','),
-      },
-    },
-    event.subjectId,
-  );

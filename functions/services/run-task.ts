@@ -1,3 +1,4 @@
+import { taskAttemptFailed, taskHeld } from '../../domain/audit/events.js';
 import { redactSubjectId } from '../../domain/audit/index.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import {
@@ -8,12 +9,14 @@ import {
   taskSucceeded,
   taskVerified,
 } from '../../domain/erasure/index.js';
+import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
+import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { blockingHolds } from '../../domain/holds.js';
-import type { TaskMessage } from '../adapters/sqs-task-queue.js';
+import type { TaskMessage } from '../../domain/ports/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
-import { METRIC } from '../shared/observability.js';
-import { nowIso, type ServiceDeps } from './deps.js';
+import { METRIC } from '../shared/metric-names.js';
+import { nowIso, type SettleDeps, type WorkerDeps } from './deps.js';
 
 export type TaskRunOutcome =
   /** Nothing left to do for this message: acknowledge it. */
@@ -24,18 +27,6 @@ export type TaskRunOutcome =
   | { readonly kind: 'dead-letter' };
 
 const MAX_ERROR_LENGTH = 300;
-const BASE_BACKOFF_SECONDS = 30;
-const MAX_BACKOFF_SECONDS = 900;
-const MAX_VISIBILITY_SECONDS = 12 * 3600;
-const MAX_RUN_SECONDS = 15 * 60;
-/**
- * Rounds of `maxReceives` deliveries a task may take in all. The sweep re-sends tasks that stopped
- * mid-attempt (a timeout, a lost callback); this bounds how often before the task is failed.
- */
-const MAX_ROUNDS = 4;
-
-export const backoffSeconds = (attempt: number, baseSeconds = BASE_BACKOFF_SECONDS): number =>
-  Math.min(MAX_BACKOFF_SECONDS, baseSeconds * 2 ** Math.max(0, attempt - 1));
 
 /** Error text that may be stored and shown: without the subject id, and short. */
 const safeMessage = (error: unknown, subjectId: string): string => {
@@ -43,7 +34,17 @@ const safeMessage = (error: unknown, subjectId: string): string => {
   return redactSubjectId(text, subjectId).slice(0, MAX_ERROR_LENGTH);
 };
 
-const targetOf = (deps: ServiceDeps, task: ErasureTask): ConnectorTarget => {
+/** A short machine-readable error code (connector code or error class), safe for the audit trail. */
+const errorCodeOf = (error: unknown): string =>
+  safeErrorCode(
+    error instanceof ConnectorPermanentError || error instanceof ConnectorRetryableError
+      ? error.code
+      : error instanceof Error
+        ? error.name
+        : undefined,
+  );
+
+const targetOf = (deps: Pick<WorkerDeps, 'config'>, task: ErasureTask): ConnectorTarget => {
   const target = deps.config.targets.find((candidate) => candidate.name === task.target);
   if (target === undefined) {
     throw new ConnectorPermanentError(`Connector target '${task.target}' is no longer configured`);
@@ -51,13 +52,36 @@ const targetOf = (deps: ServiceDeps, task: ErasureTask): ConnectorTarget => {
   return target;
 };
 
+const invocationOf = (task: ErasureTask) => ({
+  taskId: task.taskId,
+  requestId: task.requestId,
+  subjectId: task.subjectId,
+  dataClass: task.dataClass,
+  action: task.action,
+  idempotencyKey: task.taskId,
+  ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
+});
+
+/** Commits a task's next state with its audit entry; false when the task had moved on. */
+export const commitTask = async (
+  deps: Pick<SettleDeps, 'uow'>,
+  previous: ErasureTask,
+  { next, audit }: Transition<ErasureTask>,
+): Promise<boolean> =>
+  (
+    await deps.uow.commit(
+      [{ kind: 'task.transition', next, expected: previous }],
+      [{ event: audit, subjectId: previous.subjectId }],
+    )
+  ).committed;
+
 /**
- * Runs one task: connector, read-back verification, audit, state. Each step is a conditional
- * write from the state it read, so a duplicate delivery either finds the work done or loses the
- * race and stops; the request is settled exactly once, by whichever task reports last.
+ * Runs one task: connector, read-back verification, audit, state. Each step commits from the state
+ * it read, so a duplicate delivery either finds the work done or loses the race and stops; the
+ * request is settled exactly once, by whichever task reports last.
  */
 export const runConnectorTask = async (
-  deps: ServiceDeps,
+  deps: WorkerDeps,
   message: TaskMessage,
   receiveCount: number,
 ): Promise<TaskRunOutcome> => {
@@ -73,7 +97,7 @@ export const runConnectorTask = async (
     return { kind: 'done' };
   }
   if (task.awaitingCallback === true) return { kind: 'done' };
-  if (task.attempts >= deps.settings.maxReceives * MAX_ROUNDS) {
+  if (attemptsExhausted(task, deps.settings.maxReceives)) {
     await finish(deps, task, 'failed', {
       message: `Gave up after ${task.attempts} attempts`,
       code: 'attempts-exhausted',
@@ -85,19 +109,18 @@ export const runConnectorTask = async (
   if (holds.length > 0) {
     // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
     // The message is done with; the sweep sends the task again once no hold covers it.
-    const holdIds = holds.map((hold) => hold.holdId).sort();
-    await deps.audit.append(
-      {
-        type: 'task.held',
-        at,
-        idempotencyKey: `task:${task.taskId}:held:${holdIds.join('+')}`,
-        requestId: task.requestId,
-        taskId: task.taskId,
-        dataClass: task.dataClass,
-        target: task.target,
-        detail: { holds: holdIds.join(',') },
-      },
-      task.subjectId,
+    await deps.uow.commit(
+      [],
+      [
+        {
+          event: taskHeld(
+            task,
+            holds.map((hold) => hold.holdId),
+            at,
+          ),
+          subjectId: task.subjectId,
+        },
+      ],
     );
     return { kind: 'done' };
   }
@@ -105,21 +128,16 @@ export const runConnectorTask = async (
   try {
     if (current.status !== 'succeeded') {
       const started = startTask(current, nowIso(deps));
-      if (!(await deps.requests.transitionTask(started.next, current))) return { kind: 'done' };
-      await deps.audit.append(started.audit, current.subjectId);
+      if (!(await commitTask(deps, current, started))) return { kind: 'done' };
       current = started.next;
       const target = targetOf(deps, current);
       const outcome = await deps.connectors.execute(target, invocationOf(current));
       if (outcome.status === 'pending') {
-        const waiting = taskAwaitingCallback(current, nowIso(deps));
-        if (await deps.requests.transitionTask(waiting.next, current)) {
-          await deps.audit.append(waiting.audit, current.subjectId);
-        }
+        await commitTask(deps, current, taskAwaitingCallback(current, nowIso(deps)));
         return { kind: 'done' };
       }
       const succeeded = taskSucceeded(current, outcome.affectedCount, nowIso(deps));
-      if (!(await deps.requests.transitionTask(succeeded.next, current))) return { kind: 'done' };
-      await deps.audit.append(succeeded.audit, current.subjectId);
+      if (!(await commitTask(deps, current, succeeded))) return { kind: 'done' };
       current = succeeded.next;
     } else {
       // Succeeded before but not verified: run the connector again (it is idempotent) so data a
@@ -134,91 +152,67 @@ export const runConnectorTask = async (
     deps.metrics.count(METRIC.taskSucceeded, 1);
     return { kind: 'done' };
   } catch (error) {
-    const reason = safeMessage(error, current.subjectId);
-    deps.metrics.count(METRIC.taskFailedAttempt, 1);
-    deps.log.warn('connector task attempt failed', {
-      taskId: current.taskId,
-      requestId: current.requestId,
-      connector: current.connector,
-      target: current.target,
-      attempt: receiveCount,
-      error: reason,
-    });
-    const permanent = error instanceof ConnectorPermanentError;
-    if (!permanent && receiveCount < deps.settings.maxReceives) {
-      await deps.audit.append(
-        {
-          type: 'task.attempt_failed',
-          at: nowIso(deps),
-          idempotencyKey: `task:${current.taskId}:attempt:${receiveCount}:failed`,
-          requestId: current.requestId,
-          taskId: current.taskId,
-          dataClass: current.dataClass,
-          target: current.target,
-          // A code, not the message: free text could carry personal data into the trail.
-          detail: { attempt: receiveCount, errorCode: errorCodeOf(error) },
-        },
-        current.subjectId,
-      );
-      // SQS accepts at most 12 hours; leave room for the attempt that is still running.
-      const hinted = Math.min(
-        error instanceof ConnectorRetryableError ? (error.retryAfterSeconds ?? 0) : 0,
-        MAX_VISIBILITY_SECONDS - MAX_RUN_SECONDS,
-      );
-      const retryAfterSeconds = Math.max(
-        hinted,
-        backoffSeconds(receiveCount, deps.settings.retryBaseSeconds),
-      );
-      return { kind: 'retry', retryAfterSeconds };
-    }
-    await finish(deps, current, 'failed', {
-      message: reason,
-      code: permanent ? `permanent:${errorCodeOf(error)}` : 'retries-exhausted',
-    });
-    deps.metrics.count(METRIC.taskFailed, 1);
-    // A permanent error would fail again on every redelivery: acknowledge it instead.
-    return permanent ? { kind: 'done' } : { kind: 'dead-letter' };
+    return await attemptFailed(deps, current, error, receiveCount);
   } finally {
     deps.metrics.flush();
   }
 };
 
-/** A short machine-readable error code (connector code or error class), safe for the audit trail. */
-const errorCodeOf = (error: unknown): string => {
-  const code =
-    error instanceof ConnectorPermanentError || error instanceof ConnectorRetryableError
-      ? error.code
-      : undefined;
-  const raw = code ?? (error instanceof Error ? error.name : 'unknown');
-  return raw.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 60) || 'unknown';
+const attemptFailed = async (
+  deps: WorkerDeps,
+  task: ErasureTask,
+  error: unknown,
+  receiveCount: number,
+): Promise<TaskRunOutcome> => {
+  const reason = safeMessage(error, task.subjectId);
+  deps.metrics.count(METRIC.taskFailedAttempt, 1);
+  deps.log.warn('connector task attempt failed', {
+    taskId: task.taskId,
+    requestId: task.requestId,
+    connector: task.connector,
+    target: task.target,
+    attempt: receiveCount,
+    error: reason,
+  });
+  const decision = decideAttemptFailure({
+    permanent: error instanceof ConnectorPermanentError,
+    receiveCount,
+    maxReceives: deps.settings.maxReceives,
+    ...(error instanceof ConnectorRetryableError && error.retryAfterSeconds !== undefined
+      ? { retryAfterHintSeconds: error.retryAfterSeconds }
+      : {}),
+    ...(deps.settings.retryBaseSeconds === undefined ? {} : { baseSeconds: deps.settings.retryBaseSeconds }),
+  });
+  if (decision.kind === 'retry') {
+    const event = taskAttemptFailed(task, receiveCount, errorCodeOf(error), nowIso(deps));
+    await deps.uow.commit([], [{ event, subjectId: task.subjectId }]);
+    return decision;
+  }
+  await finish(deps, task, 'failed', {
+    message: reason,
+    code: decision.reason === 'permanent' ? `permanent:${errorCodeOf(error)}` : 'retries-exhausted',
+  });
+  deps.metrics.count(METRIC.taskFailed, 1);
+  return decision.deadLetter ? { kind: 'dead-letter' } : { kind: 'done' };
 };
 
-const invocationOf = (task: ErasureTask) => ({
-  taskId: task.taskId,
-  requestId: task.requestId,
-  subjectId: task.subjectId,
-  dataClass: task.dataClass,
-  action: task.action,
-  idempotencyKey: task.taskId,
-  ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
-});
-
 /**
- * Final state of a task, counted on its request in the same transaction; then the request is
- * settled (completed / partially_failed) if this was the last task to report.
+ * Final state of a task, counted on its request in the same commit as its audit entry; then the
+ * request is settled (completed / partially_failed) if this was the last task to report.
  */
 export const finish = async (
-  deps: ServiceDeps,
+  deps: SettleDeps,
   task: ErasureTask,
   outcome: 'verified' | 'failed',
   failure?: { readonly message: string; readonly code?: string },
 ): Promise<void> => {
   const at = nowIso(deps);
-  const transition =
+  const { next, audit } =
     outcome === 'verified' ? taskVerified(task, at) : taskFailed(task, failure ?? { message: 'failed' }, at);
-  if (await deps.requests.recordTaskOutcome(transition.next, task)) {
-    await deps.audit.append(transition.audit, task.subjectId);
-  }
+  await deps.uow.commit(
+    [{ kind: 'task.outcome', next, expected: task }],
+    [{ event: audit, subjectId: task.subjectId }],
+  );
   await settle(deps, task.requestId);
 };
 
@@ -226,18 +220,26 @@ export const finish = async (
  * Completes (or partially fails) a dispatched request whose tasks have all reported; a no-op
  * otherwise, so any worker and the sweep may call it as often as they like.
  */
-export const settle = async (deps: ServiceDeps, requestId: string): Promise<void> => {
+export const settle = async (deps: SettleDeps, requestId: string): Promise<void> => {
   const found = await deps.requests.get(requestId);
   if (found === undefined) return;
   const { request } = found;
   const settled = settleRequest(request, nowIso(deps));
   if (settled === undefined) return;
-  if (await deps.requests.transitionRequest(settled.next, ['dispatched'], request)) {
-    await deps.audit.append(settled.audit, request.subjectId);
-  }
+  await deps.uow.commit(
+    [{ kind: 'request.transition', next: settled.next, from: ['dispatched'], previous: request }],
+    [{ event: settled.audit, subjectId: request.subjectId }],
+  );
   if (settled.next.status === 'completed') {
     // Data minimisation: once everything is verified gone, the request no longer needs to know
     // whose data it was. A partially failed request keeps the id so its tasks can be re-driven.
-    await deps.requests.forgetSubject(requestId, found.tasks, deps.audit.chainIdFor(request.subjectId));
+    await deps.uow.commit([
+      {
+        kind: 'request.forget-subject',
+        requestId,
+        taskIds: found.tasks.map((task) => task.taskId),
+        pseudonym: deps.audit.chainIdFor(request.subjectId),
+      },
+    ]);
   }
 };

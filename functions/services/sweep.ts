@@ -1,14 +1,17 @@
+import { deletionBlocked, noticeRecorded } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import { deadlineWithin, isFinal, isOverdue, scheduledRequestId } from '../../domain/erasure/index.js';
+import { mayBeStuck, NEAR_DEADLINE_MS, stoppedTasks } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
+import type { DueItem } from '../../domain/ports/index.js';
 import { bucketsToSweep } from '../../domain/schedule/buckets.js';
 import { afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
-import type { DueItem } from '../adapters/dynamo-schedule-store.js';
-import { METRIC } from '../shared/observability.js';
-import type { ServiceDeps } from './deps.js';
+import { sweepStart, watermarkAfter } from '../../domain/schedule/watermark.js';
+import { METRIC } from '../shared/metric-names.js';
+import type { SweepDeps } from './deps.js';
 import { createRequest, dispatchOrBlock } from './erasure-requests.js';
 import { settle } from './run-task.js';
 
@@ -28,28 +31,11 @@ export interface SweepReport {
   readonly nearDeadline: number;
 }
 
-/** How long a request may sit in `received` before the sweep assumes its dispatch was lost. */
-const STUCK_AFTER_MS = 2 * 60 * 1000;
-/** Longer than a queue backlog normally lasts, so a busy queue is not flooded with duplicates. */
-const STUCK_DISPATCH_AFTER_MS = 30 * 60 * 1000;
-/** How long a service that answered 202 gets to call back before the task is asked again. */
-const CALLBACK_STUCK_AFTER_MS = 24 * 3600 * 1000;
-const NEAR_DEADLINE_MS = 7 * 24 * 3600 * 1000;
 /**
  * Due items handled at once. Each is a dozen small reads and writes; in parallel a sweep keeps
  * up with bursts, and every write is conditional, so items of one subject may race safely.
  */
 const SWEEP_CONCURRENCY = 8;
-/** Without a watermark (a new deployment), look back this far for due entries. */
-const FIRST_SWEEP_LOOKBACK_MONTHS = 12;
-
-const monthOf = (instant: string): string => instant.slice(0, 7);
-const monthsBefore = (instant: string, months: number): string => {
-  const date = new Date(instant);
-  date.setUTCDate(1);
-  date.setUTCMonth(date.getUTCMonth() - months);
-  return monthOf(date.toISOString());
-};
 /** A keyed reference to one due entry, for audit idempotency keys (which are stored in the trail). */
 const entryRef = (key: string, subjectId: string, dataClass: string, dueAt: string) =>
   pseudonymise(key, `${subjectId}#${dataClass}#${dueAt}`).slice(0, 32);
@@ -59,10 +45,9 @@ const entryRef = (key: string, subjectId: string, dataClass: string, dueAt: stri
  * to now's month (cost grows with due entries, not with all schedules), and is safe to run twice:
  * scheduled requests have deterministic ids and entries are replaced only if unchanged since read.
  */
-export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise<SweepReport> => {
+export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<SweepReport> => {
   const clockNow = deps.clock().toISOString();
-  const watermark =
-    (await deps.schedules.sweepWatermark()) ?? monthsBefore(clockNow, FIRST_SWEEP_LOOKBACK_MONTHS);
+  const watermark = sweepStart(await deps.schedules.sweepWatermark(), clockNow);
   const buckets = bucketsToSweep(watermark, now, deps.settings.dueBucketShards);
   const context = new SweepContext(deps, now);
   let failures = 0;
@@ -71,11 +56,8 @@ export const sweepDueDeletions = async (deps: ServiceDeps, now: string): Promise
       context.handle(item),
     );
   }
-  // The watermark trails by a month and never passes the real clock, so entries written now, and
-  // sweeps run for a future instant (the local demo travels in time), cannot skip anything. It
-  // stays put after a failure, so the failed items are read again next time.
-  const earlier = now < clockNow ? now : clockNow;
-  if (failures === 0) await deps.schedules.advanceWatermark(monthsBefore(earlier, 1));
+  // The watermark stays put after a failure, so the failed items are read again next time.
+  if (failures === 0) await deps.schedules.advanceWatermark(watermarkAfter(now, clockNow));
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
@@ -124,7 +106,7 @@ class SweepContext {
   private readonly schedulesBySubject = new Map<string, Promise<SubjectSchedule>>();
 
   constructor(
-    private readonly deps: ServiceDeps,
+    private readonly deps: SweepDeps,
     private readonly now: string,
   ) {}
 
@@ -193,7 +175,7 @@ class SweepContext {
         reason: `retention:${entry.ruleRef.toLowerCase()}`,
         ...(olderThan === undefined ? {} : { olderThan }),
       },
-      this.deps.schedules.claimItems(entry, claimed, this.now),
+      [{ kind: 'schedule.claim', expected: entry, next: claimed, at: this.now }],
     );
     let request = created;
     if (request === undefined) {
@@ -201,7 +183,9 @@ class SweepContext {
       // request and stopped before it could claim the entry (finish that sweep's work).
       request = await this.deps.requests.get(requestId);
       if (request === undefined) return;
-      await this.deps.schedules.replaceEntry(entry, claimed, this.now);
+      await this.deps.uow.commit([
+        { kind: 'schedule.replace', expected: entry, next: claimed, at: this.now },
+      ]);
     }
     if (!isFinal(request.request.status)) await dispatchOrBlock(this.deps, request.request, request.tasks);
     this.report.dispatched.push({
@@ -221,21 +205,18 @@ class SweepContext {
       blocker.kind === 'legal-hold' ? `legal-hold:${blocker.holdIds.join('+')}` : 'unpaid-invoice',
     );
     const blocked: ScheduleEntry = { ...entry, status: 'blocked' };
-    await this.deps.schedules.replaceEntry(entry, blocked, this.now, retryAt);
-    await this.deps.audit.append(
-      {
-        type: 'deletion.blocked',
-        at: this.now,
-        idempotencyKey: `schedule:${this.ref(entry.subjectId, entry.dataClass, entry.dueAt)}:blocked:${names.join(',')}`,
-        dataClass: entry.dataClass,
-        ruleRef: entry.ruleRef,
-        detail: {
-          dueAt: entry.dueAt,
-          blockers: names.join(','),
+    const ref = this.ref(entry.subjectId, entry.dataClass, entry.dueAt);
+    await this.deps.uow.commit(
+      [
+        {
+          kind: 'schedule.replace',
+          expected: entry,
+          next: blocked,
+          at: this.now,
           ...(retryAt === undefined ? {} : { retryAt }),
         },
-      },
-      entry.subjectId,
+      ],
+      [{ event: deletionBlocked(entry, ref, names, retryAt, this.now), subjectId: entry.subjectId }],
     );
     this.report.blocked.push({
       dataClass: entry.dataClass,
@@ -273,19 +254,10 @@ class SweepContext {
         return;
       }
     }
-    await this.deps.audit.append(
-      {
-        type: notifier === undefined ? 'notice.due' : 'notice.sent',
-        at: this.now,
-        idempotencyKey: `notice:${ref}`,
-        dataClass: item.dataClass,
-        ruleRef: item.ruleRef,
-        ...(notifier === undefined ? {} : { target: notifier.target }),
-        detail: { noticeAt: item.noticeAt, deletionDueAt: item.dueAt },
-      },
-      item.subjectId,
+    await this.deps.uow.commit(
+      [{ kind: 'notice.sent', subjectId: item.subjectId, dataClass: item.dataClass, at: this.now }],
+      [{ event: noticeRecorded(item, ref, notifier?.target, this.now), subjectId: item.subjectId }],
     );
-    await this.deps.schedules.markNoticeSent(item.subjectId, item.dataClass, this.now);
     this.report.notices.push({ dataClass: item.dataClass, ruleRef: item.ruleRef, dueAt: item.dueAt });
   }
 
@@ -313,17 +285,17 @@ class SweepContext {
 }
 
 /**
- * Requests not yet final: re-dispatches those whose dispatch was lost (still `received` after a
- * while) or whose legal holds have ended, and counts the ones past or near their deadline (ALU-3).
+ * Requests not yet final: moves on those that may be stuck (domain/erasure/recovery.ts) and counts
+ * the ones past or near their deadline (ALU-3).
  */
 const reviewOpenRequests = async (
-  deps: ServiceDeps,
+  deps: SweepDeps,
   now: string,
   clockNow: string,
 ): Promise<{ redispatched: number; overdue: number; nearDeadline: number }> => {
-  const open: ErasureRequest[] = await deps.requests.listOpen('9999-12-31T23:59:59.999Z');
+  const open: ErasureRequest[] = await deps.requests.listOpen();
   let redispatched = 0;
-  for (const request of open) {
+  for (const request of open.filter((candidate) => mayBeStuck(candidate, clockNow))) {
     try {
       if (await reviewOne(deps, request, clockNow)) redispatched++;
     } catch (error) {
@@ -344,37 +316,19 @@ const reviewOpenRequests = async (
 };
 
 /**
- * Moves one open request on if it is stuck; true when something was (re)sent:
- * - `received` for a while: its dispatch was lost (a crash after the write): dispatch it now;
- * - `blocked`: dispatch it if its holds have ended;
- * - `dispatched`: settle it if every task has reported (its last reporter stopped short), and
- *   re-send tasks that stopped: never started (message lost), or started long ago without an
- *   answer (a timed-out attempt, or a callback that never came). Workers skip finished work, so
- *   re-sending is always safe; the task's attempt limit bounds it.
+ * Moves one open request on; true when something was (re)sent: a lost dispatch or ended holds are
+ * dispatched again; a dispatched request is settled if every task has reported (its last reporter
+ * stopped short), and its stopped tasks are sent again.
  */
-const reviewOne = async (deps: ServiceDeps, request: ErasureRequest, clockNow: string): Promise<boolean> => {
-  const before = (ms: number) => new Date(new Date(clockNow).getTime() - ms).toISOString();
-  if (request.status === 'received' && request.receivedAt >= before(STUCK_AFTER_MS)) return false;
-  if (
-    request.status === 'dispatched' &&
-    (request.dispatchedAt ?? request.receivedAt) >= before(STUCK_DISPATCH_AFTER_MS)
-  ) {
-    return false;
-  }
+const reviewOne = async (deps: SweepDeps, request: ErasureRequest, clockNow: string): Promise<boolean> => {
   const found = await deps.requests.get(request.requestId);
-  if (found === undefined) return false;
-  if (request.status !== 'dispatched') {
+  if (found === undefined || isFinal(found.request.status)) return false;
+  if (found.request.status !== 'dispatched') {
     const next = await dispatchOrBlock(deps, found.request, found.tasks);
     return next.status === 'dispatched';
   }
   await settle(deps, request.requestId);
-  const stopped = found.tasks.filter(
-    (task) =>
-      task.status === 'pending' ||
-      (task.status === 'running' &&
-        (task.startedAt ?? '') <
-          before(task.awaitingCallback === true ? CALLBACK_STUCK_AFTER_MS : STUCK_DISPATCH_AFTER_MS)),
-  );
+  const stopped = stoppedTasks(found.tasks, clockNow);
   await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
   return stopped.length > 0;
 };

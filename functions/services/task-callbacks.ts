@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
-import { finish } from './run-task.js';
+import { commitTask, finish } from './run-task.js';
 
 const CallbackBody = z.object({
   // Signed with the body, so a captured callback cannot be replayed against another task.
@@ -64,8 +64,7 @@ export const handleTaskCallback = async (
     return { taskId, status: 'verified' };
   }
   const succeeded = taskSucceeded(task, parsed.data.deletedCount ?? 0, nowIso(deps));
-  if (await deps.requests.transitionTask(succeeded.next, task)) {
-    await deps.audit.append(succeeded.audit, task.subjectId);
+  if (await commitTask(deps, task, succeeded)) {
     await finish(deps, succeeded.next, 'verified');
     return { taskId, status: 'verified' };
   }

@@ -1,3 +1,9 @@
+/**
+ * The composition roots: one per function, each building exactly the ports its use cases need
+ * from its own environment (functions/manifest.ts), the AWS clients and the secrets. Production
+ * handlers call them through `lazily` on first use; the local runtime calls them with its own
+ * clients and development secrets (local/runtime.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -6,25 +12,25 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
+import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
+import { DynamoUnitOfWork } from '../adapters/dynamo-unit-of-work.js';
 import { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
 import { webhookNotifier } from '../adapters/webhook-notifier.js';
-import type { Authorisation } from '../api/router.js';
 import { ConnectorPermanentError } from '../connectors/errors.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
-import type { ServiceDeps } from '../services/deps.js';
-import { type Environment, loadEnv } from './env.js';
-import { logger, powertoolsMetrics } from './observability.js';
-import type { Role } from './routes.js';
+import type { Log, ServiceDeps, SweepDeps, WorkerDeps } from '../services/deps.js';
+import type { FunctionEnvironment } from './env.js';
+import { logger, type MetricsSink, powertoolsMetrics } from './observability.js';
 
-const Secrets = z.object({
+export const Secrets = z.object({
   pseudonymKey: z.string().min(16),
   webhookSecrets: z.record(z.string(), z.string().min(16)).default({}),
 });
-type Secrets = z.infer<typeof Secrets>;
+export type Secrets = z.infer<typeof Secrets>;
 
 export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
@@ -49,86 +55,145 @@ export const clientsFromEnvironment = (source: NodeJS.ProcessEnv = process.env):
   };
 };
 
-const loadSecrets = async (env: Environment): Promise<Secrets> => {
-  if (env.SECRETS_ARN !== undefined) {
-    const { SecretString } = await new SecretsManagerClient({}).send(
-      new GetSecretValueCommand({ SecretId: env.SECRETS_ARN }),
-    );
-    return Secrets.parse(JSON.parse(SecretString ?? '{}'));
-  }
-  if (env.AUTH_MODE === 'iam') throw new Error('SECRETS_ARN is required outside the local runtime');
-  return Secrets.parse({
-    pseudonymKey: env.ERASURE_PSEUDONYM_KEY,
-    webhookSecrets: env.ERASURE_WEBHOOK_SECRETS === undefined ? {} : JSON.parse(env.ERASURE_WEBHOOK_SECRETS),
-  });
+export const loadSecrets = async (secretsArn: string): Promise<Secrets> => {
+  const { SecretString } = await new SecretsManagerClient({}).send(
+    new GetSecretValueCommand({ SecretId: secretsArn }),
+  );
+  return Secrets.parse(JSON.parse(SecretString ?? '{}'));
 };
 
-export interface RuntimeDeps extends ServiceDeps {
-  readonly authorisation: Authorisation;
+/** What every composition root is handed besides its environment. */
+export interface Platform {
+  readonly clients: AwsClients;
+  readonly secrets: Secrets;
+  /** @default powertools metrics (EMF on stdout) */
+  readonly metrics?: MetricsSink;
+  /** @default the shared Powertools logger */
+  readonly log?: Log;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
 }
 
-/** Builds the dependencies of every function from explicit environment, clients and secrets. */
-export const buildDeps = (env: Environment, clients: AwsClients, secrets: Secrets): RuntimeDeps => {
-  const tokens = new Map<string, Role>();
-  if (env.ERASURE_SERVICE_TOKEN !== undefined) tokens.set(env.ERASURE_SERVICE_TOKEN, 'service');
-  if (env.ERASURE_COMPLIANCE_TOKEN !== undefined) tokens.set(env.ERASURE_COMPLIANCE_TOKEN, 'compliance');
-  const webhookSecret = (name: string): string => {
+const powertoolsLog: Log = {
+  info: (message, extra) => logger.info(message, { ...extra }),
+  warn: (message, extra) => logger.warn(message, { ...extra }),
+  error: (message, extra) => logger.error(message, { ...extra }),
+};
+
+const webhookSecretOf =
+  (secrets: Secrets) =>
+  (name: string): string => {
     const secret = secrets.webhookSecrets[name];
     // A missing secret is configuration, not a passing fault: retrying cannot fix it.
     if (secret === undefined) throw new ConnectorPermanentError(`No signing secret named '${name}'`);
     return secret;
   };
-  const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
+
+/** Stores, audit log and unit of work over the tables a function was given. */
+const storage = (
+  documents: DynamoDBDocumentClient,
+  tables: { readonly requests: string; readonly legalHolds: string; readonly audit: string },
+  pseudonymKey: string,
+  schedulesTable?: { readonly name: string; readonly shards: number },
+) => {
+  const requests = new DynamoRequestStore(documents, tables.requests);
+  const holds = new DynamoHoldStore(documents, tables.legalHolds);
+  const audit = new DynamoAuditLog(documents, tables.audit, pseudonymKey);
+  const schedules =
+    schedulesTable === undefined
+      ? undefined
+      : new DynamoScheduleStore(documents, schedulesTable.name, schedulesTable.shards);
+  const uow = new DynamoUnitOfWork(documents, {
+    requests,
+    holds,
+    audit,
+    ...(schedules === undefined ? {} : { schedules }),
+  });
+  return { requests, holds, audit, uow, schedules };
+};
+
+const basics = (config: DeploymentConfig, platform: Platform) => ({
+  config,
+  clock: platform.clock ?? (() => new Date()),
+  metrics: platform.metrics ?? powertoolsMetrics(),
+  log: platform.log ?? powertoolsLog,
+});
+
+const notifierOf = (config: DeploymentConfig, secrets: Secrets) => {
   const noticeTarget = config.targets.find((target) => target.name === config.notices?.target);
+  return noticeTarget?.kind === 'http-webhook'
+    ? { notifier: webhookNotifier(noticeTarget, webhookSecretOf(secrets)) }
+    : {};
+};
+
+/** The sweep: schedules, requests, holds, audit, the queue to send to, and notices. */
+export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps => {
+  const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
+  const { schedules, ...stores } = storage(
+    platform.clients.documents,
+    { requests: env.REQUESTS_TABLE, legalHolds: env.LEGAL_HOLDS_TABLE, audit: env.AUDIT_TABLE },
+    platform.secrets.pseudonymKey,
+    { name: env.SCHEDULES_TABLE, shards: env.DUE_BUCKET_SHARDS },
+  );
   return {
-    config,
-    ...(noticeTarget?.kind === 'http-webhook'
-      ? { notifier: webhookNotifier(noticeTarget, webhookSecret) }
-      : {}),
-    schedules: new DynamoScheduleStore(clients.documents, env.SCHEDULES_TABLE, env.DUE_BUCKET_SHARDS),
-    requests: new DynamoRequestStore(clients.documents, env.REQUESTS_TABLE),
-    holds: new DynamoHoldStore(clients.documents, env.LEGAL_HOLDS_TABLE),
-    audit: new DynamoAuditLog(clients.documents, env.AUDIT_TABLE, secrets.pseudonymKey),
-    queue: new SqsTaskQueue(clients.sqs, env.TASK_QUEUE_URL),
+    ...basics(config, platform),
+    ...stores,
+    schedules: schedules as DynamoScheduleStore,
+    ...notifierOf(config, platform.secrets),
+    queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
+    randomId: randomUUID,
+    settings: { idKey: platform.secrets.pseudonymKey, dueBucketShards: env.DUE_BUCKET_SHARDS },
+  };
+};
+
+/** The API: every use case, so every port; connectors for exports, webhook secrets for callbacks. */
+export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform): ServiceDeps => {
+  const sweep = composeSweep(env, platform);
+  const webhookSecret = webhookSecretOf(platform.secrets);
+  return {
+    ...sweep,
+    webhookSecret,
     connectors: createConnectorRegistry({
-      s3: clients.s3,
-      documents: clients.documents,
+      s3: platform.clients.s3,
+      documents: platform.clients.documents,
       secretFor: webhookSecret,
+    }),
+  };
+};
+
+/** The worker: tasks, requests, holds, audit, its connectors, and the queue it consumes. */
+export const composeWorker = (env: FunctionEnvironment<'worker'>, platform: Platform): WorkerDeps => {
+  const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
+  const { schedules: _none, ...stores } = storage(
+    platform.clients.documents,
+    { requests: env.REQUESTS_TABLE, legalHolds: env.LEGAL_HOLDS_TABLE, audit: env.AUDIT_TABLE },
+    platform.secrets.pseudonymKey,
+  );
+  return {
+    ...basics(config, platform),
+    ...stores,
+    queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
+    connectors: createConnectorRegistry({
+      s3: platform.clients.s3,
+      documents: platform.clients.documents,
+      secretFor: webhookSecretOf(platform.secrets),
       ...(env.CALLBACK_BASE_URL === undefined ? {} : { callbackBaseUrl: env.CALLBACK_BASE_URL }),
     }),
-    clock: () => new Date(),
-    randomId: randomUUID,
-    metrics: powertoolsMetrics(),
-    log: {
-      info: (message, extra) => logger.info(message, { ...extra }),
-      warn: (message, extra) => logger.warn(message, { ...extra }),
-      error: (message, extra) => logger.error(message, { ...extra }),
-    },
-    settings: {
-      maxReceives: env.TASK_QUEUE_MAX_RECEIVES,
-      dueBucketShards: env.DUE_BUCKET_SHARDS,
-      idKey: secrets.pseudonymKey,
-      sweepsMayRunAhead: env.AUTH_MODE === 'token',
-    },
-    webhookSecret,
-    authorisation: env.AUTH_MODE === 'iam' ? { mode: 'iam' } : { mode: 'token', tokens },
+    settings: { maxReceives: env.TASK_QUEUE_MAX_RECEIVES },
   };
 };
 
 /**
- * Reads the environment, the secret and the clients once per cold start, on first use rather
- * than at import, so tests can import handlers without any environment.
+ * Builds once per cold start, on first use rather than at import, so tests can import handlers
+ * without any environment; a failed build is tried again on the next invocation.
  */
-export const lazyDefaultDeps = (): (() => Promise<RuntimeDeps>) => {
-  let deps: Promise<RuntimeDeps> | undefined;
+export const lazily = <T>(build: () => Promise<T>): (() => Promise<T>) => {
+  let built: Promise<T> | undefined;
   return () => {
-    deps ??= (async () => {
-      const env = loadEnv();
-      return buildDeps(env, clientsFromEnvironment(), await loadSecrets(env));
-    })().catch((error: unknown) => {
-      deps = undefined;
+    built ??= build().catch((error: unknown) => {
+      built = undefined;
       throw error;
     });
-    return deps;
+    return built;
   };
 };

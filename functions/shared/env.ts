@@ -1,40 +1,80 @@
 import { z } from 'zod';
+import {
+  FUNCTIONS,
+  type FunctionKey,
+  type FunctionSetting,
+  TABLE_ENV,
+  TASK_QUEUE_ENV,
+  type TableName,
+} from '../manifest.js';
 
 const optionalText = z
   .string()
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 
-const Env = z.object({
-  SCHEDULES_TABLE: z.string().min(1),
-  REQUESTS_TABLE: z.string().min(1),
-  LEGAL_HOLDS_TABLE: z.string().min(1),
-  AUDIT_TABLE: z.string().min(1),
-  TASK_QUEUE_URL: z.string().url(),
+const SETTINGS = {
   TASK_QUEUE_MAX_RECEIVES: z.coerce.number().int().min(1).default(5),
   DUE_BUCKET_SHARDS: z.coerce.number().int().min(1).max(100).default(16),
-  /** The deployment config JSON. Baked into the bundle at synth time; set by the local runtime. */
-  ERASURE_CONFIG: z.string().min(2),
-  /** Secrets Manager secret with {pseudonymKey, webhookSecrets}. Required in AWS. */
-  SECRETS_ARN: optionalText,
-  /** Local runtime only: secrets given directly. Ignored when SECRETS_ARN is set. */
-  ERASURE_PSEUDONYM_KEY: optionalText,
-  ERASURE_WEBHOOK_SECRETS: optionalText,
+  /** Public base URL of the API, told to webhook targets for their callbacks. */
   CALLBACK_BASE_URL: optionalText,
-  /** `iam`: API Gateway already authorised the caller. `token`: local bearer tokens. */
-  AUTH_MODE: z.enum(['iam', 'token']).default('iam'),
-  ERASURE_SERVICE_TOKEN: optionalText,
-  ERASURE_COMPLIANCE_TOKEN: optionalText,
-});
+} as const satisfies Record<FunctionSetting, z.ZodType>;
 
-export type Environment = z.infer<typeof Env>;
+/** A function's environment schema: the config, its tables, its queue, its settings. */
+const schemaFor = (key: FunctionKey) => {
+  const manifest = FUNCTIONS[key];
+  const shape: Record<string, z.ZodType> = {
+    /** The deployment config JSON, compiled into the bundle at synth time. */
+    ERASURE_CONFIG: z.string().min(2),
+    [TASK_QUEUE_ENV]: z.string().url(),
+  };
+  for (const table of Object.keys(manifest.tables) as TableName[])
+    shape[TABLE_ENV[table]] = z.string().min(1);
+  for (const setting of manifest.settings) shape[setting] = SETTINGS[setting];
+  return z.object(shape);
+};
 
-/** Parsed once per cold start; a missing variable fails loudly with its name. */
-export const loadEnv = (source: NodeJS.ProcessEnv = process.env): Environment => {
-  const parsed = Env.safeParse(source);
+type Tables<K extends FunctionKey> = {
+  readonly [T in keyof (typeof FUNCTIONS)[K]['tables'] & TableName as (typeof TABLE_ENV)[T]]: string;
+};
+type Settings<K extends FunctionKey> = {
+  readonly [S in (typeof FUNCTIONS)[K]['settings'][number]]: z.output<(typeof SETTINGS)[S]>;
+};
+
+/** What function `K` reads from its environment, typed from the manifest. */
+export type FunctionEnvironment<K extends FunctionKey> = Tables<K> &
+  Settings<K> & { readonly ERASURE_CONFIG: string; readonly TASK_QUEUE_URL: string };
+
+/**
+ * Parses function `key`'s environment; a missing or bad variable fails loudly with its name. The
+ * local runtime uses this with the variables it made; a deployed function uses `loadEnv`.
+ */
+export const parseEnvironment = <K extends FunctionKey>(
+  key: K,
+  source: NodeJS.ProcessEnv,
+): FunctionEnvironment<K> => parse(schemaFor(key), key, source) as FunctionEnvironment<K>;
+
+/**
+ * A deployed function's environment, parsed once per cold start: its own variables and
+ * SECRETS_ARN, the Secrets Manager secret with {pseudonymKey, webhookSecrets}.
+ */
+export const loadEnv = <K extends FunctionKey>(
+  key: K,
+  source: NodeJS.ProcessEnv = process.env,
+): FunctionEnvironment<K> & { readonly SECRETS_ARN: string } =>
+  parse(schemaFor(key).extend({ SECRETS_ARN: z.string().min(1) }), key, source) as FunctionEnvironment<K> & {
+    readonly SECRETS_ARN: string;
+  };
+
+const parse = (schema: z.ZodType, key: FunctionKey, source: NodeJS.ProcessEnv): unknown => {
+  const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`Invalid environment: ${problems.join('; ')}`);
+    throw new Error(`Invalid environment of the ${key} function: ${problems.join('; ')}`);
   }
   return parsed.data;
 };
+
+/** The variables function `key` reads (for infra and tests). */
+export const environmentVariablesOf = (key: FunctionKey): string[] =>
+  Object.keys(schemaFor(key).extend({ SECRETS_ARN: z.string() }).shape);

@@ -9,11 +9,15 @@ export interface RouteDefinition {
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway route path with `{param}` placeholders. */
   readonly path: string;
-  /** Roles allowed to call it; `signed` routes are authenticated by an HMAC signature instead. */
-  readonly roles: readonly Role[] | 'signed';
+  /**
+   * Roles allowed to call it; `signed` routes are authenticated by an HMAC signature instead;
+   * `public` routes answer anyone and carry no data (liveness for load balancers and scripts).
+   */
+  readonly roles: readonly Role[] | 'signed' | 'public';
 }
 
 export const ROUTES = [
+  { method: 'GET', path: '/livez', roles: 'public' },
   { method: 'GET', path: '/healthz', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/lifecycle-events', roles: ['service'] },
   { method: 'GET', path: '/v1/subjects/{subjectId}/schedule', roles: ['service', 'compliance'] },

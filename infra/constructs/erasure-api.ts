@@ -74,25 +74,27 @@ export class ErasureApi extends Construct {
     });
     const iamAuthorizer = new HttpIamAuthorizer();
     for (const route of ROUTES as readonly RouteDefinition[]) {
-      const signed = route.roles === 'signed';
+      const unauthenticated = route.roles === 'signed' || route.roles === 'public';
       const [created] = this.httpApi.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
         integration,
-        authorizer: signed ? new apigwv2.HttpNoneAuthorizer() : iamAuthorizer,
+        authorizer: unauthenticated ? new apigwv2.HttpNoneAuthorizer() : iamAuthorizer,
       });
-      if (signed && created !== undefined) {
+      if (unauthenticated && created !== undefined) {
         acknowledge(
           created,
           'AwsSolutions-APIG4',
-          `${routeKey(route)} is called by external systems (webhook callbacks) without AWS credentials; the handler authenticates it by the HMAC signature of the body with the target's signing secret.`,
+          route.roles === 'signed'
+            ? `${routeKey(route)} is called by external systems (webhook callbacks) without AWS credentials; the handler authenticates it by the HMAC signature of the body with the target's signing secret.`
+            : `${routeKey(route)} is a liveness probe for load balancers and scripts: it answers {"status":"ok"} and reads no data.`,
         );
       }
     }
 
     const policyFor = (role: Role): iam.ManagedPolicy => {
       const routes = (ROUTES as readonly RouteDefinition[]).filter(
-        (route) => route.roles !== 'signed' && route.roles.includes(role),
+        (route) => Array.isArray(route.roles) && route.roles.includes(role),
       );
       const arns = routes.map((route) =>
         this.httpApi.arnForExecuteApi(route.method, executeApiPath(route.path), API_STAGE),

@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
-import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TABLES, TASK_QUEUE, type TableKey } from '../resources.js';
+import { FUNCTIONS, type FunctionSetting, TABLE_ENV, TASK_QUEUE_ENV } from '../../functions/manifest.js';
+import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TASK_QUEUE, type TableKey } from '../resources.js';
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
 import { ConnectorExportPolicy, ConnectorTargetsPolicy } from './connector-permissions.js';
 import {
@@ -155,24 +156,44 @@ export class OrchestratorRuntime extends Construct {
     });
     const { queue, deadLetterQueue } = this.taskQueue;
 
-    // Every function parses the same environment schema, so every one gets every table name.
-    const environment: Record<string, string> = {
-      ...Object.fromEntries(
-        (Object.keys(TABLES) as TableKey[]).map((key) => [TABLES[key].envVar, data.tables[key].tableName]),
-      ),
-      [TASK_QUEUE.envVar]: queue.queueUrl,
-      TASK_QUEUE_MAX_RECEIVES: String(options.taskQueueMaxReceives),
-      SECRETS_ARN: data.secret.secretArn,
-      DUE_BUCKET_SHARDS: String(options.dueBucketShards),
-      AUTH_MODE: 'iam',
+    // Each function gets the variables and grants its manifest entry names (functions/manifest.ts).
+    const environmentOf = (key: OrchestratorFunctionKey): Record<string, string> => {
+      const manifest = FUNCTIONS[key];
+      const settings: Record<FunctionSetting, string | undefined> = {
+        TASK_QUEUE_MAX_RECEIVES: String(options.taskQueueMaxReceives),
+        DUE_BUCKET_SHARDS: String(options.dueBucketShards),
+        // Set once the API exists (below): webhook targets call back to it.
+        CALLBACK_BASE_URL: undefined,
+      };
+      return {
+        ...Object.fromEntries(
+          (Object.keys(manifest.tables) as TableKey[]).map((table) => [
+            TABLE_ENV[table],
+            data.tables[table].tableName,
+          ]),
+        ),
+        [TASK_QUEUE_ENV]: queue.queueUrl,
+        SECRETS_ARN: data.secret.secretArn,
+        ...Object.fromEntries(
+          manifest.settings.flatMap((setting) => {
+            const value = settings[setting];
+            return value === undefined ? [] : [[setting, value]];
+          }),
+        ),
+      };
     };
     const make = (
       key: OrchestratorFunctionKey,
       id: string,
-      fn: Omit<ConstructorParameters<typeof OrchestratorFunction>[2], 'config' | 'logRetention' | 'tracing'>,
+      fn: Omit<
+        ConstructorParameters<typeof OrchestratorFunction>[2],
+        'config' | 'logRetention' | 'tracing' | 'entry' | 'environment'
+      >,
     ): OrchestratorFunction => {
       const created = new OrchestratorFunction(this, id, {
         ...fn,
+        entry: FUNCTIONS[key].entry,
+        environment: environmentOf(key),
         config,
         logRetention: options.logRetention,
         tracing: options.tracing,
@@ -184,41 +205,30 @@ export class OrchestratorRuntime extends Construct {
       ]) {
         created.role.addToPrincipalPolicy(statement);
       }
+      if (FUNCTIONS[key].queue === 'send') {
+        created.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+        );
+      }
       return created;
     };
 
     this.apiFunction = make('api', 'ApiHandler', {
-      entry: 'api.ts',
       description: 'Erasure Orchestrator API: lifecycle events, erasure requests, legal holds, audit',
       // API Gateway gives up on an integration after 30 s.
       timeout: Duration.seconds(29),
-      environment,
     });
     this.sweepFunction = make('sweep', 'Sweep', {
-      entry: 'sweep-due-deletions.ts',
       description: 'Erasure Orchestrator sweep: due deletions, notices, deadline metrics',
       timeout: Duration.minutes(5),
-      environment,
       // Sweeps must not overlap: a second one would race the first over the same due entries.
       reservedConcurrentExecutions: 1,
     });
     this.workerFunction = make('worker', 'Worker', {
-      entry: 'run-connector-task.ts',
       description: 'Erasure Orchestrator worker: runs connector tasks from the task queue',
       timeout: Duration.seconds(CONNECTOR_TIMEOUT_SECONDS),
-      environment: {
-        ...environment,
-        // Named in the worker's log lines when a task gives up; SQS itself moves the message there.
-        [TASK_QUEUE.deadLetter.envVar]: deadLetterQueue.queueUrl,
-      },
     });
 
-    // Producers: the API (erasure requests) and the sweep (due deletions) enqueue tasks.
-    for (const producer of [this.apiFunction, this.sweepFunction]) {
-      producer.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
-      );
-    }
     this.workerFunction.function.addEventSource(
       new SqsEventSource(queue, {
         batchSize: 10,

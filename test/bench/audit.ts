@@ -1,6 +1,6 @@
 import { verifyChain } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
-import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
+import type { AuditLog } from '../../domain/ports/index.js';
 import type { BenchContext, SectionResult } from './context.js';
 import {
   forEachConcurrently,
@@ -22,7 +22,7 @@ const event = (label: string, index: number): AuditEvent => ({
 });
 
 /** Every chain must read back intact: consecutive seqs, each hash over the previous, head on the last. */
-const checkChain = async (audit: DynamoAuditLog, subjectId: string, expected: number): Promise<void> => {
+const checkChain = async (audit: AuditLog, subjectId: string, expected: number): Promise<void> => {
   const { entries, head } = await audit.readChain(subjectId);
   const verdict = verifyChain(entries);
   if (!verdict.ok) throw new Error(`Audit chain broken: ${verdict.message}`);
@@ -32,13 +32,14 @@ const checkChain = async (audit: DynamoAuditLog, subjectId: string, expected: nu
 };
 
 /**
- * 4. Audit appends (DynamoAuditLog.append: marker read, head read, one TransactWriteItems that
- * moves the head from the seq it read). An entry holds the previous entry's hash, so one chain
+ * 4. Audit appends (a unit-of-work commit of one record: head read, one TransactWriteItems that puts
+ * the entry and its key marker and moves the head from the seq it read). An entry holds the previous entry's hash, so one chain
  * (one subject) takes its appends one at a time by design; W writers on W chains never collide,
  * while W writers on one chain lose the head race, re-read and retry. Every chain is verified after.
  */
 export const benchAudit = async ({ runtime, counter, config }: BenchContext): Promise<SectionResult> => {
-  const { audit } = runtime.deps;
+  const { audit, uow } = runtime.deps;
+  const append = (event: AuditEvent, subjectId: string) => uow.commit([], [{ event, subjectId }]);
   const n = config.auditEntries;
   const writers = Math.min(config.auditWriters, n);
   const perChain = Math.floor(n / writers);
@@ -61,7 +62,7 @@ export const benchAudit = async ({ runtime, counter, config }: BenchContext): Pr
     const one = `bench-audit-serial-${rep}`;
     counter.reset();
     const serialRun = await timed(async () => {
-      for (const index of range(n)) await audit.append(event(`serial-${rep}`, index), one);
+      for (const index of range(n)) await append(event(`serial-${rep}`, index), one);
     });
     serial.push(perSecond(n, serialRun.ms));
     latency.serial.push(transactMs());
@@ -71,8 +72,7 @@ export const benchAudit = async ({ runtime, counter, config }: BenchContext): Pr
     counter.reset();
     const spreadRun = await timed(() =>
       forEachConcurrently(chains, writers, async (chain, writer) => {
-        for (const index of range(perChain))
-          await audit.append(event(`spread-${rep}-${writer}`, index), chain);
+        for (const index of range(perChain)) await append(event(`spread-${rep}-${writer}`, index), chain);
       }),
     );
     spread.push(perSecond(total, spreadRun.ms));
@@ -85,8 +85,8 @@ export const benchAudit = async ({ runtime, counter, config }: BenchContext): Pr
     counter.reset();
     const sharedRun = await timed(() =>
       forEachConcurrently(range(total), writers, async (index) => {
-        // append gives up after 8 lost races: counted, not fatal, as that is the contention shown here.
-        await audit.append(event(`shared-${rep}`, index), contended).catch(() => {
+        // a commit gives up after 8 lost races: counted, not fatal, as that is the contention shown here.
+        await append(event(`shared-${rep}`, index), contended).catch(() => {
           failed++;
         });
       }),

@@ -1,8 +1,8 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEventType } from '../../domain/events.js';
+import type { StoredSchedule } from '../../domain/ports/index.js';
 import { decide } from '../../domain/schedule/decide.js';
-import type { StoredSchedule } from '../../functions/adapters/dynamo-schedule-store.js';
 import type { ServiceDeps } from '../../functions/services/deps.js';
 import { lifecycleEventId } from '../../functions/services/lifecycle-events.js';
 import type { LocalRuntime } from '../../local/runtime.js';
@@ -15,8 +15,8 @@ const DUE_INDEX = 'Query schedules/byDueBucket';
 
 /**
  * Stores what `recordLifecycleEvent` would store for the first event of a new subject, through
- * DynamoScheduleStore.save (one TransactWriteItems), without its recorded-event check, load and
- * audit append (six calls in all): the sweep reads none of those, and loading is ~3x faster. Only
+ * a unit-of-work commit of the schedule alone (one TransactWriteItems), without its recorded-event
+ * check, load and audit entry: the sweep reads none of those, and loading is ~3x faster. Only
  * valid for a subject with nothing stored yet (version 0).
  */
 export const writeFirstEvent = async (
@@ -29,7 +29,15 @@ export const writeFirstEvent = async (
   const eventId = lifecycleEventId(deps.settings.idKey, input);
   const empty: StoredSchedule = { version: 0, schedule: { subjectId, entries: [] } };
   const { decisions, next } = decide(deps.config.catalog, empty.schedule, { ...input, eventId });
-  await deps.schedules.save(empty, next, { eventId, decisions }, new Date().toISOString());
+  await deps.uow.commit([
+    {
+      kind: 'schedule.save',
+      previous: empty,
+      next,
+      event: { eventId, decisions },
+      at: new Date().toISOString(),
+    },
+  ]);
 };
 
 /**

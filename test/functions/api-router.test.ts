@@ -1,67 +1,43 @@
 /**
- * The API handler (functions/api.ts) with the real router, route handlers, services and DynamoDB/SQS
- * adapters, over mocked SDK clients: authorisation, routing, the 4xx that name their field, and the
- * opaque 500. What a request writes when it succeeds is test/integration/pipeline.test.ts's job;
- * here we pin down what it must NOT write when it fails, which the emulators cannot show cheaply.
+ * The API handler (functions/api.ts) with the real router, route handlers and services, over the
+ * in-memory ports (test/helpers/in-memory.ts): authorisation, routing, the 4xx that name their
+ * field, and the opaque 500. What a request writes when it succeeds is
+ * test/integration/pipeline.test.ts's job; here we pin down what it must NOT write (or even read)
+ * when it fails: the state, the audit trail and the queue are compared before and after.
  */
 import { InternalServerError } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  BatchWriteCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { chainEntry, pseudonymise } from '../../domain/audit/index.js';
+import type { AuditEvent } from '../../domain/audit/types.js';
 import type { ExportInvocation } from '../../domain/connectors/types.js';
-import type { ErasureTask } from '../../domain/erasure/types.js';
+import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
+import type { AuditRecord, Change, RequestStore } from '../../domain/ports/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
+import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import {
   type ApiCall,
   apiEvent,
   HANDLER_NOW,
   HANDLER_PSEUDONYM_KEY,
-  HANDLER_TABLES,
   HANDLER_TOKENS,
   HANDLER_WEBHOOK_SECRET,
   type HandlerDeps,
+  type HandlerDepsOptions,
   handlerDeps,
   lambdaContext,
 } from '../helpers/handler-deps.js';
-
-const ddb = mockClient(DynamoDBDocumentClient);
-const sqs = mockClient(SQSClient);
-
-beforeEach(() => {
-  // An empty table and a queue that accepts everything, unless a test says otherwise.
-  ddb.on(GetCommand).resolves({});
-  ddb.on(QueryCommand).resolves({ Items: [] });
-  ddb.on(TransactWriteCommand).resolves({});
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-});
-
-afterEach(() => {
-  ddb.reset();
-  sqs.reset();
-});
+import type { InMemoryPorts } from '../helpers/in-memory.js';
 
 /** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
 type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
 
 const REQUEST_ID = 'api-request-id-1';
 const SUBJECT = 'subject-7f3a';
+const CHAIN_ID = pseudonymise(HANDLER_PSEUDONYM_KEY, SUBJECT);
 
 const bearer = (role: keyof typeof HANDLER_TOKENS) => ({ authorization: `Bearer ${HANDLER_TOKENS[role]}` });
 
@@ -76,16 +52,56 @@ const call = async (request: ApiCall, built: HandlerDeps = handlerDeps()) => {
   };
 };
 
-/** Every write the request made: items, transactions, messages. */
-const writes = () => ({
-  transactWrites: ddb.commandCalls(TransactWriteCommand).length,
-  puts: ddb.commandCalls(PutCommand).length,
-  updates: ddb.commandCalls(UpdateCommand).length,
-  deletes: ddb.commandCalls(DeleteCommand).length,
-  batchWrites: ddb.commandCalls(BatchWriteCommand).length,
-  messages: sqs.commandCalls(SendMessageBatchCommand).length,
-});
-const NO_WRITES = { transactWrites: 0, puts: 0, updates: 0, deletes: 0, batchWrites: 0, messages: 0 };
+/**
+ * Test deps whose every port call (reads included) is recorded as `port.method`, to show that a
+ * refused request touched no storage at all, not merely that it wrote nothing.
+ */
+const watched = (options: HandlerDepsOptions = {}): HandlerDeps & { readonly touched: string[] } => {
+  const built = handlerDeps(options);
+  const touched: string[] = [];
+  const watch = <T extends object>(name: string, port: T): T =>
+    new Proxy(port, {
+      get: (target, key) => {
+        const value: unknown = Reflect.get(target, key);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          touched.push(`${name}.${String(key)}`);
+          return value.apply(target, args);
+        };
+      },
+    });
+  const { deps } = built;
+  return {
+    ...built,
+    touched,
+    deps: {
+      ...deps,
+      requests: watch('requests', deps.requests),
+      schedules: watch('schedules', deps.schedules),
+      holds: watch('holds', deps.holds),
+      audit: watch('audit', deps.audit),
+      uow: watch('uow', deps.uow),
+      queue: watch('queue', deps.queue),
+    },
+  };
+};
+
+/**
+ * Takes a snapshot of everything stored now; the returned check fails if anything was stored,
+ * audited, committed (even a commit whose condition failed), queued or delayed since.
+ */
+const nothingWrittenSince = (ports: InMemoryPorts) => {
+  const before = ports.snapshot();
+  const commits = ports.commits.length;
+  const sent = ports.sent.length;
+  const delays = ports.delays.length;
+  return () => {
+    expect(ports.snapshot()).toEqual(before);
+    expect(ports.commits.slice(commits)).toEqual([]);
+    expect(ports.sent.slice(sent)).toEqual([]);
+    expect(ports.delays.slice(delays)).toEqual([]);
+  };
+};
 
 const lifecycleEvent = (overrides: Record<string, unknown> = {}) => ({
   subjectId: SUBJECT,
@@ -106,15 +122,18 @@ const IDEMPOTENCY = { 'Idempotency-Key': 'client-key-0001' };
 describe('API handler: bearer tokens (local runtime)', () => {
   it('answers 401 without a token, and touches no table', async () => {
     // Prepare
+    const built = watched();
+    const nothingWritten = nothingWrittenSince(built.ports);
     const request: ApiCall = { method: 'POST', path: '/v1/lifecycle-events', body: lifecycleEvent() };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
     // Assess
     expect(response.status).toBe(401);
     expect(response.body?.error?.code).toBe('unauthorized');
-    expect(ddb.calls()).toHaveLength(0);
+    expect(built.touched).toEqual([]);
+    nothingWritten();
   });
 
   it.each([
@@ -123,6 +142,8 @@ describe('API handler: bearer tokens (local runtime)', () => {
     ['an empty bearer token', 'Bearer '],
   ])('answers 401 for %s', async (_name, authorization) => {
     // Prepare
+    const built = watched();
+    const nothingWritten = nothingWrittenSince(built.ports);
     const request: ApiCall = {
       method: 'POST',
       path: '/v1/lifecycle-events',
@@ -131,16 +152,19 @@ describe('API handler: bearer tokens (local runtime)', () => {
     };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
     // Assess
     expect(response.status).toBe(401);
     expect(response.body?.error?.code).toBe('unauthorized');
-    expect(ddb.calls()).toHaveLength(0);
+    expect(built.touched).toEqual([]);
+    nothingWritten();
   });
 
   it('answers 403 when the service token calls a compliance route', async () => {
     // Prepare
+    const built = watched();
+    const nothingWritten = nothingWrittenSince(built.ports);
     const request: ApiCall = {
       method: 'GET',
       path: '/v1/audit',
@@ -149,32 +173,34 @@ describe('API handler: bearer tokens (local runtime)', () => {
     };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
     // Assess
     expect(response.status).toBe(403);
     expect(response.body?.error).toMatchObject({ code: 'forbidden' });
     expect(response.body?.error?.message).toContain('GET /v1/audit');
-    expect(ddb.calls()).toHaveLength(0);
+    expect(built.touched).toEqual([]);
+    nothingWritten();
   });
 
   it('lets the compliance token read the audit trail, by pseudonym and without storage attributes', async () => {
-    // Prepare
-    const chainId = pseudonymise(HANDLER_PSEUDONYM_KEY, SUBJECT);
-    const entry = chainEntry(
-      undefined,
-      {
-        type: 'request.received',
-        at: HANDLER_NOW,
-        idempotencyKey: 'request:req_1:received',
-        requestId: 'req_1',
-      },
-      chainId,
-      chainId,
+    // Prepare: one entry on the subject's chain, one on another subject's.
+    const built = handlerDeps();
+    const received = (requestId: string): AuditEvent => ({
+      type: 'request.received',
+      at: HANDLER_NOW,
+      idempotencyKey: `request:${requestId}:received`,
+      requestId,
+    });
+    const seeded = await built.ports.uow.commit(
+      [],
+      [
+        { event: received('req_1'), subjectId: SUBJECT },
+        { event: received('req_2'), subjectId: 'subject-other' },
+      ],
     );
-    ddb
-      .on(QueryCommand, { TableName: HANDLER_TABLES.audit })
-      .resolves({ Items: [{ ...entry, day: HANDLER_NOW.slice(0, 10) }] });
+    expect(seeded).toEqual({ committed: true });
+    const entry = chainEntry(undefined, received('req_1'), CHAIN_ID, CHAIN_ID);
     const request: ApiCall = {
       method: 'GET',
       path: '/v1/audit',
@@ -183,14 +209,14 @@ describe('API handler: bearer tokens (local runtime)', () => {
     };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
-    // Assess
+    // Assess: the subject's chain only (found by its pseudonym), exactly the chained entries.
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ entries: [entry] });
-    const [query] = ddb.commandCalls(QueryCommand);
-    expect(query?.args[0].input.ExpressionAttributeValues).toMatchObject({ ':chainId': chainId });
-    expect(JSON.stringify(ddb.calls().map((c) => c.args[0].input))).not.toContain(SUBJECT);
+    expect(built.ports.state.chains.get(CHAIN_ID)).toEqual([entry]);
+    expect(response.raw).not.toContain(SUBJECT);
+    expect(JSON.stringify(built.ports.allEntries())).not.toContain(SUBJECT);
   });
 });
 
@@ -211,17 +237,34 @@ describe('API handler: the signed task callback', () => {
     startedAt: '2026-11-21T11:00:00.000Z',
     awaitingCallback: true,
   };
+  const dispatchedRequest: ErasureRequest = {
+    requestId: ERASURE_REQUEST_ID,
+    subjectId: SUBJECT,
+    origin: 'api',
+    dataClasses: ['closed-account'],
+    reason: 'gdpr-art17-request',
+    status: 'dispatched',
+    receivedAt: '2026-11-21T10:59:00.000Z',
+    deadline: '2026-12-21T10:59:00.000Z',
+    dispatchedAt: '2026-11-21T10:59:00.000Z',
+    taskCount: 1,
+    verifiedCount: 0,
+    failedCount: 0,
+  };
   const body = JSON.stringify({ taskId: TASK_ID, status: 'done', deletedCount: 3 });
   const nowSeconds = Math.floor(Date.parse(HANDLER_NOW) / 1000);
+  let built: HandlerDeps;
 
-  beforeEach(() => {
-    ddb
-      .on(GetCommand, { Key: { pk: `task#${TASK_ID}`, sk: '#task' } })
-      .resolves({ Item: { pk: `task#${TASK_ID}`, sk: '#task', requestId: ERASURE_REQUEST_ID } });
-    ddb
-      .on(GetCommand, { Key: { pk: `request#${ERASURE_REQUEST_ID}`, sk: `task#${TASK_ID}` } })
-      .resolves({ Item: { pk: `request#${ERASURE_REQUEST_ID}`, sk: `task#${TASK_ID}`, ...waitingTask } });
+  beforeEach(async () => {
+    // A dispatched request whose one task (the partner webhook) is waiting for its callback.
+    built = handlerDeps();
+    const seeded = await built.ports.uow.commit([
+      { kind: 'request.create', request: dispatchedRequest, tasks: [waitingTask] },
+    ]);
+    expect(seeded).toEqual({ committed: true });
   });
+
+  const storedTask = () => [...built.ports.state.tasks.values()].find((task) => task.taskId === TASK_ID);
 
   it('needs no bearer token: a valid signature is the proof', async () => {
     // Prepare
@@ -233,19 +276,28 @@ describe('API handler: the signed task callback', () => {
     };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
-    // Assess
+    // Assess: the reported count is kept, the task verified and its request settled.
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ taskId: TASK_ID, status: 'verified' });
-    const taskWrite = ddb
-      .commandCalls(PutCommand)
-      .find((c) => c.args[0].input.Item?.sk === `task#${TASK_ID}`);
-    expect(taskWrite?.args[0].input.Item).toMatchObject({ status: 'succeeded', affectedCount: 3 });
+    expect(storedTask()).toMatchObject({ status: 'verified', affectedCount: 3 });
+    expect(built.ports.state.requests.get(ERASURE_REQUEST_ID)).toMatchObject({
+      status: 'completed',
+      verifiedCount: 1,
+      failedCount: 0,
+    });
+    const audited = built.ports.allEntries();
+    expect(audited.map((entry) => entry.type)).toEqual(
+      expect.arrayContaining(['task.succeeded', 'task.verified']),
+    );
+    expect(audited.every((entry) => entry.chainId === CHAIN_ID)).toBe(true);
+    expect(JSON.stringify(audited)).not.toContain(SUBJECT);
   });
 
   it('refuses a validly signed callback of another task (a replay) with a 400 naming taskId, writing nothing', async () => {
     // Prepare
+    const nothingWritten = nothingWrittenSince(built.ports);
     const replayed = JSON.stringify({ taskId: 'task_other', status: 'done', deletedCount: 3 });
     const request: ApiCall = {
       method: 'POST',
@@ -255,16 +307,18 @@ describe('API handler: the signed task callback', () => {
     };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('taskId');
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
+    expect(storedTask()).toEqual(waitingTask);
   });
 
   it('answers 401 to a bad signature and writes nothing, bearer token or not', async () => {
     // Prepare
+    const nothingWritten = nothingWrittenSince(built.ports);
     const request: ApiCall = {
       method: 'POST',
       path: `/v1/tasks/${TASK_ID}/callback`,
@@ -276,24 +330,32 @@ describe('API handler: the signed task callback', () => {
     };
 
     // Act
-    const response = await call(request);
+    const response = await call(request, built);
 
     // Assess
     expect(response.status).toBe(401);
     expect(response.body?.error?.message).toContain('X-Erasure-Signature');
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
+    expect(storedTask()).toEqual(waitingTask);
   });
 });
 
 describe('API handler: routing', () => {
   it('answers 404 for a path no route has', async () => {
+    // Prepare
+    const built = watched();
+
     // Act
-    const response = await call({ method: 'GET', path: '/v1/nothing-here', headers: bearer('service') });
+    const response = await call(
+      { method: 'GET', path: '/v1/nothing-here', headers: bearer('service') },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(404);
     expect(response.body?.error?.code).toBe('not_found');
     expect(response.headers).toMatchObject({ 'x-request-id': REQUEST_ID });
+    expect(built.touched).toEqual([]);
   });
 
   it.each([
@@ -301,48 +363,72 @@ describe('API handler: routing', () => {
     ['PUT', '/healthz'],
     ['GET', '/v1/legal-holds/hold-1'],
   ])('answers 405 for %s %s', async (method, path) => {
+    // Prepare
+    const built = watched();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
     // Act
-    const response = await call({ method, path, headers: bearer('compliance') });
+    const response = await call({ method, path, headers: bearer('compliance') }, built);
 
     // Assess
     expect(response.status).toBe(405);
     expect(response.body?.error?.code).toBe('method_not_allowed');
-    expect(ddb.calls()).toHaveLength(0);
+    expect(built.touched).toEqual([]);
+    nothingWritten();
   });
 
   it('matches a route with a trailing slash and decodes path parameters', async () => {
-    // Prepare
-    ddb.on(QueryCommand, { TableName: HANDLER_TABLES.schedules }).resolves({ Items: [] });
+    // Prepare: a schedule for the decoded id, so only the decoded id can find it.
+    const built = handlerDeps();
+    await recordLifecycleEvent(built.deps, {
+      subjectId: 'user@example.com',
+      type: 'account.suspended',
+      occurredAt: '2026-11-20T09:00:00.000Z',
+      attributes: {},
+    });
 
     // Act
-    const response = await call({
-      method: 'GET',
-      path: '/v1/subjects/user%40example.com/schedule/',
-      headers: bearer('service'),
-    });
+    const response = await call(
+      {
+        method: 'GET',
+        path: '/v1/subjects/user%40example.com/schedule/',
+        headers: bearer('service'),
+      },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ subjectId: 'user@example.com', pending: [] });
+    expect(response.body).toMatchObject({
+      subjectId: 'user@example.com',
+      pending: [expect.objectContaining({ dataClass: 'suspended-account', status: 'pending' })],
+    });
   });
 
   it('decodes a base64-encoded body before parsing it', async () => {
-    // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/lifecycle-events',
-      headers: bearer('service'),
-      body: lifecycleEvent(),
-      base64: true,
-    });
+    // Prepare
+    const built = handlerDeps();
 
-    // Assess
+    // Act
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/lifecycle-events',
+        headers: bearer('service'),
+        body: lifecycleEvent(),
+        base64: true,
+      },
+      built,
+    );
+
+    // Assess: accepted, and the decoded event is what was recorded.
     expect(response.status).toBe(202);
+    expect(built.ports.state.subjects.has(SUBJECT)).toBe(true);
   });
 
   it('answers a path parameter that is not valid percent-encoding with a 400 naming it, not a 500', async () => {
     // Prepare: a client sends a subject id with a bare `%` (`50%off`) without encoding it.
-    const built = handlerDeps();
+    const built = watched();
 
     // Act
     const response = await call(
@@ -354,23 +440,31 @@ describe('API handler: routing', () => {
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('subjectId');
     expect(built.logs.filter((line) => line.level === 'error')).toEqual([]);
+    expect(built.touched).toEqual([]);
   });
 });
 
 describe('API handler: a 400 names the field and the request writes nothing', () => {
   it('refuses a body that is not JSON, naming `body`', async () => {
+    // Prepare
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
     // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/lifecycle-events',
-      headers: bearer('service'),
-      body: '{"subjectId": "subject-7f3a",',
-    });
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/lifecycle-events',
+        headers: bearer('service'),
+        body: '{"subjectId": "subject-7f3a",',
+      },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'body' });
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
   });
 
   it.each([
@@ -382,32 +476,50 @@ describe('API handler: a 400 names the field and the request writes nothing', ()
     ['a missing subject id', { subjectId: undefined }, 'subjectId'],
     ['a non-string attribute', { attributes: { jurisdiction: 46 } }, 'attributes.jurisdiction'],
   ])('refuses a lifecycle event with %s', async (_name, overrides, field) => {
+    // Prepare
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
     // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/lifecycle-events',
-      headers: bearer('service'),
-      body: lifecycleEvent(overrides),
-    });
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/lifecycle-events',
+        headers: bearer('service'),
+        body: lifecycleEvent(overrides),
+      },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
   });
 
   it('accepts the same lifecycle event when it is valid (the control for the cases above)', async () => {
-    // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/lifecycle-events',
-      headers: bearer('service'),
-      body: lifecycleEvent(),
-    });
+    // Prepare
+    const built = handlerDeps();
 
-    // Assess
+    // Act
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/lifecycle-events',
+        headers: bearer('service'),
+        body: lifecycleEvent(),
+      },
+      built,
+    );
+
+    // Assess: the schedule and its audit entry were committed together.
     expect(response.status).toBe(202);
-    expect(ddb.commandCalls(TransactWriteCommand).length).toBeGreaterThan(0);
+    expect(
+      built.ports.commits.map((commit) => [commit.changes.map((change) => change.kind), commit.result]),
+    ).toEqual([[['schedule.save'], { committed: true }]]);
+    expect(built.ports.state.subjects.get(SUBJECT)).toMatchObject({ version: 1 });
+    expect(built.ports.allEntries().map((entry) => entry.type)).toEqual(['lifecycle.recorded']);
+    expect(JSON.stringify(built.ports.allEntries())).not.toContain(SUBJECT);
   });
 
   it.each([
@@ -438,6 +550,8 @@ describe('API handler: a 400 names the field and the request writes nothing', ()
     ['a short Idempotency-Key', { 'Idempotency-Key': 'short' }, {}, 'Idempotency-Key'],
   ])('refuses an erasure request with %s', async (_name, headerOverrides, bodyOverrides, field) => {
     // Prepare
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
     const headers = Object.fromEntries(
       Object.entries({ ...bearer('service'), ...IDEMPOTENCY, ...headerOverrides }).filter(
         (entry): entry is [string, string] => entry[1] !== undefined,
@@ -445,61 +559,98 @@ describe('API handler: a 400 names the field and the request writes nothing', ()
     );
 
     // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/erasure-requests',
-      headers,
-      body: erasureRequest(bodyOverrides),
-    });
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/erasure-requests',
+        headers,
+        body: erasureRequest(bodyOverrides),
+      },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
   });
 
   it('accepts the same erasure request when it is valid (the control for the cases above)', async () => {
-    // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/erasure-requests',
-      headers: { ...bearer('service'), ...IDEMPOTENCY },
-      body: erasureRequest(),
-    });
+    // Prepare
+    const built = handlerDeps();
 
-    // Assess
+    // Act
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/erasure-requests',
+        headers: { ...bearer('service'), ...IDEMPOTENCY },
+        body: erasureRequest(),
+      },
+      built,
+    );
+
+    // Assess: the request, its tasks and the key in one commit; then dispatched; then the tasks queued.
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({ status: 'dispatched' });
-    expect(writes()).toMatchObject({ transactWrites: 3, updates: 1, messages: 1 });
+    const requestId = response.body?.requestId as string;
+    const { ports } = built;
+    expect(
+      ports.commits.map((commit) => [commit.changes.map((change) => change.kind), commit.result]),
+    ).toEqual([
+      [['request.create'], { committed: true }],
+      [['request.transition'], { committed: true }],
+    ]);
+    expect(ports.state.requests.get(requestId)).toMatchObject({ status: 'dispatched', taskCount: 2 });
+    expect(ports.state.idempotency.get(IDEMPOTENCY['Idempotency-Key'])).toMatchObject({ requestId });
+    const tasks = [...ports.state.tasks.values()];
+    expect(tasks.map((task) => task.target).sort()).toEqual(['customer-records', 'user-files']);
+    expect(ports.sent).toHaveLength(tasks.length);
+    expect(ports.sent).toEqual(
+      expect.arrayContaining(tasks.map((task) => ({ taskId: task.taskId, requestId }))),
+    );
+    expect(ports.allEntries().map((entry) => entry.type)).toEqual(['request.received', 'request.dispatched']);
+    expect(JSON.stringify(ports.allEntries())).not.toContain(SUBJECT);
+    expect(JSON.stringify(ports.sent)).not.toContain(SUBJECT);
   });
 
   it('refuses a legal hold whose `until` is not an instant, naming `until`', async () => {
+    // Prepare
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
     // Act
-    const response = await call({
-      method: 'POST',
-      path: '/v1/legal-holds',
-      headers: bearer('compliance'),
-      body: { subjectId: SUBJECT, reason: 'tax-audit-2026', until: 'next year' },
-    });
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/legal-holds',
+        headers: bearer('compliance'),
+        body: { subjectId: SUBJECT, reason: 'tax-audit-2026', until: 'next year' },
+      },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'until' });
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
   });
 });
 
 describe('API handler: unknown errors', () => {
+  /** A storage failure whose message names the subject and the table, as an SDK error may. */
   const leakyError = () =>
     new InternalServerError({
-      message: `Internal failure writing request#${SUBJECT} to ${HANDLER_TABLES.requests}`,
+      message: `Internal failure writing request#${SUBJECT} to erasure-orchestrator-requests`,
       $metadata: { httpStatusCode: 500 },
     });
 
-  it('answers an SDK failure with an opaque 500 that carries the request id, not the error', async () => {
+  it('answers a storage failure with an opaque 500 that carries the request id, not the error', async () => {
     // Prepare
-    ddb.on(TransactWriteCommand).rejects(leakyError());
     const built = handlerDeps();
+    built.ports.beforeCommit = () => {
+      throw leakyError();
+    };
 
     // Act
     const response = await call(
@@ -532,47 +683,87 @@ describe('API handler: unknown errors', () => {
       }),
     ]);
     expect(JSON.stringify(built.logs)).not.toContain(SUBJECT);
+    expect(JSON.stringify(built.logs)).not.toContain('Internal failure');
   });
 
-  it('leaves nothing half-written when the request transaction fails: no audit, no dispatch, no messages', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).rejects(leakyError());
+  it('leaves nothing half-written when the request commit fails: no audit, no dispatch, no messages', async () => {
+    // Prepare: record each commit attempted, then fail it.
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
+    const attempts: { changes: readonly Change[]; audit: readonly AuditRecord[] }[] = [];
+    built.ports.beforeCommit = (changes, audit) => {
+      attempts.push({ changes, audit });
+      throw leakyError();
+    };
 
     // Act
-    await call({
-      method: 'POST',
-      path: '/v1/erasure-requests',
-      headers: { ...bearer('service'), ...IDEMPOTENCY },
-      body: erasureRequest(),
-    });
+    const response = await call(
+      {
+        method: 'POST',
+        path: '/v1/erasure-requests',
+        headers: { ...bearer('service'), ...IDEMPOTENCY },
+        body: erasureRequest(),
+      },
+      built,
+    );
 
-    // Assess: the one transaction (request + tasks + idempotency key) was tried, nothing else.
-    expect(writes()).toEqual({ ...NO_WRITES, transactWrites: 1 });
-    const [transaction] = ddb.commandCalls(TransactWriteCommand);
-    const keys = (transaction?.args[0].input.TransactItems ?? []).map((item) => String(item.Put?.Item?.pk));
-    expect(keys.filter((pk) => pk.startsWith('request#'))).toHaveLength(3);
-    expect(keys.filter((pk) => pk.startsWith('idem#'))).toHaveLength(1);
+    // Assess: the one commit (request + tasks + idempotency key, with its audit) was tried, nothing else.
+    expect(response.status).toBe(500);
+    nothingWritten();
+    expect(built.ports.allEntries()).toEqual([]);
+    expect(attempts).toHaveLength(1);
+    const [attempt] = attempts;
+    expect(attempt?.changes).toHaveLength(1);
+    const [change] = attempt?.changes ?? [];
+    expect(change?.kind).toBe('request.create');
+    if (change?.kind !== 'request.create') throw new Error('expected a request.create');
+    expect(change.tasks).toHaveLength(2);
+    expect(change.idempotency).toMatchObject({ key: IDEMPOTENCY['Idempotency-Key'] });
+    expect(attempt?.audit.map((record) => record.event.type)).toEqual(['request.received']);
   });
 
   it('answers a failing read with a 500 too, not a 4xx', async () => {
-    // Prepare
-    ddb.on(QueryCommand).rejects(leakyError());
+    // Prepare: every read of the request store fails.
+    const fail = () => Promise.reject(leakyError());
+    const failingRequests: RequestStore = {
+      get: fail,
+      getTask: fail,
+      requestIdOfTask: fail,
+      idempotencyRecord: fail,
+      listOpen: fail,
+    };
+    const built = handlerDeps({ overrides: { requests: failingRequests } });
 
     // Act
-    const response = await call({
-      method: 'GET',
-      path: '/v1/erasure-requests/req_0001',
-      headers: bearer('compliance'),
-    });
+    const response = await call(
+      {
+        method: 'GET',
+        path: '/v1/erasure-requests/req_0001',
+        headers: bearer('compliance'),
+      },
+      built,
+    );
 
     // Assess
     expect(response.status).toBe(500);
+    expect(response.body?.error?.code).toBe('internal_error');
     expect(response.raw).toContain(REQUEST_ID);
+    expect(response.raw).not.toContain('Internal failure');
+    expect(built.logs.filter((line) => line.level === 'error')).toEqual([
+      expect.objectContaining({
+        extra: expect.objectContaining({
+          requestId: REQUEST_ID,
+          route: 'GET /v1/erasure-requests/{requestId}',
+          errorName: 'InternalServerError',
+        }),
+      }),
+    ]);
+    expect(JSON.stringify(built.logs)).not.toContain(SUBJECT);
   });
 });
 
 describe('API handler: IAM mode', () => {
-  const iam = () => handlerDeps({ env: { AUTH_MODE: 'iam' } });
+  const iam = () => watched({ auth: 'iam' });
 
   it('needs no Authorization header: API Gateway already authorised the caller', async () => {
     // Act
@@ -584,7 +775,7 @@ describe('API handler: IAM mode', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
-      chainId: pseudonymise(HANDLER_PSEUDONYM_KEY, SUBJECT),
+      chainId: CHAIN_ID,
       verification: { ok: true, length: 0 },
     });
   });
@@ -602,28 +793,39 @@ describe('API handler: IAM mode', () => {
   });
 
   it('still validates input', async () => {
+    // Prepare
+    const built = iam();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
     // Act
     const response = await call(
       { method: 'POST', path: '/v1/lifecycle-events', body: lifecycleEvent({ type: 'nope' }) },
-      iam(),
+      built,
     );
 
     // Assess
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('type');
+    nothingWritten();
   });
 
   it('refuses a sweep for a future instant: in a deployment it would run deletions early', async () => {
+    // Prepare: a deployment (settings.sweepsMayRunAhead absent).
+    const built = iam();
+    expect(built.deps.settings.sweepsMayRunAhead).toBeUndefined();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
     // Act
     const response = await call(
       { method: 'POST', path: '/v1/sweeps', body: { now: '2030-01-01T00:00:00Z' } },
-      iam(),
+      built,
     );
 
-    // Assess
+    // Assess: refused before the due index was even read.
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('now');
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(built.touched).toEqual([]);
+    nothingWritten();
   });
 });
 
@@ -668,36 +870,45 @@ describe('API handler: the export route (ALU-6)', () => {
     async (_name, body, subject, field) => {
       // Prepare
       const registry = exportingRegistry();
+      const built = watched({ overrides: { connectors: registry } });
+      const nothingWritten = nothingWrittenSince(built.ports);
 
       // Act
       const response = await call(
         { method: 'POST', path: `/v1/subjects/${subject}/export`, headers: bearer('compliance'), body },
-        handlerDeps({ overrides: { connectors: registry } }),
+        built,
       );
 
       // Assess
       expect(response.status).toBe(400);
       expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
       expect(registry.exported).toEqual([]);
-      expect(writes()).toEqual(NO_WRITES);
+      expect(built.touched).toEqual([]);
+      nothingWritten();
     },
   );
 
   it('answers 401 without a token and exports nothing', async () => {
+    // Prepare
     const registry = exportingRegistry();
+    const built = watched({ overrides: { connectors: registry } });
+    const nothingWritten = nothingWrittenSince(built.ports);
 
-    const response = await call(
-      { method: 'POST', path: exportPath, body: {} },
-      handlerDeps({ overrides: { connectors: registry } }),
-    );
+    // Act
+    const response = await call({ method: 'POST', path: exportPath, body: {} }, built);
 
+    // Assess
     expect(response.status).toBe(401);
     expect(registry.exported).toEqual([]);
+    expect(built.touched).toEqual([]);
+    nothingWritten();
   });
 
   it('reads each target of the requested classes once, reports unsupported ones, and audits counts only', async () => {
     // Prepare
     const registry = exportingRegistry();
+    const built = handlerDeps({ overrides: { connectors: registry } });
+    const before = built.ports.snapshot();
 
     // Act: closed-account names all five example targets; business-contact two of them again.
     const response = await call(
@@ -707,7 +918,7 @@ describe('API handler: the export route (ALU-6)', () => {
         headers: bearer('service'),
         body: { dataClasses: ['closed-account', 'business-contact'] },
       },
-      handlerDeps({ overrides: { connectors: registry } }),
+      built,
     );
 
     // Assess
@@ -731,22 +942,40 @@ describe('API handler: the export route (ALU-6)', () => {
         .map((source) => source.target)
         .sort(),
     );
-    // One audit append (a transaction), without the subject id or the exported data.
-    const audit = ddb.commandCalls(TransactWriteCommand);
-    expect(audit).toHaveLength(1);
-    const written = JSON.stringify(audit[0]?.args[0].input);
-    expect(written).toContain('export.generated');
+    // One audit entry on the subject's chain (one commit, no state change), without the subject
+    // id or the exported data.
+    expect(built.ports.commits).toEqual([
+      expect.objectContaining({ changes: [], result: { committed: true } }),
+    ]);
+    expect({ ...built.ports.state, chains: new Map(), markers: new Set() }).toEqual({
+      ...before,
+      chains: new Map(),
+      markers: new Set(),
+    });
+    const audited = built.ports.allEntries();
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({
+      type: 'export.generated',
+      chainId: CHAIN_ID,
+      detail: { 'partner-services.supported': false },
+    });
+    const written = JSON.stringify(audited);
     expect(written).not.toContain(SUBJECT);
-    expect(written).toContain('"partner-services.supported":false');
+    expect(written).not.toContain('"from"');
+    expect(built.ports.sent).toEqual([]);
   });
 
   it('answers a failing source with 503 naming the target, not the subject, and audits nothing', async () => {
+    // Prepare
     const registry = exportingRegistry(
       new ConnectorRetryableError("S3 ListObjectsV2 failed for target 'cloud-video': SlowDown", {
         target: 'cloud-video',
       }),
     );
+    const built = handlerDeps({ overrides: { connectors: registry } });
+    const nothingWritten = nothingWrittenSince(built.ports);
 
+    // Act
     const response = await call(
       {
         method: 'POST',
@@ -754,13 +983,15 @@ describe('API handler: the export route (ALU-6)', () => {
         headers: bearer('compliance'),
         body: { dataClasses: ['cloud-video'] },
       },
-      handlerDeps({ overrides: { connectors: registry } }),
+      built,
     );
 
+    // Assess
     expect(response.status).toBe(503);
     expect(response.body?.error).toMatchObject({ code: 'source_unavailable' });
     expect(response.raw).toContain('cloud-video');
     expect(response.raw).not.toContain(SUBJECT);
-    expect(writes()).toEqual(NO_WRITES);
+    nothingWritten();
+    expect(built.ports.allEntries()).toEqual([]);
   });
 });

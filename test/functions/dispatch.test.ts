@@ -1,19 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * Dispatching a request that changes between its read and its dispatch: the race is staged with
+ * the in-memory unit of work's `beforeCommit` hook, which lets another writer land first.
+ */
+import { describe, expect, it } from 'vitest';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { dispatchOrBlock } from '../../functions/services/erasure-requests.js';
 import { HANDLER_NOW, handlerDeps } from '../helpers/handler-deps.js';
-
-const documents = mockClient(DynamoDBDocumentClient);
-const sqs = mockClient(SQSClient);
-
-afterEach(() => {
-  documents.reset();
-  sqs.reset();
-});
 
 const request: ErasureRequest = {
   requestId: 'req_race',
@@ -42,53 +34,42 @@ const task: ErasureTask = {
   affectedCount: 0,
 };
 
-/** The stored request as the store's Query returns it. */
-const storedAs = (status: ErasureRequest['status']) => ({
-  Items: [
-    { pk: 'request#req_race', sk: '#request', ...request, status },
-    { pk: 'request#req_race', sk: 'task#task_race', ...task },
-  ],
-});
+/** The request stored as received; another writer moves it to `status` just before the dispatch commits. */
+const racedTo = async (status: ErasureRequest['status']) => {
+  const built = handlerDeps();
+  await built.ports.uow.commit([{ kind: 'request.create', request, tasks: [task] }]);
+  built.ports.beforeCommit = (changes) => {
+    if (changes.some((change) => change.kind === 'request.transition')) {
+      built.ports.state.requests.set(request.requestId, { ...request, status });
+      built.ports.beforeCommit = undefined;
+    }
+  };
+  return built;
+};
 
 describe('dispatching a request that changed under us', () => {
   it('sends no task when compliance rejected the request between its creation and its dispatch (IMOU-6)', async () => {
-    // Prepare: no holds; the switch to dispatched loses its condition; the request is now rejected.
-    documents.on(QueryCommand).resolvesOnce({ Items: [] }).resolves(storedAs('rejected'));
-    documents
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'changed', $metadata: {} }));
-    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const { deps } = handlerDeps();
+    // Prepare
+    const built = await racedTo('rejected');
 
     // Act
-    const result = await dispatchOrBlock(deps, request, [task]);
+    const result = await dispatchOrBlock(built.deps, request, [task]);
 
     // Assess
     expect(result.status).toBe('rejected');
-    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(built.ports.sent).toEqual([]);
+    expect(built.ports.allEntries().map((entry) => entry.type)).not.toContain('request.dispatched');
   });
 
   it('still sends the tasks when another worker dispatched the request first', async () => {
     // Prepare
-    documents.on(QueryCommand).resolvesOnce({ Items: [] }).resolves(storedAs('dispatched'));
-    documents
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'changed', $metadata: {} }));
-    sqs
-      .on(SendMessageBatchCommand)
-      .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: 'x' }] });
-    const { deps } = handlerDeps();
+    const built = await racedTo('dispatched');
 
     // Act
-    const result = await dispatchOrBlock(deps, request, [task]);
+    const result = await dispatchOrBlock(built.deps, request, [task]);
 
     // Assess
     expect(result.status).toBe('dispatched');
-    const sent = sqs
-      .commandCalls(SendMessageBatchCommand)
-      .flatMap((call) => call.args[0].input.Entries ?? []);
-    expect(sent.map((entry) => JSON.parse(entry.MessageBody ?? '{}'))).toEqual([
-      { taskId: 'task_race', requestId: 'req_race' },
-    ]);
+    expect(built.ports.sent).toEqual([{ taskId: 'task_race', requestId: 'req_race' }]);
   });
 });

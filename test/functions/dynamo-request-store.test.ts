@@ -1,26 +1,21 @@
 /**
- * DynamoRequestStore over a mocked DynamoDBDocumentClient: how it reads the answers of conditional
- * writes and transactions (cancelled = someone else got there first), which the emulator shows
- * only with carefully staged races.
+ * A task's outcome (DynamoRequestStore's `task.outcome` items, written by DynamoUnitOfWork) over a
+ * mocked DynamoDBDocumentClient: the cancellations the emulator cannot be made to show on demand.
+ * The request item is hot (every task of the request counts itself on it), so DynamoDB cancels a
+ * transaction that meets another in progress; that must be retried, never reported as "already
+ * counted". The conditions themselves run against DynamoDB Local in
+ * test/integration/unit-of-work.test.ts.
  */
-import {
-  ConditionalCheckFailedException,
-  InternalServerError,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, InternalServerError, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
+import type { AuditRecord, Change } from '../../domain/ports/index.js';
+import { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
+import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
-import { HANDLER_TABLES, handlerClients } from '../helpers/handler-deps.js';
+import { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -28,262 +23,112 @@ afterEach(() => {
   ddb.reset();
 });
 
-const TABLE = HANDLER_TABLES.requests;
-const store = () => new DynamoRequestStore(handlerClients().documents, TABLE);
+const REQUESTS_TABLE = 'test-requests';
 
-const running: ErasureTask = {
+/** A unit of work over the mocked client; its back-off waits are recorded instead of waited. */
+const unitOfWork = () => {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  const sleeps: number[] = [];
+  const uow = new DynamoUnitOfWork(
+    documents,
+    {
+      requests: new DynamoRequestStore(documents, REQUESTS_TABLE),
+      holds: new DynamoHoldStore(documents, 'test-legal-holds'),
+      audit: new DynamoAuditLog(documents, 'test-audit', 'test-pseudonym-key-0123456789abcdef'),
+    },
+    async (ms) => {
+      sleeps.push(ms);
+    },
+  );
+  return { uow, sleeps };
+};
+
+const succeeded: ErasureTask = {
   taskId: 'task_1',
   requestId: 'req_1',
-  subjectId: 'subject-9d',
+  subjectId: 'subject-9d0b1e',
   dataClass: 'closed-account',
   action: 'delete',
   target: 'user-files',
   connector: 's3-prefix',
-  status: 'running',
+  status: 'succeeded',
   attempts: 2,
-  affectedCount: 0,
+  affectedCount: 5,
 };
-const succeeded: ErasureTask = { ...running, status: 'succeeded', affectedCount: 5 };
-const verified: ErasureTask = { ...succeeded, status: 'verified', verifiedAt: '2026-11-21T12:00:00.000Z' };
-const failed: ErasureTask = { ...running, status: 'failed', error: 'x', errorCode: 'retries-exhausted' };
-
-const request: ErasureRequest = {
-  requestId: 'req_1',
-  subjectId: 'subject-9d',
-  origin: 'api',
-  dataClasses: ['closed-account'],
-  reason: 'gdpr-art17-request',
-  status: 'received',
-  receivedAt: '2026-11-21T12:00:00.000Z',
-  deadline: '2026-12-21T12:00:00.000Z',
-  taskCount: 1,
-  verifiedCount: 0,
-  failedCount: 0,
+const outcome: Change = {
+  kind: 'task.outcome',
+  next: { ...succeeded, status: 'verified', verifiedAt: '2026-11-21T12:00:00.000Z' },
+  expected: succeeded,
+};
+const audit: AuditRecord = {
+  event: {
+    type: 'task.verified',
+    at: '2026-11-21T12:00:00.000Z',
+    idempotencyKey: 'task:task_1:verified:2',
+    requestId: 'req_1',
+    taskId: 'task_1',
+  },
+  subjectId: succeeded.subjectId,
 };
 
-const cancelled = () =>
+const cancelled = (...codes: string[]) =>
   new TransactionCanceledException({
     message: 'Transaction cancelled',
     $metadata: { httpStatusCode: 400 },
-    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+    CancellationReasons: codes.map((Code) => ({ Code })),
   });
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-describe('DynamoRequestStore.recordTaskOutcome', () => {
-  it('moves the task and counts it on the request in one transaction, guarded by the state read', async () => {
+const transactions = () =>
+  ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
+
+describe('task.outcome when DynamoDB cancels the transaction', () => {
+  // Items: the task, the request's counter, then the audit entry, its marker and the chain head.
+  it.each([
+    [
+      'a conflict with another task of the request finishing at the same moment',
+      ['None', 'TransactionConflict', 'None', 'None', 'None'],
+    ],
+    ['throttling', ['ThrottlingError', 'None', 'None', 'None', 'None']],
+    ['a conflict on the chain head', ['None', 'None', 'None', 'None', 'TransactionConflict']],
+  ])('retries a transaction cancelled by %s, and counts the task', async (_name, codes) => {
     // Prepare
-    ddb.on(TransactWriteCommand).resolves({});
+    ddb.on(GetCommand).resolves({});
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(...codes))
+      .resolves({});
+    const { uow, sleeps } = unitOfWork();
 
     // Act
-    const counted = await store().recordTaskOutcome(verified, succeeded);
+    const result = await uow.commit([outcome], [audit]);
 
-    // Assess
-    expect(counted).toBe(true);
-    const [transaction] = ddb.commandCalls(TransactWriteCommand);
-    const [put, update] = transaction?.args[0].input.TransactItems ?? [];
-    expect(put?.Put).toMatchObject({
-      TableName: TABLE,
-      Item: { pk: 'request#req_1', sk: 'task#task_1', status: 'verified' },
-      ExpressionAttributeValues: { ':status': 'succeeded', ':attempts': 2 },
-    });
-    expect(update?.Update).toMatchObject({
+    // Assess: nothing was written by the cancelled attempt, so `committed: false` ("already
+    // counted") would leave the task `succeeded` and the request never settled.
+    expect(result).toEqual({ committed: true });
+    const [first, second] = transactions();
+    expect(transactions()).toHaveLength(2);
+    expect(second).toEqual(first);
+    expect(second?.[1]?.Update).toMatchObject({
+      TableName: REQUESTS_TABLE,
       Key: { pk: 'request#req_1', sk: '#request' },
       UpdateExpression: 'ADD #counter :one',
       ExpressionAttributeNames: { '#counter': 'verifiedCount' },
     });
+    expect(sleeps).toHaveLength(1);
   });
 
-  it('counts a failed task as failed', async () => {
+  it('rethrows any other failure at once instead of calling the task counted', async () => {
     // Prepare
-    ddb.on(TransactWriteCommand).resolves({});
-
-    // Act
-    await store().recordTaskOutcome(failed, running);
-
-    // Assess
-    const [transaction] = ddb.commandCalls(TransactWriteCommand);
-    expect(transaction?.args[0].input.TransactItems?.[1]?.Update?.ExpressionAttributeNames).toEqual({
-      '#counter': 'failedCount',
-    });
-  });
-
-  it('returns false when the transaction is cancelled: another delivery already counted the task', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).rejects(cancelled());
-
-    // Act
-    const counted = await store().recordTaskOutcome(verified, succeeded);
-
-    // Assess
-    expect(counted).toBe(false);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
-  });
-
-  it.each([
-    [
-      'a conflict with another task of the request finishing at the same moment',
-      'None',
-      'TransactionConflict',
-    ],
-    ['throttling', 'ThrottlingError', 'None'],
-  ])(
-    'does not call the task counted when the transaction was cancelled by %s',
-    async (_name, taskCode, requestCode) => {
-      // Prepare: the counter item (the request) is hot: every task of the request ADDs to it in a
-      // transaction, and DynamoDB cancels a transaction that conflicts with one in progress.
-      ddb
-        .on(TransactWriteCommand)
-        .rejectsOnce(
-          new TransactionCanceledException({
-            message: 'Transaction cancelled',
-            $metadata: { httpStatusCode: 400 },
-            CancellationReasons: [{ Code: taskCode }, { Code: requestCode }],
-          }),
-        )
-        .resolves({});
-
-      // Act
-      const outcome = await store()
-        .recordTaskOutcome(verified, succeeded)
-        .then(
-          (counted) => ({ counted }),
-          (error: unknown) => ({ error }),
-        );
-
-      // Assess: nothing was written, so `false` ("already counted") would make the worker acknowledge
-      // the message with the task left `succeeded` and the request never settled. Retrying (true) or
-      // throwing (SQS redelivers) are both fine.
-      expect(outcome).not.toEqual({ counted: false });
-    },
-  );
-
-  it('rethrows any other failure instead of calling the task counted', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
-
-    // Act
-    const outcome = store().recordTaskOutcome(verified, succeeded);
-
-    // Assess
-    await expect(outcome).rejects.toBeInstanceOf(InternalServerError);
-  });
-});
-
-describe('DynamoRequestStore conditional writes', () => {
-  it('transitionTask returns false when the task is no longer in the state it was read in', async () => {
-    // Prepare
-    ddb.on(PutCommand).rejects(conditionFailed());
-
-    // Act
-    const moved = await store().transitionTask(succeeded, running);
-
-    // Assess
-    expect(moved).toBe(false);
-  });
-
-  it('transitionRequest returns false on a failed condition and takes a final request out of the open index', async () => {
-    // Prepare
-    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
-    const completed: ErasureRequest = {
-      ...request,
-      status: 'completed',
-      completedAt: '2026-11-22T00:00:00.000Z',
-    };
-
-    // Act
-    const lost = await store().transitionRequest(completed, ['dispatched']);
-    const won = await store().transitionRequest(completed, ['dispatched']);
-
-    // Assess
-    expect([lost, won]).toEqual([false, true]);
-    const update = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
-    expect(update?.UpdateExpression).toMatch(/ REMOVE openBucket$/);
-    expect(update?.ConditionExpression).toBe('#status IN (:from0)');
-    // The counters belong to the tasks' transactions; a status change must not overwrite them.
-    expect(Object.values(update?.ExpressionAttributeNames ?? {})).not.toContain('verifiedCount');
-  });
-
-  it('transitionRequest writes only what the transition changed, so a concurrent deadline extension survives', async () => {
-    // Prepare: the request was read before compliance extended its deadline.
-    ddb.on(UpdateCommand).resolves({});
-    const completed: ErasureRequest = {
-      ...request,
-      status: 'completed',
-      completedAt: '2026-11-22T00:00:00.000Z',
-    };
-
-    // Act
-    await store().transitionRequest(completed, ['dispatched'], request);
-
-    // Assess
-    const names = Object.values(
-      ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeNames ?? {},
-    );
-    expect(names).toContain('completedAt');
-    expect(names).not.toContain('deadline');
-  });
-});
-
-describe('DynamoRequestStore.create', () => {
-  const idempotency = {
-    key: 'client-key-0001',
-    bodyHash: 'hash-1',
-    now: new Date('2026-11-21T12:00:00.000Z'),
-  };
-
-  it('answers with the stored idempotency record when the key was claimed first', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).rejects(cancelled());
-    ddb.on(GetCommand).resolves({ Item: { requestId: 'req_first', bodyHash: 'hash-1' } });
-
-    // Act
-    const outcome = await store().create(request, [], idempotency);
-
-    // Assess
-    expect(outcome).toEqual({
-      created: false,
-      existing: 'idempotency-key',
-      record: { requestId: 'req_first', bodyHash: 'hash-1' },
-    });
-  });
-
-  it('answers `existing: request` when a request with the same id exists (a re-run sweep)', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).rejects(cancelled());
-    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'request#req_1', sk: '#request', ...request }] });
-
-    // Act
-    const outcome = await store().create(request, []);
-
-    // Assess
-    expect(outcome).toEqual({ created: false, existing: 'request' });
-  });
-
-  it('rethrows a cancellation it cannot explain', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).rejects(cancelled());
     ddb.on(GetCommand).resolves({});
-    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(TransactWriteCommand).rejects(new InternalServerError({ message: 'boom', $metadata: {} }));
+    const { uow, sleeps } = unitOfWork();
 
     // Act
-    const outcome = store().create(request, [], idempotency);
+    const commit = uow.commit([outcome], [audit]);
 
     // Assess
-    await expect(outcome).rejects.toBeInstanceOf(TransactionCanceledException);
-  });
-
-  it('stores the idempotency key hashed, never as the client sent it', async () => {
-    // Prepare
-    ddb.on(TransactWriteCommand).resolves({});
-
-    // Act
-    await store().create(request, [], idempotency);
-
-    // Assess
-    const [transaction] = ddb.commandCalls(TransactWriteCommand);
-    expect(JSON.stringify(transaction?.args[0].input)).not.toContain(idempotency.key);
-    const idem = transaction?.args[0].input.TransactItems?.at(-1)?.Put?.Item;
-    expect(idem).toMatchObject({ sk: '#idem', requestId: 'req_1', expiresAt: 1_795_262_400 + 7 * 24 * 3600 });
+    await expect(commit).rejects.toBeInstanceOf(InternalServerError);
+    expect(transactions()).toHaveLength(1);
+    expect(sleeps).toEqual([]);
   });
 });

@@ -3,41 +3,29 @@
  * batch failures, visibility backoff, the last allowed receive, permanent errors.
  *
  * The connector registry is a stub the test controls (the connectors have their own tests in
- * test/functions/connectors); the request store, audit log and queue are the real DynamoDB/SQS
- * adapters over mocked clients, so the assertions are on what the worker really writes and sends.
+ * test/functions/connectors); storage, audit and queue are the in-memory ports, so the assertions
+ * are on what the worker stores, audits and asks of the queue.
  */
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type {
   ConnectorInvocation,
   ConnectorOutcome,
   VerificationResult,
 } from '../../domain/connectors/types.js';
+import { dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { makeHandler } from '../../functions/run-connector-task.js';
 import { METRIC } from '../../functions/shared/observability.js';
 import {
-  HANDLER_QUEUE_URL,
-  HANDLER_TABLES,
+  HANDLER_NOW,
   type HandlerDeps,
   handlerDeps,
   lambdaContext,
   sqsRecord,
 } from '../helpers/handler-deps.js';
-
-const ddb = mockClient(DynamoDBDocumentClient);
-const sqs = mockClient(SQSClient);
 
 const SUBJECT = 'subject-5b21';
 const REQUEST_ID = 'req_worker1';
@@ -58,24 +46,6 @@ const TASK_A = pendingTask('task_a', 'user-files', 's3-prefix');
 const TASK_B = pendingTask('task_b', 'partner-services', 'http-webhook');
 
 const body = (task: ErasureTask) => JSON.stringify({ taskId: task.taskId, requestId: task.requestId });
-
-beforeEach(() => {
-  ddb.on(GetCommand).resolves({});
-  for (const task of [TASK_A, TASK_B]) {
-    ddb
-      .on(GetCommand, { Key: { pk: `request#${REQUEST_ID}`, sk: `task#${task.taskId}` } })
-      .resolves({ Item: { pk: `request#${REQUEST_ID}`, sk: `task#${task.taskId}`, ...task } });
-  }
-  ddb.on(PutCommand).resolves({});
-  ddb.on(TransactWriteCommand).resolves({});
-  ddb.on(QueryCommand).resolves({ Items: [] });
-  sqs.on(ChangeMessageVisibilityCommand).resolves({});
-});
-
-afterEach(() => {
-  ddb.reset();
-  sqs.reset();
-});
 
 type Behaviour<T> = (invocation: ConnectorInvocation) => Promise<T>;
 
@@ -104,35 +74,42 @@ const stubRegistry = (
   };
 };
 
+/** A dispatched request with tasks A and B, stored in the in-memory ports. */
+const seeded = async (built: HandlerDeps, tasks: readonly ErasureTask[] = [TASK_A, TASK_B]) => {
+  const { next: received } = receiveRequest({
+    requestId: REQUEST_ID,
+    subjectId: SUBJECT,
+    origin: 'api',
+    dataClasses: ['closed-account'],
+    reason: 'gdpr-art17-request',
+    receivedAt: HANDLER_NOW,
+    taskCount: tasks.length,
+  });
+  const request = dispatchRequest(received, tasks.length, HANDLER_NOW).next;
+  const result = await built.ports.uow.commit([{ kind: 'request.create', request, tasks }]);
+  expect(result.committed).toBe(true);
+  return built;
+};
+
 const run = async (built: HandlerDeps, records: SQSEvent['Records']) => {
   const handler = makeHandler(() => Promise.resolve(built.deps));
   return handler({ Records: records }, lambdaContext('run-connector-task'));
 };
 
-const visibilityChanges = () =>
-  sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => ({
-    QueueUrl: c.args[0].input.QueueUrl,
-    ReceiptHandle: c.args[0].input.ReceiptHandle,
-    VisibilityTimeout: c.args[0].input.VisibilityTimeout,
+const visibilityChanges = (built: HandlerDeps) =>
+  built.ports.delays.map((delay) => ({
+    ReceiptHandle: delay.receiptHandle,
+    VisibilityTimeout: delay.seconds,
   }));
 
-/** The request-store transactions that put a task in its final state and count it on the request. */
-const outcomeWrites = () =>
-  ddb
-    .commandCalls(TransactWriteCommand)
-    .map((c) => c.args[0].input.TransactItems ?? [])
-    .filter((items) => items.some((item) => item.Update?.UpdateExpression === 'ADD #counter :one'))
-    .map((items) => ({
-      task: items[0]?.Put?.Item,
-      counter: items[1]?.Update?.ExpressionAttributeNames?.['#counter'],
-    }));
+/** Tasks in a final state, and the counters of their request. */
+const outcomes = (built: HandlerDeps) =>
+  [...built.ports.state.tasks.values()]
+    .filter((task) => task.status === 'verified' || task.status === 'failed')
+    .map((task) => ({ task, counter: task.status === 'verified' ? 'verifiedCount' : 'failedCount' }));
 
-const auditedTypes = () =>
-  ddb
-    .commandCalls(TransactWriteCommand)
-    .map((c) => c.args[0].input.TransactItems?.[0]?.Put)
-    .filter((put) => put?.TableName === HANDLER_TABLES.audit)
-    .map((put) => ({ type: put?.Item?.type, detail: put?.Item?.detail }));
+const auditedTypes = (built: HandlerDeps) =>
+  built.ports.allEntries().map((entry) => ({ type: entry.type, detail: entry.detail }));
 
 describe('run-connector-task', () => {
   it('reports only the failing record of a batch, and backs it off by its attempt', async () => {
@@ -146,7 +123,7 @@ describe('run-connector-task', () => {
       }
       return { status: 'done', affectedCount: 4 };
     });
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [
@@ -156,17 +133,18 @@ describe('run-connector-task', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-b' }] });
-    expect(visibilityChanges()).toEqual([
+    expect(visibilityChanges(built)).toEqual([
       // 30 s doubled once for the second receive.
-      { QueueUrl: HANDLER_QUEUE_URL, ReceiptHandle: 'receipt-msg-b', VisibilityTimeout: 60 },
+      { ReceiptHandle: 'receipt-msg-b', VisibilityTimeout: 60 },
     ]);
-    expect(outcomeWrites()).toEqual([
+    expect(outcomes(built)).toEqual([
       {
         task: expect.objectContaining({ taskId: TASK_A.taskId, status: 'verified' }),
         counter: 'verifiedCount',
       },
     ]);
-    expect(auditedTypes()).toContainEqual({
+    expect(built.ports.state.requests.get(REQUEST_ID)).toMatchObject({ verifiedCount: 1, failedCount: 0 });
+    expect(auditedTypes(built)).toContainEqual({
       type: 'task.attempt_failed',
       detail: { attempt: 2, errorCode: 'HTTP503' },
     });
@@ -181,14 +159,14 @@ describe('run-connector-task', () => {
     const connectors = stubRegistry(async () => {
       throw new ConnectorRetryableError('throttled', { code: 'HTTP429', retryAfterSeconds: 120 });
     });
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 1 })]);
 
     // Assess
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
-    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([120]);
+    expect(visibilityChanges(built).map((change) => change.VisibilityTimeout)).toEqual([120]);
   });
 
   it('keeps a long Retry-After within what SQS accepts for a visibility timeout (at most 12 hours)', async () => {
@@ -196,7 +174,7 @@ describe('run-connector-task', () => {
     const connectors = stubRegistry(async () => {
       throw new ConnectorRetryableError('maintenance', { code: 'HTTP503', retryAfterSeconds: 172_800 });
     });
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 1 })]);
@@ -204,7 +182,7 @@ describe('run-connector-task', () => {
     // Assess: ChangeMessageVisibility takes 0..43 200 s; SQS rejects anything more, and the message
     // would then come back after the queue's short default timeout instead of the long wait asked for.
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
-    const [change] = visibilityChanges();
+    const [change] = visibilityChanges(built);
     expect(change?.VisibilityTimeout).toBeGreaterThanOrEqual(900);
     expect(change?.VisibilityTimeout).toBeLessThanOrEqual(43_200);
   });
@@ -215,21 +193,21 @@ describe('run-connector-task', () => {
       async () => ({ status: 'done', affectedCount: 2 }),
       async () => ({ verified: false, remaining: 1, detail: 'objects left under the prefix' }),
     );
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [sqsRecord('msg-a', body(TASK_A), { receiveCount: 1 })]);
 
     // Assess
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-a' }]);
-    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([30]);
-    expect(outcomeWrites()).toEqual([]);
+    expect(visibilityChanges(built).map((change) => change.VisibilityTimeout)).toEqual([30]);
+    expect(outcomes(built)).toEqual([]);
   });
 
   it('reports malformed messages as failures without touching any table, sends them on to the DLQ at once, and runs the rest of the batch', async () => {
     // Prepare
     const connectors = stubRegistry(async () => ({ status: 'done', affectedCount: 1 }));
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [
@@ -244,7 +222,7 @@ describe('run-connector-task', () => {
       { itemIdentifier: 'msg-no-request' },
     ]);
     expect(connectors.executed).toEqual([TASK_A.taskId]);
-    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([0, 0]);
+    expect(visibilityChanges(built).map((change) => change.VisibilityTimeout)).toEqual([0, 0]);
     expect(built.logs.filter((line) => line.level === 'error').map((line) => line.extra?.messageId)).toEqual([
       'msg-not-json',
       'msg-no-request',
@@ -256,14 +234,14 @@ describe('run-connector-task', () => {
     const connectors = stubRegistry(async () => {
       throw new ConnectorRetryableError('still 503', { code: 'HTTP503' });
     });
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 5 })]);
 
     // Assess
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
-    expect(outcomeWrites()).toEqual([
+    expect(outcomes(built)).toEqual([
       {
         task: expect.objectContaining({
           taskId: TASK_B.taskId,
@@ -273,11 +251,9 @@ describe('run-connector-task', () => {
         counter: 'failedCount',
       },
     ]);
-    expect(visibilityChanges()).toEqual([
-      { QueueUrl: HANDLER_QUEUE_URL, ReceiptHandle: 'receipt-msg-b', VisibilityTimeout: 0 },
-    ]);
-    expect(auditedTypes().map((entry) => entry.type)).not.toContain('task.attempt_failed');
-    expect(auditedTypes().map((entry) => entry.type)).toContain('task.failed');
+    expect(visibilityChanges(built)).toEqual([{ ReceiptHandle: 'receipt-msg-b', VisibilityTimeout: 0 }]);
+    expect(auditedTypes(built).map((entry) => entry.type)).not.toContain('task.attempt_failed');
+    expect(auditedTypes(built).map((entry) => entry.type)).toContain('task.failed');
     expect(built.metrics.counts[METRIC.taskFailed]).toBe(1);
   });
 
@@ -286,15 +262,15 @@ describe('run-connector-task', () => {
     const connectors = stubRegistry(async () => {
       throw new ConnectorRetryableError('still 503', { code: 'HTTP503' });
     });
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [sqsRecord('msg-b', body(TASK_B), { receiveCount: 4 })]);
 
     // Assess
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
-    expect(outcomeWrites()).toEqual([]);
-    expect(visibilityChanges().map((change) => change.VisibilityTimeout)).toEqual([240]);
+    expect(outcomes(built)).toEqual([]);
+    expect(visibilityChanges(built).map((change) => change.VisibilityTimeout)).toEqual([240]);
   });
 
   it('fails the task at once on a permanent error, stores the error without the subject id, and acknowledges the message', async () => {
@@ -305,31 +281,32 @@ describe('run-connector-task', () => {
         statusCode: 403,
       });
     });
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }));
 
     // Act
     const result = await run(built, [sqsRecord('msg-a', body(TASK_A), { receiveCount: 1 })]);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(visibilityChanges()).toEqual([]);
-    const [outcome] = outcomeWrites();
+    expect(visibilityChanges(built)).toEqual([]);
+    const [outcome] = outcomes(built);
     expect(outcome).toMatchObject({
       task: { taskId: TASK_A.taskId, status: 'failed', errorCode: 'permanent:AccessDenied' },
       counter: 'failedCount',
     });
     expect(String(outcome?.task?.error)).toContain('[subject]');
     expect(String(outcome?.task?.error)).not.toContain(SUBJECT);
-    expect(auditedTypes().map((entry) => entry.type)).not.toContain('task.attempt_failed');
+    expect(auditedTypes(built).map((entry) => entry.type)).not.toContain('task.attempt_failed');
   });
 
   it('acknowledges a message whose task is already final, without running the connector', async () => {
     // Prepare
-    ddb
-      .on(GetCommand, { Key: { pk: `request#${REQUEST_ID}`, sk: `task#${TASK_A.taskId}` } })
-      .resolves({ Item: { ...TASK_A, status: 'verified', attempts: 1 } });
     const connectors = stubRegistry(async () => ({ status: 'done', affectedCount: 1 }));
-    const built = handlerDeps({ overrides: { connectors } });
+    const built = await seeded(handlerDeps({ overrides: { connectors } }), [
+      { ...TASK_A, status: 'verified', attempts: 1 },
+      TASK_B,
+    ]);
+    const before = built.ports.snapshot();
 
     // Act
     const result = await run(built, [sqsRecord('msg-a', body(TASK_A), { receiveCount: 2 })]);
@@ -337,6 +314,6 @@ describe('run-connector-task', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect(connectors.executed).toEqual([]);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(built.ports.snapshot()).toEqual(before);
   });
 });

@@ -1,17 +1,14 @@
 /**
- * SqsTaskQueue over a mocked SQSClient: batching and the partial failures of SendMessageBatch
- * (HTTP 200 with some entries in `Failed`), which no emulator produces on demand.
+ * SqsTaskQueue over a mocked SQSClient: how it splits messages into batches and handles the partial
+ * failures of SendMessageBatch (HTTP 200 with some entries in `Failed`), which no emulator produces
+ * on demand. Delivery, the message body and delayRetry run against fauxqs in
+ * test/integration/adapters.test.ts.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  SendMessageBatchCommand,
-  type SendMessageBatchCommandInput,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqsTaskQueue, type TaskMessage } from '../../functions/adapters/sqs-task-queue.js';
-import { HANDLER_QUEUE_URL, handlerClients } from '../helpers/handler-deps.js';
+import type { TaskMessage } from '../../domain/ports/index.js';
+import { SqsTaskQueue } from '../../functions/adapters/sqs-task-queue.js';
 
 const sqs = mockClient(SQSClient);
 
@@ -19,7 +16,8 @@ afterEach(() => {
   sqs.reset();
 });
 
-const queue = () => new SqsTaskQueue(handlerClients().sqs, HANDLER_QUEUE_URL);
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/test-tasks';
+const queue = () => new SqsTaskQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL);
 
 const messages = (count: number): TaskMessage[] =>
   Array.from({ length: count }, (_, index) => ({ taskId: `task_${index}`, requestId: 'req_1' }));
@@ -34,8 +32,13 @@ const acceptAll = (input: SendMessageBatchCommandInput) => ({
   Failed: [],
 });
 
-const failing = (...ids: string[]) =>
-  ids.map((Id) => ({ Id, Code: 'InternalError', SenderFault: false, Message: 'try again' }));
+/** SQS's answer when the entries with `ids` failed and the rest were accepted. */
+const failing =
+  (...ids: string[]) =>
+  (input: SendMessageBatchCommandInput) => ({
+    Successful: acceptAll(input).Successful.filter((entry) => !ids.includes(String(entry.Id))),
+    Failed: ids.map((Id) => ({ Id, Code: 'InternalError', SenderFault: false, Message: 'try again' })),
+  });
 
 const sentBatches = () =>
   sqs
@@ -45,7 +48,7 @@ const sentBatches = () =>
     );
 
 describe('SqsTaskQueue.send', () => {
-  it('sends in batches of at most 10, every message once', async () => {
+  it('sends in batches of at most 10 with ids unique within each batch, every message once', async () => {
     // Prepare
     sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
     const tasks = messages(23);
@@ -60,51 +63,22 @@ describe('SqsTaskQueue.send', () => {
     for (const call of sqs.commandCalls(SendMessageBatchCommand)) {
       const ids = (call.args[0].input.Entries ?? []).map((entry) => entry.Id);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(call.args[0].input.QueueUrl).toBe(HANDLER_QUEUE_URL);
+      expect(call.args[0].input.QueueUrl).toBe(QUEUE_URL);
     }
-  });
-
-  it('sends nothing for no messages', async () => {
-    // Act
-    await queue().send([]);
-
-    // Assess
-    expect(sqs.calls()).toHaveLength(0);
-  });
-
-  it('puts only ids on the queue, never personal data', async () => {
-    // Prepare
-    sqs.on(SendMessageBatchCommand).callsFake(acceptAll);
-    const withExtra = { taskId: 'task_1', requestId: 'req_1', subjectId: 'subject-1' };
-
-    // Act
-    await queue().send([withExtra]);
-
-    // Assess
-    const [call] = sqs.commandCalls(SendMessageBatchCommand);
-    expect(call?.args[0].input.Entries?.[0]?.MessageBody).toBe(
-      JSON.stringify({ taskId: 'task_1', requestId: 'req_1' }),
-    );
   });
 
   it('re-sends the entries SQS reports as failed, and only those, until they are accepted', async () => {
     // Prepare
     sqs
       .on(SendMessageBatchCommand)
-      .callsFakeOnce((input: SendMessageBatchCommandInput) => ({
-        Successful: acceptAll(input).Successful.filter((entry) => !['3', '7'].includes(String(entry.Id))),
-        Failed: failing('3', '7'),
-      }))
-      .callsFakeOnce((input: SendMessageBatchCommandInput) => ({
-        Successful: acceptAll(input).Successful.filter((entry) => entry.Id !== '7'),
-        Failed: failing('7'),
-      }))
+      .callsFakeOnce(failing('3', '7'))
+      .callsFakeOnce(failing('7'))
       .callsFake(acceptAll);
 
     // Act
     await queue().send(messages(10));
 
-    // Assess
+    // Assess: entry ids are positions in the first batch, kept on the re-sends.
     expect(sentBatches().map((batch) => batch.map((message) => message.taskId))).toEqual([
       messages(10).map((message) => message.taskId),
       ['task_3', 'task_7'],
@@ -112,47 +86,21 @@ describe('SqsTaskQueue.send', () => {
     ]);
   });
 
-  it('gives up with an error after a bounded number of attempts', async () => {
+  it('gives up with an error after 5 attempts, before the next batch', async () => {
     // Prepare
-    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
-      Successful: acceptAll(input).Successful.filter((entry) => entry.Id !== '1'),
-      Failed: failing('1'),
-    }));
+    sqs.on(SendMessageBatchCommand).callsFake(failing('1'));
 
     // Act
     const sending = queue().send(messages(12));
 
-    // Assess
-    await expect(sending).rejects.toThrow(/1 task messages could not be sent after 5 attempts/);
-    expect(sentBatches().map((batch) => batch.length)).toEqual([10, 1, 1, 1, 1]);
-  });
-
-  it('does not swallow an error of the call itself', async () => {
-    // Prepare
-    sqs.on(SendMessageBatchCommand).rejects(new Error('AWS.SimpleQueueService.NonExistentQueue'));
-
-    // Act
-    const sending = queue().send(messages(1));
-
-    // Assess
-    await expect(sending).rejects.toThrow('NonExistentQueue');
-  });
-});
-
-describe('SqsTaskQueue.delayRetry', () => {
-  it('changes the visibility of the received message', async () => {
-    // Prepare
-    sqs.on(ChangeMessageVisibilityCommand).resolves({});
-
-    // Act
-    await queue().delayRetry('receipt-1', 90);
-
-    // Assess
-    const [call] = sqs.commandCalls(ChangeMessageVisibilityCommand);
-    expect(call?.args[0].input).toEqual({
-      QueueUrl: HANDLER_QUEUE_URL,
-      ReceiptHandle: 'receipt-1',
-      VisibilityTimeout: 90,
-    });
+    // Assess: the second batch is not sent once the first could not be.
+    await expect(sending).rejects.toThrow('1 task messages could not be sent after 5 attempts');
+    expect(sentBatches().map((batch) => batch.map((message) => message.taskId))).toEqual([
+      messages(10).map((message) => message.taskId),
+      ['task_1'],
+      ['task_1'],
+      ['task_1'],
+      ['task_1'],
+    ]);
   });
 });

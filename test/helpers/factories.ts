@@ -2,6 +2,7 @@
  * Test factories, one section per area; names start with their area (`schedule...`).
  */
 import { createHash } from 'node:crypto';
+import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
 import type { LegalHold } from '../../domain/holds.js';
@@ -78,3 +79,42 @@ export const validationErrorOf = (act: () => unknown): ValidationError => {
   }
   throw new Error('expected a ValidationError');
 };
+
+/** A stored request for adapter tests; `fresh` makes its ids unique within a file. */
+export const storedRequest = (
+  fresh: (name: string) => string,
+  receivedAt: string,
+  overrides: Partial<ErasureRequest> = {},
+): ErasureRequest => ({
+  requestId: fresh('req'),
+  subjectId: fresh('person'),
+  origin: 'api',
+  dataClasses: ['closed-account'],
+  reason: 'gdpr-art17-request',
+  status: 'received',
+  receivedAt,
+  deadline: '2026-12-21T12:00:00.000Z',
+  taskCount: 0,
+  verifiedCount: 0,
+  failedCount: 0,
+  ...overrides,
+});
+
+/** A pending task of `request` for adapter tests. */
+export const storedTask = (
+  fresh: (name: string) => string,
+  request: ErasureRequest,
+  overrides: Partial<ErasureTask> = {},
+): ErasureTask => ({
+  taskId: fresh('task'),
+  requestId: request.requestId,
+  subjectId: request.subjectId,
+  dataClass: 'closed-account',
+  action: 'delete',
+  target: 'user-files',
+  connector: 's3-prefix',
+  status: 'pending',
+  attempts: 0,
+  affectedCount: 0,
+  ...overrides,
+});

@@ -1,31 +1,29 @@
 /**
- * Factories for handler tests (test/functions/*.test.ts): the real `buildDeps` wiring around SDK
- * clients that `aws-sdk-client-mock` intercepts, a fixed clock, predictable ids and recording
- * log/metrics sinks; plus the Lambda events and context the handlers receive.
+ * Factories for service and handler tests (test/functions/*.test.ts): each function's
+ * dependencies over in-memory ports (test/helpers/in-memory.ts), with a fixed clock, predictable
+ * ids and recording log/metrics sinks; plus the Lambda events and context the handlers receive.
+ * Tests assert on what was stored, audited and sent, not on SDK calls.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSRecord } from 'aws-lambda';
 import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/catalog.js';
+import { parseDeploymentConfig } from '../../domain/policy/config.js';
+import type { ApiDeps } from '../../functions/api.js';
+import { createConnectorRegistry } from '../../functions/connectors/registry.js';
 import type { Log } from '../../functions/services/deps.js';
-import { type AwsClients, buildDeps, type RuntimeDeps } from '../../functions/shared/dependencies.js';
-import { loadEnv } from '../../functions/shared/env.js';
 import type { MetricsSink } from '../../functions/shared/observability.js';
+import type { Role } from '../../functions/shared/routes.js';
+import { InMemoryPorts } from './in-memory.js';
 
-export const HANDLER_TABLES = {
-  schedules: 'test-schedules',
-  requests: 'test-requests',
-  holds: 'test-legal-holds',
-  audit: 'test-audit',
-} as const;
-export const HANDLER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/test-tasks';
 export const HANDLER_TOKENS = { service: 'test-service-token', compliance: 'test-compliance-token' } as const;
 export const HANDLER_PSEUDONYM_KEY = 'test-pseudonym-key-0123456789abcdef';
 /** The signing secret of EXAMPLE_TARGETS' `partner-services` webhook. */
 export const HANDLER_WEBHOOK_SECRET = 'test-partner-services-signing-secret';
 export const HANDLER_NOW = '2026-11-21T12:00:00.000Z';
+export const HANDLER_MAX_RECEIVES = 5;
 
 export interface LogLine {
   readonly level: 'info' | 'warn' | 'error';
@@ -34,49 +32,29 @@ export interface LogLine {
 }
 
 export interface HandlerDeps {
-  readonly deps: RuntimeDeps;
+  /** The API's dependencies (every port); the worker and the sweep use parts of it. */
+  readonly deps: ApiDeps & { readonly settings: ApiDeps['settings'] & { readonly maxReceives: number } };
+  /** The state behind the ports: seed it, inspect it, snapshot it. */
+  readonly ports: InMemoryPorts;
   readonly logs: LogLine[];
   readonly metrics: { readonly counts: Record<string, number>; flushes: number };
 }
 
 export interface HandlerDepsOptions {
-  /** Extra or replaced environment variables (e.g. `AUTH_MODE: 'iam'`, `DUE_BUCKET_SHARDS: '2'`). */
-  readonly env?: Record<string, string>;
   /** What `deps.clock()` answers. @default HANDLER_NOW */
   readonly now?: string;
+  /** `iam`: API Gateway authorised the caller. @default 'token' with HANDLER_TOKENS */
+  readonly auth?: 'iam' | 'token';
+  /** @default 16 */
+  readonly dueBucketShards?: number;
   /** Replaces parts of the built deps (e.g. a stubbed connector registry). */
-  readonly overrides?: Partial<RuntimeDeps>;
+  readonly overrides?: Partial<HandlerDeps['deps']>;
 }
 
-/** SDK clients for `buildDeps`; every `send` is intercepted by the test's `mockClient(...)`. */
-export const handlerClients = (): AwsClients => {
-  const dynamodb = new DynamoDBClient({ region: 'eu-west-1' });
-  return {
-    dynamodb,
-    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient({ region: 'eu-west-1' }),
-    s3: new S3Client({ region: 'eu-west-1' }),
-  };
-};
-
-/** `buildDeps` as a deployed function runs it, with a test deployment (built-in catalog, example targets). */
+/** The test deployment (built-in catalog, example targets) over in-memory ports. */
 export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
-  const env = loadEnv({
-    SCHEDULES_TABLE: HANDLER_TABLES.schedules,
-    REQUESTS_TABLE: HANDLER_TABLES.requests,
-    LEGAL_HOLDS_TABLE: HANDLER_TABLES.holds,
-    AUDIT_TABLE: HANDLER_TABLES.audit,
-    TASK_QUEUE_URL: HANDLER_QUEUE_URL,
-    ERASURE_CONFIG: JSON.stringify({ catalog: BUILT_IN_CATALOG, targets: EXAMPLE_TARGETS }),
-    AUTH_MODE: 'token',
-    ERASURE_SERVICE_TOKEN: HANDLER_TOKENS.service,
-    ERASURE_COMPLIANCE_TOKEN: HANDLER_TOKENS.compliance,
-    ...options.env,
-  });
-  const built = buildDeps(env, handlerClients(), {
-    pseudonymKey: HANDLER_PSEUDONYM_KEY,
-    webhookSecrets: { 'example/partner-services/signing-secret': HANDLER_WEBHOOK_SECRET },
-  });
+  const dueBucketShards = options.dueBucketShards ?? 16;
+  const ports = new InMemoryPorts({ pseudonymKey: HANDLER_PSEUDONYM_KEY, dueBucketShards });
   const logs: LogLine[] = [];
   const record =
     (level: LogLine['level']): Log[LogLine['level']] =>
@@ -94,15 +72,48 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
   };
   let nextId = 0;
   const now = options.now ?? HANDLER_NOW;
-  const deps: RuntimeDeps = {
-    ...built,
+  const secrets: Record<string, string> = {
+    'example/partner-services/signing-secret': HANDLER_WEBHOOK_SECRET,
+  };
+  const webhookSecret = (name: string): string => {
+    const secret = secrets[name];
+    if (secret === undefined) throw new Error(`No signing secret named '${name}'`);
+    return secret;
+  };
+  // Connectors are not ports of the use cases' storage: tests that run tasks replace them.
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  const deps: HandlerDeps['deps'] = {
+    config: parseDeploymentConfig({ catalog: BUILT_IN_CATALOG, targets: EXAMPLE_TARGETS }),
+    requests: ports.requests,
+    schedules: ports.schedules,
+    holds: ports.holds,
+    audit: ports.audit,
+    uow: ports.uow,
+    queue: ports.queue,
+    connectors: createConnectorRegistry({
+      s3: new S3Client({ region: 'eu-west-1' }),
+      documents,
+      secretFor: webhookSecret,
+    }),
     clock: () => new Date(now),
     randomId: () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
     metrics: sink,
     log: { info: record('info'), warn: record('warn'), error: record('error') },
+    settings: { idKey: HANDLER_PSEUDONYM_KEY, dueBucketShards, maxReceives: HANDLER_MAX_RECEIVES },
+    webhookSecret,
+    authorisation:
+      options.auth === 'iam'
+        ? { mode: 'iam' }
+        : {
+            mode: 'token',
+            tokens: new Map<string, Role>([
+              [HANDLER_TOKENS.service, 'service'],
+              [HANDLER_TOKENS.compliance, 'compliance'],
+            ]),
+          },
     ...options.overrides,
   };
-  return { deps, logs, metrics };
+  return { deps, ports, logs, metrics };
 };
 
 export const lambdaContext = (functionName = 'test-function'): Context => ({

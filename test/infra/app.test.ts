@@ -3,6 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_TARGETS } from '../../domain/policy/catalog.js';
+import { environmentVariablesOf } from '../../functions/shared/env.js';
 import { METRIC } from '../../functions/shared/observability.js';
 import { ROUTES, type RouteDefinition, routeKey } from '../../functions/shared/routes.js';
 import { executeApiPath } from '../../infra/constructs/erasure-api.js';
@@ -144,9 +145,6 @@ describe('WorkerStack', () => {
             POWERTOOLS_SERVICE_NAME: 'erasure-orchestrator',
             POWERTOOLS_METRICS_NAMESPACE: 'ErasureOrchestrator',
             POWERTOOLS_LOG_LEVEL: 'INFO',
-            AUTH_MODE: 'iam',
-            DUE_BUCKET_SHARDS: '16',
-            TASK_QUEUE_MAX_RECEIVES: String(TASK_QUEUE.maxReceiveCount),
           },
         },
       });
@@ -163,7 +161,34 @@ describe('WorkerStack', () => {
     }
   });
 
-  it('lets only one sweep run at a time and the worker only CALLBACK_BASE_URL and TASK_DLQ_URL', () => {
+  it('gives each function exactly the variables its manifest entry names (functions/manifest.ts)', () => {
+    const runtimeVariables = [
+      'POWERTOOLS_SERVICE_NAME',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_LOG_LEVEL',
+      'NODE_OPTIONS',
+    ];
+    for (const [key, label] of [
+      ['api', 'API'],
+      ['sweep', 'sweep'],
+      ['worker', 'worker'],
+    ] as const) {
+      const [, fn] = functionByEntry(label);
+      const variables = Object.keys(
+        (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      );
+      expect(variables.filter((name) => !runtimeVariables.includes(name)).sort()).toEqual(
+        environmentVariablesOf(key)
+          .filter((name) => name !== 'ERASURE_CONFIG')
+          .sort(),
+      );
+    }
+    // The worker never touches the Schedules table: neither its name nor a grant.
+    const [, connector] = functionByEntry('worker');
+    expect(JSON.stringify(connector.Properties.Environment)).not.toContain('SCHEDULES_TABLE');
+  });
+
+  it('lets only one sweep run at a time and tells only the worker CALLBACK_BASE_URL', () => {
     const [, sweep] = functionByEntry('sweep');
     const [, api] = functionByEntry('API');
     const [, connector] = functionByEntry('worker');
@@ -171,7 +196,8 @@ describe('WorkerStack', () => {
     expect(api.Properties.ReservedConcurrentExecutions).toBeUndefined();
     const variables = (fn: Resource) =>
       Object.keys((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
-    expect(variables(connector)).toEqual(expect.arrayContaining(['CALLBACK_BASE_URL', 'TASK_DLQ_URL']));
+    expect(variables(connector)).toContain('CALLBACK_BASE_URL');
+    expect(variables(connector)).toContain('TASK_QUEUE_MAX_RECEIVES');
     for (const other of [sweep, api]) expect(variables(other)).not.toContain('CALLBACK_BASE_URL');
     expect(
       (connector.Properties.Environment as { Variables: Record<string, unknown> }).Variables
@@ -246,13 +272,16 @@ describe('WorkerStack', () => {
     });
   });
 
-  it('authorises every route with IAM except the signed callback, which the handler verifies', () => {
+  it('authorises every route with IAM except the signed callback, which the handler verifies, and the liveness probe', () => {
     for (const route of ROUTES as readonly RouteDefinition[]) {
       worker.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey(route),
-        AuthorizationType: route.roles === 'signed' ? 'NONE' : 'AWS_IAM',
+        AuthorizationType: Array.isArray(route.roles) ? 'AWS_IAM' : 'NONE',
       });
     }
+    expect(
+      (ROUTES as readonly RouteDefinition[]).filter((route) => !Array.isArray(route.roles)).map(routeKey),
+    ).toEqual(['GET /livez', 'POST /v1/tasks/{taskId}/callback']);
     worker.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
     worker.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',

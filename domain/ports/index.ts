@@ -1,0 +1,234 @@
+/**
+ * The ports: what the use cases (functions/services) need from storage, the queue and the audit
+ * trail, in the domain's own terms. functions/adapters implements them on DynamoDB and SQS;
+ * test/helpers/in-memory.ts implements them in memory, so a service test asserts outcomes (state,
+ * audit, messages), never SDK calls.
+ *
+ * Reads go through the stores. Every state change goes through `UnitOfWork.commit`, together with
+ * the audit records that prove it: both are written, or neither.
+ */
+import type { AuditEntry, AuditEvent } from '../audit/types.js';
+import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../erasure/types.js';
+import type { LegalHold } from '../holds.js';
+import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../schedule/types.js';
+
+export interface RequestWithTasks {
+  readonly request: ErasureRequest;
+  readonly tasks: readonly ErasureTask[];
+}
+
+export interface IdempotencyRecord {
+  readonly requestId: string;
+  readonly bodyHash: string;
+}
+
+export interface RequestStore {
+  get(requestId: string): Promise<RequestWithTasks | undefined>;
+  getTask(requestId: string, taskId: string): Promise<ErasureTask | undefined>;
+  /** Callbacks address a task by its id alone. */
+  requestIdOfTask(taskId: string): Promise<string | undefined>;
+  idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+  /** Requests not yet final, oldest deadline first. */
+  listOpen(): Promise<ErasureRequest[]>;
+}
+
+export interface StoredSchedule {
+  readonly schedule: SubjectSchedule;
+  /** Optimistic-lock version of the subject's schedule; 0 when nothing is stored yet. */
+  readonly version: number;
+}
+
+/** The answer given to a lifecycle event, kept so a re-sent event gets the same one. */
+export interface RecordedEvent {
+  readonly eventId: string;
+  readonly decisions: readonly ScheduleDecision[];
+}
+
+/** An item of the due index: a deletion (`entry`) or an advance notice (`notice`) that is due. */
+export type DueItem =
+  | { readonly kind: 'entry'; readonly entry: ScheduleEntry }
+  | {
+      readonly kind: 'notice';
+      readonly subjectId: string;
+      readonly dataClass: string;
+      readonly noticeAt: string;
+      readonly dueAt: string;
+      readonly ruleRef: string;
+    };
+
+export interface ScheduleStore {
+  load(subjectId: string): Promise<StoredSchedule>;
+  recordedEvent(subjectId: string, eventId: string): Promise<RecordedEvent | undefined>;
+  /** Due deletions and notices of one due bucket (`YYYY-MM#shard`) at or before `now`. */
+  queryDue(bucket: string, now: string): Promise<DueItem[]>;
+  sweepWatermark(): Promise<string | undefined>;
+  /** Only moves forward, so an older sweep finishing late cannot rewind it. Bookkeeping: not audited. */
+  advanceWatermark(month: string): Promise<void>;
+}
+
+export interface HoldStore {
+  find(holdId: string): Promise<LegalHold | undefined>;
+  forSubject(subjectId: string): Promise<LegalHold[]>;
+}
+
+/** What goes on the queue: ids only, never personal data. */
+export interface TaskMessage {
+  readonly taskId: string;
+  readonly requestId: string;
+}
+
+export interface TaskQueue {
+  /** Sends every message or throws; sending twice is harmless (workers skip finished work). */
+  send(messages: readonly TaskMessage[]): Promise<void>;
+  /** Backoff for a failed attempt: the message becomes visible again after `seconds`. */
+  delayRetry(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+export interface AuditQuery {
+  readonly subjectId?: string;
+  readonly requestId?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit?: number;
+}
+
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Reads of the audit trail. Appends go through `UnitOfWork.commit`. */
+export interface AuditLog {
+  query(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Every entry of one chain in order, and the head the store says it has. */
+  readChain(
+    subjectId: string | undefined,
+  ): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
+  /** The chain id (keyed pseudonym) of a subject, or the system chain. */
+  chainIdFor(subjectId: string | undefined): string;
+}
+
+/** An audit event and the subject whose chain it goes on (none: the system chain). */
+export interface AuditRecord {
+  readonly event: AuditEvent;
+  readonly subjectId?: string;
+}
+
+/**
+ * One state change. Each carries the condition it was decided under (the state it was read in);
+ * a commit whose condition no longer holds writes nothing.
+ */
+export type Change =
+  /** A new request with its tasks (and the Idempotency-Key of an API request). Fails if either exists. */
+  | {
+      readonly kind: 'request.create';
+      readonly request: ErasureRequest;
+      readonly tasks: readonly ErasureTask[];
+      readonly idempotency?: { readonly key: string; readonly bodyHash: string; readonly at: string };
+    }
+  /** The request's own fields (never its task counters), if its status is one of `from`. */
+  | {
+      readonly kind: 'request.transition';
+      readonly next: ErasureRequest;
+      readonly from: readonly RequestStatus[];
+      /** The copy `next` was made from: only the fields that differ are written. */
+      readonly previous: ErasureRequest;
+    }
+  /** A task's state, if it is still in the status and attempt it was read in. */
+  | { readonly kind: 'task.transition'; readonly next: ErasureTask; readonly expected: TaskExpectation }
+  /** A task's final state, counted on its request; fails if the task was already counted. */
+  | { readonly kind: 'task.outcome'; readonly next: ErasureTask; readonly expected: TaskExpectation }
+  /** A partially failed request and its failed tasks re-opened together. */
+  | {
+      readonly kind: 'request.redrive';
+      readonly previous: ErasureRequest;
+      readonly next: ErasureRequest;
+      readonly tasks: readonly { readonly previous: ErasureTask; readonly next: ErasureTask }[];
+    }
+  /** A completed request and its tasks keep the subject's pseudonym instead of its id. */
+  | {
+      readonly kind: 'request.forget-subject';
+      readonly requestId: string;
+      readonly taskIds: readonly string[];
+      readonly pseudonym: string;
+    }
+  /** A subject's schedule after a lifecycle event, guarded by the version it was loaded at. */
+  | {
+      readonly kind: 'schedule.save';
+      readonly previous: StoredSchedule;
+      readonly next: SubjectSchedule;
+      readonly event: RecordedEvent;
+      readonly at: string;
+    }
+  /**
+   * The sweep's claim on a due entry: the entry becomes `next` only if it is still exactly the one
+   * judged (status, due time, last event), and the subject's version moves, so a concurrent event
+   * (a restore) fails its own save and is decided again on the claimed state.
+   */
+  | {
+      readonly kind: 'schedule.claim';
+      readonly expected: ScheduleEntry;
+      readonly next: ScheduleEntry;
+      readonly at: string;
+    }
+  /** An entry the sweep handled, if still in the status and due time it was read in. */
+  | {
+      readonly kind: 'schedule.replace';
+      readonly expected: ScheduleEntry;
+      readonly next: ScheduleEntry;
+      readonly at: string;
+      /** A blocked entry goes back into the due index at this instant. */
+      readonly retryAt?: string;
+    }
+  /** A notice that went out leaves the due index. */
+  | {
+      readonly kind: 'notice.sent';
+      readonly subjectId: string;
+      readonly dataClass: string;
+      readonly at: string;
+    }
+  /**
+   * A new hold; fails if the subject has one with its id. Ids are random (122 bits), so one
+   * subject's id is never another's; the table is keyed (subjectId, holdId).
+   */
+  | { readonly kind: 'hold.place'; readonly hold: LegalHold }
+  /** Ends a hold; fails if it was already released. */
+  | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string };
+
+export interface TaskExpectation {
+  readonly status: TaskStatus;
+  readonly attempts: number;
+}
+
+export type CommitResult =
+  | { readonly committed: true }
+  /** The condition of `changes[conflict]` did not hold: nothing was written, audit included. */
+  | { readonly committed: false; readonly conflict: number; readonly change: Change['kind'] };
+
+/**
+ * Commits state changes and the audit records that prove them atomically. Audit records already
+ * in the trail (same idempotency key on the same chain) are not appended again, so a retried use
+ * case never double-audits. Passing conflicts between writers (a chain head moved, a transaction
+ * conflict) are retried inside; only a failed condition of a change is reported.
+ */
+export interface UnitOfWork {
+  commit(changes: readonly Change[], audit?: readonly AuditRecord[]): Promise<CommitResult>;
+}
+
+/** An advance notice (IMOU-3): the subject is to be told that a deletion is coming. */
+export interface RetentionNotice {
+  /** Stable per notice, so a retried delivery is recognised by the receiver. */
+  readonly noticeId: string;
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly ruleRef: string;
+  readonly noticeAt: string;
+  readonly deletionDueAt: string;
+}
+
+export interface Notifier {
+  /** Resolves once the receiver acknowledged the notice (2xx); throws otherwise. */
+  notify(notice: RetentionNotice): Promise<void>;
+  /** The target notices go to, for the audit trail. */
+  readonly target: string;
+}

@@ -1,0 +1,95 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditRecord, Change, CommitResult, UnitOfWork } from '../../domain/ports/index.js';
+import type { DynamoAuditLog } from './dynamo-audit-log.js';
+import type { TransactItem } from './dynamo-helpers.js';
+import { type DynamoHoldStore, HOLD_CHANGE_KINDS, type HoldChange } from './dynamo-hold-store.js';
+import { type DynamoRequestStore, REQUEST_CHANGE_KINDS, type RequestChange } from './dynamo-request-store.js';
+import {
+  type DynamoScheduleStore,
+  SCHEDULE_CHANGE_KINDS,
+  type ScheduleChange,
+} from './dynamo-schedule-store.js';
+
+/** DynamoDB's limit on the items of one TransactWriteItems call. */
+export const MAX_TRANSACTION_ITEMS = 100;
+/** Conflicts between writers (chain head moved, transaction conflict, throttling) settle within this. */
+const MAX_COMMIT_ATTEMPTS = 8;
+
+export interface DynamoUnitOfWorkStores {
+  readonly requests: DynamoRequestStore;
+  /** Absent in a function without the Schedules table (the worker). */
+  readonly schedules?: DynamoScheduleStore;
+  readonly holds: DynamoHoldStore;
+  readonly audit: DynamoAuditLog;
+}
+
+const isKind = <K extends Change['kind']>(
+  kinds: readonly K[],
+  change: Change,
+): change is Extract<Change, { kind: K }> => (kinds as readonly string[]).includes(change.kind);
+
+/**
+ * Commits state changes and their audit entries in one TransactWriteItems call: the stores turn
+ * each change into conditional items, the audit log chains the records onto their chain heads.
+ * A failed condition of a change is the caller's answer (someone else changed that state first);
+ * everything else that cancels the transaction is a passing conflict and is retried from fresh
+ * chain heads. A record whose idempotency marker exists is already in the trail and is dropped.
+ */
+export class DynamoUnitOfWork implements UnitOfWork {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly stores: DynamoUnitOfWorkStores,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  async commit(changes: readonly Change[], audit: readonly AuditRecord[] = []): Promise<CommitResult> {
+    const state = changes.flatMap((change, index) => this.itemsOf(change).map((item) => ({ item, index })));
+    let pending = [...audit];
+    for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+      const plan = await this.stores.audit.planAppend(pending);
+      const items = [...state.map(({ item }) => item), ...plan.items];
+      if (items.length === 0) return { committed: true };
+      if (items.length > MAX_TRANSACTION_ITEMS) {
+        throw new RangeError(`A commit of ${items.length} items exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
+      }
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+        return { committed: true };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const failed = reasons.findIndex(
+          (reason, index) => index < state.length && reason.Code === 'ConditionalCheckFailed',
+        );
+        if (failed >= 0) {
+          const index = (state[failed] as { index: number }).index;
+          return { committed: false, conflict: index, change: (changes[index] as Change).kind };
+        }
+        const appended = new Set<number>();
+        reasons.forEach((reason, index) => {
+          const record = plan.markers.get(index - state.length);
+          if (record !== undefined && reason.Code === 'ConditionalCheckFailed') appended.add(record);
+        });
+        pending = pending.filter((_, index) => !appended.has(index));
+        // Another writer moved a chain head, or the transaction met a conflict or throttling.
+        if (attempt < MAX_COMMIT_ATTEMPTS) await this.sleep(Math.random() * 10 * 2 ** attempt);
+      }
+    }
+    throw new Error(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
+  }
+
+  private itemsOf(change: Change): TransactItem[] {
+    if (isKind<RequestChange['kind']>(REQUEST_CHANGE_KINDS, change))
+      return this.stores.requests.itemsFor(change);
+    if (
+      isKind<ScheduleChange['kind']>(SCHEDULE_CHANGE_KINDS, change) &&
+      this.stores.schedules !== undefined
+    ) {
+      return this.stores.schedules.itemsFor(change);
+    }
+    if (isKind<HoldChange['kind']>(HOLD_CHANGE_KINDS, change)) return this.stores.holds.itemsFor(change);
+    throw new TypeError(`No store writes '${(change as Change).kind}'`);
+  }
+}

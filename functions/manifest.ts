@@ -1,0 +1,65 @@
+/**
+ * What each function reads and writes: the one place its environment and its IAM grants come
+ * from. `functions/shared/env.ts` builds each function's environment schema from it, and the CDK
+ * runtime (infra/constructs/orchestrator-runtime.ts) sets exactly those variables and grants
+ * exactly this access, so a function gets what it reads and nothing more.
+ */
+
+/** The orchestrator's tables, by key (the keys of infra/resources.ts TABLES), and their variables. */
+export const TABLE_ENV = {
+  schedules: 'SCHEDULES_TABLE',
+  requests: 'REQUESTS_TABLE',
+  legalHolds: 'LEGAL_HOLDS_TABLE',
+  audit: 'AUDIT_TABLE',
+} as const;
+export type TableName = keyof typeof TABLE_ENV;
+
+export const TASK_QUEUE_ENV = 'TASK_QUEUE_URL';
+
+/**
+ * - `read`: GetItem, Query (table and its indexes), ConditionCheckItem (inside transactions).
+ * - `readWrite`: read + PutItem, UpdateItem, DeleteItem.
+ * - `append`: read + PutItem, UpdateItem. For the audit table: entries are put with
+ *   `attribute_not_exists` and the chain head is updated; nothing is ever deleted.
+ */
+export type TableAccess = 'read' | 'readWrite' | 'append';
+
+/** `send`: SendMessage (producers). `consume`: the queue's event source; ChangeMessageVisibility for backoff. */
+export type QueueAccess = 'send' | 'consume';
+
+/** Settings a function reads from its environment, beyond resource names. */
+export type FunctionSetting = 'TASK_QUEUE_MAX_RECEIVES' | 'DUE_BUCKET_SHARDS' | 'CALLBACK_BASE_URL';
+
+export interface FunctionManifest {
+  /** File under functions/ that exports `handler`. */
+  readonly entry: string;
+  readonly tables: Readonly<Partial<Record<TableName, TableAccess>>>;
+  readonly queue: QueueAccess;
+  readonly settings: readonly FunctionSetting[];
+}
+
+export const FUNCTIONS = {
+  /** Every use case behind the routes: events, requests, holds, exports, audit, callbacks, sweeps on demand. */
+  api: {
+    entry: 'api.ts',
+    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'readWrite', audit: 'append' },
+    queue: 'send',
+    settings: ['DUE_BUCKET_SHARDS'],
+  },
+  /** Due schedule entries and holds in; requests, tasks, blocked entries and audit entries out. */
+  sweep: {
+    entry: 'sweep-due-deletions.ts',
+    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'read', audit: 'append' },
+    queue: 'send',
+    settings: ['DUE_BUCKET_SHARDS'],
+  },
+  /** Tasks and their requests, holds re-checked before erasing, audit entries; no schedules. */
+  worker: {
+    entry: 'run-connector-task.ts',
+    tables: { requests: 'readWrite', legalHolds: 'read', audit: 'append' },
+    queue: 'consume',
+    settings: ['TASK_QUEUE_MAX_RECEIVES', 'CALLBACK_BASE_URL'],
+  },
+} as const satisfies Record<string, FunctionManifest>;
+
+export type FunctionKey = keyof typeof FUNCTIONS;

@@ -1,0 +1,471 @@
+/**
+ * In-memory implementations of the ports (domain/ports), for service and handler tests: the same
+ * conditions as the DynamoDB adapters (a commit whose condition no longer holds writes nothing),
+ * the real hash chain, and a queue that records what was sent. Tests assert on the state, the
+ * audit trail and the messages, never on SDK calls.
+ */
+import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
+import type { AuditEntry } from '../../domain/audit/types.js';
+import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
+import type { LegalHold } from '../../domain/holds.js';
+import type {
+  AuditLog,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+  Change,
+  CommitResult,
+  DueItem,
+  HoldStore,
+  IdempotencyRecord,
+  RecordedEvent,
+  RequestStore,
+  RequestWithTasks,
+  ScheduleStore,
+  StoredSchedule,
+  TaskMessage,
+  TaskQueue,
+  UnitOfWork,
+} from '../../domain/ports/index.js';
+import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
+import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+
+const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected'];
+const clone = <T>(value: T): T => structuredClone(value);
+
+interface Notice {
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly noticeAt: string;
+  readonly dueAt: string;
+  readonly ruleRef: string;
+  /** Where it stands in the due index; absent once sent or cancelled. */
+  readonly indexAt?: string;
+  readonly sentAt?: string;
+}
+
+interface StoredEntry {
+  readonly entry: ScheduleEntry;
+  readonly indexAt?: string;
+}
+
+/** Everything the orchestrator stores, as plain data: compare two snapshots to prove "nothing written". */
+export interface InMemoryState {
+  requests: Map<string, ErasureRequest>;
+  tasks: Map<string, ErasureTask>;
+  idempotency: Map<string, IdempotencyRecord>;
+  subjects: Map<
+    string,
+    { version: number; unpaidInvoiceSince?: string; lastInvoiceEvent?: SubjectSchedule['lastInvoiceEvent'] }
+  >;
+  entries: Map<string, StoredEntry>;
+  notices: Map<string, Notice>;
+  events: Map<string, RecordedEvent>;
+  watermark?: string;
+  holds: Map<string, LegalHold>;
+  chains: Map<string, AuditEntry[]>;
+  markers: Set<string>;
+}
+
+const emptyState = (): InMemoryState => ({
+  requests: new Map(),
+  tasks: new Map(),
+  idempotency: new Map(),
+  subjects: new Map(),
+  entries: new Map(),
+  notices: new Map(),
+  events: new Map(),
+  holds: new Map(),
+  chains: new Map(),
+  markers: new Set(),
+});
+
+const subjectKey = (subjectId: string, dataClass: string) => `${subjectId}\u0000${dataClass}`;
+const taskKey = (requestId: string, taskId: string) => `${requestId}\u0000${taskId}`;
+
+export interface InMemoryPortsOptions {
+  readonly pseudonymKey: string;
+  readonly dueBucketShards?: number;
+}
+
+/** Every port over one shared state, like the adapters over one set of tables. */
+export class InMemoryPorts {
+  state: InMemoryState = emptyState();
+  /** Every message sent, in order. */
+  readonly sent: TaskMessage[] = [];
+  /** Visibility delays asked for, by receipt handle. */
+  readonly delays: { receiptHandle: string; seconds: number }[] = [];
+  /** Every commit, committed or not, in order. */
+  readonly commits: { changes: readonly Change[]; audit: readonly AuditRecord[]; result: CommitResult }[] =
+    [];
+  /** Called before each commit is applied; throw from it to simulate a crash or an outage. */
+  beforeCommit: ((changes: readonly Change[], audit: readonly AuditRecord[]) => void) | undefined;
+
+  readonly requests: RequestStore;
+  readonly schedules: ScheduleStore;
+  readonly holds: HoldStore;
+  readonly audit: AuditLog;
+  readonly uow: UnitOfWork;
+  readonly queue: TaskQueue;
+
+  constructor(private readonly options: InMemoryPortsOptions) {
+    this.requests = {
+      get: async (requestId) => this.requestWithTasks(requestId),
+      getTask: async (requestId, taskId) => clone(this.state.tasks.get(taskKey(requestId, taskId))),
+      requestIdOfTask: async (taskId) =>
+        [...this.state.tasks.values()].find((task) => task.taskId === taskId)?.requestId,
+      idempotencyRecord: async (key) => clone(this.state.idempotency.get(key)),
+      listOpen: async () =>
+        [...this.state.requests.values()]
+          .filter((request) => !FINAL.includes(request.status))
+          .sort((a, b) => a.deadline.localeCompare(b.deadline))
+          .map(clone),
+    };
+    this.schedules = {
+      load: async (subjectId) => this.load(subjectId),
+      recordedEvent: async (subjectId, eventId) =>
+        clone(this.state.events.get(subjectKey(subjectId, eventId))),
+      queryDue: async (bucket, now) => this.queryDue(bucket, now),
+      sweepWatermark: async () => this.state.watermark,
+      advanceWatermark: async (month) => {
+        if (this.state.watermark === undefined || this.state.watermark < month) this.state.watermark = month;
+      },
+    };
+    this.holds = {
+      find: async (holdId) => clone([...this.state.holds.values()].find((hold) => hold.holdId === holdId)),
+      forSubject: async (subjectId) =>
+        [...this.state.holds.values()].filter((hold) => hold.subjectId === subjectId).map(clone),
+    };
+    this.audit = {
+      chainIdFor: (subjectId) => this.chainIdFor(subjectId),
+      readChain: async (subjectId) => {
+        const chainId = this.chainIdFor(subjectId);
+        const entries = clone(this.state.chains.get(chainId) ?? []);
+        const last = entries.at(-1);
+        return {
+          entries,
+          chainId,
+          ...(last === undefined ? {} : { head: { seq: last.seq, hash: last.hash } }),
+        };
+      },
+      query: async (query) => this.query(query),
+    };
+    this.uow = { commit: async (changes, audit = []) => this.commit(changes, audit) };
+    this.queue = {
+      send: async (messages) => {
+        this.sent.push(...messages.map(clone));
+      },
+      delayRetry: async (receiptHandle, seconds) => {
+        this.delays.push({ receiptHandle, seconds });
+      },
+    };
+  }
+
+  chainIdFor(subjectId: string | undefined): string {
+    return subjectId === undefined ? SYSTEM_CHAIN_ID : pseudonymise(this.options.pseudonymKey, subjectId);
+  }
+
+  /** A deep copy of everything stored. */
+  snapshot(): InMemoryState {
+    return clone(this.state);
+  }
+
+  /** Every audit entry of every chain. */
+  allEntries(): AuditEntry[] {
+    return [...this.state.chains.values()].flat();
+  }
+
+  private requestWithTasks(requestId: string): RequestWithTasks | undefined {
+    const request = this.state.requests.get(requestId);
+    if (request === undefined) return undefined;
+    const tasks = [...this.state.tasks.values()].filter((task) => task.requestId === requestId);
+    return clone({ request, tasks });
+  }
+
+  private load(subjectId: string): StoredSchedule {
+    const meta = this.state.subjects.get(subjectId);
+    const entries = [...this.state.entries.values()]
+      .map((stored) => stored.entry)
+      .filter((entry) => entry.subjectId === subjectId);
+    return clone({
+      version: meta?.version ?? 0,
+      schedule: {
+        subjectId,
+        entries,
+        ...(meta?.unpaidInvoiceSince === undefined ? {} : { unpaidInvoiceSince: meta.unpaidInvoiceSince }),
+        ...(meta?.lastInvoiceEvent === undefined ? {} : { lastInvoiceEvent: meta.lastInvoiceEvent }),
+      },
+    });
+  }
+
+  private queryDue(bucket: string, now: string): DueItem[] {
+    const shards = this.options.dueBucketShards ?? 16;
+    const inBucket = (indexAt: string | undefined, subjectId: string, dataClass: string) =>
+      indexAt !== undefined &&
+      dueBucket(indexAt, subjectId, shards) === bucket &&
+      dueKey(indexAt, subjectId, dataClass) <= `${now}#\uffff`;
+    const due: DueItem[] = [];
+    for (const stored of this.state.entries.values()) {
+      if (inBucket(stored.indexAt, stored.entry.subjectId, stored.entry.dataClass)) {
+        due.push({ kind: 'entry', entry: clone(stored.entry) });
+      }
+    }
+    for (const notice of this.state.notices.values()) {
+      if (inBucket(notice.indexAt, notice.subjectId, notice.dataClass)) {
+        const { indexAt: _indexAt, sentAt: _sentAt, ...rest } = notice;
+        due.push({ kind: 'notice', ...clone(rest) });
+      }
+    }
+    return due;
+  }
+
+  private query(query: AuditQuery): AuditEntry[] {
+    const within = (entry: AuditEntry) =>
+      (query.from === undefined || entry.at >= query.from) &&
+      (query.to === undefined || entry.at <= query.to);
+    const source =
+      query.requestId !== undefined
+        ? this.allEntries().filter((entry) => entry.requestId === query.requestId)
+        : query.subjectId !== undefined
+          ? (this.state.chains.get(this.chainIdFor(query.subjectId)) ?? [])
+          : this.allEntries();
+    return clone(source.filter(within).slice(0, query.limit ?? 1000));
+  }
+
+  /** Checks every condition on a copy, then swaps it in: all or nothing, like a transaction. */
+  private commit(changes: readonly Change[], audit: readonly AuditRecord[]): CommitResult {
+    this.beforeCommit?.(changes, audit);
+    for (const record of audit) {
+      if (record.subjectId !== undefined) assertNoSubjectData(record.event, record.subjectId);
+    }
+    const draft = clone(this.state);
+    for (const [index, change] of changes.entries()) {
+      if (!apply(draft, change)) {
+        const result: CommitResult = { committed: false, conflict: index, change: change.kind };
+        this.commits.push({ changes, audit, result });
+        return result;
+      }
+    }
+    for (const record of audit) {
+      const chainId = this.chainIdFor(record.subjectId);
+      const marker = `${chainId}#${record.event.idempotencyKey}`;
+      if (draft.markers.has(marker)) continue;
+      const chain = draft.chains.get(chainId) ?? [];
+      const last = chain.at(-1);
+      const head: ChainHead | undefined = last === undefined ? undefined : { seq: last.seq, hash: last.hash };
+      chain.push(
+        chainEntry(head, record.event, chainId, record.subjectId === undefined ? undefined : chainId),
+      );
+      draft.chains.set(chainId, chain);
+      draft.markers.add(marker);
+    }
+    this.state = draft;
+    const result: CommitResult = { committed: true };
+    this.commits.push({ changes, audit, result });
+    return result;
+  }
+}
+
+/** The index instant of an entry written at `at`: pending at its due time, blocked at its retry time. */
+const indexOf = (entry: ScheduleEntry, at: string, retryAt?: string): string | undefined => {
+  const indexAt = entry.status === 'pending' ? entry.dueAt : entry.status === 'blocked' ? retryAt : undefined;
+  return indexAt === undefined ? undefined : indexAt < at ? at : indexAt;
+};
+
+/** Applies one change to `state` if its condition holds; false (state untouched) otherwise. */
+const apply = (state: InMemoryState, change: Change): boolean => {
+  switch (change.kind) {
+    case 'request.create': {
+      const { request, tasks, idempotency } = change;
+      if (state.requests.has(request.requestId)) return false;
+      if (idempotency !== undefined && state.idempotency.has(idempotency.key)) return false;
+      state.requests.set(request.requestId, clone(request));
+      for (const task of tasks) state.tasks.set(taskKey(task.requestId, task.taskId), clone(task));
+      if (idempotency !== undefined) {
+        state.idempotency.set(idempotency.key, {
+          requestId: request.requestId,
+          bodyHash: idempotency.bodyHash,
+        });
+      }
+      return true;
+    }
+    case 'request.transition': {
+      const current = state.requests.get(change.next.requestId);
+      if (current === undefined || !change.from.includes(current.status)) return false;
+      const fields = [
+        'status',
+        'deadline',
+        'deadlineExtension',
+        'rejection',
+        'blockedBy',
+        'dispatchedAt',
+        'completedAt',
+      ] as const;
+      const updated: Record<string, unknown> = { ...current };
+      for (const field of fields) {
+        const value = change.next[field];
+        if (
+          value !== undefined &&
+          (field === 'status' || JSON.stringify(change.previous[field]) !== JSON.stringify(value))
+        ) {
+          updated[field] = value;
+        }
+      }
+      state.requests.set(current.requestId, updated as unknown as ErasureRequest);
+      return true;
+    }
+    case 'task.transition':
+    case 'task.outcome': {
+      const key = taskKey(change.next.requestId, change.next.taskId);
+      const current = state.tasks.get(key);
+      if (
+        current === undefined ||
+        current.status !== change.expected.status ||
+        current.attempts !== change.expected.attempts
+      ) {
+        return false;
+      }
+      state.tasks.set(key, clone(change.next));
+      if (change.kind === 'task.outcome') {
+        const request = state.requests.get(change.next.requestId);
+        if (request !== undefined) {
+          const counter = change.next.status === 'verified' ? 'verifiedCount' : 'failedCount';
+          state.requests.set(request.requestId, { ...request, [counter]: request[counter] + 1 });
+        }
+      }
+      return true;
+    }
+    case 'request.redrive': {
+      const current = state.requests.get(change.next.requestId);
+      if (
+        current === undefined ||
+        current.status !== change.previous.status ||
+        current.failedCount !== change.previous.failedCount
+      ) {
+        return false;
+      }
+      for (const task of change.tasks) {
+        const stored = state.tasks.get(taskKey(task.next.requestId, task.next.taskId));
+        if (
+          stored === undefined ||
+          stored.status !== task.previous.status ||
+          stored.attempts !== task.previous.attempts
+        )
+          return false;
+      }
+      const { completedAt: _completedAt, ...rest } = current;
+      state.requests.set(current.requestId, {
+        ...rest,
+        status: change.next.status,
+        redriveCount: change.next.redriveCount ?? 1,
+        failedCount: current.failedCount + (change.next.failedCount - change.previous.failedCount),
+      });
+      for (const task of change.tasks)
+        state.tasks.set(taskKey(task.next.requestId, task.next.taskId), clone(task.next));
+      return true;
+    }
+    case 'request.forget-subject': {
+      const current = state.requests.get(change.requestId);
+      if (current?.status !== 'completed') return false;
+      const replacement = `pseudonym:${change.pseudonym}`;
+      state.requests.set(change.requestId, { ...current, subjectId: replacement });
+      for (const taskId of change.taskIds) {
+        const key = taskKey(change.requestId, taskId);
+        const task = state.tasks.get(key);
+        if (task === undefined) return false;
+        state.tasks.set(key, { ...task, subjectId: replacement });
+      }
+      return true;
+    }
+    case 'schedule.save': {
+      const { previous, next, event, at } = change;
+      const meta = state.subjects.get(next.subjectId);
+      if ((meta?.version ?? 0) !== previous.version) return false;
+      const eventKey = subjectKey(next.subjectId, event.eventId);
+      if (state.events.has(eventKey)) return false;
+      state.subjects.set(next.subjectId, {
+        version: previous.version + 1,
+        ...(next.unpaidInvoiceSince === undefined ? {} : { unpaidInvoiceSince: next.unpaidInvoiceSince }),
+        ...(next.lastInvoiceEvent === undefined ? {} : { lastInvoiceEvent: next.lastInvoiceEvent }),
+      });
+      state.events.set(eventKey, clone(event));
+      for (const entry of next.entries) {
+        const before = previous.schedule.entries.find((candidate) => candidate.dataClass === entry.dataClass);
+        if (before !== undefined && JSON.stringify(before) === JSON.stringify(entry)) continue;
+        const indexAt = indexOf(entry, at);
+        state.entries.set(subjectKey(entry.subjectId, entry.dataClass), {
+          entry: clone(entry),
+          ...(indexAt === undefined ? {} : { indexAt }),
+        });
+        const sameNotice =
+          before !== undefined &&
+          before.status === entry.status &&
+          before.dueAt === entry.dueAt &&
+          before.noticeAt === entry.noticeAt;
+        if (sameNotice || entry.noticeAt === undefined) continue;
+        const noticeKey = subjectKey(entry.subjectId, entry.dataClass);
+        if (entry.status !== 'pending') {
+          const notice = state.notices.get(noticeKey);
+          if (notice !== undefined) {
+            const { indexAt: _indexAt, ...rest } = notice;
+            state.notices.set(noticeKey, rest);
+          }
+          continue;
+        }
+        state.notices.set(noticeKey, {
+          subjectId: entry.subjectId,
+          dataClass: entry.dataClass,
+          noticeAt: entry.noticeAt,
+          dueAt: entry.dueAt,
+          ruleRef: entry.ruleRef,
+          indexAt: entry.noticeAt < at ? at : entry.noticeAt,
+        });
+      }
+      return true;
+    }
+    case 'schedule.claim':
+    case 'schedule.replace': {
+      const key = subjectKey(change.expected.subjectId, change.expected.dataClass);
+      const stored = state.entries.get(key);
+      if (
+        stored === undefined ||
+        stored.entry.status !== change.expected.status ||
+        stored.entry.dueAt !== change.expected.dueAt
+      ) {
+        return false;
+      }
+      if (change.kind === 'schedule.claim') {
+        if (stored.entry.lastEvent.eventId !== change.expected.lastEvent.eventId) return false;
+        const meta = state.subjects.get(change.expected.subjectId);
+        if (meta === undefined) return false;
+        state.subjects.set(change.expected.subjectId, { ...meta, version: meta.version + 1 });
+      }
+      const indexAt = indexOf(
+        change.next,
+        change.at,
+        change.kind === 'schedule.replace' ? change.retryAt : undefined,
+      );
+      state.entries.set(key, { entry: clone(change.next), ...(indexAt === undefined ? {} : { indexAt }) });
+      return true;
+    }
+    case 'notice.sent': {
+      const key = subjectKey(change.subjectId, change.dataClass);
+      const notice = state.notices.get(key);
+      if (notice === undefined) return false;
+      const { indexAt: _indexAt, ...rest } = notice;
+      state.notices.set(key, { ...rest, sentAt: notice.sentAt ?? change.at });
+      return true;
+    }
+    case 'hold.place': {
+      if (state.holds.has(change.hold.holdId)) return false;
+      state.holds.set(change.hold.holdId, clone(change.hold));
+      return true;
+    }
+    case 'hold.release': {
+      const current = state.holds.get(change.hold.holdId);
+      if (current === undefined || current.releasedAt !== undefined) return false;
+      state.holds.set(current.holdId, { ...current, releasedAt: change.releasedAt });
+      return true;
+    }
+  }
+};
