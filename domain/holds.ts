@@ -1,5 +1,5 @@
-import { validateReasonCode } from './erasure/index.js';
 import { ValidationError } from './errors.js';
+import { validateReasonCode } from './vocabulary/codes.js';
 
 /** A legal hold (ALM-3): while active, no deletion of the covered data classes runs. */
 export interface LegalHold {

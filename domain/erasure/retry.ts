@@ -1,4 +1,5 @@
 /** The retry and attempt budget of a connector task: pure arithmetic, tested with fast-check. */
+import { toErrorCode } from '../vocabulary/codes.js';
 import type { ErasureTask } from './types.js';
 
 export const BASE_BACKOFF_SECONDS = 30;
@@ -59,6 +60,5 @@ export const decideAttemptFailure = (input: AttemptFailureInput): AttemptFailure
   };
 };
 
-/** A short machine-readable error code, safe for the audit trail (no free text). */
-export const safeErrorCode = (raw: string | undefined): string =>
-  (raw ?? 'unknown').replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 60) || 'unknown';
+/** A short machine-readable error code, safe for the audit trail (no free text): `toErrorCode`. */
+export const safeErrorCode = (raw: string | undefined): string => toErrorCode(raw ?? 'unknown');

@@ -4,6 +4,7 @@
  * on it, so the requester is told; a request for nothing but such classes is refused.
  */
 import { RetentionRequiredError } from '../errors.js';
+import { findPolicy } from '../policy/lookup.js';
 import type { PolicyCatalog } from '../policy/types.js';
 import type { SubjectSchedule } from '../schedule/types.js';
 
@@ -19,9 +20,7 @@ export const withholdRetained = (
 ): Withholding => {
   const retained = (dataClass: string) =>
     schedule.unpaidInvoiceSince !== undefined &&
-    catalog.dataClasses.some(
-      (policy) => policy.dataClass === dataClass && policy.blockers.includes('unpaid-invoice'),
-    );
+    findPolicy(catalog, dataClass)?.blockers.includes('unpaid-invoice') === true;
   const withheld = requested
     .filter(retained)
     .map((dataClass) => ({ dataClass, reason: 'unpaid-invoice' as const }));

@@ -60,10 +60,16 @@ export const validateReasonCode = (value: string, field: string, subjectId?: str
 export const validateErrorCode = (value: string, field: string, subjectId?: string): string =>
   requireCode(value, field, ERROR_CODE_PATTERN, ERROR_CODE_RULE, subjectId);
 
-/** An error code made from any text (an error's name or code): other characters become `-`. */
+/**
+ * An error code made from any text (an error's name or code): other characters become `-`, what
+ * precedes the first letter or digit is dropped, and `unknown` stands in for nothing left.
+ */
 export const toErrorCode = (raw: string, maxLength = 60): string => {
-  const code = raw.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, maxLength);
-  return ERROR_CODE_PATTERN.test(code) ? code : 'unknown';
+  const code = raw
+    .replace(/[^A-Za-z0-9._:-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, maxLength);
+  return code === '' ? 'unknown' : code;
 };
 
 /** The reason of a deletion the schedule starts: `retention:` and the rule id in lower case (`retention:ale-1`). */

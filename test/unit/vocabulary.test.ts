@@ -101,10 +101,12 @@ describe('error codes: machine-made, they keep the case of the error they name',
     ['ThrottlingException', 'ThrottlingException'],
     ['Some Error/Name', 'Some-Error-Name'],
     ['', 'unknown'],
-    ['$weird', 'unknown'],
+    ['$weird', 'weird'],
+    ['$%&', 'unknown'],
   ])('turns %j into the error code %j', (raw, code) => {
     // Act / Assess
     expect(toErrorCode(raw)).toBe(code);
+    expect(validateErrorCode(toErrorCode(raw), 'code')).toBe(code);
   });
 });
 
