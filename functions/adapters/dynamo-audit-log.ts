@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { assertNoSubjectData, chainEntry, pseudonymise } from '../../domain/audit/index.js';
+import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
 import type { AuditLog, AuditQuery, AuditRecord, ChainHead } from '../../domain/ports/index.js';
 import { queryAll, type TransactItem } from './dynamo-helpers.js';
 
-export const SYSTEM_CHAIN = 'system';
 const HEAD_SEQ = 0;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
@@ -32,7 +31,7 @@ export class DynamoAuditLog implements AuditLog {
   ) {}
 
   chainIdFor(subjectId: string | undefined): string {
-    return subjectId === undefined ? SYSTEM_CHAIN : pseudonymise(this.pseudonymKey, subjectId);
+    return subjectId === undefined ? SYSTEM_CHAIN_ID : pseudonymise(this.pseudonymKey, subjectId);
   }
 
   /** Reads each chain's head and chains the records onto it, in order. */

@@ -1,6 +1,6 @@
 import { exportGenerated } from '../../domain/audit/events.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { knownDataClasses, targetNamed } from '../../domain/vocabulary/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
 export const EXPORT_FORMAT = 'erasure-orchestrator.export.v1';
@@ -31,18 +31,10 @@ export interface SubjectExport {
   readonly sources: readonly ExportSource[];
 }
 
-const exportedClasses = (deps: ServiceDeps, dataClasses: readonly string[] | undefined): string[] => {
-  if (dataClasses === undefined) return deps.config.catalog.dataClasses.map((policy) => policy.dataClass);
-  if (dataClasses.length === 0) {
-    throw new ValidationError('dataClasses must not be empty when given', 'dataClasses');
-  }
-  dataClasses.forEach((dataClass, index) => {
-    if (!deps.config.catalog.dataClasses.some((policy) => policy.dataClass === dataClass)) {
-      throw new ValidationError(`Unknown data class '${dataClass}'`, `dataClasses[${index}]`);
-    }
-  });
-  return [...new Set(dataClasses)];
-};
+const exportedClasses = (deps: ServiceDeps, dataClasses: readonly string[] | undefined): string[] =>
+  dataClasses === undefined
+    ? deps.config.catalog.dataClasses.map((policy) => policy.dataClass)
+    : knownDataClasses(deps.config.catalog, dataClasses);
 
 /** Each target the classes name, once, with the classes that name it (catalog order). */
 const targetsOf = (deps: ServiceDeps, dataClasses: readonly string[]) => {
@@ -55,9 +47,7 @@ const targetsOf = (deps: ServiceDeps, dataClasses: readonly string[]) => {
         known.dataClasses.push(policy.dataClass);
         continue;
       }
-      const target = deps.config.targets.find((candidate) => candidate.name === name);
-      if (target === undefined) throw new NotFoundError(`Connector target '${name}' is not configured`);
-      byName.set(name, { target, dataClasses: [policy.dataClass] });
+      byName.set(name, { target: targetNamed(deps.config, name), dataClasses: [policy.dataClass] });
     }
   }
   return [...byName.values()];

@@ -14,6 +14,7 @@ import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { blockingHolds } from '../../domain/holds.js';
 import type { TaskMessage } from '../../domain/ports/index.js';
+import { findTarget } from '../../domain/vocabulary/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
 import { METRIC } from '../shared/metric-names.js';
 import { nowIso, type SettleDeps, type WorkerDeps } from './deps.js';
@@ -45,7 +46,7 @@ const errorCodeOf = (error: unknown): string =>
   );
 
 const targetOf = (deps: Pick<WorkerDeps, 'config'>, task: ErasureTask): ConnectorTarget => {
-  const target = deps.config.targets.find((candidate) => candidate.name === task.target);
+  const target = findTarget(deps.config, task.target);
   if (target === undefined) {
     throw new ConnectorPermanentError(`Connector target '${task.target}' is no longer configured`);
   }

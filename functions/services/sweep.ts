@@ -10,6 +10,7 @@ import { bucketsToSweep } from '../../domain/schedule/buckets.js';
 import { afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import { sweepStart, watermarkAfter } from '../../domain/schedule/watermark.js';
+import { findPolicy, retentionReason } from '../../domain/vocabulary/index.js';
 import { METRIC } from '../shared/metric-names.js';
 import type { SweepDeps } from './deps.js';
 import { createRequest, dispatchOrBlock } from './erasure-requests.js';
@@ -130,9 +131,7 @@ class SweepContext {
     const entry = schedule.entries.find((candidate) => candidate.dataClass === indexed.dataClass);
     if (entry === undefined || (entry.status !== 'pending' && entry.status !== 'blocked')) return;
     if (entry.dueAt > this.now) return;
-    const policy = this.deps.config.catalog.dataClasses.find(
-      (candidate) => candidate.dataClass === entry.dataClass,
-    );
+    const policy = findPolicy(this.deps.config.catalog, entry.dataClass);
     if (policy === undefined) {
       this.deps.log.warn('due entry of a data class the catalog no longer has', {
         dataClass: entry.dataClass,
@@ -172,7 +171,7 @@ class SweepContext {
         subjectId: entry.subjectId,
         origin: 'schedule',
         dataClasses: [entry.dataClass],
-        reason: `retention:${entry.ruleRef.toLowerCase()}`,
+        reason: retentionReason(entry.ruleRef),
         ...(olderThan === undefined ? {} : { olderThan }),
       },
       [{ kind: 'schedule.claim', expected: entry, next: claimed, at: this.now }],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { taskSucceeded } from '../../domain/erasure/index.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { findTarget, parseWith } from '../../domain/vocabulary/index.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -27,7 +28,7 @@ export const handleTaskCallback = async (
   const requestId = await deps.requests.requestIdOfTask(taskId);
   const task = requestId === undefined ? undefined : await deps.requests.getTask(requestId, taskId);
   if (task === undefined) throw new NotFoundError(`Task '${taskId}' not found`);
-  const target = deps.config.targets.find((candidate) => candidate.name === task.target);
+  const target = findTarget(deps.config, task.target);
   if (target?.kind !== 'http-webhook') throw new NotFoundError(`Task '${taskId}' does not take callbacks`);
   const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
   if (
@@ -42,18 +43,14 @@ export const handleTaskCallback = async (
   } catch {
     throw new ValidationError('Body is not JSON', 'body');
   }
-  const parsed = CallbackBody.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(issue?.message ?? 'Invalid callback', issue?.path.join('.') || 'body');
-  }
-  if (parsed.data.taskId !== taskId) {
+  const callback = parseWith(CallbackBody, json);
+  if (callback.taskId !== taskId) {
     throw new ValidationError('The signed body names another task than the path', 'taskId');
   }
   if (task.status === 'verified' || task.status === 'failed') return { taskId, status: task.status };
-  if (parsed.data.status === 'failed') {
+  if (callback.status === 'failed') {
     await finish(deps, task, 'failed', {
-      message: `Reported by ${target.name}: ${parsed.data.error ?? 'no reason given'}`,
+      message: `Reported by ${target.name}: ${callback.error ?? 'no reason given'}`,
       code: 'reported-by-service',
     });
     return { taskId, status: 'failed' };
@@ -63,7 +60,7 @@ export const handleTaskCallback = async (
     await finish(deps, task, 'verified');
     return { taskId, status: 'verified' };
   }
-  const succeeded = taskSucceeded(task, parsed.data.deletedCount ?? 0, nowIso(deps));
+  const succeeded = taskSucceeded(task, callback.deletedCount ?? 0, nowIso(deps));
   if (await commitTask(deps, task, succeeded)) {
     await finish(deps, succeeded.next, 'verified');
     return { taskId, status: 'verified' };

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
+import { findTarget } from '../../domain/vocabulary/index.js';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
@@ -120,7 +121,7 @@ const basics = (config: DeploymentConfig, platform: Platform) => ({
 });
 
 const notifierOf = (config: DeploymentConfig, secrets: Secrets) => {
-  const noticeTarget = config.targets.find((target) => target.name === config.notices?.target);
+  const noticeTarget = config.notices === undefined ? undefined : findTarget(config, config.notices.target);
   return noticeTarget?.kind === 'http-webhook'
     ? { notifier: webhookNotifier(noticeTarget, webhookSecretOf(secrets)) }
     : {};
