@@ -91,7 +91,8 @@ const webhookSecretOf =
   };
 
 /** Stores, audit log and unit of work over the tables a function was given. */
-const storage = (
+/** The DynamoDB stores, audit log and unit of work over a function's tables (tests use it too). */
+export const dynamoStorage = (
   documents: DynamoDBDocumentClient,
   tables: { readonly requests: string; readonly legalHolds: string; readonly audit: string },
   pseudonymKey: string,
@@ -130,7 +131,7 @@ const notifierOf = (config: DeploymentConfig, secrets: Secrets) => {
 /** The sweep: schedules, requests, holds, audit, the queue to send to, and notices. */
 export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps => {
   const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
-  const { schedules, ...stores } = storage(
+  const { schedules, ...stores } = dynamoStorage(
     platform.clients.documents,
     { requests: env.REQUESTS_TABLE, legalHolds: env.LEGAL_HOLDS_TABLE, audit: env.AUDIT_TABLE },
     platform.secrets.pseudonymKey,
@@ -165,7 +166,7 @@ export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform):
 /** The worker: tasks, requests, holds, audit, its connectors, and the queue it consumes. */
 export const composeWorker = (env: FunctionEnvironment<'worker'>, platform: Platform): WorkerDeps => {
   const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
-  const { schedules: _none, ...stores } = storage(
+  const { schedules: _none, ...stores } = dynamoStorage(
     platform.clients.documents,
     { requests: env.REQUESTS_TABLE, legalHolds: env.LEGAL_HOLDS_TABLE, audit: env.AUDIT_TABLE },
     platform.secrets.pseudonymKey,

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
+import { dynamoStorage } from '../../functions/shared/dependencies.js';
 import { createLocalClients, type EmulatorEndpoints, type LocalClients } from '../../local/aws-clients.js';
 import { createOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 
@@ -28,3 +30,22 @@ export const createTestResources = (
   prefix: string,
   clients: LocalClients = testClients(),
 ): Promise<OrchestratorResources> => createOrchestratorResources(clients, prefix);
+
+/**
+ * The orchestrator's tables under a fresh prefix and the DynamoDB adapters over them, wired as the
+ * composition roots wire them: for adapter tests.
+ */
+export const createTestAdapters = async (
+  name: string,
+  clients: LocalClients,
+  pseudonymKey: string,
+  shards: number,
+) => {
+  const resources = await createTestResources(uniquePrefix(name), clients);
+  const { tables } = resources;
+  const { schedules, ...stores } = dynamoStorage(clients.documents, tables, pseudonymKey, {
+    name: tables.schedules,
+    shards,
+  });
+  return { resources, ...stores, schedules: schedules as DynamoScheduleStore };
+};

@@ -14,15 +14,15 @@ import type { LegalHold } from '../../domain/holds.js';
 import type { AuditRecord, Change, TaskMessage } from '../../domain/ports/index.js';
 import { dueBucket } from '../../domain/schedule/buckets.js';
 import type { EventRef, ScheduleEntry } from '../../domain/schedule/types.js';
-import { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
-import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
-import { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
-import { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
-import { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
+import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
+import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
+import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
+import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
+import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 import { SqsTaskQueue } from '../../functions/adapters/sqs-task-queue.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
-import { createTestResources, testClients, uniquePrefix } from '../helpers/emulators.js';
+import { createTestAdapters, testClients, uniquePrefix } from '../helpers/emulators.js';
 import { storedRequest, storedTask } from '../helpers/factories.js';
 
 const PSEUDONYM_KEY = 'adapters-test-pseudonym-key-0123456789';
@@ -32,7 +32,6 @@ const NOW = '2026-11-21T12:00:00.000Z';
 const PADDING = 'x'.repeat(30_000);
 
 const clients = testClients();
-const prefix = uniquePrefix('adapters');
 let resources: OrchestratorResources;
 let requests: DynamoRequestStore;
 let schedules: DynamoScheduleStore;
@@ -41,13 +40,12 @@ let audit: DynamoAuditLog;
 let uow: DynamoUnitOfWork;
 
 beforeAll(async () => {
-  resources = await createTestResources(prefix, clients);
-  const { documents } = clients;
-  requests = new DynamoRequestStore(documents, resources.tables.requests);
-  schedules = new DynamoScheduleStore(documents, resources.tables.schedules, SHARDS);
-  holds = new DynamoHoldStore(documents, resources.tables.legalHolds);
-  audit = new DynamoAuditLog(documents, resources.tables.audit, PSEUDONYM_KEY);
-  uow = new DynamoUnitOfWork(documents, { requests, schedules, holds, audit });
+  ({ resources, requests, schedules, holds, audit, uow } = await createTestAdapters(
+    'adapters',
+    clients,
+    PSEUDONYM_KEY,
+    SHARDS,
+  ));
 });
 
 afterAll(async () => {
@@ -447,7 +445,7 @@ describe('SqsTaskQueue against fauxqs', () => {
   /** A queue of the test's own, removed afterwards. */
   const withQueue = async (act: (queueUrl: string) => Promise<void>): Promise<void> => {
     const { QueueUrl } = await clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `${prefix}-${fresh('q')}` }),
+      new CreateQueueCommand({ QueueName: `${uniquePrefix('adapters')}-${fresh('q')}` }),
     );
     if (QueueUrl === undefined) throw new Error('no queue url');
     try {

@@ -16,15 +16,15 @@ import type { LegalHold } from '../../domain/holds.js';
 import type { AuditRecord, Change, StoredSchedule } from '../../domain/ports/index.js';
 import { dueBucket } from '../../domain/schedule/buckets.js';
 import type { EventRef, ScheduleEntry } from '../../domain/schedule/types.js';
-import { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
-import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
-import { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
-import { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
+import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
+import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
+import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
+import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
 import { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 import type { TableKey } from '../../infra/resources.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
-import { createTestResources, testClients, uniquePrefix } from '../helpers/emulators.js';
+import { createTestAdapters, testClients } from '../helpers/emulators.js';
 import { storedRequest, storedTask } from '../helpers/factories.js';
 
 const PSEUDONYM_KEY = 'unit-of-work-test-pseudonym-key-0123456789';
@@ -41,13 +41,12 @@ let audit: DynamoAuditLog;
 let uow: DynamoUnitOfWork;
 
 beforeAll(async () => {
-  resources = await createTestResources(uniquePrefix('unit-of-work'), clients);
-  const { documents } = clients;
-  requests = new DynamoRequestStore(documents, resources.tables.requests);
-  schedules = new DynamoScheduleStore(documents, resources.tables.schedules, SHARDS);
-  holds = new DynamoHoldStore(documents, resources.tables.legalHolds);
-  audit = new DynamoAuditLog(documents, resources.tables.audit, PSEUDONYM_KEY);
-  uow = new DynamoUnitOfWork(documents, { requests, schedules, holds, audit });
+  ({ resources, requests, schedules, holds, audit, uow } = await createTestAdapters(
+    'unit-of-work',
+    clients,
+    PSEUDONYM_KEY,
+    SHARDS,
+  ));
 });
 
 afterAll(async () => {

@@ -22,6 +22,7 @@ import { RetentionRequiredError, ValidationError } from '../../domain/errors.js'
 import { newHold } from '../../domain/holds.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { monthsBefore, sweepStart, watermarkAfter } from '../../domain/schedule/watermark.js';
+import { storedRequest, storedTask } from '../helpers/factories.js';
 
 const NOW = '2027-03-15T06:00:00.000Z';
 
@@ -87,34 +88,9 @@ describe('the retry budget of a task', () => {
   });
 });
 
-const request = (patch: Partial<ErasureRequest>): ErasureRequest => ({
-  requestId: 'req_1',
-  subjectId: 'subject-1',
-  origin: 'api',
-  dataClasses: ['closed-account'],
-  reason: 'gdpr-art17-request',
-  status: 'received',
-  receivedAt: '2027-03-15T05:00:00.000Z',
-  deadline: '2027-04-14T05:00:00.000Z',
-  taskCount: 1,
-  verifiedCount: 0,
-  failedCount: 0,
-  ...patch,
-});
-
-const task = (patch: Partial<ErasureTask>): ErasureTask => ({
-  taskId: 'task_1',
-  requestId: 'req_1',
-  subjectId: 'subject-1',
-  dataClass: 'closed-account',
-  action: 'delete',
-  target: 'user-files',
-  connector: 's3-prefix',
-  status: 'pending',
-  attempts: 0,
-  affectedCount: 0,
-  ...patch,
-});
+const id = (name: string) => `${name}_1`;
+const request = (patch: Partial<ErasureRequest>) => storedRequest(id, '2027-03-15T05:00:00.000Z', patch);
+const task = (patch: Partial<ErasureTask>) => storedTask(id, request({}), patch);
 
 describe('stuck-work recovery', () => {
   it('reviews a received request only after its dispatch had time, a dispatched one after 30 minutes, a blocked one always', () => {
