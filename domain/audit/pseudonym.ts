@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ValidationError } from '../errors.js';
 import { isCanonicalInstant } from '../time.js';
+import { isCommonWordsOnly } from './common-words.js';
 import type { AuditEvent } from './types.js';
 
 /**
@@ -43,10 +44,18 @@ const requireSubjectId = (subjectId: string): void => {
  */
 export const MIN_DETECTABLE_SUBJECT_ID_LENGTH = 6;
 
+/**
+ * Whether the raw id can be looked for at all: not too short, and not made only of words the
+ * trail itself uses (`request`, `delete`, a data-class name), which would be "found" in every
+ * entry and stop that subject's erasures while proving nothing.
+ */
+export const isDetectableSubjectId = (subjectId: string): boolean =>
+  subjectId.length >= MIN_DETECTABLE_SUBJECT_ID_LENGTH && !isCommonWordsOnly(subjectId);
+
 /** Whether `text` contains the raw subject id (see `subjectIdPattern` for what counts). */
 export const containsSubjectId = (text: string, subjectId: string): boolean => {
   requireSubjectId(subjectId);
-  if (subjectId.length < MIN_DETECTABLE_SUBJECT_ID_LENGTH) return false;
+  if (!isDetectableSubjectId(subjectId)) return false;
   return subjectIdPattern(subjectId, '').test(text);
 };
 
@@ -86,7 +95,7 @@ const findSubjectId = (value: unknown, path: string, pattern: RegExp): string | 
  */
 export const assertNoSubjectData = (event: AuditEvent, subjectId: string): void => {
   requireSubjectId(subjectId);
-  if (subjectId.length < MIN_DETECTABLE_SUBJECT_ID_LENGTH) return;
+  if (!isDetectableSubjectId(subjectId)) return;
   const field = findSubjectId(event, '', subjectIdPattern(subjectId, ''));
   if (field !== undefined) {
     throw new ValidationError(`Audit event field '${field}' contains the subject id`, field);

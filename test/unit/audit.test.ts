@@ -10,6 +10,7 @@ import {
   containsSubjectId,
   GENESIS_HASH,
   hashEntry,
+  isDetectableSubjectId,
   pseudonymise,
   redactSubjectId,
   verifyChain,
@@ -701,4 +702,41 @@ describe('containsSubjectId / redactSubjectId', () => {
     expect(containsSubjectId('phone +31 (6) 1234', '+31 (6) 1234')).toBe(true);
     expect(containsSubjectId('phone 31 6 1234', '+31 (6) 1234')).toBe(false);
   });
+});
+
+describe('which subject ids the audit guard looks for', () => {
+  it.each(['request', 'delete', 'closed-account', 'request.received', 'partially_failed'])(
+    'not %s: it is made of the trail’s own words, so finding it proves nothing',
+    (subjectId) => {
+      expect(isDetectableSubjectId(subjectId)).toBe(false);
+      expect(() =>
+        assertNoSubjectData(
+          {
+            type: 'request.received',
+            at: '2026-11-21T12:00:00.000Z',
+            idempotencyKey: `request:${subjectId}`,
+          },
+          subjectId,
+        ),
+      ).not.toThrow();
+    },
+  );
+
+  it.each(['customer-4711', 'alice@example.com', 'demo-subject-1', 'request-42'])(
+    '%s: distinctive, so an event carrying it is refused',
+    (subjectId) => {
+      expect(isDetectableSubjectId(subjectId)).toBe(true);
+      expect(() =>
+        assertNoSubjectData(
+          {
+            type: 'hold.placed',
+            at: '2026-11-21T12:00:00.000Z',
+            idempotencyKey: 'k',
+            detail: { reason: `x-${subjectId}` },
+          },
+          subjectId,
+        ),
+      ).toThrow(/detail.reason/);
+    },
+  );
 });
