@@ -1,3 +1,4 @@
+import { pseudonymise } from './audit/pseudonym.js';
 import { ValidationError } from './errors.js';
 import { validateReasonCode } from './vocabulary/codes.js';
 
@@ -62,3 +63,7 @@ export const newHold = (
     ...(input.until === undefined ? {} : { until: input.until }),
   };
 };
+
+/** What a released hold keeps instead of the subject id: its keyed pseudonym. */
+export const releasedHoldSubject = (pseudonymKey: string, subjectId: string): string =>
+  subjectId.startsWith('pseudonym:') ? subjectId : `pseudonym:${pseudonymise(pseudonymKey, subjectId)}`;

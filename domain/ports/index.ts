@@ -145,7 +145,7 @@ export type Change =
       readonly next: ErasureRequest;
       readonly tasks: readonly { readonly previous: ErasureTask; readonly next: ErasureTask }[];
     }
-  /** A completed request and its tasks keep the subject's pseudonym instead of its id. */
+  /** A completed or rejected request and its tasks keep the subject's pseudonym instead of its id. */
   | {
       readonly kind: 'request.forget-subject';
       readonly requestId: string;

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
+import { releasedHoldSubject } from '../../domain/holds.js';
 import type { Change, HoldStore } from '../../domain/ports/index.js';
 import { queryAll, type TransactItem } from './dynamo-helpers.js';
 
@@ -11,6 +12,8 @@ export class DynamoHoldStore implements HoldStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** A released hold keeps the subject's pseudonym, not its id. */
+    private readonly pseudonymKey: string,
   ) {}
 
   async find(holdId: string): Promise<LegalHold | undefined> {
@@ -48,14 +51,22 @@ export class DynamoHoldStore implements HoldStore {
         },
       ];
     }
+    // A released hold blocks nothing and no longer needs whose hold it was: it moves from the
+    // subject's partition to its pseudonym's, in one transaction, so the table forgets the id.
+    const { hold, releasedAt } = change;
     return [
       {
-        Update: {
+        Delete: {
           TableName: this.tableName,
-          Key: { subjectId: change.hold.subjectId, holdId: change.hold.holdId },
-          UpdateExpression: 'SET releasedAt = :releasedAt',
+          Key: { subjectId: hold.subjectId, holdId: hold.holdId },
           ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
-          ExpressionAttributeValues: { ':releasedAt': change.releasedAt },
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...hold, subjectId: releasedHoldSubject(this.pseudonymKey, hold.subjectId), releasedAt },
+          ConditionExpression: 'attribute_not_exists(holdId)',
         },
       },
     ];

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { pseudonymise } from '../../domain/audit/index.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
 import type {
   Change,
@@ -13,7 +13,6 @@ import { queryAll, type TransactItem } from './dynamo-helpers.js';
 const requestPk = (requestId: string) => `request#${requestId}`;
 const REQUEST_SK = '#request';
 const taskSk = (taskId: string) => `task#${taskId}`;
-const idempotencyPk = (key: string) => `idem#${createHash('sha256').update(key).digest('hex')}`;
 const OPEN_BUCKET = 'open';
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected'];
 /** Idempotency records are housekeeping: they expire (TTL) after the window clients may retry in. */
@@ -55,13 +54,19 @@ export class DynamoRequestStore implements RequestStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Keys the Idempotency-Key records: a client's key (often derived from the subject) is never stored. */
+    private readonly pseudonymKey: string,
   ) {}
+
+  private idempotencyPk(key: string): string {
+    return `idem#${pseudonymise(this.pseudonymKey, `idempotency-key:${key}`)}`;
+  }
 
   async idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: idempotencyPk(key), sk: '#idem' },
+        Key: { pk: this.idempotencyPk(key), sk: '#idem' },
         ConsistentRead: true,
       }),
     );
@@ -183,7 +188,7 @@ export class DynamoRequestStore implements RequestStore {
         Put: {
           TableName: this.tableName,
           Item: {
-            pk: idempotencyPk(idempotency.key),
+            pk: this.idempotencyPk(idempotency.key),
             sk: '#idem',
             requestId: request.requestId,
             bodyHash: idempotency.bodyHash,
@@ -282,7 +287,7 @@ export class DynamoRequestStore implements RequestStore {
     ];
   }
 
-  /** Only completed requests: the condition keeps an id a re-drive would still need. */
+  /** Only completed or rejected requests: the condition keeps an id a re-drive would still need. */
   private forgetItems(change: Extract<RequestChange, { kind: 'request.forget-subject' }>): TransactItem[] {
     const replacement = `pseudonym:${change.pseudonym}`;
     return [
@@ -291,9 +296,13 @@ export class DynamoRequestStore implements RequestStore {
           TableName: this.tableName,
           Key: { pk: requestPk(change.requestId), sk: REQUEST_SK },
           UpdateExpression: 'SET subjectId = :replacement',
-          ConditionExpression: '#status = :completed',
+          ConditionExpression: '#status IN (:completed, :rejected)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':replacement': replacement, ':completed': 'completed' },
+          ExpressionAttributeValues: {
+            ':replacement': replacement,
+            ':completed': 'completed',
+            ':rejected': 'rejected',
+          },
         },
       },
       ...change.taskIds.map(

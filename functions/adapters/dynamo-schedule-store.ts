@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { pseudonymise } from '../../domain/audit/index.js';
 import type {
   Change,
   DueItem,
@@ -11,7 +12,6 @@ import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../dom
 
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
-const subjectPk = (subjectId: string) => `subject#${subjectId}`;
 const META_SK = '#meta';
 const classSk = (dataClass: string) => `class#${dataClass}`;
 const noticeSk = (dataClass: string) => `notice#${dataClass}`;
@@ -34,19 +34,26 @@ export class DynamoScheduleStore implements ScheduleStore {
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly shards: number,
+    /** Keys the partition of a subject: the table never holds a raw id in a key. */
+    private readonly pseudonymKey: string,
   ) {}
+
+  private subjectPk(subjectId: string): string {
+    return `subject#${pseudonymise(this.pseudonymKey, subjectId)}`;
+  }
 
   async load(subjectId: string): Promise<StoredSchedule> {
     const items = await queryAll(this.documents, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND sk < :eventPrefix',
-      ExpressionAttributeValues: { ':pk': subjectPk(subjectId), ':eventPrefix': 'd' },
+      ExpressionAttributeValues: { ':pk': this.subjectPk(subjectId), ':eventPrefix': 'd' },
       ConsistentRead: true,
     });
     const meta = items.find((item) => item.sk === META_SK);
     const entries = items
       .filter((item) => String(item.sk).startsWith('class#'))
-      .map((item) => item.entry as ScheduleEntry);
+      // Only pending and blocked entries keep the raw id (the sweep needs it); the caller knows it.
+      .map((item) => ({ ...(item.entry as ScheduleEntry), subjectId }));
     return {
       version: meta === undefined ? 0 : Number(meta.version),
       schedule: {
@@ -66,7 +73,7 @@ export class DynamoScheduleStore implements ScheduleStore {
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: subjectPk(subjectId), sk: eventSk(eventId) },
+        Key: { pk: this.subjectPk(subjectId), sk: eventSk(eventId) },
         ConsistentRead: true,
       }),
     );
@@ -126,8 +133,9 @@ export class DynamoScheduleStore implements ScheduleStore {
           {
             Update: {
               TableName: this.tableName,
-              Key: { pk: subjectPk(change.subjectId), sk: noticeSk(change.dataClass) },
-              UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :sentAt) REMOVE dueBucket, dueKey',
+              Key: { pk: this.subjectPk(change.subjectId), sk: noticeSk(change.dataClass) },
+              UpdateExpression:
+                'SET sentAt = if_not_exists(sentAt, :sentAt) REMOVE dueBucket, dueKey, subjectId',
               ConditionExpression: 'attribute_exists(pk)',
               ExpressionAttributeValues: { ':sentAt': change.at },
             },
@@ -147,7 +155,7 @@ export class DynamoScheduleStore implements ScheduleStore {
       const before = previous.schedule.entries.find((candidate) => candidate.dataClass === entry.dataClass);
       return before === undefined || JSON.stringify(before) !== JSON.stringify(entry);
     });
-    const pk = subjectPk(next.subjectId);
+    const pk = this.subjectPk(next.subjectId);
     const items: TransactItem[] = [
       {
         Put: {
@@ -206,7 +214,7 @@ export class DynamoScheduleStore implements ScheduleStore {
       {
         Update: {
           TableName: this.tableName,
-          Key: { pk: subjectPk(expected.subjectId), sk: META_SK },
+          Key: { pk: this.subjectPk(expected.subjectId), sk: META_SK },
           UpdateExpression: 'ADD version :one',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':one': 1 },
@@ -244,12 +252,16 @@ export class DynamoScheduleStore implements ScheduleStore {
    * sweep watermark.
    */
   private entryItem(entry: ScheduleEntry, now: string, retryAt?: string): Record<string, unknown> {
+    // Data minimisation: only an entry that may still run keeps the subject id; a cancelled or
+    // dispatched one is a tombstone for event ordering and needs no identity.
+    const { subjectId: _subjectId, ...anonymous } = entry;
+    const keepsId = entry.status === 'pending' || entry.status === 'blocked';
     const base = {
-      pk: subjectPk(entry.subjectId),
+      pk: this.subjectPk(entry.subjectId),
       sk: classSk(entry.dataClass),
-      subjectId: entry.subjectId,
+      ...(keepsId ? { subjectId: entry.subjectId } : {}),
       dataClass: entry.dataClass,
-      entry,
+      entry: keepsId ? entry : anonymous,
     };
     const indexAt =
       entry.status === 'pending' ? entry.dueAt : entry.status === 'blocked' ? retryAt : undefined;
@@ -265,13 +277,13 @@ export class DynamoScheduleStore implements ScheduleStore {
   /** Classes without advance notice never get a notice item. */
   private noticeWrite(entry: ScheduleEntry, now: string): TransactItem | undefined {
     if (entry.noticeAt === undefined) return undefined;
-    const key = { pk: subjectPk(entry.subjectId), sk: noticeSk(entry.dataClass) };
+    const key = { pk: this.subjectPk(entry.subjectId), sk: noticeSk(entry.dataClass) };
     if (entry.status !== 'pending') {
       return {
         Update: {
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'REMOVE dueBucket, dueKey SET cancelledAt = :now',
+          UpdateExpression: 'REMOVE dueBucket, dueKey, subjectId SET cancelledAt = :now',
           ExpressionAttributeValues: { ':now': now },
         },
       };

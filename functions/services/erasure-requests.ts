@@ -29,7 +29,16 @@ import { nowIso, type ServiceDeps } from './deps.js';
 /** What creating, dispatching and deciding on requests needs (the API and the sweep). */
 type RequestDeps = Pick<
   ServiceDeps,
-  'config' | 'schedules' | 'requests' | 'holds' | 'uow' | 'queue' | 'clock' | 'randomId' | 'settings'
+  | 'config'
+  | 'schedules'
+  | 'requests'
+  | 'holds'
+  | 'audit'
+  | 'uow'
+  | 'queue'
+  | 'clock'
+  | 'randomId'
+  | 'settings'
 >;
 
 export interface ErasureRequestInput {
@@ -281,9 +290,29 @@ const applyDecision = async (
   throw new ConcurrentModificationError(`Erasure request '${requestId}' kept changing; try again`);
 };
 
-/** IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. */
-export const rejectErasureRequest = (deps: RequestDeps, requestId: string, legalReason: string) =>
-  applyDecision(deps, requestId, (request, at) => rejectRequest(request, legalReason, at));
+/**
+ * IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. A
+ * rejected request is final: like a completed one, it then forgets whose it was.
+ */
+export const rejectErasureRequest = async (
+  deps: RequestDeps,
+  requestId: string,
+  legalReason: string,
+): Promise<ErasureRequest> => {
+  const rejected = await applyDecision(deps, requestId, (request, at) =>
+    rejectRequest(request, legalReason, at),
+  );
+  const { tasks } = await getErasureRequest(deps, requestId);
+  await deps.uow.commit([
+    {
+      kind: 'request.forget-subject',
+      requestId,
+      taskIds: tasks.map((task) => task.taskId),
+      pseudonym: deps.audit.chainIdFor(rejected.subjectId),
+    },
+  ]);
+  return rejected;
+};
 
 /**
  * Runs a partially failed request's failed tasks again, once an operator has fixed the cause (a

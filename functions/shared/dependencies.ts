@@ -98,13 +98,13 @@ export const dynamoStorage = (
   pseudonymKey: string,
   schedulesTable?: { readonly name: string; readonly shards: number },
 ) => {
-  const requests = new DynamoRequestStore(documents, tables.requests);
-  const holds = new DynamoHoldStore(documents, tables.legalHolds);
+  const requests = new DynamoRequestStore(documents, tables.requests, pseudonymKey);
+  const holds = new DynamoHoldStore(documents, tables.legalHolds, pseudonymKey);
   const audit = new DynamoAuditLog(documents, tables.audit, pseudonymKey);
   const schedules =
     schedulesTable === undefined
       ? undefined
-      : new DynamoScheduleStore(documents, schedulesTable.name, schedulesTable.shards);
+      : new DynamoScheduleStore(documents, schedulesTable.name, schedulesTable.shards, pseudonymKey);
   const uow = new DynamoUnitOfWork(documents, {
     requests,
     holds,

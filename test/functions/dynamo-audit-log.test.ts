@@ -41,8 +41,8 @@ const unitOfWork = () => {
   const uow = new DynamoUnitOfWork(
     documents,
     {
-      requests: new DynamoRequestStore(documents, 'test-requests'),
-      holds: new DynamoHoldStore(documents, 'test-legal-holds'),
+      requests: new DynamoRequestStore(documents, 'test-requests', 'test-pseudonym-key-0123456789'),
+      holds: new DynamoHoldStore(documents, 'test-legal-holds', 'test-pseudonym-key-0123456789'),
       audit: new DynamoAuditLog(documents, AUDIT_TABLE, PSEUDONYM_KEY),
     },
     async (ms) => {

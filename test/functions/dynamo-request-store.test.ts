@@ -32,8 +32,8 @@ const unitOfWork = () => {
   const uow = new DynamoUnitOfWork(
     documents,
     {
-      requests: new DynamoRequestStore(documents, REQUESTS_TABLE),
-      holds: new DynamoHoldStore(documents, 'test-legal-holds'),
+      requests: new DynamoRequestStore(documents, REQUESTS_TABLE, 'test-pseudonym-key-0123456789'),
+      holds: new DynamoHoldStore(documents, 'test-legal-holds', 'test-pseudonym-key-0123456789'),
       audit: new DynamoAuditLog(documents, 'test-audit', 'test-pseudonym-key-0123456789abcdef'),
     },
     async (ms) => {

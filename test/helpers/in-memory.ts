@@ -7,7 +7,7 @@
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
-import type { LegalHold } from '../../domain/holds.js';
+import { type LegalHold, releasedHoldSubject } from '../../domain/holds.js';
 import type {
   AuditLog,
   AuditQuery,
@@ -240,7 +240,7 @@ export class InMemoryPorts {
     }
     const draft = clone(this.state);
     for (const [index, change] of changes.entries()) {
-      if (!apply(draft, change)) {
+      if (!apply(draft, change, this.options.pseudonymKey)) {
         const result: CommitResult = { committed: false, conflict: index, change: change.kind };
         this.commits.push({ changes, audit, result });
         return result;
@@ -273,7 +273,7 @@ const indexOf = (entry: ScheduleEntry, at: string, retryAt?: string): string | u
 };
 
 /** Applies one change to `state` if its condition holds; false (state untouched) otherwise. */
-const apply = (state: InMemoryState, change: Change): boolean => {
+const apply = (state: InMemoryState, change: Change, pseudonymKey: string): boolean => {
   switch (change.kind) {
     case 'request.create': {
       const { request, tasks, idempotency } = change;
@@ -366,7 +366,7 @@ const apply = (state: InMemoryState, change: Change): boolean => {
     }
     case 'request.forget-subject': {
       const current = state.requests.get(change.requestId);
-      if (current?.status !== 'completed') return false;
+      if (current?.status !== 'completed' && current?.status !== 'rejected') return false;
       const replacement = `pseudonym:${change.pseudonym}`;
       state.requests.set(change.requestId, { ...current, subjectId: replacement });
       for (const taskId of change.taskIds) {
@@ -464,7 +464,11 @@ const apply = (state: InMemoryState, change: Change): boolean => {
     case 'hold.release': {
       const current = state.holds.get(change.hold.holdId);
       if (current === undefined || current.releasedAt !== undefined) return false;
-      state.holds.set(current.holdId, { ...current, releasedAt: change.releasedAt });
+      state.holds.set(current.holdId, {
+        ...current,
+        subjectId: releasedHoldSubject(pseudonymKey, current.subjectId),
+        releasedAt: change.releasedAt,
+      });
       return true;
     }
   }

@@ -412,7 +412,7 @@ describe('DynamoHoldStore reads', () => {
     ...overrides,
   });
 
-  it("finds a hold by id and lists a subject's holds, released ones included, and no one else's", async () => {
+  it("finds a hold by id and lists a subject's active holds and no one else's; a released hold keeps only the pseudonym", async () => {
     // Prepare
     const [subjectId, other] = [fresh('person'), fresh('person')];
     const first = aHold(subjectId, { dataClasses: ['closed-account'] });
@@ -426,10 +426,10 @@ describe('DynamoHoldStore reads', () => {
     const ofSubject = await holds.forSubject(subjectId);
 
     // Assess
-    expect(found).toEqual({ ...second, releasedAt: NOW });
-    expect(ofSubject).toEqual(
-      [first, { ...second, releasedAt: NOW }].sort((a, b) => a.holdId.localeCompare(b.holdId)),
-    );
+    const pseudonym = `pseudonym:${pseudonymise(PSEUDONYM_KEY, subjectId)}`;
+    expect(found).toEqual({ ...second, subjectId: pseudonym, releasedAt: NOW });
+    expect(ofSubject).toEqual([first]);
+    expect(JSON.stringify(await holds.forSubject(pseudonym))).not.toContain(subjectId);
   });
 
   it('answers undefined for an unknown hold id and no holds for a subject without any', async () => {

@@ -928,9 +928,14 @@ describe('hold.place and hold.release', () => {
     await commitOk([released], [record(hold.subjectId, { type: 'hold.released' })]);
 
     // Assess
-    expect(await holds.find(hold.holdId)).toEqual({ ...hold, releasedAt: LATER });
+    const forgotten = {
+      ...hold,
+      subjectId: `pseudonym:${pseudonymise(PSEUDONYM_KEY, hold.subjectId)}`,
+      releasedAt: LATER,
+    };
+    expect(await holds.find(hold.holdId)).toEqual(forgotten);
     await expectConflict([{ ...released, releasedAt: '2026-11-23T00:00:00.000Z' }], 0, hold.subjectId);
-    expect(await holds.find(hold.holdId)).toEqual({ ...hold, releasedAt: LATER });
+    expect(await holds.find(hold.holdId)).toEqual(forgotten);
   });
 
   it('fails to release a hold that does not exist, and creates nothing', async () => {
