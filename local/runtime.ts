@@ -50,6 +50,10 @@ export interface LocalRuntimeOptions {
   readonly clock?: () => Date;
   /** Told of every API call once answered: method, route template (never the path), status, ms. */
   readonly onRequest?: (call: ApiCallSummary) => void;
+  /** Told of every log line of every function (besides the logger's own output). */
+  readonly onLog?: (record: LogRecord) => void;
+  /** Told of every task message body the queue consumer receives. */
+  readonly onTaskMessage?: (body: string) => void;
 }
 
 export interface ApiCallSummary {
@@ -67,13 +71,21 @@ export const FUNCTION_NAMES = {
   worker: 'erasure-run-connector-task',
 } as const satisfies Record<FunctionKey, string>;
 
-const functionLog = (name: string): Log => {
+/** What a function logged, as the log port was given it (for tests that inspect logs). */
+export interface LogRecord {
+  readonly functionName: string;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly extra: Record<string, unknown> | undefined;
+}
+
+const functionLog = (name: string, onLog?: (record: LogRecord) => void): Log => {
   const child = logger.createChild({ persistentKeys: { function_name: name } });
-  return {
-    info: (message, extra) => child.info(message, { ...extra }),
-    warn: (message, extra) => child.warn(message, { ...extra }),
-    error: (message, extra) => child.error(message, { ...extra }),
+  const at = (level: LogRecord['level']) => (message: string, extra?: Record<string, unknown>) => {
+    child[level](message, { ...extra });
+    onLog?.({ functionName: name, level, message, extra });
   };
+  return { info: at('info'), warn: at('warn'), error: at('error') };
 };
 
 /** The template of the route a call matched, or `unmatched`: what the terminal may show. */
@@ -214,7 +226,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   };
   const env = <K extends FunctionKey>(key: K) => parseEnvironment(key, environment);
   // Three functions share this process (in AWS, each has its own): each logs under its own name.
-  const platformOf = (key: FunctionKey): Platform => ({ ...platform, log: functionLog(FUNCTION_NAMES[key]) });
+  const platformOf = (key: FunctionKey): Platform => ({
+    ...platform,
+    log: functionLog(FUNCTION_NAMES[key], options.onLog),
+  });
   const platform: Platform = {
     clients,
     secrets: {
@@ -281,6 +296,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       }),
     );
     if (Messages.length === 0) return 0;
+    for (const message of Messages) options.onTaskMessage?.(message.Body ?? '');
     const event: SQSEvent = { Records: Messages.map((message) => toSqsRecord(message, queueArn)) };
     const { batchItemFailures } = await runTasks(event, lambdaContext(FUNCTION_NAMES.worker));
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
