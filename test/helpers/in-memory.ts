@@ -100,6 +100,8 @@ export class InMemoryPorts {
     [];
   /** Called before each commit is applied; throw from it to simulate a crash or an outage. */
   beforeCommit: ((changes: readonly Change[], audit: readonly AuditRecord[]) => void) | undefined;
+  /** Called after a commit is stored; throw from it to simulate a crash right after a write. */
+  afterCommit: ((changes: readonly Change[], audit: readonly AuditRecord[]) => void) | undefined;
 
   readonly requests: RequestStore;
   readonly schedules: ScheduleStore;
@@ -262,6 +264,8 @@ export class InMemoryPorts {
     this.state = draft;
     const result: CommitResult = { committed: true };
     this.commits.push({ changes, audit, result });
+    // A crash right after the write: it is stored, but the caller never hears so.
+    this.afterCommit?.(changes, audit);
     return result;
   }
 }
