@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.completed',
   'request.partially_failed',
   'request.redriven',
+  'request.cancelled',
   // Task state machine (domain/erasure).
   'task.started',
   'task.restarted',
@@ -27,6 +28,8 @@ export const AUDIT_EVENT_TYPES = [
   'task.verified',
   'task.failed',
   'task.redriven',
+  'task.cancelled',
+  'deletion.too_late',
   // Beside the state machines.
   'task.held',
   'task.attempt_failed',
@@ -181,4 +184,26 @@ export const exportGenerated = (exportId: string, detail: Detail, at: string): A
   at,
   idempotencyKey: `export:${exportId}`,
   detail,
+});
+
+/** A cancelling event arrived after (part of) the deletion it cancels had run: named, never hidden. */
+export const deletionTooLate = (
+  request: { readonly requestId: string },
+  entry: { readonly dataClass: string; readonly ruleRef: string; readonly dueAt: string },
+  event: { readonly eventId: string; readonly type: string; readonly occurredAt: string },
+  targets: readonly string[],
+  at: string,
+): AuditEvent => ({
+  type: 'deletion.too_late',
+  at,
+  idempotencyKey: `request:${request.requestId}:too_late:${event.eventId}`,
+  requestId: request.requestId,
+  dataClass: entry.dataClass,
+  ruleRef: entry.ruleRef,
+  detail: {
+    eventType: event.type,
+    occurredAt: event.occurredAt,
+    dueAt: entry.dueAt,
+    targets: targets.join(','),
+  },
 });

@@ -39,7 +39,7 @@ export class DeadlineAlreadyExtendedError extends IllegalTransitionError {
 }
 
 /** The requester has been answered: erased everything, or told why not (IMOU-6). */
-const ANSWERED_REQUEST_STATUSES: readonly RequestStatus[] = ['rejected', 'completed'];
+const ANSWERED_REQUEST_STATUSES: readonly RequestStatus[] = ['rejected', 'completed', 'cancelled'];
 const isAnswered = (request: ErasureRequest): boolean => ANSWERED_REQUEST_STATUSES.includes(request.status);
 
 /**

@@ -11,6 +11,7 @@ import {
   validateSubjectId,
 } from '../vocabulary/codes.js';
 import { deadlineAfter, isAfterDeadline } from './deadline.js';
+import { cancelTask } from './task.js';
 import {
   type Detail,
   instantMs,
@@ -20,9 +21,14 @@ import {
   roundSuffix,
   type Transition,
 } from './transition.js';
-import type { ErasureRequest, RequestOrigin, RequestStatus } from './types.js';
+import type { ErasureRequest, ErasureTask, RequestOrigin, RequestStatus } from './types.js';
 
-const FINAL_REQUEST_STATUSES: readonly RequestStatus[] = ['rejected', 'completed', 'partially_failed'];
+const FINAL_REQUEST_STATUSES: readonly RequestStatus[] = [
+  'rejected',
+  'completed',
+  'partially_failed',
+  'cancelled',
+];
 /**
  * No automatic transition leaves a final status. `partially_failed` is final too, but an operator
  * can re-drive its failed tasks (`redriveRequest`).
@@ -296,5 +302,61 @@ export const redriveRequest = (
         previousStatus: request.status,
       },
     }),
+  };
+};
+
+/** A task whose connector has started may have erased: only pending and failed tasks are withdrawn. */
+const WITHDRAWABLE: readonly ErasureTask['status'][] = ['pending', 'failed'];
+
+export interface Withdrawal {
+  /** The request, `cancelled` (unless it had already completed: then nothing was left to cancel). */
+  readonly request?: Transition<ErasureRequest>;
+  /** Tasks that had not run, now `cancelled`. */
+  readonly cancelled: readonly Transition<ErasureTask>[];
+  /** Tasks that had run (or were running): their data is gone, too late to keep it. */
+  readonly tooLate: readonly ErasureTask[];
+}
+
+/**
+ * A cancelling event (a restore) that happened before the deletion was due reached the
+ * orchestrator only after the sweep had claimed it. Whatever has not run is withdrawn; whatever
+ * has run is named, so the caller is told what could not be kept.
+ */
+export const withdrawRequest = (
+  request: ErasureRequest,
+  tasks: readonly ErasureTask[],
+  cause: { readonly eventType: string; readonly occurredAt: string },
+  at: string,
+): Withdrawal => {
+  instantMs(at, 'at');
+  const cancelled = tasks
+    .filter((task) => WITHDRAWABLE.includes(task.status))
+    .map((task) => cancelTask(task, at));
+  const tooLate = tasks.filter((task) => !WITHDRAWABLE.includes(task.status) && task.status !== 'cancelled');
+  if (request.status === 'completed' || request.status === 'cancelled' || request.status === 'rejected') {
+    return { cancelled: [], tooLate: request.status === 'completed' ? tooLate : [] };
+  }
+  const next: ErasureRequest = {
+    ...request,
+    status: 'cancelled',
+    cancellation: { eventType: cause.eventType, occurredAt: cause.occurredAt, cancelledAt: at },
+  };
+  return {
+    request: {
+      next,
+      audit: requestEvent(next, {
+        type: 'cancelled',
+        key: 'cancelled',
+        at,
+        detail: {
+          eventType: cause.eventType,
+          occurredAt: cause.occurredAt,
+          cancelledTasks: cancelled.length,
+          erasedTasks: tooLate.length,
+        },
+      }),
+    },
+    cancelled,
+    tooLate,
   };
 };

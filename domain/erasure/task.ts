@@ -252,3 +252,11 @@ export const redriveTask = (task: ErasureTask, at: string): Transition<ErasureTa
   requireTaskStatus(task, ['failed'], 'running');
   return nextAttempt(task, at, 'redriven', ['error', 'errorCode', 'failedAt']);
 };
+
+/** The task's request was withdrawn before the task erased anything (see `withdrawRequest`). */
+export const cancelTask = (task: ErasureTask, at: string): Transition<ErasureTask> => {
+  requireTaskStatus(task, ['pending', 'failed'], 'cancelled');
+  instantMs(at, 'at');
+  const next: ErasureTask = { ...task, status: 'cancelled' };
+  return { next, audit: taskEvent(next, { type: 'cancelled', key: 'cancelled', at }) };
+};

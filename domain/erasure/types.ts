@@ -10,9 +10,15 @@ export type RequestStatus =
   /** Every task verified. Final. */
   | 'completed'
   /** At least one task exhausted its retries; the rest are done. Final unless re-driven. */
-  | 'partially_failed';
+  | 'partially_failed'
+  /**
+   * A cancelling event (a restore) that happened before the deletion was due arrived after it was
+   * claimed: what had not run was cancelled. Final.
+   */
+  | 'cancelled';
 
-export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'verified' | 'failed';
+/** `cancelled`: the request was withdrawn before this task erased anything. Final. */
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'verified' | 'failed' | 'cancelled';
 
 export type RequestOrigin = 'api' | 'schedule';
 
@@ -37,6 +43,12 @@ export interface ErasureRequest {
   readonly taskCount: number;
   readonly verifiedCount: number;
   readonly failedCount: number;
+  /** The late cancelling event that withdrew the request (status `cancelled`). */
+  readonly cancellation?: {
+    readonly eventType: string;
+    readonly occurredAt: string;
+    readonly cancelledAt: string;
+  };
   /** How often failed tasks were re-driven; keeps the audit keys of each round apart. Absent: 0. */
   readonly redriveCount?: number;
 }

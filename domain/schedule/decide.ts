@@ -102,7 +102,14 @@ const silently = (entry: ScheduleEntry, ref: EventRef): ScheduleEntry => ({
   lastEventSilent: true,
 });
 
-type Outcome = { readonly entry: ScheduleEntry; readonly decisions: readonly ScheduleDecision[] } | undefined;
+type Outcome =
+  | {
+      readonly entry: ScheduleEntry;
+      readonly decisions: readonly ScheduleDecision[];
+      /** A dispatched entry a late cancel withdraws, as it was. */
+      readonly withdrawn?: ScheduleEntry;
+    }
+  | undefined;
 
 function applyTrigger(
   policy: DataClassPolicy,
@@ -178,6 +185,18 @@ function applyCancel(
     return { entry: tombstone, decisions: [] };
   }
   if (isAfter(entry.lastEvent, ref)) return undefined;
+  if (entry.status === 'dispatched' && ref.occurredAt < entry.dueAt) {
+    // The cancel happened before the deletion was due but arrived after the sweep claimed it: the
+    // deletion must be withdrawn (the caller withdraws its request and reports what already ran).
+    const { noticeAt: _noticeAt, lastEventSilent: _silent, ...kept } = entry;
+    const withdrawn: ScheduleEntry = {
+      ...kept,
+      status: 'cancelled',
+      lastEvent: ref,
+      lastChange: 'cancelled',
+    };
+    return { entry: withdrawn, decisions: decisionsOf(withdrawn), withdrawn: entry };
+  }
   if (entry.status === 'cancelled' || entry.status === 'dispatched') {
     // Too late to cancel a dispatched deletion, and a tombstone stays one; recording the newer
     // event still keeps older triggers from reviving the entry.
@@ -242,6 +261,7 @@ export function decide(
   const entries = new Map(schedule.entries.map((entry) => [entry.dataClass, entry]));
   const invoiceState = invoiceStateAfter(schedule, ref);
   const decisions: ScheduleDecision[] = [];
+  const withdrawn: ScheduleEntry[] = [];
   let changed = false;
 
   for (const policy of catalog.dataClasses) {
@@ -261,11 +281,12 @@ export function decide(
     if (outcome !== undefined) {
       entries.set(policy.dataClass, outcome.entry);
       decisions.push(...outcome.decisions);
+      if (outcome.withdrawn !== undefined) withdrawn.push(outcome.withdrawn);
       changed = true;
     }
   }
 
-  if (!changed && invoiceState === undefined) return { decisions, next: schedule };
+  if (!changed && invoiceState === undefined) return { decisions, next: schedule, withdrawn };
   const { unpaidInvoiceSince, lastInvoiceEvent, ...rest } = schedule;
   const invoice = invoiceState ?? { unpaidInvoiceSince, lastInvoiceEvent };
   const next: SubjectSchedule = {
@@ -274,5 +295,5 @@ export function decide(
     ...(invoice.unpaidInvoiceSince === undefined ? {} : { unpaidInvoiceSince: invoice.unpaidInvoiceSince }),
     ...(invoice.lastInvoiceEvent === undefined ? {} : { lastInvoiceEvent: invoice.lastInvoiceEvent }),
   };
-  return { decisions, next };
+  return { decisions, next, withdrawn };
 }

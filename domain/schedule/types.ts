@@ -53,7 +53,11 @@ export interface SubjectSchedule {
   readonly lastInvoiceEvent?: EventRef;
 }
 
-export type DecisionChange = 'scheduled' | 'rescheduled' | 'cancelled' | 'notice';
+/**
+ * `too_late`: a cancelling event arrived after the deletion it cancels had run (in part): what was
+ * erased is listed in `erased`.
+ */
+export type DecisionChange = 'scheduled' | 'rescheduled' | 'cancelled' | 'notice' | 'too_late';
 
 export interface ScheduleDecision {
   readonly change: DecisionChange;
@@ -62,10 +66,17 @@ export interface ScheduleDecision {
   /** scheduled/rescheduled: the new due time; cancelled: the due time that no longer applies; notice: when to notify. */
   readonly dueAt: string;
   readonly ruleRef: string;
+  /** too_late: what was erased before the cancelling event arrived, where and when. */
+  readonly erased?: readonly { readonly target: string; readonly erasedAt?: string }[];
 }
 
 export interface DecisionResult {
   readonly decisions: readonly ScheduleDecision[];
   /** The schedule after applying the event. Equal to the input when the event changes nothing. */
   readonly next: SubjectSchedule;
+  /**
+   * Deletions already claimed by the sweep that this (late) cancelling event withdraws, as they
+   * were: their erasure requests must be withdrawn (`withdrawRequest`).
+   */
+  readonly withdrawn?: readonly ScheduleEntry[];
 }

@@ -14,7 +14,7 @@ const requestPk = (requestId: string) => `request#${requestId}`;
 const REQUEST_SK = '#request';
 const taskSk = (taskId: string) => `task#${taskId}`;
 const OPEN_BUCKET = 'open';
-const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected'];
+const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 /** Idempotency records are housekeeping: they expire (TTL) after the window clients may retry in. */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -216,6 +216,7 @@ export class DynamoRequestStore implements RequestStore {
       deadline: next.deadline,
       deadlineExtension: next.deadlineExtension,
       rejection: next.rejection,
+      cancellation: next.cancellation,
       blockedBy: next.blockedBy,
       dispatchedAt: next.dispatchedAt,
       completedAt: next.completedAt,

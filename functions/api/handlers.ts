@@ -65,6 +65,7 @@ const requestView = (request: ErasureRequest): RequestView => ({
   deadline: request.deadline,
   ...(request.deadlineExtension === undefined ? {} : { deadlineExtension: request.deadlineExtension }),
   ...(request.rejection === undefined ? {} : { rejection: request.rejection }),
+  ...(request.cancellation === undefined ? {} : { cancellation: request.cancellation }),
   ...(request.blockedBy === undefined ? {} : { blockedBy: request.blockedBy }),
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),

@@ -50,6 +50,7 @@ export interface RequestView {
   readonly deadline: string;
   readonly deadlineExtension?: ErasureRequest['deadlineExtension'];
   readonly rejection?: ErasureRequest['rejection'];
+  readonly cancellation?: ErasureRequest['cancellation'];
   readonly blockedBy?: readonly string[];
   readonly withheld?: ErasureRequest['withheld'];
   readonly dispatchedAt?: string;

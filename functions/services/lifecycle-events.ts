@@ -1,9 +1,13 @@
-import { lifecycleRecorded } from '../../domain/audit/events.js';
+import { deletionTooLate, lifecycleRecorded } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
+import { scheduledRequestId, withdrawRequest } from '../../domain/erasure/index.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
+import type { AuditRecord, Change } from '../../domain/ports/index.js';
 import { decide } from '../../domain/schedule/decide.js';
-import type { ScheduleDecision } from '../../domain/schedule/types.js';
+import type { ScheduleDecision, ScheduleEntry } from '../../domain/schedule/types.js';
+import { METRIC } from '../shared/metric-names.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
 export interface LifecycleEventInput {
@@ -50,14 +54,82 @@ export const recordLifecycleEvent = async (
     const recorded = await deps.schedules.recordedEvent(event.subjectId, event.eventId);
     if (recorded !== undefined) return recorded;
     const stored = await deps.schedules.load(event.subjectId);
-    const { decisions, next } = decide(deps.config.catalog, stored.schedule, event);
-    const result = { eventId: event.eventId, decisions };
+    const decided = decide(deps.config.catalog, stored.schedule, event);
     const at = nowIso(deps);
+    const late = await withdrawLate(deps, event, decided.withdrawn ?? [], at);
+    const decisions = decided.decisions.map((decision) => late.decisions.get(decision.dataClass) ?? decision);
+    const result = { eventId: event.eventId, decisions };
     const outcome = await deps.uow.commit(
-      [{ kind: 'schedule.save', previous: stored, next, event: result, at }],
-      [{ event: lifecycleRecorded(event, decisions, at), subjectId: event.subjectId }],
+      [{ kind: 'schedule.save', previous: stored, next: decided.next, event: result, at }, ...late.changes],
+      [{ event: lifecycleRecorded(event, decisions, at), subjectId: event.subjectId }, ...late.audit],
     );
-    if (outcome.committed) return result;
+    if (outcome.committed) {
+      if (late.tooLate > 0) deps.metrics.count(METRIC.deletionTooLate, late.tooLate);
+      return result;
+    }
   }
   throw new ConcurrentModificationError('The subject schedule kept changing while the event was applied');
+};
+
+/**
+ * Deletions a late cancelling event withdraws (the sweep had already claimed them): their
+ * requests' unrun tasks are cancelled in the event's own commit, and what already ran is named in
+ * a `too_late` decision and audited, never answered with silence.
+ */
+const withdrawLate = async (
+  deps: ServiceDeps,
+  event: LifecycleEvent,
+  withdrawn: readonly ScheduleEntry[],
+  at: string,
+) => {
+  const changes: Change[] = [];
+  const audit: AuditRecord[] = [];
+  const decisions = new Map<string, ScheduleDecision>();
+  let tooLate = 0;
+  for (const entry of withdrawn) {
+    const requestId = scheduledRequestId(entry.subjectId, entry.dataClass, entry.dueAt, {
+      key: deps.settings.idKey,
+    });
+    const found = await deps.requests.get(requestId);
+    if (found === undefined) continue;
+    const withdrawal = withdrawRequest(
+      found.request,
+      found.tasks,
+      { eventType: event.type, occurredAt: event.occurredAt },
+      at,
+    );
+    if (withdrawal.request !== undefined) {
+      changes.push({
+        kind: 'request.transition',
+        next: withdrawal.request.next,
+        from: [found.request.status],
+        previous: found.request,
+      });
+      audit.push({ event: withdrawal.request.audit, subjectId: event.subjectId });
+    }
+    for (const cancelled of withdrawal.cancelled) {
+      const previous = found.tasks.find((task) => task.taskId === cancelled.next.taskId) as ErasureTask;
+      changes.push({ kind: 'task.transition', next: cancelled.next, expected: previous });
+      audit.push({ event: cancelled.audit, subjectId: event.subjectId });
+    }
+    if (withdrawal.tooLate.length === 0) continue;
+    tooLate += withdrawal.tooLate.length;
+    const targets = withdrawal.tooLate.map((task) => task.target);
+    audit.push({
+      event: deletionTooLate(found.request, entry, event, targets, at),
+      subjectId: event.subjectId,
+    });
+    decisions.set(entry.dataClass, {
+      change: 'too_late',
+      dataClass: entry.dataClass,
+      action: entry.action,
+      dueAt: entry.dueAt,
+      ruleRef: entry.ruleRef,
+      erased: withdrawal.tooLate.map((task) => {
+        const erasedAt = task.verifiedAt ?? task.succeededAt ?? task.startedAt;
+        return { target: task.target, ...(erasedAt === undefined ? {} : { erasedAt }) };
+      }),
+    });
+  }
+  return { changes, audit, decisions, tooLate };
 };

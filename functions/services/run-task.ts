@@ -91,6 +91,7 @@ export const runConnectorTask = async (
     deps.log.warn('task message for an unknown task', { ...message });
     return { kind: 'done' };
   }
+  if (task.status === 'cancelled') return { kind: 'done' };
   if (task.status === 'verified' || task.status === 'failed') {
     // Already reported; settling again is harmless and finishes a request whose last reporter
     // stopped between counting its outcome and settling.

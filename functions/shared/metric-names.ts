@@ -11,4 +11,6 @@ export const METRIC = {
   taskSucceeded: 'ConnectorTaskSucceeded',
   taskFailedAttempt: 'ConnectorTaskFailedAttempt',
   taskFailed: 'ConnectorTaskFailed',
+  /** A cancelling event arrived after the deletion it cancels had (partly) run: data was lost. */
+  deletionTooLate: 'DeletionTooLate',
 } as const;

@@ -33,6 +33,7 @@ export class OrchestratorAlarms extends Construct {
   public readonly connectorErrorRate: cloudwatch.Alarm;
   public readonly sweepErrors: cloudwatch.Alarm;
   public readonly sweepNotReporting: cloudwatch.Alarm;
+  public readonly deletionTooLate: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OrchestratorAlarmsProps) {
     super(scope, id);
@@ -118,6 +119,16 @@ export class OrchestratorAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    this.deletionTooLate = new cloudwatch.Alarm(this, 'DeletionTooLate', {
+      alarmDescription:
+        'A cancelling event (a restore) that happened before a deletion was due arrived after the deletion had run: data the subject should have kept was erased. The lifecycle answer and the audit entry deletion.too_late name the classes and targets.',
+      metric: metric(METRICS.deletionTooLate, 'Sum', period),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     if (props.alarmTopic !== undefined) {
       const action = new actions.SnsAction(props.alarmTopic);
       for (const alarm of this.all) {
@@ -135,6 +146,7 @@ export class OrchestratorAlarms extends Construct {
       this.connectorErrorRate,
       this.sweepErrors,
       this.sweepNotReporting,
+      this.deletionTooLate,
     ];
   }
 }

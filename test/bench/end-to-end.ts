@@ -20,7 +20,7 @@ const call = async <T>(runtime: LocalRuntime, method: string, path: string, body
   return JSON.parse(text) as T;
 };
 
-const FINAL = new Set(['completed', 'partially_failed', 'rejected']);
+const FINAL = new Set(['completed', 'partially_failed', 'rejected', 'cancelled']);
 const TIMEOUT_MS = 60_000;
 
 /**

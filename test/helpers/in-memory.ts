@@ -30,7 +30,7 @@ import type {
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 
-const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected'];
+const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 const clone = <T>(value: T): T => structuredClone(value);
 
 interface Notice {
@@ -301,6 +301,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         'deadline',
         'deadlineExtension',
         'rejection',
+        'cancellation',
         'blockedBy',
         'dispatchedAt',
         'completedAt',

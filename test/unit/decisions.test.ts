@@ -21,6 +21,7 @@ import { withholdRetained } from '../../domain/erasure/withhold.js';
 import { RetentionRequiredError, ValidationError } from '../../domain/errors.js';
 import { newHold } from '../../domain/holds.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
+import { decide } from '../../domain/schedule/decide.js';
 import { monthsBefore, sweepStart, watermarkAfter } from '../../domain/schedule/watermark.js';
 import { storedRequest, storedTask } from '../helpers/factories.js';
 
@@ -224,5 +225,43 @@ describe('the audit event catalogue', () => {
     expect(held.idempotencyKey).toBe('task:t:held:hold_a+hold_b');
     const placed = holdPlaced({ holdId: 'hold_1', subjectId: 's', reason: 'litigation', createdAt: NOW });
     for (const event of [held, placed]) expect(AUDIT_EVENT_TYPES).toContain(event.type);
+  });
+});
+
+describe('ALL-3: a restore that arrives after the deletion was claimed', () => {
+  const suspended = {
+    subjectId: 'subject-1',
+    dataClass: 'suspended-account',
+    status: 'dispatched' as const,
+    action: 'delete' as const,
+    ruleRef: 'ALL-3',
+    dueAt: '2026-08-01T00:00:00.000Z',
+    trigger: { eventId: 'evt_s', type: 'account.suspended' as const, occurredAt: '2026-05-01T00:00:00.000Z' },
+    lastEvent: {
+      eventId: 'evt_s',
+      type: 'account.suspended' as const,
+      occurredAt: '2026-05-01T00:00:00.000Z',
+    },
+    lastChange: 'scheduled' as const,
+  };
+  const restore = (occurredAt: string) =>
+    decide(
+      BUILT_IN_CATALOG,
+      { subjectId: 'subject-1', entries: [suspended] },
+      { subjectId: 'subject-1', eventId: 'evt_r', type: 'account.restored', occurredAt, attributes: {} },
+    );
+
+  it('ALL-3: withdraws the claimed deletion when the restore happened before it was due', () => {
+    const result = restore('2026-07-15T00:00:00.000Z');
+    expect(result.withdrawn).toEqual([suspended]);
+    expect(result.decisions).toContainEqual(
+      expect.objectContaining({ dataClass: 'suspended-account', change: 'cancelled' }),
+    );
+  });
+
+  it('ALL-3: keeps it when the restore came after the due date (the deletion was right)', () => {
+    const result = restore('2026-08-05T00:00:00.000Z');
+    expect(result.withdrawn ?? []).toEqual([]);
+    expect(result.decisions.filter((decision) => decision.dataClass === 'suspended-account')).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { assertNoSubjectData, chainEntry, pseudonymise, verifyChain } from '../.
 import type { AuditEntry, AuditEvent } from '../../domain/audit/types.js';
 import {
   blockRequest,
+  cancelTask,
   createTask,
   DeadlineAlreadyExtendedError,
   deadlineWithin,
@@ -29,6 +30,7 @@ import {
   taskPending,
   taskSucceeded,
   taskVerified,
+  withdrawRequest,
 } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
 import { IllegalTransitionError, ValidationError } from '../../domain/errors.js';
@@ -69,6 +71,15 @@ const requestIn = (status: RequestStatus): ErasureRequest => {
       return recordTaskOutcome(recordTaskOutcome(dispatched, 'verified', LATER).next, 'verified', LATER).next;
     case 'partially_failed':
       return recordTaskOutcome(recordTaskOutcome(dispatched, 'verified', LATER).next, 'failed', LATER).next;
+    case 'cancelled': {
+      const withdrawn = withdrawRequest(
+        dispatched,
+        [],
+        { eventType: 'account.restored', occurredAt: LATER },
+        LATER,
+      );
+      return withdrawn.request?.next ?? dispatched;
+    }
   }
 };
 
@@ -98,6 +109,8 @@ const taskIn = (status: TaskStatus): ErasureTask => {
       return taskVerified(succeeded, LATER).next;
     case 'failed':
       return taskFailed(running, 'connector timed out', LATER).next;
+    case 'cancelled':
+      return cancelTask(pending, LATER).next;
   }
 };
 
