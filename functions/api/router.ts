@@ -28,10 +28,11 @@ export interface ApiResponse {
 
 export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 
-const decodeSegment = (value: string, name: string): string => {
+const decodeSegment = (value: string, name: string, keepIfInvalid: boolean): string => {
   try {
     return decodeURIComponent(value);
   } catch {
+    if (keepIfInvalid) return value;
     throw new ValidationError(`${name} is not valid percent-encoding`, name);
   }
 };
@@ -116,11 +117,14 @@ export const dispatch = async (
     }
     routeName = `${matched.route.method} ${matched.route.path}`;
     // API Gateway hands over the decoded path parameters of a declared route; the local runtime
-    // (one catch-all route) gives only the raw path, which is decoded here.
+    // (one catch-all route) gives only the raw path, which is decoded here. A signed route
+    // authenticates in its handler, and nothing may be refused before that: a bad encoding is
+    // handed on as it is, for the parameter's own rule to refuse (no id contains '%').
+    const signed = matched.route.roles === 'signed';
     const params = Object.fromEntries(
       Object.entries(matched.params).map(([name, raw]) => [
         name,
-        event.pathParameters?.[name] ?? decodeSegment(raw, name),
+        event.pathParameters?.[name] ?? decodeSegment(raw, name, signed),
       ]),
     );
     const headers = lowerCaseKeys(event.headers);

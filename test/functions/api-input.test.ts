@@ -1,0 +1,257 @@
+/**
+ * Careless and hostile input at the API edge (functions/api.ts over the in-memory ports): every
+ * instant and duration the API takes is bounded, path parameters are checked, a subject id that a
+ * configured target cannot address is refused at intake, bodies are size-limited, the Bearer
+ * scheme is case-insensitive, and a callback is authenticated before its task is looked up.
+ * A refusal always writes nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/catalog.js';
+import { parseDeploymentConfig } from '../../domain/policy/config.js';
+import type { RequestStore } from '../../domain/ports/index.js';
+import { signPayload } from '../../functions/connectors/webhook-signature.js';
+import { bearer, callApi, nothingWrittenSince, offlineRegistry } from '../helpers/api-handler.js';
+import {
+  type ApiCall,
+  HANDLER_NOW,
+  HANDLER_TOKENS,
+  HANDLER_WEBHOOK_SECRET,
+  type HandlerDepsOptions,
+  handlerDeps,
+} from '../helpers/handler-deps.js';
+
+const SUBJECT = 'subject-7f3a';
+const IDEMPOTENCY = { 'Idempotency-Key': 'client-key-0001' };
+const NOW_SECONDS = Math.floor(Date.parse(HANDLER_NOW) / 1000);
+
+/** Deps with an offline connector registry, so that no export reaches a real system. */
+const offline = (options: HandlerDepsOptions = {}) => {
+  const registry = offlineRegistry();
+  const built = handlerDeps({ ...options, overrides: { connectors: registry, ...options.overrides } });
+  return { ...built, registry };
+};
+
+/** Calls once on fresh deps; asserts that nothing was written when the answer is a 4xx. */
+const attempt = async (request: ApiCall, options: HandlerDepsOptions = {}) => {
+  const built = offline(options);
+  const nothingWritten = nothingWrittenSince(built.ports);
+  const response = await callApi(built, request);
+  if (response.status >= 400 && response.status < 500) {
+    nothingWritten();
+    expect(built.registry.exported).toEqual([]);
+  }
+  return response;
+};
+
+const lifecycleEvent = (body: Record<string, unknown>): ApiCall => ({
+  method: 'POST',
+  path: '/v1/lifecycle-events',
+  headers: bearer('service'),
+  body: { subjectId: SUBJECT, type: 'account.suspended', occurredAt: '2026-11-20T09:00:00Z', ...body },
+});
+
+const planRenewed = (storagePeriod: string): ApiCall =>
+  lifecycleEvent({ type: 'plan.renewed', attributes: { storagePeriod } });
+
+const hold = (body: Record<string, unknown>): ApiCall => ({
+  method: 'POST',
+  path: '/v1/legal-holds',
+  headers: bearer('compliance'),
+  body: { subjectId: SUBJECT, reason: 'litigation-2026-001', ...body },
+});
+
+const sweep = (now: string): ApiCall => ({
+  method: 'POST',
+  path: '/v1/sweeps',
+  headers: bearer('service'),
+  body: { now },
+});
+
+const audit = (query: Record<string, string>): ApiCall => ({
+  method: 'GET',
+  path: '/v1/audit',
+  headers: bearer('compliance'),
+  query,
+});
+
+describe('API input: a callback is authenticated before its task is looked up', () => {
+  const callback = (taskId: string, body: string, signature?: string): ApiCall => ({
+    method: 'POST',
+    path: `/v1/tasks/${taskId}/callback`,
+    headers: signature === undefined ? {} : { 'X-Erasure-Signature': signature },
+    body,
+  });
+  const bodyFor = (taskId: string) => JSON.stringify({ taskId, status: 'done', deletedCount: 1 });
+
+  /** Deps whose request store records every read (none may happen before the signature is checked). */
+  const watchedRequests = () => {
+    const built = handlerDeps();
+    const reads: string[] = [];
+    const requests = new Proxy(built.deps.requests, {
+      get: (target, key) => {
+        reads.push(String(key));
+        return Reflect.get(target, key);
+      },
+    });
+    return { ...built, deps: { ...built.deps, requests }, reads };
+  };
+
+  it.each([
+    ['unsigned, for an unknown task', 'task_unknown', undefined],
+    [
+      'badly signed, for an unknown task',
+      'task_unknown',
+      signPayload('not-the-secret', bodyFor('x'), NOW_SECONDS),
+    ],
+    ['unsigned, for a malformed task id', 'task%zz', undefined],
+    ['unsigned, for an overlong task id', 't'.repeat(300), undefined],
+    ['signed too long ago', 'task_unknown', signPayload(HANDLER_WEBHOOK_SECRET, bodyFor('task_unknown'), 0)],
+  ])('answers 401 to a callback %s, and reads no task', async (_name, taskId, signature) => {
+    const built = watchedRequests();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
+    const response = await callApi(built, callback(taskId, bodyFor('task_unknown'), signature));
+
+    expect(response.status).toBe(401);
+    expect(response.body?.error?.code).toBe('unauthorized');
+    expect(built.reads).toEqual([]);
+    nothingWritten();
+  });
+
+  it('answers 401, not a 500, when the task store is failing and the callback is unsigned', async () => {
+    const fail = () => Promise.reject(new Error('storage outage'));
+    const requests: RequestStore = {
+      get: fail,
+      getTask: fail,
+      requestIdOfTask: fail,
+      idempotencyRecord: fail,
+      listOpen: fail,
+    };
+    const built = handlerDeps({ overrides: { requests } });
+
+    const response = await callApi(built, callback('task_unknown', bodyFor('task_unknown')));
+
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 401, not a 500, when a webhook target of the deployment has no secret configured', async () => {
+    const config = parseDeploymentConfig({
+      catalog: BUILT_IN_CATALOG,
+      targets: [
+        ...EXAMPLE_TARGETS,
+        {
+          name: 'unconfigured-partner',
+          kind: 'http-webhook',
+          url: 'https://other.example.com/erasure',
+          signingSecretName: 'example/no-such-secret',
+        },
+      ],
+    });
+    const built = handlerDeps({ overrides: { config } });
+
+    const response = await callApi(built, callback('task_unknown', bodyFor('task_unknown')));
+
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 404 to a validly signed callback for an unknown task', async () => {
+    const body = bodyFor('task_unknown');
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
+    const response = await callApi(
+      built,
+      callback('task_unknown', body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+    );
+
+    expect(response.status).toBe(404);
+    nothingWritten();
+  });
+
+  it("answers 404 to a callback signed by another service than the task's: its tasks are not the signer's", async () => {
+    // Prepare: a second partner with its own secret; a task of partner-services waits for its callback.
+    const config = parseDeploymentConfig({
+      catalog: BUILT_IN_CATALOG,
+      targets: [
+        ...EXAMPLE_TARGETS,
+        {
+          name: 'other-partner',
+          kind: 'http-webhook',
+          url: 'https://other.example.com/erasure',
+          signingSecretName: 'example/other-partner/signing-secret',
+        },
+      ],
+    });
+    const secrets: Record<string, string> = {
+      'example/partner-services/signing-secret': HANDLER_WEBHOOK_SECRET,
+      'example/other-partner/signing-secret': 'other-partner-signing-secret',
+    };
+    const built = handlerDeps({ overrides: { config, webhookSecret: (name) => secrets[name] ?? '' } });
+    await built.ports.uow.commit([
+      {
+        kind: 'request.create',
+        request: {
+          requestId: 'req_partner1',
+          subjectId: SUBJECT,
+          origin: 'api',
+          dataClasses: ['closed-account'],
+          reason: 'gdpr-art17-request',
+          status: 'dispatched',
+          receivedAt: '2026-11-21T10:59:00.000Z',
+          deadline: '2026-12-21T10:59:00.000Z',
+          dispatchedAt: '2026-11-21T10:59:00.000Z',
+          taskCount: 1,
+          verifiedCount: 0,
+          failedCount: 0,
+        },
+        tasks: [
+          {
+            taskId: 'task_partner1',
+            requestId: 'req_partner1',
+            subjectId: SUBJECT,
+            dataClass: 'closed-account',
+            action: 'delete',
+            target: 'partner-services',
+            connector: 'http-webhook',
+            status: 'running',
+            attempts: 1,
+            affectedCount: 0,
+            startedAt: '2026-11-21T11:00:00.000Z',
+            awaitingCallback: true,
+          },
+        ],
+      },
+    ]);
+    const nothingWritten = nothingWrittenSince(built.ports);
+    const body = bodyFor('task_partner1');
+
+    // Act
+    const byOther = await callApi(
+      built,
+      callback('task_partner1', body, signPayload('other-partner-signing-secret', body, NOW_SECONDS)),
+    );
+
+    // Assess: as unknown as a task that does not exist; then the right signer settles it.
+    expect(byOther.status).toBe(404);
+    nothingWritten();
+    const byOwner = await callApi(
+      built,
+      callback('task_partner1', body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+    );
+    expect(byOwner.status).toBe(200);
+    expect(byOwner.body).toEqual({ taskId: 'task_partner1', status: 'verified' });
+  });
+
+  it('answers 400 naming taskId to a validly signed callback whose path task id is malformed', async () => {
+    const body = bodyFor('task_unknown');
+    const built = handlerDeps();
+
+    const response = await callApi(
+      built,
+      callback('task%20x', body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+    );
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('taskId');
+  });
+});
