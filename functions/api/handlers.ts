@@ -23,10 +23,11 @@ import {
   ExportBody,
   LegalHoldBody,
   LifecycleEventBody,
+  type PathParameter,
   parseBody,
+  parsePathParameter,
   parseQuery,
   RejectionBody,
-  SubjectParams,
   SweepBody,
   VerificationParams,
 } from './schemas.js';
@@ -76,11 +77,9 @@ const requestDetail = (request: ErasureRequest, tasks: readonly ErasureTask[]): 
   tasks: tasks.map(taskView),
 });
 
-const requiredParam = (request: ApiRequest, name: string): string => {
-  const value = request.params[name];
-  if (value === undefined || value === '') throw new ValidationError(`${name} is required`, name);
-  return value;
-};
+/** A path parameter, checked with its rule (`PATH_PARAMETERS`): a 400 naming it, never a lookup. */
+const pathParam = (request: ApiRequest, name: PathParameter): string =>
+  parsePathParameter(name, request.params[name]);
 
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
   'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
@@ -100,7 +99,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/subjects/{subjectId}/schedule': async (request) => {
-    const subjectId = requiredParam(request, 'subjectId');
+    const subjectId = pathParam(request, 'subjectId');
     const { schedule } = await deps.schedules.load(subjectId);
     const pending = schedule.entries
       .filter((entry) => entry.status === 'pending' || entry.status === 'blocked')
@@ -127,7 +126,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/subjects/{subjectId}/export': async (request) => {
-    const { subjectId } = parseQuery(SubjectParams, { subjectId: requiredParam(request, 'subjectId') });
+    const subjectId = pathParam(request, 'subjectId');
     const body = parseBody(ExportBody, request.json());
     const exported = await exportSubjectData(deps, {
       subjectId,
@@ -150,24 +149,24 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/erasure-requests/{requestId}': async (request) => {
-    const { request: found, tasks } = await getErasureRequest(deps, requiredParam(request, 'requestId'));
+    const { request: found, tasks } = await getErasureRequest(deps, pathParam(request, 'requestId'));
     return { statusCode: 200, body: requestDetail(found, tasks) };
   },
 
   'POST /v1/erasure-requests/{requestId}/rejection': async (request) => {
     const body = parseBody(RejectionBody, request.json());
-    const rejected = await rejectErasureRequest(deps, requiredParam(request, 'requestId'), body.legalReason);
+    const rejected = await rejectErasureRequest(deps, pathParam(request, 'requestId'), body.legalReason);
     return { statusCode: 200, body: requestView(rejected) };
   },
 
   'POST /v1/erasure-requests/{requestId}/deadline-extension': async (request) => {
     const body = parseBody(DeadlineExtensionBody, request.json());
-    const extended = await extendErasureDeadline(deps, requiredParam(request, 'requestId'), body.reason);
+    const extended = await extendErasureDeadline(deps, pathParam(request, 'requestId'), body.reason);
     return { statusCode: 200, body: requestView(extended) };
   },
 
   'POST /v1/erasure-requests/{requestId}/redrive': async (request) => {
-    const redriven = await redriveErasureRequest(deps, requiredParam(request, 'requestId'));
+    const redriven = await redriveErasureRequest(deps, pathParam(request, 'requestId'));
     return { statusCode: 202, body: requestView(redriven) };
   },
 
@@ -183,7 +182,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'DELETE /v1/legal-holds/{holdId}': async (request) => {
-    await releaseLegalHold(deps, requiredParam(request, 'holdId'));
+    await releaseLegalHold(deps, pathParam(request, 'holdId'));
     return { statusCode: 204 };
   },
 

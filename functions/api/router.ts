@@ -116,6 +116,9 @@ export const dispatch = async (
       );
     }
     routeName = `${matched.route.method} ${matched.route.path}`;
+    const headers = lowerCaseKeys(event.headers);
+    // Who is calling comes first: nothing of the request is read for a caller without credentials.
+    authorise(matched.route, auth, headers);
     // API Gateway hands over the decoded path parameters of a declared route; the local runtime
     // (one catch-all route) gives only the raw path, which is decoded here. A signed route
     // authenticates in its handler, and nothing may be refused before that: a bad encoding is
@@ -127,8 +130,6 @@ export const dispatch = async (
         event.pathParameters?.[name] ?? decodeSegment(raw, name, signed),
       ]),
     );
-    const headers = lowerCaseKeys(event.headers);
-    authorise(matched.route, auth, headers);
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
     if (handler === undefined)
       throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);

@@ -74,6 +74,35 @@ const audit = (query: Record<string, string>): ApiCall => ({
   query,
 });
 
+describe('API input: path parameters are checked, a 400 and never a 500', () => {
+  it.each([
+    ['GET', `/v1/erasure-requests/${'r'.repeat(129)}`, 'requestId', bearer('service')],
+    ['GET', '/v1/erasure-requests/req%00x', 'requestId', bearer('service')],
+    ['POST', '/v1/erasure-requests/req%20x/redrive', 'requestId', bearer('compliance')],
+    ['POST', '/v1/erasure-requests/..%2Freq/rejection', 'requestId', bearer('compliance')],
+    ['DELETE', '/v1/legal-holds/hold%0Ax', 'holdId', bearer('compliance')],
+    ['DELETE', `/v1/legal-holds/${'h'.repeat(200)}`, 'holdId', bearer('compliance')],
+    ['GET', '/v1/subjects/subject%0A1/schedule', 'subjectId', bearer('service')],
+    ['GET', `/v1/subjects/${'s'.repeat(257)}/schedule`, 'subjectId', bearer('service')],
+  ])('%s %s → 400 naming %s', async (method, path, field, headers) => {
+    const response = await attempt({
+      method,
+      path,
+      headers,
+      body: method === 'POST' ? { legalReason: 'gdpr-art17-3b' } : undefined,
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+  });
+
+  it('authenticates before it reads a path parameter: a bad encoding without a token is a 401', async () => {
+    const response = await attempt({ method: 'GET', path: '/v1/subjects/50%off/schedule' });
+
+    expect(response.status).toBe(401);
+  });
+});
+
 describe('API input: a callback is authenticated before its task is looked up', () => {
   const callback = (taskId: string, body: string, signature?: string): ApiCall => ({
     method: 'POST',
