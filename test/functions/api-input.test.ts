@@ -103,6 +103,56 @@ describe('API input: path parameters are checked, a 400 and never a 500', () => 
   });
 });
 
+describe('API input: bodies are at most 256 KiB', () => {
+  const big = (bytes: number) => JSON.stringify({ padding: 'x'.repeat(bytes - 14) });
+
+  it.each([
+    ['a lifecycle event', lifecycleEvent({}), false],
+    ['a base64-encoded lifecycle event', lifecycleEvent({}), true],
+    ['a callback, signed or not', { method: 'POST', path: '/v1/tasks/task_1/callback' }, false],
+  ])('answers 413 to %s over 256 KiB', async (_name, request, base64) => {
+    const body = big(256 * 1024 + 1);
+    expect(Buffer.byteLength(body)).toBe(256 * 1024 + 1);
+
+    const response = await attempt({ ...request, body, base64 });
+
+    expect(response.status).toBe(413);
+    expect(response.body?.error?.code).toBe('payload_too_large');
+  });
+
+  it('accepts a body of exactly 256 KiB as far as size goes (then validates it)', async () => {
+    const body = big(256 * 1024);
+    expect(Buffer.byteLength(body)).toBe(256 * 1024);
+
+    const response = await attempt({ ...lifecycleEvent({}), body });
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('subjectId');
+  });
+});
+
+describe('API input: the Bearer scheme is case-insensitive', () => {
+  it.each(['bearer', 'BEARER', 'BeArEr'])('accepts %s <token>', async (scheme) => {
+    const response = await attempt({
+      method: 'GET',
+      path: '/healthz',
+      headers: { authorization: `${scheme} ${HANDLER_TOKENS.service}` },
+    });
+
+    expect(response.status).toBe(200);
+  });
+
+  it('keeps the token itself case-sensitive', async () => {
+    const response = await attempt({
+      method: 'GET',
+      path: '/healthz',
+      headers: { authorization: `Bearer ${HANDLER_TOKENS.service.toUpperCase()}` },
+    });
+
+    expect(response.status).toBe(401);
+  });
+});
+
 describe('API input: a callback is authenticated before its task is looked up', () => {
   const callback = (taskId: string, body: string, signature?: string): ApiCall => ({
     method: 'POST',
