@@ -1,5 +1,10 @@
 import { verifyChain } from '../../domain/audit/index.js';
-import { requireAuditScope, requireNotAhead } from '../../domain/bounds.js';
+import {
+  requireAuditScope,
+  requireEventTime,
+  requireHoldEnd,
+  requireSweepTime,
+} from '../../domain/bounds.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -88,7 +93,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/lifecycle-events': async (request) => {
     const body = parseBody(LifecycleEventBody, request.json());
     const { occurredAt } = body;
-    requireNotAhead(occurredAt, deps.clock().toISOString(), 'occurredAt', 'occurredAt is in the future');
+    requireEventTime(occurredAt, deps.clock().toISOString());
     const result = await recordLifecycleEvent(deps, {
       subjectId: body.subjectId,
       type: body.type,
@@ -172,6 +177,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
 
   'POST /v1/legal-holds': async (request) => {
     const body = parseBody(LegalHoldBody, request.json());
+    if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
     const hold = await placeLegalHold(deps, {
       subjectId: body.subjectId,
       reason: body.reason,
@@ -190,16 +196,14 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const body = parseBody(SweepBody, request.json());
     const now = body.now ?? deps.clock().toISOString();
     // A sweep "for next year" would run next year's deletions now: only the local demo may.
-    if (deps.settings.sweepsMayRunAhead !== true) {
-      requireNotAhead(now, deps.clock().toISOString(), 'now', 'now may not be in the future in a deployment');
-    }
+    requireSweepTime(now, deps.clock().toISOString(), deps.settings.sweepsMayRunAhead === true);
     return { statusCode: 200, body: await sweepDueDeletions(deps, now) };
   },
 
   'GET /v1/audit': async (request) => {
     const query = parseQuery(AuditQueryParams, request.query);
     const { from, to } = query;
-    requireAuditScope(query);
+    requireAuditScope(query, deps.clock().toISOString());
     const entries = await deps.audit.query({
       ...(query.subjectId === undefined ? {} : { subjectId: query.subjectId }),
       ...(query.requestId === undefined ? {} : { requestId: query.requestId }),

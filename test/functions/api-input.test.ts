@@ -74,6 +74,103 @@ const audit = (query: Record<string, string>): ApiCall => ({
   query,
 });
 
+describe('API input: every instant is bounded', () => {
+  it.each([
+    ['year 1 (deletion due at once)', '0001-01-01T00:00:00Z'],
+    ['just before 2000', '1999-12-31T23:59:59Z'],
+    ['more than a day ahead', '2026-11-22T12:00:01Z'],
+  ])('refuses an occurredAt in %s with a 400 naming occurredAt', async (_name, occurredAt) => {
+    const response = await attempt(lifecycleEvent({ occurredAt }));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'occurredAt' });
+  });
+
+  it.each([
+    ['the first instant of 2000', '2000-01-01T00:00:00Z'],
+    ['exactly a day ahead', '2026-11-22T12:00:00Z'],
+  ])('accepts an occurredAt at %s (the bounds are inclusive)', async (_name, occurredAt) => {
+    const response = await attempt(lifecycleEvent({ occurredAt }));
+
+    expect(response.status).toBe(202);
+  });
+
+  it.each([
+    ['year 1', '0001-01-01T00:00:00Z'],
+    ['year 9999', '9999-12-31T00:00:00Z'],
+    ['more than 100 years ahead', '2126-11-22T00:00:00Z'],
+  ])('refuses a legal hold until %s with a 400 naming until', async (_name, until) => {
+    const response = await attempt(hold({ until }));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'until' });
+  });
+
+  it('accepts a legal hold until a date within 100 years', async () => {
+    const response = await attempt(hold({ until: '2126-11-20T00:00:00Z' }));
+
+    expect(response.status).toBe(201);
+  });
+
+  it.each([
+    ['in a deployment', {}],
+    ['locally, where sweeps may run ahead', { overrides: { settings: localSettings() } }],
+  ])('refuses a sweep for an instant before 2000 %s, naming now', async (_name, options) => {
+    const response = await attempt(sweep('0001-01-01T00:00:00Z'), options);
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'now' });
+  });
+
+  it('still lets a local sweep run ahead (the demo travels in time)', async () => {
+    const response = await attempt(sweep('2030-01-01T00:00:00Z'), {
+      overrides: { settings: localSettings() },
+    });
+
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    ['from before 2000', { subjectId: SUBJECT, from: '1970-01-01T00:00:00Z' }, 'from'],
+    ['to before 2000', { subjectId: SUBJECT, to: '1999-01-01T00:00:00Z' }, 'to'],
+    ['to far in the future', { subjectId: SUBJECT, to: '9999-01-01T00:00:00Z' }, 'to'],
+    ['from far in the future', { subjectId: SUBJECT, from: '3000-01-01T00:00:00Z' }, 'from'],
+  ])('refuses an audit query with %s, naming the field', async (_name, query, field) => {
+    const response = await attempt(audit(query));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+  });
+});
+
+function localSettings() {
+  return { ...handlerDeps().deps.settings, sweepsMayRunAhead: true };
+}
+
+describe('API input: a storagePeriod is bounded (P1D to P10Y)', () => {
+  it.each([
+    ['P5000Y (fails every sweep, holds the watermark back)', 'P5000Y'],
+    ['PT1S (erases everything older than a second)', 'PT1S'],
+    ['PT23H', 'PT23H'],
+    ['P10Y1D', 'P10Y1D'],
+    ['a huge number of days', 'P99999999999D'],
+  ])('refuses %s with a 400 naming attributes.storagePeriod', async (_name, storagePeriod) => {
+    const response = await attempt(planRenewed(storagePeriod));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({
+      code: 'validation_failed',
+      field: 'attributes.storagePeriod',
+    });
+  });
+
+  it.each(['P1D', 'P7D', 'P10Y'])('accepts %s', async (storagePeriod) => {
+    const response = await attempt(planRenewed(storagePeriod));
+
+    expect(response.status).toBe(202);
+  });
+});
+
 describe('API input: path parameters are checked, a 400 and never a 500', () => {
   it.each([
     ['GET', `/v1/erasure-requests/${'r'.repeat(129)}`, 'requestId', bearer('service')],
