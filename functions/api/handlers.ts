@@ -7,6 +7,7 @@ import {
 } from '../../domain/bounds.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
+import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
   extendErasureDeadline,
@@ -94,6 +95,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const body = parseBody(LifecycleEventBody, request.json());
     const { occurredAt } = body;
     requireEventTime(occurredAt, deps.clock().toISOString());
+    validateAddressableSubject(deps.config, body.subjectId);
     const result = await recordLifecycleEvent(deps, {
       subjectId: body.subjectId,
       type: body.type,
@@ -131,7 +133,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/subjects/{subjectId}/export': async (request) => {
-    const subjectId = pathParam(request, 'subjectId');
+    const subjectId = validateAddressableSubject(deps.config, pathParam(request, 'subjectId'));
     const body = parseBody(ExportBody, request.json());
     const exported = await exportSubjectData(deps, {
       subjectId,
@@ -149,6 +151,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
       );
     }
     const body = parseBody(ErasureRequestBody, request.json());
+    validateAddressableSubject(deps.config, body.subjectId);
     const receipt = await submitErasureRequest(deps, body, idempotencyKey);
     return { statusCode: 202, body: receipt };
   },
@@ -178,6 +181,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/legal-holds': async (request) => {
     const body = parseBody(LegalHoldBody, request.json());
     if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
+    validateAddressableSubject(deps.config, body.subjectId);
     const hold = await placeLegalHold(deps, {
       subjectId: body.subjectId,
       reason: body.reason,

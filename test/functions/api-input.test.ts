@@ -200,6 +200,53 @@ describe('API input: path parameters are checked, a 400 and never a 500', () => 
   });
 });
 
+describe('API input: a subject id a configured target cannot address is refused at intake', () => {
+  const unaddressable = ['acct/7f3a9', 'acct\\7f3a9', 'acct..7f3a9', '..'];
+  const intakes: [string, (subjectId: string) => ApiCall][] = [
+    ['a lifecycle event', (subjectId) => lifecycleEvent({ subjectId })],
+    [
+      'an erasure request',
+      (subjectId) => ({
+        method: 'POST',
+        path: '/v1/erasure-requests',
+        headers: { ...bearer('service'), ...IDEMPOTENCY },
+        body: { subjectId, reason: 'gdpr-art17-request' },
+      }),
+    ],
+    ['a legal hold', (subjectId) => hold({ subjectId })],
+    [
+      'an export',
+      (subjectId) => ({
+        method: 'POST',
+        path: `/v1/subjects/${encodeURIComponent(subjectId)}/export`,
+        headers: bearer('compliance'),
+        body: {},
+      }),
+    ],
+  ];
+
+  it.each(
+    intakes.flatMap(([name, build]) => unaddressable.map((subjectId) => [name, subjectId, build] as const)),
+  )('refuses %s for subject id %j with a 400 naming subjectId', async (_name, subjectId, build) => {
+    const response = await attempt(build(subjectId));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'subjectId' });
+    // The message names the target, never the subject id.
+    expect(response.body?.error?.message).toMatch(/target '[a-z-]+'/);
+    expect(response.raw).not.toContain('7f3a9');
+  });
+
+  it.each(intakes)(
+    'accepts %s for an addressable subject id with unusual characters',
+    async (_name, build) => {
+      const response = await attempt(build('user@example.com:42'));
+
+      expect(response.status).toBeLessThan(300);
+    },
+  );
+});
+
 describe('API input: bodies are at most 256 KiB', () => {
   const big = (bytes: number) => JSON.stringify({ padding: 'x'.repeat(bytes - 14) });
 
