@@ -64,7 +64,7 @@ export const handleTaskCallback = async (
   } catch {
     throw new ValidationError('Body is not JSON', 'body');
   }
-  const callback = parseWith(CallbackBody, json);
+  const callback = parseWith(CallbackBody, json, { root: 'body' });
   if (callback.taskId !== taskId) {
     throw new ValidationError('The signed body names another task than the path', 'taskId');
   }

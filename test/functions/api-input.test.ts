@@ -10,7 +10,14 @@ import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/catalog.j
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { RequestStore } from '../../domain/ports/index.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
-import { bearer, callApi, nothingWrittenSince, offlineRegistry } from '../helpers/api-handler.js';
+import {
+  bearer,
+  callApi,
+  nothingWrittenSince,
+  offlineRegistry,
+  SEEDED,
+  seedApiState,
+} from '../helpers/api-handler.js';
 import {
   type ApiCall,
   HANDLER_NOW,
@@ -464,6 +471,24 @@ describe('API input: a callback is authenticated before its task is looked up', 
     expect(byOwner.status).toBe(200);
     expect(byOwner.body).toEqual({ taskId: 'task_partner1', status: 'verified' });
   });
+
+  it.each(['[]', '""', 'null', '7'])(
+    'answers 400 naming body to a validly signed callback whose body %s is not an object',
+    async (body) => {
+      const built = handlerDeps();
+      await seedApiState(built);
+      const nothingWritten = nothingWrittenSince(built.ports);
+
+      const response = await callApi(
+        built,
+        callback(SEEDED.waitingTaskId, body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+      );
+
+      expect(response.status).toBe(400);
+      expect(response.body?.error?.field).toBe('body');
+      nothingWritten();
+    },
+  );
 
   it('answers 400 naming taskId to a validly signed callback whose path task id is malformed', async () => {
     const body = bodyFor('task_unknown');
