@@ -15,8 +15,6 @@ import { addDuration, compareDurations, formatDuration, parseDuration } from './
 export const EARLIEST_INSTANT = '2000-01-01T00:00:00.000Z';
 /** Events may arrive late, but not from the future: a day of clock skew is tolerated. */
 export const MAX_FUTURE_SKEW = 'PT24H';
-/** The same skew in milliseconds. */
-export const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
 /** How far ahead a legal hold may name its end. A longer hold is a hold without `until`. */
 export const MAX_HOLD_AHEAD = 'P100Y';
 /**
@@ -44,7 +42,7 @@ const requireBetween = (instant: string, field: string, latest: string, latestRu
 
 /** Refuses an instant more than the tolerated skew after `now`, naming `field`. */
 export const requireNotAhead = (instant: string, now: string, field: string, message: string): void => {
-  if (Date.parse(instant) > Date.parse(now) + MAX_FUTURE_SKEW_MS) throw new ValidationError(message, field);
+  if (instant > addDuration(now, MAX_FUTURE_SKEW)) throw new ValidationError(message, field);
 };
 
 /** When a lifecycle event happened (`occurredAt`): from 2000 to a day after `now`. */
@@ -58,7 +56,13 @@ export const requireEventTime = (occurredAt: string, now: string, field = 'occur
  */
 export const requireSweepTime = (at: string, clockNow: string, mayRunAhead: boolean, field = 'now'): void => {
   if (mayRunAhead) requireNotEarly(at, field);
-  else requireBetween(at, field, addDuration(clockNow, MAX_FUTURE_SKEW), 'in the future in a deployment');
+  else
+    requireBetween(
+      at,
+      field,
+      addDuration(clockNow, MAX_FUTURE_SKEW),
+      'more than 24 hours in the future in a deployment',
+    );
 };
 
 /**
