@@ -1,3 +1,4 @@
+export * from './addressing.js';
 export * from './catalog.js';
 export * from './config.js';
 export * from './lookup.js';

@@ -10,19 +10,13 @@
  * - A decision's `ruleRef` is the policy's first ruleRef: catalogs list the rule that states the
  *   period first (customer-profile: ALE-1, even when an ALU-2 override set the period).
  */
+import { requireRollingWindow } from '../bounds.js';
 import { ValidationError } from '../errors.js';
 import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../events.js';
 import { overridingJurisdiction, resolveRetention } from '../policy/config.js';
 import { isRollingWindow } from '../policy/schema.js';
 import type { DataClassPolicy, PolicyCatalog } from '../policy/types.js';
-import {
-  addDuration,
-  formatDuration,
-  isZeroDuration,
-  parseDuration,
-  parseInstant,
-  subtractDuration,
-} from '../time.js';
+import { addDuration, parseInstant, subtractDuration } from '../time.js';
 import { toCountryCode } from '../vocabulary/index.js';
 import { nextRollingRun, rollingIntervalOf } from './due.js';
 import type { DecisionResult, EventRef, ScheduleDecision, ScheduleEntry, SubjectSchedule } from './types.js';
@@ -67,16 +61,15 @@ function eventRefOf(schedule: SubjectSchedule, event: LifecycleEvent): EventRef 
   };
 }
 
-/** The window a rolling policy runs with: the trigger's attribute (IMOU-1 storagePeriod), else the period. */
+/**
+ * The window a rolling policy runs with: the trigger's attribute (IMOU-1 storagePeriod, P1D to P10Y:
+ * `requireRollingWindow`), else the period.
+ */
 function rollingWindowFor(policy: DataClassPolicy, event: LifecycleEvent, period: string): string {
   const name = policy.rollingWindowAttribute;
   const value = name === undefined ? undefined : attribute(event, name);
   if (name === undefined || value === undefined) return period;
-  const window = parseDuration(value, `attributes.${name}`);
-  if (isZeroDuration(window)) {
-    throw new ValidationError(`attributes.${name} '${value}' must be longer than zero`, `attributes.${name}`);
-  }
-  return formatDuration(window);
+  return requireRollingWindow(value, `attributes.${name}`);
 }
 
 const decisionsOf = (entry: ScheduleEntry): ScheduleDecision[] => {
@@ -258,6 +251,12 @@ export function decide(
   event: LifecycleEvent,
 ): DecisionResult {
   const ref = eventRefOf(schedule, event);
+  // An attribute the catalog reads as a rolling window is checked whatever the event triggers.
+  for (const policy of catalog.dataClasses) {
+    const name = policy.rollingWindowAttribute;
+    const value = name === undefined ? undefined : attribute(event, name);
+    if (value !== undefined) requireRollingWindow(value, `attributes.${name}`);
+  }
   const entries = new Map(schedule.entries.map((entry) => [entry.dataClass, entry]));
   const invoiceState = invoiceStateAfter(schedule, ref);
   const decisions: ScheduleDecision[] = [];

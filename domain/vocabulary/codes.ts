@@ -83,15 +83,14 @@ export const IDENTIFIER_MAX_LENGTH = 128;
 /** Ids (request, task, hold, connector kind) end up in keys and in the audit trail. */
 export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+export const IDENTIFIER_RULE = `an id (letters, digits, '.', '_', ':', '-'; at most ${IDENTIFIER_MAX_LENGTH} characters)`;
+
+export const isIdentifier = (value: unknown): value is string =>
+  typeof value === 'string' && IDENTIFIER_PATTERN.test(value);
+
 /** Returns `value` if it is an id (`IDENTIFIER_PATTERN`) that does not contain `subjectId`. */
 export const validateIdentifier = (value: string, field: string, subjectId?: string): string =>
-  requireCode(
-    value,
-    field,
-    IDENTIFIER_PATTERN,
-    `an id (letters, digits, '.', '_', ':', '-'; at most ${IDENTIFIER_MAX_LENGTH} characters)`,
-    subjectId,
-  );
+  requireCode(value, field, IDENTIFIER_PATTERN, IDENTIFIER_RULE, subjectId);
 
 /** Names the catalog gives (data classes, connector targets): kebab-case, `customer-profile`. */
 export const NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;

@@ -4,10 +4,12 @@
  * ValidationError naming its field. The API schemas, the catalog schema, the infrastructure's
  * config checks and the connectors use these and write none of their own.
  *
- * Instants and durations are defined in `../time.ts`, lookups in `../policy/lookup.ts`; they are
- * re-exported here so that one import reaches the whole vocabulary.
+ * Instants and durations are defined in `../time.ts`, lookups in `../policy/lookup.ts` and whether
+ * every target can address a subject id in `../policy/addressing.ts`; they are re-exported here so
+ * that one import reaches the whole vocabulary.
  */
 
+export { subjectAddressProblem, validateAddressableSubject } from '../policy/addressing.js';
 export {
   findPolicy,
   findTarget,

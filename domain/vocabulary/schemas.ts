@@ -5,7 +5,16 @@
  */
 import { z } from 'zod';
 import { DURATION_RULE, INSTANT_RULE, isDuration, parseInstant } from '../time.js';
-import { isName, isReasonCode, isSubjectId, NAME_RULE, REASON_CODE_RULE, SUBJECT_ID_RULE } from './codes.js';
+import {
+  IDENTIFIER_RULE,
+  isIdentifier,
+  isName,
+  isReasonCode,
+  isSubjectId,
+  NAME_RULE,
+  REASON_CODE_RULE,
+  SUBJECT_ID_RULE,
+} from './codes.js';
 import { quote } from './parse.js';
 import { subjectTemplateProblem } from './subject-template.js';
 
@@ -18,6 +27,9 @@ export const ReasonCodeSchema = z.string().refine(isReasonCode, { error: `must b
 
 /** A subject id (`SUBJECT_ID_PATTERN`). The message does not repeat the value. */
 export const SubjectIdSchema = z.string().refine(isSubjectId, { error: `must be ${SUBJECT_ID_RULE}` });
+
+/** An id (`IDENTIFIER_PATTERN`: request, task, hold). The message does not repeat the value. */
+export const IdentifierSchema = z.string().refine(isIdentifier, { error: `must be ${IDENTIFIER_RULE}` });
 
 /** A catalog name (data class, target): kebab-case. */
 export const NameSchema = z

@@ -1,7 +1,13 @@
 import { verifyChain } from '../../domain/audit/index.js';
-import { requireAuditScope, requireNotAhead } from '../../domain/bounds.js';
+import {
+  requireAuditScope,
+  requireEventTime,
+  requireHoldEnd,
+  requireSweepTime,
+} from '../../domain/bounds.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
+import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
   extendErasureDeadline,
@@ -23,10 +29,11 @@ import {
   ExportBody,
   LegalHoldBody,
   LifecycleEventBody,
+  type PathParameter,
   parseBody,
+  parsePathParameter,
   parseQuery,
   RejectionBody,
-  SubjectParams,
   SweepBody,
   VerificationParams,
 } from './schemas.js';
@@ -77,11 +84,9 @@ const requestDetail = (request: ErasureRequest, tasks: readonly ErasureTask[]): 
   tasks: tasks.map(taskView),
 });
 
-const requiredParam = (request: ApiRequest, name: string): string => {
-  const value = request.params[name];
-  if (value === undefined || value === '') throw new ValidationError(`${name} is required`, name);
-  return value;
-};
+/** A path parameter, checked with its rule (`PATH_PARAMETERS`): a 400 naming it, never a lookup. */
+const pathParam = (request: ApiRequest, name: PathParameter): string =>
+  parsePathParameter(name, request.params[name]);
 
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
   'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
@@ -90,7 +95,8 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/lifecycle-events': async (request) => {
     const body = parseBody(LifecycleEventBody, request.json());
     const { occurredAt } = body;
-    requireNotAhead(occurredAt, deps.clock().toISOString(), 'occurredAt', 'occurredAt is in the future');
+    requireEventTime(occurredAt, deps.clock().toISOString());
+    validateAddressableSubject(deps.config, body.subjectId);
     const result = await recordLifecycleEvent(deps, {
       subjectId: body.subjectId,
       type: body.type,
@@ -101,7 +107,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/subjects/{subjectId}/schedule': async (request) => {
-    const subjectId = requiredParam(request, 'subjectId');
+    const subjectId = pathParam(request, 'subjectId');
     const { schedule } = await deps.schedules.load(subjectId);
     const pending = schedule.entries
       .filter((entry) => entry.status === 'pending' || entry.status === 'blocked')
@@ -128,7 +134,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/subjects/{subjectId}/export': async (request) => {
-    const { subjectId } = parseQuery(SubjectParams, { subjectId: requiredParam(request, 'subjectId') });
+    const subjectId = validateAddressableSubject(deps.config, pathParam(request, 'subjectId'));
     const body = parseBody(ExportBody, request.json());
     const exported = await exportSubjectData(deps, {
       subjectId,
@@ -146,34 +152,37 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
       );
     }
     const body = parseBody(ErasureRequestBody, request.json());
+    validateAddressableSubject(deps.config, body.subjectId);
     const receipt = await submitErasureRequest(deps, body, idempotencyKey);
     return { statusCode: 202, body: receipt };
   },
 
   'GET /v1/erasure-requests/{requestId}': async (request) => {
-    const { request: found, tasks } = await getErasureRequest(deps, requiredParam(request, 'requestId'));
+    const { request: found, tasks } = await getErasureRequest(deps, pathParam(request, 'requestId'));
     return { statusCode: 200, body: requestDetail(found, tasks) };
   },
 
   'POST /v1/erasure-requests/{requestId}/rejection': async (request) => {
     const body = parseBody(RejectionBody, request.json());
-    const rejected = await rejectErasureRequest(deps, requiredParam(request, 'requestId'), body.legalReason);
+    const rejected = await rejectErasureRequest(deps, pathParam(request, 'requestId'), body.legalReason);
     return { statusCode: 200, body: requestView(rejected) };
   },
 
   'POST /v1/erasure-requests/{requestId}/deadline-extension': async (request) => {
     const body = parseBody(DeadlineExtensionBody, request.json());
-    const extended = await extendErasureDeadline(deps, requiredParam(request, 'requestId'), body.reason);
+    const extended = await extendErasureDeadline(deps, pathParam(request, 'requestId'), body.reason);
     return { statusCode: 200, body: requestView(extended) };
   },
 
   'POST /v1/erasure-requests/{requestId}/redrive': async (request) => {
-    const redriven = await redriveErasureRequest(deps, requiredParam(request, 'requestId'));
+    const redriven = await redriveErasureRequest(deps, pathParam(request, 'requestId'));
     return { statusCode: 202, body: requestView(redriven) };
   },
 
   'POST /v1/legal-holds': async (request) => {
     const body = parseBody(LegalHoldBody, request.json());
+    if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
+    validateAddressableSubject(deps.config, body.subjectId);
     const hold = await placeLegalHold(deps, {
       subjectId: body.subjectId,
       reason: body.reason,
@@ -184,7 +193,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'DELETE /v1/legal-holds/{holdId}': async (request) => {
-    await releaseLegalHold(deps, requiredParam(request, 'holdId'));
+    await releaseLegalHold(deps, pathParam(request, 'holdId'));
     return { statusCode: 204 };
   },
 
@@ -192,16 +201,14 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const body = parseBody(SweepBody, request.json());
     const now = body.now ?? deps.clock().toISOString();
     // A sweep "for next year" would run next year's deletions now: only the local demo may.
-    if (deps.settings.sweepsMayRunAhead !== true) {
-      requireNotAhead(now, deps.clock().toISOString(), 'now', 'now may not be in the future in a deployment');
-    }
+    requireSweepTime(now, deps.clock().toISOString(), deps.settings.sweepsMayRunAhead === true);
     return { statusCode: 200, body: await sweepDueDeletions(deps, now) };
   },
 
   'GET /v1/audit': async (request) => {
     const query = parseQuery(AuditQueryParams, request.query);
     const { from, to } = query;
-    requireAuditScope(query);
+    requireAuditScope(query, deps.clock().toISOString());
     const entries = await deps.audit.query({
       ...(query.subjectId === undefined ? {} : { subjectId: query.subjectId }),
       ...(query.requestId === undefined ? {} : { requestId: query.requestId }),
@@ -222,9 +229,10 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/tasks/{taskId}/callback': async (request) => {
+    // The task id is checked by the callback, after its signature: unsigned callbacks learn nothing.
     const result = await handleTaskCallback(
       deps,
-      requiredParam(request, 'taskId'),
+      request.params.taskId ?? '',
       request.rawBody,
       request.headers['x-erasure-signature'],
     );

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ValidationError } from '../../domain/errors.js';
 import type { Log } from '../services/deps.js';
-import { ForbiddenError, mapError, UnauthorizedError } from '../shared/http-errors.js';
+import { ForbiddenError, mapError, PayloadTooLargeError, UnauthorizedError } from '../shared/http-errors.js';
 import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
 
 export type Authorisation =
@@ -28,10 +28,17 @@ export interface ApiResponse {
 
 export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 
-const decodeSegment = (value: string, name: string): string => {
+/** The largest body the API reads (decoded, in bytes); a larger one is a 413 before anything else. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** `Bearer <token>`: the scheme is case-insensitive (RFC 9110), the token is not. */
+const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
+
+const decodeSegment = (value: string, name: string, keepIfInvalid: boolean): string => {
   try {
     return decodeURIComponent(value);
   } catch {
+    if (keepIfInvalid) return value;
     throw new ValidationError(`${name} is not valid percent-encoding`, name);
   }
 };
@@ -63,12 +70,22 @@ const authorise = (
   headers: Record<string, string | undefined>,
 ) => {
   if (auth.mode === 'iam' || route.roles === 'signed' || route.roles === 'public') return;
-  const header = headers.authorization;
-  const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
+  const token = BEARER.exec(headers.authorization ?? '')?.[1];
   const role = token === undefined ? undefined : auth.tokens.get(token);
   if (role === undefined) throw new UnauthorizedError('Missing or unknown bearer token');
   if (!route.roles.includes(role))
     throw new ForbiddenError(`The '${role}' role may not call ${route.method} ${route.path}`);
+};
+
+/** The body as text, or a 413 when it is over MAX_BODY_BYTES (measured after base64 decoding). */
+const boundedBody = (event: APIGatewayProxyEventV2): string => {
+  if (event.body === undefined) return '';
+  const decoded = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  const bytes = decoded?.length ?? Buffer.byteLength(event.body, 'utf8');
+  if (bytes > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+  }
+  return decoded === undefined ? event.body : decoded.toString('utf8');
 };
 
 const respond = (response: ApiResponse, requestId: string): APIGatewayProxyStructuredResultV2 => ({
@@ -79,9 +96,9 @@ const respond = (response: ApiResponse, requestId: string): APIGatewayProxyStruc
 });
 
 /**
- * Matches the route, authorises the caller, runs the route's handler and maps every error through
- * the one error table. Unknown errors are logged with the request id only and answered as an
- * opaque 500.
+ * Matches the route, refuses a body over MAX_BODY_BYTES, authorises the caller, then decodes the
+ * path parameters, runs the route's handler and maps every error through the one error table.
+ * Unknown errors are logged with the request id only and answered as an opaque 500.
  */
 export const dispatch = async (
   event: APIGatewayProxyEventV2,
@@ -115,25 +132,24 @@ export const dispatch = async (
       );
     }
     routeName = `${matched.route.method} ${matched.route.path}`;
+    const rawBody = boundedBody(event);
+    const headers = lowerCaseKeys(event.headers);
+    // Who is calling comes first: nothing of the request is read for a caller without credentials.
+    authorise(matched.route, auth, headers);
     // API Gateway hands over the decoded path parameters of a declared route; the local runtime
-    // (one catch-all route) gives only the raw path, which is decoded here.
+    // (one catch-all route) gives only the raw path, which is decoded here. A signed route
+    // authenticates in its handler, and nothing may be refused before that: a bad encoding is
+    // handed on as it is, for the parameter's own rule to refuse (no id contains '%').
+    const signed = matched.route.roles === 'signed';
     const params = Object.fromEntries(
       Object.entries(matched.params).map(([name, raw]) => [
         name,
-        event.pathParameters?.[name] ?? decodeSegment(raw, name),
+        event.pathParameters?.[name] ?? decodeSegment(raw, name, signed),
       ]),
     );
-    const headers = lowerCaseKeys(event.headers);
-    authorise(matched.route, auth, headers);
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
     if (handler === undefined)
       throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);
-    const rawBody =
-      event.body === undefined
-        ? ''
-        : event.isBase64Encoded
-          ? Buffer.from(event.body, 'base64').toString('utf8')
-          : event.body;
     const response = await handler({
       method,
       path,

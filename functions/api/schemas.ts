@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
 import {
   IDENTIFIER_MAX_LENGTH,
+  IdentifierSchema,
   InstantSchema,
   parseWith,
   ReasonCodeSchema,
@@ -39,7 +40,15 @@ export const RejectionBody = z.object({ legalReason: ReasonCodeSchema });
 
 export const DeadlineExtensionBody = z.object({ reason: ReasonCodeSchema });
 
-export const SubjectParams = z.object({ subjectId: SubjectIdSchema });
+/** The rule of each path parameter of ROUTES (functions/shared/routes.ts), by its name. */
+export const PATH_PARAMETERS = {
+  subjectId: SubjectIdSchema,
+  requestId: IdentifierSchema,
+  holdId: IdentifierSchema,
+  taskId: IdentifierSchema,
+} as const;
+
+export type PathParameter = keyof typeof PATH_PARAMETERS;
 
 export const ExportBody = z.object({ dataClasses: DataClasses.optional() });
 
@@ -58,6 +67,10 @@ export const VerificationParams = z.object({ subjectId: SubjectIdSchema.optional
 /** Parses a JSON body; the first problem becomes a 400 naming its field (`body` for the whole). */
 export const parseBody = <Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> =>
   parseWith(schema, input, { root: 'body' });
+
+/** A path parameter checked with its rule; a missing or broken one is a 400 naming it. */
+export const parsePathParameter = (name: PathParameter, value: string | undefined): string =>
+  parseWith(PATH_PARAMETERS[name], value, { root: name });
 
 /** Parses query or path parameters; the first problem becomes a 400 naming its field. */
 export const parseQuery = <Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> =>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { taskSucceeded } from '../../domain/erasure/index.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { findTarget, parseWith } from '../../domain/vocabulary/index.js';
+import { findTarget, parseWith, validateIdentifier } from '../../domain/vocabulary/index.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -16,8 +16,32 @@ const CallbackBody = z.object({
 });
 
 /**
+ * The http-webhook targets of the deployment whose signing secret signed `rawBody`: none for an
+ * unsigned or badly signed callback. Checked before anything is read, so an unauthenticated
+ * caller learns nothing (not even whether a task exists) and cannot reach the stores. A target
+ * whose secret is not configured signs nothing.
+ */
+const signersOf = (deps: ServiceDeps, rawBody: string, signatureHeader: string | undefined): string[] => {
+  if (signatureHeader === undefined) return [];
+  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
+  return deps.config.targets.flatMap((target) => {
+    if (target.kind !== 'http-webhook') return [];
+    let secret: string;
+    try {
+      secret = deps.webhookSecret(target.signingSecretName);
+    } catch {
+      deps.log.warn('no signing secret for a webhook target', { target: target.name });
+      return [];
+    }
+    return verifySignature(secret, rawBody, signatureHeader, nowSeconds) ? [target.name] : [];
+  });
+};
+
+/**
  * The signed answer of a service that accepted an erasure asynchronously (HTTP 202). Its signature
- * (same secret as the request we sent it) is the proof; replays of a settled task change nothing.
+ * (same secret as the request we sent it) is the proof, checked first; replays of a settled task
+ * change nothing. A task another service was asked to erase is as unknown to the signer as a task
+ * that does not exist.
  */
 export const handleTaskCallback = async (
   deps: ServiceDeps,
@@ -25,17 +49,14 @@ export const handleTaskCallback = async (
   rawBody: string,
   signatureHeader: string | undefined,
 ): Promise<{ taskId: string; status: string }> => {
+  const signers = signersOf(deps, rawBody, signatureHeader);
+  if (signers.length === 0) throw new UnauthorizedError('Missing or invalid X-Erasure-Signature');
+  validateIdentifier(taskId, 'taskId');
   const requestId = await deps.requests.requestIdOfTask(taskId);
   const task = requestId === undefined ? undefined : await deps.requests.getTask(requestId, taskId);
-  if (task === undefined) throw new NotFoundError(`Task '${taskId}' not found`);
-  const target = findTarget(deps.config, task.target);
-  if (target?.kind !== 'http-webhook') throw new NotFoundError(`Task '${taskId}' does not take callbacks`);
-  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
-  if (
-    signatureHeader === undefined ||
-    !verifySignature(deps.webhookSecret(target.signingSecretName), rawBody, signatureHeader, nowSeconds)
-  ) {
-    throw new UnauthorizedError('Missing or invalid X-Erasure-Signature');
+  const target = task === undefined ? undefined : findTarget(deps.config, task.target);
+  if (task === undefined || target?.kind !== 'http-webhook' || !signers.includes(target.name)) {
+    throw new NotFoundError(`Task '${taskId}' not found`);
   }
   let json: unknown;
   try {
@@ -43,7 +64,7 @@ export const handleTaskCallback = async (
   } catch {
     throw new ValidationError('Body is not JSON', 'body');
   }
-  const callback = parseWith(CallbackBody, json);
+  const callback = parseWith(CallbackBody, json, { root: 'body' });
   if (callback.taskId !== taskId) {
     throw new ValidationError('The signed body names another task than the path', 'taskId');
   }

@@ -20,6 +20,11 @@ export class ForbiddenError extends Error {
   readonly code = 'forbidden';
 }
 
+/** The request body is larger than the API accepts. */
+export class PayloadTooLargeError extends Error {
+  readonly code = 'payload_too_large';
+}
+
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
@@ -34,6 +39,7 @@ const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> 
   [ValidationError, 400],
   [UnauthorizedError, 401],
   [ForbiddenError, 403],
+  [PayloadTooLargeError, 413],
   [NotFoundError, 404],
   [IllegalTransitionError, 409],
   [IdempotencyConflictError, 409],

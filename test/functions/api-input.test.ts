@@ -1,0 +1,505 @@
+/**
+ * Careless and hostile input at the API edge (functions/api.ts over the in-memory ports): every
+ * instant and duration the API takes is bounded, path parameters are checked, a subject id that a
+ * configured target cannot address is refused at intake, bodies are size-limited, the Bearer
+ * scheme is case-insensitive, and a callback is authenticated before its task is looked up.
+ * A refusal always writes nothing.
+ */
+import { describe, expect, it } from 'vitest';
+import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/catalog.js';
+import { parseDeploymentConfig } from '../../domain/policy/config.js';
+import type { RequestStore } from '../../domain/ports/index.js';
+import { signPayload } from '../../functions/connectors/webhook-signature.js';
+import {
+  bearer,
+  callApi,
+  nothingWrittenSince,
+  offlineRegistry,
+  SEEDED,
+  seedApiState,
+} from '../helpers/api-handler.js';
+import {
+  type ApiCall,
+  HANDLER_NOW,
+  HANDLER_TOKENS,
+  HANDLER_WEBHOOK_SECRET,
+  type HandlerDepsOptions,
+  handlerDeps,
+} from '../helpers/handler-deps.js';
+
+const SUBJECT = 'subject-7f3a';
+const IDEMPOTENCY = { 'Idempotency-Key': 'client-key-0001' };
+const NOW_SECONDS = Math.floor(Date.parse(HANDLER_NOW) / 1000);
+
+/** Deps with an offline connector registry, so that no export reaches a real system. */
+const offline = (options: HandlerDepsOptions = {}) => {
+  const registry = offlineRegistry();
+  const built = handlerDeps({ ...options, overrides: { connectors: registry, ...options.overrides } });
+  return { ...built, registry };
+};
+
+/** Calls once on fresh deps; asserts that nothing was written when the answer is a 4xx. */
+const attempt = async (request: ApiCall, options: HandlerDepsOptions = {}) => {
+  const built = offline(options);
+  const nothingWritten = nothingWrittenSince(built.ports);
+  const response = await callApi(built, request);
+  if (response.status >= 400 && response.status < 500) {
+    nothingWritten();
+    expect(built.registry.exported).toEqual([]);
+  }
+  return response;
+};
+
+const lifecycleEvent = (body: Record<string, unknown>): ApiCall => ({
+  method: 'POST',
+  path: '/v1/lifecycle-events',
+  headers: bearer('service'),
+  body: { subjectId: SUBJECT, type: 'account.suspended', occurredAt: '2026-11-20T09:00:00Z', ...body },
+});
+
+const planRenewed = (storagePeriod: string): ApiCall =>
+  lifecycleEvent({ type: 'plan.renewed', attributes: { storagePeriod } });
+
+const hold = (body: Record<string, unknown>): ApiCall => ({
+  method: 'POST',
+  path: '/v1/legal-holds',
+  headers: bearer('compliance'),
+  body: { subjectId: SUBJECT, reason: 'litigation-2026-001', ...body },
+});
+
+const sweep = (now: string): ApiCall => ({
+  method: 'POST',
+  path: '/v1/sweeps',
+  headers: bearer('service'),
+  body: { now },
+});
+
+const audit = (query: Record<string, string>): ApiCall => ({
+  method: 'GET',
+  path: '/v1/audit',
+  headers: bearer('compliance'),
+  query,
+});
+
+describe('API input: every instant is bounded', () => {
+  it.each([
+    ['year 1 (deletion due at once)', '0001-01-01T00:00:00Z'],
+    ['just before 2000', '1999-12-31T23:59:59Z'],
+    ['more than a day ahead', '2026-11-22T12:00:01Z'],
+  ])('refuses an occurredAt in %s with a 400 naming occurredAt', async (_name, occurredAt) => {
+    const response = await attempt(lifecycleEvent({ occurredAt }));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'occurredAt' });
+  });
+
+  it.each([
+    ['the first instant of 2000', '2000-01-01T00:00:00Z'],
+    ['exactly a day ahead', '2026-11-22T12:00:00Z'],
+  ])('accepts an occurredAt at %s (the bounds are inclusive)', async (_name, occurredAt) => {
+    const response = await attempt(lifecycleEvent({ occurredAt }));
+
+    expect(response.status).toBe(202);
+  });
+
+  it.each([
+    ['year 1', '0001-01-01T00:00:00Z'],
+    ['year 9999', '9999-12-31T00:00:00Z'],
+    ['more than 100 years ahead', '2126-11-22T00:00:00Z'],
+  ])('refuses a legal hold until %s with a 400 naming until', async (_name, until) => {
+    const response = await attempt(hold({ until }));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'until' });
+  });
+
+  it('accepts a legal hold until a date within 100 years', async () => {
+    const response = await attempt(hold({ until: '2126-11-20T00:00:00Z' }));
+
+    expect(response.status).toBe(201);
+  });
+
+  it.each([
+    ['in a deployment', {}],
+    ['locally, where sweeps may run ahead', { overrides: { settings: localSettings() } }],
+  ])('refuses a sweep for an instant before 2000 %s, naming now', async (_name, options) => {
+    const response = await attempt(sweep('0001-01-01T00:00:00Z'), options);
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'now' });
+  });
+
+  it('still lets a local sweep run ahead (the demo travels in time)', async () => {
+    const response = await attempt(sweep('2030-01-01T00:00:00Z'), {
+      overrides: { settings: localSettings() },
+    });
+
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    ['from before 2000', { subjectId: SUBJECT, from: '1970-01-01T00:00:00Z' }, 'from'],
+    ['to before 2000', { subjectId: SUBJECT, to: '1999-01-01T00:00:00Z' }, 'to'],
+    ['to far in the future', { subjectId: SUBJECT, to: '9999-01-01T00:00:00Z' }, 'to'],
+    ['from far in the future', { subjectId: SUBJECT, from: '3000-01-01T00:00:00Z' }, 'from'],
+  ])('refuses an audit query with %s, naming the field', async (_name, query, field) => {
+    const response = await attempt(audit(query));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+  });
+});
+
+function localSettings() {
+  return { ...handlerDeps().deps.settings, sweepsMayRunAhead: true };
+}
+
+describe('API input: a storagePeriod is bounded (P1D to P10Y)', () => {
+  it.each([
+    ['P5000Y (fails every sweep, holds the watermark back)', 'P5000Y'],
+    ['PT1S (erases everything older than a second)', 'PT1S'],
+    ['PT23H', 'PT23H'],
+    ['P10Y1D', 'P10Y1D'],
+    ['a huge number of days', 'P99999999999D'],
+  ])('refuses %s with a 400 naming attributes.storagePeriod', async (_name, storagePeriod) => {
+    const response = await attempt(planRenewed(storagePeriod));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({
+      code: 'validation_failed',
+      field: 'attributes.storagePeriod',
+    });
+  });
+
+  it.each(['P1D', 'P7D', 'P10Y'])('accepts %s', async (storagePeriod) => {
+    const response = await attempt(planRenewed(storagePeriod));
+
+    expect(response.status).toBe(202);
+  });
+});
+
+describe('API input: path parameters are checked, a 400 and never a 500', () => {
+  it.each([
+    ['GET', `/v1/erasure-requests/${'r'.repeat(129)}`, 'requestId', bearer('service')],
+    ['GET', '/v1/erasure-requests/req%00x', 'requestId', bearer('service')],
+    ['POST', '/v1/erasure-requests/req%20x/redrive', 'requestId', bearer('compliance')],
+    ['POST', '/v1/erasure-requests/..%2Freq/rejection', 'requestId', bearer('compliance')],
+    ['DELETE', '/v1/legal-holds/hold%0Ax', 'holdId', bearer('compliance')],
+    ['DELETE', `/v1/legal-holds/${'h'.repeat(200)}`, 'holdId', bearer('compliance')],
+    ['GET', '/v1/subjects/subject%0A1/schedule', 'subjectId', bearer('service')],
+    ['GET', `/v1/subjects/${'s'.repeat(257)}/schedule`, 'subjectId', bearer('service')],
+  ])('%s %s → 400 naming %s', async (method, path, field, headers) => {
+    const response = await attempt({
+      method,
+      path,
+      headers,
+      body: method === 'POST' ? { legalReason: 'gdpr-art17-3b' } : undefined,
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+  });
+
+  it('authenticates before it reads a path parameter: a bad encoding without a token is a 401', async () => {
+    const response = await attempt({ method: 'GET', path: '/v1/subjects/50%off/schedule' });
+
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('API input: a subject id a configured target cannot address is refused at intake', () => {
+  const unaddressable = ['acct/7f3a9', 'acct\\7f3a9', 'acct..7f3a9', '..'];
+  const intakes: [string, (subjectId: string) => ApiCall][] = [
+    ['a lifecycle event', (subjectId) => lifecycleEvent({ subjectId })],
+    [
+      'an erasure request',
+      (subjectId) => ({
+        method: 'POST',
+        path: '/v1/erasure-requests',
+        headers: { ...bearer('service'), ...IDEMPOTENCY },
+        body: { subjectId, reason: 'gdpr-art17-request' },
+      }),
+    ],
+    ['a legal hold', (subjectId) => hold({ subjectId })],
+    [
+      'an export',
+      (subjectId) => ({
+        method: 'POST',
+        path: `/v1/subjects/${encodeURIComponent(subjectId)}/export`,
+        headers: bearer('compliance'),
+        body: {},
+      }),
+    ],
+  ];
+
+  it.each(
+    intakes.flatMap(([name, build]) => unaddressable.map((subjectId) => [name, subjectId, build] as const)),
+  )('refuses %s for subject id %j with a 400 naming subjectId', async (_name, subjectId, build) => {
+    const response = await attempt(build(subjectId));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'subjectId' });
+    // The message names the target, never the subject id.
+    expect(response.body?.error?.message).toMatch(/target '[a-z-]+'/);
+    expect(response.raw).not.toContain('7f3a9');
+  });
+
+  it.each(intakes)(
+    'accepts %s for an addressable subject id with unusual characters',
+    async (_name, build) => {
+      const response = await attempt(build('user@example.com:42'));
+
+      expect(response.status).toBeLessThan(300);
+    },
+  );
+});
+
+describe('API input: bodies are at most 256 KiB', () => {
+  const big = (bytes: number) => JSON.stringify({ padding: 'x'.repeat(bytes - 14) });
+
+  it.each([
+    ['a lifecycle event', lifecycleEvent({}), false],
+    ['a base64-encoded lifecycle event', lifecycleEvent({}), true],
+    ['a callback, signed or not', { method: 'POST', path: '/v1/tasks/task_1/callback' }, false],
+  ])('answers 413 to %s over 256 KiB', async (_name, request, base64) => {
+    const body = big(256 * 1024 + 1);
+    expect(Buffer.byteLength(body)).toBe(256 * 1024 + 1);
+
+    const response = await attempt({ ...request, body, base64 });
+
+    expect(response.status).toBe(413);
+    expect(response.body?.error?.code).toBe('payload_too_large');
+  });
+
+  it('accepts a body of exactly 256 KiB as far as size goes (then validates it)', async () => {
+    const body = big(256 * 1024);
+    expect(Buffer.byteLength(body)).toBe(256 * 1024);
+
+    const response = await attempt({ ...lifecycleEvent({}), body });
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('subjectId');
+  });
+});
+
+describe('API input: the Bearer scheme is case-insensitive', () => {
+  it.each(['bearer', 'BEARER', 'BeArEr'])('accepts %s <token>', async (scheme) => {
+    const response = await attempt({
+      method: 'GET',
+      path: '/healthz',
+      headers: { authorization: `${scheme} ${HANDLER_TOKENS.service}` },
+    });
+
+    expect(response.status).toBe(200);
+  });
+
+  it('keeps the token itself case-sensitive', async () => {
+    const response = await attempt({
+      method: 'GET',
+      path: '/healthz',
+      headers: { authorization: `Bearer ${HANDLER_TOKENS.service.toUpperCase()}` },
+    });
+
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('API input: a callback is authenticated before its task is looked up', () => {
+  const callback = (taskId: string, body: string, signature?: string): ApiCall => ({
+    method: 'POST',
+    path: `/v1/tasks/${taskId}/callback`,
+    headers: signature === undefined ? {} : { 'X-Erasure-Signature': signature },
+    body,
+  });
+  const bodyFor = (taskId: string) => JSON.stringify({ taskId, status: 'done', deletedCount: 1 });
+
+  /** Deps whose request store records every read (none may happen before the signature is checked). */
+  const watchedRequests = () => {
+    const built = handlerDeps();
+    const reads: string[] = [];
+    const requests = new Proxy(built.deps.requests, {
+      get: (target, key) => {
+        reads.push(String(key));
+        return Reflect.get(target, key);
+      },
+    });
+    return { ...built, deps: { ...built.deps, requests }, reads };
+  };
+
+  it.each([
+    ['unsigned, for an unknown task', 'task_unknown', undefined],
+    [
+      'badly signed, for an unknown task',
+      'task_unknown',
+      signPayload('not-the-secret', bodyFor('x'), NOW_SECONDS),
+    ],
+    ['unsigned, for a malformed task id', 'task%zz', undefined],
+    ['unsigned, for an overlong task id', 't'.repeat(300), undefined],
+    ['signed too long ago', 'task_unknown', signPayload(HANDLER_WEBHOOK_SECRET, bodyFor('task_unknown'), 0)],
+  ])('answers 401 to a callback %s, and reads no task', async (_name, taskId, signature) => {
+    const built = watchedRequests();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
+    const response = await callApi(built, callback(taskId, bodyFor('task_unknown'), signature));
+
+    expect(response.status).toBe(401);
+    expect(response.body?.error?.code).toBe('unauthorized');
+    expect(built.reads).toEqual([]);
+    nothingWritten();
+  });
+
+  it('answers 401, not a 500, when the task store is failing and the callback is unsigned', async () => {
+    const fail = () => Promise.reject(new Error('storage outage'));
+    const requests: RequestStore = {
+      get: fail,
+      getTask: fail,
+      requestIdOfTask: fail,
+      idempotencyRecord: fail,
+      listOpen: fail,
+    };
+    const built = handlerDeps({ overrides: { requests } });
+
+    const response = await callApi(built, callback('task_unknown', bodyFor('task_unknown')));
+
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 401, not a 500, when a webhook target of the deployment has no secret configured', async () => {
+    const config = parseDeploymentConfig({
+      catalog: BUILT_IN_CATALOG,
+      targets: [
+        ...EXAMPLE_TARGETS,
+        {
+          name: 'unconfigured-partner',
+          kind: 'http-webhook',
+          url: 'https://other.example.com/erasure',
+          signingSecretName: 'example/no-such-secret',
+        },
+      ],
+    });
+    const built = handlerDeps({ overrides: { config } });
+
+    const response = await callApi(built, callback('task_unknown', bodyFor('task_unknown')));
+
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 404 to a validly signed callback for an unknown task', async () => {
+    const body = bodyFor('task_unknown');
+    const built = handlerDeps();
+    const nothingWritten = nothingWrittenSince(built.ports);
+
+    const response = await callApi(
+      built,
+      callback('task_unknown', body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+    );
+
+    expect(response.status).toBe(404);
+    nothingWritten();
+  });
+
+  it("answers 404 to a callback signed by another service than the task's: its tasks are not the signer's", async () => {
+    // Prepare: a second partner with its own secret; a task of partner-services waits for its callback.
+    const config = parseDeploymentConfig({
+      catalog: BUILT_IN_CATALOG,
+      targets: [
+        ...EXAMPLE_TARGETS,
+        {
+          name: 'other-partner',
+          kind: 'http-webhook',
+          url: 'https://other.example.com/erasure',
+          signingSecretName: 'example/other-partner/signing-secret',
+        },
+      ],
+    });
+    const secrets: Record<string, string> = {
+      'example/partner-services/signing-secret': HANDLER_WEBHOOK_SECRET,
+      'example/other-partner/signing-secret': 'other-partner-signing-secret',
+    };
+    const built = handlerDeps({ overrides: { config, webhookSecret: (name) => secrets[name] ?? '' } });
+    await built.ports.uow.commit([
+      {
+        kind: 'request.create',
+        request: {
+          requestId: 'req_partner1',
+          subjectId: SUBJECT,
+          origin: 'api',
+          dataClasses: ['closed-account'],
+          reason: 'gdpr-art17-request',
+          status: 'dispatched',
+          receivedAt: '2026-11-21T10:59:00.000Z',
+          deadline: '2026-12-21T10:59:00.000Z',
+          dispatchedAt: '2026-11-21T10:59:00.000Z',
+          taskCount: 1,
+          verifiedCount: 0,
+          failedCount: 0,
+        },
+        tasks: [
+          {
+            taskId: 'task_partner1',
+            requestId: 'req_partner1',
+            subjectId: SUBJECT,
+            dataClass: 'closed-account',
+            action: 'delete',
+            target: 'partner-services',
+            connector: 'http-webhook',
+            status: 'running',
+            attempts: 1,
+            affectedCount: 0,
+            startedAt: '2026-11-21T11:00:00.000Z',
+            awaitingCallback: true,
+          },
+        ],
+      },
+    ]);
+    const nothingWritten = nothingWrittenSince(built.ports);
+    const body = bodyFor('task_partner1');
+
+    // Act
+    const byOther = await callApi(
+      built,
+      callback('task_partner1', body, signPayload('other-partner-signing-secret', body, NOW_SECONDS)),
+    );
+
+    // Assess: as unknown as a task that does not exist; then the right signer settles it.
+    expect(byOther.status).toBe(404);
+    nothingWritten();
+    const byOwner = await callApi(
+      built,
+      callback('task_partner1', body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+    );
+    expect(byOwner.status).toBe(200);
+    expect(byOwner.body).toEqual({ taskId: 'task_partner1', status: 'verified' });
+  });
+
+  it.each(['[]', '""', 'null', '7'])(
+    'answers 400 naming body to a validly signed callback whose body %s is not an object',
+    async (body) => {
+      const built = handlerDeps();
+      await seedApiState(built);
+      const nothingWritten = nothingWrittenSince(built.ports);
+
+      const response = await callApi(
+        built,
+        callback(SEEDED.waitingTaskId, body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+      );
+
+      expect(response.status).toBe(400);
+      expect(response.body?.error?.field).toBe('body');
+      nothingWritten();
+    },
+  );
+
+  it('answers 400 naming taskId to a validly signed callback whose path task id is malformed', async () => {
+    const body = bodyFor('task_unknown');
+    const built = handlerDeps();
+
+    const response = await callApi(
+      built,
+      callback('task%20x', body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+    );
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('taskId');
+  });
+});

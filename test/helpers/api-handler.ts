@@ -1,0 +1,189 @@
+/**
+ * Calling the API handler (functions/api.ts) on the in-memory ports, for the handler tests that
+ * check what a refused request must not do: the state, the audit trail and the queue are compared
+ * before and after.
+ */
+import { expect } from 'vitest';
+import type { ErrorBody } from '../../functions/api/types.js';
+import { makeHandler } from '../../functions/api.js';
+import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
+import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { type ApiCall, apiEvent, HANDLER_TOKENS, type HandlerDeps, lambdaContext } from './handler-deps.js';
+import type { InMemoryPorts } from './in-memory.js';
+
+/** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
+export type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly headers: Record<string, unknown> | undefined;
+  readonly raw: string;
+  readonly body: ApiBody | undefined;
+}
+
+/** The `Authorization` header of a role's test token. */
+export const bearer = (role: keyof typeof HANDLER_TOKENS) => ({
+  authorization: `Bearer ${HANDLER_TOKENS[role]}`,
+});
+
+/** One call through the Lambda handler, as API Gateway would make it. */
+export const callApi = async (built: HandlerDeps, request: ApiCall): Promise<ApiAnswer> => {
+  const handler = makeHandler(() => Promise.resolve(built.deps));
+  const result = await handler(apiEvent(request), lambdaContext('erasure-api'));
+  return {
+    status: result.statusCode ?? 0,
+    headers: result.headers,
+    raw: result.body ?? '',
+    body: (result.body === undefined ? undefined : JSON.parse(result.body)) as ApiBody | undefined,
+  };
+};
+
+/**
+ * Takes a snapshot of everything stored now; the returned check fails if anything was stored,
+ * audited, committed (even a commit whose condition failed), queued or delayed since.
+ */
+export const nothingWrittenSince = (ports: InMemoryPorts) => {
+  const before = ports.snapshot();
+  const commits = ports.commits.length;
+  const sent = ports.sent.length;
+  const delays = ports.delays.length;
+  return () => {
+    expect(ports.snapshot()).toEqual(before);
+    expect(ports.commits.slice(commits)).toEqual([]);
+    expect(ports.sent.slice(sent)).toEqual([]);
+    expect(ports.delays.slice(delays)).toEqual([]);
+  };
+};
+
+/**
+ * A connector registry that reaches no system: exports answer one record per target (webhooks
+ * cannot export), erasures are refused. `exported` lists the targets read, in order.
+ */
+export const offlineRegistry = (): ConnectorRegistry & { readonly exported: string[] } => {
+  const exported: string[] = [];
+  const refuse = () => Promise.reject(new Error('the offline registry erases nothing'));
+  const plugin = (kind: string): ConnectorPlugin => ({
+    kind,
+    execute: refuse,
+    verify: refuse,
+    ...(kind === 'http-webhook'
+      ? {}
+      : {
+          export: async (target: TargetLike) => {
+            exported.push(target.name);
+            return { records: [{ from: target.name }], truncated: false };
+          },
+        }),
+  });
+  return {
+    exported,
+    connectorFor: (target) => plugin(target.kind),
+    execute: refuse,
+    verify: refuse,
+    register: () => undefined,
+    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
+  };
+};
+
+/** What `seedApiState` stores: one of each thing a route can address. */
+export const SEEDED = {
+  subjectId: 'subject-7f3a',
+  /** Dispatched; its one task waits for the partner webhook's callback. */
+  dispatchedRequestId: 'req_partner1',
+  waitingTaskId: 'task_partner1',
+  /** Partially failed: its one task failed (re-drivable). */
+  failedRequestId: 'req_failed1',
+  failedTaskId: 'task_failed1',
+  holdId: 'hold_seed1',
+} as const;
+
+/**
+ * Stores a dispatched request whose webhook task waits for its callback, a partially failed
+ * request, an active legal hold, and a schedule with a deletion already due, all of
+ * SEEDED.subjectId, so that every route finds something to act on.
+ */
+export const seedApiState = async (built: HandlerDeps): Promise<void> => {
+  const { subjectId } = SEEDED;
+  const request = {
+    subjectId,
+    origin: 'api',
+    dataClasses: ['closed-account'],
+    reason: 'gdpr-art17-request',
+    receivedAt: '2026-11-21T10:59:00.000Z',
+    deadline: '2026-12-21T10:59:00.000Z',
+    dispatchedAt: '2026-11-21T10:59:00.000Z',
+    taskCount: 1,
+  } as const;
+  const task = {
+    subjectId,
+    dataClass: 'closed-account',
+    action: 'delete',
+    attempts: 1,
+    affectedCount: 0,
+    startedAt: '2026-11-21T11:00:00.000Z',
+  } as const;
+  const seeded = await built.ports.uow.commit([
+    {
+      kind: 'request.create',
+      request: {
+        ...request,
+        requestId: SEEDED.dispatchedRequestId,
+        status: 'dispatched',
+        verifiedCount: 0,
+        failedCount: 0,
+      },
+      tasks: [
+        {
+          ...task,
+          taskId: SEEDED.waitingTaskId,
+          requestId: SEEDED.dispatchedRequestId,
+          target: 'partner-services',
+          connector: 'http-webhook',
+          status: 'running',
+          awaitingCallback: true,
+        },
+      ],
+    },
+    {
+      kind: 'request.create',
+      request: {
+        ...request,
+        requestId: SEEDED.failedRequestId,
+        status: 'partially_failed',
+        completedAt: '2026-11-21T11:30:00.000Z',
+        verifiedCount: 0,
+        failedCount: 1,
+      },
+      tasks: [
+        {
+          ...task,
+          taskId: SEEDED.failedTaskId,
+          requestId: SEEDED.failedRequestId,
+          target: 'user-files',
+          connector: 's3-prefix',
+          status: 'failed',
+          failedAt: '2026-11-21T11:30:00.000Z',
+          error: 'AccessDenied',
+          errorCode: 'permanent:AccessDenied',
+        },
+      ],
+    },
+    {
+      kind: 'hold.place',
+      hold: {
+        holdId: SEEDED.holdId,
+        subjectId,
+        dataClasses: ['customer-profile'],
+        reason: 'litigation-2026-001',
+        createdAt: '2026-11-01T00:00:00.000Z',
+      },
+    },
+  ]);
+  expect(seeded).toEqual({ committed: true });
+  await recordLifecycleEvent(built.deps, {
+    subjectId,
+    type: 'account.closed',
+    occurredAt: '2026-11-20T09:00:00.000Z',
+    attributes: {},
+  });
+};
