@@ -2,6 +2,8 @@
  * Stuck-work recovery: which open requests the sweep must move on, and how. Pure: the sweep loads
  * the requests and tasks, these decide, the sweep acts.
  */
+import { heldTasks, type LegalHold } from '../holds.js';
+import type { PolicyCatalog } from '../policy/types.js';
 import type { ErasureRequest, ErasureTask } from './types.js';
 
 /** How long a request may sit in `received` before the sweep assumes its dispatch was lost. */
@@ -28,16 +30,31 @@ export const mayBeStuck = (request: ErasureRequest, now: string): boolean => {
   return request.status === 'blocked';
 };
 
+/** The subject's legal holds and the catalog that says where each class's data lives. */
+export interface HoldsInForce {
+  readonly holds: readonly LegalHold[];
+  readonly catalog: PolicyCatalog;
+}
+
 /**
  * Tasks of a dispatched request that stopped and must be sent again: never started (message
- * lost), or started long ago without an answer (a timed-out attempt, or a callback that never
- * came). Workers skip finished work, so re-sending is always safe; a task's attempt limit bounds it.
+ * lost, or held back by a legal hold that has ended since), or started long ago without an answer
+ * (a timed-out attempt, or a callback that never came). A task a hold still covers waits: it is
+ * sent once no hold covers it (ALM-3). Workers skip finished work, so re-sending is always safe; a
+ * task's attempt limit bounds it.
  */
-export const stoppedTasks = (tasks: readonly ErasureTask[], now: string): ErasureTask[] =>
-  tasks.filter(
+export const stoppedTasks = (
+  tasks: readonly ErasureTask[],
+  now: string,
+  { holds, catalog }: HoldsInForce,
+): ErasureTask[] => {
+  const held = new Set(heldTasks(tasks, holds, catalog, now).map(({ task }) => task.taskId));
+  return tasks.filter(
     (task) =>
-      task.status === 'pending' ||
-      (task.status === 'running' &&
-        (task.startedAt ?? '') <
-          before(now, task.awaitingCallback === true ? CALLBACK_STUCK_AFTER_MS : STUCK_DISPATCH_AFTER_MS)),
+      !held.has(task.taskId) &&
+      (task.status === 'pending' ||
+        (task.status === 'running' &&
+          (task.startedAt ?? '') <
+            before(now, task.awaitingCallback === true ? CALLBACK_STUCK_AFTER_MS : STUCK_DISPATCH_AFTER_MS))),
   );
+};

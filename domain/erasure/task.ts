@@ -144,6 +144,37 @@ export const taskAwaitingCallback = (task: ErasureTask, at: string): Transition<
   };
 };
 
+/**
+ * ALM-3: a hold placed while the attempt was starting stops it before its connector erased
+ * anything (the worker checks the holds again after the start). The task goes back to `pending`
+ * (its attempt stays counted) and runs once no hold covers it; the sweep sends it again then.
+ */
+export const holdTask = (
+  task: ErasureTask,
+  holdIds: readonly string[],
+  at: string,
+): Transition<ErasureTask> => {
+  requireTaskStatus(task, ['running'], 'pending');
+  if (task.awaitingCallback === true)
+    throw new IllegalTransitionError('task', 'awaiting callback', 'pending');
+  if (holdIds.length === 0) throw new ValidationError('holdIds must not be empty', 'holdIds');
+  holdIds.forEach((holdId, index) => {
+    validateIdentifier(holdId, `holdIds[${index}]`, task.subjectId);
+  });
+  instantMs(at, 'at');
+  const holds = [...new Set(holdIds)].sort();
+  const next: ErasureTask = { ...omit(task, ['startedAt']), status: 'pending' };
+  return {
+    next,
+    audit: taskEvent(next, {
+      type: 'held',
+      key: `held:${task.attempts}:${holds.join('+')}`,
+      at,
+      detail: { holds: holds.join(','), previousStatus: task.status },
+    }),
+  };
+};
+
 /** Alias of `taskAwaitingCallback`. */
 export const taskPending = taskAwaitingCallback;
 

@@ -4,8 +4,8 @@ import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js'
 import { ValidationError } from '../../domain/errors.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
+  describeErasureRequest,
   extendErasureDeadline,
-  getErasureRequest,
   redriveErasureRequest,
   rejectErasureRequest,
   submitErasureRequest,
@@ -41,7 +41,7 @@ import type {
   VerificationAnswer,
 } from './types.js';
 
-const taskView = (task: ErasureTask): TaskView => ({
+const taskView = (task: ErasureTask, blockedBy?: readonly string[]): TaskView => ({
   taskId: task.taskId,
   dataClass: task.dataClass,
   connector: task.connector,
@@ -53,6 +53,7 @@ const taskView = (task: ErasureTask): TaskView => ({
   ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
   ...(task.verifiedAt === undefined ? {} : { verifiedAt: task.verifiedAt }),
   ...(task.error === undefined ? {} : { error: task.error }),
+  ...(blockedBy === undefined ? {} : { blockedBy }),
 });
 
 const requestView = (request: ErasureRequest): RequestView => ({
@@ -71,9 +72,13 @@ const requestView = (request: ErasureRequest): RequestView => ({
   ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
 });
 
-const requestDetail = (request: ErasureRequest, tasks: readonly ErasureTask[]): RequestDetail => ({
+const requestDetail = (
+  request: ErasureRequest,
+  tasks: readonly ErasureTask[],
+  blockedBy: ReadonlyMap<string, readonly string[]>,
+): RequestDetail => ({
   ...requestView(request),
-  tasks: tasks.map(taskView),
+  tasks: tasks.map((task) => taskView(task, blockedBy.get(task.taskId))),
 });
 
 const requiredParam = (request: ApiRequest, name: string): string => {
@@ -150,8 +155,8 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/erasure-requests/{requestId}': async (request) => {
-    const { request: found, tasks } = await getErasureRequest(deps, requiredParam(request, 'requestId'));
-    return { statusCode: 200, body: requestDetail(found, tasks) };
+    const found = await describeErasureRequest(deps, requiredParam(request, 'requestId'));
+    return { statusCode: 200, body: requestDetail(found.request, found.tasks, found.blockedBy) };
   },
 
   'POST /v1/erasure-requests/{requestId}/rejection': async (request) => {
