@@ -11,11 +11,16 @@ export interface ReceivedErasure {
   readonly idempotencyKey: string | undefined;
 }
 
+/**
+ * `sync` answers 200 with a count; `async` answers 202 and calls back a moment later; `silent`
+ * answers 202 and never calls back (a partner that lost the work).
+ */
+export type DemoWebhookMode = 'sync' | 'async' | 'silent';
+
 export interface DemoWebhookOptions {
   readonly port?: number;
   readonly secret: string;
-  /** `sync` answers 200 with a count; `async` answers 202 and calls back a moment later. */
-  readonly mode?: 'sync' | 'async';
+  readonly mode?: DemoWebhookMode;
   /** Answer every request with this status (to show retries and the dead-letter queue). */
   readonly failWith?: number;
   readonly callbackDelayMs?: number;
@@ -36,6 +41,7 @@ export interface DemoWebhook {
   /** Records the demo service holds per subject (what an erasure removes). */
   readonly records: Map<string, number>;
   setFailure(status: number | undefined): void;
+  setMode(mode: DemoWebhookMode): void;
   stop(): Promise<void>;
 }
 
@@ -54,6 +60,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   const notices: ReceivedNotice[] = [];
   const records = new Map<string, number>();
   let failWith = options.failWith;
+  let mode = options.mode ?? 'sync';
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request);
@@ -94,11 +101,12 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
       });
       const deletedCount = records.get(erasure.subjectId) ?? 0;
       records.delete(erasure.subjectId);
-      if (options.mode !== 'async' || erasure.callbackUrl === undefined) {
+      if (mode === 'sync' || erasure.callbackUrl === undefined) {
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deletedCount }));
         return;
       }
       response.writeHead(202).end();
+      if (mode === 'silent') return;
       const callbackUrl = erasure.callbackUrl;
       setTimeout(() => {
         const callbackBody = JSON.stringify({ taskId: erasure.taskId, status: 'done', deletedCount });
@@ -124,6 +132,9 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
     records,
     setFailure: (status) => {
       failWith = status;
+    },
+    setMode: (next) => {
+      mode = next;
     },
     stop: () =>
       new Promise<void>((resolve) => {

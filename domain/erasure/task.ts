@@ -277,9 +277,12 @@ export const taskFailed = (
 /**
  * An operator re-drives a failed task: a new attempt starts (`failed → running`, attempts + 1) and
  * the failure is cleared from the task (the audit keeps it). The only way out of `failed`; pair it
- * with `redriveRequest` so the request counts the task's new outcome.
+ * with `redriveRequest` so the request counts the task's new outcome. The cause has been fixed, so
+ * the task gets its attempt budget afresh (`redrivenAtAttempt`): a task that failed because its
+ * attempts were spent would otherwise fail again at once.
  */
 export const redriveTask = (task: ErasureTask, at: string): Transition<ErasureTask> => {
   requireTaskStatus(task, ['failed'], 'running');
-  return nextAttempt(task, at, 'redriven', ['error', 'errorCode', 'failedAt']);
+  const { next, audit } = nextAttempt(task, at, 'redriven', ['error', 'errorCode', 'failedAt']);
+  return { next: { ...next, redrivenAtAttempt: task.attempts }, audit };
 };

@@ -10,6 +10,7 @@ import {
   taskSucceeded,
   taskVerified,
 } from '../../domain/erasure/index.js';
+import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
@@ -98,8 +99,26 @@ export const runConnectorTask = async (
     await settle(deps, task.requestId);
     return { kind: 'done' };
   }
-  if (task.awaitingCallback === true) return { kind: 'done' };
-  if (attemptsExhausted(task, deps.settings.maxReceives)) {
+  if (task.awaitingCallback === true) {
+    // A service accepted the work (202) and owes a callback. After the callback timeout it is asked
+    // again (a new attempt, below); once the attempts are spent the task fails, so a callback that
+    // never comes cannot keep the request open past its deadline.
+    const decision = decideAwaitingCallback(task, nowIso(deps), deps.settings.maxReceives);
+    if (decision.kind === 'wait') return { kind: 'done' };
+    if (decision.kind === 'give-up') {
+      await finish(deps, task, 'failed', { message: decision.message, code: decision.code });
+      deps.metrics.count(METRIC.taskFailed, 1);
+      deps.metrics.flush();
+      deps.log.warn('no callback came; task failed', {
+        taskId: task.taskId,
+        requestId: task.requestId,
+        connector: task.connector,
+        target: task.target,
+        attempts: task.attempts,
+      });
+      return { kind: 'done' };
+    }
+  } else if (attemptsExhausted(task, deps.settings.maxReceives)) {
     await finish(deps, task, 'failed', {
       message: `Gave up after ${task.attempts} attempts`,
       code: 'attempts-exhausted',

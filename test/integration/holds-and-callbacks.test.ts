@@ -1,9 +1,11 @@
 /**
  * Guarantees that must hold against careless and hostile use, end to end on the emulators through
- * the local runtime: a hold protects the data its classes live in.
+ * the local runtime: a hold protects the data its classes live in, and a webhook that never calls
+ * back cannot keep a request open for ever.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErasureRequestReceipt, HoldReceipt } from '../../functions/api/types.js';
+import { CALLBACK_TIMEOUT_MS } from '../../domain/erasure/recovery.js';
+import type { ErasureRequestReceipt, HoldReceipt, RequestView } from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { auditEntriesOf, getErasureRequest, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -68,4 +70,54 @@ describe('on a clock the tests move', () => {
       expect.arrayContaining(['hold.placed', 'request.blocked', 'hold.released', 'request.completed']),
     );
   });
+
+  it('ALU-3: a partner that answers 202 and never calls back is asked again after each callback timeout, and once the attempts are spent the task fails (callback-timeout), the request ends partially_failed within its deadline, and a re-drive completes it', async () => {
+    let now = Date.parse('2027-02-01T00:00:00.000Z');
+    rt.clock.set(new Date(now).toISOString());
+    const subjectId = 'callbacks-never-come';
+    rt.webhook.setMode('silent');
+    try {
+      const submitted = await rt.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+        body: { subjectId, dataClasses: ['marketing-contact'], reason: 'gdpr-art17-request' },
+        headers: { 'Idempotency-Key': 'callbacks-never-come-1' },
+      });
+      await rt.drainQueue();
+      const waiting = await getErasureRequest(rt, submitted.body.requestId);
+      expect(waiting.tasks).toMatchObject([{ target: 'partner-services', status: 'running', attempts: 1 }]);
+
+      // Each sweep after a callback timeout sends the task again; the worker asks the partner again.
+      let request = waiting;
+      for (let sweep = 0; sweep < 30 && request.status === 'dispatched'; sweep++) {
+        now += CALLBACK_TIMEOUT_MS + 60_000;
+        const at = new Date(now).toISOString();
+        rt.clock.set(at);
+        await sweepAndDrain(rt, at);
+        request = await getErasureRequest(rt, submitted.body.requestId);
+      }
+
+      expect(request.status).toBe('partially_failed');
+      const [task] = request.tasks;
+      expect(task).toMatchObject({ status: 'failed', error: expect.stringMatching(/No callback/) });
+      const asked = rt.webhook.received.filter((erasure) => erasure.subjectId === subjectId);
+      expect(asked.length).toBe(task?.attempts);
+      expect(new Date(now).toISOString() < request.deadline).toBe(true);
+      const failed = (await auditEntriesOf(rt, subjectId)).filter((entry) => entry.type === 'task.failed');
+      expect(failed.map((entry) => entry.detail?.errorCode)).toEqual(['callback-timeout']);
+
+      // The partner is fixed: compliance re-drives the request and it completes.
+      rt.webhook.setMode('sync');
+      const redrive = await rt.call<RequestView>(
+        'POST',
+        `/v1/erasure-requests/${submitted.body.requestId}/redrive`,
+        {
+          role: 'compliance',
+        },
+      );
+      expect(redrive.status).toBe(202);
+      await rt.drainQueue();
+      expect((await getErasureRequest(rt, submitted.body.requestId)).status).toBe('completed');
+    } finally {
+      rt.webhook.setMode('sync');
+    }
+  }, 180_000);
 });
