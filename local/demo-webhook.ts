@@ -9,7 +9,24 @@ export interface ReceivedErasure {
   readonly dataClass: string;
   readonly action: string;
   readonly idempotencyKey: string | undefined;
+  /** Where and with which nonce to answer, when the orchestrator asked for a callback. */
+  readonly callbackUrl?: string;
+  readonly nonce?: string;
 }
+
+/** A signed callback the demo service sent: as it went over the wire, so it can be replayed. */
+export interface SentCallback {
+  readonly url: string;
+  readonly body: string;
+  readonly signature: string;
+  /** The orchestrator's answer status. */
+  readonly status: number;
+}
+
+/** What the demo service reports in a callback. */
+export type CallbackAnswer =
+  | { readonly status: 'done'; readonly deletedCount?: number }
+  | { readonly status: 'failed'; readonly error?: string };
 
 /**
  * `sync` answers 200 with a count; `async` answers 202 and calls back a moment later; `silent`
@@ -42,6 +59,11 @@ export interface DemoWebhook {
   readonly records: Map<string, number>;
   setFailure(status: number | undefined): void;
   setMode(mode: DemoWebhookMode): void;
+  /**
+   * Answers the latest request for `taskId` the way a partner does after a 202: a signed POST to
+   * its `callbackUrl` that carries its `nonce` back. Returns what was sent, to replay it.
+   */
+  callBack(taskId: string, answer: CallbackAnswer): Promise<SentCallback>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +120,8 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         dataClass: erasure.dataClass,
         action: erasure.action,
         idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+        ...(erasure.callbackUrl === undefined ? {} : { callbackUrl: erasure.callbackUrl }),
+        ...(erasure.nonce === undefined ? {} : { nonce: erasure.nonce }),
       });
       const deletedCount = records.get(erasure.subjectId) ?? 0;
       records.delete(erasure.subjectId);
@@ -107,22 +131,27 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
       }
       response.writeHead(202).end();
       if (mode === 'silent') return;
-      const callbackUrl = erasure.callbackUrl;
+      const asked = received.at(-1);
       setTimeout(() => {
-        const callbackBody = JSON.stringify({ taskId: erasure.taskId, status: 'done', deletedCount });
-        void fetch(callbackUrl, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-erasure-signature': signPayload(options.secret, callbackBody, Math.floor(Date.now() / 1000)),
-          },
-          body: callbackBody,
-        }).catch(() => undefined);
+        if (asked !== undefined) sendCallback(asked, { status: 'done', deletedCount }).catch(() => undefined);
       }, options.callbackDelayMs ?? 200);
     })().catch(() => {
       response.writeHead(500).end();
     });
   });
+  /** The signed answer to one request; it echoes the request's nonce, as the orchestrator requires. */
+  const sendCallback = async (erasure: ReceivedErasure, answer: CallbackAnswer): Promise<SentCallback> => {
+    if (erasure.callbackUrl === undefined) throw new Error(`task ${erasure.taskId} asked for no callback`);
+    const body = JSON.stringify({ taskId: erasure.taskId, nonce: erasure.nonce, ...answer });
+    const signature = signPayload(options.secret, body, Math.floor(Date.now() / 1000));
+    const answered = await fetch(erasure.callbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-erasure-signature': signature },
+      body,
+    });
+    await answered.body?.cancel();
+    return { url: erasure.callbackUrl, body, signature, status: answered.status };
+  };
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -135,6 +164,11 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
     },
     setMode: (next) => {
       mode = next;
+    },
+    callBack: (taskId, answer) => {
+      const asked = received.filter((erasure) => erasure.taskId === taskId).at(-1);
+      if (asked === undefined) return Promise.reject(new Error(`task ${taskId} was never asked`));
+      return sendCallback(asked, answer);
     },
     stop: () =>
       new Promise<void>((resolve) => {

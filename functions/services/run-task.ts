@@ -2,6 +2,7 @@ import { taskAttemptFailed, taskHeld } from '../../domain/audit/events.js';
 import { redactSubjectId } from '../../domain/audit/index.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import {
+  callbackNonceFor,
   holdTask,
   settleRequest,
   startTask,
@@ -62,6 +63,7 @@ const invocationOf = (task: ErasureTask) => ({
   dataClass: task.dataClass,
   action: task.action,
   idempotencyKey: task.taskId,
+  callbackNonce: callbackNonceFor(task),
   ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
 });
 

@@ -1,7 +1,7 @@
 /**
  * Guarantees that must hold against careless and hostile use, end to end on the emulators through
- * the local runtime: a hold protects the data its classes live in, and a webhook that never calls
- * back cannot keep a request open for ever.
+ * the local runtime: a hold protects the data its classes live in, a webhook that never calls back
+ * cannot keep a request open for ever, and a replayed signed callback cannot settle a later attempt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLBACK_TIMEOUT_MS } from '../../domain/erasure/recovery.js';
@@ -120,4 +120,65 @@ describe('on a clock the tests move', () => {
       rt.webhook.setMode('sync');
     }
   }, 180_000);
+});
+
+describe('on the real clock (callback signatures are checked against it)', () => {
+  let rt: TestRuntime;
+
+  beforeAll(async () => {
+    rt = await startTestRuntime('holds-callbacks-live', {
+      demoSubjects: 0,
+      webhookMode: 'silent',
+      clockStart: new Date().toISOString(),
+    });
+  });
+  afterAll(async () => {
+    await rt.stop();
+  });
+
+  it("a captured signed `failed` callback replayed after a re-drive is refused with 409 and fails nothing; the partner's answer to the new attempt completes the request", async () => {
+    const subjectId = 'callbacks-replayed';
+    rt.webhook.records.set(subjectId, 1);
+    const submitted = await rt.call<ErasureRequestReceipt>('POST', '/v1/erasure-requests', {
+      body: { subjectId, dataClasses: ['marketing-contact'], reason: 'gdpr-art17-request' },
+      headers: { 'Idempotency-Key': 'callbacks-replayed-1' },
+    });
+    await rt.drainQueue();
+    const [task] = (await getErasureRequest(rt, submitted.body.requestId)).tasks;
+    const taskId = task?.taskId ?? '';
+
+    // The partner answers the first attempt `failed`; compliance re-drives once it is fixed.
+    const failed = await rt.webhook.callBack(taskId, { status: 'failed', error: 'store-offline' });
+    expect(failed.status).toBe(200);
+    expect((await getErasureRequest(rt, submitted.body.requestId)).status).toBe('partially_failed');
+    const redrive = await rt.call('POST', `/v1/erasure-requests/${submitted.body.requestId}/redrive`, {
+      role: 'compliance',
+    });
+    expect(redrive.status).toBe(202);
+    await rt.drainQueue();
+    const asked = rt.webhook.received.filter((erasure) => erasure.taskId === taskId);
+    expect(asked).toHaveLength(2);
+    expect(asked[1]?.nonce).not.toBe(asked[0]?.nonce);
+
+    // Someone replays the captured, validly signed `failed`.
+    const replay = await fetch(failed.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-erasure-signature': failed.signature },
+      body: failed.body,
+    });
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('stale_callback');
+    const afterReplay = await getErasureRequest(rt, submitted.body.requestId);
+    expect(afterReplay.status).toBe('dispatched');
+    expect(afterReplay.tasks).toMatchObject([{ taskId, status: 'running' }]);
+    const failures = (await auditEntriesOf(rt, subjectId)).filter((entry) => entry.type === 'task.failed');
+    expect(failures).toHaveLength(1);
+
+    // The partner's answer to the re-driven attempt is taken.
+    const done = await rt.webhook.callBack(taskId, { status: 'done', deletedCount: 1 });
+    expect(done.status).toBe(200);
+    const request = await getErasureRequest(rt, submitted.body.requestId);
+    expect(request.status).toBe('completed');
+    expect(request.tasks).toMatchObject([{ status: 'verified', deletedCount: 1 }]);
+  });
 });

@@ -434,6 +434,7 @@ describe('every data class with a trigger, end to end', () => {
             action: policy.action,
             ...(olderThan === undefined ? {} : { olderThan }),
             callbackUrl: expect.any(String),
+            nonce: expect.any(String),
           },
         ]);
       }

@@ -1,9 +1,10 @@
 /**
- * Tasks a webhook answers later with a signed callback: when a late callback is given up on.
+ * Tasks a webhook answers later with a signed callback: when a late callback is given up on, and
+ * the nonce that binds a callback to the attempt that asked.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redriveTask, taskFailed } from '../../domain/erasure/index.js';
+import { callbackNonceFor, redriveTask, startTask, taskFailed } from '../../domain/erasure/index.js';
 import {
   CALLBACK_TIMEOUT_MS,
   callbackTimedOut,
@@ -105,5 +106,28 @@ describe('a callback that never comes', () => {
     expect(attemptsExhausted({ ...redriven, attempts: 2 * MAX_RECEIVES * MAX_ROUNDS }, MAX_RECEIVES)).toBe(
       true,
     );
+  });
+});
+
+describe('the nonce of an attempt', () => {
+  it('is the same for the same attempt and differs for every other attempt and task', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 1000 }), (a, b) => {
+        const nonce = (taskId: string, attempts: number) => callbackNonceFor({ taskId, attempts });
+        expect(nonce('task_a', a)).toBe(nonce('task_a', a));
+        expect(nonce('task_a', a) === nonce('task_a', b)).toBe(a === b);
+        expect(nonce('task_a', a)).not.toBe(nonce('task_b', a));
+      }),
+    );
+  });
+
+  it('changes with every new attempt: a restart, a re-ask, a re-drive', () => {
+    const first = awaiting();
+    const restarted = startTask(first, NOW).next;
+    const failed = taskFailed(restarted, 'no callback', NOW).next;
+    const redriven = redriveTask(failed, NOW).next;
+    const nonces = [first, restarted, redriven].map(callbackNonceFor);
+    expect(new Set(nonces).size).toBe(3);
+    expect(callbackNonceFor(failed)).toBe(callbackNonceFor(restarted));
   });
 });
