@@ -125,6 +125,8 @@ export const runConnectorTask = async (
       message: `Gave up after ${task.attempts} attempts`,
       code: 'attempts-exhausted',
     });
+    deps.metrics.count(METRIC.taskFailed, 1);
+    deps.metrics.flush();
     return { kind: 'done' };
   }
   // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
