@@ -49,6 +49,14 @@ export class ConcurrentModificationError extends DomainError {
   readonly code = 'concurrent_modification';
 }
 
+/**
+ * A signed callback that answers another attempt of the task than its current one (a captured
+ * answer replayed after a re-drive or a re-ask). Refused: only the current attempt's answer counts.
+ */
+export class StaleCallbackError extends DomainError {
+  readonly code = 'stale_callback';
+}
+
 export class LegalHoldActiveError extends DomainError {
   readonly code = 'legal_hold_active';
 }

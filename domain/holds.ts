@@ -1,8 +1,14 @@
 import { pseudonymise } from './audit/pseudonym.js';
+import type { ErasureTask } from './erasure/types.js';
 import { ValidationError } from './errors.js';
+import { findPolicy } from './policy/lookup.js';
+import type { PolicyCatalog } from './policy/types.js';
 import { validateReasonCode } from './vocabulary/codes.js';
 
-/** A legal hold (ALM-3): while active, no deletion of the covered data classes runs. */
+/**
+ * A legal hold (ALM-3): while active, nothing erases the data of the covered data classes. It
+ * protects data, not labels: see `holdsBlocking`.
+ */
 export interface LegalHold {
   readonly holdId: string;
   readonly subjectId: string;
@@ -19,12 +25,67 @@ export interface LegalHold {
 export const isHoldActive = (hold: LegalHold, now: string): boolean =>
   hold.releasedAt === undefined && (hold.until === undefined || hold.until > now);
 
-export const holdCovers = (hold: LegalHold, dataClass: string): boolean =>
-  hold.dataClasses === undefined || hold.dataClasses.includes(dataClass);
+/** The targets the catalog keeps `dataClass`'s data in (none for a class it does not know). */
+const targetsOfClass = (catalog: PolicyCatalog, dataClass: string): readonly string[] =>
+  findPolicy(catalog, dataClass)?.targets ?? [];
 
-/** The holds that stop `dataClass` from being deleted at `now`. */
-export const blockingHolds = (holds: readonly LegalHold[], dataClass: string, now: string): LegalHold[] =>
-  holds.filter((hold) => isHoldActive(hold, now) && holdCovers(hold, dataClass));
+/** Erasing work: a data class's data, in one target (a task) or in every target of the class (a due entry, a notice). */
+export interface ErasureScope {
+  readonly dataClass: string;
+  /** Absent: every target the catalog names for `dataClass`. */
+  readonly target?: string;
+}
+
+/**
+ * Whether `hold` protects data that `scope` would erase. Connectors erase a subject's data per
+ * target (a prefix, a table's items, a partner service), and targets are shared by classes: a
+ * `suspended-account` erasure empties `customer-records`, where `customer-profile` lives too. So a
+ * hold covers its classes and every target they live in; a hold without classes covers everything.
+ */
+export const holdCovers = (
+  hold: LegalHold,
+  catalog: PolicyCatalog,
+  { dataClass, target }: ErasureScope,
+): boolean => {
+  if (hold.dataClasses === undefined || hold.dataClasses.includes(dataClass)) return true;
+  const erased = target === undefined ? targetsOfClass(catalog, dataClass) : [target];
+  return hold.dataClasses.some((held) => targetsOfClass(catalog, held).some((name) => erased.includes(name)));
+};
+
+/**
+ * ALM-3: the active holds that stop `scope` from being erased at `now`. The one rule for the sweep
+ * (due entries, rolling windows, notices), dispatch, the worker and the request view. `holds` are
+ * the subject's; the caller reads them.
+ */
+export const holdsBlocking = (
+  holds: readonly LegalHold[],
+  catalog: PolicyCatalog,
+  scope: ErasureScope,
+  now: string,
+): LegalHold[] => holds.filter((hold) => isHoldActive(hold, now) && holdCovers(hold, catalog, scope));
+
+/** A task a hold keeps from erasing, and the ids of the holds (sorted). */
+export interface HeldTask {
+  readonly task: ErasureTask;
+  readonly holdIds: readonly string[];
+}
+
+/**
+ * The tasks of a request that holds keep from erasing at `now`: those that have not erased yet
+ * (`pending`, or `running`, as the worker checks again before its connector call). Tasks that
+ * succeeded, were verified or failed are past the point a hold can stop.
+ */
+export const heldTasks = (
+  tasks: readonly ErasureTask[],
+  holds: readonly LegalHold[],
+  catalog: PolicyCatalog,
+  now: string,
+): HeldTask[] =>
+  tasks.flatMap((task) => {
+    if (task.status !== 'pending' && task.status !== 'running') return [];
+    const blocking = holdsBlocking(holds, catalog, { dataClass: task.dataClass, target: task.target }, now);
+    return blocking.length === 0 ? [] : [{ task, holdIds: blocking.map((hold) => hold.holdId).sort() }];
+  });
 
 export interface HoldRequest {
   readonly subjectId: string;

@@ -9,13 +9,35 @@ export interface ReceivedErasure {
   readonly dataClass: string;
   readonly action: string;
   readonly idempotencyKey: string | undefined;
+  /** Where and with which nonce to answer, when the orchestrator asked for a callback. */
+  readonly callbackUrl?: string;
+  readonly nonce?: string;
 }
+
+/** A signed callback the demo service sent: as it went over the wire, so it can be replayed. */
+export interface SentCallback {
+  readonly url: string;
+  readonly body: string;
+  readonly signature: string;
+  /** The orchestrator's answer status. */
+  readonly status: number;
+}
+
+/** What the demo service reports in a callback. */
+export type CallbackAnswer =
+  | { readonly status: 'done'; readonly deletedCount?: number }
+  | { readonly status: 'failed'; readonly error?: string };
+
+/**
+ * `sync` answers 200 with a count; `async` answers 202 and calls back a moment later; `silent`
+ * answers 202 and never calls back (a partner that lost the work).
+ */
+export type DemoWebhookMode = 'sync' | 'async' | 'silent';
 
 export interface DemoWebhookOptions {
   readonly port?: number;
   readonly secret: string;
-  /** `sync` answers 200 with a count; `async` answers 202 and calls back a moment later. */
-  readonly mode?: 'sync' | 'async';
+  readonly mode?: DemoWebhookMode;
   /** Answer every request with this status (to show retries and the dead-letter queue). */
   readonly failWith?: number;
   readonly callbackDelayMs?: number;
@@ -36,6 +58,12 @@ export interface DemoWebhook {
   /** Records the demo service holds per subject (what an erasure removes). */
   readonly records: Map<string, number>;
   setFailure(status: number | undefined): void;
+  setMode(mode: DemoWebhookMode): void;
+  /**
+   * Answers the latest request for `taskId` the way a partner does after a 202: a signed POST to
+   * its `callbackUrl` that carries its `nonce` back. Returns what was sent, to replay it.
+   */
+  callBack(taskId: string, answer: CallbackAnswer): Promise<SentCallback>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +82,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   const notices: ReceivedNotice[] = [];
   const records = new Map<string, number>();
   let failWith = options.failWith;
+  let mode = options.mode ?? 'sync';
   const server: Server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request);
@@ -91,30 +120,38 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         dataClass: erasure.dataClass,
         action: erasure.action,
         idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined,
+        ...(erasure.callbackUrl === undefined ? {} : { callbackUrl: erasure.callbackUrl }),
+        ...(erasure.nonce === undefined ? {} : { nonce: erasure.nonce }),
       });
       const deletedCount = records.get(erasure.subjectId) ?? 0;
       records.delete(erasure.subjectId);
-      if (options.mode !== 'async' || erasure.callbackUrl === undefined) {
+      if (mode === 'sync' || erasure.callbackUrl === undefined) {
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ deletedCount }));
         return;
       }
       response.writeHead(202).end();
-      const callbackUrl = erasure.callbackUrl;
+      if (mode === 'silent') return;
+      const asked = received.at(-1);
       setTimeout(() => {
-        const callbackBody = JSON.stringify({ taskId: erasure.taskId, status: 'done', deletedCount });
-        void fetch(callbackUrl, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-erasure-signature': signPayload(options.secret, callbackBody, Math.floor(Date.now() / 1000)),
-          },
-          body: callbackBody,
-        }).catch(() => undefined);
+        if (asked !== undefined) sendCallback(asked, { status: 'done', deletedCount }).catch(() => undefined);
       }, options.callbackDelayMs ?? 200);
     })().catch(() => {
       response.writeHead(500).end();
     });
   });
+  /** The signed answer to one request; it echoes the request's nonce, as the orchestrator requires. */
+  const sendCallback = async (erasure: ReceivedErasure, answer: CallbackAnswer): Promise<SentCallback> => {
+    if (erasure.callbackUrl === undefined) throw new Error(`task ${erasure.taskId} asked for no callback`);
+    const body = JSON.stringify({ taskId: erasure.taskId, nonce: erasure.nonce, ...answer });
+    const signature = signPayload(options.secret, body, Math.floor(Date.now() / 1000));
+    const answered = await fetch(erasure.callbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-erasure-signature': signature },
+      body,
+    });
+    await answered.body?.cancel();
+    return { url: erasure.callbackUrl, body, signature, status: answered.status };
+  };
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -124,6 +161,14 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
     records,
     setFailure: (status) => {
       failWith = status;
+    },
+    setMode: (next) => {
+      mode = next;
+    },
+    callBack: (taskId, answer) => {
+      const asked = received.filter((erasure) => erasure.taskId === taskId).at(-1);
+      if (asked === undefined) return Promise.reject(new Error(`task ${taskId} was never asked`));
+      return sendCallback(asked, answer);
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -22,7 +22,7 @@ import {
   demoStoreNames,
   seedDemoSubject,
 } from './demo.js';
-import { type DemoWebhook, startDemoWebhook } from './demo-webhook.js';
+import { type DemoWebhook, type DemoWebhookMode, startDemoWebhook } from './demo-webhook.js';
 import { createOrchestratorResources, type OrchestratorResources } from './resources.js';
 
 export interface LocalRuntimeOptions {
@@ -35,7 +35,7 @@ export interface LocalRuntimeOptions {
   readonly port?: number;
   /** Demo webhook port; 0 picks a free one. @default 0 */
   readonly webhookPort?: number;
-  readonly webhookMode?: 'sync' | 'async';
+  readonly webhookMode?: DemoWebhookMode;
   /** Sweep every this many milliseconds; false for none (tests sweep through the API). @default 60000 */
   readonly sweepIntervalMs?: number | false;
   /** Run the queue consumer continuously; false lets tests drain the queue step by step. @default true */

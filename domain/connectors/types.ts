@@ -48,6 +48,11 @@ export interface ConnectorInvocation {
   readonly olderThan?: string;
   /** Idempotency key forwarded to other services: stable across retries of the task. */
   readonly idempotencyKey: string;
+  /**
+   * The nonce of this attempt (`callbackNonceFor`): a service that answers later by callback must
+   * send it back, so its answer settles this attempt and no later one. Other connectors ignore it.
+   */
+  readonly callbackNonce?: string;
 }
 
 export type ConnectorOutcome =

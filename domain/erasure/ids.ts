@@ -70,3 +70,17 @@ export const newRequestId = (randomSource: string | Uint8Array): string => {
       : ['random-bytes', Buffer.from(randomSource).toString('hex')];
   return `${REQUEST_ID_PREFIX}${digest(parts)}`;
 };
+
+/**
+ * The nonce of one attempt of a task: sent to a webhook with the task, and carried back in its
+ * signed callback, so a callback answers exactly the attempt that asked. Every new attempt (a
+ * restart, a re-ask after a callback timeout, a re-drive) has another, so a captured signed answer
+ * of an earlier attempt cannot settle a later one.
+ */
+export const callbackNonceFor = (task: { readonly taskId: string; readonly attempts: number }): string => {
+  requireNonEmpty(task.taskId, 'taskId');
+  if (!Number.isSafeInteger(task.attempts) || task.attempts < 0) {
+    throw new ValidationError('attempts must be a non-negative integer', 'attempts');
+  }
+  return digest(['callback-nonce', task.taskId, String(task.attempts)]);
+};

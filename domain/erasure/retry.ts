@@ -18,9 +18,14 @@ export const MAX_ROUNDS = 4;
 export const backoffSeconds = (attempt: number, baseSeconds = BASE_BACKOFF_SECONDS): number =>
   Math.min(MAX_BACKOFF_SECONDS, baseSeconds * 2 ** Math.max(0, attempt - 1));
 
-/** A task that has used every round of deliveries is failed instead of run again. */
-export const attemptsExhausted = (task: Pick<ErasureTask, 'attempts'>, maxReceives: number): boolean =>
-  task.attempts >= maxReceives * MAX_ROUNDS;
+/**
+ * A task that has used every round of deliveries is failed instead of run again. Attempts count
+ * from the task's last re-drive, if any: an operator who fixed the cause gives it a fresh budget.
+ */
+export const attemptsExhausted = (
+  task: Pick<ErasureTask, 'attempts' | 'redrivenAtAttempt'>,
+  maxReceives: number,
+): boolean => task.attempts - (task.redrivenAtAttempt ?? 0) >= maxReceives * MAX_ROUNDS;
 
 export interface AttemptFailureInput {
   /** The error cannot go away by retrying (configuration, permission, a 4xx). */

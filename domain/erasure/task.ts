@@ -144,6 +144,37 @@ export const taskAwaitingCallback = (task: ErasureTask, at: string): Transition<
   };
 };
 
+/**
+ * ALM-3: a hold placed while the attempt was starting stops it before its connector erased
+ * anything (the worker checks the holds again after the start). The task goes back to `pending`
+ * (its attempt stays counted) and runs once no hold covers it; the sweep sends it again then.
+ */
+export const holdTask = (
+  task: ErasureTask,
+  holdIds: readonly string[],
+  at: string,
+): Transition<ErasureTask> => {
+  requireTaskStatus(task, ['running'], 'pending');
+  if (task.awaitingCallback === true)
+    throw new IllegalTransitionError('task', 'awaiting callback', 'pending');
+  if (holdIds.length === 0) throw new ValidationError('holdIds must not be empty', 'holdIds');
+  holdIds.forEach((holdId, index) => {
+    validateIdentifier(holdId, `holdIds[${index}]`, task.subjectId);
+  });
+  instantMs(at, 'at');
+  const holds = [...new Set(holdIds)].sort();
+  const next: ErasureTask = { ...omit(task, ['startedAt']), status: 'pending' };
+  return {
+    next,
+    audit: taskEvent(next, {
+      type: 'held',
+      key: `held:${task.attempts}:${holds.join('+')}`,
+      at,
+      detail: { holds: holds.join(','), previousStatus: task.status },
+    }),
+  };
+};
+
 /** Alias of `taskAwaitingCallback`. */
 export const taskPending = taskAwaitingCallback;
 
@@ -246,11 +277,14 @@ export const taskFailed = (
 /**
  * An operator re-drives a failed task: a new attempt starts (`failed → running`, attempts + 1) and
  * the failure is cleared from the task (the audit keeps it). The only way out of `failed`; pair it
- * with `redriveRequest` so the request counts the task's new outcome.
+ * with `redriveRequest` so the request counts the task's new outcome. The cause has been fixed, so
+ * the task gets its attempt budget afresh (`redrivenAtAttempt`): a task that failed because its
+ * attempts were spent would otherwise fail again at once.
  */
 export const redriveTask = (task: ErasureTask, at: string): Transition<ErasureTask> => {
   requireTaskStatus(task, ['failed'], 'running');
-  return nextAttempt(task, at, 'redriven', ['error', 'errorCode', 'failedAt']);
+  const { next, audit } = nextAttempt(task, at, 'redriven', ['error', 'errorCode', 'failedAt']);
+  return { next: { ...next, redrivenAtAttempt: task.attempts }, audit };
 };
 
 /** The task's request was withdrawn before the task erased anything (see `withdrawRequest`). */

@@ -77,4 +77,6 @@ export interface ErasureTask {
   readonly error?: string;
   /** Reason code of the failure (e.g. `retries-exhausted`); this one is audited. */
   readonly errorCode?: string;
+  /** `attempts` when an operator last re-drove the task: its attempt budget counts from there. */
+  readonly redrivenAtAttempt?: number;
 }

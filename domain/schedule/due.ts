@@ -2,10 +2,10 @@
 
 import { ValidationError } from '../errors.js';
 import type { LegalHold } from '../holds.js';
-import { blockingHolds } from '../holds.js';
+import { holdsBlocking } from '../holds.js';
 import { resolveRetention } from '../policy/config.js';
 import { isRollingWindow } from '../policy/schema.js';
-import type { DataClassPolicy } from '../policy/types.js';
+import type { DataClassPolicy, PolicyCatalog } from '../policy/types.js';
 import { compareDurations, nextBoundary, subtractDuration } from '../time.js';
 import type { ScheduleEntry, SubjectSchedule } from './types.js';
 
@@ -39,6 +39,8 @@ export type DueEvaluation =
   | { readonly kind: 'blocked'; readonly blockers: readonly Blocker[]; readonly retryAt?: string };
 
 export interface DueInput {
+  /** Where each class's data lives: a hold on one class protects every target of it (`holdsBlocking`). */
+  readonly catalog: PolicyCatalog;
   readonly policy: DataClassPolicy;
   readonly entry: ScheduleEntry;
   readonly schedule: SubjectSchedule;
@@ -54,10 +56,12 @@ const windowOf = (entry: ScheduleEntry, policy: DataClassPolicy): string =>
 /**
  * Decides whether a due entry runs. The entry must be pending or blocked and due at `now`
  * (a ValidationError otherwise: the caller re-reads entries the index returned). A legal hold blocks every data class (ALM-3), whether or not
- * the policy lists `legal-hold`; an unpaid invoice blocks the classes that list `unpaid-invoice`
- * (ALE-2) and clears only with `invoice.settled`, so it gives no `retryAt`.
+ * the policy lists `legal-hold`, and protects data, not labels: it blocks an entry whose class
+ * erases any target a held class lives in (a hold on `cloud-video` blocks `cloud-video-window` on
+ * that prefix). An unpaid invoice blocks the classes that list `unpaid-invoice` (ALE-2) and clears
+ * only with `invoice.settled`, so it gives no `retryAt`.
  */
-export function evaluateDue({ policy, entry, schedule, holds, now }: DueInput): DueEvaluation {
+export function evaluateDue({ catalog, policy, entry, schedule, holds, now }: DueInput): DueEvaluation {
   if (entry.dataClass !== policy.dataClass) {
     throw new ValidationError(
       `entry of data class '${entry.dataClass}' evaluated with the policy of '${policy.dataClass}'`,
@@ -74,7 +78,7 @@ export function evaluateDue({ policy, entry, schedule, holds, now }: DueInput): 
     throw new ValidationError(`the entry is due at ${entry.dueAt}, not yet at ${now}`, 'dueAt');
 
   const holdsOfSubject = holds.filter((hold) => hold.subjectId === entry.subjectId);
-  const activeHolds = blockingHolds(holdsOfSubject, entry.dataClass, now);
+  const activeHolds = holdsBlocking(holdsOfSubject, catalog, { dataClass: entry.dataClass }, now);
   const blockers: Blocker[] = [];
   if (activeHolds.length > 0)
     blockers.push({ kind: 'legal-hold', holdIds: activeHolds.map((hold) => hold.holdId) });

@@ -10,8 +10,8 @@ import { ValidationError } from '../../domain/errors.js';
 import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
+  describeErasureRequest,
   extendErasureDeadline,
-  getErasureRequest,
   redriveErasureRequest,
   rejectErasureRequest,
   submitErasureRequest,
@@ -48,7 +48,7 @@ import type {
   VerificationAnswer,
 } from './types.js';
 
-const taskView = (task: ErasureTask): TaskView => ({
+const taskView = (task: ErasureTask, blockedBy?: readonly string[]): TaskView => ({
   taskId: task.taskId,
   dataClass: task.dataClass,
   connector: task.connector,
@@ -60,6 +60,7 @@ const taskView = (task: ErasureTask): TaskView => ({
   ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
   ...(task.verifiedAt === undefined ? {} : { verifiedAt: task.verifiedAt }),
   ...(task.error === undefined ? {} : { error: task.error }),
+  ...(blockedBy === undefined ? {} : { blockedBy }),
 });
 
 const requestView = (request: ErasureRequest): RequestView => ({
@@ -79,9 +80,13 @@ const requestView = (request: ErasureRequest): RequestView => ({
   ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
 });
 
-const requestDetail = (request: ErasureRequest, tasks: readonly ErasureTask[]): RequestDetail => ({
+const requestDetail = (
+  request: ErasureRequest,
+  tasks: readonly ErasureTask[],
+  blockedBy: ReadonlyMap<string, readonly string[]>,
+): RequestDetail => ({
   ...requestView(request),
-  tasks: tasks.map(taskView),
+  tasks: tasks.map((task) => taskView(task, blockedBy.get(task.taskId))),
 });
 
 /** A path parameter, checked with its rule (`PATH_PARAMETERS`): a 400 naming it, never a lookup. */
@@ -158,8 +163,8 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/erasure-requests/{requestId}': async (request) => {
-    const { request: found, tasks } = await getErasureRequest(deps, pathParam(request, 'requestId'));
-    return { statusCode: 200, body: requestDetail(found, tasks) };
+    const found = await describeErasureRequest(deps, pathParam(request, 'requestId'));
+    return { statusCode: 200, body: requestDetail(found.request, found.tasks, found.blockedBy) };
   },
 
   'POST /v1/erasure-requests/{requestId}/rejection': async (request) => {

@@ -9,7 +9,8 @@ import type { LifecycleEventType } from '../../domain/events.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
 import type { ScheduleStatus } from '../../domain/schedule/types.js';
 
-export type { ErasureRequestReceipt } from '../services/erasure-requests.js';
+/** `POST /v1/erasure-requests` → 202; `blockedTasks` lists the tasks legal holds keep from erasing. */
+export type { BlockedTask, ErasureRequestReceipt } from '../services/erasure-requests.js';
 export type { ExportSource, SubjectExport } from '../services/exports.js';
 /** `POST /v1/lifecycle-events` → 202 `{eventId, decisions}`. */
 export type { LifecycleEventResult } from '../services/lifecycle-events.js';
@@ -37,6 +38,8 @@ export interface TaskView {
   readonly olderThan?: string;
   readonly verifiedAt?: string;
   readonly error?: string;
+  /** ALM-3: ids of the legal holds that keep this task from erasing now; it runs once they end. */
+  readonly blockedBy?: readonly string[];
 }
 
 /** A request as the rejection, deadline-extension and redrive routes answer it. */

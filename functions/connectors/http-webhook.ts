@@ -33,6 +33,8 @@ export interface WebhookRequestBody {
   readonly action: ConnectorInvocation['action'];
   readonly olderThan?: string;
   readonly callbackUrl?: string;
+  /** The attempt's nonce: a callback must carry it back (`ConnectorInvocation.callbackNonce`). */
+  readonly nonce?: string;
 }
 
 /** What the other service receives for a portability export (ALU-6): the same signed POST. */
@@ -58,6 +60,7 @@ export const webhookRequestBody = (
   action: invocation.action,
   ...(invocation.olderThan === undefined ? {} : { olderThan: invocation.olderThan }),
   ...(callbackUrl === undefined ? {} : { callbackUrl }),
+  ...(invocation.callbackNonce === undefined ? {} : { nonce: invocation.callbackNonce }),
 });
 
 /** `Retry-After` as seconds from now: either delta-seconds or an HTTP date. */
@@ -105,7 +108,8 @@ const exportedRecords = (text: string, malformed: () => Error): ExportedRecords 
  *
  * - 2xx (except 202): the service has done it; `affectedCount` is its `deletedCount`, if given.
  * - 202: accepted; the service answers later with a signed POST to `callbackUrl`, which the API
- *   checks with `verifySignature` and records (outcome `pending` until then).
+ *   checks with `verifySignature` and records (outcome `pending` until then). The answer carries
+ *   the request's `nonce` back, so it settles the attempt that asked and no later one.
  * - 408, 429, 5xx, timeouts, network errors: retryable. Other 4xx and 3xx: permanent.
  *
  * Retries are safe because the `Idempotency-Key` header is the invocation's key, which stays the

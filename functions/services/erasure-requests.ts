@@ -22,7 +22,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../domain/errors.js';
-import { blockingHolds } from '../../domain/holds.js';
+import { heldTasks } from '../../domain/holds.js';
 import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
@@ -47,11 +47,22 @@ export interface ErasureRequestInput {
   readonly reason: string;
 }
 
+/** A task that legal holds keep from erasing (ALM-3), and the holds. */
+export interface BlockedTask {
+  readonly taskId: string;
+  readonly dataClass: string;
+  readonly target: string;
+  /** Ids of the holds that cover the task's data, sorted. */
+  readonly blockedBy: readonly string[];
+}
+
 export interface ErasureRequestReceipt {
   readonly requestId: string;
   readonly status: ErasureRequest['status'];
   readonly deadline: string;
   readonly withheld?: ErasureRequest['withheld'];
+  /** ALM-3: the tasks a legal hold keeps from running now; they run once no hold covers them. */
+  readonly blockedTasks?: readonly BlockedTask[];
 }
 
 /** Keyed, like every value derived from a subject id that the orchestrator keeps. */
@@ -65,12 +76,30 @@ const bodyHash = (key: string, input: ErasureRequestInput): string =>
     }),
   );
 
-const receipt = (request: ErasureRequest): ErasureRequestReceipt => ({
+const receipt = (request: ErasureRequest, blocked: readonly BlockedTask[]): ErasureRequestReceipt => ({
   requestId: request.requestId,
   status: request.status,
   deadline: request.deadline,
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
+  ...(blocked.length === 0 ? {} : { blockedTasks: blocked }),
 });
+
+/**
+ * The tasks of a request that legal holds keep from erasing now (`heldTasks`). Read when asked,
+ * so the answer follows placed and released holds; a request with no open task reads no holds.
+ */
+const blockedTasksOf = async (deps: RequestDeps, tasks: readonly ErasureTask[]): Promise<BlockedTask[]> => {
+  const open = tasks.filter((task) => task.status === 'pending' || task.status === 'running');
+  const [first] = open;
+  if (first === undefined) return [];
+  const holds = await deps.holds.forSubject(first.subjectId);
+  return heldTasks(open, holds, deps.config.catalog, nowIso(deps)).map(({ task, holdIds }) => ({
+    taskId: task.taskId,
+    dataClass: task.dataClass,
+    target: task.target,
+    blockedBy: holdIds,
+  }));
+};
 
 /**
  * An erasure request from a product service. The same idempotency key always answers with the
@@ -105,7 +134,8 @@ export const submitErasureRequest = async (
     if (winner !== undefined) return winner;
     throw new Error('Erasure request creation raced and left no request');
   }
-  return receipt(await dispatchOrBlock(deps, created.request, created.tasks));
+  const request = await dispatchOrBlock(deps, created.request, created.tasks);
+  return receipt(request, await blockedTasksOf(deps, created.tasks));
 };
 
 const replayed = async (
@@ -120,7 +150,7 @@ const replayed = async (
   }
   const existing = await deps.requests.get(record.requestId);
   if (existing === undefined) throw new NotFoundError(`Erasure request ${record.requestId} not found`);
-  return receipt(existing.request);
+  return receipt(existing.request, await blockedTasksOf(deps, existing.tasks));
 };
 
 /**
@@ -218,7 +248,11 @@ const transition = async (
     )
   ).committed;
 
-/** Blocks the request if a legal hold covers any of its classes (ALM-3), otherwise dispatches it. */
+/**
+ * Blocks the request while a legal hold covers the data of any of its tasks (ALM-3: a hold on a
+ * class protects every target that class lives in, `heldTasks`), otherwise dispatches it. The
+ * sweep dispatches a blocked request once no hold covers any of its tasks.
+ */
 export const dispatchOrBlock = async (
   deps: RequestDeps,
   request: ErasureRequest,
@@ -226,12 +260,9 @@ export const dispatchOrBlock = async (
 ): Promise<ErasureRequest> => {
   const at = nowIso(deps);
   const holds = await deps.holds.forSubject(request.subjectId);
-  const holdIds = [
-    ...new Set(
-      request.dataClasses.flatMap((dataClass) => blockingHolds(holds, dataClass, at).map((h) => h.holdId)),
-    ),
-  ];
-  if (holdIds.length > 0) {
+  const held = heldTasks(tasks, holds, deps.config.catalog, at);
+  const holdIds = [...new Set(held.flatMap(({ holdIds }) => holdIds))];
+  if (holdIds.length > 0 && request.status !== 'dispatched') {
     if (request.status === 'blocked') return request;
     const blocked = blockRequest(request, holdIds, at);
     if (await transition(deps, request, blocked, ['received'])) return blocked.next;
@@ -251,7 +282,13 @@ export const dispatchOrBlock = async (
       if (next.status !== 'dispatched') return next;
     }
   }
-  await sendUnfinished(deps, tasks);
+  // A dispatched request (a sweep finishing an earlier sweep's work) may have tasks a hold placed
+  // since covers: they wait for the hold to end, and the sweep sends them then.
+  const heldIds = new Set(held.map(({ task }) => task.taskId));
+  await sendUnfinished(
+    deps,
+    tasks.filter((task) => !heldIds.has(task.taskId)),
+  );
   return next;
 };
 
@@ -269,6 +306,21 @@ export const getErasureRequest = async (deps: RequestDeps, requestId: string): P
   const found = await deps.requests.get(requestId);
   if (found === undefined) throw new NotFoundError(`Erasure request '${requestId}' not found`);
   return found;
+};
+
+/** A request with its tasks, and the hold ids blocking each task that a legal hold keeps from erasing now. */
+export interface RequestDescription extends RequestWithTasks {
+  readonly blockedBy: ReadonlyMap<string, readonly string[]>;
+}
+
+/** `GET /v1/erasure-requests/{requestId}`: the request, its tasks, and which of them holds block (ALM-3). */
+export const describeErasureRequest = async (
+  deps: RequestDeps,
+  requestId: string,
+): Promise<RequestDescription> => {
+  const found = await getErasureRequest(deps, requestId);
+  const blocked = await blockedTasksOf(deps, found.tasks);
+  return { ...found, blockedBy: new Map(blocked.map((task) => [task.taskId, task.blockedBy])) };
 };
 
 const DECISION_ATTEMPTS = 3;

@@ -2,6 +2,8 @@ import { taskAttemptFailed, taskHeld } from '../../domain/audit/events.js';
 import { redactSubjectId } from '../../domain/audit/index.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import {
+  callbackNonceFor,
+  holdTask,
   settleRequest,
   startTask,
   taskAwaitingCallback,
@@ -9,10 +11,11 @@ import {
   taskSucceeded,
   taskVerified,
 } from '../../domain/erasure/index.js';
+import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
-import { blockingHolds } from '../../domain/holds.js';
+import { holdsBlocking } from '../../domain/holds.js';
 import type { TaskMessage } from '../../domain/ports/index.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
@@ -60,6 +63,7 @@ const invocationOf = (task: ErasureTask) => ({
   dataClass: task.dataClass,
   action: task.action,
   idempotencyKey: task.taskId,
+  callbackNonce: callbackNonceFor(task),
   ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
 });
 
@@ -98,40 +102,46 @@ export const runConnectorTask = async (
     await settle(deps, task.requestId);
     return { kind: 'done' };
   }
-  if (task.awaitingCallback === true) return { kind: 'done' };
-  if (attemptsExhausted(task, deps.settings.maxReceives)) {
+  if (task.awaitingCallback === true) {
+    // A service accepted the work (202) and owes a callback. After the callback timeout it is asked
+    // again (a new attempt, below); once the attempts are spent the task fails, so a callback that
+    // never comes cannot keep the request open past its deadline.
+    const decision = decideAwaitingCallback(task, nowIso(deps), deps.settings.maxReceives);
+    if (decision.kind === 'wait') return { kind: 'done' };
+    if (decision.kind === 'give-up') {
+      await finish(deps, task, 'failed', { message: decision.message, code: decision.code });
+      deps.metrics.count(METRIC.taskFailed, 1);
+      deps.metrics.flush();
+      deps.log.warn('no callback came; task failed', {
+        taskId: task.taskId,
+        requestId: task.requestId,
+        connector: task.connector,
+        target: task.target,
+        attempts: task.attempts,
+      });
+      return { kind: 'done' };
+    }
+  } else if (attemptsExhausted(task, deps.settings.maxReceives)) {
     await finish(deps, task, 'failed', {
       message: `Gave up after ${task.attempts} attempts`,
       code: 'attempts-exhausted',
     });
+    deps.metrics.count(METRIC.taskFailed, 1);
+    deps.metrics.flush();
     return { kind: 'done' };
   }
-  const at = nowIso(deps);
-  const holds = blockingHolds(await deps.holds.forSubject(task.subjectId), task.dataClass, at);
-  if (holds.length > 0) {
-    // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
-    // The message is done with; the sweep sends the task again once no hold covers it.
-    await deps.uow.commit(
-      [],
-      [
-        {
-          event: taskHeld(
-            task,
-            holds.map((hold) => hold.holdId),
-            at,
-          ),
-          subjectId: task.subjectId,
-        },
-      ],
-    );
-    return { kind: 'done' };
-  }
+  // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
+  // The message is done with; the sweep sends the task again once no hold covers it.
+  if (await heldBack(deps, task)) return { kind: 'done' };
   let current = task;
   try {
     if (current.status !== 'succeeded') {
       const started = startTask(current, nowIso(deps));
       if (!(await commitTask(deps, current, started))) return { kind: 'done' };
       current = started.next;
+      // A hold placed while the attempt started: read the holds again right before the connector
+      // call, the one step that destroys data.
+      if (await heldBack(deps, current)) return { kind: 'done' };
       const target = targetOf(deps, current);
       const outcome = await deps.connectors.execute(target, invocationOf(current));
       if (outcome.status === 'pending') {
@@ -158,6 +168,36 @@ export const runConnectorTask = async (
   } finally {
     deps.metrics.flush();
   }
+};
+
+/**
+ * ALM-3: true when a legal hold covers the task's data (its class, or any held class that lives in
+ * its target), after recording why it stops: a task that had started goes back to `pending`
+ * (`holdTask`); one that had not keeps its state and the audit notes the hold. A task awaiting a
+ * callback is left as it is: the other service already has the work.
+ */
+const heldBack = async (deps: WorkerDeps, task: ErasureTask): Promise<boolean> => {
+  const at = nowIso(deps);
+  const holds = holdsBlocking(
+    await deps.holds.forSubject(task.subjectId),
+    deps.config.catalog,
+    { dataClass: task.dataClass, target: task.target },
+    at,
+  );
+  if (holds.length === 0) return false;
+  const holdIds = holds.map((hold) => hold.holdId);
+  if (task.status === 'running' && task.awaitingCallback !== true) {
+    await commitTask(deps, task, holdTask(task, holdIds, at));
+  } else if (task.awaitingCallback !== true) {
+    await deps.uow.commit([], [{ event: taskHeld(task, holdIds, at), subjectId: task.subjectId }]);
+  }
+  deps.log.info('task held by a legal hold', {
+    taskId: task.taskId,
+    requestId: task.requestId,
+    target: task.target,
+    holds: holdIds.length,
+  });
+  return true;
 };
 
 const attemptFailed = async (

@@ -3,7 +3,7 @@ import { pseudonymise } from '../../domain/audit/index.js';
 import { deadlineWithin, isFinal, isOverdue, scheduledRequestId } from '../../domain/erasure/index.js';
 import { mayBeStuck, NEAR_DEADLINE_MS, stoppedTasks } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest } from '../../domain/erasure/types.js';
-import type { LegalHold } from '../../domain/holds.js';
+import { holdsBlocking, type LegalHold } from '../../domain/holds.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
 import type { DueItem } from '../../domain/ports/index.js';
 import { bucketsToSweep } from '../../domain/schedule/buckets.js';
@@ -27,6 +27,13 @@ export interface SweepReport {
     blockers: readonly string[];
   }[];
   readonly notices: readonly { dataClass: string; ruleRef: string; dueAt: string }[];
+  /** ALM-3: notices not sent because holds block the deletion they announce; they stay due. */
+  readonly heldNotices: readonly {
+    dataClass: string;
+    ruleRef: string;
+    dueAt: string;
+    blockers: readonly string[];
+  }[];
   readonly redispatched: number;
   readonly overdue: number;
   readonly nearDeadline: number;
@@ -69,6 +76,7 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     dispatched: context.report.dispatched.length,
     blocked: context.report.blocked.length,
     notices: context.report.notices.length,
+    heldNotices: context.report.heldNotices.length,
     ...open,
   });
   return { now, bucketsRead: buckets.length, ...context.report, ...open };
@@ -98,11 +106,12 @@ const inParallel = async <T>(
 };
 
 class SweepContext {
-  readonly report: Pick<SweepReport, 'dispatched' | 'blocked' | 'notices'> & {
+  readonly report: Pick<SweepReport, 'dispatched' | 'blocked' | 'notices' | 'heldNotices'> & {
     dispatched: SweepReport['dispatched'][number][];
     blocked: SweepReport['blocked'][number][];
     notices: SweepReport['notices'][number][];
-  } = { dispatched: [], blocked: [], notices: [] };
+    heldNotices: SweepReport['heldNotices'][number][];
+  } = { dispatched: [], blocked: [], notices: [], heldNotices: [] };
   private readonly holdsBySubject = new Map<string, Promise<LegalHold[]>>();
   private readonly schedulesBySubject = new Map<string, Promise<SubjectSchedule>>();
 
@@ -139,6 +148,7 @@ class SweepContext {
       return;
     }
     const verdict = evaluateDue({
+      catalog: this.deps.config.catalog,
       policy,
       entry,
       schedule,
@@ -229,9 +239,25 @@ class SweepContext {
    * IMOU-3: the subject is told before an inactivity deletion. The notice goes to the deployment's
    * notice target and is audited as sent only once that target acknowledged it; a failed delivery
    * stays due and is tried again at the next sweep. Without a target the audit says it is due,
-   * never that it was sent.
+   * never that it was sent. A notice announces a deletion: while legal holds block that deletion
+   * (ALM-3, the same rule as for the entry) it is not sent, and stays due like an undelivered one.
    */
   private async sendNotice(item: Extract<DueItem, { kind: 'notice' }>): Promise<void> {
+    const holds = holdsBlocking(
+      await this.holdsOf(item.subjectId),
+      this.deps.config.catalog,
+      { dataClass: item.dataClass },
+      this.now,
+    );
+    if (holds.length > 0) {
+      this.report.heldNotices.push({
+        dataClass: item.dataClass,
+        ruleRef: item.ruleRef,
+        dueAt: item.dueAt,
+        blockers: [`legal-hold:${holds.map((hold) => hold.holdId).join('+')}`],
+      });
+      return;
+    }
     const ref = this.ref(item.subjectId, item.dataClass, item.dueAt);
     const { notifier } = this.deps;
     if (notifier !== undefined) {
@@ -317,7 +343,7 @@ const reviewOpenRequests = async (
 /**
  * Moves one open request on; true when something was (re)sent: a lost dispatch or ended holds are
  * dispatched again; a dispatched request is settled if every task has reported (its last reporter
- * stopped short), and its stopped tasks are sent again.
+ * stopped short), and its stopped tasks are sent again, but not those a legal hold still covers.
  */
 const reviewOne = async (deps: SweepDeps, request: ErasureRequest, clockNow: string): Promise<boolean> => {
   const found = await deps.requests.get(request.requestId);
@@ -327,7 +353,8 @@ const reviewOne = async (deps: SweepDeps, request: ErasureRequest, clockNow: str
     return next.status === 'dispatched';
   }
   await settle(deps, request.requestId);
-  const stopped = stoppedTasks(found.tasks, clockNow);
+  const holds = await deps.holds.forSubject(found.request.subjectId);
+  const stopped = stoppedTasks(found.tasks, clockNow, { holds, catalog: deps.config.catalog });
   await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
   return stopped.length > 0;
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { taskSucceeded } from '../../domain/erasure/index.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { callbackNonceFor, taskSucceeded } from '../../domain/erasure/index.js';
+import { NotFoundError, StaleCallbackError, ValidationError } from '../../domain/errors.js';
 import { findTarget, parseWith, validateIdentifier } from '../../domain/vocabulary/index.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
@@ -10,6 +10,8 @@ import { commitTask, finish } from './run-task.js';
 const CallbackBody = z.object({
   // Signed with the body, so a captured callback cannot be replayed against another task.
   taskId: z.string().min(1),
+  // The nonce of the attempt that asked (the webhook request's `nonce`), signed with the body.
+  nonce: z.string().min(1),
   status: z.enum(['done', 'failed']),
   deletedCount: z.number().int().min(0).optional(),
   error: z.string().max(300).optional(),
@@ -68,7 +70,13 @@ export const handleTaskCallback = async (
   if (callback.taskId !== taskId) {
     throw new ValidationError('The signed body names another task than the path', 'taskId');
   }
-  if (task.status === 'verified' || task.status === 'failed') return { taskId, status: task.status };
+  // A captured answer of an earlier attempt (replayed after a re-drive or a re-ask) settles nothing.
+  if (callback.nonce !== callbackNonceFor(task)) {
+    throw new StaleCallbackError(`The callback answers another attempt of task '${taskId}'`);
+  }
+  if (task.status === 'verified' || task.status === 'failed' || task.status === 'cancelled') {
+    return { taskId, status: task.status };
+  }
   if (callback.status === 'failed') {
     await finish(deps, task, 'failed', {
       message: `Reported by ${target.name}: ${callback.error ?? 'no reason given'}`,

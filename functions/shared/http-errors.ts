@@ -6,6 +6,7 @@ import {
   LegalHoldActiveError,
   NotFoundError,
   RetentionRequiredError,
+  StaleCallbackError,
   ValidationError,
 } from '../../domain/errors.js';
 import { isConnectorError } from '../connectors/errors.js';
@@ -46,6 +47,7 @@ const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> 
   [LegalHoldActiveError, 409],
   [RetentionRequiredError, 409],
   [ConcurrentModificationError, 409],
+  [StaleCallbackError, 409],
 ];
 
 export const mapError = (error: unknown, requestId: string): MappedError => {

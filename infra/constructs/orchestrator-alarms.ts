@@ -23,7 +23,7 @@ export interface OrchestratorAlarmsProps {
 }
 
 /**
- * What an operator must hear about: tasks that gave up (DLQ), requests past or near their 30-day
+ * What an operator must hear about: tasks that gave up (DLQ, failed tasks), requests past or near their 30-day
  * deadline (GDPR Art. 12(3)), connectors failing, and a sweep that fails or stops reporting.
  */
 export class OrchestratorAlarms extends Construct {
@@ -31,6 +31,7 @@ export class OrchestratorAlarms extends Construct {
   public readonly requestsOverdue: cloudwatch.Alarm;
   public readonly requestsNearDeadline: cloudwatch.Alarm;
   public readonly connectorErrorRate: cloudwatch.Alarm;
+  public readonly tasksFailed: cloudwatch.Alarm;
   public readonly sweepErrors: cloudwatch.Alarm;
   public readonly sweepNotReporting: cloudwatch.Alarm;
   public readonly deletionTooLate: cloudwatch.Alarm;
@@ -99,6 +100,18 @@ export class OrchestratorAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Not every failed task reaches the DLQ: a permanent error is acknowledged at once, and a task
+    // whose callback never came fails at the sweep's re-send. Each leaves a partially_failed request.
+    this.tasksFailed = new cloudwatch.Alarm(this, 'TasksFailed', {
+      alarmDescription:
+        'Connector tasks were marked failed (a permanent error, their attempts spent, or a callback that never came); their requests are partially_failed. Fix the cause, then re-drive the requests (POST /v1/erasure-requests/{requestId}/redrive).',
+      metric: metric(METRICS.taskFailed, 'Sum', period),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.sweepErrors = new cloudwatch.Alarm(this, 'SweepErrors', {
       alarmDescription:
         'The due-deletion sweep failed; due deletions and deadline metrics are not being processed.',
@@ -144,6 +157,7 @@ export class OrchestratorAlarms extends Construct {
       this.requestsOverdue,
       this.requestsNearDeadline,
       this.connectorErrorRate,
+      this.tasksFailed,
       this.sweepErrors,
       this.sweepNotReporting,
       this.deletionTooLate,

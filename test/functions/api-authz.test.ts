@@ -21,6 +21,7 @@ import {
   offlineRegistry,
   SEEDED,
   seedApiState,
+  seededCallbackBody,
 } from '../helpers/api-handler.js';
 import {
   type ApiCall,
@@ -102,7 +103,7 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
     'POST /v1/tasks/{taskId}/callback': {
       call: {
         path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
-        body: JSON.stringify({ taskId: SEEDED.waitingTaskId, status: 'done', deletedCount: 1 }),
+        body: seededCallbackBody(),
       },
       ok: 200,
     },

@@ -17,6 +17,7 @@ import {
   offlineRegistry,
   SEEDED,
   seedApiState,
+  seededCallbackBody,
 } from '../helpers/api-handler.js';
 import {
   type ApiCall,
@@ -311,7 +312,7 @@ describe('API input: a callback is authenticated before its task is looked up', 
     headers: signature === undefined ? {} : { 'X-Erasure-Signature': signature },
     body,
   });
-  const bodyFor = (taskId: string) => JSON.stringify({ taskId, status: 'done', deletedCount: 1 });
+  const bodyFor = (taskId: string) => seededCallbackBody(taskId);
 
   /** Deps whose request store records every read (none may happen before the signature is checked). */
   const watchedRequests = () => {

@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { chainEntry, pseudonymise } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
 import type { ExportInvocation } from '../../domain/connectors/types.js';
+import { callbackNonceFor } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import type { AuditRecord, Change, RequestStore } from '../../domain/ports/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
@@ -251,7 +252,8 @@ describe('API handler: the signed task callback', () => {
     verifiedCount: 0,
     failedCount: 0,
   };
-  const body = JSON.stringify({ taskId: TASK_ID, status: 'done', deletedCount: 3 });
+  const nonce = callbackNonceFor(waitingTask);
+  const body = JSON.stringify({ taskId: TASK_ID, nonce, status: 'done', deletedCount: 3 });
   const nowSeconds = Math.floor(Date.parse(HANDLER_NOW) / 1000);
   let built: HandlerDeps;
 
@@ -298,7 +300,7 @@ describe('API handler: the signed task callback', () => {
   it('refuses a validly signed callback of another task (a replay) with a 400 naming taskId, writing nothing', async () => {
     // Prepare
     const nothingWritten = nothingWrittenSince(built.ports);
-    const replayed = JSON.stringify({ taskId: 'task_other', status: 'done', deletedCount: 3 });
+    const replayed = JSON.stringify({ taskId: 'task_other', nonce, status: 'done', deletedCount: 3 });
     const request: ApiCall = {
       method: 'POST',
       path: `/v1/tasks/${TASK_ID}/callback`,

@@ -4,6 +4,7 @@
  * before and after.
  */
 import { expect } from 'vitest';
+import { callbackNonceFor } from '../../domain/erasure/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
@@ -96,6 +97,15 @@ export const SEEDED = {
   failedTaskId: 'task_failed1',
   holdId: 'hold_seed1',
 } as const;
+
+/** The body a partner signs to answer the seeded waiting task (its attempt's nonce included). */
+export const seededCallbackBody = (taskId: string = SEEDED.waitingTaskId): string =>
+  JSON.stringify({
+    taskId,
+    nonce: callbackNonceFor({ taskId, attempts: 1 }),
+    status: 'done',
+    deletedCount: 1,
+  });
 
 /**
  * Stores a dispatched request whose webhook task waits for its callback, a partially failed

@@ -128,7 +128,7 @@ describe('WorkerStack', () => {
     worker.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     worker.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
     worker.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
-    worker.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    worker.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     // One per function and the API's access logs.
     worker.resourceCountIs('AWS::Logs::LogGroup', 4);
     worker.resourceCountIs('AWS::DynamoDB::Table', 0);
@@ -365,6 +365,17 @@ describe('WorkerStack', () => {
       worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'ErasureOrchestrator',
         MetricName: 'DeletionTooLate',
+        Dimensions: [{ Name: 'service', Value: 'erasure-orchestrator' }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('fires when a connector task is marked failed (also when it never reaches the DLQ: a permanent error, a callback that never came)', () => {
+      worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ErasureOrchestrator',
+        MetricName: 'ConnectorTaskFailed',
         Dimensions: [{ Name: 'service', Value: 'erasure-orchestrator' }],
         Statistic: 'Sum',
         Threshold: 0,

@@ -109,6 +109,8 @@ const placeHold = async (
  * A trigger may arm more classes than a test is about (subject.active arms six). A legal hold on
  * the others (ALM-3: a hold may cover some classes only) has the runtime's sweeps block their
  * entries, which is cheap, instead of running their erasures; the classes under test run as usual.
+ * A hold protects every target its classes live in, so only the others that share no target with
+ * the classes under test can be held: the rest run too, and the assertions read per class.
  */
 const isolate = async (
   rt: TestRuntime,
@@ -116,10 +118,14 @@ const isolate = async (
   trigger: string,
   underTest: readonly string[],
 ): Promise<void> => {
+  const targetsOf = (dataClass: string) =>
+    BUILT_IN_CATALOG.dataClasses.find((policy) => policy.dataClass === dataClass)?.targets ?? [];
+  const used = new Set(underTest.flatMap(targetsOf));
   const others = BUILT_IN_CATALOG.dataClasses
     .filter((policy) => (policy.triggers as readonly string[]).includes(trigger))
     .map((policy) => policy.dataClass)
-    .filter((dataClass) => !underTest.includes(dataClass));
+    .filter((dataClass) => !underTest.includes(dataClass))
+    .filter((dataClass) => targetsOf(dataClass).every((target) => !used.has(target)));
   if (others.length > 0) await placeHold(rt, subjectId, 'out-of-scope-of-this-test', others);
 };
 
@@ -428,6 +434,7 @@ describe('every data class with a trigger, end to end', () => {
             action: policy.action,
             ...(olderThan === undefined ? {} : { olderThan }),
             callbackUrl: expect.any(String),
+            nonce: expect.any(String),
           },
         ]);
       }

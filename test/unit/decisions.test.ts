@@ -125,11 +125,9 @@ describe('stuck-work recovery', () => {
       }),
       task({ taskId: 'verified', status: 'verified' }),
     ];
-    expect(stoppedTasks(tasks, NOW).map((candidate) => candidate.taskId)).toEqual([
-      'pending',
-      'running-long',
-      'callback-day',
-    ]);
+    expect(
+      stoppedTasks(tasks, NOW, { holds: [], catalog: BUILT_IN_CATALOG }).map((candidate) => candidate.taskId),
+    ).toEqual(['pending', 'running-long', 'callback-day']);
   });
 });
 

@@ -70,6 +70,7 @@ const evaluate = (
   holds = [] as ReturnType<typeof scheduleHold>[],
 ) =>
   evaluateDue({
+    catalog,
     policy: policyFor(catalog, dataClass),
     entry: scheduleEntry(schedule, dataClass),
     schedule,
@@ -187,6 +188,7 @@ describe('Alleato (telecom)', () => {
     const firstRun = evaluate(schedule, 'consumption-data', '2026-04-01T00:00:00.000Z');
     const rearmed = afterDispatch(first, policy, '2026-04-01T00:10:00.000Z');
     const secondRun = evaluateDue({
+      catalog,
       policy,
       entry: rearmed,
       schedule,
@@ -444,6 +446,7 @@ describe('Imou (cameras and cloud video)', () => {
       '2026-03-02T00:03:00.000Z',
     );
     const secondRun = evaluateDue({
+      catalog,
       policy,
       entry: rearmed,
       schedule,
@@ -487,6 +490,7 @@ describe('Imou (cameras and cloud video)', () => {
       '2026-03-04T00:01:00.000Z',
     );
     const secondRun = evaluateDue({
+      catalog,
       policy,
       entry: rearmed,
       schedule,

@@ -608,6 +608,7 @@ describe('evaluateDue', () => {
     overrides: { holds?: ReturnType<typeof scheduleHold>[]; now?: string; entry?: ScheduleEntry } = {},
   ) =>
     evaluateDue({
+      catalog,
       policy: policyOf('suspended-account'),
       entry: overrides.entry ?? suspendedEntry,
       schedule: suspendedSchedule,
@@ -670,6 +671,7 @@ describe('evaluateDue', () => {
     ]).schedule;
     const evaluate = (dataClass: string) =>
       evaluateDue({
+        catalog,
         policy: policyOf(dataClass),
         entry: scheduleEntry(schedule, dataClass),
         schedule,

@@ -1,0 +1,301 @@
+/**
+ * ALM-3 at the depth of the data: a hold protects every target its data classes live in, because
+ * connectors erase a subject's data per target and targets are shared by classes. The use cases
+ * (dispatch, the worker, the sweep and the request view) run on the in-memory ports; the
+ * assertions are on what is stored, audited and sent.
+ */
+import { describe, expect, it } from 'vitest';
+import type {
+  ConnectorInvocation,
+  ConnectorOutcome,
+  VerificationResult,
+} from '../../domain/connectors/types.js';
+import { dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
+import type { LegalHold } from '../../domain/holds.js';
+import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
+import { describeErasureRequest, submitErasureRequest } from '../../functions/services/erasure-requests.js';
+import { releaseLegalHold } from '../../functions/services/legal-holds.js';
+import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { runConnectorTask } from '../../functions/services/run-task.js';
+import { sweepDueDeletions } from '../../functions/services/sweep.js';
+import { HANDLER_NOW, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
+
+const SUBJECT = 'subject-held-7c1';
+
+const hold = (holdId: string, dataClasses?: readonly string[], subjectId = SUBJECT): LegalHold => ({
+  holdId,
+  subjectId,
+  reason: 'litigation-2026-044',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  ...(dataClasses === undefined ? {} : { dataClasses }),
+});
+
+const placed = async (built: HandlerDeps, ...holds: LegalHold[]) => {
+  for (const each of holds) {
+    expect((await built.ports.uow.commit([{ kind: 'hold.place', hold: each }])).committed).toBe(true);
+  }
+  return built;
+};
+
+/** A registry whose connectors record what they were asked and answer `done`. */
+const recordingRegistry = (
+  execute: (invocation: ConnectorInvocation) => Promise<ConnectorOutcome> = async () => ({
+    status: 'done',
+    affectedCount: 1,
+  }),
+): ConnectorRegistry & { readonly executed: string[] } => {
+  const executed: string[] = [];
+  const plugin = {
+    execute: (_target: unknown, invocation: ConnectorInvocation) => {
+      executed.push(invocation.taskId);
+      return execute(invocation);
+    },
+    verify: async (): Promise<VerificationResult> => ({ verified: true }),
+  };
+  return {
+    executed,
+    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
+    execute: plugin.execute,
+    verify: plugin.verify,
+    register: () => {
+      throw new Error('not used');
+    },
+    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
+  };
+};
+
+const task = (target: string, connector: string, patch: Partial<ErasureTask> = {}): ErasureTask => ({
+  taskId: `task_${target}`,
+  requestId: 'req_held',
+  subjectId: SUBJECT,
+  dataClass: 'suspended-account',
+  action: 'delete',
+  target,
+  connector,
+  status: 'pending',
+  attempts: 0,
+  affectedCount: 0,
+  ...patch,
+});
+const CUSTOMER_TASK = task('customer-records', 'dynamodb-items');
+const FILES_TASK = task('user-files', 's3-prefix');
+
+/** A dispatched `suspended-account` request with its two tasks. */
+const dispatched = async (
+  built: HandlerDeps,
+  tasks: readonly ErasureTask[] = [CUSTOMER_TASK, FILES_TASK],
+) => {
+  const { next: received } = receiveRequest({
+    requestId: 'req_held',
+    subjectId: SUBJECT,
+    origin: 'api',
+    dataClasses: ['suspended-account'],
+    reason: 'gdpr-art17-request',
+    receivedAt: HANDLER_NOW,
+    taskCount: tasks.length,
+  });
+  const request = dispatchRequest(received, tasks.length, HANDLER_NOW).next;
+  expect((await built.ports.uow.commit([{ kind: 'request.create', request, tasks }])).committed).toBe(true);
+  return built;
+};
+
+const auditTypes = (built: HandlerDeps) => built.ports.allEntries().map((entry) => entry.type);
+
+describe('ALM-3: a hold on a data class protects the targets that class lives in', () => {
+  it('blocks an erasure request whose task erases from a target of a held class, and names the task and the hold', async () => {
+    // Prepare: customer-profile lives in customer-records, which suspended-account erases too.
+    const built = await placed(handlerDeps(), hold('hold_profile', ['customer-profile']));
+
+    // Act
+    const receipt = await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['suspended-account'], reason: 'gdpr-art17-request' },
+      'held-request-0001',
+    );
+
+    // Assess
+    expect(receipt.status).toBe('blocked');
+    expect(built.ports.sent).toEqual([]);
+    expect(receipt.blockedTasks).toEqual([
+      expect.objectContaining({
+        dataClass: 'suspended-account',
+        target: 'customer-records',
+        blockedBy: ['hold_profile'],
+      }),
+    ]);
+    const view = await describeErasureRequest(built.deps, receipt.requestId);
+    expect(view.blockedBy.get(receipt.blockedTasks?.[0]?.taskId ?? '')).toEqual(['hold_profile']);
+    expect(view.request.blockedBy).toEqual(['hold_profile']);
+  });
+
+  it('dispatches a request none of whose targets a held class uses', async () => {
+    // Prepare: billing-traffic lives only with the partner services.
+    const built = await placed(handlerDeps(), hold('hold_billing', ['billing-traffic']));
+
+    // Act
+    const receipt = await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['suspended-account'], reason: 'gdpr-art17-request' },
+      'held-request-0002',
+    );
+
+    // Assess
+    expect(receipt.status).toBe('dispatched');
+    expect(receipt.blockedTasks).toBeUndefined();
+    expect(built.ports.sent).toHaveLength(2);
+  });
+
+  it('dispatches a blocked request at the sweep once the hold is released', async () => {
+    // Prepare
+    const built = await placed(handlerDeps(), hold('hold_profile', ['customer-profile']));
+    const receipt = await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['suspended-account'], reason: 'gdpr-art17-request' },
+      'held-request-0003',
+    );
+    await sweepDueDeletions(built.deps, HANDLER_NOW);
+    expect(built.ports.sent).toEqual([]);
+
+    // Act
+    await releaseLegalHold(built.deps, 'hold_profile');
+    await sweepDueDeletions(built.deps, HANDLER_NOW);
+
+    // Assess
+    expect(built.ports.state.requests.get(receipt.requestId)?.status).toBe('dispatched');
+    expect(built.ports.sent.map((message) => message.requestId)).toEqual([
+      receipt.requestId,
+      receipt.requestId,
+    ]);
+    expect((await describeErasureRequest(built.deps, receipt.requestId)).blockedBy.size).toBe(0);
+  });
+
+  it('stops the worker before it starts a task on a target of a held class', async () => {
+    // Prepare
+    const connectors = recordingRegistry();
+    const built = await dispatched(
+      await placed(handlerDeps({ overrides: { connectors } }), hold('hold_profile', ['customer-profile'])),
+    );
+
+    // Act
+    const customer = await runConnectorTask(built.deps, CUSTOMER_TASK, 1);
+    const files = await runConnectorTask(built.deps, FILES_TASK, 1);
+
+    // Assess
+    expect(customer).toEqual({ kind: 'done' });
+    expect(files).toEqual({ kind: 'done' });
+    expect(connectors.executed).toEqual([FILES_TASK.taskId]);
+    expect(built.ports.state.tasks.get(`req_held\u0000${CUSTOMER_TASK.taskId}`)?.status).toBe('pending');
+    expect(auditTypes(built)).toContain('task.held');
+  });
+
+  it('checks the holds again right before the destructive call: a hold placed while the task starts stops it', async () => {
+    // Prepare: the hold lands between the task's start and the connector call.
+    const connectors = recordingRegistry();
+    const built = await dispatched(handlerDeps({ overrides: { connectors } }));
+    built.ports.beforeCommit = (changes) => {
+      const started = changes.some(
+        (change) => change.kind === 'task.transition' && change.next.status === 'running',
+      );
+      if (started) {
+        built.ports.state.holds.set('hold_late', hold('hold_late', ['customer-profile']));
+        built.ports.beforeCommit = undefined;
+      }
+    };
+
+    // Act
+    const outcome = await runConnectorTask(built.deps, CUSTOMER_TASK, 1);
+
+    // Assess: nothing erased, the task waits (pending) for the hold to end, and the audit says why.
+    expect(outcome).toEqual({ kind: 'done' });
+    expect(connectors.executed).toEqual([]);
+    const stored = built.ports.state.tasks.get(`req_held\u0000${CUSTOMER_TASK.taskId}`);
+    expect(stored).toMatchObject({ status: 'pending', attempts: 1 });
+    const held = built.ports.allEntries().filter((entry) => entry.type === 'task.held');
+    expect(held).toEqual([
+      expect.objectContaining({
+        taskId: CUSTOMER_TASK.taskId,
+        detail: expect.objectContaining({ holds: 'hold_late' }),
+      }),
+    ]);
+  });
+
+  it('lets the sweep re-send a held task only once no hold covers it', async () => {
+    // Prepare: dispatched long ago; the customer-records task is held, the files task is done.
+    const built = await dispatched(
+      await placed(
+        handlerDeps({ now: '2026-11-21T13:00:00.000Z' }),
+        hold('hold_profile', ['customer-profile']),
+      ),
+      [CUSTOMER_TASK, { ...FILES_TASK, status: 'verified', attempts: 1 }],
+    );
+
+    // Act
+    await sweepDueDeletions(built.deps, '2026-11-21T13:00:00.000Z');
+    const whileHeld = [...built.ports.sent];
+    await releaseLegalHold(built.deps, 'hold_profile');
+    await sweepDueDeletions(built.deps, '2026-11-21T13:00:00.000Z');
+
+    // Assess
+    expect(whileHeld).toEqual([]);
+    expect(built.ports.sent).toEqual([{ taskId: CUSTOMER_TASK.taskId, requestId: 'req_held' }]);
+  });
+});
+
+describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices', () => {
+  const built = () => handlerDeps({ now: '2026-12-01T00:00:00.000Z' });
+  const event = (deps: HandlerDeps, type: string, occurredAt: string, attributes = {}) =>
+    recordLifecycleEvent(deps.deps, { subjectId: SUBJECT, type, occurredAt, attributes } as never);
+
+  it('ALL-3: blocks a due suspended-account deletion while customer-profile is held (they share customer-records)', async () => {
+    // Prepare
+    const deps = await placed(built(), hold('hold_profile', ['customer-profile']));
+    await event(deps, 'account.suspended', '2026-11-28T00:00:00.000Z');
+
+    // Act
+    const report = await sweepDueDeletions(deps.deps, '2027-03-01T00:00:00.000Z');
+
+    // Assess
+    expect(report.dispatched).toEqual([]);
+    expect(report.blocked).toEqual([
+      expect.objectContaining({ dataClass: 'suspended-account', blockers: ['legal-hold:hold_profile'] }),
+    ]);
+    expect(deps.ports.sent).toEqual([]);
+  });
+
+  it('IMOU-1: a hold on cloud-video also blocks the cloud-video-window run on that prefix', async () => {
+    // Prepare
+    const deps = await placed(built(), hold('hold_video', ['cloud-video']));
+    const renewal = await event(deps, 'plan.renewed', '2026-11-30T12:00:00.000Z');
+    const dueAt = renewal.decisions.find((d) => d.dataClass === 'cloud-video-window')?.dueAt ?? '';
+
+    // Act
+    const report = await sweepDueDeletions(deps.deps, dueAt);
+
+    // Assess
+    expect(report.dispatched).toEqual([]);
+    expect(report.blocked.map((blocked) => blocked.dataClass)).toEqual(['cloud-video-window']);
+  });
+
+  it('IMOU-3: does not announce a deletion that a hold blocks; the notice goes out once the hold ends', async () => {
+    // Prepare: inactive-account erases everywhere, customer-profile's targets included.
+    const deps = await placed(built(), hold('hold_profile', ['customer-profile']));
+    const active = await event(deps, 'subject.active', '2025-05-01T00:00:00.000Z');
+    const noticeAt = active.decisions.find(
+      (d) => d.dataClass === 'inactive-account' && d.change === 'notice',
+    );
+    expect(noticeAt).toBeDefined();
+
+    // Act
+    const held = await sweepDueDeletions(deps.deps, '2027-02-02T00:00:00.000Z');
+    await releaseLegalHold(deps.deps, 'hold_profile');
+    const released = await sweepDueDeletions(deps.deps, '2027-02-02T00:00:00.000Z');
+
+    // Assess
+    expect(held.notices).toEqual([]);
+    expect(held.heldNotices).toEqual([
+      expect.objectContaining({ dataClass: 'inactive-account', blockers: ['legal-hold:hold_profile'] }),
+    ]);
+    expect(released.notices.map((notice) => notice.dataClass)).toEqual(['inactive-account']);
+  });
+});
