@@ -4,22 +4,17 @@
  * connector the test controls.
  */
 import { describe, expect, it } from 'vitest';
-import type {
-  ConnectorInvocation,
-  ConnectorOutcome,
-  VerificationResult,
-} from '../../domain/connectors/types.js';
 import { callbackNonceFor, dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import { CALLBACK_TIMEOUT_MS } from '../../domain/erasure/recovery.js';
 import { MAX_ROUNDS } from '../../domain/erasure/retry.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { makeHandler } from '../../functions/api.js';
 import { createHttpWebhookConnector } from '../../functions/connectors/http-webhook.js';
-import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import { redriveErasureRequest } from '../../functions/services/erasure-requests.js';
 import { runConnectorTask } from '../../functions/services/run-task.js';
 import { METRIC } from '../../functions/shared/metric-names.js';
+import { stubRegistry } from '../helpers/connectors.js';
 import {
   apiEvent,
   HANDLER_MAX_RECEIVES,
@@ -51,30 +46,8 @@ const awaiting = (patch: Partial<ErasureTask> = {}): ErasureTask => ({
   ...patch,
 });
 
-/** A registry whose webhook answers 202 (pending) every time, recording each call. */
-const acceptingRegistry = (): ConnectorRegistry & { readonly invocations: ConnectorInvocation[] } => {
-  const invocations: ConnectorInvocation[] = [];
-  const plugin = {
-    execute: async (_target: unknown, invocation: ConnectorInvocation): Promise<ConnectorOutcome> => {
-      invocations.push(invocation);
-      return { status: 'pending', affectedCount: 0 };
-    },
-    verify: async (): Promise<VerificationResult> => ({ verified: true }),
-  };
-  return {
-    invocations,
-    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
-    execute: plugin.execute,
-    verify: plugin.verify,
-    register: () => {
-      throw new Error('not used');
-    },
-    kinds: () => ['http-webhook'],
-  };
-};
-
 const seeded = async (task: ErasureTask) => {
-  const connectors = acceptingRegistry();
+  const connectors = stubRegistry(async () => ({ status: 'pending', affectedCount: 0 }));
   const built = handlerDeps({ overrides: { connectors } });
   const { next: received } = receiveRequest({
     requestId: REQUEST_ID,

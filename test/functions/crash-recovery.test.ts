@@ -7,35 +7,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
-import type { ConnectorInvocation } from '../../domain/connectors/types.js';
-import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { placeLegalHold, releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
+import { stubRegistry } from '../helpers/connectors.js';
 import { type HandlerDeps, handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
 
 const SUBJECT = 'subject-crash-7';
 const START = Date.parse('2026-11-21T12:00:00.000Z');
-
-/** Connectors that erase and verify at once. */
-const doneRegistry = (): ConnectorRegistry => {
-  const plugin = {
-    execute: async (_target: unknown, _invocation: ConnectorInvocation) => ({
-      status: 'done' as const,
-      affectedCount: 1,
-    }),
-    verify: async () => ({ verified: true as const }),
-  };
-  return {
-    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
-    execute: plugin.execute,
-    verify: plugin.verify,
-    register: () => undefined,
-    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
-  };
-};
 
 interface World {
   readonly built: HandlerDeps;
@@ -48,7 +29,7 @@ interface World {
 
 const world = (): World => {
   let now = START;
-  const built = handlerDeps({ overrides: { connectors: doneRegistry(), clock: () => new Date(now) } });
+  const built = handlerDeps({ overrides: { connectors: stubRegistry(), clock: () => new Date(now) } });
   const worker = makeWorker(() => Promise.resolve(built.deps));
   let delivery = 0;
   return {

@@ -5,20 +5,15 @@
  * assertions are on what is stored, audited and sent.
  */
 import { describe, expect, it } from 'vitest';
-import type {
-  ConnectorInvocation,
-  ConnectorOutcome,
-  VerificationResult,
-} from '../../domain/connectors/types.js';
 import { dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
-import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { describeErasureRequest, submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
+import { stubRegistry } from '../helpers/connectors.js';
 import { HANDLER_NOW, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
 const SUBJECT = 'subject-held-7c1';
@@ -36,33 +31,6 @@ const placed = async (built: HandlerDeps, ...holds: LegalHold[]) => {
     expect((await built.ports.uow.commit([{ kind: 'hold.place', hold: each }])).committed).toBe(true);
   }
   return built;
-};
-
-/** A registry whose connectors record what they were asked and answer `done`. */
-const recordingRegistry = (
-  execute: (invocation: ConnectorInvocation) => Promise<ConnectorOutcome> = async () => ({
-    status: 'done',
-    affectedCount: 1,
-  }),
-): ConnectorRegistry & { readonly executed: string[] } => {
-  const executed: string[] = [];
-  const plugin = {
-    execute: (_target: unknown, invocation: ConnectorInvocation) => {
-      executed.push(invocation.taskId);
-      return execute(invocation);
-    },
-    verify: async (): Promise<VerificationResult> => ({ verified: true }),
-  };
-  return {
-    executed,
-    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
-    execute: plugin.execute,
-    verify: plugin.verify,
-    register: () => {
-      throw new Error('not used');
-    },
-    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
-  };
 };
 
 const task = (target: string, connector: string, patch: Partial<ErasureTask> = {}): ErasureTask => ({
@@ -172,7 +140,7 @@ describe('ALM-3: a hold on a data class protects the targets that class lives in
 
   it('stops the worker before it starts a task on a target of a held class', async () => {
     // Prepare
-    const connectors = recordingRegistry();
+    const connectors = stubRegistry();
     const built = await dispatched(
       await placed(handlerDeps({ overrides: { connectors } }), hold('hold_profile', ['customer-profile'])),
     );
@@ -191,7 +159,7 @@ describe('ALM-3: a hold on a data class protects the targets that class lives in
 
   it('checks the holds again right before the destructive call: a hold placed while the task starts stops it', async () => {
     // Prepare: the hold lands between the task's start and the connector call.
-    const connectors = recordingRegistry();
+    const connectors = stubRegistry();
     const built = await dispatched(handlerDeps({ overrides: { connectors } }));
     built.ports.beforeCommit = (changes) => {
       const started = changes.some(

@@ -8,17 +8,12 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type {
-  ConnectorInvocation,
-  ConnectorOutcome,
-  VerificationResult,
-} from '../../domain/connectors/types.js';
 import { dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../../functions/connectors/errors.js';
-import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { makeHandler } from '../../functions/run-connector-task.js';
 import { METRIC } from '../../functions/shared/observability.js';
+import { stubRegistry } from '../helpers/connectors.js';
 import {
   HANDLER_NOW,
   type HandlerDeps,
@@ -46,33 +41,6 @@ const TASK_A = pendingTask('task_a', 'user-files', 's3-prefix');
 const TASK_B = pendingTask('task_b', 'partner-services', 'http-webhook');
 
 const body = (task: ErasureTask) => JSON.stringify({ taskId: task.taskId, requestId: task.requestId });
-
-type Behaviour<T> = (invocation: ConnectorInvocation) => Promise<T>;
-
-/** A registry whose connectors do what the test says, per task. */
-const stubRegistry = (
-  execute: Behaviour<ConnectorOutcome>,
-  verify: Behaviour<VerificationResult> = async () => ({ verified: true }),
-): ConnectorRegistry & { readonly executed: string[] } => {
-  const executed: string[] = [];
-  const plugin = {
-    execute: (_target: unknown, invocation: ConnectorInvocation) => {
-      executed.push(invocation.taskId);
-      return execute(invocation);
-    },
-    verify: (_target: unknown, invocation: ConnectorInvocation) => verify(invocation),
-  };
-  return {
-    executed,
-    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
-    execute: plugin.execute,
-    verify: plugin.verify,
-    register: () => {
-      throw new Error('not used by the worker');
-    },
-    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
-  };
-};
 
 /** A dispatched request with tasks A and B, stored in the in-memory ports. */
 const seeded = async (built: HandlerDeps, tasks: readonly ErasureTask[] = [TASK_A, TASK_B]) => {

@@ -5,14 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AUDIT_EVENT_TYPES } from '../../domain/audit/events.js';
-import type { ConnectorInvocation } from '../../domain/connectors/types.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
-import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { placeLegalHold, releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { stubRegistry } from '../helpers/connectors.js';
 import { type HandlerDeps, handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
 
 const words = (names: readonly string[]) => names.flatMap((name) => [name, ...name.split(/[^A-Za-z0-9_]+/)]);
@@ -33,24 +32,6 @@ const WORD_IDS = [
   ),
 ];
 
-/** Connectors that erase and verify at once, recording who they were asked about. */
-const doneRegistry = (): ConnectorRegistry => {
-  const plugin = {
-    execute: async (_target: unknown, _invocation: ConnectorInvocation) => ({
-      status: 'done' as const,
-      affectedCount: 1,
-    }),
-    verify: async () => ({ verified: true as const }),
-  };
-  return {
-    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
-    execute: plugin.execute,
-    verify: plugin.verify,
-    register: () => undefined,
-    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
-  };
-};
-
 /** Runs every queued message once through the worker handler. */
 const drain = async (built: HandlerDeps) => {
   const worker = makeWorker(() => Promise.resolve(built.deps));
@@ -64,7 +45,7 @@ describe('subject ids that are words of the audit trail', () => {
     "'%s' works end to end: events, holds, and an erasure to completed",
     async (subjectId) => {
       // Prepare
-      const built = handlerDeps({ overrides: { connectors: doneRegistry() } });
+      const built = handlerDeps({ overrides: { connectors: stubRegistry() } });
       const { deps } = built;
 
       // Act

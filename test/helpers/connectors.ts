@@ -1,0 +1,44 @@
+/**
+ * A connector registry for service tests whose connectors do what the test says: by default they
+ * erase and verify at once. Every invocation is recorded (`invocations`, `executed` task ids).
+ */
+import type {
+  ConnectorInvocation,
+  ConnectorOutcome,
+  VerificationResult,
+} from '../../domain/connectors/types.js';
+import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
+
+type Behaviour<T> = (invocation: ConnectorInvocation) => Promise<T>;
+
+export type StubRegistry = ConnectorRegistry & {
+  readonly executed: string[];
+  readonly invocations: ConnectorInvocation[];
+};
+
+export const stubRegistry = (
+  execute: Behaviour<ConnectorOutcome> = async () => ({ status: 'done', affectedCount: 1 }),
+  verify: Behaviour<VerificationResult> = async () => ({ verified: true }),
+): StubRegistry => {
+  const executed: string[] = [];
+  const invocations: ConnectorInvocation[] = [];
+  const plugin = {
+    execute: (_target: unknown, invocation: ConnectorInvocation) => {
+      executed.push(invocation.taskId);
+      invocations.push(invocation);
+      return execute(invocation);
+    },
+    verify: (_target: unknown, invocation: ConnectorInvocation) => verify(invocation),
+  };
+  return {
+    executed,
+    invocations,
+    connectorFor: (target) => ({ kind: target.kind, ...plugin }),
+    execute: plugin.execute,
+    verify: plugin.verify,
+    register: () => {
+      throw new Error('stub registries take no connectors');
+    },
+    kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
+  };
+};
