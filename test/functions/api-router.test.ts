@@ -14,14 +14,13 @@ import { callbackNonceFor } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import type { AuditRecord, Change, RequestStore } from '../../domain/ports/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
-import { makeHandler } from '../../functions/api.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { bearer, callApi, nothingWrittenSince } from '../helpers/api-handler.js';
 import {
   type ApiCall,
-  apiEvent,
   HANDLER_NOW,
   HANDLER_PSEUDONYM_KEY,
   HANDLER_TOKENS,
@@ -29,9 +28,7 @@ import {
   type HandlerDeps,
   type HandlerDepsOptions,
   handlerDeps,
-  lambdaContext,
 } from '../helpers/handler-deps.js';
-import type { InMemoryPorts } from '../helpers/in-memory.js';
 
 /** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
 type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
@@ -40,18 +37,7 @@ const REQUEST_ID = 'api-request-id-1';
 const SUBJECT = 'subject-7f3a';
 const CHAIN_ID = pseudonymise(HANDLER_PSEUDONYM_KEY, SUBJECT);
 
-const bearer = (role: keyof typeof HANDLER_TOKENS) => ({ authorization: `Bearer ${HANDLER_TOKENS[role]}` });
-
-const call = async (request: ApiCall, built: HandlerDeps = handlerDeps()) => {
-  const handler = makeHandler(() => Promise.resolve(built.deps));
-  const result = await handler(apiEvent(request), lambdaContext('erasure-api'));
-  return {
-    status: result.statusCode,
-    headers: result.headers,
-    raw: result.body ?? '',
-    body: (result.body === undefined ? undefined : JSON.parse(result.body)) as ApiBody | undefined,
-  };
-};
+const call = (request: ApiCall, built: HandlerDeps = handlerDeps()) => callApi(built, request);
 
 /**
  * Test deps whose every port call (reads included) is recorded as `port.method`, to show that a
@@ -84,23 +70,6 @@ const watched = (options: HandlerDepsOptions = {}): HandlerDeps & { readonly tou
       uow: watch('uow', deps.uow),
       queue: watch('queue', deps.queue),
     },
-  };
-};
-
-/**
- * Takes a snapshot of everything stored now; the returned check fails if anything was stored,
- * audited, committed (even a commit whose condition failed), queued or delayed since.
- */
-const nothingWrittenSince = (ports: InMemoryPorts) => {
-  const before = ports.snapshot();
-  const commits = ports.commits.length;
-  const sent = ports.sent.length;
-  const delays = ports.delays.length;
-  return () => {
-    expect(ports.snapshot()).toEqual(before);
-    expect(ports.commits.slice(commits)).toEqual([]);
-    expect(ports.sent.slice(sent)).toEqual([]);
-    expect(ports.delays.slice(delays)).toEqual([]);
   };
 };
 
