@@ -13,7 +13,6 @@ import type { ExportInvocation } from '../../domain/connectors/types.js';
 import { callbackNonceFor } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import type { AuditRecord, Change, RequestStore } from '../../domain/ports/index.js';
-import type { ErrorBody } from '../../functions/api/types.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
@@ -29,9 +28,6 @@ import {
   type HandlerDepsOptions,
   handlerDeps,
 } from '../helpers/handler-deps.js';
-
-/** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
-type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
 
 const REQUEST_ID = 'api-request-id-1';
 const SUBJECT = 'subject-7f3a';
