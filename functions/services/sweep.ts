@@ -192,9 +192,11 @@ class SweepContext {
       // request and stopped before it could claim the entry (finish that sweep's work).
       request = await this.deps.requests.get(requestId);
       if (request === undefined) return;
-      await this.deps.uow.commit([
+      const replaced = await this.deps.uow.commit([
         { kind: 'schedule.replace', expected: entry, next: claimed, at: this.now },
       ]);
+      // A concurrent sweep claimed the entry first: the request and its dispatch are its work.
+      if (!replaced.committed) return;
     }
     if (!isFinal(request.request.status)) await dispatchOrBlock(this.deps, request.request, request.tasks);
     this.report.dispatched.push({
