@@ -107,10 +107,11 @@ const withdrawLate = async (
       });
       audit.push({ event: withdrawal.request.audit, subjectId: event.subjectId });
     }
+    // The request's `request.cancelled` entry counts the cancelled tasks: one entry per request,
+    // not per task, keeps the event's commit within DynamoDB's 100 items at any request size.
     for (const cancelled of withdrawal.cancelled) {
       const previous = found.tasks.find((task) => task.taskId === cancelled.next.taskId) as ErasureTask;
       changes.push({ kind: 'task.transition', next: cancelled.next, expected: previous });
-      audit.push({ event: cancelled.audit, subjectId: event.subjectId });
     }
     if (withdrawal.tooLate.length === 0) continue;
     tooLate += withdrawal.tooLate.length;
