@@ -1,4 +1,6 @@
+export * from './anchor.js';
 export * from './canonical.js';
 export * from './chain.js';
+export * from './merkle.js';
 export * from './pseudonym.js';
 export type * from './types.js';
