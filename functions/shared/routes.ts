@@ -32,6 +32,9 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/sweeps', roles: ['service'] },
   { method: 'GET', path: '/v1/audit', roles: ['compliance'] },
   { method: 'GET', path: '/v1/audit/verification', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/audit/anchors', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit/anchors', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit/public-keys', roles: ['compliance'] },
   { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -100,6 +100,9 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
       call: { path: '/v1/audit/verification', query: { subjectId: SEEDED.subjectId } },
       ok: 200,
     },
+    'POST /v1/audit/anchors': { call: { path: '/v1/audit/anchors' }, ok: 201 },
+    'GET /v1/audit/anchors': { call: { path: '/v1/audit/anchors' }, ok: 200 },
+    'GET /v1/audit/public-keys': { call: { path: '/v1/audit/public-keys' }, ok: 200 },
     'POST /v1/tasks/{taskId}/callback': {
       call: {
         path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
