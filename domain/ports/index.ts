@@ -106,6 +106,8 @@ export interface AuditLog {
   readChain(
     subjectId: string | undefined,
   ): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
+  /** The same, by chain id (a request that forgot its subject keeps only the pseudonym). */
+  readChainById(chainId: string): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
   /** The chain id (keyed pseudonym) of a subject, or the system chain. */
   chainIdFor(subjectId: string | undefined): string;
   /** The head every chain's store records, for anchoring. */

@@ -131,8 +131,11 @@ export class DynamoAuditLog implements AuditLog {
     return entries.slice(0, limit);
   }
 
-  async readChain(subjectId: string | undefined) {
-    const chainId = this.chainIdFor(subjectId);
+  readChain(subjectId: string | undefined) {
+    return this.readChainById(this.chainIdFor(subjectId));
+  }
+
+  async readChainById(chainId: string) {
     const [entries, head] = await Promise.all([
       this.queryAll({
         TableName: this.tableName,

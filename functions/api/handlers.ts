@@ -8,6 +8,7 @@ import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js'
 import { ValidationError } from '../../domain/errors.js';
 import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
+import { issueCertificate } from '../services/certificates.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
   describeErasureRequest,
@@ -42,6 +43,7 @@ import type {
   AnchorList,
   AnchorReceipt,
   AuditList,
+  Certificate,
   HealthAnswer,
   HoldReceipt,
   PublicKeyList,
@@ -186,6 +188,11 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/erasure-requests/{requestId}/redrive': async (request) => {
     const redriven = await redriveErasureRequest(deps, pathParam(request, 'requestId'));
     return { statusCode: 202, body: requestView(redriven) };
+  },
+
+  'GET /v1/erasure-requests/{requestId}/certificate': async (request) => {
+    const certificate = await issueCertificate(deps, pathParam(request, 'requestId'));
+    return { statusCode: 200, body: certificate satisfies Certificate };
   },
 
   'POST /v1/legal-holds': async (request) => {

@@ -104,6 +104,8 @@ export interface AnchorList {
   readonly verification: AnchorChainVerification;
 }
 
+/** `GET /v1/erasure-requests/{requestId}/certificate`: the signed certificate of erasure. */
+export type { Certificate } from '../../domain/audit/certificate.js';
 /** `POST /v1/audit/anchors`: the anchor written (none when no chain moved since the last one). */
 export type { AnchorResult as AnchorReceipt } from '../services/anchors.js';
 

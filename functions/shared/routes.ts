@@ -27,6 +27,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/redrive', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/erasure-requests/{requestId}/certificate', roles: ['compliance'] },
   { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
   { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
   { method: 'POST', path: '/v1/sweeps', roles: ['service'] },

@@ -143,8 +143,8 @@ export class InMemoryPorts {
     };
     this.audit = {
       chainIdFor: (subjectId) => this.chainIdFor(subjectId),
-      readChain: async (subjectId) => {
-        const chainId = this.chainIdFor(subjectId);
+      readChain: async (subjectId) => this.audit.readChainById(this.chainIdFor(subjectId)),
+      readChainById: async (chainId) => {
         const entries = clone(this.state.chains.get(chainId) ?? []);
         const last = entries.at(-1);
         return {
