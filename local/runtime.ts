@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -243,6 +243,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     ...platform,
     log: functionLog(FUNCTION_NAMES[key], options.onLog),
   });
+  // A folder made here is a scratch one (tests): it goes when the runtime stops.
+  const scratchProofDir = options.proofDir === undefined;
   const proofDir = options.proofDir ?? (await mkdtemp(join(tmpdir(), 'erasure-proof-')));
   const platform: Platform = {
     clients,
@@ -411,6 +413,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await webhook.stop();
+      if (scratchProofDir) await rm(proofDir, { recursive: true, force: true });
     },
   };
 };
