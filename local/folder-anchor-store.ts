@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Anchor } from '../domain/audit/anchor.js';
+import { ConcurrentModificationError } from '../domain/errors.js';
 import type { AnchorStore } from '../domain/ports/index.js';
 import { anchorFileName } from '../functions/adapters/s3-anchor-store.js';
 
@@ -21,6 +22,13 @@ export class FolderAnchorStore implements AnchorStore {
     await mkdir(this.dir, { recursive: true });
     await writeFile(join(this.dir, anchorFileName(anchor.seq)), `${JSON.stringify(anchor, null, 2)}\n`, {
       flag: 'wx',
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') {
+        throw new ConcurrentModificationError(`Anchor ${anchor.seq} was written first by another writer`, {
+          cause: error,
+        });
+      }
+      throw error;
     });
   }
 

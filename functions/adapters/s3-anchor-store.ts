@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Anchor } from '../../domain/audit/anchor.js';
+import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { AnchorStore } from '../../domain/ports/index.js';
 
 const PREFIX = 'anchors/';
@@ -21,6 +22,21 @@ export class S3AnchorStore implements AnchorStore {
   ) {}
 
   async append(anchor: Anchor): Promise<void> {
+    await this.put(anchor).catch((error: unknown) => {
+      // Another writer (a sweep and POST /v1/audit/anchors at once) took this seq first.
+      if (
+        error instanceof Error &&
+        ['PreconditionFailed', 'ConditionalRequestConflict'].includes(error.name)
+      ) {
+        throw new ConcurrentModificationError(`Anchor ${anchor.seq} was written first by another writer`, {
+          cause: error,
+        });
+      }
+      throw error;
+    });
+  }
+
+  private async put(anchor: Anchor): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

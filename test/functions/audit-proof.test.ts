@@ -58,6 +58,21 @@ describe('anchors of the audit trail', () => {
     expect(built.anchors.anchors).toHaveLength(1);
   });
 
+  it('two anchorings racing for one seq: one writes it, the other is told to try again (409)', async () => {
+    // Prepare
+    const built = await seeded();
+
+    // Act
+    const answers = await Promise.all([anchorNow(built), anchorNow(built)]);
+
+    // Assess
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(answers.find((answer) => answer.status === 409)?.body).toMatchObject({
+      error: { code: 'concurrent_modification' },
+    });
+    expect(built.anchors.anchors).toHaveLength(1);
+  });
+
   it('every sweep anchors what moved since the last anchor', async () => {
     // Prepare
     const built = await seeded();

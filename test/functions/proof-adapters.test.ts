@@ -12,6 +12,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Anchor, keyFingerprint, nextAnchorHeader, signatureValid } from '../../domain/audit/index.js';
+import { ConcurrentModificationError } from '../../domain/errors.js';
 import { KmsSigner } from '../../functions/adapters/kms-signer.js';
 import { S3AnchorStore } from '../../functions/adapters/s3-anchor-store.js';
 
@@ -139,7 +140,7 @@ describe('S3AnchorStore', () => {
     );
     const store = new S3AnchorStore(new S3Client({ region: 'eu-west-1' }), 'anchors-bucket');
 
-    // Act + Assess
-    await expect(store.append(anAnchor(1))).rejects.toThrow(/pre-conditions/);
+    // Act + Assess: a 409 for the caller, who may anchor again.
+    await expect(store.append(anAnchor(1))).rejects.toBeInstanceOf(ConcurrentModificationError);
   });
 });

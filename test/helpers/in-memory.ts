@@ -9,6 +9,7 @@ import type { Anchor } from '../../domain/audit/anchor.js';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
+import { ConcurrentModificationError } from '../../domain/errors.js';
 import { type LegalHold, releasedHoldSubject } from '../../domain/holds.js';
 import type {
   AnchorStore,
@@ -493,7 +494,7 @@ export class InMemoryAnchorStore implements AnchorStore {
 
   async append(anchor: Anchor): Promise<void> {
     if (this.anchors.some((existing) => existing.seq === anchor.seq)) {
-      throw new Error(`Anchor ${anchor.seq} exists`);
+      throw new ConcurrentModificationError(`Anchor ${anchor.seq} was written first by another writer`);
     }
     this.anchors.push(clone(anchor));
     this.anchors.sort((a, b) => a.seq - b.seq);
