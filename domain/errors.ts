@@ -26,6 +26,16 @@ export class NotFoundError extends DomainError {
   readonly code = 'not_found';
 }
 
+/** A subject that never had an audit chain, and that no anchor ever covered (a deleted one is not this). */
+export class NoChainError extends DomainError {
+  readonly code = 'no_chain';
+}
+
+/** What was asked for cannot be given in the state things are in (e.g. a certificate of an unverified request). */
+export class NotReadyError extends DomainError {
+  readonly code = 'not_ready';
+}
+
 /** A state change that the current state does not allow (e.g. verifying a failed task). */
 export class IllegalTransitionError extends DomainError {
   readonly code = 'illegal_transition';

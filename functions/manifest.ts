@@ -30,28 +30,45 @@ export type QueueAccess = 'send' | 'consume';
 /** Settings a function reads from its environment, beyond resource names. */
 export type FunctionSetting = 'TASK_QUEUE_MAX_RECEIVES' | 'DUE_BUCKET_SHARDS' | 'CALLBACK_BASE_URL';
 
+/**
+ * The proof of the trail (functions/services/anchors.ts): `anchor` reads every chain head (Scan on
+ * the audit table), signs with the signing key (kms:Sign, kms:GetPublicKey) and reads and writes
+ * anchors in the anchors bucket (s3:ListBucket, s3:GetObject, s3:PutObject; never delete).
+ */
+export type ProofAccess = 'anchor' | 'none';
+
+/** The variables of `anchor`: the bucket, the current key and the keys it replaced (comma-separated). */
+export const PROOF_ENV = {
+  anchorsBucket: 'ANCHORS_BUCKET',
+  signingKey: 'SIGNING_KEY_ARN',
+  retiredSigningKeys: 'RETIRED_SIGNING_KEY_ARNS',
+} as const;
+
 export interface FunctionManifest {
   /** File under functions/ that exports `handler`. */
   readonly entry: string;
   readonly tables: Readonly<Partial<Record<TableName, TableAccess>>>;
   readonly queue: QueueAccess;
   readonly settings: readonly FunctionSetting[];
+  readonly proof: ProofAccess;
 }
 
 export const FUNCTIONS = {
-  /** Every use case behind the routes: events, requests, holds, exports, audit, callbacks, sweeps on demand. */
+  /** Every use case behind the routes: events, requests, holds, exports, audit and its proof, callbacks, sweeps on demand. */
   api: {
     entry: 'api.ts',
     tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'readWrite', audit: 'append' },
     queue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
+    proof: 'anchor',
   },
-  /** Due schedule entries and holds in; requests, tasks, blocked entries and audit entries out. */
+  /** Due schedule entries and holds in; requests, tasks, blocked entries, audit entries and an anchor out. */
   sweep: {
     entry: 'sweep-due-deletions.ts',
     tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'read', audit: 'append' },
     queue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
+    proof: 'anchor',
   },
   /** Tasks and their requests, holds re-checked before erasing, audit entries; no schedules. */
   worker: {
@@ -59,6 +76,7 @@ export const FUNCTIONS = {
     tables: { requests: 'readWrite', legalHolds: 'read', audit: 'append' },
     queue: 'consume',
     settings: ['TASK_QUEUE_MAX_RECEIVES', 'CALLBACK_BASE_URL'],
+    proof: 'none',
   },
 } as const satisfies Record<string, FunctionManifest>;
 

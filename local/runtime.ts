@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type ApiDeps, makeHandler as makeApiHandler } from '../functions/api.js';
@@ -23,6 +26,8 @@ import {
   seedDemoSubject,
 } from './demo.js';
 import { type DemoWebhook, type DemoWebhookMode, startDemoWebhook } from './demo-webhook.js';
+import { FolderAnchorStore } from './folder-anchor-store.js';
+import { localSigner } from './key-pair-signer.js';
 import { createOrchestratorResources, type OrchestratorResources } from './resources.js';
 
 export interface LocalRuntimeOptions {
@@ -45,6 +50,12 @@ export interface LocalRuntimeOptions {
   readonly demoSubjects?: number;
   /** First retry delay of a failed task in seconds. @default 30 */
   readonly retryBaseSeconds?: number;
+  /**
+   * Where the trail's proof lives: the signing key (`signing-keys/`, made on first start) and the
+   * anchors (`anchors/`). There is no KMS or Object Lock emulator: see README "Proof".
+   * @default a new temporary folder
+   */
+  readonly proofDir?: string;
   /** Pseudonym key of the audit trail. @default a fixed development key */
   readonly pseudonymKey?: string;
   readonly clock?: () => Date;
@@ -106,6 +117,8 @@ export interface LocalRuntime {
   readonly stores: DemoStores;
   readonly webhook: DemoWebhook;
   readonly clients: LocalClients;
+  /** The folder of the signing keys and anchors. */
+  readonly proofDir: string;
   /** The API function's dependencies (every port), for tests and benchmarks. */
   readonly deps: ApiDeps;
   /** Receives and runs task messages until the queue has none visible; returns how many ran. */
@@ -230,8 +243,12 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     ...platform,
     log: functionLog(FUNCTION_NAMES[key], options.onLog),
   });
+  // A folder made here is a scratch one (tests): it goes when the runtime stops.
+  const scratchProofDir = options.proofDir === undefined;
+  const proofDir = options.proofDir ?? (await mkdtemp(join(tmpdir(), 'erasure-proof-')));
   const platform: Platform = {
     clients,
+    proof: { anchors: new FolderAnchorStore(proofDir), signer: await localSigner(proofDir) },
     secrets: {
       pseudonymKey: options.pseudonymKey ?? DEV_PSEUDONYM_KEY,
       webhookSecrets: { [DEMO_WEBHOOK_SECRET_NAME]: DEV_WEBHOOK_SECRET },
@@ -378,6 +395,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     stores,
     webhook,
     clients,
+    proofDir,
     deps,
     drainQueue: async () => {
       let total = 0;
@@ -395,6 +413,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await webhook.stop();
+      if (scratchProofDir) await rm(proofDir, { recursive: true, force: true });
     },
   };
 };

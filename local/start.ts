@@ -11,6 +11,8 @@ import { DEFAULT_TOKENS, startLocalRuntime } from './runtime.js';
 
 /** Where DynamoDB Local keeps its database between runs (git-ignored). */
 const STATE_DIR = '.local/dynamodb';
+/** The local signing key and the anchors (README "Proof"), kept and cleared with the database. */
+const PROOF_DIR = '.local/proof';
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -64,7 +66,10 @@ const main = async (): Promise<void> => {
     process.exit(1);
   }
   const fresh = process.argv.includes('--fresh') || ['1', 'true'].includes(process.env.ERASURE_FRESH ?? '');
-  if (fresh) await rm(STATE_DIR, { recursive: true, force: true });
+  if (fresh) {
+    await rm(STATE_DIR, { recursive: true, force: true });
+    await rm(PROOF_DIR, { recursive: true, force: true });
+  }
   const emulators = await startEmulators({
     dynamodbPort: ports.DYNAMODB_PORT,
     awsPort: ports.AWS_PORT,
@@ -84,6 +89,7 @@ const main = async (): Promise<void> => {
       endpoints: emulators,
       port: ports.PORT,
       webhookPort: ports.DEMO_WEBHOOK_PORT,
+      proofDir: PROOF_DIR,
       // One line per API call: method, route template, status, time. Never a path or a body.
       onRequest: (call) => console.log(`${call.method} ${call.route} ${call.status} ${call.ms} ms`),
       tokens: {

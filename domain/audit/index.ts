@@ -1,4 +1,7 @@
+export * from './anchor.js';
 export * from './canonical.js';
+export * from './certificate.js';
 export * from './chain.js';
+export * from './merkle.js';
 export * from './pseudonym.js';
 export type * from './types.js';

@@ -7,6 +7,8 @@
  * Reads go through the stores. Every state change goes through `UnitOfWork.commit`, together with
  * the audit records that prove it: both are written, or neither.
  */
+import type { Anchor, PublicKeyInfo } from '../audit/anchor.js';
+import type { AnchoredHead } from '../audit/merkle.js';
 import type { AuditEntry, AuditEvent } from '../audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../erasure/types.js';
 import type { LegalHold } from '../holds.js';
@@ -104,8 +106,36 @@ export interface AuditLog {
   readChain(
     subjectId: string | undefined,
   ): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
+  /** The same, by chain id (a request that forgot its subject keeps only the pseudonym). */
+  readChainById(chainId: string): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
   /** The chain id (keyed pseudonym) of a subject, or the system chain. */
   chainIdFor(subjectId: string | undefined): string;
+  /** The head every chain's store records, for anchoring. */
+  heads(): Promise<AnchoredHead[]>;
+}
+
+/**
+ * Signs anchors and certificates with an asymmetric key that never leaves its keeper (KMS in AWS,
+ * a local key file on a developer's machine). Signatures are ECDSA P-256 over SHA-256, DER, base64.
+ */
+export interface Signer {
+  /** Fingerprint of the key that signs now (`keyFingerprint` of its public key). */
+  currentKeyId(): Promise<string>;
+  /** Signs `message` (UTF-8) with the current key. */
+  sign(message: string): Promise<{ readonly keyId: string; readonly signature: string }>;
+  /** The current key and every earlier one, so anchors signed before a rotation stay verifiable. */
+  publicKeys(): Promise<PublicKeyInfo[]>;
+}
+
+/**
+ * Where anchors are kept, outside the audit table: append-only (an S3 bucket with Object Lock in
+ * AWS, a folder locally). An anchor is written once and never replaced.
+ */
+export interface AnchorStore {
+  /** Writes the anchor; fails if one with its seq exists. */
+  append(anchor: Anchor): Promise<void>;
+  /** Every anchor, by seq. */
+  list(): Promise<Anchor[]>;
 }
 
 /** An audit event and the subject whose chain it goes on (none: the system chain). */

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type QueryCommandInput,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
+import type { AnchoredHead } from '../../domain/audit/merkle.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
 import type { AuditLog, AuditQuery, AuditRecord, ChainHead } from '../../domain/ports/index.js';
 import { queryAll, type TransactItem } from './dynamo-helpers.js';
@@ -125,8 +131,11 @@ export class DynamoAuditLog implements AuditLog {
     return entries.slice(0, limit);
   }
 
-  async readChain(subjectId: string | undefined) {
-    const chainId = this.chainIdFor(subjectId);
+  readChain(subjectId: string | undefined) {
+    return this.readChainById(this.chainIdFor(subjectId));
+  }
+
+  async readChainById(chainId: string) {
     const [entries, head] = await Promise.all([
       this.queryAll({
         TableName: this.tableName,
@@ -137,6 +146,33 @@ export class DynamoAuditLog implements AuditLog {
       this.readHead(chainId),
     ]);
     return { entries, chainId, ...(head === undefined ? {} : { head }) };
+  }
+
+  /**
+   * Every chain's head item (seq 0 with `headSeq`), for anchoring. A scan: the sweep and a
+   * compliance officer's `POST /v1/audit/anchors` call it, never a hot path; the items read are
+   * one per chain plus the idempotency markers the filter drops.
+   */
+  async heads(): Promise<AnchoredHead[]> {
+    const heads: AnchoredHead[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'seq = :head AND attribute_exists(headSeq)',
+          ExpressionAttributeValues: { ':head': HEAD_SEQ },
+          ProjectionExpression: 'chainId, headSeq, headHash',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        heads.push({ chainId: String(item.chainId), seq: Number(item.headSeq), hash: String(item.headHash) });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return heads;
   }
 
   private withinWindow(entries: AuditEntry[], query: AuditQuery): AuditEntry[] {

@@ -1,4 +1,3 @@
-import { verifyChain } from '../../domain/audit/index.js';
 import {
   requireAuditScope,
   requireEventTime,
@@ -8,6 +7,8 @@ import {
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
 import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
+import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
+import { issueCertificate } from '../services/certificates.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
   describeErasureRequest,
@@ -23,6 +24,7 @@ import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
 import type { ApiRequest, RouteHandler } from './router.js';
 import {
+  AnchorListParams,
   AuditQueryParams,
   DeadlineExtensionBody,
   ErasureRequestBody,
@@ -38,9 +40,13 @@ import {
   VerificationParams,
 } from './schemas.js';
 import type {
+  AnchorList,
+  AnchorReceipt,
   AuditList,
+  Certificate,
   HealthAnswer,
   HoldReceipt,
+  PublicKeyList,
   RequestDetail,
   RequestView,
   ScheduleView,
@@ -184,6 +190,11 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     return { statusCode: 202, body: requestView(redriven) };
   },
 
+  'GET /v1/erasure-requests/{requestId}/certificate': async (request) => {
+    const certificate = await issueCertificate(deps, pathParam(request, 'requestId'));
+    return { statusCode: 200, body: certificate satisfies Certificate };
+  },
+
   'POST /v1/legal-holds': async (request) => {
     const body = parseBody(LegalHoldBody, request.json());
     if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
@@ -225,13 +236,30 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
 
   'GET /v1/audit/verification': async (request) => {
     const query = parseQuery(VerificationParams, request.query);
-    const chain = await deps.audit.readChain(query.subjectId);
-    const verification = verifyChain(chain.entries, {
-      chainId: chain.chainId,
-      ...(chain.head === undefined ? {} : { expectedHead: chain.head }),
-    });
-    return { statusCode: 200, body: { chainId: chain.chainId, verification } satisfies VerificationAnswer };
+    return {
+      statusCode: 200,
+      body: (await verifyAuditTrail(deps, query.subjectId)) satisfies VerificationAnswer,
+    };
   },
+
+  'POST /v1/audit/anchors': async () => {
+    const result = await anchorAuditTrail(deps);
+    return { statusCode: result.anchor === undefined ? 200 : 201, body: result satisfies AnchorReceipt };
+  },
+
+  'GET /v1/audit/anchors': async (request) => {
+    const query = parseQuery(AnchorListParams, request.query);
+    const listed = await listAnchors(deps, {
+      ...(query.from === undefined ? {} : { from: query.from }),
+      ...(query.to === undefined ? {} : { to: query.to }),
+    });
+    return { statusCode: 200, body: listed satisfies AnchorList };
+  },
+
+  'GET /v1/audit/public-keys': async () => ({
+    statusCode: 200,
+    body: { keys: await publicKeys(deps) } satisfies PublicKeyList,
+  }),
 
   'POST /v1/tasks/{taskId}/callback': async (request) => {
     // The task id is checked by the callback, after its signature: unsigned callbacks learn nothing.

@@ -64,6 +64,8 @@ export const AuditQueryParams = z.object({
 
 export const VerificationParams = z.object({ subjectId: SubjectIdSchema.optional() });
 
+export const AnchorListParams = z.object({ from: InstantSchema.optional(), to: InstantSchema.optional() });
+
 /** Parses a JSON body; the first problem becomes a 400 naming its field (`body` for the whole). */
 export const parseBody = <Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> =>
   parseWith(schema, input, { root: 'body' });

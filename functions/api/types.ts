@@ -3,7 +3,8 @@
  * tests read them: neither declares its own copy. Answers produced by a service whole are that
  * service's result type, re-exported here.
  */
-import type { AuditEntry, ChainVerification } from '../../domain/audit/types.js';
+import type { Anchor, AnchorChainVerification, PublicKeyInfo } from '../../domain/audit/anchor.js';
+import type { AuditEntry } from '../../domain/audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
 import type { LifecycleEventType } from '../../domain/events.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
@@ -94,10 +95,23 @@ export interface AuditList {
   readonly entries: readonly AuditEntry[];
 }
 
-/** `GET /v1/audit/verification`. */
-export interface VerificationAnswer {
-  readonly chainId: string;
-  readonly verification: ChainVerification;
+/** `GET /v1/audit/verification`: the chain, checked on its own and against its anchors. */
+export type { AuditVerification as VerificationAnswer } from '../services/anchors.js';
+
+/** `GET /v1/audit/anchors`: the anchors in the window, and the check of the whole anchor chain. */
+export interface AnchorList {
+  readonly anchors: readonly Anchor[];
+  readonly verification: AnchorChainVerification;
+}
+
+/** `GET /v1/erasure-requests/{requestId}/certificate`: the signed certificate of erasure. */
+export type { Certificate } from '../../domain/audit/certificate.js';
+/** `POST /v1/audit/anchors`: the anchor written (none when no chain moved since the last one). */
+export type { AnchorResult as AnchorReceipt } from '../services/anchors.js';
+
+/** `GET /v1/audit/public-keys`: every key that signs or signed anchors and certificates. */
+export interface PublicKeyList {
+  readonly keys: readonly PublicKeyInfo[];
 }
 
 /** `POST /v1/tasks/{taskId}/callback`: the task's status after the callback. */

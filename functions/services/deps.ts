@@ -1,10 +1,12 @@
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import type {
+  AnchorStore,
   AuditLog,
   HoldStore,
   Notifier,
   RequestStore,
   ScheduleStore,
+  Signer,
   TaskQueue,
   UnitOfWork,
 } from '../../domain/ports/index.js';
@@ -31,6 +33,10 @@ export interface ServiceDeps {
   /** Commits state changes with the audit records that prove them. */
   readonly uow: UnitOfWork;
   readonly queue: TaskQueue;
+  /** Where anchors of the audit trail go, outside the audit table. */
+  readonly anchors: AnchorStore;
+  /** Signs anchors and certificates. */
+  readonly signer: Signer;
   readonly connectors: ConnectorRegistry;
   /** Delivers advance notices (IMOU-3); absent when the deployment names no notice target. */
   readonly notifier?: Notifier;

@@ -12,6 +12,7 @@ import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types
 import { sweepStart, watermarkAfter } from '../../domain/schedule/watermark.js';
 import { findPolicy, retentionReason } from '../../domain/vocabulary/index.js';
 import { METRIC } from '../shared/metric-names.js';
+import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps } from './deps.js';
 import { createRequest, dispatchOrBlock } from './erasure-requests.js';
 import { settle } from './run-task.js';
@@ -37,6 +38,8 @@ export interface SweepReport {
   readonly redispatched: number;
   readonly overdue: number;
   readonly nearDeadline: number;
+  /** The anchor this sweep wrote (absent: no chain moved, or anchoring failed and is retried next time). */
+  readonly anchor?: { readonly seq: number; readonly chains: number };
 }
 
 /**
@@ -69,8 +72,20 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
+  // Last, so it holds what this sweep appended. A failure is logged: the next sweep anchors it all.
+  const anchored = await anchorAuditTrail(deps).catch((error: unknown) => {
+    deps.log.error('anchoring the audit trail failed; the next sweep tries again', {
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    return undefined;
+  });
+  const anchor =
+    anchored?.anchor === undefined
+      ? {}
+      : { anchor: { seq: anchored.anchor.seq, chains: anchored.anchoredChains } };
   deps.metrics.flush();
   deps.log.info('sweep finished', {
+    ...anchor,
     now,
     buckets: buckets.length,
     dispatched: context.report.dispatched.length,
@@ -79,7 +94,7 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     heldNotices: context.report.heldNotices.length,
     ...open,
   });
-  return { now, bucketsRead: buckets.length, ...context.report, ...open };
+  return { now, bucketsRead: buckets.length, ...context.report, ...open, ...anchor };
 };
 
 /**

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -13,12 +14,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
+import type { AnchorStore, Signer } from '../../domain/ports/index.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
 import { DynamoUnitOfWork } from '../adapters/dynamo-unit-of-work.js';
+import { KmsSigner } from '../adapters/kms-signer.js';
+import { S3AnchorStore } from '../adapters/s3-anchor-store.js';
 import { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
 import { webhookNotifier } from '../adapters/webhook-notifier.js';
 import { ConnectorPermanentError } from '../connectors/errors.js';
@@ -38,6 +42,8 @@ export interface AwsClients {
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
+  /** @default a client from the environment, made on first use (only functions that sign need it) */
+  readonly kms?: KMSClient;
 }
 
 /**
@@ -73,7 +79,30 @@ export interface Platform {
   readonly log?: Log;
   /** @default () => new Date() */
   readonly clock?: () => Date;
+  /**
+   * The trail's proof: where anchors go and what signs them. @default the S3 bucket and KMS key
+   * the environment names (ANCHORS_BUCKET, SIGNING_KEY_ARN); the local runtime brings its own.
+   */
+  readonly proof?: { readonly anchors: AnchorStore; readonly signer: Signer };
 }
+
+/** The anchors bucket and the KMS signing key of a deployment; fails loudly if either is not named. */
+const proofOf = (
+  env: FunctionEnvironment<'sweep'> | FunctionEnvironment<'api'>,
+  platform: Platform,
+): { anchors: AnchorStore; signer: Signer } => {
+  if (platform.proof !== undefined) return platform.proof;
+  const bucket = env.ANCHORS_BUCKET;
+  const keyArn = env.SIGNING_KEY_ARN;
+  if (bucket === undefined || keyArn === undefined) {
+    throw new Error('Invalid environment: ANCHORS_BUCKET and SIGNING_KEY_ARN must both be set');
+  }
+  const retired = (env.RETIRED_SIGNING_KEY_ARNS ?? '').split(',').filter((arn) => arn.length > 0);
+  return {
+    anchors: new S3AnchorStore(platform.clients.s3, bucket),
+    signer: new KmsSigner(platform.clients.kms ?? new KMSClient({}), keyArn, retired),
+  };
+};
 
 const powertoolsLog: Log = {
   info: (message, extra) => logger.info(message, { ...extra }),
@@ -143,6 +172,7 @@ export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platfo
     schedules: schedules as DynamoScheduleStore,
     ...notifierOf(config, platform.secrets),
     queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
+    ...proofOf(env, platform),
     randomId: randomUUID,
     settings: { idKey: platform.secrets.pseudonymKey, dueBucketShards: env.DUE_BUCKET_SHARDS },
   };

@@ -3,6 +3,7 @@ import {
   FUNCTIONS,
   type FunctionKey,
   type FunctionSetting,
+  PROOF_ENV,
   TABLE_ENV,
   TASK_QUEUE_ENV,
   type TableName,
@@ -31,6 +32,12 @@ const schemaFor = (key: FunctionKey) => {
   for (const table of Object.keys(manifest.tables) as TableName[])
     shape[TABLE_ENV[table]] = z.string().min(1);
   for (const setting of manifest.settings) shape[setting] = SETTINGS[setting];
+  if (manifest.proof === 'anchor') {
+    // Optional here so the local runtime can bring its own signer and store; a deployment sets both.
+    shape[PROOF_ENV.anchorsBucket] = optionalText;
+    shape[PROOF_ENV.signingKey] = optionalText;
+    shape[PROOF_ENV.retiredSigningKeys] = optionalText;
+  }
   return z.object(shape);
 };
 
@@ -41,9 +48,14 @@ type Settings<K extends FunctionKey> = {
   readonly [S in (typeof FUNCTIONS)[K]['settings'][number]]: z.output<(typeof SETTINGS)[S]>;
 };
 
+type Proof<K extends FunctionKey> = (typeof FUNCTIONS)[K]['proof'] extends 'anchor'
+  ? { readonly [V in (typeof PROOF_ENV)[keyof typeof PROOF_ENV]]?: string | undefined }
+  : unknown;
+
 /** What function `K` reads from its environment, typed from the manifest. */
 export type FunctionEnvironment<K extends FunctionKey> = Tables<K> &
-  Settings<K> & { readonly ERASURE_CONFIG: string; readonly TASK_QUEUE_URL: string };
+  Settings<K> &
+  Proof<K> & { readonly ERASURE_CONFIG: string; readonly TASK_QUEUE_URL: string };
 
 /**
  * Parses function `key`'s environment; a missing or bad variable fails loudly with its name. The

@@ -27,11 +27,15 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/redrive', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/erasure-requests/{requestId}/certificate', roles: ['compliance'] },
   { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
   { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
   { method: 'POST', path: '/v1/sweeps', roles: ['service'] },
   { method: 'GET', path: '/v1/audit', roles: ['compliance'] },
   { method: 'GET', path: '/v1/audit/verification', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/audit/anchors', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit/anchors', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit/public-keys', roles: ['compliance'] },
   { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -1,5 +1,6 @@
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { FUNCTIONS, type FunctionKey, type TableAccess } from '../../functions/manifest.js';
+import { FUNCTIONS, type FunctionKey, PROOF_ENV, type TableAccess } from '../../functions/manifest.js';
 import { TABLES, type TableKey } from '../resources.js';
 import type { OrchestratorDataRefs } from './orchestrator-data.js';
 
@@ -51,3 +52,41 @@ export const keyStatement = (data: OrchestratorDataRefs): iam.PolicyStatement =>
 /** The secret's value and nothing else about it (no DescribeSecret, no versions listing). */
 export const secretStatement = (data: OrchestratorDataRefs): iam.PolicyStatement =>
   new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] });
+
+/**
+ * What `proof: 'anchor'` in functions/manifest.ts grants: every chain head (Scan on the audit
+ * table), signing with the signing key and reading every retired key's public key, and reading
+ * and writing anchors (never deleting: Object Lock would refuse anyway).
+ */
+export const proofStatements = (data: OrchestratorDataRefs): iam.PolicyStatement[] => [
+  new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [data.tables.audit.tableArn] }),
+  new iam.PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [data.signingKey.keyArn] }),
+  ...((data.retiredSigningKeyArns ?? []).length > 0
+    ? [
+        new iam.PolicyStatement({
+          actions: ['kms:GetPublicKey'],
+          resources: [...(data.retiredSigningKeyArns ?? [])],
+        }),
+      ]
+    : []),
+  new iam.PolicyStatement({
+    actions: ['s3:ListBucket'],
+    resources: [anchorsBucketArn(data)],
+    conditions: { StringLike: { 's3:prefix': ['anchors/*'] } },
+  }),
+  new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [anchorObjectsArn(data)] }),
+];
+
+export const anchorsBucketArn = (data: OrchestratorDataRefs): string =>
+  `arn:${Aws.PARTITION}:s3:::${data.anchorsBucketName}`;
+
+/** The anchors' keys in the bucket (functions/adapters/s3-anchor-store.ts). */
+export const anchorObjectsArn = (data: OrchestratorDataRefs): string => `${anchorsBucketArn(data)}/anchors/*`;
+
+/** The variables that go with `proofStatements`. */
+export const proofEnvironment = (data: OrchestratorDataRefs): Record<string, string> => ({
+  [PROOF_ENV.anchorsBucket]: data.anchorsBucketName,
+  [PROOF_ENV.signingKey]: data.signingKey.keyArn,
+  // Empty when no key was retired yet: the function reads '' as none.
+  [PROOF_ENV.retiredSigningKeys]: (data.retiredSigningKeyArns ?? []).join(','),
+});

@@ -14,6 +14,15 @@ export const API_STAGE = '$default';
 /** `/v1/subjects/{subjectId}/schedule` → `/v1/subjects/*\/schedule` (an execute-api ARN path). */
 export const executeApiPath = (path: string): string => path.replace(/\{[^}]+\}/g, '*');
 
+/** Whether the IAM pattern of route path `own` (its '*' matching any text, '/' included) matches a call of `other`. */
+export const wildcardReaches = (own: string, other: string): boolean => {
+  const pattern = executeApiPath(own)
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${pattern}$`).test(other.replace(/\{[^}]+\}/g, 'id-123'));
+};
+
 export interface ErasureApiProps {
   readonly handler: lambda.IFunction;
   readonly logRetention: logs.RetentionDays;
@@ -99,9 +108,30 @@ export class ErasureApi extends Construct {
       const arns = routes.map((route) =>
         this.httpApi.arnForExecuteApi(route.method, executeApiPath(route.path), API_STAGE),
       );
+      // IAM's '*' also matches '/': `GET /v1/erasure-requests/*` would reach a deeper route of
+      // another role (`.../{requestId}/certificate`). Such routes are denied explicitly.
+      const denied = (ROUTES as readonly RouteDefinition[]).filter(
+        (other) =>
+          Array.isArray(other.roles) &&
+          !other.roles.includes(role) &&
+          routes.some((own) => own.method === other.method && wildcardReaches(own.path, other.path)),
+      );
       const policy = new iam.ManagedPolicy(this, `${role[0]?.toUpperCase()}${role.slice(1)}InvokePolicy`, {
         description: `Erasure Orchestrator API: the '${role}' role's routes (${routes.map(routeKey).join(', ')})`,
-        statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: arns })],
+        statements: [
+          new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: arns }),
+          ...(denied.length === 0
+            ? []
+            : [
+                new iam.PolicyStatement({
+                  effect: iam.Effect.DENY,
+                  actions: ['execute-api:Invoke'],
+                  resources: denied.map((other) =>
+                    this.httpApi.arnForExecuteApi(other.method, executeApiPath(other.path), API_STAGE),
+                  ),
+                }),
+              ]),
+        ],
       });
       routes.forEach((route, i) => {
         const arn = arns[i];

@@ -13,13 +13,17 @@ import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TASK_QUEUE, type TableKey } fr
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
 import { ConnectorExportPolicy, ConnectorTargetsPolicy } from './connector-permissions.js';
 import {
+  anchorObjectsArn,
   FUNCTION_TABLE_ACCESS,
   keyStatement,
   type OrchestratorFunctionKey,
+  proofEnvironment,
+  proofStatements,
   secretStatement,
   tableStatements,
 } from './data-access.js';
 import { ErasureApi } from './erasure-api.js';
+import { acknowledgeWildcardResource } from './nag.js';
 import { OrchestratorAlarms } from './orchestrator-alarms.js';
 import type { OrchestratorDataRefs } from './orchestrator-data.js';
 import { OrchestratorFunction } from './orchestrator-function.js';
@@ -174,6 +178,7 @@ export class OrchestratorRuntime extends Construct {
         ),
         [TASK_QUEUE_ENV]: queue.queueUrl,
         SECRETS_ARN: data.secret.secretArn,
+        ...(manifest.proof === 'anchor' ? proofEnvironment(data) : {}),
         ...Object.fromEntries(
           manifest.settings.flatMap((setting) => {
             const value = settings[setting];
@@ -202,8 +207,16 @@ export class OrchestratorRuntime extends Construct {
         ...tableStatements(data, FUNCTION_TABLE_ACCESS[key]),
         keyStatement(data),
         secretStatement(data),
+        ...(FUNCTIONS[key].proof === 'anchor' ? proofStatements(data) : []),
       ]) {
         created.role.addToPrincipalPolicy(statement);
+      }
+      if (FUNCTIONS[key].proof === 'anchor') {
+        acknowledgeWildcardResource(
+          created.role,
+          anchorObjectsArn(data),
+          'Anchors are one object per anchor under anchors/, named by their seq as they are written; the bucket holds nothing else.',
+        );
       }
       if (FUNCTIONS[key].queue === 'send') {
         created.role.addToPrincipalPolicy(

@@ -19,6 +19,8 @@ export interface ErasureAppOptions extends OrchestratorRuntimeOptions {
   readonly alarmTopicArn?: string;
   /** @default - environment-agnostic stacks: the account and region the CLI deploys to */
   readonly env?: Environment;
+  /** Object Lock retention of each audit anchor, in days (`-c anchorRetentionDays=3650`). @default 3650 */
+  readonly anchorRetentionDays?: number;
 }
 
 /** A deployment config file, parsed by the domain schema; a bad field fails naming the file and field. */
@@ -42,8 +44,10 @@ export const optionsFromContext = (app: App): ErasureAppOptions => {
     return typeof value === 'string' && value !== '' ? value : undefined;
   };
   const configPath = text('config');
+  const retention = text('anchorRetentionDays');
   return {
     prefix: text('prefix'),
+    ...(retention === undefined ? {} : { anchorRetentionDays: Number(retention) }),
     alarmTopicArn: text('alarmTopicArn'),
     config: configPath === undefined ? undefined : readConfigFile(configPath),
   };
@@ -54,11 +58,18 @@ export const optionsFromContext = (app: App): ErasureAppOptions => {
  * props, checked by cdk-nag's AwsSolutions pack: an unacknowledged finding fails the synth.
  */
 export const addErasureStacks = (app: App, options: ErasureAppOptions = optionsFromContext(app)) => {
-  const { prefix = 'erasure', config = EXAMPLE_DEPLOYMENT_CONFIG, env, ...runtime } = options;
+  const {
+    prefix = 'erasure',
+    config = EXAMPLE_DEPLOYMENT_CONFIG,
+    env,
+    anchorRetentionDays,
+    ...runtime
+  } = options;
   const data = new DataStack(app, `${prefix}-data`, {
     env,
-    description: 'Erasure Orchestrator: tables, key and secret (retained)',
+    description: 'Erasure Orchestrator: tables, keys, secret and audit anchors (retained)',
     resourcePrefix: prefix,
+    anchorRetentionDays,
     terminationProtection: true,
   });
   const worker = new WorkerStack(app, `${prefix}-worker`, {

@@ -89,6 +89,11 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
       call: { path: `/v1/erasure-requests/${SEEDED.failedRequestId}/redrive` },
       ok: 202,
     },
+    // The seeded request still waits for its callback: compliance is let in and told why there is none.
+    'GET /v1/erasure-requests/{requestId}/certificate': {
+      call: { path: `/v1/erasure-requests/${SEEDED.dispatchedRequestId}/certificate` },
+      ok: 409,
+    },
     'POST /v1/legal-holds': {
       call: { path: '/v1/legal-holds', body: { subjectId: SEEDED.subjectId, reason: 'litigation-2026-002' } },
       ok: 201,
@@ -100,6 +105,9 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
       call: { path: '/v1/audit/verification', query: { subjectId: SEEDED.subjectId } },
       ok: 200,
     },
+    'POST /v1/audit/anchors': { call: { path: '/v1/audit/anchors' }, ok: 201 },
+    'GET /v1/audit/anchors': { call: { path: '/v1/audit/anchors' }, ok: 200 },
+    'GET /v1/audit/public-keys': { call: { path: '/v1/audit/public-keys' }, ok: 200 },
     'POST /v1/tasks/{taskId}/callback': {
       call: {
         path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,

@@ -214,7 +214,7 @@ const paramValue = (name: string): fc.Arbitrary<string> =>
 const queryOf = (route: RouteDefinition): fc.Arbitrary<Record<string, string> | undefined> => {
   const keys = fc.constantFrom('subjectId', 'requestId', 'from', 'to', 'limit', '__proto__');
   const anyQuery = fc.dictionary(keys, nastyString, { maxKeys: 4 });
-  if (route.path !== '/v1/audit' && route.path !== '/v1/audit/verification') {
+  if (!['/v1/audit', '/v1/audit/verification', '/v1/audit/anchors'].includes(route.path)) {
     return fc.option(anyQuery, { nil: undefined, freq: 4 });
   }
   const valid = fc.constantFrom<Record<string, string>>(

@@ -734,17 +734,11 @@ describe('API handler: IAM mode', () => {
 
   it('needs no Authorization header: API Gateway already authorised the caller', async () => {
     // Act
-    const response = await call(
-      { method: 'GET', path: '/v1/audit/verification', query: { subjectId: SUBJECT } },
-      iam(),
-    );
+    const response = await call({ method: 'GET', path: '/v1/audit/public-keys' }, iam());
 
     // Assess
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({
-      chainId: CHAIN_ID,
-      verification: { ok: true, length: 0 },
-    });
+    expect(response.body).toMatchObject({ keys: [{ algorithm: 'ECDSA_SHA_256' }] });
   });
 
   it('ignores a bearer token it does not know', async () => {

@@ -16,7 +16,8 @@ import { createConnectorRegistry } from '../../functions/connectors/registry.js'
 import type { Log } from '../../functions/services/deps.js';
 import type { MetricsSink } from '../../functions/shared/observability.js';
 import type { Role } from '../../functions/shared/routes.js';
-import { InMemoryPorts } from './in-memory.js';
+import { KeyPairSigner } from '../../local/key-pair-signer.js';
+import { InMemoryAnchorStore, InMemoryPorts } from './in-memory.js';
 
 export const HANDLER_TOKENS = { service: 'test-service-token', compliance: 'test-compliance-token' } as const;
 export const HANDLER_PSEUDONYM_KEY = 'test-pseudonym-key-0123456789abcdef';
@@ -24,6 +25,8 @@ export const HANDLER_PSEUDONYM_KEY = 'test-pseudonym-key-0123456789abcdef';
 export const HANDLER_WEBHOOK_SECRET = 'test-partner-services-signing-secret';
 export const HANDLER_NOW = '2026-11-21T12:00:00.000Z';
 export const HANDLER_MAX_RECEIVES = 5;
+/** Signs anchors and certificates in handler tests (made once: key generation is not free). */
+export const TEST_SIGNER = KeyPairSigner.generate();
 
 export interface LogLine {
   readonly level: 'info' | 'warn' | 'error';
@@ -36,6 +39,9 @@ export interface HandlerDeps {
   readonly deps: ApiDeps & { readonly settings: ApiDeps['settings'] & { readonly maxReceives: number } };
   /** The state behind the ports: seed it, inspect it, snapshot it. */
   readonly ports: InMemoryPorts;
+  /** The anchors written, open for tampering. */
+  readonly anchors: InMemoryAnchorStore;
+  readonly signer: KeyPairSigner;
   readonly logs: LogLine[];
   readonly metrics: { readonly counts: Record<string, number>; flushes: number };
 }
@@ -47,6 +53,8 @@ export interface HandlerDepsOptions {
   readonly auth?: 'iam' | 'token';
   /** @default 16 */
   readonly dueBucketShards?: number;
+  /** @default one key pair for the whole test run */
+  readonly signer?: KeyPairSigner;
   /** Replaces parts of the built deps (e.g. a stubbed connector registry). */
   readonly overrides?: Partial<HandlerDeps['deps']>;
 }
@@ -71,6 +79,8 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     },
   };
   let nextId = 0;
+  const anchors = new InMemoryAnchorStore();
+  const signer = options.signer ?? TEST_SIGNER;
   const now = options.now ?? HANDLER_NOW;
   const secrets: Record<string, string> = {
     'example/partner-services/signing-secret': HANDLER_WEBHOOK_SECRET,
@@ -90,6 +100,8 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     audit: ports.audit,
     uow: ports.uow,
     queue: ports.queue,
+    anchors,
+    signer,
     connectors: createConnectorRegistry({
       s3: new S3Client({ region: 'eu-west-1' }),
       documents,
@@ -113,7 +125,7 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
           },
     ...options.overrides,
   };
-  return { deps, ports, logs, metrics };
+  return { deps, ports, anchors, signer, logs, metrics };
 };
 
 export const lambdaContext = (functionName = 'test-function'): Context => ({

@@ -4,11 +4,15 @@
  * the real hash chain, and a queue that records what was sent. Tests assert on the state, the
  * audit trail and the messages, never on SDK calls.
  */
+
+import type { Anchor } from '../../domain/audit/anchor.js';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
+import { ConcurrentModificationError } from '../../domain/errors.js';
 import { type LegalHold, releasedHoldSubject } from '../../domain/holds.js';
 import type {
+  AnchorStore,
   AuditLog,
   AuditQuery,
   AuditRecord,
@@ -140,8 +144,8 @@ export class InMemoryPorts {
     };
     this.audit = {
       chainIdFor: (subjectId) => this.chainIdFor(subjectId),
-      readChain: async (subjectId) => {
-        const chainId = this.chainIdFor(subjectId);
+      readChain: async (subjectId) => this.audit.readChainById(this.chainIdFor(subjectId)),
+      readChainById: async (chainId) => {
         const entries = clone(this.state.chains.get(chainId) ?? []);
         const last = entries.at(-1);
         return {
@@ -151,6 +155,11 @@ export class InMemoryPorts {
         };
       },
       query: async (query) => this.query(query),
+      heads: async () =>
+        [...this.state.chains.entries()].flatMap(([chainId, entries]) => {
+          const last = entries.at(-1);
+          return last === undefined ? [] : [{ chainId, seq: last.seq, hash: last.hash }];
+        }),
     };
     this.uow = { commit: async (changes, audit = []) => this.commit(changes, audit) };
     this.queue = {
@@ -478,3 +487,20 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     }
   }
 };
+
+/** Anchors kept in memory; `anchors` is open for tests that tamper with them. */
+export class InMemoryAnchorStore implements AnchorStore {
+  anchors: Anchor[] = [];
+
+  async append(anchor: Anchor): Promise<void> {
+    if (this.anchors.some((existing) => existing.seq === anchor.seq)) {
+      throw new ConcurrentModificationError(`Anchor ${anchor.seq} was written first by another writer`);
+    }
+    this.anchors.push(clone(anchor));
+    this.anchors.sort((a, b) => a.seq - b.seq);
+  }
+
+  async list(): Promise<Anchor[]> {
+    return clone(this.anchors);
+  }
+}

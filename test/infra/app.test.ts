@@ -43,8 +43,8 @@ const only = (template: Template, type: string, props: Record<string, unknown> =
 const functionByEntry = (description: string): [string, Resource] =>
   only(worker, 'AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description) } });
 
-/** Every Allow statement of every inline and managed policy in both stacks, with where it is. */
-const allStatements = (): { readonly where: string; readonly statement: Statement }[] =>
+/** Every statement of every inline and managed policy in both stacks, with where it is. */
+const everyStatement = (): { readonly where: string; readonly statement: Statement }[] =>
   [data, worker].flatMap((template) =>
     ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
       Object.entries(template.findResources(type)).flatMap(([logicalId, resource]) =>
@@ -55,6 +55,9 @@ const allStatements = (): { readonly where: string; readonly statement: Statemen
       ),
     ),
   );
+
+/** Every Allow statement (the only Deny statements keep a role's wildcards off other roles' routes). */
+const allStatements = () => everyStatement().filter(({ statement }) => statement.Effect === 'Allow');
 
 beforeAll(() => {
   app = new App();
@@ -105,7 +108,7 @@ describe('DataStack', () => {
   });
 
   it('creates the secret with a generated pseudonymKey, encrypted with the key and retained', () => {
-    const [keyId] = only(data, 'AWS::KMS::Key');
+    const [keyId] = only(data, 'AWS::KMS::Key', { Properties: { EnableKeyRotation: true } });
     data.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
@@ -295,11 +298,24 @@ describe('WorkerStack', () => {
         Properties: { Description: Match.stringLikeRegexp(`'${role}' role`) },
       });
       const [statement, ...rest] = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
-      expect(rest).toHaveLength(0);
+      expect(rest.every((other) => other.Effect === 'Deny')).toBe(true);
+      expect(statement?.Effect).toBe('Allow');
       expect(statement?.Action).toBe('execute-api:Invoke');
       // `<api id>/$default/GET/v1/...` → `GET /v1/...`
       return list(statement?.Resource).map((resource) =>
         flattenReference(resource).replace(/^.*\/\$default\/([A-Z]+)(\/.*)$/, '$1 $2'),
+      );
+    };
+    /** The routes a role's policy denies (deeper routes of other roles its wildcards would reach). */
+    const deniedResources = (role: string): string[] => {
+      const [, policy] = only(worker, 'AWS::IAM::ManagedPolicy', {
+        Properties: { Description: Match.stringLikeRegexp(`'${role}' role`) },
+      });
+      const [, ...rest] = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      return rest.flatMap((statement) =>
+        list(statement.Resource).map((resource) =>
+          flattenReference(resource).replace(/^.*\/\$default\/([A-Z]+)(\/.*)$/, '$1 $2'),
+        ),
       );
     };
 
@@ -318,12 +334,18 @@ describe('WorkerStack', () => {
         const others = (ROUTES as readonly RouteDefinition[]).filter(
           (route) => route.roles === 'signed' || !route.roles.includes(role),
         );
+        const denied = deniedResources(role);
         for (const route of others) {
           const concrete = `${route.method} ${route.path.replace(/\{[^}]+\}/g, 'id-123')}`;
+          if (denied.includes(`${route.method} ${executeApiPath(route.path)}`)) continue;
           expect(
             patterns.filter((pattern) => pattern.test(concrete)),
             concrete,
           ).toEqual([]);
+        }
+        if (role === 'service') {
+          // GET /v1/erasure-requests/* (service) would reach the compliance-only certificate.
+          expect(denied).toEqual(['GET /v1/erasure-requests/*/certificate']);
         }
       });
     }
@@ -433,9 +455,14 @@ describe('least privilege', () => {
   const STAR_ALLOWED: Readonly<Record<string, string>> = {};
 
   it('grants no action wildcard and no Resource "*"', () => {
-    const statements = allStatements();
+    const statements = everyStatement();
     expect(statements.length).toBeGreaterThan(10);
     for (const { where, statement } of statements) {
+      if (statement.Effect === 'Deny') {
+        // Only to keep an invoke wildcard off another role's deeper route (see the invoke policies).
+        expect(statement.Action, where).toBe('execute-api:Invoke');
+        continue;
+      }
       expect(statement.Effect, where).toBe('Allow');
       for (const action of list(statement.Action)) {
         expect(action, `${where}: ${action}`).not.toContain('*');
@@ -460,6 +487,9 @@ describe('least privilege', () => {
           ? [`arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${target.table}`]
           : [],
     );
+    // The anchors bucket, named from pseudo parameters (see anchorsBucketName).
+    const anchors = 'arn:<AWS::Partition>:s3:::erasure-test-audit-anchors-<AWS::AccountId>-<AWS::Region>';
+    declared.push(anchors, `${anchors}/anchors/*`);
     const ownLogicalIds = [...Object.keys(workerResources), ...Object.keys(data.toJSON().Resources)];
     for (const { where, statement } of allStatements()) {
       for (const resource of list(statement.Resource).map(flattenReference)) {
@@ -478,8 +508,20 @@ describe('least privilege', () => {
   });
 
   it('confines S3 listing to the declared prefixes', () => {
-    const listing = allStatements().filter(({ statement }) =>
-      list(statement.Action).includes('s3:ListBucket'),
+    const anchors = allStatements().filter(
+      ({ statement }) =>
+        list(statement.Action).includes('s3:ListBucket') &&
+        flattenReference(statement.Resource).includes('audit-anchors'),
+    );
+    // The API and the sweep list the anchors, and nothing else of that bucket.
+    expect(anchors).toHaveLength(2);
+    for (const { statement } of anchors) {
+      expect(statement.Condition).toEqual({ StringLike: { 's3:prefix': ['anchors/*'] } });
+    }
+    const listing = allStatements().filter(
+      ({ statement }) =>
+        list(statement.Action).includes('s3:ListBucket') &&
+        !flattenReference(statement.Resource).includes('audit-anchors'),
     );
     // Once per prefix for the worker (erasure) and once for the API (exports, ALU-6).
     expect(listing.length).toBe(2 * EXAMPLE_TARGETS.filter((target) => target.kind === 's3-prefix').length);

@@ -1,0 +1,314 @@
+/**
+ * Certificates of erasure: a signed JSON document an auditor can take away and check without the
+ * service or AWS credentials (`verifyCertificate`, and the `erasure verify-certificate` CLI). It
+ * carries the request's facts, every task, the stretch of the subject's audit chain from the
+ * request's first entry to the anchored head (entries hold pseudonyms only), the anchor that
+ * covers that head with its inclusion proof, and the public keys that signed anchor and document.
+ */
+import { NotReadyError } from '../errors.js';
+import {
+  type AnchorHeader,
+  anchorHeaderOf,
+  hashAnchorHeader,
+  keyFingerprint,
+  type PublicKeyInfo,
+  signatureValid,
+} from './anchor.js';
+import { canonicalJson } from './canonical.js';
+import { hashEntry, verifyChain } from './chain.js';
+import { type AnchoredHead, type ProofStep, rootFromProof } from './merkle.js';
+import type { AuditEntry } from './types.js';
+
+export const CERTIFICATE_FORMAT = 'erasure-orchestrator.certificate.v1';
+
+export interface CertificateTask {
+  readonly taskId: string;
+  readonly dataClass: string;
+  readonly connector: string;
+  readonly target: string;
+  readonly action: string;
+  readonly affectedCount: number;
+  readonly executedAt: string;
+  readonly verifiedAt: string;
+}
+
+export interface CertificateAnchor extends AnchorHeader {
+  readonly hash: string;
+  readonly signature: string;
+  /** The chain's head as this anchor holds it: the segment's last entry. */
+  readonly leaf: AnchoredHead;
+  readonly proof: readonly ProofStep[];
+}
+
+/** Everything the signature covers. */
+export interface CertificateBody {
+  readonly format: typeof CERTIFICATE_FORMAT;
+  readonly requestId: string;
+  readonly subjectPseudonym: string;
+  readonly dataClasses: readonly string[];
+  readonly ruleRefs: readonly string[];
+  readonly reasonCode: string;
+  readonly receivedAt: string;
+  readonly deadline: string;
+  readonly completedAt: string;
+  readonly issuedAt: string;
+  readonly tasks: readonly CertificateTask[];
+  /** Seq and hash of each of the request's own audit entries. */
+  readonly requestEntries: readonly { readonly seq: number; readonly type: string; readonly hash: string }[];
+  /** The chain from the request's first entry to `head`, whole, so every link can be re-hashed. */
+  readonly chain: {
+    readonly chainId: string;
+    readonly head: { readonly seq: number; readonly hash: string };
+    readonly entries: readonly AuditEntry[];
+  };
+  readonly anchor: CertificateAnchor;
+  /** The keys that signed the anchor and the certificate. Pin them with `--public-key`. */
+  readonly keys: readonly PublicKeyInfo[];
+  /** The key that signs the certificate. */
+  readonly keyId: string;
+}
+
+export interface Certificate extends CertificateBody {
+  /** Base64 DER ECDSA signature over the canonical JSON of every other field. */
+  readonly signature: string;
+}
+
+export interface CertificateFacts {
+  readonly request: {
+    readonly requestId: string;
+    readonly status: string;
+    readonly dataClasses: readonly string[];
+    readonly reason: string;
+    readonly receivedAt: string;
+    readonly deadline: string;
+    readonly completedAt?: string;
+  };
+  readonly tasks: readonly {
+    readonly taskId: string;
+    readonly dataClass: string;
+    readonly connector: string;
+    readonly target: string;
+    readonly action: string;
+    readonly status: string;
+    readonly affectedCount: number;
+    readonly startedAt?: string;
+    readonly succeededAt?: string;
+    readonly verifiedAt?: string;
+  }[];
+  readonly ruleRefs: readonly string[];
+  readonly chainId: string;
+  /** The chain, whole and verified against its anchors by the caller. */
+  readonly entries: readonly AuditEntry[];
+  readonly anchor: CertificateAnchor;
+  readonly keys: readonly PublicKeyInfo[];
+  readonly keyId: string;
+  readonly issuedAt: string;
+}
+
+/**
+ * The certificate's body, only for a completed request whose every task is verified: a partial
+ * request gets none that could be mistaken for a full one (`NotReadyError` naming what is missing).
+ * The anchor must hold the chain at or after the request's last entry.
+ */
+export const requireCertifiable = (facts: Pick<CertificateFacts, 'request' | 'tasks'>): void => {
+  const { request } = facts;
+  const unverified = facts.tasks.filter(
+    (task) => task.status !== 'verified' || task.verifiedAt === undefined,
+  );
+  if (unverified.length > 0 || facts.tasks.length === 0) {
+    const named = unverified.map((task) => `${task.taskId} (${task.target}: ${task.status})`).join(', ');
+    throw new NotReadyError(
+      facts.tasks.length === 0
+        ? `Request ${request.requestId} has no tasks to certify`
+        : `Not every task of request ${request.requestId} is verified: ${named}`,
+    );
+  }
+  if (request.status !== 'completed' || request.completedAt === undefined) {
+    throw new NotReadyError(`Request ${request.requestId} is ${request.status}, not completed`);
+  }
+};
+
+/** The body of the certificate (see `requireCertifiable` for when there is one). */
+export const certificateBody = (facts: CertificateFacts): CertificateBody => {
+  requireCertifiable(facts);
+  const { request } = facts;
+  const own = facts.entries.filter((entry) => entry.requestId === request.requestId);
+  const first = own[0];
+  const last = own.at(-1);
+  if (first === undefined || last === undefined) {
+    throw new NotReadyError(`Request ${request.requestId} has no audit entries`);
+  }
+  if (facts.anchor.leaf.seq < last.seq) {
+    throw new NotReadyError(`No anchor holds the audit entries of request ${request.requestId} yet`);
+  }
+  const segment = facts.entries.filter(
+    (entry) => entry.seq >= first.seq && entry.seq <= facts.anchor.leaf.seq,
+  );
+  return {
+    format: CERTIFICATE_FORMAT,
+    requestId: request.requestId,
+    subjectPseudonym: facts.chainId,
+    dataClasses: [...request.dataClasses],
+    ruleRefs: [...facts.ruleRefs],
+    reasonCode: request.reason,
+    receivedAt: request.receivedAt,
+    deadline: request.deadline,
+    completedAt: request.completedAt as string,
+    issuedAt: facts.issuedAt,
+    tasks: facts.tasks.map((task) => ({
+      taskId: task.taskId,
+      dataClass: task.dataClass,
+      connector: task.connector,
+      target: task.target,
+      action: task.action,
+      affectedCount: task.affectedCount,
+      executedAt: task.succeededAt ?? task.startedAt ?? (task.verifiedAt as string),
+      verifiedAt: task.verifiedAt as string,
+    })),
+    requestEntries: own.map((entry) => ({ seq: entry.seq, type: entry.type, hash: entry.hash })),
+    chain: {
+      chainId: facts.chainId,
+      head: { seq: facts.anchor.leaf.seq, hash: facts.anchor.leaf.hash },
+      entries: segment,
+    },
+    anchor: facts.anchor,
+    keys: facts.keys,
+    keyId: facts.keyId,
+  };
+};
+
+/** The text a certificate's signature covers. */
+export const certificateSigningText = (body: CertificateBody): string => {
+  const { signature: _signature, ...rest } = body as Partial<Certificate>;
+  return canonicalJson(rest);
+};
+
+export type CertificateVerification =
+  | { readonly ok: true; readonly summary: string }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Checks a certificate offline. `publicKeysPem`: the keys the auditor trusts (fetched once from
+ * `GET /v1/audit/public-keys` or handed over); without them, the keys the certificate carries are
+ * used and the summary says so. Every problem found is named, not only the first.
+ */
+export const verifyCertificate = (
+  input: unknown,
+  options: { readonly publicKeysPem?: readonly string[] } = {},
+): CertificateVerification => {
+  if (!isObject(input) || input.format !== CERTIFICATE_FORMAT) {
+    return { ok: false, problems: [`not a certificate: format is not ${CERTIFICATE_FORMAT}`] };
+  }
+  const certificate = input as unknown as Certificate;
+  const problems: string[] = [];
+  try {
+    let trusted: PublicKeyInfo[];
+    const pinned = options.publicKeysPem !== undefined && options.publicKeysPem.length > 0;
+    if (pinned) {
+      trusted = (options.publicKeysPem ?? []).map((publicKeyPem) => ({
+        keyId: keyFingerprint(publicKeyPem),
+        algorithm: 'ECDSA_SHA_256',
+        publicKeyPem,
+      }));
+    } else {
+      trusted = certificate.keys.filter((key) => {
+        const genuine = keyFingerprint(key.publicKeyPem) === key.keyId;
+        if (!genuine) problems.push(`key ${key.keyId} carried by the certificate is not the key it names`);
+        return genuine;
+      });
+    }
+    const keyOf = (keyId: string, what: string): PublicKeyInfo | undefined => {
+      const key = trusted.find((candidate) => candidate.keyId === keyId);
+      if (key === undefined)
+        problems.push(`unknown key: ${what} is signed by ${keyId}, which is not a trusted key`);
+      return key;
+    };
+
+    const certificateKey = keyOf(certificate.keyId, 'the certificate');
+    if (
+      certificateKey !== undefined &&
+      !signatureValid(certificateSigningText(certificate), certificate.signature, certificateKey.publicKeyPem)
+    ) {
+      problems.push(
+        'bad signature: the certificate was changed after it was signed, or not signed by its key',
+      );
+    }
+
+    const { chain, anchor } = certificate;
+    for (const entry of chain.entries) {
+      let matches = false;
+      try {
+        matches = hashEntry(entry) === entry.hash;
+      } catch {
+        matches = false;
+      }
+      if (!matches)
+        problems.push(`entry hash mismatch: audit entry seq ${entry.seq} does not match its hash`);
+    }
+    const first = chain.entries[0];
+    if (first === undefined) {
+      problems.push('the certificate holds no audit entries');
+    } else {
+      const links = verifyChain(chain.entries, {
+        chainId: chain.chainId,
+        after: { seq: first.seq - 1, hash: first.prevHash },
+        expectedHead: chain.head,
+      });
+      if (!links.ok) problems.push(`broken chain: ${links.message}`);
+    }
+    for (const own of certificate.requestEntries) {
+      if (!chain.entries.some((entry) => entry.seq === own.seq && entry.hash === own.hash)) {
+        problems.push(`entry hash mismatch: request entry seq ${own.seq} is not in the chain`);
+      }
+    }
+    for (const task of certificate.tasks) {
+      const verified = chain.entries.some(
+        (entry) =>
+          entry.type === 'task.verified' &&
+          entry.taskId === task.taskId &&
+          entry.requestId === certificate.requestId,
+      );
+      if (!verified) problems.push(`task ${task.taskId} has no task.verified entry in the chain`);
+    }
+
+    const leaf = { chainId: chain.chainId, seq: chain.head.seq, hash: chain.head.hash };
+    if (
+      anchor.leaf.chainId !== leaf.chainId ||
+      anchor.leaf.seq !== leaf.seq ||
+      anchor.leaf.hash !== leaf.hash
+    ) {
+      problems.push('the anchored head is not the head of the chain in the certificate');
+    }
+    if (rootFromProof(leaf, anchor.proof) !== anchor.root) {
+      problems.push(`proof does not reach the root of anchor ${anchor.seq}`);
+    }
+    if (hashAnchorHeader(anchorHeaderOf(anchor)) !== anchor.hash) {
+      problems.push(`anchor ${anchor.seq} does not match its hash`);
+    }
+    const anchorKey = keyOf(anchor.keyId, `anchor ${anchor.seq}`);
+    if (anchorKey !== undefined && !signatureValid(anchor.hash, anchor.signature, anchorKey.publicKeyPem)) {
+      problems.push(`bad signature: anchor ${anchor.seq} is not signed by its key`);
+    }
+    if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
+    const affected = certificate.tasks.reduce((sum, task) => sum + task.affectedCount, 0);
+    return {
+      ok: true,
+      summary:
+        `VALID: request ${certificate.requestId} erased (${certificate.tasks.length} task(s) verified, ` +
+        `${affected} record(s)), completed ${certificate.completedAt}; audit entries ${first?.seq}..${chain.head.seq} ` +
+        `anchored in anchor ${anchor.seq} at ${anchor.at}; signed by key ${certificate.keyId.slice(0, 16)}` +
+        (pinned ? '' : ' (carried by the certificate: compare it with the published public keys)'),
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      problems: [
+        ...problems,
+        `malformed certificate: ${error instanceof Error ? error.message : String(error)}`,
+      ],
+    };
+  }
+};

@@ -1,0 +1,87 @@
+import {
+  type Anchor,
+  type AnchorChainVerification,
+  type AnchoredChainVerification,
+  anchoredHeads,
+  changedHeads,
+  nextAnchorHeader,
+  type PublicKeyInfo,
+  verifyAnchorChain,
+  verifyAnchoredChain,
+} from '../../domain/audit/index.js';
+import { NoChainError } from '../../domain/errors.js';
+import { nowIso, type ServiceDeps } from './deps.js';
+
+export type ProofDeps = Pick<ServiceDeps, 'audit' | 'anchors' | 'signer' | 'clock'>;
+
+export interface AnchorResult {
+  /** The anchor written now; absent when no chain moved since the last one. */
+  readonly anchor?: Anchor;
+  /** Chains whose head it holds. */
+  readonly anchoredChains: number;
+}
+
+/**
+ * Commits to the state of the trail outside the audit table: the heads of every chain that moved
+ * since it was last anchored, their Merkle root, chained to the previous anchor, signed. Nothing
+ * moved: nothing is written. Load (heads, anchors) → decide (domain) → sign → append.
+ */
+export const anchorAuditTrail = async (deps: ProofDeps): Promise<AnchorResult> => {
+  const [heads, anchors, keyId] = await Promise.all([
+    deps.audit.heads(),
+    deps.anchors.list(),
+    deps.signer.currentKeyId(),
+  ]);
+  const changed = changedHeads(heads, anchoredHeads(anchors));
+  if (changed.length === 0) return { anchoredChains: 0 };
+  const next = nextAnchorHeader(anchors.at(-1), changed, nowIso(deps), keyId);
+  const { signature } = await deps.signer.sign(next.hash);
+  const anchor: Anchor = { ...next.header, hash: next.hash, signature, heads: next.heads };
+  await deps.anchors.append(anchor);
+  return { anchor, anchoredChains: changed.length };
+};
+
+/** Anchors whose time lies in [from, to], with the check of the whole anchor chain. */
+export const listAnchors = async (
+  deps: ProofDeps,
+  window: { readonly from?: string; readonly to?: string },
+): Promise<{ anchors: Anchor[]; verification: AnchorChainVerification }> => {
+  const [anchors, keys] = await Promise.all([deps.anchors.list(), deps.signer.publicKeys()]);
+  return {
+    anchors: anchors.filter(
+      (anchor) =>
+        (window.from === undefined || anchor.at >= window.from) &&
+        (window.to === undefined || anchor.at <= window.to),
+    ),
+    verification: verifyAnchorChain(anchors, keys),
+  };
+};
+
+export const publicKeys = (deps: ProofDeps): Promise<PublicKeyInfo[]> => deps.signer.publicKeys();
+
+export interface AuditVerification {
+  readonly chainId: string;
+  readonly verification: AnchoredChainVerification;
+  /** The anchors themselves: one removed or altered breaks them. */
+  readonly anchors: AnchorChainVerification;
+}
+
+/**
+ * A subject's chain (or the system chain) checked on its own and against the anchors that cover
+ * it. A chain that was never stored nor anchored is a `NoChainError` (404 `no_chain`).
+ */
+export const verifyAuditTrail = async (
+  deps: ProofDeps,
+  subjectId: string | undefined,
+): Promise<AuditVerification> => {
+  const [chain, anchors, keys] = await Promise.all([
+    deps.audit.readChain(subjectId),
+    deps.anchors.list(),
+    deps.signer.publicKeys(),
+  ]);
+  const verification = verifyAnchoredChain(chain, anchors);
+  if ('noChain' in verification) {
+    throw new NoChainError('No audit trail exists for this subject, and none was ever anchored');
+  }
+  return { chainId: chain.chainId, verification, anchors: verifyAnchorChain(anchors, keys) };
+};

@@ -1,0 +1,90 @@
+import {
+  type AnchoredHead,
+  type Certificate,
+  type CertificateAnchor,
+  certificateBody,
+  certificateSigningText,
+  inclusionProof,
+  requireCertifiable,
+  verifyAnchoredChain,
+} from '../../domain/audit/index.js';
+import { NotFoundError, NotReadyError } from '../../domain/errors.js';
+import { findPolicy } from '../../domain/vocabulary/index.js';
+import { anchorAuditTrail } from './anchors.js';
+import { nowIso, type ServiceDeps } from './deps.js';
+
+export type CertificateDeps = Pick<
+  ServiceDeps,
+  'requests' | 'audit' | 'anchors' | 'signer' | 'clock' | 'config'
+>;
+
+const PSEUDONYM_PREFIX = 'pseudonym:';
+
+/**
+ * A signed certificate of erasure for a completed request whose every task is verified. Anchors
+ * the trail first if no anchor holds the request's last entry yet, and refuses (409) if the
+ * subject's chain does not verify against its anchors: a tampered trail gets no certificate.
+ */
+export const issueCertificate = async (deps: CertificateDeps, requestId: string): Promise<Certificate> => {
+  const found = await deps.requests.get(requestId);
+  if (found === undefined) throw new NotFoundError(`No erasure request ${requestId}`);
+  const { request, tasks } = found;
+  requireCertifiable({ request, tasks });
+  const chainId = request.subjectId.startsWith(PSEUDONYM_PREFIX)
+    ? request.subjectId.slice(PSEUDONYM_PREFIX.length)
+    : deps.audit.chainIdFor(request.subjectId);
+  let chain = await deps.audit.readChainById(chainId);
+  const lastOwn = chain.entries.filter((entry) => entry.requestId === requestId).at(-1);
+  let anchors = await deps.anchors.list();
+  const covering = (): { anchor: (typeof anchors)[number]; head: AnchoredHead } | undefined =>
+    anchors
+      .flatMap((anchor) => {
+        const head = anchor.heads.find((candidate) => candidate.chainId === chainId);
+        return head === undefined ? [] : [{ anchor, head }];
+      })
+      .at(-1);
+  if (lastOwn !== undefined && (covering()?.head.seq ?? 0) < lastOwn.seq) {
+    await anchorAuditTrail(deps);
+    [chain, anchors] = await Promise.all([deps.audit.readChainById(chainId), deps.anchors.list()]);
+  }
+  const checked = verifyAnchoredChain(chain, anchors);
+  if ('noChain' in checked || !checked.ok) {
+    throw new NotReadyError(
+      `The audit trail of request ${requestId} does not verify${'noChain' in checked ? '' : `: ${checked.message}`}`,
+    );
+  }
+  const newest = covering();
+  if (newest === undefined) throw new NotReadyError(`Request ${requestId} has no audit entries`);
+  const anchor: CertificateAnchor = {
+    format: newest.anchor.format,
+    seq: newest.anchor.seq,
+    at: newest.anchor.at,
+    prevHash: newest.anchor.prevHash,
+    root: newest.anchor.root,
+    headCount: newest.anchor.headCount,
+    keyId: newest.anchor.keyId,
+    hash: newest.anchor.hash,
+    signature: newest.anchor.signature,
+    leaf: newest.head,
+    proof: inclusionProof(newest.anchor.heads, chainId) ?? [],
+  };
+  const [keys, keyId] = await Promise.all([deps.signer.publicKeys(), deps.signer.currentKeyId()]);
+  const ruleRefs = [
+    ...new Set(
+      request.dataClasses.flatMap((dataClass) => findPolicy(deps.config.catalog, dataClass)?.ruleRefs ?? []),
+    ),
+  ];
+  const body = certificateBody({
+    request,
+    tasks,
+    ruleRefs,
+    chainId,
+    entries: chain.entries,
+    anchor,
+    keys: keys.filter((key) => key.keyId === keyId || key.keyId === anchor.keyId),
+    keyId,
+    issuedAt: nowIso(deps),
+  });
+  const { signature } = await deps.signer.sign(certificateSigningText(body));
+  return { ...body, signature };
+};

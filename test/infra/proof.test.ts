@@ -1,0 +1,116 @@
+/**
+ * The trail's proof in the stacks: the asymmetric signing key and the anchors bucket (versioned,
+ * Object Lock in compliance mode, retention configurable) in the data stack, and exactly the
+ * variables and grants the manifest's `proof: 'anchor'` names on the API and the sweep, no more on
+ * the worker; cdk-nag clean (synthesis throws on an unacknowledged finding).
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OrchestratorData } from '../../infra/constructs/orchestrator-data.js';
+import { OrchestratorPropsError } from '../../infra/index.js';
+import { addErasureStacks } from '../../infra/stacks/erasure-app.js';
+
+type Statement = { readonly Action: string | string[]; readonly Resource: unknown };
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+let data: Template;
+let worker: Template;
+
+beforeAll(() => {
+  const app = new App();
+  const stacks = addErasureStacks(app, { prefix: 'erasure-proof', anchorRetentionDays: 2555 });
+  app.synth();
+  data = Template.fromStack(stacks.data);
+  worker = Template.fromStack(stacks.worker);
+});
+
+const functionNamed = (description: string) => {
+  const found = Object.entries(
+    worker.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp(description) },
+    }),
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as [
+    string,
+    {
+      Properties: {
+        Role: { 'Fn::GetAtt': [string, string] };
+        Environment: { Variables: Record<string, unknown> };
+      };
+    },
+  ];
+};
+
+const actionsOfRole = (roleLogicalId: string): string[] =>
+  Object.values(worker.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleLogicalId))
+    .flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) => list(s.Action)),
+    );
+
+describe('proof resources', () => {
+  it('a retained ECC_NIST_P256 SIGN_VERIFY key signs anchors and certificates', () => {
+    data.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
+    });
+  });
+
+  it('anchors go to a retained, versioned, encrypted, private bucket with Object Lock in compliance mode', () => {
+    data.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        VersioningConfiguration: { Status: 'Enabled' },
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } },
+        },
+        PublicAccessBlockConfiguration: Match.objectLike({
+          BlockPublicAcls: true,
+          RestrictPublicBuckets: true,
+        }),
+        BucketEncryption: Match.anyValue(),
+      }),
+    });
+  });
+
+  it('the API and the sweep get the bucket, the key and the grants to anchor; the worker gets none', () => {
+    for (const description of ['API', 'sweep']) {
+      const [, fn] = functionNamed(`Erasure Orchestrator ${description}`);
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining(['ANCHORS_BUCKET', 'SIGNING_KEY_ARN']),
+      );
+      const actions = actionsOfRole(fn.Properties.Role['Fn::GetAtt'][0]);
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'kms:Sign',
+          'kms:GetPublicKey',
+          's3:PutObject',
+          's3:GetObject',
+          's3:ListBucket',
+          'dynamodb:Scan',
+        ]),
+      );
+      expect(actions).not.toContain('s3:DeleteObject');
+      expect(
+        actions.some(
+          (action) => action.startsWith('s3:PutObjectRetention') || action.startsWith('s3:Bypass'),
+        ),
+      ).toBe(false);
+    }
+    const [, workerFn] = functionNamed('Erasure Orchestrator worker');
+    expect(Object.keys(workerFn.Properties.Environment.Variables)).not.toContain('ANCHORS_BUCKET');
+    const workerActions = actionsOfRole(workerFn.Properties.Role['Fn::GetAtt'][0]);
+    expect(workerActions).not.toContain('kms:Sign');
+    expect(workerActions).not.toContain('dynamodb:Scan');
+  });
+
+  it('refuses a retention that is not a whole number of days', () => {
+    expect(() => new OrchestratorData(new Stack(new App(), 'S'), 'Data', { anchorRetentionDays: 0 })).toThrow(
+      OrchestratorPropsError,
+    );
+  });
+});
