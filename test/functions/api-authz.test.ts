@@ -22,6 +22,7 @@ import {
   SEEDED,
   seedApiState,
   seededCallbackBody,
+  watchPorts,
 } from '../helpers/api-handler.js';
 import {
   type ApiCall,
@@ -165,28 +166,7 @@ const seeded = async (mode: 'token' | 'iam'): Promise<HandlerDeps & { readonly t
       tasks: [],
     },
   ]);
-  const touched: string[] = [];
-  const watch = <T extends object>(name: string, port: T): T =>
-    new Proxy(port, {
-      get: (target, key) => {
-        touched.push(`${name}.${String(key)}`);
-        return Reflect.get(target, key);
-      },
-    });
-  const { deps } = built;
-  return {
-    ...built,
-    touched,
-    deps: {
-      ...deps,
-      requests: watch('requests', deps.requests),
-      schedules: watch('schedules', deps.schedules),
-      holds: watch('holds', deps.holds),
-      audit: watch('audit', deps.audit),
-      uow: watch('uow', deps.uow),
-      queue: watch('queue', deps.queue),
-    },
-  };
+  return watchPorts(built);
 };
 
 const MATRIX = (['token', 'iam'] as const).flatMap((mode) =>

@@ -17,7 +17,7 @@ import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
-import { bearer, callApi, nothingWrittenSince } from '../helpers/api-handler.js';
+import { bearer, callApi, nothingWrittenSince, watchPorts } from '../helpers/api-handler.js';
 import {
   type ApiCall,
   HANDLER_NOW,
@@ -35,39 +35,7 @@ const CHAIN_ID = pseudonymise(HANDLER_PSEUDONYM_KEY, SUBJECT);
 
 const call = (request: ApiCall, built: HandlerDeps = handlerDeps()) => callApi(built, request);
 
-/**
- * Test deps whose every port call (reads included) is recorded as `port.method`, to show that a
- * refused request touched no storage at all, not merely that it wrote nothing.
- */
-const watched = (options: HandlerDepsOptions = {}): HandlerDeps & { readonly touched: string[] } => {
-  const built = handlerDeps(options);
-  const touched: string[] = [];
-  const watch = <T extends object>(name: string, port: T): T =>
-    new Proxy(port, {
-      get: (target, key) => {
-        const value: unknown = Reflect.get(target, key);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          touched.push(`${name}.${String(key)}`);
-          return value.apply(target, args);
-        };
-      },
-    });
-  const { deps } = built;
-  return {
-    ...built,
-    touched,
-    deps: {
-      ...deps,
-      requests: watch('requests', deps.requests),
-      schedules: watch('schedules', deps.schedules),
-      holds: watch('holds', deps.holds),
-      audit: watch('audit', deps.audit),
-      uow: watch('uow', deps.uow),
-      queue: watch('queue', deps.queue),
-    },
-  };
-};
+const watched = (options: HandlerDepsOptions = {}) => watchPorts(handlerDeps(options));
 
 const lifecycleEvent = (overrides: Record<string, unknown> = {}) => ({
   subjectId: SUBJECT,

@@ -197,3 +197,36 @@ export const seedApiState = async (built: HandlerDeps): Promise<void> => {
     attributes: {},
   });
 };
+
+/**
+ * `built` with every port call (reads included) recorded as `port.method`, to show that a refused
+ * request touched no storage at all, not merely that it wrote nothing.
+ */
+export const watchPorts = (built: HandlerDeps): HandlerDeps & { readonly touched: string[] } => {
+  const touched: string[] = [];
+  const watch = <T extends object>(name: string, port: T): T =>
+    new Proxy(port, {
+      get: (target, key) => {
+        const value: unknown = Reflect.get(target, key);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          touched.push(`${name}.${String(key)}`);
+          return value.apply(target, args);
+        };
+      },
+    });
+  const { deps } = built;
+  return {
+    ...built,
+    touched,
+    deps: {
+      ...deps,
+      requests: watch('requests', deps.requests),
+      schedules: watch('schedules', deps.schedules),
+      holds: watch('holds', deps.holds),
+      audit: watch('audit', deps.audit),
+      uow: watch('uow', deps.uow),
+      queue: watch('queue', deps.queue),
+    },
+  };
+};
