@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WorkerDeps } from './services/deps.js';
 import { runConnectorTask } from './services/run-task.js';
 import { clientsFromEnvironment, composeWorker, lazily, loadSecrets } from './shared/dependencies.js';

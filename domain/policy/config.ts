@@ -2,7 +2,7 @@
  * The deployment config (the catalog and the real systems its target names point at) and reading
  * it: its schema, the period that applies. Lookups of a data class or a target are in `./lookup.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectorTarget } from '../connectors/types.js';
 import { parseWith, toCountryCode } from '../vocabulary/index.js';
 import { CATALOG_PARSE, PolicyCatalogSchema } from './schema.js';

@@ -6,7 +6,7 @@
  *
  * Connector targets are in `./targets.ts`, the deployment config (catalog + targets) in `./config.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LIFECYCLE_EVENT_TYPES } from '../events.js';
 import { compareDurations, isZeroDuration, parseDuration } from '../time.js';
 import {

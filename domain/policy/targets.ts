@@ -2,7 +2,7 @@
  * Zod schemas of connector targets (where a data class's data lives) and what each kind can do.
  * Values are checked with the vocabulary's rules (domain/vocabulary).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectorTarget } from '../connectors/types.js';
 import { distinctList, matching, NameSchema, quote, SubjectTemplateSchema } from '../vocabulary/index.js';
 import { attributeName, isRollingWindow, nonEmptyText } from './schema.js';

@@ -7,7 +7,7 @@
  * Messages set in schemas are predicates ("is not an ISO 8601 duration", "must be ..."); zod's own
  * checks get predicates from `builtInMessage`.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../errors.js';
 
 type Path = readonly PropertyKey[];

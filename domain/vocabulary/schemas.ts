@@ -3,7 +3,7 @@
  * checks with the rule of `./codes.ts`, `./subject-template.ts` or `../time.ts`; none has a rule of
  * its own. Messages are predicates for `parseWith` (`./parse.ts`) to put the field in front of.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_RULE, INSTANT_RULE, isDuration, parseInstant } from '../time.js';
 import {
   IDENTIFIER_RULE,

@@ -3,7 +3,7 @@
  * reason codes and instants follow the one rule the domain checks too. Instants come out in the
  * canonical UTC form. The answers are typed in `./types.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
 import {
   IDENTIFIER_MAX_LENGTH,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { callbackNonceFor, taskSucceeded } from '../../domain/erasure/index.js';
 import { NotFoundError, StaleCallbackError, ValidationError } from '../../domain/errors.js';
 import { findTarget, parseWith, validateIdentifier } from '../../domain/vocabulary/index.js';

@@ -11,7 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import type { AnchorStore, Signer } from '../../domain/ports/index.js';
