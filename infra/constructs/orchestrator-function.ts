@@ -9,6 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names.js';
+import {
+  BUNDLE_SETTINGS,
+  bundleBanner,
+  bundleDefine,
+  configLiteral,
+  FUNCTION_NODE_OPTIONS,
+} from '../bundling.js';
 import { acknowledge } from './nag.js';
 
 /** Repository root: the function entries are resolved from here, wherever the CDK app runs. */
@@ -74,8 +81,7 @@ export class OrchestratorFunction extends Construct {
       );
     }
 
-    // A JavaScript string literal holding the config JSON.
-    const configLiteral = JSON.stringify(JSON.stringify(props.config));
+    const literal = configLiteral(props.config);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, 'functions', props.entry),
       handler: 'handler',
@@ -91,29 +97,22 @@ export class OrchestratorFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         ...POWERTOOLS_ENVIRONMENT,
-        // Stack traces point into the TypeScript sources (the bundle ships its source map).
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         ...props.environment,
       },
       bundling: {
         forceDockerBundling: false,
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
+        target: BUNDLE_SETTINGS.target,
+        minify: BUNDLE_SETTINGS.minify,
+        sourceMap: BUNDLE_SETTINGS.sourceMap,
+        sourcesContent: BUNDLE_SETTINGS.sourcesContent,
         // Pinned SDK versions from package-lock.json, not whatever the runtime ships.
         bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        banner: [
-          // CommonJS dependencies inside an ES module bundle still call require().
-          "import { createRequire as __createRequire } from 'node:module';",
-          'const require = __createRequire(import.meta.url);',
-          // `define` only replaces the literal expression `process.env.ERASURE_CONFIG`; code that
-          // parses `process.env` as a whole would not see it, so the bundle also sets it first.
-          `process.env.ERASURE_CONFIG = ${configLiteral};`,
-        ].join(''),
-        define: { 'process.env.ERASURE_CONFIG': configLiteral },
+        externalModules: [...BUNDLE_SETTINGS.external],
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
+        banner: bundleBanner(literal),
+        define: bundleDefine(literal),
       },
     });
   }

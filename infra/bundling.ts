@@ -1,0 +1,50 @@
+/**
+ * How every function is bundled. The CDK construct (infra/constructs/orchestrator-function.ts), the
+ * bundle-size check (`npm run check:bundles`, test/infra/bundles.test.ts) and the bench's cold-start
+ * measurement (test/bench/bundles.ts) all read these, so they measure what is deployed.
+ * No CDK or esbuild import here: plain values.
+ */
+
+/** The largest bundle (the JavaScript Lambda loads, source map not counted) a function may have. */
+export const BUNDLE_LIMIT_BYTES = 1_000_000;
+
+export const BUNDLE_SETTINGS = {
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  /** ESM builds first: they tree-shake (the CommonJS builds of the SDK and Powertools do not). */
+  mainFields: ['module', 'main'],
+  /** A separate .map file without the sources' text: stack traces name files and lines, the code ships once. */
+  sourceMap: true,
+  sourcesContent: false,
+  /**
+   * Nothing external: the Node.js 24 runtime ships an AWS SDK v3, but of its own version, which
+   * changes under a deployed function. The pinned clients of package-lock.json are bundled instead
+   * (tree-shaken, about 0.5 MB of each bundle), so what was tested is what runs.
+   */
+  external: [] as readonly string[],
+  /** File name of the bundle inside its asset (NodejsFunction with OutputFormat.ESM). */
+  outfile: 'index.mjs',
+} as const;
+
+/** Stack traces point into the TypeScript sources: the runtime reads the bundle's source map. */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
+/** The bundle's `process.env.ERASURE_CONFIG`: a JavaScript string literal holding the config JSON. */
+export const configLiteral = (config: unknown): string => JSON.stringify(JSON.stringify(config));
+
+/** Code put before the bundle: a `require` for CommonJS dependencies, and the config. */
+export const bundleBanner = (literal: string): string =>
+  [
+    // CommonJS dependencies inside an ES module bundle still call require().
+    "import { createRequire as __createRequire } from 'node:module';",
+    'const require = __createRequire(import.meta.url);',
+    // `define` only replaces the literal expression `process.env.ERASURE_CONFIG`; code that
+    // parses `process.env` as a whole would not see it, so the bundle also sets it first.
+    `process.env.ERASURE_CONFIG = ${literal};`,
+  ].join('');
+
+/** Compile-time replacements: the config is part of the bundle (no 4 KB environment limit). */
+export const bundleDefine = (literal: string): Record<string, string> => ({
+  'process.env.ERASURE_CONFIG': literal,
+});
