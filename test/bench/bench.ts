@@ -1,24 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { type RunningEmulators, startEmulators } from '../../local/emulators.js';
 import { benchAudit } from './audit.js';
-import { type BenchConfig, ENV_VARS, loadBenchConfig } from './config.js';
+import { benchBundles } from './bundles.js';
+import { type BenchConfig, loadBenchConfig, settingsUsed, size } from './config.js';
 import { benchConnectors } from './connectors.js';
 import { type BenchContext, type BenchRuntime, type SectionResult, startBenchRuntime } from './context.js';
 import { benchEndToEnd } from './end-to-end.js';
 import { benchLifecycleEvents } from './lifecycle.js';
-import {
-  forEachConcurrently,
-  formatNumber,
-  markdownTable,
-  progress,
-  type Row,
-  range,
-  timed,
-} from './stats.js';
+import { forEachConcurrently, formatNumber, markdownTable, progress, range, timed } from './stats.js';
 import { benchSweep, type SweepLevel } from './sweep.js';
 
 const packageVersion = (name: string): string => {
@@ -60,21 +55,20 @@ const machineDetails = (loadBefore: readonly number[]): string[] => {
   ];
 };
 
-const settings = (config: BenchConfig): string => {
-  const values: Record<(typeof ENV_VARS)[number], string> = {
-    BENCH_REPEATS: String(config.repeats),
-    BENCH_CONCURRENCY: String(config.concurrency),
-    BENCH_SWEEP_SUBJECTS: config.sweepSubjects.join(','),
-    BENCH_SWEEP_DUE: config.sweepDue.join(','),
-    BENCH_EVENTS: String(config.events),
-    BENCH_S3_OBJECTS: String(config.s3Objects),
-    BENCH_DDB_ITEMS: String(config.ddbItems),
-    BENCH_AUDIT_ENTRIES: String(config.auditEntries),
-    BENCH_AUDIT_WRITERS: String(config.auditWriters),
-    BENCH_E2E_REQUESTS: String(config.e2eRequests),
-  };
-  return ENV_VARS.map((name) => `${name}=${values[name]}`).join(' ');
-};
+/** Every BENCH_* setting the run read (those of the sections included), with the value used. */
+const settings = (config: BenchConfig): string => `${config.smoke ? 'BENCH_SMOKE=1 ' : ''}${settingsUsed()}`;
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Where the report goes: BENCH_OUTPUT if set; a smoke run writes to test-output/ (git-ignored) so
+ * it never replaces the committed bench/results.md.
+ */
+const reportPath = (config: BenchConfig): string =>
+  resolve(
+    PROJECT_ROOT,
+    process.env.BENCH_OUTPUT?.trim() || (config.smoke ? 'test-output/bench-smoke.md' : 'bench/results.md'),
+  );
 
 const isRunning = (pid: number): boolean => {
   try {
@@ -87,8 +81,26 @@ const isRunning = (pid: number): boolean => {
 
 type Section = (context: BenchContext) => Promise<SectionResult>;
 
+/** A section of the report: a heading, its own table, and its details. */
+interface ReportSection extends SectionResult {
+  readonly title: string;
+}
+
+/** `5. end to end` → `End to end`: the progress label as a heading. */
+const heading = (title: string): string => {
+  const text = title.replace(/^\d+\.\s*/, '');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+};
+
+const renderSection = ({ title, rows, details }: ReportSection): string[] => [
+  `## ${heading(title)}`,
+  '',
+  ...(rows.length > 0 ? [markdownTable(rows), ''] : []),
+  ...(details === undefined || details.length === 0 ? [] : [...details, '']),
+];
+
 const HOW_MEASURED = [
-  '### How each figure is measured',
+  '## How each figure is measured',
   '',
   "- **Sweep**: one runtime per S level. S subjects get `contract.ended` (a deletion due in 24 months), written through `DynamoScheduleStore.save`; before each measured sweep D new subjects get `account.closed` (due at once, five targets), and the previous sweep's requests leave the open-requests index. Wall time of `runtime.sweep()` (the Lambda handler); DynamoDB requests and items counted by a middleware on the runtime's client (items = Query ScannedCount, GetItem hits). Repetitions alternate between the S levels.",
   '- **Lifecycle events**: `recordLifecycleEvent(runtime.deps, …)` for distinct new subjects, N per run, a fixed number in flight.',
@@ -97,7 +109,8 @@ const HOW_MEASURED = [
   '- **End to end**: seed a demo subject in all five stores, `POST /v1/erasure-requests` (all delete classes: five tasks), then `drainQueue()` and `GET` until `completed`; one request at a time.',
 ];
 
-const WARM_UP_EVENTS = 150;
+/** Lifecycle events of the warm-up (BENCH_WARM_UP_EVENTS). */
+const warmUpEvents = () => size('BENCH_WARM_UP_EVENTS', 150, 0, 0);
 
 /**
  * DynamoDB Local runs on a JVM that is several times slower until its JIT has compiled the hot
@@ -105,7 +118,8 @@ const WARM_UP_EVENTS = 150;
  * warm it up so the first measurements are not the coldest.
  */
 const warmUp = async ({ runtime }: BenchRuntime, config: BenchConfig): Promise<string> => {
-  const subjects = range(WARM_UP_EVENTS).map((index) => `bench-warm-up-${index}`);
+  const count = warmUpEvents();
+  const subjects = range(count).map((index) => `bench-warm-up-${index}`);
   const { ms } = await timed(() =>
     forEachConcurrently(subjects, config.concurrency, async (subjectId) => {
       await recordLifecycleEvent(runtime.deps, {
@@ -116,24 +130,30 @@ const warmUp = async ({ runtime }: BenchRuntime, config: BenchConfig): Promise<s
       });
     }),
   );
-  return `${WARM_UP_EVENTS} lifecycle events in ${formatNumber(ms / 1000)} s`;
+  return `${count} lifecycle events in ${formatNumber(ms / 1000)} s`;
 };
 
 /**
- * `npm run bench`: starts the emulators and local runtimes (one per sweep S level, one for the
- * rest), warms DynamoDB Local up, measures, prints a Markdown report on stdout (progress on
+ * `npm run bench`: measures the bundles (no emulator needed), starts the emulators and local
+ * runtimes (one per sweep S level, one for the rest), warms DynamoDB Local up, measures, writes a
+ * Markdown report to bench/results.md (a smoke run: test-output/bench-smoke.md; progress on
  * stderr), and stops everything, also when a measurement fails.
+ *
+ * A section is a function of a BenchContext (the runtime, its DynamoDB counter, the config) that
+ * returns rows for its table and optional details; register it with one `measure` call below. It
+ * reads its own sizes with `size('BENCH_…', default, smokeDefault)` from config.ts.
  */
 export const main = async (): Promise<void> => {
   const config = loadBenchConfig();
   const started = performance.now();
   const loadBefore = os.loadavg();
-  const rows: Row[] = [];
-  const details: string[] = [];
+  const sections: ReportSection[] = [];
   const runtimes: BenchRuntime[] = [];
   let emulators: RunningEmulators | undefined;
   try {
     progress(`settings: ${settings(config)}`);
+    progress('0. bundles and cold starts…');
+    sections.push({ title: 'Bundles and cold starts', ...(await benchBundles()) });
     progress('starting DynamoDB Local and fauxqs on free ports');
     const running = await startEmulators();
     emulators = running;
@@ -153,14 +173,11 @@ export const main = async (): Promise<void> => {
 
     const measure = async (benchRuntime: BenchRuntime, title: string, section: Section) => {
       progress(`${title}…`);
-      const result = await section({ ...benchRuntime, config });
-      rows.push(...result.rows);
-      if (result.details !== undefined) details.push('', ...result.details);
+      sections.push({ title, ...(await section({ ...benchRuntime, config })) });
     };
     progress('1. sweep…');
     const sweep = await benchSweep(sweepLevels, config);
-    rows.push(...sweep.rows);
-    if (sweep.details !== undefined) details.push('', ...sweep.details);
+    sections.push({ title: 'Sweep', ...sweep });
     for (const { bench } of sweepLevels) await bench.stop();
     await measure(mainRuntime, '2. lifecycle events', benchLifecycleEvents);
     await measure(mainRuntime, '3. connectors', benchConnectors);
@@ -170,22 +187,26 @@ export const main = async (): Promise<void> => {
 
     const seconds = (performance.now() - started) / 1000;
     const report = [
-      '## Benchmark (`npm run bench`)',
+      `# Benchmark (\`npm run ${config.smoke ? 'bench:smoke' : 'bench'}\`), ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
+      ...(config.smoke
+        ? ['> **Smoke run**: tiny sizes that prove every section runs; the figures mean nothing.', '']
+        : []),
       `> Figures come from local emulators (DynamoDB Local, fauxqs) running on the same shared ${os.cpus().length}-core machine as the client: orders of magnitude, not AWS numbers.`,
       '> Spread is min–max over the N runs (± half the range, relative to the median).',
       '',
-      markdownTable(rows),
-      '',
+      ...sections.flatMap(renderSection),
       ...HOW_MEASURED,
-      ...details,
       '',
-      '### Machine',
+      '## Machine',
       '',
       ...machineDetails(loadBefore),
       `- Settings: \`${settings(config)}\`; whole run ${formatNumber(seconds)} s`,
     ];
-    process.stdout.write(`${report.join('\n')}\n`);
+    const path = reportPath(config);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${report.join('\n')}\n`);
+    progress(`report written to ${relative(process.cwd(), path) || path}`);
   } finally {
     for (const benchRuntime of runtimes.reverse()) {
       await benchRuntime
