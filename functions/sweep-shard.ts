@@ -49,7 +49,9 @@ export const makeHandler = (provide: () => Promise<SweepShardDeps>) =>
           continue;
         }
         try {
-          reports.push(await sweepShard(deps, { ...parsed.data, now: new Date(parsed.data.now).toISOString() }));
+          reports.push(
+            await sweepShard(deps, { ...parsed.data, now: new Date(parsed.data.now).toISOString() }),
+          );
         } catch (error) {
           deps.log.error('sweep shard failed; SQS delivers it again', {
             messageId: record.messageId,

@@ -13,6 +13,7 @@ import type { Log } from '../functions/services/deps.js';
 import { mergeShardReport, type SweepReport } from '../functions/services/sweep.js';
 
 type MutableReport = Parameters<typeof mergeShardReport>[0];
+
 import {
   composeApi,
   composeSweep,

@@ -21,7 +21,10 @@ const taskSk = (taskId: string) => `task#${taskId}`;
  * requests has one hot partition; every sweep reads each shard.
  */
 export const OPEN_SHARDS = 8;
-const openShards = Array.from({ length: OPEN_SHARDS }, (_, shard) => `open#${String(shard).padStart(2, '0')}`);
+const openShards = Array.from(
+  { length: OPEN_SHARDS },
+  (_, shard) => `open#${String(shard).padStart(2, '0')}`,
+);
 const openBucketOf = (requestId: string): string => `open#${shardOf(requestId, OPEN_SHARDS)}`;
 /** The open-request attributes of a request in `next`'s state: its shard and its review time. */
 const openAttributes = (request: ErasureRequest): Record<string, string> => {

@@ -25,7 +25,9 @@ export class SqsSweepShardQueue implements SweepShardQueue {
         const failedIds = new Set((result.Failed ?? []).map((failure) => failure.Id));
         pending = pending.filter((entry) => failedIds.has(entry.Id));
         if (pending.length > 0 && attempt >= MAX_SEND_ATTEMPTS) {
-          throw new Error(`${pending.length} sweep-shard messages could not be sent after ${attempt} attempts`);
+          throw new Error(
+            `${pending.length} sweep-shard messages could not be sent after ${attempt} attempts`,
+          );
         }
       }
     }

@@ -13,11 +13,22 @@ import { mayBeStuck, NEAR_DEADLINE_MS, nextReviewAt, stoppedTasks } from '../../
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { heldTasks, holdsBlocking, type LegalHold } from '../../domain/holds.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
-import type { Change, DueItem, HoldStore, RequestWithTasks, SweepShardMessage } from '../../domain/ports/index.js';
+import type {
+  Change,
+  DueItem,
+  HoldStore,
+  RequestWithTasks,
+  SweepShardMessage,
+} from '../../domain/ports/index.js';
 import { bucketsToSweep } from '../../domain/schedule/buckets.js';
 import { afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
 import type { ScheduleEntry } from '../../domain/schedule/types.js';
-import { laterMonth, sweepStart, watermarkAfter, watermarkAfterRun } from '../../domain/schedule/watermark.js';
+import {
+  laterMonth,
+  sweepStart,
+  watermarkAfter,
+  watermarkAfterRun,
+} from '../../domain/schedule/watermark.js';
 import { findPolicy, retentionReason } from '../../domain/vocabulary/index.js';
 import { METRIC } from '../shared/metric-names.js';
 import { anchorAuditTrail } from './anchors.js';
@@ -224,11 +235,13 @@ class SweepContext {
   private readonly holdsBySubject = new Map<string, Promise<LegalHold[]>>();
   /** The use cases this shard calls read each subject's holds once, here. */
   private readonly deps: SweepShardDeps;
+  private readonly holdStore: HoldStore;
 
   constructor(
     deps: SweepShardDeps,
     private readonly now: string,
   ) {
+    this.holdStore = deps.holds;
     const holds: HoldStore = {
       find: (holdId) => deps.holds.find(holdId),
       forSubject: (subjectId) => this.holdsOf(subjectId),
@@ -489,7 +502,7 @@ class SweepContext {
   private holdsOf(subjectId: string): Promise<LegalHold[]> {
     let holds = this.holdsBySubject.get(subjectId);
     if (holds === undefined) {
-      holds = this.deps.holds.forSubject(subjectId);
+      holds = this.holdStore.forSubject(subjectId);
       this.holdsBySubject.set(subjectId, holds);
     }
     return holds;
@@ -510,7 +523,9 @@ const reviewOpenRequests = async (
 ): Promise<{ redispatched: number; overdue: number; nearDeadline: number }> => {
   const candidates = await deps.requests.reviewDue(clockNow);
   let redispatched = 0;
-  for (const { request, reviewAt } of candidates.filter((candidate) => mayBeStuck(candidate.request, clockNow))) {
+  for (const { request, reviewAt } of candidates.filter((candidate) =>
+    mayBeStuck(candidate.request, clockNow),
+  )) {
     try {
       const reviewed = await reviewOne(deps, request, clockNow);
       if (reviewed.sent) redispatched++;

@@ -144,9 +144,17 @@ describe('DynamoRequestStore reads', () => {
     const early = await requests.reviewDue('2031-01-01T00:01:59.999Z');
     const { result, queries } = await countingQueries(() => requests.reviewDue('2031-01-01T00:02:00.000Z'));
     const [first, second] = open;
-    await requests.deferReview(first?.requestId ?? '', '2031-01-01T00:02:00.000Z', '2031-01-01T01:00:00.000Z');
+    await requests.deferReview(
+      first?.requestId ?? '',
+      '2031-01-01T00:02:00.000Z',
+      '2031-01-01T01:00:00.000Z',
+    );
     // A review time that moved since it was read is left alone.
-    await requests.deferReview(second?.requestId ?? '', '2031-01-01T00:00:00.000Z', '2031-01-01T01:00:00.000Z');
+    await requests.deferReview(
+      second?.requestId ?? '',
+      '2031-01-01T00:00:00.000Z',
+      '2031-01-01T01:00:00.000Z',
+    );
     const afterDefer = await requests.reviewDue('2031-01-01T00:02:00.000Z');
 
     // Assess
@@ -162,7 +170,9 @@ describe('DynamoRequestStore reads', () => {
     expect(ids).not.toContain(rejected.requestId);
     expect(ids).not.toContain(completed.requestId);
     expect(
-      result.every((item) => !('openBucket' in item.request) && !('reviewAt' in item.request) && !('pk' in item.request)),
+      result.every(
+        (item) => !('openBucket' in item.request) && !('reviewAt' in item.request) && !('pk' in item.request),
+      ),
     ).toBe(true);
     expect(ours(afterDefer).map((item) => item.request.requestId)).not.toContain(first?.requestId);
     expect(ours(afterDefer).map((item) => item.request.requestId)).toContain(second?.requestId);
@@ -170,7 +180,8 @@ describe('DynamoRequestStore reads', () => {
 
   it('counts open requests past and near their deadline with the index, not by reading them', async () => {
     // Prepare: deadlines 0..9 hours after T, far from any other test's requests; one final.
-    const at = (hours: number) => new Date(Date.parse('2095-06-01T00:00:00.000Z') + hours * 3_600_000).toISOString();
+    const at = (hours: number) =>
+      new Date(Date.parse('2095-06-01T00:00:00.000Z') + hours * 3_600_000).toISOString();
     for (let hour = 0; hour < 10; hour++) {
       await commitOk([{ kind: 'request.create', request: aRequest({ deadline: at(hour) }), tasks: [] }]);
     }
