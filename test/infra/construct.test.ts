@@ -342,7 +342,7 @@ describe('ErasureOrchestrator with X-Ray tracing', () => {
     const stack = new Stack(new App(), 'Traced');
     new ErasureOrchestrator(stack, 'Erasure', { config: CONFIG, tracing: true });
     const template = Template.fromStack(stack);
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 3);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 4);
     const onStar = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
       .filter((statement) => list(statement.Resource).includes('*'))
