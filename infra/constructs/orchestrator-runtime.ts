@@ -270,7 +270,7 @@ export class OrchestratorRuntime extends Construct {
     });
     this.sweepFunction = make('sweep', 'Sweep', {
       description:
-        'Erasure Orchestrator sweep: due buckets to the shard workers, stuck work, deadline metrics',
+        'Erasure Orchestrator sweep: due buckets out to their shards, stuck work, deadline metrics',
       timeout: Duration.minutes(5),
       // One coordinator at a time: a second would replace the run whose shards the first awaits.
       reservedConcurrentExecutions: 1,
