@@ -20,6 +20,7 @@ import {
   timed,
 } from './stats.js';
 import { benchSweep, type SweepLevel } from './sweep.js';
+import { benchSweepScale } from './sweep-scale.js';
 
 const packageVersion = (name: string): string => {
   try {
@@ -162,6 +163,7 @@ export const main = async (): Promise<void> => {
     rows.push(...sweep.rows);
     if (sweep.details !== undefined) details.push('', ...sweep.details);
     for (const { bench } of sweepLevels) await bench.stop();
+    await measure(mainRuntime, '1b. sweep at scale', () => benchSweepScale(running));
     await measure(mainRuntime, '2. lifecycle events', benchLifecycleEvents);
     await measure(mainRuntime, '3. connectors', benchConnectors);
     await measure(mainRuntime, '4. audit', benchAudit);
