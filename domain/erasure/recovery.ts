@@ -103,15 +103,12 @@ export const stoppedTasks = (
   );
 };
 
-/** A blocked request is looked at again this long after a review found it still blocked. */
-export const BLOCKED_REVIEW_MS = 60 * 60 * 1000;
-
 const after = (instant: string, ms: number): string => new Date(Date.parse(instant) + ms).toISOString();
 
 /**
  * When an open request may first be stuck, as its state changes set it (the review index's sort
  * key): a `received` request once its dispatch may have been lost, a `dispatched` one once a task
- * may have stopped, a `blocked` one at once (the review then defers it, `nextReviewAt`). A final
+ * may have stopped, a `blocked` one at once (its holds may end at any time). A final
  * request is never reviewed (undefined). A sweep reads only requests whose time has come, so its
  * cost grows with what may be stuck, not with every open request.
  */
@@ -125,13 +122,13 @@ export const reviewAtOf = (request: ErasureRequest): string | undefined => {
 };
 
 /**
- * When to look at a request again after a review at `now` left it open: a blocked one after
- * `BLOCKED_REVIEW_MS` (its holds may end), a dispatched one when its first open task may stop (a
- * callback awaited for up to `CALLBACK_TIMEOUT_MS`, a re-sent task after `STUCK_DISPATCH_AFTER_MS`).
- * Always after `now`, so one review never makes the next sweep read the request again.
+ * When to look at a request again after a review at `now` left it open and no legal hold holds it
+ * back (a held one is looked at every sweep: its holds may end at any time): a dispatched one when
+ * its first open task may stop (a callback awaited for up to `CALLBACK_TIMEOUT_MS`, a re-sent task
+ * after `STUCK_DISPATCH_AFTER_MS`). Always after `now`, so one review never makes the next sweep
+ * read the request again.
  */
 export const nextReviewAt = (request: ErasureRequest, tasks: readonly ErasureTask[], now: string): string => {
-  if (request.status === 'blocked') return after(now, BLOCKED_REVIEW_MS);
   if (request.status !== 'dispatched') return after(now, STUCK_AFTER_MS);
   const soonest = after(now, STUCK_DISPATCH_AFTER_MS);
   const times = tasks

@@ -513,8 +513,8 @@ class SweepContext {
  * Open requests that may be stuck now: only those whose review time has come (the `byReviewAt`
  * index, `reviewAtOf`), so the cost grows with stuck work, not with open requests. Each is moved
  * on (domain/erasure/recovery.ts); one still open afterwards gets its next review time
- * (`nextReviewAt`), so a request waiting for a callback or a hold is read once per review period,
- * not at every sweep. The ALU-3 counts come from the index's own counts, not a read of every request.
+ * (`nextReviewAt`), so a request waiting for a callback is read once per callback timeout, not at
+ * every sweep. Requests a legal hold holds back are the exception: reviewed every sweep. The ALU-3 counts come from the index's own counts, not a read of every request.
  */
 const reviewOpenRequests = async (
   deps: SweepDeps,
@@ -529,7 +529,9 @@ const reviewOpenRequests = async (
     try {
       const reviewed = await reviewOne(deps, request, clockNow);
       if (reviewed.sent) redispatched++;
-      if (reviewed.after !== undefined && !isFinal(reviewed.after.request.status)) {
+      // A request a hold holds back stays due for review: it moves on at the first sweep after
+      // the hold ends (ALM-3). Cost: the requests of held subjects, which are few.
+      if (reviewed.after !== undefined && !reviewed.held && !isFinal(reviewed.after.request.status)) {
         await deps.requests.deferReview(
           request.requestId,
           reviewAt,
@@ -558,16 +560,21 @@ const reviewOne = async (
   deps: SweepDeps,
   request: ErasureRequest,
   clockNow: string,
-): Promise<{ sent: boolean; after?: RequestWithTasks }> => {
+): Promise<{ sent: boolean; held: boolean; after?: RequestWithTasks }> => {
   const found = await deps.requests.get(request.requestId);
-  if (found === undefined || isFinal(found.request.status)) return { sent: false };
+  if (found === undefined || isFinal(found.request.status)) return { sent: false, held: false };
   if (found.request.status !== 'dispatched') {
     const next = await dispatchOrBlock(deps, found.request, found.tasks);
-    return { sent: next.status === 'dispatched', after: { request: next, tasks: found.tasks } };
+    return {
+      sent: next.status === 'dispatched',
+      held: next.status === 'blocked',
+      after: { request: next, tasks: found.tasks },
+    };
   }
   await settle(deps, request.requestId);
   const holds = await deps.holds.forSubject(found.request.subjectId);
   const stopped = stoppedTasks(found.tasks, clockNow, { holds, catalog: deps.config.catalog });
   await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
-  return { sent: stopped.length > 0, after: found };
+  const held = heldTasks(found.tasks, holds, deps.config.catalog, clockNow).length > 0;
+  return { sent: stopped.length > 0, held, after: found };
 };
