@@ -44,15 +44,21 @@ const int = (name: string, fallback: number): number => {
   return value;
 };
 
-/** Sizes; a smoke run sets them tiny (e.g. BENCH_SCALE_SCHEDULED=200 BENCH_SCALE_DUE=20 BENCH_SCALE_OPEN=100). */
-export const loadScaleConfig = (): ScaleConfig => ({
-  perDue: Math.max(1, int('BENCH_SCALE_PER_DUE', 100)),
-  scheduled: int('BENCH_SCALE_SCHEDULED', 100_000),
-  due: Math.max(1, int('BENCH_SCALE_DUE', 1000)),
-  workers: (process.env.BENCH_SCALE_WORKERS ?? '1,4').split(',').map((part) => Math.max(1, Number(part))),
-  open: int('BENCH_SCALE_OPEN', 10_000),
-  stuck: int('BENCH_SCALE_STUCK', 10),
-});
+/** `BENCH_SMOKE=1`: tiny defaults (each BENCH_SCALE_* variable still wins). */
+const smoke = (): boolean => ['1', 'true'].includes(process.env.BENCH_SMOKE?.trim().toLowerCase() ?? '');
+
+/** Sizes: the issue's by default, tiny in a smoke run. */
+export const loadScaleConfig = (): ScaleConfig => {
+  const tiny = smoke();
+  return {
+    perDue: Math.max(1, int('BENCH_SCALE_PER_DUE', tiny ? 5 : 100)),
+    scheduled: int('BENCH_SCALE_SCHEDULED', tiny ? 200 : 100_000),
+    due: Math.max(1, int('BENCH_SCALE_DUE', tiny ? 10 : 1000)),
+    workers: (process.env.BENCH_SCALE_WORKERS ?? '1,4').split(',').map((part) => Math.max(1, Number(part))),
+    open: int('BENCH_SCALE_OPEN', tiny ? 100 : 10_000),
+    stuck: int('BENCH_SCALE_STUCK', tiny ? 3 : 10),
+  };
+};
 
 const scaleSettings = (config: ScaleConfig): string =>
   `BENCH_SCALE_PER_DUE=${config.perDue} BENCH_SCALE_SCHEDULED=${config.scheduled} BENCH_SCALE_DUE=${config.due} ` +
