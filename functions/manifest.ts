@@ -15,6 +15,7 @@ export const TABLE_ENV = {
 export type TableName = keyof typeof TABLE_ENV;
 
 export const TASK_QUEUE_ENV = 'TASK_QUEUE_URL';
+export const SWEEP_SHARD_QUEUE_ENV = 'SWEEP_SHARD_QUEUE_URL';
 
 /**
  * - `read`: GetItem, Query (table and its indexes), ConditionCheckItem (inside transactions).
@@ -49,6 +50,11 @@ export interface FunctionManifest {
   readonly entry: string;
   readonly tables: Readonly<Partial<Record<TableName, TableAccess>>>;
   readonly queue: QueueAccess;
+  /**
+   * The sweep-shard queue: the coordinator `send`s one message per due bucket, the shard worker
+   * `consume`s them. @default none
+   */
+  readonly sweepShardQueue?: QueueAccess;
   readonly settings: readonly FunctionSetting[];
   readonly proof: ProofAccess;
 }
@@ -62,13 +68,26 @@ export const FUNCTIONS = {
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
   },
-  /** Due schedule entries and holds in; requests, tasks, blocked entries, audit entries and an anchor out. */
+  /**
+   * The coordinator: due buckets out to the shard workers (one message each), stuck requests moved
+   * on, deadline counts, an anchor.
+   */
   sweep: {
     entry: 'sweep-due-deletions.ts',
     tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'read', audit: 'append' },
     queue: 'send',
+    sweepShardQueue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
+  },
+  /** One due bucket: due entries and holds in; requests, tasks, blocked entries, audit entries out. */
+  sweepShard: {
+    entry: 'sweep-shard.ts',
+    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'read', audit: 'append' },
+    queue: 'send',
+    sweepShardQueue: 'consume',
+    settings: ['DUE_BUCKET_SHARDS'],
+    proof: 'none',
   },
   /** Tasks and their requests, holds re-checked before erasing, audit entries; no schedules. */
   worker: {

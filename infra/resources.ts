@@ -4,7 +4,7 @@
  * the two cannot drift (test/infra/resources-match.test.ts compares them with the synthesized template).
  */
 
-import { TABLE_ENV, TASK_QUEUE_ENV } from '../functions/manifest.js';
+import { SWEEP_SHARD_QUEUE_ENV, TABLE_ENV, TASK_QUEUE_ENV } from '../functions/manifest.js';
 export type KeyType = 'S' | 'N';
 
 export interface KeyDefinition {
@@ -55,10 +55,17 @@ export const TABLES = {
     sortKey: { name: 'sk', type: 'S' },
     globalSecondaryIndexes: [
       {
-        // Sparse: only requests that are not final carry openBucket; the sweep reads deadlines here.
+        // Sparse: only requests that are not final carry openBucket (`open#<shard>`); the sweep
+        // counts deadlines here (Select COUNT per shard).
         indexName: 'openByDeadline',
         partitionKey: { name: 'openBucket', type: 'S' },
         sortKey: { name: 'deadline', type: 'S' },
+      },
+      {
+        // The same open requests by when each may next be stuck: the sweep reads `reviewAt <= now`.
+        indexName: 'byReviewAt',
+        partitionKey: { name: 'openBucket', type: 'S' },
+        sortKey: { name: 'reviewAt', type: 'S' },
       },
     ],
     timeToLiveAttribute: 'expiresAt',
@@ -120,6 +127,20 @@ export const TASK_QUEUE: QueueDefinition = {
   retentionDays: 14,
   deadLetter: { id: 'TaskDeadLetterQueue', envVar: 'TASK_DLQ_URL', retentionDays: 14 },
 };
+
+/** Function timeout of a sweep shard worker (one due bucket); its queue's visibility timeout is 6x this. */
+export const SWEEP_SHARD_TIMEOUT_SECONDS = 300;
+
+/** One message per due bucket of a sweep, from the coordinator to the sweep-shard workers. */
+export const SWEEP_SHARD_QUEUE = {
+  id: 'SweepShardQueue',
+  envVar: SWEEP_SHARD_QUEUE_ENV,
+  /** A bucket that keeps failing stops here; the next sweep sends it again (the watermark waits). */
+  maxReceiveCount: 3,
+  visibilityTimeoutSeconds: SWEEP_SHARD_TIMEOUT_SECONDS * 6,
+  retentionDays: 1,
+  deadLetter: { id: 'SweepShardDeadLetterQueue', envVar: 'SWEEP_SHARD_DLQ_URL', retentionDays: 14 },
+} as const;
 
 /** Physical name of a resource for a deployment prefix (`erasure-prod`). */
 export const physicalName = (prefix: string, id: string): string =>

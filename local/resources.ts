@@ -33,6 +33,7 @@ import {
   type IndexDefinition,
   type KeyDefinition,
   physicalName,
+  SWEEP_SHARD_QUEUE,
   TABLES,
   TASK_QUEUE,
   type TableDefinition,
@@ -45,6 +46,8 @@ export interface OrchestratorResources {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly taskQueueUrl: string;
   readonly taskDeadLetterQueueUrl: string;
+  readonly sweepShardQueueUrl: string;
+  readonly sweepShardDeadLetterQueueUrl: string;
   /** SCHEDULES_TABLE, REQUESTS_TABLE, ..., TASK_QUEUE_URL, TASK_DLQ_URL, TASK_QUEUE_MAX_RECEIVES. */
   readonly environment: Readonly<Record<string, string>>;
 }
@@ -95,6 +98,8 @@ export const createOrchestratorResources = async (
       ...Object.fromEntries(TABLE_KEYS.map((key) => [TABLES[key].envVar, tables[key]])),
       [TASK_QUEUE.envVar]: queues.taskQueueUrl,
       [TASK_QUEUE.deadLetter.envVar]: queues.taskDeadLetterQueueUrl,
+      [SWEEP_SHARD_QUEUE.envVar]: queues.sweepShardQueueUrl,
+      [SWEEP_SHARD_QUEUE.deadLetter.envVar]: queues.sweepShardDeadLetterQueueUrl,
       TASK_QUEUE_MAX_RECEIVES: String(TASK_QUEUE.maxReceiveCount),
     },
   };
@@ -107,7 +112,12 @@ export const deleteOrchestratorResources = async (
 ): Promise<void> => {
   await Promise.all([
     ...Object.values(resources.tables).map((tableName) => deleteTable(clients, tableName)),
-    ...[resources.taskQueueUrl, resources.taskDeadLetterQueueUrl].map((QueueUrl) =>
+    ...[
+      resources.taskQueueUrl,
+      resources.taskDeadLetterQueueUrl,
+      resources.sweepShardQueueUrl,
+      resources.sweepShardDeadLetterQueueUrl,
+    ].map((QueueUrl) =>
       clients.sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(ignore(QueueDoesNotExist)),
     ),
   ]);
@@ -191,7 +201,12 @@ export const deleteBucket = async (clients: Pick<LocalClients, 's3'>, name: stri
 const createTaskQueues = async (
   clients: Pick<LocalClients, 'sqs'>,
   prefix: string,
-): Promise<Pick<OrchestratorResources, 'taskQueueUrl' | 'taskDeadLetterQueueUrl'>> => {
+): Promise<
+  Pick<
+    OrchestratorResources,
+    'taskQueueUrl' | 'taskDeadLetterQueueUrl' | 'sweepShardQueueUrl' | 'sweepShardDeadLetterQueueUrl'
+  >
+> => {
   const { deadLetter } = TASK_QUEUE;
   const taskDeadLetterQueueUrl = await ensureQueue(clients, physicalName(prefix, deadLetter.id), {
     MessageRetentionPeriod: String(deadLetter.retentionDays * DAY_SECONDS),
@@ -205,7 +220,19 @@ const createTaskQueues = async (
       maxReceiveCount: TASK_QUEUE.maxReceiveCount,
     }),
   });
-  return { taskQueueUrl, taskDeadLetterQueueUrl };
+  const shardDead = SWEEP_SHARD_QUEUE.deadLetter;
+  const sweepShardDeadLetterQueueUrl = await ensureQueue(clients, physicalName(prefix, shardDead.id), {
+    MessageRetentionPeriod: String(shardDead.retentionDays * DAY_SECONDS),
+  });
+  const sweepShardQueueUrl = await ensureQueue(clients, physicalName(prefix, SWEEP_SHARD_QUEUE.id), {
+    VisibilityTimeout: String(SWEEP_SHARD_QUEUE.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(SWEEP_SHARD_QUEUE.retentionDays * DAY_SECONDS),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: await queueArn(clients, sweepShardDeadLetterQueueUrl),
+      maxReceiveCount: SWEEP_SHARD_QUEUE.maxReceiveCount,
+    }),
+  });
+  return { taskQueueUrl, taskDeadLetterQueueUrl, sweepShardQueueUrl, sweepShardDeadLetterQueueUrl };
 };
 
 type QueueAttributes = Partial<Record<QueueAttributeName, string>>;

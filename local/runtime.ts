@@ -10,12 +10,22 @@ import { type ApiDeps, makeHandler as makeApiHandler } from '../functions/api.js
 import type { FunctionKey } from '../functions/manifest.js';
 import { makeHandler as makeTaskHandler } from '../functions/run-connector-task.js';
 import type { Log } from '../functions/services/deps.js';
-import type { SweepReport } from '../functions/services/sweep.js';
-import { composeApi, composeSweep, composeWorker, type Platform } from '../functions/shared/dependencies.js';
+import { mergeShardReport, type SweepReport } from '../functions/services/sweep.js';
+
+type MutableReport = Parameters<typeof mergeShardReport>[0];
+
+import {
+  composeApi,
+  composeSweep,
+  composeSweepShard,
+  composeWorker,
+  type Platform,
+} from '../functions/shared/dependencies.js';
 import { parseEnvironment } from '../functions/shared/env.js';
 import { logger } from '../functions/shared/observability.js';
 import { ROUTES, type Role } from '../functions/shared/routes.js';
 import { makeHandler as makeSweepHandler } from '../functions/sweep-due-deletions.js';
+import { makeHandler as makeSweepShardHandler } from '../functions/sweep-shard.js';
 import { createLocalClients, type EmulatorEndpoints, type LocalClients } from './aws-clients.js';
 import {
   createDemoStores,
@@ -63,6 +73,8 @@ export interface LocalRuntimeOptions {
   readonly onRequest?: (call: ApiCallSummary) => void;
   /** Told of every log line of every function (besides the logger's own output). */
   readonly onLog?: (record: LogRecord) => void;
+  /** Sweep-shard workers draining the sweep-shard queue at once (AWS: its maxConcurrency). @default 4 */
+  readonly sweepShardWorkers?: number;
   /** Told of every task message body the queue consumer receives. */
   readonly onTaskMessage?: (body: string) => void;
 }
@@ -79,6 +91,7 @@ export interface ApiCallSummary {
 export const FUNCTION_NAMES = {
   api: 'erasure-api',
   sweep: 'erasure-sweep-due-deletions',
+  sweepShard: 'erasure-sweep-shard',
   worker: 'erasure-run-connector-task',
 } as const satisfies Record<FunctionKey, string>;
 
@@ -123,7 +136,11 @@ export interface LocalRuntime {
   readonly deps: ApiDeps;
   /** Receives and runs task messages until the queue has none visible; returns how many ran. */
   drainQueue(): Promise<number>;
-  sweep(now?: Date): Promise<SweepReport>;
+  /**
+   * Runs the sweep's coordinator, then drains the sweep-shard queue with `shardWorkers` workers
+   * (the option's default); the report holds what every shard did.
+   */
+  sweep(now?: Date, options?: { readonly shardWorkers?: number }): Promise<SweepReport>;
   stop(): Promise<void>;
 }
 
@@ -282,6 +299,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const runTasks = makeTaskHandler(() => Promise.resolve(workerDeps));
   const sweepDeps = composeSweep(env('sweep'), platformOf('sweep'));
   const sweepHandler = makeSweepHandler(() => Promise.resolve(sweepDeps));
+  const sweepShardDeps = composeSweepShard(env('sweepShard'), platformOf('sweepShard'));
+  const sweepShardHandler = makeSweepShardHandler(() => Promise.resolve(sweepShardDeps));
 
   server.on('request', (request, response) => {
     const startedAt = performance.now();
@@ -350,7 +369,42 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
           }
         })();
 
-  const sweep = (now: Date = deps.clock()): Promise<SweepReport> => {
+  const shardQueueArn = `arn:aws:sqs:us-east-1:000000000000:${resources.sweepShardQueueUrl.split('/').pop() ?? ''}`;
+  /** One shard worker: one message at a time (AWS: batch size 1), until none is visible. */
+  const shardWorker = async (report: MutableReport): Promise<void> => {
+    for (;;) {
+      const { Messages = [] } = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: resources.sweepShardQueueUrl,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+      );
+      const [message] = Messages;
+      if (message === undefined) return;
+      const record = toSqsRecord(message, shardQueueArn);
+      const { batchItemFailures, reports } = await sweepShardHandler(
+        { Records: [record] },
+        lambdaContext(FUNCTION_NAMES.sweepShard),
+      );
+      for (const shard of reports) mergeShardReport(report, shard);
+      // A failed shard stays on the queue (visible again after its timeout, then the DLQ).
+      if (batchItemFailures.length === 0) {
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: resources.sweepShardQueueUrl,
+            Entries: [{ Id: '0', ReceiptHandle: record.receiptHandle }],
+          }),
+        );
+      }
+    }
+  };
+
+  const sweep = async (
+    now: Date = deps.clock(),
+    sweepOptions: { readonly shardWorkers?: number } = {},
+  ): Promise<SweepReport> => {
     const event: ScheduledEvent = {
       version: '0',
       id: randomUUID(),
@@ -362,7 +416,16 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       resources: [],
       detail: {},
     };
-    return sweepHandler(event, lambdaContext(FUNCTION_NAMES.sweep));
+    const coordinated = await sweepHandler(event, lambdaContext(FUNCTION_NAMES.sweep));
+    const report: MutableReport = {
+      dispatched: [...coordinated.dispatched],
+      blocked: [...coordinated.blocked],
+      notices: [...coordinated.notices],
+      heldNotices: [...coordinated.heldNotices],
+    };
+    const workers = sweepOptions.shardWorkers ?? options.sweepShardWorkers ?? 4;
+    await Promise.all(Array.from({ length: workers }, () => shardWorker(report)));
+    return { ...coordinated, ...report };
   };
   // Like the deployed sweep (reserved concurrency 1), a tick that finds a sweep running skips.
   let sweeping = false;

@@ -5,6 +5,7 @@
 import { ValidationError } from '../errors.js';
 import { heldTasks, type LegalHold } from '../holds.js';
 import type { PolicyCatalog } from '../policy/types.js';
+import { isFinal } from './request.js';
 import { attemptsExhausted } from './retry.js';
 import type { ErasureRequest, ErasureTask } from './types.js';
 
@@ -100,4 +101,44 @@ export const stoppedTasks = (
             ? callbackTimedOut(task, now)
             : (task.startedAt ?? '') < before(now, STUCK_DISPATCH_AFTER_MS)))),
   );
+};
+
+const after = (instant: string, ms: number): string => new Date(Date.parse(instant) + ms).toISOString();
+
+/**
+ * When an open request may first be stuck, as its state changes set it (the review index's sort
+ * key): a `received` request once its dispatch may have been lost, a `dispatched` one once a task
+ * may have stopped, a `blocked` one at once (its holds may end at any time). A final
+ * request is never reviewed (undefined). A sweep reads only requests whose time has come, so its
+ * cost grows with what may be stuck, not with every open request.
+ */
+export const reviewAtOf = (request: ErasureRequest): string | undefined => {
+  if (isFinal(request.status)) return undefined;
+  if (request.status === 'received') return after(request.receivedAt, STUCK_AFTER_MS);
+  if (request.status === 'dispatched') {
+    return after(request.dispatchedAt ?? request.receivedAt, STUCK_DISPATCH_AFTER_MS);
+  }
+  return request.receivedAt;
+};
+
+/**
+ * When to look at a request again after a review at `now` left it open and no legal hold holds it
+ * back (a held one is looked at every sweep: its holds may end at any time): a dispatched one when
+ * its first open task may stop (a callback awaited for up to `CALLBACK_TIMEOUT_MS`, a re-sent task
+ * after `STUCK_DISPATCH_AFTER_MS`). Always after `now`, so one review never makes the next sweep
+ * read the request again.
+ */
+export const nextReviewAt = (request: ErasureRequest, tasks: readonly ErasureTask[], now: string): string => {
+  if (request.status !== 'dispatched') return after(now, STUCK_AFTER_MS);
+  const soonest = after(now, STUCK_DISPATCH_AFTER_MS);
+  const times = tasks
+    .filter((task) => task.status === 'pending' || task.status === 'running')
+    .map((task) =>
+      task.status === 'running' && task.awaitingCallback === true
+        ? after(task.startedAt ?? now, CALLBACK_TIMEOUT_MS)
+        : soonest,
+    )
+    .map((time) => (time < soonest ? soonest : time))
+    .sort();
+  return times[0] ?? soonest;
 };

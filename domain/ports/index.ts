@@ -13,6 +13,7 @@ import type { AuditEntry, AuditEvent } from '../audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../erasure/types.js';
 import type { LegalHold } from '../holds.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../schedule/types.js';
+import type { SweepRun } from '../schedule/watermark.js';
 
 export interface RequestWithTasks {
   readonly request: ErasureRequest;
@@ -30,8 +31,24 @@ export interface RequestStore {
   /** Callbacks address a task by its id alone. */
   requestIdOfTask(taskId: string): Promise<string | undefined>;
   idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
-  /** Requests not yet final, oldest deadline first. */
-  listOpen(): Promise<ErasureRequest[]>;
+  /**
+   * Open requests whose review time (`reviewAtOf`, or a deferred one) is at or before `now`: only
+   * those that may be stuck. Read from a sharded index, so the cost grows with them alone.
+   */
+  reviewDue(now: string): Promise<ReviewItem[]>;
+  /** Moves a request's next review to `next`, if its review time is still `seen`. Bookkeeping: not audited. */
+  deferReview(requestId: string, seen: string, next: string): Promise<void>;
+  /**
+   * ALU-3 counts of open requests: past their deadline at `now`, and due within `nearMs` after
+   * it. Counted by the index (no items returned), not read into memory.
+   */
+  deadlineCounts(now: string, nearMs: number): Promise<{ overdue: number; nearDeadline: number }>;
+}
+
+/** An open request that may be stuck, and the review time it was found under. */
+export interface ReviewItem {
+  readonly request: ErasureRequest;
+  readonly reviewAt: string;
 }
 
 export interface StoredSchedule {
@@ -63,7 +80,15 @@ export interface ScheduleStore {
   recordedEvent(subjectId: string, eventId: string): Promise<RecordedEvent | undefined>;
   /** Due deletions and notices of one due bucket (`YYYY-MM#shard`) at or before `now`. */
   queryDue(bucket: string, now: string): Promise<DueItem[]>;
+  /** Whether one due bucket has anything due at or before `now` (reads at most one index item). */
+  hasDue(bucket: string, now: string): Promise<boolean>;
   sweepWatermark(): Promise<string | undefined>;
+  /** The latest fan-out of the sweep, if any. */
+  sweepRun(): Promise<SweepRun | undefined>;
+  /** Replaces the latest fan-out: its buckets are now the ones to acknowledge. */
+  startSweepRun(run: SweepRun): Promise<void>;
+  /** A shard worker handled every item of `bucket` for `runId`; ignored if a newer run replaced it. */
+  acknowledgeShard(runId: string, bucket: string): Promise<void>;
   /** Only moves forward, so an older sweep finishing late cannot rewind it. Bookkeeping: not audited. */
   advanceWatermark(month: string): Promise<void>;
 }
@@ -84,6 +109,20 @@ export interface TaskQueue {
   send(messages: readonly TaskMessage[]): Promise<void>;
   /** Backoff for a failed attempt: the message becomes visible again after `seconds`. */
   delayRetry(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** One due bucket for a sweep-shard worker: ids and instants only, never personal data. */
+export interface SweepShardMessage {
+  readonly runId: string;
+  readonly bucket: string;
+  /** The instant the coordinator swept for. */
+  readonly now: string;
+}
+
+/** Where the sweep's coordinator sends one message per due bucket (an SQS queue in AWS and locally). */
+export interface SweepShardQueue {
+  /** Sends every message or throws; a message handled twice is harmless (the sweep is idempotent). */
+  send(messages: readonly SweepShardMessage[]): Promise<void>;
 }
 
 export interface AuditQuery {

@@ -22,3 +22,27 @@ export const sweepStart = (watermark: string | undefined, clockNow: string): str
 /** The watermark after a sweep for `now` that handled every item: a month behind the earlier of `now` and the clock. */
 export const watermarkAfter = (now: string, clockNow: string): string =>
   monthsBefore(now < clockNow ? now : clockNow, 1);
+
+/**
+ * One fan-out of the sweep: the coordinator sent one message per due bucket (`pending`), and each
+ * shard worker removes its bucket once it handled every item in it. Bookkeeping, not audited.
+ */
+export interface SweepRun {
+  readonly runId: string;
+  /** The instant the run swept for, and the clock when it started. */
+  readonly now: string;
+  readonly clockNow: string;
+  /** Buckets sent and not yet acknowledged. */
+  readonly pending: readonly string[];
+}
+
+/**
+ * The watermark a run allows once every bucket it sent was acknowledged; undefined while any is
+ * pending (failed, or still in flight): those buckets are read again by the next run.
+ */
+export const watermarkAfterRun = (run: SweepRun | undefined): string | undefined =>
+  run === undefined || run.pending.length > 0 ? undefined : watermarkAfter(run.now, run.clockNow);
+
+/** The later of two watermarks (months compare as text). */
+export const laterMonth = (a: string | undefined, b: string | undefined): string | undefined =>
+  a === undefined ? b : b === undefined ? a : a < b ? b : a;

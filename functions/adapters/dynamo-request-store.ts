@@ -1,19 +1,36 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { pseudonymise } from '../../domain/audit/index.js';
+import { reviewAtOf } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
 import type {
   Change,
   IdempotencyRecord,
   RequestStore,
   RequestWithTasks,
+  ReviewItem,
   TaskExpectation,
 } from '../../domain/ports/index.js';
-import { queryAll, type TransactItem } from './dynamo-helpers.js';
+import { shardOf } from '../../domain/schedule/buckets.js';
+import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
 const requestPk = (requestId: string) => `request#${requestId}`;
 const REQUEST_SK = '#request';
 const taskSk = (taskId: string) => `task#${taskId}`;
-const OPEN_BUCKET = 'open';
+/**
+ * Open requests spread over this many `openBucket` values (`open#00`..), so neither index of open
+ * requests has one hot partition; every sweep reads each shard.
+ */
+export const OPEN_SHARDS = 8;
+const openShards = Array.from(
+  { length: OPEN_SHARDS },
+  (_, shard) => `open#${String(shard).padStart(2, '0')}`,
+);
+const openBucketOf = (requestId: string): string => `open#${shardOf(requestId, OPEN_SHARDS)}`;
+/** The open-request attributes of a request in `next`'s state: its shard and its review time. */
+const openAttributes = (request: ErasureRequest): Record<string, string> => {
+  const reviewAt = reviewAtOf(request);
+  return reviewAt === undefined ? {} : { openBucket: openBucketOf(request.requestId), reviewAt };
+};
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 /** Idempotency records are housekeeping: they expire (TTL) after the window clients may retry in. */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
@@ -42,7 +59,7 @@ export const REQUEST_CHANGE_KINDS: readonly RequestChange['kind'][] = [
 ];
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, openBucket: _open, ...rest } = item;
+  const { pk: _pk, sk: _sk, openBucket: _open, reviewAt: _reviewAt, ...rest } = item;
   return rest as T;
 };
 
@@ -110,14 +127,74 @@ export class DynamoRequestStore implements RequestStore {
     return Item === undefined ? undefined : stripKeys<ErasureTask>(Item);
   }
 
-  async listOpen(): Promise<ErasureRequest[]> {
-    const items = await queryAll(this.documents, {
-      TableName: this.tableName,
-      IndexName: 'openByDeadline',
-      KeyConditionExpression: 'openBucket = :open',
-      ExpressionAttributeValues: { ':open': OPEN_BUCKET },
-    });
-    return items.map((item) => stripKeys<ErasureRequest>(item));
+  /** Each shard of `byReviewAt` up to `now`: the index holds open requests only, sorted by review time. */
+  async reviewDue(now: string): Promise<ReviewItem[]> {
+    const shards = await Promise.all(
+      openShards.map((bucket) =>
+        queryAll(this.documents, {
+          TableName: this.tableName,
+          IndexName: 'byReviewAt',
+          KeyConditionExpression: 'openBucket = :bucket AND reviewAt <= :now',
+          ExpressionAttributeValues: { ':bucket': bucket, ':now': now },
+        }),
+      ),
+    );
+    return shards.flat().map((item) => ({
+      request: stripKeys<ErasureRequest>(item),
+      reviewAt: String(item.reviewAt),
+    }));
+  }
+
+  async deferReview(requestId: string, seen: string, next: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: requestPk(requestId), sk: REQUEST_SK },
+          UpdateExpression: 'SET reviewAt = :next',
+          // A state change since the review set its own time; a final request left the index.
+          ConditionExpression: 'reviewAt = :seen AND attribute_exists(openBucket)',
+          ExpressionAttributeValues: { ':seen': seen, ':next': next },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Select COUNT per shard of `openByDeadline`: DynamoDB counts, nothing is returned. */
+  async deadlineCounts(now: string, nearMs: number): Promise<{ overdue: number; nearDeadline: number }> {
+    const near = new Date(Date.parse(now) + nearMs).toISOString();
+    const count = async (bucket: string, condition: string, values: Record<string, string>) => {
+      let total = 0;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'openByDeadline',
+            KeyConditionExpression: `openBucket = :bucket AND ${condition}`,
+            ExpressionAttributeValues: { ':bucket': bucket, ...values },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        total += page.Count ?? 0;
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return total;
+    };
+    const sum = async (condition: string, values: Record<string, string>) =>
+      (await Promise.all(openShards.map((bucket) => count(bucket, condition, values)))).reduce(
+        (total, value) => total + value,
+        0,
+      );
+    // The deadline instant itself is still on time (isOverdue), and is near (deadlineWithin).
+    const [overdue, nearDeadline] = await Promise.all([
+      sum('deadline < :now', { ':now': now }),
+      sum('deadline BETWEEN :now AND :near', { ':now': now, ':near': near }),
+    ]);
+    return { overdue, nearDeadline };
   }
 
   /** The conditional transaction items that write `change`. */
@@ -163,7 +240,7 @@ export class DynamoRequestStore implements RequestStore {
             pk: requestPk(request.requestId),
             sk: REQUEST_SK,
             ...request,
-            ...(FINAL.includes(request.status) ? {} : { openBucket: OPEN_BUCKET }),
+            ...(FINAL.includes(request.status) ? {} : openAttributes(request)),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -236,7 +313,14 @@ export class DynamoRequestStore implements RequestStore {
     from.forEach((status, index) => {
       values[`:from${index}`] = status;
     });
-    const removeOpen = FINAL.includes(next.status) ? ' REMOVE openBucket' : '';
+    // Each state change sets when the request may next be stuck; a final one leaves both indexes.
+    const reviewAt = FINAL.includes(next.status) ? undefined : reviewAtOf(next);
+    if (reviewAt !== undefined) {
+      names['#reviewAt'] = 'reviewAt';
+      values[':reviewAt'] = reviewAt;
+      assignments.push('#reviewAt = :reviewAt');
+    }
+    const removeOpen = reviewAt === undefined ? ' REMOVE openBucket, reviewAt' : '';
     return {
       Update: {
         TableName: this.tableName,
@@ -271,7 +355,7 @@ export class DynamoRequestStore implements RequestStore {
           TableName: this.tableName,
           Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
           UpdateExpression:
-            'SET #status = :status, redriveCount = :redriveCount, openBucket = :open REMOVE completedAt ADD failedCount :minus',
+            'SET #status = :status, redriveCount = :redriveCount, openBucket = :open, reviewAt = :reviewAt REMOVE completedAt ADD failedCount :minus',
           ConditionExpression: '#status = :previous AND failedCount = :failedCount',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -279,7 +363,8 @@ export class DynamoRequestStore implements RequestStore {
             ':previous': previous.status,
             ':failedCount': previous.failedCount,
             ':redriveCount': next.redriveCount ?? 1,
-            ':open': OPEN_BUCKET,
+            ':open': openBucketOf(next.requestId),
+            ':reviewAt': reviewAtOf(next) ?? next.receivedAt,
             ':minus': next.failedCount - previous.failedCount,
           },
         },

@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { pseudonymise } from '../../domain/audit/index.js';
 import type {
   Change,
@@ -9,6 +15,7 @@ import type {
 } from '../../domain/ports/index.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+import type { SweepRun } from '../../domain/schedule/watermark.js';
 
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
@@ -106,6 +113,74 @@ export class DynamoScheduleStore implements ScheduleStore {
     return due;
   }
 
+  /** One key-only item at most: enough to know whether the coordinator sends the bucket to a shard. */
+  async hasDue(bucket: string, now: string): Promise<boolean> {
+    const { Items } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byDueBucket',
+        KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
+        ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
+        ProjectionExpression: 'dueKey',
+        Limit: 1,
+      }),
+    );
+    return (Items ?? []).length > 0;
+  }
+
+  /** The latest run, kept on the sweep's state item next to the watermark. */
+  async sweepRun(): Promise<SweepRun | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: SWEEP_KEY, ConsistentRead: true }),
+    );
+    if (Item?.runId === undefined) return undefined;
+    const pending = Item.pending instanceof Set ? [...(Item.pending as Set<string>)] : [];
+    return {
+      runId: String(Item.runId),
+      now: String(Item.runNow),
+      clockNow: String(Item.runClockNow),
+      pending: pending.sort(),
+    };
+  }
+
+  /** Replaces the run (never the watermark); an empty set cannot be stored, so no buckets: no `pending`. */
+  async startSweepRun(run: SweepRun): Promise<void> {
+    const values: Record<string, unknown> = {
+      ':runId': run.runId,
+      ':now': run.now,
+      ':clockNow': run.clockNow,
+    };
+    if (run.pending.length > 0) values[':pending'] = new Set(run.pending);
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: SWEEP_KEY,
+        UpdateExpression:
+          run.pending.length > 0
+            ? 'SET runId = :runId, runNow = :now, runClockNow = :clockNow, pending = :pending'
+            : 'SET runId = :runId, runNow = :now, runClockNow = :clockNow REMOVE pending',
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /** Removes the bucket from its run's set; a shard of a run a newer one replaced changes nothing. */
+  async acknowledgeShard(runId: string, bucket: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SWEEP_KEY,
+          UpdateExpression: 'DELETE pending :bucket',
+          ConditionExpression: 'runId = :runId',
+          ExpressionAttributeValues: { ':bucket': new Set([bucket]), ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   /** The conditional transaction items that write `change`. */
   itemsFor(change: ScheduleChange): TransactItem[] {
     switch (change.kind) {
@@ -119,11 +194,15 @@ export class DynamoScheduleStore implements ScheduleStore {
             Put: {
               TableName: this.tableName,
               Item: this.entryItem(change.next, change.at, change.retryAt),
-              ConditionExpression: '#entry.#status = :status AND #entry.dueAt = :dueAt',
+              // The sweep judges entries as the due index holds them, which can lag: the last
+              // event pins the exact version judged.
+              ConditionExpression:
+                '#entry.#status = :status AND #entry.dueAt = :dueAt AND #entry.lastEvent.eventId = :eventId',
               ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
               ExpressionAttributeValues: {
                 ':status': change.expected.status,
                 ':dueAt': change.expected.dueAt,
+                ':eventId': change.expected.lastEvent.eventId,
               },
             },
           },

@@ -7,6 +7,7 @@ import type {
   RequestStore,
   ScheduleStore,
   Signer,
+  SweepShardQueue,
   TaskQueue,
   UnitOfWork,
 } from '../../domain/ports/index.js';
@@ -33,6 +34,11 @@ export interface ServiceDeps {
   /** Commits state changes with the audit records that prove them. */
   readonly uow: UnitOfWork;
   readonly queue: TaskQueue;
+  /**
+   * Where the sweep's coordinator sends its due buckets (one message each) to the sweep-shard
+   * workers; absent: the coordinator sweeps them itself (the API's sweep on demand, tests).
+   */
+  readonly sweepShards?: SweepShardQueue;
   /** Where anchors of the audit trail go, outside the audit table. */
   readonly anchors: AnchorStore;
   /** Signs anchors and certificates. */
@@ -81,7 +87,10 @@ export type WorkerDeps = Pick<
   'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
 > & { readonly settings: WorkerSettings };
 
-/** The sweep: no connectors, no webhook secrets. */
+/** The sweep's coordinator: no connectors, no webhook secrets. */
 export type SweepDeps = Omit<ServiceDeps, 'connectors' | 'webhookSecret'>;
+
+/** A sweep-shard worker: what one due bucket needs; it neither anchors nor fans out. */
+export type SweepShardDeps = Omit<SweepDeps, 'anchors' | 'signer' | 'sweepShards'>;
 
 export const nowIso = (deps: Pick<ServiceDeps, 'clock'>): string => deps.clock().toISOString();

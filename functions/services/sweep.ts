@@ -1,25 +1,43 @@
 import { deletionBlocked, noticeRecorded } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
-import { deadlineWithin, isFinal, isOverdue, scheduledRequestId } from '../../domain/erasure/index.js';
-import { mayBeStuck, NEAR_DEADLINE_MS, stoppedTasks } from '../../domain/erasure/recovery.js';
-import type { ErasureRequest } from '../../domain/erasure/types.js';
-import { holdsBlocking, type LegalHold } from '../../domain/holds.js';
+import {
+  createTask,
+  dispatchRequest,
+  isFinal,
+  planTasks,
+  receiveRequest,
+  scheduledRequestId,
+  taskIdFor,
+} from '../../domain/erasure/index.js';
+import { mayBeStuck, NEAR_DEADLINE_MS, nextReviewAt, stoppedTasks } from '../../domain/erasure/recovery.js';
+import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
+import { heldTasks, holdsBlocking, type LegalHold } from '../../domain/holds.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
-import type { DueItem } from '../../domain/ports/index.js';
+import type {
+  Change,
+  DueItem,
+  HoldStore,
+  RequestWithTasks,
+  SweepShardMessage,
+} from '../../domain/ports/index.js';
 import { bucketsToSweep } from '../../domain/schedule/buckets.js';
 import { afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
-import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
-import { sweepStart, watermarkAfter } from '../../domain/schedule/watermark.js';
+import type { ScheduleEntry } from '../../domain/schedule/types.js';
+import {
+  laterMonth,
+  sweepStart,
+  watermarkAfter,
+  watermarkAfterRun,
+} from '../../domain/schedule/watermark.js';
 import { findPolicy, retentionReason } from '../../domain/vocabulary/index.js';
 import { METRIC } from '../shared/metric-names.js';
 import { anchorAuditTrail } from './anchors.js';
-import type { SweepDeps } from './deps.js';
-import { createRequest, dispatchOrBlock } from './erasure-requests.js';
+import type { SweepDeps, SweepShardDeps } from './deps.js';
+import { createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { settle } from './run-task.js';
 
-export interface SweepReport {
-  readonly now: string;
-  readonly bucketsRead: number;
+/** What one shard worker did with one due bucket. */
+export interface SweepShardReport {
   readonly dispatched: readonly { requestId: string; dataClass: string; ruleRef: string; dueAt: string }[];
   readonly blocked: readonly {
     dataClass: string;
@@ -35,6 +53,16 @@ export interface SweepReport {
     dueAt: string;
     blockers: readonly string[];
   }[];
+}
+
+export interface SweepReport extends SweepShardReport {
+  readonly now: string;
+  readonly bucketsRead: number;
+  /**
+   * Buckets with due work handed to the sweep-shard workers (queued: their outcomes are not in
+   * this report); 0 when the sweep handled them itself.
+   */
+  readonly shardsQueued: number;
   readonly redispatched: number;
   readonly overdue: number;
   readonly nearDeadline: number;
@@ -43,32 +71,82 @@ export interface SweepReport {
 }
 
 /**
- * Due items handled at once. Each is a dozen small reads and writes; in parallel a sweep keeps
- * up with bursts, and every write is conditional, so items of one subject may race safely.
+ * Due items one shard worker handles at once. Each is a few small reads and writes; in parallel a
+ * shard keeps up with bursts, and every write is conditional, so items of one subject may race safely.
  */
-const SWEEP_CONCURRENCY = 8;
+const SHARD_CONCURRENCY = 8;
+/** Buckets checked for due work at once by the coordinator (one single-item query each). */
+const CHECK_CONCURRENCY = 8;
 /** A keyed reference to one due entry, for audit idempotency keys (which are stored in the trail). */
 const entryRef = (key: string, subjectId: string, dataClass: string, dueAt: string) =>
   pseudonymise(key, `${subjectId}#${dataClass}#${dueAt}`).slice(0, 32);
 
+const emptyShardReport = (): MutableShardReport => ({
+  dispatched: [],
+  blocked: [],
+  notices: [],
+  heldNotices: [],
+});
+
+type MutableShardReport = {
+  -readonly [K in keyof SweepShardReport]: SweepShardReport[K][number][];
+};
+
+/** Adds one shard's outcome to the sweep's. */
+export const mergeShardReport = (into: MutableShardReport, shard: SweepShardReport): void => {
+  into.dispatched.push(...shard.dispatched);
+  into.blocked.push(...shard.blocked);
+  into.notices.push(...shard.notices);
+  into.heldNotices.push(...shard.heldNotices);
+};
+
 /**
- * Runs every deletion and notice due at `now`. Reads only the due index buckets from the watermark
- * to now's month (cost grows with due entries, not with all schedules), and is safe to run twice:
- * scheduled requests have deterministic ids and entries are replaced only if unchanged since read.
+ * The sweep's coordinator: runs every deletion and notice due at `now`. It reads only the due
+ * index buckets from the watermark to now's month (cost grows with due entries, not with all
+ * schedules) and hands each bucket with due work to a shard worker: one message per bucket on the
+ * sweep-shard queue (`deps.sweepShards`), or, without a queue (the API's sweep on demand, tests),
+ * the same shard code here. The watermark moves only past buckets every shard acknowledged
+ * (`watermarkAfterRun`): a run that is still in flight or had a failure moves it at no point, and
+ * the next run reads those buckets again. Safe to run twice: scheduled requests have
+ * deterministic ids and entries are claimed only if unchanged since read.
  */
 export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<SweepReport> => {
   const clockNow = deps.clock().toISOString();
-  const watermark = sweepStart(await deps.schedules.sweepWatermark(), clockNow);
+  const finished = watermarkAfterRun(await deps.schedules.sweepRun());
+  if (finished !== undefined) await deps.schedules.advanceWatermark(finished);
+  const watermark = sweepStart(laterMonth(await deps.schedules.sweepWatermark(), finished), clockNow);
   const buckets = bucketsToSweep(watermark, now, deps.settings.dueBucketShards);
-  const context = new SweepContext(deps, now);
-  let failures = 0;
-  for (const bucket of buckets) {
-    failures += await inParallel(await deps.schedules.queryDue(bucket, now), SWEEP_CONCURRENCY, (item) =>
-      context.handle(item),
-    );
+  const withWork: string[] = [];
+  const checked = await Promise.all(
+    chunks(buckets, CHECK_CONCURRENCY).map(async (chunk) => {
+      const found: string[] = [];
+      for (const bucket of chunk) if (await deps.schedules.hasDue(bucket, now)) found.push(bucket);
+      return found;
+    }),
+  );
+  // In bucket order, so shards go out oldest month first.
+  const due = new Set(checked.flat());
+  withWork.push(...buckets.filter((bucket) => due.has(bucket)));
+  const runId = deps.randomId();
+  await deps.schedules.startSweepRun({ runId, now, clockNow, pending: withWork });
+  const messages: SweepShardMessage[] = withWork.map((bucket) => ({ runId, bucket, now }));
+  const report = emptyShardReport();
+  let shardsQueued = 0;
+  if (deps.sweepShards !== undefined) {
+    await deps.sweepShards.send(messages);
+    shardsQueued = messages.length;
+  } else {
+    let failed = false;
+    for (const message of messages) {
+      try {
+        mergeShardReport(report, await sweepShard(deps, message));
+      } catch {
+        failed = true;
+      }
+    }
+    // Every shard was handled here: the watermark need not wait for the next run.
+    if (!failed) await deps.schedules.advanceWatermark(watermarkAfter(now, clockNow));
   }
-  // The watermark stays put after a failure, so the failed items are read again next time.
-  if (failures === 0) await deps.schedules.advanceWatermark(watermarkAfter(now, clockNow));
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
@@ -88,13 +166,45 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     ...anchor,
     now,
     buckets: buckets.length,
-    dispatched: context.report.dispatched.length,
-    blocked: context.report.blocked.length,
-    notices: context.report.notices.length,
-    heldNotices: context.report.heldNotices.length,
+    shards: withWork.length,
+    shardsQueued,
+    dispatched: report.dispatched.length,
+    blocked: report.blocked.length,
+    notices: report.notices.length,
+    heldNotices: report.heldNotices.length,
     ...open,
   });
-  return { now, bucketsRead: buckets.length, ...context.report, ...open, ...anchor };
+  return { now, bucketsRead: buckets.length, shardsQueued, ...report, ...open, ...anchor };
+};
+
+const chunks = <T>(items: readonly T[], count: number): T[][] => {
+  const out: T[][] = Array.from({ length: Math.min(count, items.length) }, () => []);
+  items.forEach((item, index) => {
+    out[index % out.length]?.push(item);
+  });
+  return out;
+};
+
+/**
+ * One sweep shard: every due item of one bucket at the message's `now`. Throws when an item
+ * failed, after trying every other one, so the message is delivered again; only a bucket whose
+ * items all succeeded is acknowledged to its run (which lets the watermark move on).
+ */
+export const sweepShard = async (
+  deps: SweepShardDeps,
+  message: SweepShardMessage,
+): Promise<SweepShardReport> => {
+  const context = new SweepContext(deps, message.now);
+  const failures = await inParallel(
+    await deps.schedules.queryDue(message.bucket, message.now),
+    SHARD_CONCURRENCY,
+    (item) => context.handle(item),
+  );
+  if (failures > 0) {
+    throw new Error(`${failures} due item(s) of a sweep shard failed; the shard is tried again`);
+  }
+  await deps.schedules.acknowledgeShard(message.runId, message.bucket);
+  return context.report;
 };
 
 /**
@@ -121,19 +231,23 @@ const inParallel = async <T>(
 };
 
 class SweepContext {
-  readonly report: Pick<SweepReport, 'dispatched' | 'blocked' | 'notices' | 'heldNotices'> & {
-    dispatched: SweepReport['dispatched'][number][];
-    blocked: SweepReport['blocked'][number][];
-    notices: SweepReport['notices'][number][];
-    heldNotices: SweepReport['heldNotices'][number][];
-  } = { dispatched: [], blocked: [], notices: [], heldNotices: [] };
+  readonly report: MutableShardReport = emptyShardReport();
   private readonly holdsBySubject = new Map<string, Promise<LegalHold[]>>();
-  private readonly schedulesBySubject = new Map<string, Promise<SubjectSchedule>>();
+  /** The use cases this shard calls read each subject's holds once, here. */
+  private readonly deps: SweepShardDeps;
+  private readonly holdStore: HoldStore;
 
   constructor(
-    private readonly deps: SweepDeps,
+    deps: SweepShardDeps,
     private readonly now: string,
-  ) {}
+  ) {
+    this.holdStore = deps.holds;
+    const holds: HoldStore = {
+      find: (holdId) => deps.holds.find(holdId),
+      forSubject: (subjectId) => this.holdsOf(subjectId),
+    };
+    this.deps = { ...deps, holds };
+  }
 
   async handle(item: DueItem): Promise<void> {
     try {
@@ -149,19 +263,33 @@ class SweepContext {
     }
   }
 
+  /**
+   * Judges the entry as the due index holds it (the index projects the whole entry), without
+   * loading the subject's schedule. The index can lag the table (an event may have cancelled or
+   * moved the entry): every write that follows is conditional on the entry's status, due time and
+   * last event, so a stale copy writes nothing. Only classes an unpaid invoice can block read the
+   * schedule, for its invoice state.
+   */
   private async handleEntry(indexed: ScheduleEntry): Promise<void> {
-    // The index can lag the table: judge the entry as it is now (an event may have cancelled it).
-    const schedule = await this.scheduleOf(indexed.subjectId);
-    const entry = schedule.entries.find((candidate) => candidate.dataClass === indexed.dataClass);
-    if (entry === undefined || (entry.status !== 'pending' && entry.status !== 'blocked')) return;
-    if (entry.dueAt > this.now) return;
-    const policy = findPolicy(this.deps.config.catalog, entry.dataClass);
+    let entry: ScheduleEntry | undefined = indexed;
+    const policy = findPolicy(this.deps.config.catalog, indexed.dataClass);
     if (policy === undefined) {
       this.deps.log.warn('due entry of a data class the catalog no longer has', {
-        dataClass: entry.dataClass,
+        dataClass: indexed.dataClass,
       });
       return;
     }
+    let schedule = { subjectId: indexed.subjectId, entries: [indexed] } as {
+      subjectId: string;
+      entries: readonly ScheduleEntry[];
+      unpaidInvoiceSince?: string;
+    };
+    if (policy.blockers.includes('unpaid-invoice')) {
+      schedule = (await this.deps.schedules.load(indexed.subjectId)).schedule;
+      entry = schedule.entries.find((candidate) => candidate.dataClass === indexed.dataClass);
+    }
+    if (entry === undefined || (entry.status !== 'pending' && entry.status !== 'blocked')) return;
+    if (entry.dueAt > this.now) return;
     const verdict = evaluateDue({
       catalog: this.deps.config.catalog,
       policy,
@@ -185,35 +313,99 @@ class SweepContext {
     const requestId = scheduledRequestId(entry.subjectId, entry.dataClass, entry.dueAt, {
       key: this.deps.settings.idKey,
     });
-    const claimed = afterDispatch(entry, policy, this.now);
-    // The request and the claim on the entry are one transaction: a restore that lands first wins
-    // (the claim's condition fails and nothing is erased), and one that lands after finds the
-    // entry dispatched and cannot report a cancellation that did not happen.
-    const created = await createRequest(
-      this.deps,
-      {
-        requestId,
-        subjectId: entry.subjectId,
-        origin: 'schedule',
-        dataClasses: [entry.dataClass],
-        reason: retentionReason(entry.ruleRef),
-        ...(olderThan === undefined ? {} : { olderThan }),
-      },
-      [{ kind: 'schedule.claim', expected: entry, next: claimed, at: this.now }],
-    );
-    let request = created;
-    if (request === undefined) {
-      // Not created: either the entry changed under us (skip), or an earlier sweep created the
-      // request and stopped before it could claim the entry (finish that sweep's work).
-      request = await this.deps.requests.get(requestId);
-      if (request === undefined) return;
-      const replaced = await this.deps.uow.commit([
-        { kind: 'schedule.replace', expected: entry, next: claimed, at: this.now },
-      ]);
-      // A concurrent sweep claimed the entry first: the request and its dispatch are its work.
-      if (!replaced.committed) return;
+    const claim: Extract<Change, { kind: 'schedule.claim' }> = {
+      kind: 'schedule.claim',
+      expected: entry,
+      next: afterDispatch(entry, policy, this.now),
+      at: this.now,
+    };
+    const spec = {
+      requestId,
+      subjectId: entry.subjectId,
+      origin: 'schedule' as const,
+      dataClasses: [entry.dataClass],
+      reason: retentionReason(entry.ruleRef),
+      ...(olderThan === undefined ? {} : { olderThan }),
+    };
+    const direct = await this.createDispatched(spec, claim);
+    if (direct === 'changed') return;
+    if (direct !== 'exists') {
+      this.dispatched(requestId, entry);
+      return;
     }
+    // Not created: either the entry changed under us (skip), or an earlier sweep created the
+    // request and stopped before it could claim the entry (finish that sweep's work).
+    const request: RequestWithTasks | undefined = await this.deps.requests.get(requestId);
+    if (request === undefined) return;
+    const replaced = await this.deps.uow.commit([
+      { kind: 'schedule.replace', expected: entry, next: claim.next, at: this.now },
+    ]);
+    // A concurrent sweep claimed the entry first: the request and its dispatch are its work.
+    if (!replaced.committed) return;
     if (!isFinal(request.request.status)) await dispatchOrBlock(this.deps, request.request, request.tasks);
+    this.dispatched(requestId, entry);
+  }
+
+  /**
+   * The request, created already dispatched, its two audit entries and the claim on the entry: one
+   * transaction (a restore that lands first wins: the claim's condition fails and nothing is
+   * erased; one that lands after finds the entry dispatched). Then the task messages; a crash
+   * before they go out leaves a dispatched request whose review re-sends them. A request a hold
+   * partly covers takes the general path (`held`), which blocks it.
+   */
+  private async createDispatched(
+    spec: {
+      requestId: string;
+      subjectId: string;
+      origin: 'schedule';
+      dataClasses: readonly string[];
+      reason: string;
+      olderThan?: string;
+    },
+    claim: Change,
+  ): Promise<'sent' | 'held' | 'exists' | 'changed'> {
+    const planned = planTasks(this.deps.config, spec.dataClasses);
+    if (planned.length > MAX_TASKS_PER_REQUEST) return this.general(spec, claim);
+    const tasks: ErasureTask[] = planned.map((task) =>
+      createTask({
+        taskId: taskIdFor(spec.requestId, task.dataClass, task.target.name),
+        requestId: spec.requestId,
+        subjectId: spec.subjectId,
+        dataClass: task.dataClass,
+        action: task.action,
+        target: task.target.name,
+        connector: task.target.kind,
+        ...(spec.olderThan === undefined ? {} : { olderThan: spec.olderThan }),
+      }),
+    );
+    const holds = await this.holdsOf(spec.subjectId);
+    if (tasks.length === 0 || heldTasks(tasks, holds, this.deps.config.catalog, this.now).length > 0) {
+      return this.general(spec, claim);
+    }
+    const at = this.deps.clock().toISOString();
+    const received = receiveRequest({ ...spec, receivedAt: at, taskCount: tasks.length });
+    const dispatched = dispatchRequest(received.next, tasks.length, at);
+    const outcome = await this.deps.uow.commit(
+      [{ kind: 'request.create', request: dispatched.next, tasks }, claim],
+      [received.audit, dispatched.audit].map((event) => ({ event, subjectId: spec.subjectId })),
+    );
+    if (!outcome.committed) return outcome.conflict === 0 ? 'exists' : 'changed';
+    await this.deps.queue.send(tasks.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
+    return 'sent';
+  }
+
+  /** Creates the request as the API does (`received`), then dispatches or blocks it. */
+  private async general(
+    spec: Parameters<typeof createRequest>[1],
+    claim: Change,
+  ): Promise<'held' | 'exists' | 'changed'> {
+    const created = await createRequest(this.deps, spec, [claim]);
+    if (created === undefined) return 'exists';
+    if (!isFinal(created.request.status)) await dispatchOrBlock(this.deps, created.request, created.tasks);
+    return 'held';
+  }
+
+  private dispatched(requestId: string, entry: ScheduleEntry): void {
     this.report.dispatched.push({
       requestId,
       dataClass: entry.dataClass,
@@ -310,36 +502,42 @@ class SweepContext {
   private holdsOf(subjectId: string): Promise<LegalHold[]> {
     let holds = this.holdsBySubject.get(subjectId);
     if (holds === undefined) {
-      holds = this.deps.holds.forSubject(subjectId);
+      holds = this.holdStore.forSubject(subjectId);
       this.holdsBySubject.set(subjectId, holds);
     }
     return holds;
   }
-
-  private scheduleOf(subjectId: string): Promise<SubjectSchedule> {
-    let schedule = this.schedulesBySubject.get(subjectId);
-    if (schedule === undefined) {
-      schedule = this.deps.schedules.load(subjectId).then((stored) => stored.schedule);
-      this.schedulesBySubject.set(subjectId, schedule);
-    }
-    return schedule;
-  }
 }
 
 /**
- * Requests not yet final: moves on those that may be stuck (domain/erasure/recovery.ts) and counts
- * the ones past or near their deadline (ALU-3).
+ * Open requests that may be stuck now: only those whose review time has come (the `byReviewAt`
+ * index, `reviewAtOf`), so the cost grows with stuck work, not with open requests. Each is moved
+ * on (domain/erasure/recovery.ts); one still open afterwards gets its next review time
+ * (`nextReviewAt`), so a request waiting for a callback is read once per callback timeout, not at
+ * every sweep. Requests a legal hold holds back are the exception: reviewed every sweep. The ALU-3 counts come from the index's own counts, not a read of every request.
  */
 const reviewOpenRequests = async (
   deps: SweepDeps,
   now: string,
   clockNow: string,
 ): Promise<{ redispatched: number; overdue: number; nearDeadline: number }> => {
-  const open: ErasureRequest[] = await deps.requests.listOpen();
+  const candidates = await deps.requests.reviewDue(clockNow);
   let redispatched = 0;
-  for (const request of open.filter((candidate) => mayBeStuck(candidate, clockNow))) {
+  for (const { request, reviewAt } of candidates.filter((candidate) =>
+    mayBeStuck(candidate.request, clockNow),
+  )) {
     try {
-      if (await reviewOne(deps, request, clockNow)) redispatched++;
+      const reviewed = await reviewOne(deps, request, clockNow);
+      if (reviewed.sent) redispatched++;
+      // A request a hold holds back stays due for review: it moves on at the first sweep after
+      // the hold ends (ALM-3). Cost: the requests of held subjects, which are few.
+      if (reviewed.after !== undefined && !reviewed.held && !isFinal(reviewed.after.request.status)) {
+        await deps.requests.deferReview(
+          request.requestId,
+          reviewAt,
+          nextReviewAt(reviewed.after.request, reviewed.after.tasks, clockNow),
+        );
+      }
     } catch (error) {
       // One request in an unexpected state must not stop the sweep for every other one.
       deps.log.error('open request review failed', {
@@ -348,30 +546,35 @@ const reviewOpenRequests = async (
       });
     }
   }
-  return {
-    redispatched,
-    overdue: open.filter((request) => isOverdue(request, now)).length,
-    nearDeadline: open.filter(
-      (request) => !isOverdue(request, now) && deadlineWithin(request, now, NEAR_DEADLINE_MS),
-    ).length,
-  };
+  const counts = await deps.requests.deadlineCounts(now, NEAR_DEADLINE_MS);
+  return { redispatched, ...counts };
 };
 
 /**
- * Moves one open request on; true when something was (re)sent: a lost dispatch or ended holds are
+ * Moves one open request on; `sent` when something was (re)sent: a lost dispatch or ended holds are
  * dispatched again; a dispatched request is settled if every task has reported (its last reporter
  * stopped short), and its stopped tasks are sent again, but not those a legal hold still covers.
+ * `after`: the request as the review left it (for its next review time).
  */
-const reviewOne = async (deps: SweepDeps, request: ErasureRequest, clockNow: string): Promise<boolean> => {
+const reviewOne = async (
+  deps: SweepDeps,
+  request: ErasureRequest,
+  clockNow: string,
+): Promise<{ sent: boolean; held: boolean; after?: RequestWithTasks }> => {
   const found = await deps.requests.get(request.requestId);
-  if (found === undefined || isFinal(found.request.status)) return false;
+  if (found === undefined || isFinal(found.request.status)) return { sent: false, held: false };
   if (found.request.status !== 'dispatched') {
     const next = await dispatchOrBlock(deps, found.request, found.tasks);
-    return next.status === 'dispatched';
+    return {
+      sent: next.status === 'dispatched',
+      held: next.status === 'blocked',
+      after: { request: next, tasks: found.tasks },
+    };
   }
   await settle(deps, request.requestId);
   const holds = await deps.holds.forSubject(found.request.subjectId);
   const stopped = stoppedTasks(found.tasks, clockNow, { holds, catalog: deps.config.catalog });
   await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
-  return stopped.length > 0;
+  const held = heldTasks(found.tasks, holds, deps.config.catalog, clockNow).length > 0;
+  return { sent: stopped.length > 0, held, after: found };
 };

@@ -23,11 +23,12 @@ import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
 import { DynamoUnitOfWork } from '../adapters/dynamo-unit-of-work.js';
 import { KmsSigner } from '../adapters/kms-signer.js';
 import { S3AnchorStore } from '../adapters/s3-anchor-store.js';
+import { SqsSweepShardQueue } from '../adapters/sqs-sweep-shard-queue.js';
 import { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
 import { webhookNotifier } from '../adapters/webhook-notifier.js';
 import { ConnectorPermanentError } from '../connectors/errors.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
-import type { Log, ServiceDeps, SweepDeps, WorkerDeps } from '../services/deps.js';
+import type { Log, ServiceDeps, SweepDeps, SweepShardDeps, WorkerDeps } from '../services/deps.js';
 import type { FunctionEnvironment } from './env.js';
 import { logger, type MetricsSink, powertoolsMetrics } from './observability.js';
 
@@ -157,8 +158,11 @@ const notifierOf = (config: DeploymentConfig, secrets: Secrets) => {
     : {};
 };
 
-/** The sweep: schedules, requests, holds, audit, the queue to send to, and notices. */
-export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps => {
+/** A sweep-shard worker: schedules, requests, holds, audit, the task queue, and notices. */
+export const composeSweepShard = (
+  env: FunctionEnvironment<'sweepShard'> | FunctionEnvironment<'sweep'>,
+  platform: Platform,
+): SweepShardDeps => {
   const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
   const { schedules, ...stores } = dynamoStorage(
     platform.clients.documents,
@@ -172,11 +176,22 @@ export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platfo
     schedules: schedules as DynamoScheduleStore,
     ...notifierOf(config, platform.secrets),
     queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
-    ...proofOf(env, platform),
     randomId: randomUUID,
     settings: { idKey: platform.secrets.pseudonymKey, dueBucketShards: env.DUE_BUCKET_SHARDS },
   };
 };
+
+/**
+ * The sweep's coordinator: a shard worker's ports, the proof, and the sweep-shard queue it fans
+ * out to (without one it sweeps its buckets itself, as the API's sweep on demand does).
+ */
+export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps => ({
+  ...composeSweepShard(env, platform),
+  ...proofOf(env, platform),
+  ...(env.SWEEP_SHARD_QUEUE_URL === undefined
+    ? {}
+    : { sweepShards: new SqsSweepShardQueue(platform.clients.sqs, env.SWEEP_SHARD_QUEUE_URL) }),
+});
 
 /** The API: every use case, so every port; connectors for exports, webhook secrets for callbacks. */
 export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform): ServiceDeps => {

@@ -2,8 +2,10 @@ import * as z from 'zod';
 import {
   FUNCTIONS,
   type FunctionKey,
+  type FunctionManifest,
   type FunctionSetting,
   PROOF_ENV,
+  SWEEP_SHARD_QUEUE_ENV,
   TABLE_ENV,
   TASK_QUEUE_ENV,
   type TableName,
@@ -32,6 +34,8 @@ const schemaFor = (key: FunctionKey) => {
   for (const table of Object.keys(manifest.tables) as TableName[])
     shape[TABLE_ENV[table]] = z.string().min(1);
   for (const setting of manifest.settings) shape[setting] = SETTINGS[setting];
+  // Optional: without it the coordinator sweeps its buckets itself (one process, the same code).
+  if ((manifest as FunctionManifest).sweepShardQueue === 'send') shape[SWEEP_SHARD_QUEUE_ENV] = optionalText;
   if (manifest.proof === 'anchor') {
     // Optional here so the local runtime can bring its own signer and store; a deployment sets both.
     shape[PROOF_ENV.anchorsBucket] = optionalText;
@@ -55,7 +59,11 @@ type Proof<K extends FunctionKey> = (typeof FUNCTIONS)[K]['proof'] extends 'anch
 /** What function `K` reads from its environment, typed from the manifest. */
 export type FunctionEnvironment<K extends FunctionKey> = Tables<K> &
   Settings<K> &
-  Proof<K> & { readonly ERASURE_CONFIG: string; readonly TASK_QUEUE_URL: string };
+  Proof<K> & {
+    readonly ERASURE_CONFIG: string;
+    readonly TASK_QUEUE_URL: string;
+    readonly SWEEP_SHARD_QUEUE_URL?: string | undefined;
+  };
 
 /**
  * Parses function `key`'s environment; a missing or bad variable fails loudly with its name. The

@@ -99,6 +99,7 @@ export interface NumericOptions {
   readonly taskQueueMaxReceives: number;
   readonly connectorMaxConcurrency: number;
   readonly dueBucketShards: number;
+  readonly sweepShardConcurrency: number;
   readonly connectorErrorRateThreshold: number;
   readonly resourcePrefix?: string;
   readonly targetEncryptionKeyArns: readonly string[];
@@ -134,6 +135,7 @@ export const optionProblems = (options: NumericOptions): string[] => {
   integerIn(problems, 'taskQueueMaxReceives', options.taskQueueMaxReceives, 1, 1000);
   integerIn(problems, 'connectorMaxConcurrency', options.connectorMaxConcurrency, 2, 1000);
   integerIn(problems, 'dueBucketShards', options.dueBucketShards, 1, 100);
+  integerIn(problems, 'sweepShardConcurrency', options.sweepShardConcurrency, 2, 1000);
   const threshold = options.connectorErrorRateThreshold;
   if (!(threshold > 0 && threshold <= 1)) {
     problems.push(`connectorErrorRateThreshold: must be a fraction in (0, 1], got ${threshold}`);

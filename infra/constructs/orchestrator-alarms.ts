@@ -14,6 +14,9 @@ export const METRICS = METRIC;
 export interface OrchestratorAlarmsProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly sweepFunction: lambda.IFunction;
+  /** Due buckets whose shard kept failing. */
+  readonly sweepShardDeadLetterQueue: sqs.IQueue;
+  readonly sweepShardFunction: lambda.IFunction;
   /** How often the sweep runs: the period of the metrics it publishes. */
   readonly sweepRate: Duration;
   /** Fraction of failed connector attempts that raises the error-rate alarm. */
@@ -34,6 +37,8 @@ export class OrchestratorAlarms extends Construct {
   public readonly tasksFailed: cloudwatch.Alarm;
   public readonly sweepErrors: cloudwatch.Alarm;
   public readonly sweepNotReporting: cloudwatch.Alarm;
+  public readonly sweepShardDeadLetterQueueNotEmpty: cloudwatch.Alarm;
+  public readonly sweepShardErrors: cloudwatch.Alarm;
   public readonly deletionTooLate: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OrchestratorAlarmsProps) {
@@ -132,6 +137,28 @@ export class OrchestratorAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    this.sweepShardDeadLetterQueueNotEmpty = new cloudwatch.Alarm(this, 'SweepShardDeadLetterQueueNotEmpty', {
+      alarmDescription:
+        'A due bucket kept failing in its sweep shard: its deletions wait and the watermark does not move. Each sweep sends the bucket again; fix the cause (the shard function logs name the failing item class), then purge the dead-letter queue.',
+      metric: props.sweepShardDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.sweepShardErrors = new cloudwatch.Alarm(this, 'SweepShardErrors', {
+      alarmDescription:
+        'A sweep shard invocation failed; its due bucket is retried by SQS and by the next sweep.',
+      metric: props.sweepShardFunction.metricErrors({ statistic: 'Sum', period: sweepPeriod }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.deletionTooLate = new cloudwatch.Alarm(this, 'DeletionTooLate', {
       alarmDescription:
         'A cancelling event (a restore) that happened before a deletion was due arrived after the deletion had run: data the subject should have kept was erased. The lifecycle answer and the audit entry deletion.too_late name the classes and targets.',
@@ -160,6 +187,8 @@ export class OrchestratorAlarms extends Construct {
       this.tasksFailed,
       this.sweepErrors,
       this.sweepNotReporting,
+      this.sweepShardDeadLetterQueueNotEmpty,
+      this.sweepShardErrors,
       this.deletionTooLate,
     ];
   }

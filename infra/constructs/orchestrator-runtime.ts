@@ -8,8 +8,21 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
-import { FUNCTIONS, type FunctionSetting, TABLE_ENV, TASK_QUEUE_ENV } from '../../functions/manifest.js';
-import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TASK_QUEUE, type TableKey } from '../resources.js';
+import {
+  FUNCTIONS,
+  type FunctionManifest,
+  type FunctionSetting,
+  SWEEP_SHARD_QUEUE_ENV,
+  TABLE_ENV,
+  TASK_QUEUE_ENV,
+} from '../../functions/manifest.js';
+import {
+  CONNECTOR_TIMEOUT_SECONDS,
+  physicalName,
+  SWEEP_SHARD_TIMEOUT_SECONDS,
+  TASK_QUEUE,
+  type TableKey,
+} from '../resources.js';
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
 import { ConnectorExportPolicy, ConnectorTargetsPolicy } from './connector-permissions.js';
 import {
@@ -27,6 +40,7 @@ import { acknowledgeWildcardResource } from './nag.js';
 import { OrchestratorAlarms } from './orchestrator-alarms.js';
 import type { OrchestratorDataRefs } from './orchestrator-data.js';
 import { OrchestratorFunction } from './orchestrator-function.js';
+import { SweepShardQueue } from './sweep-shard-queue.js';
 import { TaskQueue } from './task-queue.js';
 
 export const DEFAULTS = {
@@ -34,6 +48,7 @@ export const DEFAULTS = {
   taskQueueMaxReceives: TASK_QUEUE.maxReceiveCount,
   connectorMaxConcurrency: 5,
   dueBucketShards: 16,
+  sweepShardConcurrency: 4,
   logRetention: logs.RetentionDays.THREE_MONTHS,
   connectorErrorRateThreshold: 0.1,
 } as const;
@@ -63,6 +78,12 @@ export interface OrchestratorRuntimeOptions {
    * @default 16
    */
   readonly dueBucketShards?: number;
+  /**
+   * Most sweep-shard workers running at once (Lambda SQS maximum concurrency, 2 to 1000): each
+   * handles one due bucket; more of them clear a large due backlog sooner.
+   * @default 4
+   */
+  readonly sweepShardConcurrency?: number;
   /**
    * Retention of the functions' and the API's log groups (they hold no personal data).
    * @default logs.RetentionDays.THREE_MONTHS
@@ -117,6 +138,7 @@ export const resolveOptions = (props: OrchestratorRuntimeOptions & { readonly co
     taskQueueMaxReceives: props.taskQueueMaxReceives ?? DEFAULTS.taskQueueMaxReceives,
     connectorMaxConcurrency: props.connectorMaxConcurrency ?? DEFAULTS.connectorMaxConcurrency,
     dueBucketShards: props.dueBucketShards ?? DEFAULTS.dueBucketShards,
+    sweepShardConcurrency: props.sweepShardConcurrency ?? DEFAULTS.sweepShardConcurrency,
     logRetention: props.logRetention ?? DEFAULTS.logRetention,
     connectorErrorRateThreshold: props.connectorErrorRateThreshold ?? DEFAULTS.connectorErrorRateThreshold,
     targetEncryptionKeyArns: props.targetEncryptionKeyArns ?? [],
@@ -135,9 +157,11 @@ export const resolveOptions = (props: OrchestratorRuntimeOptions & { readonly co
  */
 export class OrchestratorRuntime extends Construct {
   public readonly taskQueue: TaskQueue;
+  public readonly sweepShardQueue: SweepShardQueue;
   public readonly api: ErasureApi;
   public readonly apiFunction: OrchestratorFunction;
   public readonly sweepFunction: OrchestratorFunction;
+  public readonly sweepShardFunction: OrchestratorFunction;
   public readonly workerFunction: OrchestratorFunction;
   public readonly connectorTargetsPolicy: ConnectorTargetsPolicy;
   /** The API's read access to the targets, for portability exports (ALU-6). */
@@ -159,6 +183,11 @@ export class OrchestratorRuntime extends Construct {
       resourcePrefix: options.resourcePrefix,
     });
     const { queue, deadLetterQueue } = this.taskQueue;
+    this.sweepShardQueue = new SweepShardQueue(this, 'SweepShards', {
+      key: data.key,
+      resourcePrefix: options.resourcePrefix,
+    });
+    const shardQueue = this.sweepShardQueue.queue;
 
     // Each function gets the variables and grants its manifest entry names (functions/manifest.ts).
     const environmentOf = (key: OrchestratorFunctionKey): Record<string, string> => {
@@ -177,6 +206,9 @@ export class OrchestratorRuntime extends Construct {
           ]),
         ),
         [TASK_QUEUE_ENV]: queue.queueUrl,
+        ...((manifest as FunctionManifest).sweepShardQueue === 'send'
+          ? { [SWEEP_SHARD_QUEUE_ENV]: shardQueue.queueUrl }
+          : {}),
         SECRETS_ARN: data.secret.secretArn,
         ...(manifest.proof === 'anchor' ? proofEnvironment(data) : {}),
         ...Object.fromEntries(
@@ -223,6 +255,11 @@ export class OrchestratorRuntime extends Construct {
           new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
         );
       }
+      if ((FUNCTIONS[key] as FunctionManifest).sweepShardQueue === 'send') {
+        created.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [shardQueue.queueArn] }),
+        );
+      }
       return created;
     };
 
@@ -232,11 +269,25 @@ export class OrchestratorRuntime extends Construct {
       timeout: Duration.seconds(29),
     });
     this.sweepFunction = make('sweep', 'Sweep', {
-      description: 'Erasure Orchestrator sweep: due deletions, notices, deadline metrics',
+      description:
+        'Erasure Orchestrator sweep: due buckets out to their shards, stuck work, deadline metrics',
       timeout: Duration.minutes(5),
-      // Sweeps must not overlap: a second one would race the first over the same due entries.
+      // One coordinator at a time: a second would replace the run whose shards the first awaits.
       reservedConcurrentExecutions: 1,
     });
+    this.sweepShardFunction = make('sweepShard', 'SweepShard', {
+      description:
+        'Erasure Orchestrator due-bucket shard: the due deletions and notices of one due-index bucket',
+      timeout: Duration.seconds(SWEEP_SHARD_TIMEOUT_SECONDS),
+    });
+    this.sweepShardFunction.function.addEventSource(
+      new SqsEventSource(shardQueue, {
+        // One bucket per invocation: a failing bucket is retried alone.
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: options.sweepShardConcurrency,
+      }),
+    );
     this.workerFunction = make('worker', 'Worker', {
       description: 'Erasure Orchestrator worker: runs connector tasks from the task queue',
       timeout: Duration.seconds(CONNECTOR_TIMEOUT_SECONDS),
@@ -285,6 +336,8 @@ export class OrchestratorRuntime extends Construct {
     this.alarms = new OrchestratorAlarms(this, 'Alarms', {
       deadLetterQueue,
       sweepFunction: this.sweepFunction.function,
+      sweepShardDeadLetterQueue: this.sweepShardQueue.deadLetterQueue,
+      sweepShardFunction: this.sweepShardFunction.function,
       sweepRate: options.sweepRate,
       connectorErrorRateThreshold: options.connectorErrorRateThreshold,
       alarmTopic: props.alarmTopic,

@@ -44,5 +44,8 @@ export class WorkerStack extends Stack {
       description: "Attach to the compliance team's role to let it call the 'compliance' routes",
     });
     new CfnOutput(this, 'TaskDeadLetterQueueUrl', { value: taskQueue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'SweepShardDeadLetterQueueUrl', {
+      value: this.runtime.sweepShardQueue.deadLetterQueue.queueUrl,
+    });
   }
 }

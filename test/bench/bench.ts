@@ -15,6 +15,7 @@ import { benchEndToEnd } from './end-to-end.js';
 import { benchLifecycleEvents } from './lifecycle.js';
 import { forEachConcurrently, formatNumber, markdownTable, progress, range, timed } from './stats.js';
 import { benchSweep, type SweepLevel } from './sweep.js';
+import { benchSweepScale } from './sweep-scale.js';
 
 const packageVersion = (name: string): string => {
   try {
@@ -179,6 +180,7 @@ export const main = async (): Promise<void> => {
     const sweep = await benchSweep(sweepLevels, config);
     sections.push({ title: 'Sweep', ...sweep });
     for (const { bench } of sweepLevels) await bench.stop();
+    await measure(mainRuntime, '1b. sweep at scale', () => benchSweepScale(running));
     await measure(mainRuntime, '2. lifecycle events', benchLifecycleEvents);
     await measure(mainRuntime, '3. connectors', benchConnectors);
     await measure(mainRuntime, '4. audit', benchAudit);

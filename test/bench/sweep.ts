@@ -3,6 +3,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEventType } from '../../domain/events.js';
 import type { StoredSchedule } from '../../domain/ports/index.js';
 import { decide } from '../../domain/schedule/decide.js';
+import { OPEN_SHARDS } from '../../functions/adapters/dynamo-request-store.js';
 import type { ServiceDeps } from '../../functions/services/deps.js';
 import { lifecycleEventId } from '../../functions/services/lifecycle-events.js';
 import type { LocalRuntime } from '../../local/runtime.js';
@@ -49,24 +50,26 @@ const retireOpenRequests = async (runtime: LocalRuntime): Promise<number> => {
   const { documents, sqs } = runtime.clients;
   const table = runtime.resources.tables.requests;
   const keys: { pk: unknown; sk: unknown }[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'openByDeadline',
-        KeyConditionExpression: 'openBucket = :open',
-        ExpressionAttributeValues: { ':open': 'open' },
-        ProjectionExpression: 'pk, sk',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    keys.push(...(page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: 'openByDeadline',
+          KeyConditionExpression: 'openBucket = :open',
+          ExpressionAttributeValues: { ':open': `open#${String(shard).padStart(2, '0')}` },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      keys.push(...(page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
   await forEachConcurrently(keys, 8, async (key) => {
     await documents.send(
-      new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'REMOVE openBucket' }),
+      new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'REMOVE openBucket, reviewAt' }),
     );
   });
   await sqs.send(new PurgeQueueCommand({ QueueUrl: runtime.resources.taskQueueUrl }));

@@ -356,7 +356,9 @@ describe('API input: a callback is authenticated before its task is looked up', 
       getTask: fail,
       requestIdOfTask: fail,
       idempotencyRecord: fail,
-      listOpen: fail,
+      reviewDue: fail,
+      deferReview: fail,
+      deadlineCounts: fail,
     };
     const built = handlerDeps({ overrides: { requests } });
 

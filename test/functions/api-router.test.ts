@@ -665,7 +665,9 @@ describe('API handler: unknown errors', () => {
       getTask: fail,
       requestIdOfTask: fail,
       idempotencyRecord: fail,
-      listOpen: fail,
+      reviewDue: fail,
+      deferReview: fail,
+      deadlineCounts: fail,
     };
     const built = handlerDeps({ overrides: { requests: failingRequests } });
 

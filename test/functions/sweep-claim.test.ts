@@ -1,6 +1,8 @@
 /**
- * What the sweep does when the schedule changes under it. The due index is read first and the
- * entry judged from the table copy; the races are staged on the in-memory ports.
+ * What the sweep does when the schedule changes under it. The due index (which projects the whole
+ * entry) is read and judged without re-loading the schedule; every write that follows is
+ * conditional on the entry's status, due time and last event, so a stale index copy writes
+ * nothing. The races are staged on the in-memory ports.
  */
 import { describe, expect, it } from 'vitest';
 import type { DueItem } from '../../domain/ports/index.js';
@@ -41,17 +43,21 @@ const stored = (entry: ScheduleEntry): HandlerDeps => {
 };
 
 describe('a sweep racing a lifecycle event', () => {
-  it('ALL-3: an account restored after the index was read is not erased: the table copy is judged', async () => {
+  it('ALL-3: an account restored before the index caught up is not erased: the claim on the stale copy fails', async () => {
     // Prepare: the table already holds the restore's tombstone.
     const built = stored(restored);
 
     // Act
     const report = await sweepDueDeletions(built.deps, NOW);
 
-    // Assess
+    // Assess: one commit, refused on the claim's condition; nothing stored, audited or sent.
     expect(report.dispatched).toEqual([]);
-    expect(built.ports.commits).toEqual([]);
+    expect(built.ports.commits.map((commit) => commit.result)).toEqual([
+      { committed: false, conflict: 1, change: 'schedule.claim' },
+    ]);
+    expect(built.ports.state.entries.get(`${SUBJECT}\u0000suspended-account`)?.entry).toEqual(restored);
     expect(built.ports.state.requests.size).toBe(0);
+    expect(built.ports.allEntries()).toEqual([]);
     expect(built.ports.sent).toEqual([]);
   });
 

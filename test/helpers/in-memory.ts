@@ -8,6 +8,7 @@
 import type { Anchor } from '../../domain/audit/anchor.js';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
+import { reviewAtOf } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import { type LegalHold, releasedHoldSubject } from '../../domain/holds.js';
@@ -33,6 +34,7 @@ import type {
 } from '../../domain/ports/index.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
+import type { SweepRun } from '../../domain/schedule/watermark.js';
 
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 const clone = <T>(value: T): T => structuredClone(value);
@@ -66,6 +68,10 @@ export interface InMemoryState {
   notices: Map<string, Notice>;
   events: Map<string, RecordedEvent>;
   watermark?: string;
+  /** The sweep's latest fan-out. */
+  sweepRun?: SweepRun;
+  /** Next review time of each open request (the `byReviewAt` index); absent once final. */
+  reviews: Map<string, string>;
   holds: Map<string, LegalHold>;
   chains: Map<string, AuditEntry[]>;
   markers: Set<string>;
@@ -79,6 +85,7 @@ const emptyState = (): InMemoryState => ({
   entries: new Map(),
   notices: new Map(),
   events: new Map(),
+  reviews: new Map(),
   holds: new Map(),
   chains: new Map(),
   markers: new Set(),
@@ -121,17 +128,41 @@ export class InMemoryPorts {
       requestIdOfTask: async (taskId) =>
         [...this.state.tasks.values()].find((task) => task.taskId === taskId)?.requestId,
       idempotencyRecord: async (key) => clone(this.state.idempotency.get(key)),
-      listOpen: async () =>
-        [...this.state.requests.values()]
-          .filter((request) => !FINAL.includes(request.status))
-          .sort((a, b) => a.deadline.localeCompare(b.deadline))
-          .map(clone),
+      reviewDue: async (now) =>
+        [...this.state.reviews.entries()]
+          .filter(([, reviewAt]) => reviewAt <= now)
+          .flatMap(([requestId, reviewAt]) => {
+            const request = this.state.requests.get(requestId);
+            return request === undefined ? [] : [{ request: clone(request), reviewAt }];
+          }),
+      deferReview: async (requestId, seen, next) => {
+        if (this.state.reviews.get(requestId) === seen) this.state.reviews.set(requestId, next);
+      },
+      deadlineCounts: async (now, nearMs) => {
+        const near = new Date(Date.parse(now) + nearMs).toISOString();
+        const open = [...this.state.requests.values()].filter((request) => !FINAL.includes(request.status));
+        return {
+          overdue: open.filter((request) => request.deadline < now).length,
+          nearDeadline: open.filter((request) => request.deadline >= now && request.deadline <= near).length,
+        };
+      },
     };
     this.schedules = {
       load: async (subjectId) => this.load(subjectId),
       recordedEvent: async (subjectId, eventId) =>
         clone(this.state.events.get(subjectKey(subjectId, eventId))),
       queryDue: async (bucket, now) => this.queryDue(bucket, now),
+      // Through the port, so a test that replaces queryDue sees the coordinator's checks too.
+      hasDue: async (bucket, now) => (await this.schedules.queryDue(bucket, now)).length > 0,
+      sweepRun: async () => clone(this.state.sweepRun),
+      startSweepRun: async (run) => {
+        this.state.sweepRun = clone(run);
+      },
+      acknowledgeShard: async (runId, bucket) => {
+        const run = this.state.sweepRun;
+        if (run === undefined || run.runId !== runId) return;
+        this.state.sweepRun = { ...run, pending: run.pending.filter((candidate) => candidate !== bucket) };
+      },
       sweepWatermark: async () => this.state.watermark,
       advanceWatermark: async (month) => {
         if (this.state.watermark === undefined || this.state.watermark < month) this.state.watermark = month;
@@ -286,6 +317,14 @@ const indexOf = (entry: ScheduleEntry, at: string, retryAt?: string): string | u
 };
 
 /** Applies one change to `state` if its condition holds; false (state untouched) otherwise. */
+/** What the adapter's `reviewAt` attribute does: each state change sets it, a final request drops it. */
+const setReview = (state: InMemoryState, requestId: string): void => {
+  const request = state.requests.get(requestId);
+  const reviewAt = request === undefined ? undefined : reviewAtOf(request);
+  if (reviewAt === undefined) state.reviews.delete(requestId);
+  else state.reviews.set(requestId, reviewAt);
+};
+
 const apply = (state: InMemoryState, change: Change, pseudonymKey: string): boolean => {
   switch (change.kind) {
     case 'request.create': {
@@ -293,6 +332,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       if (state.requests.has(request.requestId)) return false;
       if (idempotency !== undefined && state.idempotency.has(idempotency.key)) return false;
       state.requests.set(request.requestId, clone(request));
+      setReview(state, request.requestId);
       for (const task of tasks) state.tasks.set(taskKey(task.requestId, task.taskId), clone(task));
       if (idempotency !== undefined) {
         state.idempotency.set(idempotency.key, {
@@ -326,6 +366,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         }
       }
       state.requests.set(current.requestId, updated as unknown as ErasureRequest);
+      setReview(state, current.requestId);
       return true;
     }
     case 'task.transition':
@@ -374,6 +415,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         redriveCount: change.next.redriveCount ?? 1,
         failedCount: current.failedCount + (change.next.failedCount - change.previous.failedCount),
       });
+      setReview(state, current.requestId);
       for (const task of change.tasks)
         state.tasks.set(taskKey(task.next.requestId, task.next.taskId), clone(task.next));
       return true;
@@ -444,12 +486,12 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       if (
         stored === undefined ||
         stored.entry.status !== change.expected.status ||
-        stored.entry.dueAt !== change.expected.dueAt
+        stored.entry.dueAt !== change.expected.dueAt ||
+        stored.entry.lastEvent.eventId !== change.expected.lastEvent.eventId
       ) {
         return false;
       }
       if (change.kind === 'schedule.claim') {
-        if (stored.entry.lastEvent.eventId !== change.expected.lastEvent.eventId) return false;
         const meta = state.subjects.get(change.expected.subjectId);
         if (meta === undefined) return false;
         state.subjects.set(change.expected.subjectId, { ...meta, version: meta.version + 1 });

@@ -9,7 +9,7 @@ import { ROUTES, type RouteDefinition, routeKey } from '../../functions/shared/r
 import { executeApiPath } from '../../infra/constructs/erasure-api.js';
 import { flattenReference } from '../../infra/constructs/nag.js';
 import { METRICS } from '../../infra/constructs/orchestrator-alarms.js';
-import { TABLES, TASK_QUEUE } from '../../infra/resources.js';
+import { SWEEP_SHARD_QUEUE, TABLES, TASK_QUEUE } from '../../infra/resources.js';
 import { addErasureStacks } from '../../infra/stacks/erasure-app.js';
 
 type Resource = { readonly Type: string; readonly Properties: Record<string, unknown> } & Record<
@@ -124,16 +124,17 @@ describe('DataStack', () => {
 
 describe('WorkerStack', () => {
   it('has the expected resources', () => {
-    worker.resourceCountIs('AWS::Lambda::Function', 3);
-    worker.resourceCountIs('AWS::SQS::Queue', 2);
-    worker.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    worker.resourceCountIs('AWS::Lambda::Function', 4);
+    // The task queue, the sweep-shard queue and their dead-letter queues.
+    worker.resourceCountIs('AWS::SQS::Queue', 4);
+    worker.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     worker.resourceCountIs('AWS::Events::Rule', 1);
     worker.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     worker.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
     worker.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
-    worker.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    worker.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     // One per function and the API's access logs.
-    worker.resourceCountIs('AWS::Logs::LogGroup', 4);
+    worker.resourceCountIs('AWS::Logs::LogGroup', 5);
     worker.resourceCountIs('AWS::DynamoDB::Table', 0);
   });
 
@@ -155,7 +156,7 @@ describe('WorkerStack', () => {
       expect(workerResources[logGroup]?.Properties).toMatchObject({ RetentionInDays: 90 });
     }
     // No two functions share a log group.
-    expect(new Set(functions.map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref)).size).toBe(3);
+    expect(new Set(functions.map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref)).size).toBe(4);
   });
 
   it('never attaches AWS managed policies to the function roles', () => {
@@ -174,6 +175,7 @@ describe('WorkerStack', () => {
     for (const [key, label] of [
       ['api', 'API'],
       ['sweep', 'sweep'],
+      ['sweepShard', 'due-bucket shard'],
       ['worker', 'worker'],
     ] as const) {
       const [, fn] = functionByEntry(label);
@@ -258,8 +260,54 @@ describe('WorkerStack', () => {
           ]),
         },
       },
-      2,
+      4,
     );
+  });
+
+  it('fans the sweep out: the coordinator sends due buckets to a shard queue that feeds the shard function one at a time, with bounded concurrency and a DLQ', () => {
+    const [shardId, shard] = functionByEntry('due-bucket shard');
+    const [, sweep] = functionByEntry('sweep');
+    const [queueId, queue] = only(worker, 'AWS::SQS::Queue', {
+      Properties: { QueueName: 'erasure-test-sweep-shard-queue' },
+    });
+    const [dlqId] = only(worker, 'AWS::SQS::Queue', {
+      Properties: { QueueName: 'erasure-test-sweep-shard-dead-letter-queue' },
+    });
+    worker.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: shardId },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+    expect(queue.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: SWEEP_SHARD_QUEUE.maxReceiveCount,
+    });
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * (shard.Properties.Timeout as number),
+    );
+    const variables = (fn: Resource) =>
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables(sweep).SWEEP_SHARD_QUEUE_URL).toEqual({ Ref: queueId });
+    expect(variables(shard).SWEEP_SHARD_QUEUE_URL).toBeUndefined();
+    expect(shard.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    // Only the coordinator may send to the shard queue.
+    const senders = everyStatement().filter(
+      ({ statement }) =>
+        [statement.Action].flat().includes('sqs:SendMessage') &&
+        JSON.stringify(statement.Resource).includes(queueId),
+    );
+    expect(senders).toHaveLength(1);
+    worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: shardId } }],
+    });
+    worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+    });
   });
 
   it('runs the sweep every 15 minutes without retrying a sweep that could not start', () => {

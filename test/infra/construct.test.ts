@@ -179,7 +179,7 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
   it('compiles the validated config into the function bundles', () => {
     const assembly = app.synth();
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const fn of functions) {
       // The code's S3 key is the asset hash; the staged asset sits next to the template.
       const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
@@ -198,7 +198,7 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     });
     const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
@@ -342,7 +342,7 @@ describe('ErasureOrchestrator with X-Ray tracing', () => {
     const stack = new Stack(new App(), 'Traced');
     new ErasureOrchestrator(stack, 'Erasure', { config: CONFIG, tracing: true });
     const template = Template.fromStack(stack);
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 3);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 4);
     const onStar = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
       .filter((statement) => list(statement.Resource).includes('*'))

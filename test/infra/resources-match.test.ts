@@ -11,6 +11,7 @@ import {
   type IndexDefinition,
   type KeyDefinition,
   physicalName,
+  SWEEP_SHARD_QUEUE,
   TABLES,
   TASK_QUEUE,
   type TableDefinition,
@@ -130,8 +131,26 @@ describe('queues', () => {
   const deadLetterQueue = () =>
     byName(worker, 'AWS::SQS::Queue', 'QueueName', physicalName(PREFIX, deadLetter.id));
 
-  it('synthesizes the task queue and its dead-letter queue and no other', () => {
-    worker.resourceCountIs('AWS::SQS::Queue', 2);
+  it('synthesizes the task queue, the sweep-shard queue, their dead-letter queues and no other', () => {
+    worker.resourceCountIs('AWS::SQS::Queue', 4);
+    const shardQueue = byName(
+      worker,
+      'AWS::SQS::Queue',
+      'QueueName',
+      physicalName(PREFIX, SWEEP_SHARD_QUEUE.id),
+    );
+    const shardDead = byName(
+      worker,
+      'AWS::SQS::Queue',
+      'QueueName',
+      physicalName(PREFIX, SWEEP_SHARD_QUEUE.deadLetter.id),
+    );
+    expect(shardQueue[1].VisibilityTimeout).toBe(SWEEP_SHARD_QUEUE.visibilityTimeoutSeconds);
+    expect(shardQueue[1].MessageRetentionPeriod).toBe(SWEEP_SHARD_QUEUE.retentionDays * DAY_SECONDS);
+    expect(shardQueue[1].RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [shardDead[0], 'Arn'] },
+      maxReceiveCount: SWEEP_SHARD_QUEUE.maxReceiveCount,
+    });
   });
 
   it('gives the task queue the visibility timeout and retention of the definition', () => {

@@ -11,12 +11,12 @@ import { pseudonymise, verifyChain } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
-import type { AuditRecord, Change, TaskMessage } from '../../domain/ports/index.js';
+import type { AuditRecord, Change, ReviewItem, TaskMessage } from '../../domain/ports/index.js';
 import { dueBucket } from '../../domain/schedule/buckets.js';
 import type { EventRef, ScheduleEntry } from '../../domain/schedule/types.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
 import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
-import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
+import { type DynamoRequestStore, OPEN_SHARDS } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 import { SqsTaskQueue } from '../../functions/adapters/sqs-task-queue.js';
@@ -117,16 +117,14 @@ describe('DynamoRequestStore reads', () => {
     expect(answers).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 
-  it('lists the requests not yet final, oldest deadline first, across pages', async () => {
-    // Prepare: 40 open requests (~30 KB each) created out of deadline order, and final ones.
-    const deadline = (hours: number) =>
-      new Date(Date.parse('2027-03-01T00:00:00.000Z') + hours * 3_600_000).toISOString();
-    const open = Array.from({ length: 40 }, (_, index) =>
-      aRequest({ reason: PADDING, deadline: deadline((index * 7) % 40) }),
-    );
+  it('reads only the open requests whose review time has come, across pages and shards', async () => {
+    // Prepare: 40 open requests (~30 KB each), received 2031-01-01 (review due 2 minutes later),
+    // and final ones received at the same time.
+    const receivedAt = '2031-01-01T00:00:00.000Z';
+    const open = Array.from({ length: 40 }, () => aRequest({ reason: PADDING, receivedAt }));
     for (const request of open) await commitOk([{ kind: 'request.create', request, tasks: [] }]);
-    const rejected = aRequest({ status: 'rejected', deadline: deadline(2) });
-    const completed = aRequest({ status: 'dispatched', deadline: deadline(3) });
+    const rejected = aRequest({ status: 'rejected', receivedAt });
+    const completed = aRequest({ status: 'dispatched', receivedAt, dispatchedAt: receivedAt });
     await commitOk([
       { kind: 'request.create', request: rejected, tasks: [] },
       { kind: 'request.create', request: completed, tasks: [] },
@@ -135,26 +133,70 @@ describe('DynamoRequestStore reads', () => {
       {
         kind: 'request.transition',
         previous: completed,
-        next: { ...completed, status: 'completed', completedAt: NOW },
+        next: { ...completed, status: 'completed', completedAt: receivedAt },
         from: ['dispatched'],
       },
     ]);
+    const ours = (items: readonly ReviewItem[]) =>
+      items.filter((item) => open.some((candidate) => candidate.requestId === item.request.requestId));
 
     // Act
-    const { result, queries } = await countingQueries(() => requests.listOpen());
+    const early = await requests.reviewDue('2031-01-01T00:01:59.999Z');
+    const { result, queries } = await countingQueries(() => requests.reviewDue('2031-01-01T00:02:00.000Z'));
+    const [first, second] = open;
+    await requests.deferReview(
+      first?.requestId ?? '',
+      '2031-01-01T00:02:00.000Z',
+      '2031-01-01T01:00:00.000Z',
+    );
+    // A review time that moved since it was read is left alone.
+    await requests.deferReview(
+      second?.requestId ?? '',
+      '2031-01-01T00:00:00.000Z',
+      '2031-01-01T01:00:00.000Z',
+    );
+    const afterDefer = await requests.reviewDue('2031-01-01T00:02:00.000Z');
 
     // Assess
-    expect(queries).toBeGreaterThan(1);
-    const deadlines = result.map((request) => request.deadline);
-    expect(deadlines).toEqual([...deadlines].sort());
-    const ours = result.filter((request) =>
-      open.some((candidate) => candidate.requestId === request.requestId),
-    );
-    expect(ours).toEqual([...open].sort((a, b) => a.deadline.localeCompare(b.deadline)));
-    const ids = result.map((request) => request.requestId);
+    expect(ours(early)).toEqual([]);
+    expect(queries).toBeGreaterThanOrEqual(OPEN_SHARDS);
+    expect(
+      ours(result)
+        .map((item) => item.request)
+        .sort((a, b) => a.requestId.localeCompare(b.requestId)),
+    ).toEqual([...open].sort((a, b) => a.requestId.localeCompare(b.requestId)));
+    expect(ours(result).every((item) => item.reviewAt === '2031-01-01T00:02:00.000Z')).toBe(true);
+    const ids = result.map((item) => item.request.requestId);
     expect(ids).not.toContain(rejected.requestId);
     expect(ids).not.toContain(completed.requestId);
-    expect(result.every((request) => !('openBucket' in request) && !('pk' in request))).toBe(true);
+    expect(
+      result.every(
+        (item) => !('openBucket' in item.request) && !('reviewAt' in item.request) && !('pk' in item.request),
+      ),
+    ).toBe(true);
+    expect(ours(afterDefer).map((item) => item.request.requestId)).not.toContain(first?.requestId);
+    expect(ours(afterDefer).map((item) => item.request.requestId)).toContain(second?.requestId);
+  });
+
+  it('counts open requests past and near their deadline with the index, not by reading them', async () => {
+    // Prepare: deadlines 0..9 hours after T, far from any other test's requests; one final.
+    const at = (hours: number) =>
+      new Date(Date.parse('2095-06-01T00:00:00.000Z') + hours * 3_600_000).toISOString();
+    for (let hour = 0; hour < 10; hour++) {
+      await commitOk([{ kind: 'request.create', request: aRequest({ deadline: at(hour) }), tasks: [] }]);
+    }
+    await commitOk([
+      { kind: 'request.create', request: aRequest({ status: 'rejected', deadline: at(1) }), tasks: [] },
+    ]);
+
+    // Act: the deadline instant itself is on time (not overdue) and near.
+    const before = await requests.deadlineCounts(at(0), 4 * 3_600_000);
+    const later = await requests.deadlineCounts(at(6), 3_600_000);
+
+    // Assess
+    expect(before.nearDeadline).toBe(5);
+    expect(later.overdue - before.overdue).toBe(6);
+    expect(later.nearDeadline).toBe(2);
   });
 });
 

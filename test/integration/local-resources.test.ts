@@ -25,6 +25,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   physicalName,
+  SWEEP_SHARD_QUEUE,
   TABLES,
   TASK_QUEUE,
   type TableDefinition,
@@ -134,6 +135,18 @@ describe('createOrchestratorResources', () => {
       TASK_QUEUE_URL: resources.taskQueueUrl,
       TASK_DLQ_URL: resources.taskDeadLetterQueueUrl,
       TASK_QUEUE_MAX_RECEIVES: String(TASK_QUEUE.maxReceiveCount),
+      SWEEP_SHARD_QUEUE_URL: resources.sweepShardQueueUrl,
+      SWEEP_SHARD_DLQ_URL: resources.sweepShardDeadLetterQueueUrl,
+    });
+  });
+
+  it('creates the sweep-shard queue as the definition says, with its dead-letter queue', async () => {
+    const queue = await queueAttributes(resources.sweepShardQueueUrl);
+    const deadLetter = await queueAttributes(resources.sweepShardDeadLetterQueueUrl);
+    expect(queue.VisibilityTimeout).toBe(String(SWEEP_SHARD_QUEUE.visibilityTimeoutSeconds));
+    expect(JSON.parse(queue.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: deadLetter.QueueArn,
+      maxReceiveCount: SWEEP_SHARD_QUEUE.maxReceiveCount,
     });
   });
 
@@ -144,7 +157,8 @@ describe('createOrchestratorResources', () => {
     const { QueueUrls } = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
     expect(again).toEqual(resources);
     expect((TableNames ?? []).filter((name) => name.startsWith(`${prefix}-`))).toHaveLength(tableKeys.length);
-    expect(QueueUrls).toHaveLength(2);
+    // The task queue, the sweep-shard queue and their dead-letter queues.
+    expect(QueueUrls).toHaveLength(4);
   });
 
   it(`moves a task message to the dead-letter queue after ${TASK_QUEUE.maxReceiveCount} receives without delete`, async () => {
