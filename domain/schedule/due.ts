@@ -111,11 +111,13 @@ export function afterDispatch(entry: ScheduleEntry, policy: DataClassPolicy, now
   // leaves the due index for good: the target's window runs (windows.ts) enforce it from now on.
   const window = windowOf(entry, policy);
   const after = now > entry.dueAt ? now : entry.dueAt;
+  const own = window !== resolveRetention(policy, entry.jurisdiction);
   return {
     ...entry,
     status: 'windowed',
     dueAt: nextRollingRun(after, rollingIntervalOf(policy, window)),
     rollingWindow: window,
+    ...(own ? { subjectWindow: window } : {}),
   };
 }
 

@@ -99,9 +99,15 @@ export function planWindowRun(input: {
 }
 
 /** The cut-off that applies to one subject's items in a run. */
-export const cutoffFor = (plan: Pick<WindowRunPlan, 'cutoff' | 'subjectCutoffs'>, subjectId: string): string =>
+export const cutoffFor = (
+  plan: Pick<WindowRunPlan, 'cutoff' | 'subjectCutoffs'>,
+  subjectId: string,
+): string =>
   Object.hasOwn(plan.subjectCutoffs, subjectId) ? (plan.subjectCutoffs[subjectId] as string) : plan.cutoff;
 
 /** The latest cut-off of a run: connectors list candidates older than this and check each one. */
 export const listingCutoff = (plan: Pick<WindowRunPlan, 'cutoff' | 'subjectCutoffs'>): string =>
-  Object.values(plan.subjectCutoffs).reduce((latest, cutoff) => (cutoff > latest ? cutoff : latest), plan.cutoff);
+  Object.values(plan.subjectCutoffs).reduce(
+    (latest, cutoff) => (cutoff > latest ? cutoff : latest),
+    plan.cutoff,
+  );

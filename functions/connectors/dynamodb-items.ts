@@ -465,7 +465,10 @@ export const createDynamoDbItemsConnector = (
       const index = validateWindow(target);
       const upTo = listingCutoff(invocation);
       const excluded = new Set(invocation.excludedSubjects);
-      const projection = placeholders('p', unique([...target.keyAttributes, target.subjectAttribute, index.timestamp]));
+      const projection = placeholders(
+        'p',
+        unique([...target.keyAttributes, target.subjectAttribute, index.timestamp]),
+      );
       const names = { ...projection.names, '#part': index.partitionAttribute, '#ts': index.timestamp };
       /** 'erase', 'held' or 'keep' for an item of the index. */
       const verdict = (item: Item): 'erase' | 'held' | 'keep' => {
@@ -475,7 +478,12 @@ export const createDynamoDbItemsConnector = (
         if (at >= cutoffFor(invocation, subject)) return 'keep';
         return excluded.has(subject) ? 'held' : 'erase';
       };
-      const query = async (partition: string, startKey: Item | undefined, bounded: boolean, limit?: number) => {
+      const query = async (
+        partition: string,
+        startKey: Item | undefined,
+        bounded: boolean,
+        limit?: number,
+      ) => {
         try {
           return await documents.send(
             new QueryCommand({
@@ -483,8 +491,12 @@ export const createDynamoDbItemsConnector = (
               IndexName: index.indexName,
               KeyConditionExpression: bounded ? '#part = :part AND #ts < :upTo' : '#part = :part',
               ProjectionExpression: projection.refs.join(', '),
-              ExpressionAttributeNames: bounded ? names : { ...projection.names, '#part': index.partitionAttribute },
-              ExpressionAttributeValues: bounded ? { ':part': partition, ':upTo': upTo } : { ':part': partition },
+              ExpressionAttributeNames: bounded
+                ? names
+                : { ...projection.names, '#part': index.partitionAttribute },
+              ExpressionAttributeValues: bounded
+                ? { ':part': partition, ':upTo': upTo }
+                : { ':part': partition },
               ScanIndexForward: true,
               ExclusiveStartKey: startKey,
               ...(limit === undefined ? {} : { Limit: limit }),
@@ -552,7 +564,12 @@ export const createDynamoDbItemsConnector = (
         } while (startKey !== undefined && (oldestHere === undefined || !pastCutoff));
         if (oldestHere !== undefined && (oldest === undefined || oldestHere < oldest)) oldest = oldestHere;
       }
-      return { erased, held, remainingExpired, ...(oldest === undefined ? {} : { oldestRemainingAt: oldest }) };
+      return {
+        erased,
+        held,
+        remainingExpired,
+        ...(oldest === undefined ? {} : { oldestRemainingAt: oldest }),
+      };
     },
 
     async verify(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {

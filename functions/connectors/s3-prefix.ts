@@ -434,9 +434,11 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
       let oldest: Date | undefined;
       for await (const page of listEntries(target, root)) {
         for (const entry of page) {
-          if (subjectOfKey(target, root, entry.key) === undefined || entry.lastModified === undefined) continue;
+          if (subjectOfKey(target, root, entry.key) === undefined || entry.lastModified === undefined)
+            continue;
           if (verdict(entry) === 'erase') remainingExpired++;
-          if (!entry.deleteMarker && (oldest === undefined || entry.lastModified < oldest)) oldest = entry.lastModified;
+          if (!entry.deleteMarker && (oldest === undefined || entry.lastModified < oldest))
+            oldest = entry.lastModified;
         }
       }
       return {

@@ -81,7 +81,12 @@ export type WorkerDeps = Pick<
   'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
 > & { readonly settings: WorkerSettings };
 
-/** The sweep: no connectors, no webhook secrets. */
-export type SweepDeps = Omit<ServiceDeps, 'connectors' | 'webhookSecret'>;
+/**
+ * The sweep: no webhook secrets. Its connectors run the rolling windows (window-runs.ts);
+ * without them the sweep runs no window.
+ */
+export type SweepDeps = Omit<ServiceDeps, 'connectors' | 'webhookSecret'> & {
+  readonly connectors?: ServiceDeps['connectors'];
+};
 
 export const nowIso = (deps: Pick<ServiceDeps, 'clock'>): string => deps.clock().toISOString();

@@ -16,6 +16,7 @@ import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps } from './deps.js';
 import { createRequest, dispatchOrBlock } from './erasure-requests.js';
 import { settle } from './run-task.js';
+import { runWindows, type WindowRunReport } from './window-runs.js';
 
 export interface SweepReport {
   readonly now: string;
@@ -38,6 +39,8 @@ export interface SweepReport {
   readonly redispatched: number;
   readonly overdue: number;
   readonly nearDeadline: number;
+  /** Rolling-window runs per target (window-runs.ts); empty without connectors. */
+  readonly windows?: readonly WindowRunReport[];
   /** The anchor this sweep wrote (absent: no chain moved, or anchoring failed and is retried next time). */
   readonly anchor?: { readonly seq: number; readonly chains: number };
 }
@@ -69,6 +72,8 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
   }
   // The watermark stays put after a failure, so the failed items are read again next time.
   if (failures === 0) await deps.schedules.advanceWatermark(watermarkAfter(now, clockNow));
+  const windows =
+    deps.connectors === undefined ? [] : await runWindows({ ...deps, connectors: deps.connectors }, now);
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
@@ -94,7 +99,7 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     heldNotices: context.report.heldNotices.length,
     ...open,
   });
-  return { now, bucketsRead: buckets.length, ...context.report, ...open, ...anchor };
+  return { now, bucketsRead: buckets.length, ...context.report, ...open, windows, ...anchor };
 };
 
 /**

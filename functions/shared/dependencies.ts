@@ -172,6 +172,12 @@ export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platfo
     schedules: schedules as DynamoScheduleStore,
     ...notifierOf(config, platform.secrets),
     queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
+    // Rolling windows run from the sweep, one connector call per target and run.
+    connectors: createConnectorRegistry({
+      s3: platform.clients.s3,
+      documents: platform.clients.documents,
+      secretFor: webhookSecretOf(platform.secrets),
+    }),
     ...proofOf(env, platform),
     randomId: randomUUID,
     settings: { idKey: platform.secrets.pseudonymKey, dueBucketShards: env.DUE_BUCKET_SHARDS },
