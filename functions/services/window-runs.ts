@@ -1,6 +1,6 @@
 import { windowChainId, windowRunRecorded } from '../../domain/audit/window-events.js';
-import type { WindowOutcome } from '../../domain/connectors/types.js';
 import type { LegalHold } from '../../domain/holds.js';
+import type { DataClassPolicy } from '../../domain/policy/types.js';
 import type { SubjectWindow } from '../../domain/schedule/windows.js';
 import { planWindowRun, windowRunDue, windowRunsOf, windowSlot } from '../../domain/schedule/windows.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
@@ -49,59 +49,78 @@ export const runWindows = async (deps: WindowDeps, now: string): Promise<WindowR
     const slot = windowSlot(policy, now);
     const [ruleRef = policy.dataClass] = policy.ruleRefs;
     const base = { dataClass: policy.dataClass, ruleRef, target, slot };
-    if (!windowRunDue(slot, await deps.schedules.lastWindowRun(policy.dataClass, target))) {
-      reports.push({ ...base, status: 'done' });
-      continue;
-    }
-    const connectorTarget = findTarget(deps.config, target);
-    if (connectorTarget === undefined) continue;
-    // Only classes whose trigger carries a window can have subjects with their own.
-    let windows = subjectWindows.get(policy.dataClass);
-    if (windows === undefined) {
-      windows =
-        policy.rollingWindowAttribute === undefined
-          ? Promise.resolve([])
-          : deps.schedules.subjectWindows(policy.dataClass);
-      subjectWindows.set(policy.dataClass, windows);
-    }
-    holds ??= deps.holds.active(now);
-    const plan = planWindowRun({
-      catalog: deps.config.catalog,
-      policy,
-      target,
-      now,
-      subjectWindows: await windows,
-      holds: await holds,
-    });
-    let outcome: WindowOutcome;
     try {
-      outcome = await deps.connectors.expire(connectorTarget, {
-        runId: windowRunId(plan.dataClass, target, slot),
-        dataClass: plan.dataClass,
-        cutoff: plan.cutoff,
-        subjectCutoffs: plan.subjectCutoffs,
-        excludedSubjects: plan.excludedSubjects,
+      const report = await runOne(deps, now, policy, target, base, {
+        holds: () => {
+          holds ??= deps.holds.active(now);
+          return holds;
+        },
+        subjectWindows: () => {
+          let windows = subjectWindows.get(policy.dataClass);
+          if (windows === undefined) {
+            // Only classes whose trigger carries a window can have subjects with their own.
+            windows =
+              policy.rollingWindowAttribute === undefined
+                ? Promise.resolve([])
+                : deps.schedules.subjectWindows(policy.dataClass);
+            subjectWindows.set(policy.dataClass, windows);
+          }
+          return windows;
+        },
       });
+      if (report !== undefined) reports.push(report);
     } catch (error) {
+      // One target failing (a store down, a conflict) must not stop the other runs nor the sweep.
       deps.log.error('window run failed; tried again at the next sweep', {
-        dataClass: plan.dataClass,
+        dataClass: policy.dataClass,
         target,
         slot,
         errorName: error instanceof Error ? error.name : typeof error,
       });
       reports.push({ ...base, status: 'failed' });
-      continue;
     }
-    const committed = await deps.uow.commit(
-      [{ kind: 'window.run', dataClass: plan.dataClass, target, slot, at: now }],
-      [{ event: windowRunRecorded(plan, outcome, now), chain: windowChainId(target) }],
-    );
-    reports.push({
-      ...base,
-      status: committed.committed ? 'ran' : 'raced',
-      erased: outcome.erased,
-      held: outcome.held,
-    });
   }
   return reports;
+};
+
+/** One run of one (class, target); undefined when the target is not configured. */
+const runOne = async (
+  deps: WindowDeps,
+  now: string,
+  policy: DataClassPolicy,
+  target: string,
+  base: Pick<WindowRunReport, 'dataClass' | 'ruleRef' | 'target' | 'slot'>,
+  read: { holds: () => Promise<LegalHold[]>; subjectWindows: () => Promise<SubjectWindow[]> },
+): Promise<WindowRunReport | undefined> => {
+  const { slot } = base;
+  if (!windowRunDue(slot, await deps.schedules.lastWindowRun(policy.dataClass, target))) {
+    return { ...base, status: 'done' };
+  }
+  const connectorTarget = findTarget(deps.config, target);
+  if (connectorTarget === undefined) return undefined;
+  const plan = planWindowRun({
+    catalog: deps.config.catalog,
+    policy,
+    target,
+    now,
+    subjectWindows: await read.subjectWindows(),
+    holds: await read.holds(),
+  });
+  const outcome = await deps.connectors.expire(connectorTarget, {
+    runId: windowRunId(plan.dataClass, target, slot),
+    dataClass: plan.dataClass,
+    cutoff: plan.cutoff,
+    subjectCutoffs: plan.subjectCutoffs,
+    excludedSubjects: plan.excludedSubjects,
+  });
+  const committed = await deps.uow.commit(
+    [{ kind: 'window.run', dataClass: plan.dataClass, target, slot, at: now }],
+    [{ event: windowRunRecorded(plan, outcome, now), chain: windowChainId(target) }],
+  );
+  return {
+    ...base,
+    status: committed.committed ? 'ran' : 'raced',
+    erased: outcome.erased,
+    held: outcome.held,
+  };
 };

@@ -102,11 +102,15 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     queue: ports.queue,
     anchors,
     signer,
-    connectors: createConnectorRegistry({
-      s3: new S3Client({ region: 'eu-west-1' }),
-      documents,
-      secretFor: webhookSecret,
-    }),
+    connectors: {
+      ...createConnectorRegistry({
+        s3: new S3Client({ region: 'eu-west-1' }),
+        documents,
+        secretFor: webhookSecret,
+      }),
+      // Sweeps run rolling windows: offline, they find nothing expired (window tests stub this).
+      expire: async () => ({ erased: 0, held: 0 }),
+    },
     clock: () => new Date(now),
     randomId: () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
     metrics: sink,
