@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { allRuleIds, BUILT_IN_CATALOG, CAPABILITY_MAPPINGS } from '../../domain/policy/catalog.js';
 import { policyFor } from '../../domain/policy/config.js';
 import { decide } from '../../domain/schedule/decide.js';
-import { afterBlocked, afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
+import { afterBlocked, evaluateDue } from '../../domain/schedule/due.js';
 import type { ScheduleDecision, SubjectSchedule } from '../../domain/schedule/types.js';
 import { cutoffFor, planWindowRun, type SubjectWindow } from '../../domain/schedule/windows.js';
 import { createConnectorRegistry } from '../../functions/connectors/registry.js';
