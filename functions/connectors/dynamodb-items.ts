@@ -142,7 +142,7 @@ const validate = (
 /** The partitions of the time-ordered index a window run queries. */
 export const DEFAULT_WINDOW_PARTITIONS: readonly string[] = ['all'];
 /** Items a verification page reads (the oldest remaining item and what is left past a cut-off). */
-const VERIFY_PAGE = 100;
+const VERIFY_PAGE = 25;
 
 /** Rejects a window run on a target without its time-ordered index. */
 const validateWindow = (

@@ -63,6 +63,11 @@ export interface Settings {
    * travels in time): in a deployment it would run deletions early.
    */
   readonly sweepsMayRunAhead?: boolean;
+  /**
+   * Whether sweeps run the rolling windows per target (window-runs.ts). @default true. Only a
+   * local runtime whose clock travels far from S3's real object stamps turns it off.
+   */
+  readonly windowRuns?: boolean;
 }
 
 export interface WorkerSettings {

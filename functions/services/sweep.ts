@@ -73,7 +73,9 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
   // The watermark stays put after a failure, so the failed items are read again next time.
   if (failures === 0) await deps.schedules.advanceWatermark(watermarkAfter(now, clockNow));
   const windows =
-    deps.connectors === undefined ? [] : await runWindows({ ...deps, connectors: deps.connectors }, now);
+    deps.connectors === undefined || deps.settings.windowRuns === false
+      ? []
+      : await runWindows({ ...deps, connectors: deps.connectors }, now);
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
