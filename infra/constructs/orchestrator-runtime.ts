@@ -11,7 +11,11 @@ import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { FUNCTIONS, type FunctionSetting, TABLE_ENV, TASK_QUEUE_ENV } from '../../functions/manifest.js';
 import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TASK_QUEUE, type TableKey } from '../resources.js';
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
-import { ConnectorExportPolicy, ConnectorTargetsPolicy } from './connector-permissions.js';
+import {
+  ConnectorExportPolicy,
+  ConnectorTargetsPolicy,
+  ConnectorWindowsPolicy,
+} from './connector-permissions.js';
 import {
   anchorObjectsArn,
   FUNCTION_TABLE_ACCESS,
@@ -142,6 +146,8 @@ export class OrchestratorRuntime extends Construct {
   public readonly connectorTargetsPolicy: ConnectorTargetsPolicy;
   /** The API's read access to the targets, for portability exports (ALU-6). */
   public readonly connectorExportPolicy: ConnectorExportPolicy;
+  /** The sweep's access to the stores of rolling classes (window runs). */
+  public readonly connectorWindowsPolicy: ConnectorWindowsPolicy;
   public readonly sweepSchedule: events.Rule;
   public readonly alarms: OrchestratorAlarms;
 
@@ -258,6 +264,12 @@ export class OrchestratorRuntime extends Construct {
     this.connectorExportPolicy = new ConnectorExportPolicy(this, 'ConnectorExports', {
       config,
       role: this.apiFunction.role,
+      targetEncryptionKeyArns: options.targetEncryptionKeyArns,
+    });
+
+    this.connectorWindowsPolicy = new ConnectorWindowsPolicy(this, 'ConnectorWindows', {
+      config,
+      role: this.sweepFunction.role,
       targetEncryptionKeyArns: options.targetEncryptionKeyArns,
     });
 
