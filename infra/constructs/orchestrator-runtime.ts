@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
+import { windowRunsOf } from '../../domain/schedule/windows.js';
 import { FUNCTIONS, type FunctionSetting, TABLE_ENV, TASK_QUEUE_ENV } from '../../functions/manifest.js';
 import { CONNECTOR_TIMEOUT_SECONDS, physicalName, TASK_QUEUE, type TableKey } from '../resources.js';
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
@@ -147,7 +148,7 @@ export class OrchestratorRuntime extends Construct {
   /** The API's read access to the targets, for portability exports (ALU-6). */
   public readonly connectorExportPolicy: ConnectorExportPolicy;
   /** The sweep's access to the stores of rolling classes (window runs). */
-  public readonly connectorWindowsPolicy: ConnectorWindowsPolicy;
+  public readonly connectorWindowsPolicy?: ConnectorWindowsPolicy;
   public readonly sweepSchedule: events.Rule;
   public readonly alarms: OrchestratorAlarms;
 
@@ -267,11 +268,17 @@ export class OrchestratorRuntime extends Construct {
       targetEncryptionKeyArns: options.targetEncryptionKeyArns,
     });
 
-    this.connectorWindowsPolicy = new ConnectorWindowsPolicy(this, 'ConnectorWindows', {
-      config,
-      role: this.sweepFunction.role,
-      targetEncryptionKeyArns: options.targetEncryptionKeyArns,
-    });
+    // Only when a rolling class erases from S3 or DynamoDB (IAM refuses an empty policy).
+    const windowStores = windowRunsOf(config.catalog).some(({ target }) =>
+      config.targets.some((candidate) => candidate.name === target && candidate.kind !== 'http-webhook'),
+    );
+    if (windowStores) {
+      this.connectorWindowsPolicy = new ConnectorWindowsPolicy(this, 'ConnectorWindows', {
+        config,
+        role: this.sweepFunction.role,
+        targetEncryptionKeyArns: options.targetEncryptionKeyArns,
+      });
+    }
 
     this.sweepSchedule = new events.Rule(this, 'SweepSchedule', {
       description: 'Runs the Erasure Orchestrator sweep',
