@@ -238,7 +238,10 @@ describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices',
     await event(deps, 'plan.renewed', '2026-11-30T12:00:00.000Z');
 
     // Act
-    const report = await sweepDueDeletions({ ...deps.deps, connectors }, '2026-12-01T00:00:00.000Z');
+    const report = await sweepDueDeletions(
+      { ...deps.deps, connectors, settings: { ...deps.deps.settings, windowRuns: true } },
+      '2026-12-01T00:00:00.000Z',
+    );
 
     // Assess
     expect(report.dispatched).toEqual([]);

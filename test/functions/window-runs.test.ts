@@ -61,7 +61,12 @@ const setup = (now = NOW) => {
     expire: (target: { readonly name: string }, invocation: WindowInvocation) =>
       connectors.expire(target as never, { ...invocation, target: target.name } as WindowInvocation),
   };
-  return { built, stores, connectors, deps: { ...built.deps, connectors: registry } };
+  return {
+    built,
+    stores,
+    connectors,
+    deps: { ...built.deps, connectors: registry, settings: { ...built.deps.settings, windowRuns: true } },
+  };
 };
 
 const windowEntries = (built: HandlerDeps) =>

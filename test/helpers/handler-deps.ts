@@ -115,7 +115,13 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     randomId: () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
     metrics: sink,
     log: { info: record('info'), warn: record('warn'), error: record('error') },
-    settings: { idKey: HANDLER_PSEUDONYM_KEY, dueBucketShards, maxReceives: HANDLER_MAX_RECEIVES },
+    // Sweeps here run no rolling windows unless a test turns them on (window-runs.test.ts).
+    settings: {
+      idKey: HANDLER_PSEUDONYM_KEY,
+      dueBucketShards,
+      maxReceives: HANDLER_MAX_RECEIVES,
+      windowRuns: false,
+    },
     webhookSecret,
     authorisation:
       options.auth === 'iam'
