@@ -1353,6 +1353,8 @@ describe('on the real clock', () => {
       demoSubjects: 0,
       webhookMode: 'async',
       clockStart: new Date().toISOString(),
+      // On the real clock, as S3 stamps objects: the sweeps run the rolling windows (IMOU-1).
+      windowRuns: true,
     });
   });
   afterAll(async () => {
