@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SweepShardDeps } from './services/deps.js';
 import { type SweepShardReport, sweepShard } from './services/sweep.js';
 import { clientsFromEnvironment, composeSweepShard, lazily, loadSecrets } from './shared/dependencies.js';

@@ -51,9 +51,19 @@ export interface ReceivedNotice {
   readonly deletionDueAt: string;
 }
 
+/** What a window run sends (functions/connectors/http-webhook.ts `WebhookWindowRequestBody`). */
+export interface WindowRunCall {
+  readonly runId: string;
+  readonly dataClass: string;
+  readonly olderThan: string;
+  readonly excludedSubjects: readonly string[];
+}
+
 export interface DemoWebhook {
   readonly url: string;
   readonly received: ReceivedErasure[];
+  /** Rolling-window runs asked of the service (one per data class and run). */
+  readonly windowRuns: WindowRunCall[];
   readonly notices: ReceivedNotice[];
   /** Records the demo service holds per subject (what an erasure removes). */
   readonly records: Map<string, number>;
@@ -79,6 +89,7 @@ const readBody = async (request: IncomingMessage): Promise<string> => {
  */
 export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<DemoWebhook> => {
   const received: ReceivedErasure[] = [];
+  const windowRuns: WindowRunCall[] = [];
   const notices: ReceivedNotice[] = [];
   const records = new Map<string, number>();
   let failWith = options.failWith;
@@ -110,6 +121,12 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         const recordCount = records.get(subjectId) ?? 0;
         const answer = { records: [{ subjectId, source: 'partner-services', recordCount }] };
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        return;
+      }
+      if ((message as { scope?: string }).scope === 'window') {
+        // A rolling-window run (one call per run, every subject): the demo service keeps no dated data.
+        windowRuns.push(JSON.parse(body) as WindowRunCall);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"deletedCount":0}');
         return;
       }
       const erasure = message as ReceivedErasure & { callbackUrl?: string };
@@ -157,6 +174,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   return {
     url: `http://127.0.0.1:${port}/erasures`,
     received,
+    windowRuns,
     notices,
     records,
     setFailure: (status) => {

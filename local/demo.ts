@@ -23,6 +23,17 @@ export const demoStoreNames = (prefix = ''): DemoStores => ({
 
 export const DEMO_WEBHOOK_SECRET_NAME = 'partner-services';
 
+/**
+ * The demo alarm table's time-ordered index (IMOU-2's window runs erase through it): every item
+ * carries `windowShard`; one shard is plenty for a demo, a busy table spreads writes over several.
+ */
+export const DEMO_ALARM_WINDOW_INDEX = {
+  indexName: 'byAge',
+  partitionAttribute: 'windowShard',
+  partitions: ['0'],
+} as const;
+export const DEMO_ALARM_WINDOW_SHARD = '0';
+
 /** The built-in catalog with its five target names pointed at the demo stores and the demo webhook. */
 export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): DeploymentConfig => {
   const targets: ConnectorTarget[] = [
@@ -41,6 +52,7 @@ export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): De
       subjectAttribute: 'subjectId',
       keyAttributes: ['subjectId', 'alarmId'],
       timestampAttribute: 'createdAt',
+      windowIndex: { ...DEMO_ALARM_WINDOW_INDEX, partitions: [...DEMO_ALARM_WINDOW_INDEX.partitions] },
     },
     {
       name: 'cloud-video',
@@ -75,6 +87,13 @@ export const createDemoStores = async (clients: LocalClients, stores: DemoStores
       tableName: stores.alarmEventsTable,
       partitionKey: { name: 'subjectId', type: 'S' },
       sortKey: { name: 'alarmId', type: 'S' },
+      globalSecondaryIndexes: [
+        {
+          indexName: DEMO_ALARM_WINDOW_INDEX.indexName,
+          partitionKey: { name: DEMO_ALARM_WINDOW_INDEX.partitionAttribute, type: 'S' },
+          sortKey: { name: 'createdAt', type: 'S' },
+        },
+      ],
     }),
     createBucket(clients, stores.cloudVideoBucket),
     createBucket(clients, stores.userFilesBucket),
@@ -115,6 +134,7 @@ export const seedDemoSubject = async (
               subjectId,
               alarmId: `alarm-${index + 1}`,
               createdAt: now.toISOString(),
+              windowShard: DEMO_ALARM_WINDOW_SHARD,
               ipAddress: `192.0.2.${index + 1}`,
             },
           },

@@ -53,6 +53,11 @@ export interface LocalRuntimeOptions {
   readonly webhookMode?: DemoWebhookMode;
   /** Sweep every this many milliseconds; false for none (tests sweep through the API). @default 60000 */
   readonly sweepIntervalMs?: number | false;
+  /**
+   * Whether sweeps run the rolling windows per target. @default true. Tests whose clock travels
+   * years from S3's real object stamps turn it off and run the windows they are about themselves.
+   */
+  readonly windowRuns?: boolean;
   /** Run the queue consumer continuously; false lets tests drain the queue step by step. @default true */
   readonly consumeQueue?: boolean;
   readonly tokens?: { readonly service: string; readonly compliance: string };
@@ -278,7 +283,11 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const deps: ApiDeps = {
     ...api,
     // The demo travels in time: sweeps for a future instant are allowed here only.
-    settings: { ...api.settings, sweepsMayRunAhead: true },
+    settings: {
+      ...api.settings,
+      sweepsMayRunAhead: true,
+      ...(options.windowRuns === false ? { windowRuns: false } : {}),
+    },
     authorisation: {
       mode: 'token',
       tokens: new Map<string, Role>([
@@ -297,7 +306,11 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   };
   const apiHandler = makeApiHandler(() => Promise.resolve(deps));
   const runTasks = makeTaskHandler(() => Promise.resolve(workerDeps));
-  const sweepDeps = composeSweep(env('sweep'), platformOf('sweep'));
+  const sweep0 = composeSweep(env('sweep'), platformOf('sweep'));
+  const sweepDeps = {
+    ...sweep0,
+    settings: { ...sweep0.settings, ...(options.windowRuns === false ? { windowRuns: false } : {}) },
+  };
   const sweepHandler = makeSweepHandler(() => Promise.resolve(sweepDeps));
   const sweepShardDeps = composeSweepShard(env('sweepShard'), platformOf('sweepShard'));
   const sweepShardHandler = makeSweepShardHandler(() => Promise.resolve(sweepShardDeps));

@@ -34,6 +34,8 @@ export const AUDIT_EVENT_TYPES = [
   'task.held',
   'task.attempt_failed',
   'deletion.blocked',
+  // Rolling windows enforced per target (domain/audit/window-events.ts).
+  'window.run',
   'notice.due',
   'notice.sent',
   'lifecycle.recorded',

@@ -25,6 +25,21 @@ export interface DynamoDbItemsTarget {
   readonly anonymiseAttributes?: readonly string[];
   /** ISO 8601 instant attribute used to honour `olderThan` (rolling windows). */
   readonly timestampAttribute?: string;
+  /**
+   * The time-ordered GSI window runs erase through (rolling windows across every subject): its
+   * partition key is `partitionAttribute`, its sort key `timestampAttribute` (canonical UTC ISO
+   * instants, so text order is time order). Each item carries one of `partitions` (write
+   * sharding: one value per ~1,000 writes/s); a run queries each with `timestamp < cut-off`.
+   * Its projection must include `subjectAttribute` (the table keys are always projected).
+   */
+  readonly windowIndex?: WindowIndex;
+}
+
+export interface WindowIndex {
+  readonly indexName: string;
+  readonly partitionAttribute: string;
+  /** The values items put in `partitionAttribute`. @default ['all'] */
+  readonly partitions?: readonly string[];
 }
 
 export interface HttpWebhookTarget {
@@ -81,6 +96,28 @@ export interface ExportedRecords {
   readonly truncated: boolean;
 }
 
+/** What one connector is asked to do for one rolling-window run: one target, every subject. */
+export interface WindowInvocation {
+  /** Stable for the (data class, target, slot): the idempotency key of a webhook call. */
+  readonly runId: string;
+  readonly dataClass: string;
+  /** Items older than this are erased... */
+  readonly cutoff: string;
+  /** ...unless their subject has a cut-off of its own (a plan's storage period, IMOU-1). */
+  readonly subjectCutoffs: Readonly<Record<string, string>>;
+  /** Subjects whose data legal holds protect (ALM-3): their items stay, counted as `held`. */
+  readonly excludedSubjects: readonly string[];
+}
+
+export interface WindowOutcome {
+  readonly erased: number;
+  readonly held: number;
+  /** Verification read after the erase: items past their cut-off, not held, still found. */
+  readonly remainingExpired?: number;
+  /** The oldest item left (held ones included); absent when nothing is left or it cannot be told. */
+  readonly oldestRemainingAt?: string;
+}
+
 /**
  * A connector erases one data class's data of one subject from one system. Implementations must
  * be idempotent: `execute` may run several times for the same task (retries, duplicate delivery).
@@ -95,4 +132,10 @@ export interface Connector<T extends ConnectorTarget = ConnectorTarget> {
    * target whose connector lacks it is reported as not supported in the export.
    */
   export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
+  /**
+   * Erases what is older than the run's cut-offs across every subject (rolling windows), at a
+   * cost that grows with what expired where the store allows it. Idempotent. Optional: a class
+   * whose target lacks it cannot be a rolling window there.
+   */
+  expire?(target: T, invocation: WindowInvocation): Promise<WindowOutcome>;
 }

@@ -269,6 +269,8 @@ export const EXAMPLE_TARGETS: readonly ConnectorTarget[] = [
     subjectAttribute: 'subjectId',
     keyAttributes: ['subjectId', 'alarmId'],
     timestampAttribute: 'raisedAt',
+    // IMOU-2's window runs erase through this GSI (partition windowShard, sort key raisedAt).
+    windowIndex: { indexName: 'byAge', partitionAttribute: 'windowShard', partitions: ['0', '1', '2', '3'] },
   },
   {
     name: 'partner-services',

@@ -41,8 +41,22 @@ export const DynamoDbItemsTargetSchema = z
     keyAttributes: distinctList(attributeName, 1).max(2),
     anonymiseAttributes: distinctList(attributeName, 1).optional(),
     timestampAttribute: attributeName.optional(),
+    windowIndex: z
+      .strictObject({
+        indexName: nonEmptyText,
+        partitionAttribute: attributeName,
+        partitions: distinctList(nonEmptyText, 1).max(100).optional(),
+      })
+      .optional(),
   })
   .superRefine((target, ctx) => {
+    if (target.windowIndex !== undefined && target.timestampAttribute === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windowIndex'],
+        message: "needs timestampAttribute: it is the index's sort key",
+      });
+    }
     if (target.indexName === undefined && !target.keyAttributes.includes(target.subjectAttribute)) {
       ctx.addIssue({
         code: 'custom',
@@ -86,6 +100,9 @@ export function targetMismatch(policy: DataClassPolicy, target: ConnectorTarget)
     }
     if (isRollingWindow(policy) && target.timestampAttribute === undefined) {
       return `'${target.name}' cannot erase by age for a rolling window: the dynamodb-items target has no timestampAttribute`;
+    }
+    if (isRollingWindow(policy) && target.windowIndex === undefined) {
+      return `'${target.name}' cannot run a rolling window across subjects: the dynamodb-items target has no windowIndex (a GSI sorted by its timestampAttribute)`;
     }
   }
   return undefined;

@@ -14,6 +14,7 @@ import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../
 import type { LegalHold } from '../holds.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../schedule/types.js';
 import type { SweepRun } from '../schedule/watermark.js';
+import type { SubjectWindow } from '../schedule/windows.js';
 
 export interface RequestWithTasks {
   readonly request: ErasureRequest;
@@ -91,11 +92,20 @@ export interface ScheduleStore {
   acknowledgeShard(runId: string, bucket: string): Promise<void>;
   /** Only moves forward, so an older sweep finishing late cannot rewind it. Bookkeeping: not audited. */
   advanceWatermark(month: string): Promise<void>;
+  /** The last grid slot a window run of (data class, target) recorded (`window.run`). */
+  lastWindowRun(dataClass: string, target: string): Promise<string | undefined>;
+  /**
+   * Subjects of a rolling class whose window differs from the policy's (windowed entries with a
+   * `subjectWindow`). Cost grows with those subjects, not with every subject of the class.
+   */
+  subjectWindows(dataClass: string): Promise<SubjectWindow[]>;
 }
 
 export interface HoldStore {
   find(holdId: string): Promise<LegalHold | undefined>;
   forSubject(subjectId: string): Promise<LegalHold[]>;
+  /** Every hold active at `now`, of any subject (window runs exclude their subjects). */
+  active(now: string): Promise<LegalHold[]>;
 }
 
 /** What goes on the queue: ids only, never personal data. */
@@ -181,6 +191,8 @@ export interface AnchorStore {
 export interface AuditRecord {
   readonly event: AuditEvent;
   readonly subjectId?: string;
+  /** A named chain that is no subject's (`window:<target>`); ignored when `subjectId` is set. */
+  readonly chain?: string;
 }
 
 /**
@@ -248,6 +260,17 @@ export type Change =
       readonly at: string;
       /** A blocked entry goes back into the due index at this instant. */
       readonly retryAt?: string;
+    }
+  /**
+   * A window run of (data class, target) recorded for grid slot `slot`: fails if that slot or a
+   * later one is recorded already, so a run is audited once however often the sweep runs.
+   */
+  | {
+      readonly kind: 'window.run';
+      readonly dataClass: string;
+      readonly target: string;
+      readonly slot: string;
+      readonly at: string;
     }
   /** A notice that went out leaves the due index. */
   | {

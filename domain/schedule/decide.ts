@@ -114,6 +114,8 @@ function applyTrigger(
   const jurisdiction = overridingJurisdiction(policy, attribute(event, 'jurisdiction'));
   const period = resolveRetention(policy, jurisdiction);
   const rollingWindow = isRollingWindow(policy) ? rollingWindowFor(policy, event, period) : undefined;
+  // A rolling window is stored once and enforced by the target's window runs (windows.ts): the
+  // entry only says that it applies, and with which window, from the first run that covers it.
   const dueAt =
     rollingWindow === undefined
       ? addDuration(ref.occurredAt, period)
@@ -122,26 +124,29 @@ function applyTrigger(
   const action = policy.action;
   const ruleRef = firstRuleRef(policy);
 
-  const active = entry !== undefined && (entry.status === 'pending' || entry.status === 'blocked');
+  const active =
+    entry !== undefined &&
+    (entry.status === 'pending' || entry.status === 'blocked' || entry.status === 'windowed');
   if (active) {
     const sameTerms =
       entry.rollingWindow === rollingWindow &&
       entry.jurisdiction === jurisdiction &&
       entry.action === action &&
       entry.ruleRef === ruleRef;
-    // A rolling window already armed at or after this trigger's run stays as it is (a sweep may
-    // have moved it on); a one-off period with an unchanged due time has nothing to reschedule.
-    const armed = rollingWindow === undefined ? entry.dueAt === dueAt : entry.dueAt >= dueAt;
+    // A window that applies already stays as it is, however often its trigger comes (every login
+    // sends `subject.active`); a one-off period with an unchanged due time has nothing to reschedule.
+    const armed = rollingWindow === undefined ? entry.dueAt === dueAt : entry.status === 'windowed';
     // Nothing to reschedule, but the entry must still record this newer event: otherwise an
     // older cancel arriving later would find the entry's lastEvent before it and cancel it.
     if (sameTerms && armed && entry.noticeAt === noticeAt)
       return { entry: silently(entry, ref), decisions: [] };
   }
   const change = active ? 'rescheduled' : 'scheduled';
+  const subjectWindow = rollingWindow !== undefined && rollingWindow !== period ? rollingWindow : undefined;
   const next: ScheduleEntry = {
     subjectId: event.subjectId,
     dataClass: policy.dataClass,
-    status: 'pending',
+    status: rollingWindow === undefined ? 'pending' : 'windowed',
     action,
     ruleRef,
     dueAt,
@@ -150,6 +155,7 @@ function applyTrigger(
     lastEvent: ref,
     lastChange: change,
     ...(rollingWindow === undefined ? {} : { rollingWindow }),
+    ...(subjectWindow === undefined ? {} : { subjectWindow }),
     ...(jurisdiction === undefined ? {} : { jurisdiction }),
   };
   return { entry: next, decisions: decisionsOf(next) };
@@ -238,7 +244,9 @@ function invoiceStateAfter(
  * Applies one lifecycle event to a subject's schedule.
  *
  * - A trigger schedules `occurredAt + period` (the ALU-2 override of `attributes.jurisdiction` if
- *   any; rolling windows: the window's next run), reported `scheduled` for a new, cancelled or
+ *   any). A rolling window's trigger stores a `windowed` entry once (its window, due at the first
+ *   window run that covers the subject) and later triggers with the same window change nothing:
+ *   window runs per target enforce it, never re-armed per subject. Reported `scheduled` for a new, cancelled or
  *   dispatched entry and `rescheduled` for a pending/blocked one whose due time changes; an
  *   unchanged due time reports nothing. Policies with a notice add a `notice` decision.
  * - A cancelling event turns a pending/blocked entry into a `cancelled` tombstone; with no entry

@@ -99,22 +99,25 @@ export function evaluateDue({ catalog, policy, entry, schedule, holds, now }: Du
 }
 
 /**
- * The entry to store once the sweep has dispatched it: `dispatched`, or for a rolling window a
- * pending entry at its next run after `now` (one interval later) (a late sweep skips the runs it missed: each
- * run erases everything older than its cut-off anyway).
+ * The entry to store once the sweep has dispatched it: `dispatched`, or for a (legacy, per-subject)
+ * rolling window entry a `windowed` one: the target's window runs take over from its next run.
  */
 export function afterDispatch(entry: ScheduleEntry, policy: DataClassPolicy, now: string): ScheduleEntry {
   if (entry.status !== 'pending' && entry.status !== 'blocked') {
     throw new ValidationError(`a ${entry.status} entry cannot be dispatched`, 'status');
   }
   if (!isRollingWindow(policy)) return { ...entry, status: 'dispatched' };
+  // A per-subject rolling entry stored before window runs existed runs this once more and then
+  // leaves the due index for good: the target's window runs (windows.ts) enforce it from now on.
   const window = windowOf(entry, policy);
   const after = now > entry.dueAt ? now : entry.dueAt;
+  const own = window !== resolveRetention(policy, entry.jurisdiction);
   return {
     ...entry,
-    status: 'pending',
+    status: 'windowed',
     dueAt: nextRollingRun(after, rollingIntervalOf(policy, window)),
     rollingWindow: window,
+    ...(own ? { subjectWindow: window } : {}),
   };
 }
 

@@ -6,8 +6,11 @@ import type { RetentionAction } from '../policy/types.js';
  * - `cancelled`: a tombstone; kept so that an older trigger arriving late cannot revive it.
  * - `blocked`: due but a blocker (unpaid invoice) stops it; re-armed when the blocker clears.
  * - `dispatched`: the sweep created the erasure request for it.
+ * - `windowed`: a rolling window (IMOU-1, IMOU-2, ALE-3, ALE-4) applies to the subject. It is never
+ *   due by itself: the target's window runs (domain/schedule/windows.ts) enforce it for every
+ *   subject at once, so nothing is re-armed per subject.
  */
-export type ScheduleStatus = 'pending' | 'cancelled' | 'blocked' | 'dispatched';
+export type ScheduleStatus = 'pending' | 'cancelled' | 'blocked' | 'dispatched' | 'windowed';
 
 export interface EventRef {
   readonly eventId: string;
@@ -22,7 +25,10 @@ export interface ScheduleEntry {
   readonly status: ScheduleStatus;
   readonly action: RetentionAction;
   readonly ruleRef: string;
-  /** When the deletion runs (pending/blocked/dispatched); for cancelled, the due time it had. */
+  /**
+   * When the deletion runs (pending/blocked/dispatched); for cancelled, the due time it had; for
+   * windowed, the first window run that covers the subject.
+   */
   readonly dueAt: string;
   /** When the subject is to be told (policies with `notice`). */
   readonly noticeAt?: string;
@@ -39,6 +45,12 @@ export interface ScheduleEntry {
   readonly lastEventSilent?: boolean;
   /** Rolling windows (IMOU-1): the window length, and only data older than `dueAt - window` is erased. */
   readonly rollingWindow?: string;
+  /**
+   * A windowed entry's own window when it differs from the policy's (IMOU-1: the plan's
+   * storagePeriod). Stored once when the event arrives; window runs read these (and only these)
+   * to honour per-subject windows.
+   */
+  readonly subjectWindow?: string;
   /** Jurisdiction whose override set the period (ALU-2), if any. */
   readonly jurisdiction?: string;
 }

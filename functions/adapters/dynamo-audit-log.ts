@@ -45,7 +45,11 @@ export class DynamoAuditLog implements AuditLog {
     const byChain = new Map<string, { subjectId: string | undefined; indexes: number[] }>();
     records.forEach((record, index) => {
       if (record.subjectId !== undefined) assertNoSubjectData(record.event, record.subjectId);
-      const chainId = this.chainIdFor(record.subjectId);
+      // A named chain (`window:<target>`) is no subject's: its ids cannot be pseudonyms (hex).
+      const chainId =
+        record.subjectId === undefined && record.chain !== undefined
+          ? record.chain
+          : this.chainIdFor(record.subjectId);
       const chain = byChain.get(chainId) ?? { subjectId: record.subjectId, indexes: [] };
       // The same event twice in one commit is appended once.
       const key = record.event.idempotencyKey;

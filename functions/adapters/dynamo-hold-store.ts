@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
 import { releasedHoldSubject } from '../../domain/holds.js';
 import type { Change, HoldStore } from '../../domain/ports/index.js';
@@ -37,6 +37,31 @@ export class DynamoHoldStore implements HoldStore {
       ConsistentRead: true,
     });
     return items as unknown as LegalHold[];
+  }
+
+  /**
+   * Every hold active at `now`. A scan: its cost grows with the holds table (released holds
+   * included), which stays small next to the subjects; window runs read it once per run.
+   */
+  async active(now: string): Promise<LegalHold[]> {
+    const holds: LegalHold[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression:
+            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now)',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      holds.push(...((page.Items ?? []) as LegalHold[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return holds;
   }
 
   itemsFor(change: HoldChange): TransactItem[] {

@@ -16,6 +16,7 @@ import type {
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import type { SweepRun } from '../../domain/schedule/watermark.js';
+import type { SubjectWindow } from '../../domain/schedule/windows.js';
 
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
@@ -24,16 +25,24 @@ const classSk = (dataClass: string) => `class#${dataClass}`;
 const noticeSk = (dataClass: string) => `notice#${dataClass}`;
 const eventSk = (eventId: string) => `event#${eventId}`;
 const SWEEP_KEY = { pk: '#sweep', sk: '#state' };
+/** The last slot of each window run, one item per (data class, target). */
+const windowRunKey = (dataClass: string, target: string) => ({
+  pk: '#window-run',
+  sk: `${dataClass}#${target}`,
+});
+/** Subjects whose rolling window differs from their policy's, one partition per data class. */
+const windowPk = (dataClass: string) => `window#${dataClass}`;
 
 export type ScheduleChange = Extract<
   Change,
-  { kind: 'schedule.save' | 'schedule.claim' | 'schedule.replace' | 'notice.sent' }
+  { kind: 'schedule.save' | 'schedule.claim' | 'schedule.replace' | 'notice.sent' | 'window.run' }
 >;
 export const SCHEDULE_CHANGE_KINDS: readonly ScheduleChange['kind'][] = [
   'schedule.save',
   'schedule.claim',
   'schedule.replace',
   'notice.sent',
+  'window.run',
 ];
 
 export class DynamoScheduleStore implements ScheduleStore {
@@ -85,6 +94,46 @@ export class DynamoScheduleStore implements ScheduleStore {
       }),
     );
     return Item === undefined ? undefined : { eventId, decisions: Item.decisions as ScheduleDecision[] };
+  }
+
+  async lastWindowRun(dataClass: string, target: string): Promise<string | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: windowRunKey(dataClass, target),
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.slot === undefined ? undefined : String(Item.slot);
+  }
+
+  async subjectWindows(dataClass: string): Promise<SubjectWindow[]> {
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': windowPk(dataClass) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ subjectId: String(item.subjectId), window: String(item.window) }));
+  }
+
+  /**
+   * The per-subject window item of an entry that changed from `before`: put while the entry is
+   * windowed with a window of its own, deleted when it had one and no longer has.
+   */
+  private windowWrite(entry: ScheduleEntry, before: ScheduleEntry | undefined): TransactItem | undefined {
+    const key = { pk: windowPk(entry.dataClass), sk: pseudonymise(this.pseudonymKey, entry.subjectId) };
+    if (entry.status === 'windowed' && entry.subjectWindow !== undefined) {
+      if (before?.status === 'windowed' && before.subjectWindow === entry.subjectWindow) return undefined;
+      return {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...key, subjectId: entry.subjectId, window: entry.subjectWindow },
+        },
+      };
+    }
+    if (before?.subjectWindow === undefined) return undefined;
+    return { Delete: { TableName: this.tableName, Key: key } };
   }
 
   /** Due deletions and notices in one bucket whose due time is at or before `now`. */
@@ -187,26 +236,40 @@ export class DynamoScheduleStore implements ScheduleStore {
       case 'schedule.save':
         return this.saveItems(change);
       case 'schedule.claim':
-        return this.claimItems(change.expected, change.next, change.at);
-      case 'schedule.replace':
+        return this.withWindow(this.claimItems(change.expected, change.next, change.at), change);
+      case 'window.run':
         return [
           {
             Put: {
               TableName: this.tableName,
-              Item: this.entryItem(change.next, change.at, change.retryAt),
-              // The sweep judges entries as the due index holds them, which can lag: the last
-              // event pins the exact version judged.
-              ConditionExpression:
-                '#entry.#status = :status AND #entry.dueAt = :dueAt AND #entry.lastEvent.eventId = :eventId',
-              ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':status': change.expected.status,
-                ':dueAt': change.expected.dueAt,
-                ':eventId': change.expected.lastEvent.eventId,
-              },
+              Item: { ...windowRunKey(change.dataClass, change.target), slot: change.slot, at: change.at },
+              ConditionExpression: 'attribute_not_exists(slot) OR slot < :slot',
+              ExpressionAttributeValues: { ':slot': change.slot },
             },
           },
         ];
+      case 'schedule.replace':
+        return this.withWindow(
+          [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: this.entryItem(change.next, change.at, change.retryAt),
+                // The sweep judges entries as the due index holds them, which can lag: the last
+                // event pins the exact version judged.
+                ConditionExpression:
+                  '#entry.#status = :status AND #entry.dueAt = :dueAt AND #entry.lastEvent.eventId = :eventId',
+                ExpressionAttributeNames: { '#entry': 'entry', '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':status': change.expected.status,
+                  ':dueAt': change.expected.dueAt,
+                  ':eventId': change.expected.lastEvent.eventId,
+                },
+              },
+            },
+          ],
+          change,
+        );
       case 'notice.sent':
         return [
           {
@@ -221,6 +284,14 @@ export class DynamoScheduleStore implements ScheduleStore {
           },
         ];
     }
+  }
+
+  private withWindow(
+    items: TransactItem[],
+    change: { readonly expected: ScheduleEntry; readonly next: ScheduleEntry },
+  ): TransactItem[] {
+    const window = this.windowWrite(change.next, change.expected);
+    return window === undefined ? items : [...items, window];
   }
 
   /**
@@ -270,6 +341,8 @@ export class DynamoScheduleStore implements ScheduleStore {
         before.noticeAt === entry.noticeAt;
       const notice = sameNotice ? undefined : this.noticeWrite(entry, now);
       if (notice !== undefined) items.push(notice);
+      const window = this.windowWrite(entry, before);
+      if (window !== undefined) items.push(window);
     }
     return items;
   }

@@ -121,7 +121,10 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const subjectId = pathParam(request, 'subjectId');
     const { schedule } = await deps.schedules.load(subjectId);
     const pending = schedule.entries
-      .filter((entry) => entry.status === 'pending' || entry.status === 'blocked')
+      // Windowed: a rolling window applies to the subject (enforced by the target's window runs).
+      .filter(
+        (entry) => entry.status === 'pending' || entry.status === 'blocked' || entry.status === 'windowed',
+      )
       .sort((a, b) => a.dueAt.localeCompare(b.dueAt))
       .map((entry) => ({
         dataClass: entry.dataClass,

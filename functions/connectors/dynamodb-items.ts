@@ -17,8 +17,11 @@ import type {
   ExportedRecords,
   ExportInvocation,
   VerificationResult,
+  WindowInvocation,
+  WindowOutcome,
 } from '../../domain/connectors/types.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
+import { cutoffFor, listingCutoff } from '../../domain/schedule/windows.js';
 import {
   awsErrorName,
   ConnectorPermanentError,
@@ -134,6 +137,31 @@ const validate = (
     if (attributes.length === 0) fail('anonymise needs anonymiseAttributes');
     if (attributes.some((a) => keys.includes(a))) fail('anonymiseAttributes cannot include key attributes');
   }
+};
+
+/** The partitions of the time-ordered index a window run queries. */
+export const DEFAULT_WINDOW_PARTITIONS: readonly string[] = ['all'];
+/** Items a verification page reads (the oldest remaining item and what is left past a cut-off). */
+const VERIFY_PAGE = 25;
+
+/** Rejects a window run on a target without its time-ordered index. */
+const validateWindow = (
+  target: DynamoDbItemsTarget,
+): { indexName: string; partitionAttribute: string; partitions: readonly string[]; timestamp: string } => {
+  validate(target, 'delete', undefined);
+  const index = target.windowIndex;
+  if (index === undefined || target.timestampAttribute === undefined) {
+    throw new ConnectorPermanentError(
+      `Target '${target.name}' (dynamodb-items): a window run needs windowIndex and timestampAttribute`,
+      { target: target.name, code: 'InvalidTarget' },
+    );
+  }
+  return {
+    indexName: index.indexName,
+    partitionAttribute: index.partitionAttribute,
+    partitions: index.partitions ?? DEFAULT_WINDOW_PARTITIONS,
+    timestamp: target.timestampAttribute,
+  };
 };
 
 /**
@@ -423,6 +451,125 @@ export const createDynamoDbItemsConnector = (
         affected += await updateAll(target, items, expression, names, values);
       }
       return { status: 'done', affectedCount: affected };
+    },
+
+    /**
+     * A rolling-window run across every subject: each partition of the time-ordered GSI is queried
+     * for `timestamp < latest cut-off` (so the reads grow with what expired), each item checked
+     * against its subject's cut-off and holds, and the rest deleted in BatchWriteItem calls of 25.
+     * The verification read after it walks each partition from its oldest item: it gives the
+     * oldest item left and counts what is past its cut-off yet not held, each re-read from the
+     * table (consistent) because a GSI may still list items just deleted.
+     */
+    async expire(target: DynamoDbItemsTarget, invocation: WindowInvocation): Promise<WindowOutcome> {
+      const index = validateWindow(target);
+      const upTo = listingCutoff(invocation);
+      const excluded = new Set(invocation.excludedSubjects);
+      const projection = placeholders(
+        'p',
+        unique([...target.keyAttributes, target.subjectAttribute, index.timestamp]),
+      );
+      const names = { ...projection.names, '#part': index.partitionAttribute, '#ts': index.timestamp };
+      /** 'erase', 'held' or 'keep' for an item of the index. */
+      const verdict = (item: Item): 'erase' | 'held' | 'keep' => {
+        const at = item[index.timestamp];
+        const subject = item[target.subjectAttribute];
+        if (typeof at !== 'string' || typeof subject !== 'string') return 'keep';
+        if (at >= cutoffFor(invocation, subject)) return 'keep';
+        return excluded.has(subject) ? 'held' : 'erase';
+      };
+      const query = async (
+        partition: string,
+        startKey: Item | undefined,
+        bounded: boolean,
+        limit?: number,
+      ) => {
+        try {
+          return await documents.send(
+            new QueryCommand({
+              TableName: target.table,
+              IndexName: index.indexName,
+              KeyConditionExpression: bounded ? '#part = :part AND #ts < :upTo' : '#part = :part',
+              ProjectionExpression: projection.refs.join(', '),
+              ExpressionAttributeNames: bounded
+                ? names
+                : { ...projection.names, '#part': index.partitionAttribute },
+              ExpressionAttributeValues: bounded
+                ? { ':part': partition, ':upTo': upTo }
+                : { ':part': partition },
+              ScanIndexForward: true,
+              ExclusiveStartKey: startKey,
+              ...(limit === undefined ? {} : { Limit: limit }),
+            }),
+          );
+        } catch (error) {
+          throw classifyAwsError(error, 'DynamoDB Query', target.name);
+        }
+      };
+
+      let erased = 0;
+      let held = 0;
+      for (const partition of index.partitions) {
+        let buffer: Item[] = [];
+        let startKey: Item | undefined;
+        do {
+          const page = await query(partition, startKey, true);
+          for (const item of page.Items ?? []) {
+            const decided = verdict(item);
+            if (decided === 'held') held++;
+            if (decided === 'erase') buffer.push(keyOf(target, item));
+          }
+          while (buffer.length >= BATCH_WRITE_LIMIT) {
+            await deleteKeys(target, buffer.slice(0, BATCH_WRITE_LIMIT));
+            erased += BATCH_WRITE_LIMIT;
+            buffer = buffer.slice(BATCH_WRITE_LIMIT);
+          }
+          startKey = page.LastEvaluatedKey;
+        } while (startKey !== undefined);
+        if (buffer.length > 0) {
+          await deleteKeys(target, buffer);
+          erased += buffer.length;
+        }
+      }
+
+      // Verification: from the oldest item of each partition up to the first one past every cut-off.
+      let remainingExpired = 0;
+      let oldest: string | undefined;
+      for (const partition of index.partitions) {
+        let startKey: Item | undefined;
+        let oldestHere: string | undefined;
+        let pastCutoff = false;
+        do {
+          const page = await query(partition, startKey, false, VERIFY_PAGE);
+          const items = page.Items ?? [];
+          const expired = items.filter((item) => verdict(item) === 'erase');
+          const wanted = oldestHere === undefined ? items : expired;
+          const present =
+            wanted.length === 0
+              ? []
+              : await batchGet(
+                  target,
+                  wanted.map((item) => keyOf(target, item)),
+                  unique([...target.keyAttributes, target.subjectAttribute, index.timestamp]),
+                );
+          const timestamps = present
+            .map((item) => item[index.timestamp])
+            .filter((at): at is string => typeof at === 'string')
+            .sort();
+          if (oldestHere === undefined && timestamps[0] !== undefined) oldestHere = timestamps[0];
+          remainingExpired += present.filter((item) => verdict(item) === 'erase').length;
+          const last = items.at(-1)?.[index.timestamp];
+          pastCutoff = typeof last === 'string' && last >= upTo;
+          startKey = page.LastEvaluatedKey;
+        } while (startKey !== undefined && (oldestHere === undefined || !pastCutoff));
+        if (oldestHere !== undefined && (oldest === undefined || oldestHere < oldest)) oldest = oldestHere;
+      }
+      return {
+        erased,
+        held,
+        remainingExpired,
+        ...(oldest === undefined ? {} : { oldestRemainingAt: oldest }),
+      };
     },
 
     async verify(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {

@@ -6,6 +6,8 @@ import type {
   ExportInvocation,
   HttpWebhookTarget,
   VerificationResult,
+  WindowInvocation,
+  WindowOutcome,
 } from '../../domain/connectors/types.js';
 import { ConnectorPermanentError, ConnectorRetryableError, isConnectorError } from './errors.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
@@ -43,6 +45,21 @@ export interface WebhookExportRequestBody {
   readonly subjectId: string;
   readonly dataClasses: readonly string[];
   readonly action: 'export';
+}
+
+/**
+ * What the other service receives for a rolling-window run: one call per target and run, for
+ * every subject. Erase the class's data older than `olderThan`, a subject listed in
+ * `subjectCutoffs` at its own cut-off, and leave the `excludedSubjects` (legal holds) alone.
+ */
+export interface WebhookWindowRequestBody {
+  readonly runId: string;
+  readonly scope: 'window';
+  readonly dataClass: string;
+  readonly action: 'delete';
+  readonly olderThan: string;
+  readonly subjectCutoffs: Readonly<Record<string, string>>;
+  readonly excludedSubjects: readonly string[];
 }
 
 /** `${callbackBaseUrl}/v1/tasks/${taskId}/callback`, the route where the API takes signed answers. */
@@ -278,5 +295,49 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
       checkTarget(target);
       return { verified: true };
     },
+
+    /**
+     * One signed POST per run (`WebhookWindowRequestBody`), idempotent by `runId`. The service
+     * answers 2xx at once with `{ deletedCount?, heldCount?, oldestRemainingAt? }` (counts it cannot
+     * give are 0; a 202 is refused: a window run has no callback). Its signed 2xx is the proof.
+     */
+    async expire(target: HttpWebhookTarget, invocation: WindowInvocation): Promise<WindowOutcome> {
+      const request: WebhookWindowRequestBody = {
+        runId: invocation.runId,
+        scope: 'window',
+        dataClass: invocation.dataClass,
+        action: 'delete',
+        olderThan: invocation.cutoff,
+        subjectCutoffs: invocation.subjectCutoffs,
+        excludedSubjects: invocation.excludedSubjects,
+      };
+      const { response, text } = await post(target, JSON.stringify(request), invocation.runId);
+      const status = response.status;
+      if (status === 202) {
+        throw permanent(target, 'HTTP 202: a window run must be answered at once', 'HttpStatus', status);
+      }
+      if (status < 200 || status >= 300) throw failure(target, response);
+      return windowAnswer(text);
+    },
+  };
+};
+
+/** The counts of a window run's answer; what is missing or malformed counts as 0 / unknown. */
+const windowAnswer = (text: string): WindowOutcome => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { erased: 0, held: 0 };
+  }
+  if (!isRecord(parsed)) return { erased: 0, held: 0 };
+  const count = (value: unknown) =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  const oldest = parsed.oldestRemainingAt;
+  const oldestAt = typeof oldest === 'string' && !Number.isNaN(Date.parse(oldest)) ? oldest : undefined;
+  return {
+    erased: count(parsed.deletedCount),
+    held: count(parsed.heldCount),
+    ...(oldestAt === undefined ? {} : { oldestRemainingAt: new Date(oldestAt).toISOString() }),
   };
 };

@@ -7,6 +7,8 @@ import type {
   ExportedRecords,
   ExportInvocation,
   VerificationResult,
+  WindowInvocation,
+  WindowOutcome,
 } from '../../domain/connectors/types.js';
 import { createDynamoDbItemsConnector } from './dynamodb-items.js';
 import { ConnectorPermanentError } from './errors.js';
@@ -29,6 +31,8 @@ export interface ConnectorPlugin<T extends TargetLike = TargetLike> {
   verify(target: T, invocation: ConnectorInvocation): Promise<VerificationResult>;
   /** Optional: reads the subject's data for a portability export (ALU-6). */
   export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
+  /** Optional: a rolling-window run across every subject (`Connector.expire`). */
+  expire?(target: T, invocation: WindowInvocation): Promise<WindowOutcome>;
 }
 
 export interface ConnectorRegistryDeps {
@@ -53,6 +57,8 @@ export interface ConnectorRegistry {
   connectorFor(target: ConnectorTarget | TargetLike): ConnectorPlugin;
   execute(target: ConnectorTarget | TargetLike, invocation: ConnectorInvocation): Promise<ConnectorOutcome>;
   verify(target: ConnectorTarget | TargetLike, invocation: ConnectorInvocation): Promise<VerificationResult>;
+  /** A window run; a `ConnectorPermanentError` when the target's connector has none. */
+  expire(target: ConnectorTarget | TargetLike, invocation: WindowInvocation): Promise<WindowOutcome>;
   /** Adds a connector for a new kind. Replacing a registered kind is refused (it would be silent). */
   register(connector: ConnectorPlugin): void;
   /** Registered kinds, for configuration checks at start-up. */
@@ -106,6 +112,16 @@ export const createConnectorRegistry = (deps: ConnectorRegistryDeps): ConnectorR
     connectorFor,
     execute: (target, invocation) => connectorFor(target).execute(target, invocation),
     verify: (target, invocation) => connectorFor(target).verify(target, invocation),
+    expire: (target, invocation) => {
+      const connector = connectorFor(target);
+      if (connector.expire === undefined) {
+        throw new ConnectorPermanentError(
+          `The ${target.kind} connector of target '${target.name}' cannot run rolling windows`,
+          { target: target.name, code: 'UnsupportedAction' },
+        );
+      }
+      return connector.expire(target, invocation);
+    },
     register,
     kinds: () => [...byKind.keys()],
   };

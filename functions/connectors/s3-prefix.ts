@@ -18,9 +18,13 @@ import type {
   ExportInvocation,
   S3PrefixTarget,
   VerificationResult,
+  WindowInvocation,
+  WindowOutcome,
 } from '../../domain/connectors/types.js';
+import { cutoffFor } from '../../domain/schedule/windows.js';
 import {
   fillSubjectTemplate,
+  SUBJECT_PLACEHOLDER,
   subjectSegmentProblem,
   subjectTemplateProblem,
 } from '../../domain/vocabulary/index.js';
@@ -111,6 +115,27 @@ export const subjectPrefix = (target: S3PrefixTarget, subjectId: string): string
     });
   }
   return prefix;
+};
+
+/** The static part of the template before the subject id: what a window run lists. */
+export const windowRoot = (target: S3PrefixTarget): string => {
+  const problem = subjectTemplateProblem(target.prefixTemplate);
+  if (problem !== undefined) {
+    throw new ConnectorPermanentError(`Target '${target.name}': prefixTemplate ${problem}`, {
+      target: target.name,
+      code: 'InvalidPrefixTemplate',
+    });
+  }
+  return target.prefixTemplate.slice(0, target.prefixTemplate.indexOf(SUBJECT_PLACEHOLDER));
+};
+
+/** The subject whose prefix holds `key`, or undefined when the key is no subject's (never erased). */
+export const subjectOfKey = (target: S3PrefixTarget, root: string, key: string): string | undefined => {
+  if (!key.startsWith(root)) return undefined;
+  const rest = key.slice(root.length);
+  const subject = rest.slice(0, Math.max(0, rest.indexOf('/')));
+  if (subject === '' || subjectSegmentProblem(subject) !== undefined) return undefined;
+  return key.startsWith(fillSubjectTemplate(target.prefixTemplate, subject)) ? subject : undefined;
 };
 
 const isNotImplemented = (error: unknown): boolean => {
@@ -365,6 +390,63 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
         deleted += await deleteBatch(target, rest.slice(i, i + S3_DELETE_BATCH));
       }
       return { status: 'done', affectedCount: deleted };
+    },
+
+    /**
+     * A rolling-window run across every subject: lists the template's static root (`video/` of
+     * `video/{subjectId}/`), reads each key's subject from the template, and deletes the versions
+     * (and delete markers) whose LastModified is before that subject's cut-off, unless holds
+     * protect the subject. S3 cannot list by age, so the listing grows with the objects under the
+     * root, not with what expired: in AWS an S3 Lifecycle rule on the root (Expiration and
+     * NoncurrentVersionExpiration after the window) is the native alternative, with held
+     * subjects' objects kept by an Object Lock legal hold. The verification read lists again.
+     */
+    async expire(target: S3PrefixTarget, invocation: WindowInvocation): Promise<WindowOutcome> {
+      const root = windowRoot(target);
+      const excluded = new Set(invocation.excludedSubjects);
+      const verdict = (entry: Listed): 'erase' | 'held' | 'keep' => {
+        const subject = subjectOfKey(target, root, entry.key);
+        if (subject === undefined || entry.lastModified === undefined) return 'keep';
+        if (entry.lastModified.getTime() >= Date.parse(cutoffFor(invocation, subject))) return 'keep';
+        return excluded.has(subject) ? 'held' : 'erase';
+      };
+      let versions: Listed[] = [];
+      const markers: Listed[] = [];
+      let erased = 0;
+      let held = 0;
+      for await (const page of listEntries(target, root)) {
+        for (const entry of page) {
+          const decided = verdict(entry);
+          if (decided === 'held') held++;
+          if (decided === 'erase') (entry.deleteMarker ? markers : versions).push(entry);
+        }
+        while (versions.length >= S3_DELETE_BATCH) {
+          erased += await deleteBatch(target, versions.slice(0, S3_DELETE_BATCH));
+          versions = versions.slice(S3_DELETE_BATCH);
+        }
+      }
+      // Markers after the versions listed with them (see `execute`).
+      const rest = [...versions, ...markers];
+      for (let i = 0; i < rest.length; i += S3_DELETE_BATCH) {
+        erased += await deleteBatch(target, rest.slice(i, i + S3_DELETE_BATCH));
+      }
+      let remainingExpired = 0;
+      let oldest: Date | undefined;
+      for await (const page of listEntries(target, root)) {
+        for (const entry of page) {
+          if (subjectOfKey(target, root, entry.key) === undefined || entry.lastModified === undefined)
+            continue;
+          if (verdict(entry) === 'erase') remainingExpired++;
+          if (!entry.deleteMarker && (oldest === undefined || entry.lastModified < oldest))
+            oldest = entry.lastModified;
+        }
+      }
+      return {
+        erased,
+        held,
+        remainingExpired,
+        ...(oldest === undefined ? {} : { oldestRemainingAt: oldest.toISOString() }),
+      };
     },
 
     async verify(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {

@@ -69,6 +69,11 @@ export interface Settings {
    * travels in time): in a deployment it would run deletions early.
    */
   readonly sweepsMayRunAhead?: boolean;
+  /**
+   * Whether sweeps run the rolling windows per target (window-runs.ts). @default true. Only a
+   * local runtime whose clock travels far from S3's real object stamps turns it off.
+   */
+  readonly windowRuns?: boolean;
 }
 
 export interface WorkerSettings {
@@ -87,10 +92,15 @@ export type WorkerDeps = Pick<
   'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
 > & { readonly settings: WorkerSettings };
 
-/** The sweep's coordinator: no connectors, no webhook secrets. */
-export type SweepDeps = Omit<ServiceDeps, 'connectors' | 'webhookSecret'>;
+/**
+ * The sweep: no webhook secrets. Its connectors run the rolling windows (window-runs.ts);
+ * without them the sweep runs no window.
+ */
+export type SweepDeps = Omit<ServiceDeps, 'connectors' | 'webhookSecret'> & {
+  readonly connectors?: ServiceDeps['connectors'];
+};
 
 /** A sweep-shard worker: what one due bucket needs; it neither anchors nor fans out. */
-export type SweepShardDeps = Omit<SweepDeps, 'anchors' | 'signer' | 'sweepShards'>;
+export type SweepShardDeps = Omit<SweepDeps, 'anchors' | 'signer' | 'sweepShards' | 'connectors'>;
 
 export const nowIso = (deps: Pick<ServiceDeps, 'clock'>): string => deps.clock().toISOString();

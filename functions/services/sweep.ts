@@ -35,6 +35,7 @@ import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
 import { createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { settle } from './run-task.js';
+import { runWindows, type WindowRunReport } from './window-runs.js';
 
 /** What one shard worker did with one due bucket. */
 export interface SweepShardReport {
@@ -66,6 +67,8 @@ export interface SweepReport extends SweepShardReport {
   readonly redispatched: number;
   readonly overdue: number;
   readonly nearDeadline: number;
+  /** Rolling-window runs per target (window-runs.ts); empty without connectors. */
+  readonly windows?: readonly WindowRunReport[];
   /** The anchor this sweep wrote (absent: no chain moved, or anchoring failed and is retried next time). */
   readonly anchor?: { readonly seq: number; readonly chains: number };
 }
@@ -147,6 +150,10 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     // Every shard was handled here: the watermark need not wait for the next run.
     if (!failed) await deps.schedules.advanceWatermark(watermarkAfter(now, clockNow));
   }
+  const windows =
+    deps.connectors === undefined || deps.settings.windowRuns === false
+      ? []
+      : await runWindows({ ...deps, connectors: deps.connectors }, now);
   const open = await reviewOpenRequests(deps, now, clockNow);
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
@@ -174,7 +181,7 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     heldNotices: report.heldNotices.length,
     ...open,
   });
-  return { now, bucketsRead: buckets.length, shardsQueued, ...report, ...open, ...anchor };
+  return { now, bucketsRead: buckets.length, shardsQueued, ...report, ...open, windows, ...anchor };
 };
 
 const chunks = <T>(items: readonly T[], count: number): T[][] => {
@@ -245,6 +252,7 @@ class SweepContext {
     const holds: HoldStore = {
       find: (holdId) => deps.holds.find(holdId),
       forSubject: (subjectId) => this.holdsOf(subjectId),
+      active: (at) => deps.holds.active(at),
     };
     this.deps = { ...deps, holds };
   }

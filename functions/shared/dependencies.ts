@@ -188,6 +188,12 @@ export const composeSweepShard = (
 export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps => ({
   ...composeSweepShard(env, platform),
   ...proofOf(env, platform),
+  // Rolling windows run from the coordinator, one connector call per target and run.
+  connectors: createConnectorRegistry({
+    s3: platform.clients.s3,
+    documents: platform.clients.documents,
+    secretFor: webhookSecretOf(platform.secrets),
+  }),
   ...(env.SWEEP_SHARD_QUEUE_URL === undefined
     ? {}
     : { sweepShards: new SqsSweepShardQueue(platform.clients.sqs, env.SWEEP_SHARD_QUEUE_URL) }),

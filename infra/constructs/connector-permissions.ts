@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
-import { subjectTemplatePattern, targetsInUse } from '../../domain/vocabulary/index.js';
+import { windowRunsOf } from '../../domain/schedule/windows.js';
+import { SUBJECT_PLACEHOLDER, subjectTemplatePattern, targetsInUse } from '../../domain/vocabulary/index.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** `orders` → this stack's account and region; a table ARN (another account or region) is used as given. */
@@ -189,6 +190,74 @@ export class ConnectorExportPolicy extends TargetAccessPolicy {
       // Items found through a GSI are read again from the table (consistent) before they are copied.
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+        resources: [tableArn],
+      }),
+    );
+  }
+}
+
+export interface ConnectorWindowsPolicyProps {
+  readonly config: DeploymentConfig;
+  /** The sweep role: window runs (rolling windows across subjects) run from the sweep. */
+  readonly role: iam.IRole;
+  /** KMS keys (customer-managed) that encrypt target tables. @default - none */
+  readonly targetEncryptionKeyArns?: readonly string[];
+}
+
+/**
+ * The sweep's access for rolling-window runs (functions/services/window-runs.ts), scoped to the
+ * targets of rolling classes only: list the template's static root and delete objects under it
+ * (s3-prefix); query the time-ordered index, re-read and delete items (dynamodb-items).
+ */
+export class ConnectorWindowsPolicy extends TargetAccessPolicy {
+  constructor(scope: Construct, id: string, props: ConnectorWindowsPolicyProps) {
+    const rolling = windowRunsOf(props.config.catalog).map(({ policy }) => policy);
+    const config = {
+      ...props.config,
+      catalog: { ...props.config.catalog, dataClasses: [...new Set(rolling)] },
+    };
+    super(scope, id, { ...props, config }, [
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+    ]);
+  }
+
+  protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, objects }: S3PrefixResources): void {
+    const root = target.prefixTemplate.slice(0, target.prefixTemplate.indexOf(SUBJECT_PLACEHOLDER));
+    this.policy.addStatements(
+      // A window run lists the static root of the template (every subject at once).
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [bucketArn],
+        conditions: { StringEquals: { 's3:prefix': [root] } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [objects],
+      }),
+    );
+    acknowledgeWildcardResource(
+      this.policy,
+      objects,
+      `Window runs on connector target '${target.name}': objects under its declared prefix '${target.prefixTemplate}' of every subject.`,
+    );
+  }
+
+  protected grantDynamoDbItems(
+    target: DynamoDbItemsTarget,
+    _actions: ReadonlySet<RetentionAction>,
+    { tableArn }: DynamoDbItemsResources,
+  ): void {
+    if (target.windowIndex === undefined) return;
+    this.policy.addStatements(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${tableArn}/index/${target.windowIndex.indexName}`],
+      }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
         resources: [tableArn],
       }),
     );

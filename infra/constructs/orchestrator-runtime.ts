@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
+import { windowRunsOf } from '../../domain/schedule/windows.js';
 import {
   FUNCTIONS,
   type FunctionManifest,
@@ -24,7 +25,11 @@ import {
   type TableKey,
 } from '../resources.js';
 import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
-import { ConnectorExportPolicy, ConnectorTargetsPolicy } from './connector-permissions.js';
+import {
+  ConnectorExportPolicy,
+  ConnectorTargetsPolicy,
+  ConnectorWindowsPolicy,
+} from './connector-permissions.js';
 import {
   anchorObjectsArn,
   FUNCTION_TABLE_ACCESS,
@@ -166,6 +171,8 @@ export class OrchestratorRuntime extends Construct {
   public readonly connectorTargetsPolicy: ConnectorTargetsPolicy;
   /** The API's read access to the targets, for portability exports (ALU-6). */
   public readonly connectorExportPolicy: ConnectorExportPolicy;
+  /** The sweep's access to the stores of rolling classes (window runs). */
+  public readonly connectorWindowsPolicy?: ConnectorWindowsPolicy;
   public readonly sweepSchedule: events.Rule;
   public readonly alarms: OrchestratorAlarms;
 
@@ -311,6 +318,18 @@ export class OrchestratorRuntime extends Construct {
       role: this.apiFunction.role,
       targetEncryptionKeyArns: options.targetEncryptionKeyArns,
     });
+
+    // Only when a rolling class erases from S3 or DynamoDB (IAM refuses an empty policy).
+    const windowStores = windowRunsOf(config.catalog).some(({ target }) =>
+      config.targets.some((candidate) => candidate.name === target && candidate.kind !== 'http-webhook'),
+    );
+    if (windowStores) {
+      this.connectorWindowsPolicy = new ConnectorWindowsPolicy(this, 'ConnectorWindows', {
+        config,
+        role: this.sweepFunction.role,
+        targetEncryptionKeyArns: options.targetEncryptionKeyArns,
+      });
+    }
 
     this.sweepSchedule = new events.Rule(this, 'SweepSchedule', {
       description: 'Runs the Erasure Orchestrator sweep',

@@ -16,6 +16,7 @@ import { benchLifecycleEvents } from './lifecycle.js';
 import { forEachConcurrently, formatNumber, markdownTable, progress, range, timed } from './stats.js';
 import { benchSweep, type SweepLevel } from './sweep.js';
 import { benchSweepScale } from './sweep-scale.js';
+import { benchWindows } from './windows.js';
 
 const packageVersion = (name: string): string => {
   try {
@@ -185,6 +186,7 @@ export const main = async (): Promise<void> => {
     await measure(mainRuntime, '3. connectors', benchConnectors);
     await measure(mainRuntime, '4. audit', benchAudit);
     await measure(mainRuntime, '5. end to end', benchEndToEnd);
+    await measure(mainRuntime, '6. rolling windows', benchWindows);
     await mainRuntime.stop();
 
     const seconds = (performance.now() - started) / 1000;

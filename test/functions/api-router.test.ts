@@ -786,6 +786,7 @@ describe('API handler: the export route (ALU-6)', () => {
       connectorFor: (target) => plugin(target.kind),
       execute: refuse,
       verify: refuse,
+      expire: refuse,
       register: () => undefined,
       kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
     };

@@ -231,18 +231,25 @@ describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices',
     expect(deps.ports.sent).toEqual([]);
   });
 
-  it('IMOU-1: a hold on cloud-video also blocks the cloud-video-window run on that prefix', async () => {
+  it('IMOU-1: a hold on cloud-video also excludes its subject from the cloud-video-window run on that prefix', async () => {
     // Prepare
+    const connectors = stubRegistry();
     const deps = await placed(built(), hold('hold_video', ['cloud-video']));
-    const renewal = await event(deps, 'plan.renewed', '2026-11-30T12:00:00.000Z');
-    const dueAt = renewal.decisions.find((d) => d.dataClass === 'cloud-video-window')?.dueAt ?? '';
+    await event(deps, 'plan.renewed', '2026-11-30T12:00:00.000Z');
 
     // Act
-    const report = await sweepDueDeletions(deps.deps, dueAt);
+    const report = await sweepDueDeletions(
+      { ...deps.deps, connectors, settings: { ...deps.deps.settings, windowRuns: true } },
+      '2026-12-01T00:00:00.000Z',
+    );
 
     // Assess
     expect(report.dispatched).toEqual([]);
-    expect(report.blocked.map((blocked) => blocked.dataClass)).toEqual(['cloud-video-window']);
+    expect(report.blocked).toEqual([]);
+    expect(connectors.windowRuns.find((run) => run.dataClass === 'cloud-video-window')).toMatchObject({
+      target: 'cloud-video',
+      excludedSubjects: [SUBJECT],
+    });
   });
 
   it('IMOU-3: does not announce a deletion that a hold blocks; the notice goes out once the hold ends', async () => {

@@ -81,6 +81,7 @@ export const offlineRegistry = (): ConnectorRegistry & { readonly exported: stri
     connectorFor: (target) => plugin(target.kind),
     execute: refuse,
     verify: refuse,
+    expire: refuse,
     register: () => undefined,
     kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
   };

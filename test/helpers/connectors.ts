@@ -6,6 +6,8 @@ import type {
   ConnectorInvocation,
   ConnectorOutcome,
   VerificationResult,
+  WindowInvocation,
+  WindowOutcome,
 } from '../../domain/connectors/types.js';
 import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 
@@ -14,12 +16,16 @@ type Behaviour<T> = (invocation: ConnectorInvocation) => Promise<T>;
 export type StubRegistry = ConnectorRegistry & {
   readonly executed: string[];
   readonly invocations: ConnectorInvocation[];
+  /** Window runs asked for (rolling windows), with their target's name. */
+  readonly windowRuns: (WindowInvocation & { readonly target: string })[];
 };
 
 export const stubRegistry = (
   execute: Behaviour<ConnectorOutcome> = async () => ({ status: 'done', affectedCount: 1 }),
   verify: Behaviour<VerificationResult> = async () => ({ verified: true }),
+  expire: (invocation: WindowInvocation) => Promise<WindowOutcome> = async () => ({ erased: 0, held: 0 }),
 ): StubRegistry => {
+  const windowRuns: (WindowInvocation & { readonly target: string })[] = [];
   const executed: string[] = [];
   const invocations: ConnectorInvocation[] = [];
   const plugin = {
@@ -29,13 +35,19 @@ export const stubRegistry = (
       return execute(invocation);
     },
     verify: (_target: unknown, invocation: ConnectorInvocation) => verify(invocation),
+    expire: (target: { readonly name: string }, invocation: WindowInvocation) => {
+      windowRuns.push({ ...invocation, target: target.name });
+      return expire(invocation);
+    },
   };
   return {
     executed,
     invocations,
+    windowRuns,
     connectorFor: (target) => ({ kind: target.kind, ...plugin }),
     execute: plugin.execute,
     verify: plugin.verify,
+    expire: plugin.expire,
     register: () => {
       throw new Error('stub registries take no connectors');
     },

@@ -102,16 +102,26 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     queue: ports.queue,
     anchors,
     signer,
-    connectors: createConnectorRegistry({
-      s3: new S3Client({ region: 'eu-west-1' }),
-      documents,
-      secretFor: webhookSecret,
-    }),
+    connectors: {
+      ...createConnectorRegistry({
+        s3: new S3Client({ region: 'eu-west-1' }),
+        documents,
+        secretFor: webhookSecret,
+      }),
+      // Sweeps run rolling windows: offline, they find nothing expired (window tests stub this).
+      expire: async () => ({ erased: 0, held: 0 }),
+    },
     clock: () => new Date(now),
     randomId: () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
     metrics: sink,
     log: { info: record('info'), warn: record('warn'), error: record('error') },
-    settings: { idKey: HANDLER_PSEUDONYM_KEY, dueBucketShards, maxReceives: HANDLER_MAX_RECEIVES },
+    // Sweeps here run no rolling windows unless a test turns them on (window-runs.test.ts).
+    settings: {
+      idKey: HANDLER_PSEUDONYM_KEY,
+      dueBucketShards,
+      maxReceives: HANDLER_MAX_RECEIVES,
+      windowRuns: false,
+    },
     webhookSecret,
     authorisation:
       options.auth === 'iam'

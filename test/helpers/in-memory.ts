@@ -11,7 +11,7 @@ import type { AuditEntry } from '../../domain/audit/types.js';
 import { reviewAtOf } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
-import { type LegalHold, releasedHoldSubject } from '../../domain/holds.js';
+import { isHoldActive, type LegalHold, releasedHoldSubject } from '../../domain/holds.js';
 import type {
   AnchorStore,
   AuditLog,
@@ -72,6 +72,8 @@ export interface InMemoryState {
   sweepRun?: SweepRun;
   /** Next review time of each open request (the `byReviewAt` index); absent once final. */
   reviews: Map<string, string>;
+  /** Last slot of each window run, by `dataClass#target`. */
+  windowRuns: Map<string, string>;
   holds: Map<string, LegalHold>;
   chains: Map<string, AuditEntry[]>;
   markers: Set<string>;
@@ -86,6 +88,7 @@ const emptyState = (): InMemoryState => ({
   notices: new Map(),
   events: new Map(),
   reviews: new Map(),
+  windowRuns: new Map(),
   holds: new Map(),
   chains: new Map(),
   markers: new Set(),
@@ -164,12 +167,20 @@ export class InMemoryPorts {
         this.state.sweepRun = { ...run, pending: run.pending.filter((candidate) => candidate !== bucket) };
       },
       sweepWatermark: async () => this.state.watermark,
+      lastWindowRun: async (dataClass, target) => this.state.windowRuns.get(`${dataClass}#${target}`),
+      subjectWindows: async (dataClass) =>
+        [...this.state.entries.values()].flatMap(({ entry }) =>
+          entry.dataClass === dataClass && entry.status === 'windowed' && entry.subjectWindow !== undefined
+            ? [{ subjectId: entry.subjectId, window: entry.subjectWindow }]
+            : [],
+        ),
       advanceWatermark: async (month) => {
         if (this.state.watermark === undefined || this.state.watermark < month) this.state.watermark = month;
       },
     };
     this.holds = {
       find: async (holdId) => clone([...this.state.holds.values()].find((hold) => hold.holdId === holdId)),
+      active: async (now) => clone([...this.state.holds.values()].filter((hold) => isHoldActive(hold, now))),
       forSubject: async (subjectId) =>
         [...this.state.holds.values()].filter((hold) => hold.subjectId === subjectId).map(clone),
     };
@@ -289,7 +300,10 @@ export class InMemoryPorts {
       }
     }
     for (const record of audit) {
-      const chainId = this.chainIdFor(record.subjectId);
+      const chainId =
+        record.subjectId === undefined && record.chain !== undefined
+          ? record.chain
+          : this.chainIdFor(record.subjectId);
       const marker = `${chainId}#${record.event.idempotencyKey}`;
       if (draft.markers.has(marker)) continue;
       const chain = draft.chains.get(chainId) ?? [];
@@ -502,6 +516,13 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         change.kind === 'schedule.replace' ? change.retryAt : undefined,
       );
       state.entries.set(key, { entry: clone(change.next), ...(indexAt === undefined ? {} : { indexAt }) });
+      return true;
+    }
+    case 'window.run': {
+      const key = `${change.dataClass}#${change.target}`;
+      const last = state.windowRuns.get(key);
+      if (last !== undefined && last >= change.slot) return false;
+      state.windowRuns.set(key, change.slot);
       return true;
     }
     case 'notice.sent': {

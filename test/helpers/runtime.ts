@@ -43,6 +43,8 @@ export const startTestRuntime = async (
     consumeQueue: false,
     retryBaseSeconds: 0,
     clock: clock.now,
+    // The test clock is not S3's: window runs (rolling windows) only where a test turns them on.
+    windowRuns: false,
     ...options,
   });
   return {

@@ -532,7 +532,15 @@ describe('least privilege', () => {
             `arn:<AWS::Partition>:s3:::${target.bucket}/${target.prefixTemplate.replaceAll('{subjectId}', '*')}*`,
           ]
         : target.kind === 'dynamodb-items'
-          ? [`arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${target.table}`]
+          ? [
+              `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${target.table}`,
+              // The time-ordered index window runs (rolling windows) query.
+              ...(target.windowIndex === undefined
+                ? []
+                : [
+                    `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${target.table}/index/${target.windowIndex.indexName}`,
+                  ]),
+            ]
           : [],
     );
     // The anchors bucket, named from pseudo parameters (see anchorsBucketName).
@@ -571,13 +579,27 @@ describe('least privilege', () => {
         list(statement.Action).includes('s3:ListBucket') &&
         !flattenReference(statement.Resource).includes('audit-anchors'),
     );
-    // Once per prefix for the worker (erasure) and once for the API (exports, ALU-6).
-    expect(listing.length).toBe(2 * EXAMPLE_TARGETS.filter((target) => target.kind === 's3-prefix').length);
-    for (const { statement } of listing) {
+    // Once per prefix for the worker (erasure) and once for the API (exports, ALU-6); for the
+    // sweep, the static root of each rolling class's prefix (window runs list every subject).
+    const perSubject = listing.filter(({ statement }) =>
+      JSON.stringify(statement.Condition ?? {}).includes('StringLike'),
+    );
+    const roots = listing.filter(({ statement }) =>
+      JSON.stringify(statement.Condition ?? {}).includes('StringEquals'),
+    );
+    expect(perSubject.length).toBe(
+      2 * EXAMPLE_TARGETS.filter((target) => target.kind === 's3-prefix').length,
+    );
+    for (const { statement } of perSubject) {
       expect(statement.Condition).toEqual({
         StringLike: { 's3:prefix': [expect.stringMatching(/^[a-z]+\/\*\/$/)] },
       });
     }
+    // cloud-video-window (IMOU-1) is the one rolling class on S3: its root `video/` only.
+    expect(roots.map(({ statement }) => statement.Condition)).toEqual([
+      { StringEquals: { 's3:prefix': ['video/'] } },
+    ]);
+    expect(perSubject.length + roots.length).toBe(listing.length);
   });
 
   it('never lets a function delete from the audit table', () => {

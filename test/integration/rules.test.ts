@@ -43,6 +43,7 @@ import type {
 } from '../../functions/api/types.js';
 import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
 import type { WebhookRequestBody } from '../../functions/connectors/http-webhook.js';
+import { runWindows, type WindowRunReport } from '../../functions/services/window-runs.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { auditEntriesOf, getErasureRequest, postLifecycleEvent, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -279,6 +280,8 @@ interface ClassCase {
   readonly seeded: TargetState[];
   early?: Observation;
   due?: Observation;
+  /** Rolling windows: the window runs at `dueAt` (the sweeps of this runtime run none). */
+  windows?: readonly WindowRunReport[];
 }
 interface Observation {
   readonly report: SweepReport;
@@ -349,7 +352,9 @@ describe('every data class with a trigger, end to end', () => {
     const month = real.getUTCMonth();
     const start = iso(Date.UTC(year, month + 2, 1, 8));
     const lastHourOfThatMonth = iso(Date.UTC(year, month + 3, 1) - HOUR);
-    rt = await startTestRuntime('rules-classes', { demoSubjects: 0, clockStart: start });
+    // Window runs erase by age across every subject, and this clock is weeks past S3's real
+    // stamps: they run here only where the rolling classes' cases run them (at their first slot).
+    rt = await startTestRuntime('rules-classes', { demoSubjects: 0, clockStart: start, windowRuns: false });
 
     const phases = [
       { at: start, classes: TRIGGERED.filter((policy) => !isRollingWindow(policy)) },
@@ -366,6 +371,10 @@ describe('every data class with a trigger, end to end', () => {
         if (lastMoment > rt.clock.now().toISOString()) rt.clock.set(lastMoment);
         const early = await sweepAndDrain(rt, lastMoment);
         for (const classCase of dueThen) classCase.early = await observe(classCase, early);
+        if (dueThen.some((classCase) => isRollingWindow(classCase.policy))) {
+          const windows = await runWindows(rt.deps, dueAt);
+          for (const classCase of dueThen) classCase.windows = windows;
+        }
         const due = await sweepAndDrain(rt, dueAt);
         for (const classCase of dueThen) classCase.due = await observe(classCase, due);
       }
@@ -398,6 +407,43 @@ describe('every data class with a trigger, end to end', () => {
       expect(early.report.dispatched.map((d) => d.requestId)).not.toContain(requestId);
       expect(early.states).toEqual(seeded);
       expect(early.wire).toEqual([]);
+
+      if (rolling) {
+        // At dueAt: no request for the subject; one window run per target erased across subjects.
+        expect(classCase.decision).toMatchObject({ change: 'scheduled' });
+        expect(due.report.dispatched.map((d) => d.requestId)).not.toContain(requestId);
+        const cutoff = subtractDuration(dueAt, policy.retention);
+        for (const [index, target] of targets.entries()) {
+          expect(classCase.windows).toContainEqual(
+            expect.objectContaining({
+              dataClass: policy.dataClass,
+              ruleRef,
+              target: target.name,
+              status: 'ran',
+            }),
+          );
+          const chain = await rt.deps.audit.readChainById(`window:${target.name}`);
+          const entry = chain.entries.find((candidate) => candidate.dataClass === policy.dataClass);
+          expect(entry).toMatchObject({
+            type: 'window.run',
+            ruleRef,
+            detail: expect.objectContaining({ cutoff }),
+          });
+          expect(verifyChain(chain.entries).ok).toBe(true);
+          expect(JSON.stringify(chain.entries)).not.toContain(subjectId);
+          if (target.kind === 'http-webhook') {
+            expect(rt.webhook.windowRuns).toContainEqual(
+              expect.objectContaining({ dataClass: policy.dataClass, olderThan: cutoff }),
+            );
+            continue;
+          }
+          const seededState = seeded[index];
+          const afterState = due.states[index];
+          if (seededState === undefined || afterState === undefined) throw new Error('missing read');
+          expectActionDone(policy, target, seededState, afterState);
+        }
+        return;
+      }
 
       // At dueAt: dispatched, and every target did what the action says.
       expect(due.report.dispatched).toContainEqual({
@@ -460,7 +506,12 @@ describe('rules with concrete dates, end to end', () => {
   let rt: TestRuntime;
 
   beforeAll(async () => {
-    rt = await startTestRuntime('rules-dated', { demoSubjects: 0, clockStart: '2026-11-21T10:00:00.000Z' });
+    // Years past S3's real stamps: window runs happen only where the rolling-window cases run them.
+    rt = await startTestRuntime('rules-dated', {
+      demoSubjects: 0,
+      clockStart: '2026-11-21T10:00:00.000Z',
+      windowRuns: false,
+    });
   });
   afterAll(async () => {
     await rt.stop();
@@ -665,11 +716,11 @@ describe('rules with concrete dates, end to end', () => {
     expect(hold.body.error?.field).toBe('reason');
   });
 
-  it('IMOU-2: alarm events are kept 7 days: active 2026-11-21T12:00Z → the run of 2026-11-22 erases the alarms raised before 2026-11-15, the run of 2026-11-23 those before 2026-11-16; newer ones stay', async () => {
+  it('IMOU-2: alarm events are kept 7 days: active 2026-11-21T12:00Z → the window run of 2026-11-22 erases the alarms raised before 2026-11-15, the run of 2026-11-23 those before 2026-11-16; newer ones stay, and no request is made for the subject', async () => {
     rt.clock.set('2026-11-21T12:00:00.000Z');
     const subjectId = 'dated-imou2';
     const alarm = (alarmId: string, createdAt: string) => ({
-      PutRequest: { Item: { subjectId, alarmId, createdAt, ipAddress: '192.0.2.7' } },
+      PutRequest: { Item: { subjectId, alarmId, createdAt, ipAddress: '192.0.2.7', windowShard: '0' } },
     });
     await rt.clients.documents.send(
       new BatchWriteCommand({
@@ -697,29 +748,32 @@ describe('rules with concrete dates, end to end', () => {
         ruleRef: 'IMOU-2',
       }),
     );
-    const first = scheduledId(rt, subjectId, 'alarm-events', '2026-11-22T00:00:00.000Z');
-    const early = await sweepAndDrain(rt, '2026-11-21T23:59:59.999Z');
-    expect(early.dispatched.map((d) => d.requestId)).not.toContain(first);
-    expect(await alarmIds()).toHaveLength(4);
+    const alarmRun = (runs: readonly WindowRunReport[]) =>
+      runs.find((run) => run.dataClass === 'alarm-events');
 
     rt.clock.set('2026-11-22T00:00:00.000Z');
-    const run1 = await sweepAndDrain(rt, '2026-11-22T00:00:00.000Z');
-    expect(run1.dispatched.map((d) => d.requestId)).toContain(first);
-    expect((await getErasureRequest(rt, first)).tasks).toMatchObject([
-      { target: 'alarm-events', status: 'verified', deletedCount: 1 },
-    ]);
+    const run1 = await runWindows(rt.deps, '2026-11-22T00:00:00.000Z');
+    expect(alarmRun(run1)).toMatchObject({ ruleRef: 'IMOU-2', status: 'ran', erased: 1 });
     expect(await alarmIds()).toEqual(['alarm-1115', 'alarm-1115-late', 'alarm-1120']);
+    // The same slot again: recorded already, nothing more is erased or audited.
+    expect(alarmRun(await runWindows(rt.deps, '2026-11-22T06:00:00.000Z'))?.status).toBe('done');
 
     rt.clock.set('2026-11-23T00:00:00.000Z');
-    const run2 = await sweepAndDrain(rt, '2026-11-23T00:00:00.000Z');
-    expect(run2.dispatched.map((d) => d.requestId)).toContain(
-      scheduledId(rt, subjectId, 'alarm-events', '2026-11-23T00:00:00.000Z'),
-    );
+    const run2 = await runWindows(rt.deps, '2026-11-23T00:00:00.000Z');
+    expect(alarmRun(run2)).toMatchObject({ status: 'ran', erased: 2 });
     expect(await alarmIds()).toEqual(['alarm-1120']);
+    const swept = await sweepAndDrain(rt, '2026-11-23T00:00:00.000Z');
+    expect(swept.dispatched.filter((d) => d.dataClass === 'alarm-events')).toEqual([]);
+    const chain = await rt.deps.audit.readChainById('window:alarm-events');
+    expect(chain.entries.map((entry) => [entry.type, entry.detail?.cutoff, entry.detail?.erased])).toEqual([
+      ['window.run', '2026-11-15T00:00:00.000Z', 1],
+      ['window.run', '2026-11-16T00:00:00.000Z', 2],
+    ]);
+    expect(verifyChain(chain.entries).ok).toBe(true);
     await retire(rt, subjectId);
   });
 
-  it('ALE-3 / ALE-4: active 2026-11-23T09:00Z → the run of 2026-12-01 has the partner service erase fault traffic older than 6 months (before 2026-06-01), statistics and consumption data older than 24 months (before 2024-12-01); the run of 2027-01-01 moves every cut-off a month on', async () => {
+  it('ALE-3 / ALE-4: active 2026-11-23T09:00Z → the window run of 2026-12-01 has the partner service erase fault traffic older than 6 months (before 2026-06-01), statistics and consumption data older than 24 months (before 2024-12-01), in one call per class for every subject; the run of 2027-01-01 moves every cut-off a month on', async () => {
     rt.clock.set('2026-11-23T09:00:00.000Z');
     const subjectId = 'dated-ale3-ale4';
     await seed(subjectId);
@@ -731,58 +785,46 @@ describe('rules with concrete dates, end to end', () => {
         expect.objectContaining({ dataClass, change: 'scheduled', dueAt: '2026-12-01T00:00:00.000Z' }),
       );
     }
-    const runsOf = (report: SweepReport, dueAt: string) =>
-      classes.filter((dataClass) =>
-        report.dispatched.some((d) => d.requestId === scheduledId(rt, subjectId, dataClass, dueAt)),
-      );
     const cutOffs = () =>
       Object.fromEntries(
         classes.map((dataClass) => [
           dataClass,
-          sentToWebhook(rt, subjectId, dataClass).map((erasure) => [erasure.action, erasure.olderThan]),
+          rt.webhook.windowRuns
+            .filter((run) => run.dataClass === dataClass)
+            .map((run) => [run.olderThan, run.excludedSubjects.includes(subjectId)]),
         ]),
       );
-
-    const early = await sweepAndDrain(rt, '2026-11-30T23:59:59.999Z');
-    expect(runsOf(early, '2026-12-01T00:00:00.000Z')).toEqual([]);
-    expect(cutOffs()).toEqual({ 'fault-traffic': [], 'traffic-statistics': [], 'consumption-data': [] });
+    const before = Object.fromEntries(
+      classes.map((dataClass) => [dataClass, cutOffs()[dataClass]?.length ?? 0]),
+    );
+    const monthOf = (runs: readonly WindowRunReport[]) =>
+      runs.filter((run) => classes.includes(run.dataClass) && run.status === 'ran').map((run) => run.ruleRef);
 
     rt.clock.set('2026-12-01T00:00:00.000Z');
-    const december = await sweepAndDrain(rt, '2026-12-01T00:00:00.000Z');
-    expect(runsOf(december, '2026-12-01T00:00:00.000Z')).toEqual(classes);
-    expect(december.dispatched).toContainEqual(
-      expect.objectContaining({ dataClass: 'fault-traffic', ruleRef: 'ALE-3' }),
-    );
-    expect(december.dispatched).toContainEqual(
-      expect.objectContaining({ dataClass: 'consumption-data', ruleRef: 'ALE-4' }),
-    );
-    expect(cutOffs()).toEqual({
-      'fault-traffic': [['delete', '2026-06-01T00:00:00.000Z']],
-      'traffic-statistics': [['delete', '2024-12-01T00:00:00.000Z']],
-      'consumption-data': [['delete', '2024-12-01T00:00:00.000Z']],
-    });
-
+    const december = await runWindows(rt.deps, '2026-12-01T00:00:00.000Z');
+    expect(monthOf(december)).toEqual(['ALE-3', 'ALE-3', 'ALE-4']);
     rt.clock.set('2027-01-01T00:00:00.000Z');
-    const january = await sweepAndDrain(rt, '2027-01-01T00:00:00.000Z');
-    expect(runsOf(january, '2027-01-01T00:00:00.000Z')).toEqual(classes);
-    expect(cutOffs()).toEqual({
+    const january = await runWindows(rt.deps, '2027-01-01T00:00:00.000Z');
+    expect(monthOf(january)).toEqual(['ALE-3', 'ALE-3', 'ALE-4']);
+    const sent = Object.fromEntries(
+      Object.entries(cutOffs()).map(([dataClass, runs]) => [dataClass, runs.slice(before[dataClass] ?? 0)]),
+    );
+    expect(sent).toEqual({
       'fault-traffic': [
-        ['delete', '2026-06-01T00:00:00.000Z'],
-        ['delete', '2026-07-01T00:00:00.000Z'],
+        ['2026-06-01T00:00:00.000Z', false],
+        ['2026-07-01T00:00:00.000Z', false],
       ],
       'traffic-statistics': [
-        ['delete', '2024-12-01T00:00:00.000Z'],
-        ['delete', '2025-01-01T00:00:00.000Z'],
+        ['2024-12-01T00:00:00.000Z', false],
+        ['2025-01-01T00:00:00.000Z', false],
       ],
       'consumption-data': [
-        ['delete', '2024-12-01T00:00:00.000Z'],
-        ['delete', '2025-01-01T00:00:00.000Z'],
+        ['2024-12-01T00:00:00.000Z', false],
+        ['2025-01-01T00:00:00.000Z', false],
       ],
     });
-    // Partial classes go to the partner service only: the stores keep everything else.
-    const left = await remainingData(rt, subjectId);
-    expect(left.customer).toBeDefined();
-    expect(left).toMatchObject({ videos: 3, files: 2 });
+    // Nothing per subject: no request, no per-subject erasure call.
+    expect(sentToWebhook(rt, subjectId).filter((erasure) => classes.includes(erasure.dataClass))).toEqual([]);
     await retire(rt, subjectId);
   });
 
@@ -1000,7 +1042,7 @@ describe('rules with concrete dates, end to end', () => {
 
     const window = {
       dataClass: 'cloud-video-window',
-      status: 'pending',
+      status: 'windowed',
       dueAt: '2027-01-06T00:00:00.000Z',
     };
     const pendingOf = async (subjectId: string) =>
@@ -1012,17 +1054,12 @@ describe('rules with concrete dates, end to end', () => {
     expect(await pendingOf(inOrder)).toEqual([window]);
     expect(await pendingOf(expiryLate)).toEqual([window]);
 
+    // The window applies to both, stored once: the next window run of cloud-video covers them at
+    // the default window (no subject window of their own), and no request is made for either.
+    const own = await rt.deps.schedules.subjectWindows('cloud-video-window');
+    expect(own.filter((window) => [inOrder, expiryLate].includes(window.subjectId))).toEqual([]);
     const run = await sweepAndDrain(rt, '2027-01-06T00:00:00.000Z');
-    for (const subjectId of [inOrder, expiryLate]) {
-      expect(run.dispatched.map((d) => d.requestId)).toContain(
-        scheduledId(rt, subjectId, 'cloud-video-window', '2027-01-06T00:00:00.000Z'),
-      );
-      const request = await getErasureRequest(
-        rt,
-        scheduledId(rt, subjectId, 'cloud-video-window', '2027-01-06T00:00:00.000Z'),
-      );
-      expect(request.status).toBe('completed');
-    }
+    expect(run.dispatched.filter((d) => d.dataClass === 'cloud-video-window')).toEqual([]);
   });
 
   it('ALU-2: data stored in PL is deleted after the PL period: contract ended 2026-03-10 → 2027-03-10, where SE data is due 2029-03-10 and data without an override (DE) 2028-03-10', async () => {
@@ -1316,6 +1353,8 @@ describe('on the real clock', () => {
       demoSubjects: 0,
       webhookMode: 'async',
       clockStart: new Date().toISOString(),
+      // On the real clock, as S3 stamps objects: the sweeps run the rolling windows (IMOU-1).
+      windowRuns: true,
     });
   });
   afterAll(async () => {
@@ -1372,7 +1411,7 @@ describe('on the real clock', () => {
     });
   });
 
-  it('IMOU-1: while a plan runs, its storage period decides at the daily run: recordings 10 days old are deleted under a P7D plan and kept under the default P30D one', async () => {
+  it('IMOU-1: while a plan runs, its storage period decides at the daily window run: recordings 10 days old are deleted under a P7D plan and kept under the default P30D one', async () => {
     // Renewed 10 days after the videos were stored: S3 stamps them with the real time.
     const short = 'live-imou1-p7d';
     const long = 'live-imou1-default';
@@ -1385,21 +1424,27 @@ describe('on the real clock', () => {
     const dueAt = shortDecisions.find((d) => d.dataClass === 'cloud-video-window')?.dueAt ?? '';
     expect(dueAt > renewedAt).toBe(true);
     expect(longDecisions).toContainEqual(expect.objectContaining({ dataClass: 'cloud-video-window', dueAt }));
+    expect(await rt.deps.schedules.subjectWindows('cloud-video-window')).toContainEqual({
+      subjectId: short,
+      window: 'P7D',
+    });
 
-    await sweepAndDrain(rt, justBefore(dueAt));
-    expect((await remainingData(rt, short)).videos).toBe(3);
+    rt.clock.set(dueAt);
     const run = await sweepAndDrain(rt, dueAt);
-    const requestOf = (subjectId: string) => scheduledId(rt, subjectId, 'cloud-video-window', dueAt);
-    expect(run.dispatched.map((d) => d.requestId)).toEqual(
-      expect.arrayContaining([requestOf(short), requestOf(long)]),
+    expect(run.windows).toContainEqual(
+      expect.objectContaining({ dataClass: 'cloud-video-window', ruleRef: 'IMOU-1', target: 'cloud-video' }),
     );
+    expect(run.dispatched.filter((d) => d.dataClass === 'cloud-video-window')).toEqual([]);
     expect((await remainingData(rt, short)).videos).toBe(0);
     expect((await remainingData(rt, long)).videos).toBe(3);
-    const kept = await getErasureRequest(rt, requestOf(long));
-    expect(kept.status).toBe('completed');
-    expect(kept.tasks).toMatchObject([{ target: 'cloud-video', status: 'verified', deletedCount: 0 }]);
     // The files of both subjects are not part of the video window.
     expect((await remainingData(rt, short)).files).toBe(2);
+    const chain = await rt.deps.audit.readChainById('window:cloud-video');
+    expect(chain.entries.at(-1)).toMatchObject({
+      type: 'window.run',
+      dataClass: 'cloud-video-window',
+      detail: expect.objectContaining({ subjectWindows: 1, remainingExpired: 0 }),
+    });
   });
 });
 

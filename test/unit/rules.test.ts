@@ -11,8 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { allRuleIds, BUILT_IN_CATALOG, CAPABILITY_MAPPINGS } from '../../domain/policy/catalog.js';
 import { policyFor } from '../../domain/policy/config.js';
 import { decide } from '../../domain/schedule/decide.js';
-import { afterBlocked, afterDispatch, evaluateDue } from '../../domain/schedule/due.js';
+import { afterBlocked, evaluateDue } from '../../domain/schedule/due.js';
 import type { ScheduleDecision, SubjectSchedule } from '../../domain/schedule/types.js';
+import { cutoffFor, planWindowRun, type SubjectWindow } from '../../domain/schedule/windows.js';
 import { createConnectorRegistry } from '../../functions/connectors/registry.js';
 import { ROUTES } from '../../functions/shared/routes.js';
 import {
@@ -77,6 +78,23 @@ const evaluate = (
     holds,
     now,
   });
+
+/** The window run of `dataClass` due at `now` (its first target), as the sweep plans it. */
+const windowRun = (
+  dataClass: string,
+  now: string,
+  options: { subjectWindows?: SubjectWindow[]; holds?: ReturnType<typeof scheduleHold>[] } = {},
+) => {
+  const policy = policyFor(catalog, dataClass);
+  return planWindowRun({
+    catalog,
+    policy,
+    target: policy.targets[0] as string,
+    now,
+    subjectWindows: options.subjectWindows ?? [],
+    holds: options.holds ?? [],
+  });
+};
 
 describe('rule coverage', () => {
   it('every rule id of retention-rules.md is covered by the catalog ruleRefs or a capability mapping', () => {
@@ -160,46 +178,50 @@ describe('Alleato (telecom)', () => {
     expect(evaluate(settled.next, 'billing-traffic', '2029-03-01T00:00:00.000Z')).toEqual({ kind: 'run' });
   });
 
-  it('ALE-3: active 2026-03-10 → monthly runs from 2026-04-01 erase fault traffic older than 6 months (2025-10-01) and statistics older than 24 months (2024-04-01)', () => {
+  it('ALE-3: active 2026-03-10 → monthly window runs from 2026-04-01 erase fault traffic older than 6 months (2025-10-01) and statistics older than 24 months (2024-04-01), for every subject at once', () => {
     // Prepare
     const { schedule } = scheduleApply(catalog, [
       scheduleEvent('subject.active', '2026-03-10T08:00:00.000Z'),
     ]);
 
     // Act
-    const fault = evaluate(schedule, 'fault-traffic', '2026-04-01T00:00:00.000Z');
-    const statistics = evaluate(schedule, 'traffic-statistics', '2026-04-01T00:00:00.000Z');
+    const fault = windowRun('fault-traffic', '2026-04-01T00:00:00.000Z');
+    const lateInMonth = windowRun('fault-traffic', '2026-04-17T13:00:00.000Z');
+    const statistics = windowRun('traffic-statistics', '2026-04-01T00:00:00.000Z');
 
     // Assess
-    expect(scheduleEntry(schedule, 'fault-traffic').dueAt).toBe('2026-04-01T00:00:00.000Z');
-    expect(fault).toEqual({ kind: 'run', olderThan: '2025-10-01T00:00:00.000Z' });
-    expect(statistics).toEqual({ kind: 'run', olderThan: '2024-04-01T00:00:00.000Z' });
+    expect(scheduleEntry(schedule, 'fault-traffic')).toMatchObject({
+      status: 'windowed',
+      dueAt: '2026-04-01T00:00:00.000Z',
+    });
+    expect(fault).toMatchObject({
+      ruleRef: 'ALE-3',
+      target: 'partner-services',
+      cutoff: '2025-10-01T00:00:00.000Z',
+    });
+    expect(lateInMonth).toMatchObject({
+      slot: '2026-04-01T00:00:00.000Z',
+      cutoff: '2025-10-01T00:00:00.000Z',
+    });
+    expect(statistics).toMatchObject({ ruleRef: 'ALE-3', cutoff: '2024-04-01T00:00:00.000Z' });
   });
 
-  it('ALE-4: consumption data older than 24 months is erased every month: 2026-04-01 → before 2024-04-01, 2026-05-01 → before 2024-05-01', () => {
+  it('ALE-4: consumption data older than 24 months is erased by monthly window runs: 2026-04-01 → before 2024-04-01, 2026-05-01 → before 2024-05-01', () => {
     // Prepare
     const { schedule } = scheduleApply(catalog, [
       scheduleEvent('subject.active', '2026-03-10T08:00:00.000Z'),
     ]);
-    const policy = policyFor(catalog, 'consumption-data');
-    const first = scheduleEntry(schedule, 'consumption-data');
+    const again = decide(catalog, schedule, scheduleEvent('subject.active', '2026-04-20T08:00:00.000Z'));
 
     // Act
-    const firstRun = evaluate(schedule, 'consumption-data', '2026-04-01T00:00:00.000Z');
-    const rearmed = afterDispatch(first, policy, '2026-04-01T00:10:00.000Z');
-    const secondRun = evaluateDue({
-      catalog,
-      policy,
-      entry: rearmed,
-      schedule,
-      holds: [],
-      now: '2026-05-01T00:00:00.000Z',
-    });
+    const firstRun = windowRun('consumption-data', '2026-04-01T00:00:00.000Z');
+    const secondRun = windowRun('consumption-data', '2026-05-01T00:00:00.000Z');
 
     // Assess
-    expect(firstRun).toEqual({ kind: 'run', olderThan: '2024-04-01T00:00:00.000Z' });
-    expect(rearmed.dueAt).toBe('2026-05-01T00:00:00.000Z');
-    expect(secondRun).toEqual({ kind: 'run', olderThan: '2024-05-01T00:00:00.000Z' });
+    expect(firstRun).toMatchObject({ ruleRef: 'ALE-4', cutoff: '2024-04-01T00:00:00.000Z' });
+    expect(secondRun).toMatchObject({ ruleRef: 'ALE-4', cutoff: '2024-05-01T00:00:00.000Z' });
+    // Activity does not re-arm anything per subject: the window applies already.
+    expect(again.decisions.map((decision) => decision.dataClass)).not.toContain('consumption-data');
   });
 });
 
@@ -430,34 +452,29 @@ describe('Imou (cameras and cloud video)', () => {
     expect(decisionFor(renewed.decisions, 'cloud-video', 'cancelled').dueAt).toBe('2026-04-30T00:00:00.000Z');
   });
 
-  it('IMOU-1: rolling window: plan renewed 2026-03-01 with storagePeriod P7D → daily runs erase video older than 7 days (2026-03-02 → before 2026-02-23)', () => {
+  it('IMOU-1: rolling window: plan renewed 2026-03-01 with storagePeriod P7D → daily window runs erase its video older than 7 days (2026-03-02 → before 2026-02-23), other subjects at the default 30 days', () => {
     // Prepare
     const renewed = scheduleEvent('plan.renewed', '2026-03-01T10:00:00.000Z', {
       attributes: { storagePeriod: 'P7D' },
     });
     const { schedule } = scheduleApply(catalog, [renewed]);
-    const policy = policyFor(catalog, 'cloud-video-window');
+    const entry = scheduleEntry(schedule, 'cloud-video-window');
+    const subjectWindows = [{ subjectId: entry.subjectId, window: 'P7D' }];
 
     // Act
-    const firstRun = evaluate(schedule, 'cloud-video-window', '2026-03-02T00:00:00.000Z');
-    const rearmed = afterDispatch(
-      scheduleEntry(schedule, 'cloud-video-window'),
-      policy,
-      '2026-03-02T00:03:00.000Z',
-    );
-    const secondRun = evaluateDue({
-      catalog,
-      policy,
-      entry: rearmed,
-      schedule,
-      holds: [],
-      now: '2026-03-03T00:00:00.000Z',
-    });
+    const firstRun = windowRun('cloud-video-window', '2026-03-02T00:00:00.000Z', { subjectWindows });
+    const secondRun = windowRun('cloud-video-window', '2026-03-03T00:00:00.000Z', { subjectWindows });
 
     // Assess
-    expect(firstRun).toEqual({ kind: 'run', olderThan: '2026-02-23T00:00:00.000Z' });
-    expect(rearmed).toMatchObject({ status: 'pending', dueAt: '2026-03-03T00:00:00.000Z' });
-    expect(secondRun).toEqual({ kind: 'run', olderThan: '2026-02-24T00:00:00.000Z' });
+    expect(entry).toMatchObject({
+      status: 'windowed',
+      subjectWindow: 'P7D',
+      dueAt: '2026-03-02T00:00:00.000Z',
+    });
+    expect(cutoffFor(firstRun, entry.subjectId)).toBe('2026-02-23T00:00:00.000Z');
+    expect(cutoffFor(firstRun, 'another-subject')).toBe('2026-01-31T00:00:00.000Z');
+    expect(cutoffFor(secondRun, entry.subjectId)).toBe('2026-02-24T00:00:00.000Z');
+    expect(firstRun.target).toBe('cloud-video');
   });
 
   it('IMOU-1: the rolling window stops when the plan expires 2026-05-01', () => {
@@ -475,32 +492,26 @@ describe('Imou (cameras and cloud video)', () => {
     expect(decisionFor(decisions, 'cloud-video').dueAt).toBe('2026-05-01T00:00:00.000Z');
   });
 
-  it('IMOU-2: alarm events are kept 7 days: active 2026-03-03T09:00Z → the run of 2026-03-04 erases alarms before 2026-02-25, the next one before 2026-02-26', () => {
+  it('IMOU-2: alarm events are kept 7 days: active 2026-03-03T09:00Z → the window run of 2026-03-04 erases alarms before 2026-02-25, the next one before 2026-02-26; a held subject is excluded', () => {
     // Prepare
     const { schedule } = scheduleApply(catalog, [
       scheduleEvent('subject.active', '2026-03-03T09:00:00.000Z'),
     ]);
-    const policy = policyFor(catalog, 'alarm-events');
+    const hold = scheduleHold({ createdAt: '2026-03-01T00:00:00.000Z' });
 
     // Act
-    const firstRun = evaluate(schedule, 'alarm-events', '2026-03-04T00:00:00.000Z');
-    const rearmed = afterDispatch(
-      scheduleEntry(schedule, 'alarm-events'),
-      policy,
-      '2026-03-04T00:01:00.000Z',
-    );
-    const secondRun = evaluateDue({
-      catalog,
-      policy,
-      entry: rearmed,
-      schedule,
-      holds: [],
-      now: '2026-03-05T00:00:00.000Z',
-    });
+    const firstRun = windowRun('alarm-events', '2026-03-04T00:00:00.000Z', { holds: [hold] });
+    const secondRun = windowRun('alarm-events', '2026-03-05T00:00:00.000Z');
 
     // Assess
-    expect(firstRun).toEqual({ kind: 'run', olderThan: '2026-02-25T00:00:00.000Z' });
-    expect(secondRun).toEqual({ kind: 'run', olderThan: '2026-02-26T00:00:00.000Z' });
+    expect(scheduleEntry(schedule, 'alarm-events').status).toBe('windowed');
+    expect(firstRun).toMatchObject({
+      ruleRef: 'IMOU-2',
+      target: 'alarm-events',
+      cutoff: '2026-02-25T00:00:00.000Z',
+      excludedSubjects: [hold.subjectId],
+    });
+    expect(secondRun).toMatchObject({ cutoff: '2026-02-26T00:00:00.000Z', excludedSubjects: [] });
   });
 
   it('IMOU-3: active 2026-03-15 → deleted 2028-03-15 with a notice 3 months before (2027-12-15); activity 2026-09-01 moves both', () => {

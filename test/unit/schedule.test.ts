@@ -17,6 +17,14 @@ import { decide } from '../../domain/schedule/decide.js';
 import { afterBlocked, afterDispatch, evaluateDue, nextRollingRun } from '../../domain/schedule/due.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import {
+  cutoffFor,
+  listingCutoff,
+  planWindowRun,
+  windowRunDue,
+  windowRunsOf,
+  windowSlot,
+} from '../../domain/schedule/windows.js';
+import {
   SCHEDULE_SUBJECT,
   scheduleApply,
   scheduleEmpty,
@@ -459,28 +467,55 @@ describe('decide: rolling windows', () => {
     expect(scheduleEntry(next, 'cloud-video-window').rollingWindow).toBe('P30D');
   });
 
-  it('is not pushed further out by frequent triggers, nor pulled back after a sweep moved it on', () => {
+  it('stores a rolling window once: later triggers with the same window decide nothing and re-arm nothing', () => {
     // Prepare
     const { schedule } = scheduleApply(catalog, [
       scheduleEvent('subject.active', '2026-03-03T09:00:00.000Z'),
     ]);
-    const swept: SubjectSchedule = {
-      ...schedule,
-      entries: schedule.entries.map((entry) =>
-        entry.dataClass === 'alarm-events'
-          ? afterDispatch(entry, policyOf('alarm-events'), '2026-03-06T00:01:00.000Z')
-          : entry,
-      ),
-    };
 
     // Act
     const sameDay = decide(catalog, schedule, scheduleEvent('subject.active', '2026-03-03T17:00:00.000Z'));
-    const afterSweep = decide(catalog, swept, scheduleEvent('subject.active', '2026-03-04T12:00:00.000Z'));
+    const weekLater = decide(
+      catalog,
+      sameDay.next,
+      scheduleEvent('subject.active', '2026-03-10T12:00:00.000Z'),
+    );
 
     // Assess
     expect(sameDay.decisions.map((decision) => decision.dataClass)).not.toContain('alarm-events');
-    expect(afterSweep.decisions.map((decision) => decision.dataClass)).not.toContain('alarm-events');
-    expect(scheduleEntry(afterSweep.next, 'alarm-events').dueAt).toBe('2026-03-07T00:00:00.000Z');
+    expect(weekLater.decisions.map((decision) => decision.dataClass)).not.toContain('alarm-events');
+    expect(scheduleEntry(weekLater.next, 'alarm-events')).toMatchObject({
+      status: 'windowed',
+      dueAt: '2026-03-04T00:00:00.000Z',
+    });
+  });
+
+  it('keeps a window of its own only when it differs from the policy', () => {
+    const own = decide(
+      catalog,
+      scheduleEmpty(),
+      scheduleEvent('plan.renewed', '2026-03-01T10:00:00.000Z', { attributes: { storagePeriod: 'P7D' } }),
+    ).next;
+    const same = decide(
+      catalog,
+      scheduleEmpty(),
+      scheduleEvent('plan.renewed', '2026-03-01T10:00:00.000Z', { attributes: { storagePeriod: 'P30D' } }),
+    ).next;
+    expect(scheduleEntry(own, 'cloud-video-window').subjectWindow).toBe('P7D');
+    expect(scheduleEntry(same, 'cloud-video-window').subjectWindow).toBeUndefined();
+  });
+
+  it('ends the window when a cancelling event comes (plan.expired), and a later renewal starts it again', () => {
+    const { schedule } = scheduleApply(catalog, [
+      scheduleEvent('plan.renewed', '2026-03-01T10:00:00.000Z', { attributes: { storagePeriod: 'P7D' } }),
+      scheduleEvent('plan.expired', '2026-04-01T00:00:00.000Z'),
+    ]);
+    expect(scheduleEntry(schedule, 'cloud-video-window').status).toBe('cancelled');
+    const renewed = decide(catalog, schedule, scheduleEvent('plan.renewed', '2026-04-02T00:00:00.000Z'));
+    expect(scheduleEntry(renewed.next, 'cloud-video-window')).toMatchObject({
+      status: 'windowed',
+      rollingWindow: 'P30D',
+    });
   });
 });
 
@@ -719,31 +754,96 @@ describe('afterDispatch', () => {
     });
   });
 
-  it('re-arms a rolling window at its next run after now, skipping runs a late sweep missed', () => {
+  it('hands a per-subject rolling entry stored before window runs over to them after its last run', () => {
     // Prepare
     const { schedule } = scheduleApply(catalog, [
-      scheduleEvent('subject.active', '2026-03-03T09:00:00.000Z'),
+      scheduleEvent('plan.renewed', '2026-03-01T10:00:00.000Z', { attributes: { storagePeriod: 'P7D' } }),
     ]);
-    const entry = scheduleEntry(schedule, 'alarm-events');
+    const legacy = { ...scheduleEntry(schedule, 'cloud-video-window'), status: 'pending' as const };
 
     // Act
-    const onTime = afterDispatch(entry, policyOf('alarm-events'), '2026-03-04T00:02:00.000Z');
-    const late = afterDispatch(entry, policyOf('alarm-events'), '2026-03-09T13:00:00.000Z');
+    const after = afterDispatch(legacy, policyOf('cloud-video-window'), '2026-03-09T13:00:00.000Z');
 
     // Assess
-    expect(entry.dueAt).toBe('2026-03-04T00:00:00.000Z');
-    expect(onTime).toMatchObject({
-      status: 'pending',
-      dueAt: '2026-03-05T00:00:00.000Z',
+    expect(after).toMatchObject({
+      status: 'windowed',
+      dueAt: '2026-03-10T00:00:00.000Z',
       rollingWindow: 'P7D',
+      subjectWindow: 'P7D',
     });
-    expect(late.dueAt).toBe('2026-03-10T00:00:00.000Z');
   });
 
   it('runs a rolling window on the grid of its interval', () => {
     expect(nextRollingRun('2026-03-03T09:00:00.000Z', 'P1D')).toBe('2026-03-04T00:00:00.000Z');
     expect(nextRollingRun('2026-03-03T09:00:00.000Z', 'P7D')).toBe('2026-03-07T00:00:00.000Z');
     expect(nextRollingRun('2026-03-10T00:00:00.000Z', 'P1M')).toBe('2026-04-01T00:00:00.000Z');
+  });
+});
+
+// ---- window runs ------------------------------------------------------------------------------------
+
+describe('window runs', () => {
+  it('run once per grid slot: the slot at or before now, due until it is recorded', () => {
+    const alarms = policyOf('alarm-events');
+    expect(windowSlot(alarms, '2026-03-03T09:00:00.000Z')).toBe('2026-03-03T00:00:00.000Z');
+    expect(windowSlot(alarms, '2026-03-03T00:00:00.000Z')).toBe('2026-03-03T00:00:00.000Z');
+    expect(windowSlot(policyOf('fault-traffic'), '2026-03-31T23:59:59.999Z')).toBe(
+      '2026-03-01T00:00:00.000Z',
+    );
+    expect(windowRunDue('2026-03-03T00:00:00.000Z', undefined)).toBe(true);
+    expect(windowRunDue('2026-03-03T00:00:00.000Z', '2026-03-02T00:00:00.000Z')).toBe(true);
+    expect(windowRunDue('2026-03-03T00:00:00.000Z', '2026-03-03T00:00:00.000Z')).toBe(false);
+  });
+
+  it('lists one run per rolling class and target', () => {
+    expect(windowRunsOf(catalog).map(({ policy, target }) => `${policy.dataClass}@${target}`)).toEqual([
+      'cloud-video-window@cloud-video',
+      'alarm-events@alarm-events',
+      'fault-traffic@partner-services',
+      'traffic-statistics@partner-services',
+      'consumption-data@partner-services',
+    ]);
+  });
+
+  it('gives subjects with a window of their own their own cut-off, and lists up to the latest one', () => {
+    const plan = planWindowRun({
+      catalog,
+      policy: policyOf('cloud-video-window'),
+      target: 'cloud-video',
+      now: '2026-03-10T05:00:00.000Z',
+      subjectWindows: [
+        { subjectId: 'short', window: 'P7D' },
+        { subjectId: 'long', window: 'P90D' },
+        { subjectId: 'default', window: 'P30D' },
+      ],
+      holds: [],
+    });
+    expect(plan.cutoff).toBe('2026-02-08T00:00:00.000Z');
+    expect(plan.subjectCutoffs).toEqual({
+      short: '2026-03-03T00:00:00.000Z',
+      long: '2025-12-10T00:00:00.000Z',
+    });
+    expect(cutoffFor(plan, 'default')).toBe(plan.cutoff);
+    expect(listingCutoff(plan)).toBe('2026-03-03T00:00:00.000Z');
+  });
+
+  it('excludes the subjects whose active holds cover the class or its target (ALM-3), not released or ended ones', () => {
+    const now = '2026-03-10T05:00:00.000Z';
+    const plan = planWindowRun({
+      catalog,
+      policy: policyOf('cloud-video-window'),
+      target: 'cloud-video',
+      now,
+      subjectWindows: [],
+      holds: [
+        scheduleHold({ holdId: 'h1', subjectId: 'whole', dataClasses: undefined }),
+        scheduleHold({ holdId: 'h2', subjectId: 'video', dataClasses: ['cloud-video'] }),
+        scheduleHold({ holdId: 'h3', subjectId: 'billing', dataClasses: ['billing-traffic'] }),
+        scheduleHold({ holdId: 'h4', subjectId: 'ended', until: '2026-03-01T00:00:00.000Z' }),
+        scheduleHold({ holdId: 'h5', subjectId: 'released', releasedAt: '2026-03-02T00:00:00.000Z' }),
+      ],
+    });
+    expect(plan.excludedSubjects).toEqual(['video', 'whole']);
   });
 });
 
