@@ -141,7 +141,11 @@ export const claimAttempt = (task: ErasureTask, at: string): ErasureTask => star
  * An attempt failed and will be retried: the task stays `running` and keeps the failure's code
  * (never its message) until the next attempt. The audit entry is written with this state change.
  */
-export const taskAttemptFailed = (task: ErasureTask, errorCode: string, at: string): Transition<ErasureTask> => {
+export const taskAttemptFailed = (
+  task: ErasureTask,
+  errorCode: string,
+  at: string,
+): Transition<ErasureTask> => {
   requireTaskStatus(task, ['running'], 'running');
   validateErrorCode(errorCode, 'errorCode', task.subjectId);
   instantMs(at, 'at');

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
-import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
+import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import { handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
@@ -113,7 +113,7 @@ describe('audit entries per request', () => {
     { tasks: 5, dataClasses: ['closed-account'] },
   ])(
     '$tasks task(s) with a failed attempt retried in between: the failure is its one extra entry',
-    async ({ tasks, dataClasses, failing }) => {
+    async ({ tasks, dataClasses }) => {
       // Act
       const { found, entries } = await eraseThroughWorker(dataClasses, true);
 
