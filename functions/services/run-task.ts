@@ -132,9 +132,6 @@ export const runConnectorTask = async (
     deps.metrics.flush();
     return { kind: 'done' };
   }
-  // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
-  // The message is done with; the sweep sends the task again once no hold covers it.
-  if (await heldBack(deps, task)) return { kind: 'done' };
   let current = task;
   try {
     if (current.status !== 'succeeded') {
@@ -142,10 +139,12 @@ export const runConnectorTask = async (
       const started = claimAttempt(current, nowIso(deps));
       if (!(await commitState(deps, current, started))) return { kind: 'done' };
       current = started;
-      // A hold placed while the attempt started: read the holds again right before the connector
-      // call, the one step that destroys data.
-      if (await heldBack(deps, current)) return { kind: 'done' };
     }
+    // ALM-3 also after dispatch: the holds are read after the lease, right before the connector
+    // call (the one step that destroys data), so a hold placed while the task waited or while its
+    // attempt started stops it: the task goes back to `pending` with its entry, and the sweep sends
+    // it again once no hold covers it.
+    if (await heldBack(deps, current)) return { kind: 'done' };
     // A task left `succeeded` (by an older worker) runs the connector again (it is idempotent), so
     // data a previous run missed is erased, not merely re-checked.
     const target = targetOf(deps, current);

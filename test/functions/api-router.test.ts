@@ -224,8 +224,13 @@ describe('API handler: the signed task callback', () => {
     });
     const audited = built.ports.allEntries();
     expect(audited.map((entry) => entry.type)).toEqual(
-      expect.arrayContaining(['task.succeeded', 'task.verified']),
+      // Done and verified by the signed answer: one entry, with the count the service reported.
+      expect.arrayContaining(['task.verified']),
     );
+    expect(audited.find((entry) => entry.type === 'task.verified')?.detail).toMatchObject({
+      affectedCount: 3,
+      viaCallback: true,
+    });
     expect(audited.every((entry) => entry.chainId === CHAIN_ID)).toBe(true);
     expect(JSON.stringify(audited)).not.toContain(SUBJECT);
   });
