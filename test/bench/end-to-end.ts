@@ -152,7 +152,11 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
       );
       orchestratorCalls = snapshot();
       if (process.env.BENCH_E2E_DEBUG !== undefined) {
-        progress(JSON.stringify([...counter.snapshot().byOperation].map(([k, v]) => `${k} ${v.requests} ${Math.round(v.ms)}ms`)));
+        progress(
+          JSON.stringify(
+            [...counter.snapshot().byOperation].map(([k, v]) => `${k} ${v.requests} ${Math.round(v.ms)}ms`),
+          ),
+        );
       }
       if (view.status !== 'completed') throw new Error(`Request ${receipt.requestId} ended ${view.status}`);
       const erased = view.tasks.reduce((sum, task) => sum + task.deletedCount, 0);
