@@ -287,6 +287,8 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
       '',
       `Ratio orchestrator / script, median of ${ratios.length} alternating pairs: **${formatNumber(median(ratios))}×** (pairs: ${ratios.map((ratio) => `${formatNumber(ratio)}×`).join(', ')}).`,
       '',
+      `Each pair seeds two subjects alike (not timed): ${label}. The orchestrator's time runs from \`POST /v1/erasure-requests\` (\`child-data\`: customer-records, user-files, cloud-video, alarm-events, four tasks) through \`drainQueue()\` (the Lambda task handler, a batch at a time) to the \`GET\` that reads \`completed\`; the script's is \`minimalErase\` (test/bench/minimal-script.ts: ListObjectsV2 + DeleteObjects per page, Query + BatchWriteItem of 25, the four stores at once). Pairs alternate which side goes first. Calls are counted by middleware on the shared SDK clients; verification reads are measured by running each target's \`verify\` once more on its own. Sizes: \`BENCH_E2E_S3_OBJECTS\`, \`BENCH_E2E_DDB_ITEMS\`, \`BENCH_E2E_PAIRS\`.`,
+      '',
       '| calls | orchestrator | minimal script | note |',
       '| --- | ---: | ---: | --- |',
       row('S3 DeleteObjects', sumOf(o.s3, 'DeleteObjects'), sumOf(s.s3, 'DeleteObjects')),
