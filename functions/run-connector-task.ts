@@ -40,25 +40,51 @@ const handleRecord = async (deps: WorkerDeps, record: SQSRecord): Promise<boolea
   return outcome.kind === 'done';
 };
 
+/**
+ * Records of one batch run at once, at most this many: the tasks of one request (one message per
+ * task) then erase in parallel. Their outcome commits on the same request and audit chain
+ * conflict now and then; the unit of work and `finish` retry those from fresh state.
+ */
+export const BATCH_CONCURRENCY = 8;
+
+/** Runs `work` over `items` with at most `limit` running at once; results in input order. */
+const mapBounded = async <T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> => {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+};
+
 /** SQS consumer: reports partial batch failures so one failing task does not redeliver the others. */
-export const makeHandler = (provide: () => Promise<WorkerDeps>) =>
+export const makeHandler = (provide: () => Promise<WorkerDeps>, concurrency = BATCH_CONCURRENCY) =>
   middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const deps = await provide();
-      const batchItemFailures: SQSBatchItemFailure[] = [];
-      for (const record of event.Records) {
-        let ok = false;
+      const succeeded = await mapBounded(event.Records, concurrency, async (record) => {
         try {
-          ok = await handleRecord(deps, record);
+          return await handleRecord(deps, record);
         } catch (error) {
           deps.log.error('task message failed unexpectedly', {
             messageId: record.messageId,
             errorName: error instanceof Error ? error.name : typeof error,
           });
+          return false;
         }
-        if (!ok) batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
+      });
+      const batchItemFailures: SQSBatchItemFailure[] = event.Records.flatMap((record, index) =>
+        succeeded[index] === true ? [] : [{ itemIdentifier: record.messageId }],
+      );
       return { batchItemFailures };
     });
 

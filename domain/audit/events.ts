@@ -20,7 +20,10 @@ export const AUDIT_EVENT_TYPES = [
   'request.partially_failed',
   'request.redriven',
   'request.cancelled',
-  // Task state machine (domain/erasure).
+  // Task state machine (domain/erasure). A task's outcome is one entry: `task.verified` (executed
+  // and verified, with its counts) or `task.failed`. `task.started`, `task.restarted` and
+  // `task.succeeded` are no longer appended (an attempt's start is an unaudited lease); trails
+  // written before keep them, so they stay in the catalogue.
   'task.started',
   'task.restarted',
   'task.awaiting_callback',
@@ -89,20 +92,6 @@ export const taskHeld = (task: TaskRef, holdIds: readonly string[], at: string):
     detail: { holds: sorted.join(',') },
   };
 };
-
-/** A failed attempt that will be retried. A code, not the message: free text could carry personal data. */
-export const taskAttemptFailed = (
-  task: TaskRef,
-  attempt: number,
-  errorCode: string,
-  at: string,
-): AuditEvent => ({
-  type: 'task.attempt_failed',
-  at,
-  idempotencyKey: `task:${task.taskId}:attempt:${attempt}:failed`,
-  ...taskFields(task),
-  detail: { attempt, errorCode },
-});
 
 /** A due deletion the sweep could not run; `entryRef` is a keyed reference to the entry. */
 export const deletionBlocked = (

@@ -244,6 +244,37 @@ export const recordTaskOutcome = (
   };
 };
 
+/** A request after counting one task's outcome, and its settling transition if that was the last. */
+export interface CountedOutcome {
+  readonly next: ErasureRequest;
+  /** Present when every task has now reported: `completed` or `partially_failed`, with its event. */
+  readonly settled?: Transition<ErasureRequest>;
+}
+
+/**
+ * Counts one task's final outcome for a commit that writes it together with the task (and, for the
+ * last task, the request's final status and its entry), so a request settles in the commit of its
+ * last task's outcome. Only the settling is audited: each task's own entry already carries its
+ * outcome, so a count in between would narrate, not prove. `undefined` when the request does not
+ * count outcomes now (not `dispatched`).
+ */
+export const countOutcome = (
+  request: ErasureRequest,
+  outcome: TaskOutcome,
+  at: string,
+): CountedOutcome | undefined => {
+  if (request.status !== 'dispatched') return undefined;
+  instantMs(at, 'at');
+  if (request.verifiedCount + request.failedCount >= request.taskCount) return undefined;
+  const verifiedCount = request.verifiedCount + (outcome === 'verified' ? 1 : 0);
+  const failedCount = request.failedCount + (outcome === 'failed' ? 1 : 0);
+  if (verifiedCount + failedCount < request.taskCount) {
+    return { next: { ...request, verifiedCount, failedCount } };
+  }
+  const final = settled(request, at, verifiedCount, failedCount, {});
+  return { next: final.next, settled: final };
+};
+
 /**
  * For stores that count task outcomes themselves (in the transaction that finishes the task): the
  * final transition once every task has reported, otherwise `undefined`. Also `undefined` when the

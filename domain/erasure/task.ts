@@ -130,6 +130,36 @@ export const startTask = (task: ErasureTask, at: string): Transition<ErasureTask
 };
 
 /**
+ * The same start as `startTask`, without an audit event: the lease a worker takes on the task
+ * before its connector runs. It proves nothing about the data, so the trail records it once, in
+ * the task's outcome entry (its `attempts` and `startedAt`), not as an entry of its own. A lost
+ * race on this write (a duplicate delivery) still stops the loser before it erases.
+ */
+export const claimAttempt = (task: ErasureTask, at: string): ErasureTask => startTask(task, at).next;
+
+/**
+ * An attempt failed and will be retried: the task stays `running` and keeps the failure's code
+ * (never its message) until the next attempt. The audit entry is written with this state change.
+ */
+export const taskAttemptFailed = (
+  task: ErasureTask,
+  errorCode: string,
+  at: string,
+): Transition<ErasureTask> => {
+  requireTaskStatus(task, ['running'], 'running');
+  validateErrorCode(errorCode, 'errorCode', task.subjectId);
+  instantMs(at, 'at');
+  const next: ErasureTask = { ...task, lastErrorCode: errorCode, lastFailedAt: at };
+  return {
+    next,
+    audit: {
+      ...taskEvent(next, { type: 'attempt_failed', key: `attempt:${task.attempts}:failed`, at }),
+      detail: { attempt: task.attempts, errorCode },
+    },
+  };
+};
+
+/**
  * The connector accepted the work and will call back (HTTP 202). The task stays `running` with
  * `awaitingCallback`: `succeeded` would need an `affectedCount` nobody knows yet, and verification
  * must not start before the other service is done. Repeating it in the same attempt is a no-op.
@@ -216,6 +246,59 @@ export const taskVerified = (task: ErasureTask, at: string): Transition<ErasureT
       key: 'verified',
       at,
       detail: { affectedCount: task.affectedCount },
+    }),
+  };
+};
+
+export interface TaskCompletion {
+  /** Items the connector erased (or the service reported erased). */
+  readonly affectedCount: number;
+  /** When the connector (or the service's callback) reported the work done. */
+  readonly executedAt: string;
+  /** The other service's signed callback reported it (http-webhook, HTTP 202 first). */
+  readonly viaCallback?: boolean;
+}
+
+/**
+ * The task's work is done and verified, in one step and one audit entry: what was erased (the
+ * count), when it ran and when the read-back (or the service's signed answer) found nothing left.
+ * The entry keeps the type and key of `taskVerified`, so certificates and their verifier read it
+ * as before. From `running`, or from `succeeded` (a task an older worker left between the two).
+ */
+export const taskCompleted = (
+  task: ErasureTask,
+  completion: TaskCompletion,
+  at: string,
+): Transition<ErasureTask> => {
+  requireTaskStatus(task, ['running', 'succeeded'], 'verified');
+  requireCount(completion.affectedCount, 'affectedCount', 0);
+  // A succeeded task ran its connector again before verifying: both runs' items were erased.
+  const affectedCount =
+    task.status === 'succeeded' ? task.affectedCount + completion.affectedCount : completion.affectedCount;
+  instantMs(completion.executedAt, 'executedAt');
+  instantMs(at, 'at');
+  const executedAt = task.succeededAt ?? completion.executedAt;
+  const next: ErasureTask = {
+    ...omit(task, ['awaitingCallback', 'lastErrorCode', 'lastFailedAt']),
+    status: 'verified',
+    affectedCount,
+    succeededAt: executedAt,
+    verifiedAt: at,
+  };
+  return {
+    next,
+    audit: taskEvent(next, {
+      type: 'verified',
+      key: 'verified',
+      at,
+      detail: {
+        affectedCount,
+        ...(task.startedAt === undefined ? {} : { startedAt: task.startedAt }),
+        executedAt,
+        verifiedAt: at,
+        remaining: 0,
+        viaCallback: completion.viaCallback === true || task.awaitingCallback === true,
+      },
     }),
   };
 };

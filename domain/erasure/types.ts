@@ -77,6 +77,9 @@ export interface ErasureTask {
   readonly error?: string;
   /** Reason code of the failure (e.g. `retries-exhausted`); this one is audited. */
   readonly errorCode?: string;
+  /** Code of the latest failed attempt that will be retried (audited as `task.attempt_failed`). */
+  readonly lastErrorCode?: string;
+  readonly lastFailedAt?: string;
   /** `attempts` when an operator last re-drove the task: its attempt budget counts from there. */
   readonly redrivenAtAttempt?: number;
 }

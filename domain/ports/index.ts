@@ -217,8 +217,18 @@ export type Change =
     }
   /** A task's state, if it is still in the status and attempt it was read in. */
   | { readonly kind: 'task.transition'; readonly next: ErasureTask; readonly expected: TaskExpectation }
-  /** A task's final state, counted on its request; fails if the task was already counted. */
-  | { readonly kind: 'task.outcome'; readonly next: ErasureTask; readonly expected: TaskExpectation }
+  /**
+   * A task's final state, counted on its request; fails if the task was already counted. With
+   * `request`, the count is conditional on the counts read (and the request being `dispatched`), and
+   * the request takes `request.next`'s status: the last task's outcome settles the request in the
+   * same commit. Without it, the outcome is counted whatever the request's state.
+   */
+  | {
+      readonly kind: 'task.outcome';
+      readonly next: ErasureTask;
+      readonly expected: TaskExpectation;
+      readonly request?: OutcomeCount;
+    }
   /** A partially failed request and its failed tasks re-opened together. */
   | {
       readonly kind: 'request.redrive';
@@ -286,6 +296,17 @@ export type Change =
   | { readonly kind: 'hold.place'; readonly hold: LegalHold }
   /** Ends a hold; fails if it was already released. */
   | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string };
+
+/** The request a task outcome is counted on, as read and after counting (see `countOutcome`). */
+export interface OutcomeCount {
+  readonly previous: ErasureRequest;
+  readonly next: ErasureRequest;
+  /**
+   * The request completes: it and all its tasks (`taskIds`) keep the subject's pseudonym instead of
+   * its id from this commit on (data minimisation), as `request.forget-subject` does.
+   */
+  readonly forget?: { readonly pseudonym: string; readonly taskIds: readonly string[] };
+}
 
 export interface TaskExpectation {
   readonly status: TaskStatus;

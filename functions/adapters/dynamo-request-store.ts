@@ -5,6 +5,7 @@ import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/er
 import type {
   Change,
   IdempotencyRecord,
+  OutcomeCount,
   RequestStore,
   RequestWithTasks,
   ReviewItem,
@@ -207,6 +208,7 @@ export class DynamoRequestStore implements RequestStore {
       case 'task.transition':
         return [this.taskPut(change.next, change.expected)];
       case 'task.outcome':
+        if (change.request !== undefined) return this.countedOutcomeItems(change, change.request);
         // Counted on the request in the same transaction, so each task is counted exactly once
         // however often its message is delivered.
         return [
@@ -344,6 +346,73 @@ export class DynamoRequestStore implements RequestStore {
         ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts },
       },
     };
+  }
+
+  /**
+   * The task's outcome, counted on the request only if the request still has the counts it was read
+   * with (a concurrent outcome makes this commit fail, and the caller counts again from fresh
+   * counts), so whichever outcome is the last one knows it and settles the request here.
+   */
+  private countedOutcomeItems(
+    change: Extract<RequestChange, { kind: 'task.outcome' }>,
+    count: OutcomeCount,
+  ): TransactItem[] {
+    const { previous, next, forget } = count;
+    const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#counter': change.next.status === 'verified' ? 'verifiedCount' : 'failedCount',
+    };
+    const values: Record<string, unknown> = {
+      ':one': 1,
+      ':dispatched': 'dispatched',
+      ':verified': previous.verifiedCount,
+      ':failed': previous.failedCount,
+    };
+    const set: string[] = [];
+    const settles = next.status !== 'dispatched';
+    if (settles) {
+      set.push('#status = :status');
+      values[':status'] = next.status;
+      if (next.completedAt !== undefined) {
+        set.push('completedAt = :completedAt');
+        values[':completedAt'] = next.completedAt;
+      }
+    }
+    if (replacement !== undefined) {
+      set.push('subjectId = :replacement');
+      values[':replacement'] = replacement;
+    }
+    const task = replacement === undefined ? change.next : { ...change.next, subjectId: replacement };
+    return [
+      this.taskPut(task, change.expected),
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
+          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${settles ? ' REMOVE openBucket, reviewAt' : ''}`,
+          ConditionExpression:
+            '#status = :dispatched AND verifiedCount = :verified AND failedCount = :failed',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      ...(replacement === undefined
+        ? []
+        : (forget?.taskIds ?? [])
+            .filter((taskId) => taskId !== change.next.taskId)
+            .map(
+              (taskId): TransactItem => ({
+                Update: {
+                  TableName: this.tableName,
+                  Key: { pk: requestPk(next.requestId), sk: taskSk(taskId) },
+                  UpdateExpression: 'SET subjectId = :replacement',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: { ':replacement': replacement },
+                },
+              }),
+            )),
+    ];
   }
 
   /** The failures come off the count and the request waits for the tasks' new outcomes. */

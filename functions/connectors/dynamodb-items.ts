@@ -56,7 +56,7 @@ export interface DynamoDbItemsConnectorDeps {
   readonly random?: () => number;
   /** @default DEFAULT_MAX_ATTEMPTS (8) */
   readonly maxAttempts?: number;
-  /** UpdateItem calls in flight at once for `anonymise` and `restrict`. @default 8 */
+  /** Calls in flight at once: UpdateItem for `anonymise` and `restrict`, BatchWriteItem for `delete`. @default 8 */
   readonly updateConcurrency?: number;
   /** @default DEFAULT_EXPORT_MAX_ITEMS */
   readonly exportMaxItems?: number;
@@ -417,13 +417,18 @@ export const createDynamoDbItemsConnector = (
 
       if (invocation.action === 'delete') {
         let buffer: Item[] = [];
+        // Full batches of a page go out at once (`updateConcurrency` in flight); a partial one
+        // waits for the next page, so every call but the last carries 25 keys.
         const flush = async (all: boolean) => {
+          const batches: Item[][] = [];
           while (buffer.length >= BATCH_WRITE_LIMIT || (all && buffer.length > 0)) {
-            const batch = buffer.slice(0, BATCH_WRITE_LIMIT);
+            batches.push(buffer.slice(0, BATCH_WRITE_LIMIT));
             buffer = buffer.slice(BATCH_WRITE_LIMIT);
+          }
+          await forEachLimit(batches, updateConcurrency, async (batch) => {
             await deleteKeys(target, batch);
             affected += batch.length;
-          }
+          });
         };
         for await (const items of findItems(target, invocation, olderThan, [])) {
           buffer.push(...items.map((item) => keyOf(target, item)));

@@ -22,7 +22,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../domain/errors.js';
-import { heldTasks } from '../../domain/holds.js';
+import { heldTasks, type LegalHold } from '../../domain/holds.js';
 import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
@@ -120,6 +120,7 @@ export const submitErasureRequest = async (
   const { schedule } = await deps.schedules.load(input.subjectId);
   const { erasable, withheld } = withholdRetained(deps.config.catalog, schedule, requested);
   const requestId = newRequestId(deps.randomId());
+  const holds = await deps.holds.forSubject(input.subjectId);
   const created = await createRequest(deps, {
     requestId,
     subjectId: input.subjectId,
@@ -128,11 +129,18 @@ export const submitErasureRequest = async (
     reason: input.reason,
     idempotency: { key: idempotencyKey, bodyHash: hash },
     withheld,
+    dispatchUnlessHeld: holds,
   });
   if (created === undefined) {
     const winner = await replayed(deps, idempotencyKey, hash);
     if (winner !== undefined) return winner;
     throw new Error('Erasure request creation raced and left no request');
+  }
+  if (created.request.status === 'dispatched') {
+    // No hold covered any task when it was stored: its tasks go out now. A crash before they do
+    // leaves them `pending` under a dispatched request, which the sweep re-sends.
+    await sendUnfinished(deps, created.tasks);
+    return receipt(created.request, []);
   }
   const request = await dispatchOrBlock(deps, created.request, created.tasks);
   return receipt(request, await blockedTasksOf(deps, created.tasks));
@@ -169,6 +177,13 @@ export interface NewRequest {
   readonly olderThan?: string;
   readonly idempotency?: { readonly key: string; readonly bodyHash: string };
   readonly withheld?: ErasureRequest['withheld'];
+  /**
+   * The subject's legal holds, read just before. When none covers any task, the request is stored
+   * `dispatched` at once, its `dispatched` entry in the same commit as its `received` one (one
+   * write instead of two); the caller then sends its tasks. Otherwise it is stored `received` and
+   * `dispatchOrBlock` decides.
+   */
+  readonly dispatchUnlessHeld?: readonly LegalHold[];
 }
 
 /**
@@ -211,13 +226,22 @@ export const createRequest = async (
     taskCount: tasks.length,
   });
   const withheld = spec.withheld !== undefined && spec.withheld.length > 0 ? spec.withheld : undefined;
-  const request: ErasureRequest = withheld === undefined ? received : { ...received, withheld };
+  let request: ErasureRequest = withheld === undefined ? received : { ...received, withheld };
   const records: AuditRecord[] = [{ event: audit, subjectId: spec.subjectId }];
   if (withheld !== undefined) {
     records.push({
       event: requestWithheld(request.requestId, withheld, receivedAt),
       subjectId: spec.subjectId,
     });
+  }
+  if (
+    spec.dispatchUnlessHeld !== undefined &&
+    tasks.length > 0 &&
+    heldTasks(tasks, spec.dispatchUnlessHeld, deps.config.catalog, receivedAt).length === 0
+  ) {
+    const dispatched = dispatchRequest(request, tasks.length, receivedAt);
+    request = dispatched.next;
+    records.push({ event: dispatched.audit, subjectId: spec.subjectId });
   }
   const outcome = await deps.uow.commit(
     [

@@ -1,15 +1,17 @@
-import { taskAttemptFailed, taskHeld } from '../../domain/audit/events.js';
+import { taskHeld } from '../../domain/audit/events.js';
 import { redactSubjectId } from '../../domain/audit/index.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import {
   callbackNonceFor,
+  claimAttempt,
+  countOutcome,
   holdTask,
   settleRequest,
-  startTask,
+  type TaskCompletion,
+  taskAttemptFailed,
   taskAwaitingCallback,
+  taskCompleted,
   taskFailed,
-  taskSucceeded,
-  taskVerified,
 } from '../../domain/erasure/index.js';
 import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
@@ -130,37 +132,34 @@ export const runConnectorTask = async (
     deps.metrics.flush();
     return { kind: 'done' };
   }
-  // ALM-3 also after dispatch: a hold placed while the task waited stops it before it erases.
-  // The message is done with; the sweep sends the task again once no hold covers it.
-  if (await heldBack(deps, task)) return { kind: 'done' };
   let current = task;
   try {
     if (current.status !== 'succeeded') {
-      const started = startTask(current, nowIso(deps));
-      if (!(await commitTask(deps, current, started))) return { kind: 'done' };
-      current = started.next;
-      // A hold placed while the attempt started: read the holds again right before the connector
-      // call, the one step that destroys data.
-      if (await heldBack(deps, current)) return { kind: 'done' };
-      const target = targetOf(deps, current);
-      const outcome = await deps.connectors.execute(target, invocationOf(current));
-      if (outcome.status === 'pending') {
-        await commitTask(deps, current, taskAwaitingCallback(current, nowIso(deps)));
-        return { kind: 'done' };
-      }
-      const succeeded = taskSucceeded(current, outcome.affectedCount, nowIso(deps));
-      if (!(await commitTask(deps, current, succeeded))) return { kind: 'done' };
-      current = succeeded.next;
-    } else {
-      // Succeeded before but not verified: run the connector again (it is idempotent) so data a
-      // previous run missed is erased, not merely re-checked.
-      await deps.connectors.execute(targetOf(deps, current), invocationOf(current));
+      // The attempt's lease: not audited on its own, its outcome entry names the attempt.
+      const started = claimAttempt(current, nowIso(deps));
+      if (!(await commitState(deps, current, started))) return { kind: 'done' };
+      current = started;
     }
-    const verification = await deps.connectors.verify(targetOf(deps, current), invocationOf(current));
+    // ALM-3 also after dispatch: the holds are read after the lease, right before the connector
+    // call (the one step that destroys data), so a hold placed while the task waited or while its
+    // attempt started stops it: the task goes back to `pending` with its entry, and the sweep sends
+    // it again once no hold covers it.
+    if (await heldBack(deps, current)) return { kind: 'done' };
+    // A task left `succeeded` (by an older worker) runs the connector again (it is idempotent), so
+    // data a previous run missed is erased, not merely re-checked.
+    const target = targetOf(deps, current);
+    const outcome = await deps.connectors.execute(target, invocationOf(current));
+    if (outcome.status === 'pending') {
+      await commitTask(deps, current, taskAwaitingCallback(current, nowIso(deps)));
+      return { kind: 'done' };
+    }
+    const executedAt = nowIso(deps);
+    const verification = await deps.connectors.verify(target, invocationOf(current));
     if (!verification.verified) {
       throw new Error(`Verification found ${verification.remaining} items left: ${verification.detail}`);
     }
-    await finish(deps, current, 'verified');
+    // Executed and verified: one commit, one entry, and the request settled with it if last.
+    await finish(deps, current, 'verified', undefined, { affectedCount: outcome.affectedCount, executedAt });
     deps.metrics.count(METRIC.taskSucceeded, 1);
     return { kind: 'done' };
   } catch (error) {
@@ -169,6 +168,14 @@ export const runConnectorTask = async (
     deps.metrics.flush();
   }
 };
+
+/** Commits a task's state without an audit entry (the attempt's lease); false when it had moved on. */
+const commitState = async (
+  deps: Pick<SettleDeps, 'uow'>,
+  previous: ErasureTask,
+  next: ErasureTask,
+): Promise<boolean> =>
+  (await deps.uow.commit([{ kind: 'task.transition', next, expected: previous }])).committed;
 
 /**
  * ALM-3: true when a legal hold covers the task's data (its class, or any held class that lives in
@@ -226,8 +233,11 @@ const attemptFailed = async (
     ...(deps.settings.retryBaseSeconds === undefined ? {} : { baseSeconds: deps.settings.retryBaseSeconds }),
   });
   if (decision.kind === 'retry') {
-    const event = taskAttemptFailed(task, receiveCount, errorCodeOf(error), nowIso(deps));
-    await deps.uow.commit([], [{ event, subjectId: task.subjectId }]);
+    // The task keeps the failure's code, and the entry is written with that change. A failure
+    // before the attempt started changed nothing and leaves no entry; the message is retried.
+    if (task.status === 'running' && task.awaitingCallback !== true) {
+      await commitTask(deps, task, taskAttemptFailed(task, errorCodeOf(error), nowIso(deps)));
+    }
     return decision;
   }
   await finish(deps, task, 'failed', {
@@ -238,24 +248,82 @@ const attemptFailed = async (
   return decision.deadLetter ? { kind: 'dead-letter' } : { kind: 'done' };
 };
 
+/** Rounds of counting a task's outcome against concurrent outcomes of the same request. */
+const OUTCOME_ATTEMPTS = 8;
+
 /**
- * Final state of a task, counted on its request in the same commit as its audit entry; then the
- * request is settled (completed / partially_failed) if this was the last task to report.
+ * Final state of a task with its audit entry, counted on its request in the same commit; the last
+ * task to report settles the request (completed / partially_failed) in that commit too, with the
+ * request's entry, and a completed request forgets whose it was there and then. Outcomes of one
+ * request's tasks committed concurrently conflict on the counts; the loser counts again from the
+ * fresh request. Should that keep failing, the outcome is counted on its own and `settle` finishes.
+ * True when this call reported the outcome (false: another delivery or writer had moved the task on).
  */
 export const finish = async (
   deps: SettleDeps,
   task: ErasureTask,
   outcome: 'verified' | 'failed',
   failure?: { readonly message: string; readonly code?: string },
-): Promise<void> => {
+  completion?: Omit<TaskCompletion, 'executedAt'> & { readonly executedAt?: string },
+): Promise<boolean> => {
+  const decide = (at: string) =>
+    outcome === 'verified'
+      ? taskCompleted(
+          task,
+          {
+            affectedCount: completion?.affectedCount ?? task.affectedCount,
+            executedAt: completion?.executedAt ?? at,
+            ...(completion?.viaCallback === undefined ? {} : { viaCallback: completion.viaCallback }),
+          },
+          at,
+        )
+      : taskFailed(task, failure ?? { message: 'failed' }, at);
+  for (let round = 1; round <= OUTCOME_ATTEMPTS; round++) {
+    const found = await deps.requests.get(task.requestId);
+    const stored = found?.tasks.find((candidate) => candidate.taskId === task.taskId);
+    // Another delivery reported this attempt first: nothing left to do.
+    if (
+      found === undefined ||
+      stored === undefined ||
+      stored.status !== task.status ||
+      stored.attempts !== task.attempts
+    )
+      return false;
+    const at = nowIso(deps);
+    const { next, audit } = decide(at);
+    const counted = countOutcome(found.request, outcome, at);
+    if (counted === undefined) break;
+    const { request } = found;
+    const forget =
+      counted.next.status === 'completed'
+        ? { pseudonym: deps.audit.chainIdFor(request.subjectId), taskIds: found.tasks.map((t) => t.taskId) }
+        : undefined;
+    const result = await deps.uow.commit(
+      [
+        {
+          kind: 'task.outcome',
+          next,
+          expected: task,
+          request: { previous: request, next: counted.next, ...(forget === undefined ? {} : { forget }) },
+        },
+      ],
+      [
+        { event: audit, subjectId: task.subjectId },
+        ...(counted.settled === undefined
+          ? []
+          : [{ event: counted.settled.audit, subjectId: request.subjectId }]),
+      ],
+    );
+    if (result.committed) return true;
+  }
   const at = nowIso(deps);
-  const { next, audit } =
-    outcome === 'verified' ? taskVerified(task, at) : taskFailed(task, failure ?? { message: 'failed' }, at);
-  await deps.uow.commit(
+  const { next, audit } = decide(at);
+  const counted = await deps.uow.commit(
     [{ kind: 'task.outcome', next, expected: task }],
     [{ event: audit, subjectId: task.subjectId }],
   );
   await settle(deps, task.requestId);
+  return counted.committed;
 };
 
 /**

@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { callbackNonceFor, taskSucceeded } from '../../domain/erasure/index.js';
+import { callbackNonceFor } from '../../domain/erasure/index.js';
 import { NotFoundError, StaleCallbackError, ValidationError } from '../../domain/errors.js';
 import { findTarget, parseWith, validateIdentifier } from '../../domain/vocabulary/index.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
-import { commitTask, finish } from './run-task.js';
+import { finish } from './run-task.js';
 
 const CallbackBody = z.object({
   // Signed with the body, so a captured callback cannot be replayed against another task.
@@ -84,16 +84,13 @@ export const handleTaskCallback = async (
     });
     return { taskId, status: 'failed' };
   }
-  // A crash after an earlier callback's first write left it `succeeded`: finish that one.
-  if (task.status === 'succeeded') {
-    await finish(deps, task, 'verified');
-    return { taskId, status: 'verified' };
-  }
-  const succeeded = taskSucceeded(task, callback.deletedCount ?? 0, nowIso(deps));
-  if (await commitTask(deps, task, succeeded)) {
-    await finish(deps, succeeded.next, 'verified');
-    return { taskId, status: 'verified' };
-  }
+  // The service's signed answer is the verification: done and verified in one commit and entry.
+  const reported = await finish(deps, task, 'verified', undefined, {
+    affectedCount: callback.deletedCount ?? 0,
+    executedAt: nowIso(deps),
+    viaCallback: true,
+  });
+  if (reported) return { taskId, status: 'verified' };
   // Someone else changed the task first (a restarted attempt): answer with what it is now, so the
   // service knows whether to call again.
   const current = await deps.requests.getTask(task.requestId, taskId);

@@ -224,8 +224,13 @@ describe('API handler: the signed task callback', () => {
     });
     const audited = built.ports.allEntries();
     expect(audited.map((entry) => entry.type)).toEqual(
-      expect.arrayContaining(['task.succeeded', 'task.verified']),
+      // Done and verified by the signed answer: one entry, with the count the service reported.
+      expect.arrayContaining(['task.verified']),
     );
+    expect(audited.find((entry) => entry.type === 'task.verified')?.detail).toMatchObject({
+      affectedCount: 3,
+      viaCallback: true,
+    });
     expect(audited.every((entry) => entry.chainId === CHAIN_ID)).toBe(true);
     expect(JSON.stringify(audited)).not.toContain(SUBJECT);
   });
@@ -525,16 +530,18 @@ describe('API handler: a 400 names the field and the request writes nothing', ()
       built,
     );
 
-    // Assess: the request, its tasks and the key in one commit; then dispatched; then the tasks queued.
+    // Assess: no hold covers it, so the request, its tasks and the key are stored dispatched in one
+    // commit (received and dispatched entries with it); then the tasks queued.
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({ status: 'dispatched' });
     const requestId = response.body?.requestId as string;
     const { ports } = built;
     expect(
       ports.commits.map((commit) => [commit.changes.map((change) => change.kind), commit.result]),
-    ).toEqual([
-      [['request.create'], { committed: true }],
-      [['request.transition'], { committed: true }],
+    ).toEqual([[['request.create'], { committed: true }]]);
+    expect(ports.commits[0]?.audit.map((record) => record.event.type)).toEqual([
+      'request.received',
+      'request.dispatched',
     ]);
     expect(ports.state.requests.get(requestId)).toMatchObject({ status: 'dispatched', taskCount: 2 });
     expect(ports.state.idempotency.get(IDEMPOTENCY['Idempotency-Key'])).toMatchObject({ requestId });
@@ -654,7 +661,10 @@ describe('API handler: unknown errors', () => {
     if (change?.kind !== 'request.create') throw new Error('expected a request.create');
     expect(change.tasks).toHaveLength(2);
     expect(change.idempotency).toMatchObject({ key: IDEMPOTENCY['Idempotency-Key'] });
-    expect(attempt?.audit.map((record) => record.event.type)).toEqual(['request.received']);
+    expect(attempt?.audit.map((record) => record.event.type)).toEqual([
+      'request.received',
+      'request.dispatched',
+    ]);
   });
 
   it('answers a failing read with a 500 too, not a 4xx', async () => {

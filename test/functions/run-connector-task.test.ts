@@ -114,7 +114,8 @@ describe('run-connector-task', () => {
     expect(built.ports.state.requests.get(REQUEST_ID)).toMatchObject({ verifiedCount: 1, failedCount: 0 });
     expect(auditedTypes(built)).toContainEqual({
       type: 'task.attempt_failed',
-      detail: { attempt: 2, errorCode: 'HTTP503' },
+      // The task's attempt (its first start), keyed apart from every other attempt's failure.
+      detail: { attempt: 1, errorCode: 'HTTP503' },
     });
     expect(built.metrics.counts).toMatchObject({
       [METRIC.taskSucceeded]: 1,

@@ -394,6 +394,43 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       ) {
         return false;
       }
+      if (change.kind === 'task.outcome' && change.request !== undefined) {
+        const { previous, next, forget } = change.request;
+        const request = state.requests.get(change.next.requestId);
+        if (
+          request?.status !== 'dispatched' ||
+          request.verifiedCount !== previous.verifiedCount ||
+          request.failedCount !== previous.failedCount
+        ) {
+          return false;
+        }
+        const counter = change.next.status === 'verified' ? 'verifiedCount' : 'failedCount';
+        const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
+        const counted: ErasureRequest = { ...request, [counter]: request[counter] + 1 };
+        state.requests.set(request.requestId, {
+          ...counted,
+          ...(next.status === 'dispatched'
+            ? {}
+            : {
+                status: next.status,
+                ...(next.completedAt === undefined ? {} : { completedAt: next.completedAt }),
+              }),
+          ...(replacement === undefined ? {} : { subjectId: replacement }),
+        });
+        state.tasks.set(
+          key,
+          clone(replacement === undefined ? change.next : { ...change.next, subjectId: replacement }),
+        );
+        for (const taskId of forget?.taskIds ?? []) {
+          const other = state.tasks.get(taskKey(request.requestId, taskId));
+          if (replacement !== undefined && other !== undefined && taskId !== change.next.taskId) {
+            state.tasks.set(taskKey(request.requestId, taskId), { ...other, subjectId: replacement });
+          }
+        }
+        // A settled request leaves the review index, as the adapter's REMOVE does.
+        if (next.status !== 'dispatched') state.reviews.delete(request.requestId);
+        return true;
+      }
       state.tasks.set(key, clone(change.next));
       if (change.kind === 'task.outcome') {
         const request = state.requests.get(change.next.requestId);

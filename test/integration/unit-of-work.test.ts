@@ -482,6 +482,96 @@ describe('task.outcome', () => {
   });
 });
 
+describe('task.outcome counted against the counts read', () => {
+  it('settles the request in the commit of its last outcome, and the request forgets whose it was', async () => {
+    // Prepare: two running tasks; the first has reported.
+    const { request, tasks } = requestWithTasks(2, { status: 'dispatched', dispatchedAt: NOW });
+    const [first, second] = tasks.map((task) => ({ ...task, status: 'running' as const, attempts: 1 })) as [
+      ErasureTask,
+      ErasureTask,
+    ];
+    await commitOk([create(request, [first, second])]);
+    const afterFirst: ErasureRequest = { ...request, verifiedCount: 1 };
+    await commitOk(
+      [
+        {
+          kind: 'task.outcome',
+          next: { ...first, status: 'verified', verifiedAt: NOW },
+          expected: first,
+          request: { previous: request, next: afterFirst },
+        },
+      ],
+      [record(request.subjectId)],
+    );
+    const pseudonym = pseudonymise(PSEUDONYM_KEY, request.subjectId);
+    const completed: ErasureRequest = {
+      ...afterFirst,
+      verifiedCount: 2,
+      status: 'completed',
+      completedAt: LATER,
+    };
+
+    // Act
+    await commitOk(
+      [
+        {
+          kind: 'task.outcome',
+          next: { ...second, status: 'verified', verifiedAt: LATER },
+          expected: second,
+          request: {
+            previous: afterFirst,
+            next: completed,
+            forget: { pseudonym, taskIds: [first.taskId, second.taskId] },
+          },
+        },
+      ],
+      [record(request.subjectId), record(request.subjectId)],
+    );
+
+    // Assess
+    const stored = await requests.get(request.requestId);
+    expect(stored?.request).toEqual({ ...completed, subjectId: `pseudonym:${pseudonym}` });
+    expect(stored?.tasks.map((task) => [task.status, task.subjectId])).toEqual([
+      ['verified', `pseudonym:${pseudonym}`],
+      ['verified', `pseudonym:${pseudonym}`],
+    ]);
+    // Settled: it left the review index, so no sweep reviews it again.
+    expect(
+      (await requests.reviewDue('2099-01-01T00:00:00.000Z')).map((due) => due.request.requestId),
+    ).not.toContain(request.requestId);
+  });
+
+  it('fails and writes nothing when another outcome was counted since the counts were read', async () => {
+    // Prepare
+    const { request, tasks } = requestWithTasks(2, { status: 'dispatched', verifiedCount: 1 });
+    const [, second] = tasks.map((task) => ({ ...task, status: 'running' as const, attempts: 1 })) as [
+      ErasureTask,
+      ErasureTask,
+    ];
+    await commitOk([
+      create(
+        request,
+        tasks.map((task) => ({ ...task, status: 'running' as const, attempts: 1 })),
+      ),
+    ]);
+    const stale: ErasureRequest = { ...request, verifiedCount: 0 };
+
+    // Act, Assess
+    await expectConflict(
+      [
+        {
+          kind: 'task.outcome',
+          next: { ...second, status: 'verified', verifiedAt: NOW },
+          expected: second,
+          request: { previous: stale, next: { ...stale, verifiedCount: 1 } },
+        },
+      ],
+      0,
+      request.subjectId,
+    );
+  });
+});
+
 describe('request.redrive', () => {
   /** A partially failed request with two failed tasks and one verified. */
   const partiallyFailed = async () => {

@@ -23,6 +23,7 @@ import { ConnectorPermanentError, ConnectorRetryableError } from '../../../funct
 import {
   createS3PrefixConnector,
   EXPORT_TEXT_MAX_BYTES,
+  S3_DELETE_CONCURRENCY,
   subjectPrefix,
 } from '../../../functions/connectors/s3-prefix.js';
 
@@ -195,6 +196,50 @@ describe('s3-prefix execute (mocked S3: fauxqs has no versioning)', () => {
     expect(lists.map((l) => l.Prefix)).toEqual([`video/${SUBJECT}/`, `video/${SUBJECT}/`]);
     expect(lists[1]?.KeyMarker).toBeDefined();
     expect(lists[1]?.VersionIdMarker).toBeDefined();
+  });
+
+  it('deletes while it lists: DeleteObjects calls overlap the listing, at most S3_DELETE_CONCURRENCY at once', async () => {
+    // Prepare: 6,000 versions, listed 1,000 a page; each DeleteObjects takes a moment.
+    fakeVersionedBucket(versionsOf(`video/${SUBJECT}/`, 3000, 2));
+    let inFlight = 0;
+    let most = 0;
+    const events: string[] = [];
+    s3Mock.on(DeleteObjectsCommand).callsFake(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      events.push('delete');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      inFlight--;
+      return { $metadata: {} };
+    });
+    s3Mock.on(ListObjectVersionsCommand).callsFake(async (input: ListObjectVersionsCommandInput) => {
+      events.push('list');
+      const all = versionsOf(`video/${SUBJECT}/`, 3000, 2);
+      const start =
+        input.KeyMarker === undefined
+          ? 0
+          : all.findIndex((e) => e.Key === input.KeyMarker && e.VersionId === input.VersionIdMarker) + 1;
+      const slice = all.slice(start, start + 1000);
+      const last = slice.at(-1);
+      const truncated = start + 1000 < all.length;
+      return {
+        $metadata: {},
+        IsTruncated: truncated,
+        ...(truncated && last ? { NextKeyMarker: last.Key, NextVersionIdMarker: last.VersionId } : {}),
+        Versions: slice.map((e) => ({ Key: e.Key, VersionId: e.VersionId, LastModified: e.LastModified })),
+      };
+    });
+
+    // Act
+    const outcome = await connector().execute(target, invocation());
+
+    // Assess
+    expect(outcome).toEqual({ status: 'done', affectedCount: 6000 });
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(6);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(S3_DELETE_CONCURRENCY);
+    // The second page was listed before the first batch's delete had answered.
+    expect(events.slice(0, 3)).toEqual(['list', 'delete', 'list']);
   });
 
   it('versioned bucket: deletes a delete marker only after the versions listed before it', async () => {

@@ -1,0 +1,180 @@
+/**
+ * Audit entries prove, they do not narrate: a request writes at most 2 × tasks + 3 entries
+ * (received and dispatched, one outcome per task with its counts and verification, the
+ * completion; failed attempts, holds and blocks only when they happen). The worker runs a batch's
+ * records concurrently, so the tasks of one request report at once and settle it exactly once.
+ */
+import { describe, expect, it } from 'vitest';
+import { verifyChain } from '../../domain/audit/index.js';
+import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
+import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
+import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
+import { stubRegistry } from '../helpers/connectors.js';
+import { handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
+
+const SUBJECT = 'subject-bound-1';
+
+/** Connectors that take a moment (so a batch's records overlap) and count how many run at once. */
+const slowConnectors = (failFirst = false) => {
+  const tally = { inFlight: 0, most: 0, calls: 0 };
+  const registry = stubRegistry(async () => {
+    tally.inFlight++;
+    tally.most = Math.max(tally.most, tally.inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    tally.inFlight--;
+    // The first call of all fails once; its message is delivered again.
+    if (failFirst && tally.calls++ === 0) {
+      throw new ConnectorRetryableError('503 from the target', { code: 'HTTP503' });
+    }
+    return { status: 'done', affectedCount: 3 };
+  });
+  return { registry, tally };
+};
+
+/** Submits through the service, then delivers the queue to the worker until it is empty. */
+const eraseThroughWorker = async (dataClasses: readonly string[], failFirst = false, slowCommits = false) => {
+  const { registry, tally } = slowConnectors(failFirst);
+  const built = handlerDeps({ overrides: { connectors: registry } });
+  if (slowCommits) {
+    // Commits take a moment, like a DynamoDB round trip: concurrent outcomes read the same counts.
+    const { commit } = built.ports.uow;
+    Object.assign(built.deps, {
+      uow: {
+        commit: async (...args: Parameters<typeof commit>) => {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return commit(...args);
+        },
+      },
+    });
+  }
+  const worker = makeWorker(() => Promise.resolve(built.deps));
+  const receipt = await submitErasureRequest(
+    built.deps,
+    { subjectId: SUBJECT, dataClasses, reason: 'gdpr-art17-request' },
+    `bound-${dataClasses.join('+')}`,
+  );
+  let delivery = 0;
+  const receives = new Map<string, number>();
+  for (let round = 0; round < 5 && built.ports.sent.length > 0; round++) {
+    const messages = built.ports.sent.splice(0);
+    const records = messages.map((message) => {
+      const count = (receives.get(message.taskId) ?? 0) + 1;
+      receives.set(message.taskId, count);
+      return sqsRecord(`m-${++delivery}`, JSON.stringify(message), { receiveCount: count });
+    });
+    const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
+    const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+    records.forEach((record, index) => {
+      if (failed.has(record.messageId)) built.ports.sent.push(messages[index] as (typeof messages)[number]);
+    });
+  }
+  const found = await built.deps.requests.get(receipt.requestId);
+  const entries = await built.deps.audit.query({ requestId: receipt.requestId });
+  return { built, found, entries, tally };
+};
+
+describe('audit entries per request', () => {
+  it.each([
+    { tasks: 1, dataClasses: ['cloud-video'] },
+    { tasks: 5, dataClasses: ['closed-account'] },
+  ])(
+    '$tasks task(s): received, dispatched, one entry per task, completed',
+    async ({ tasks, dataClasses }) => {
+      // Act
+      const { found, entries, built } = await eraseThroughWorker(dataClasses);
+
+      // Assess
+      expect(found?.request).toMatchObject({ status: 'completed', verifiedCount: tasks, taskCount: tasks });
+      expect(entries.map((entry) => entry.type)).toEqual([
+        'request.received',
+        'request.dispatched',
+        ...Array.from({ length: tasks }, () => 'task.verified'),
+        'request.completed',
+      ]);
+      expect(entries.length).toBeLessThanOrEqual(2 * tasks + 3);
+      // Each task's one entry carries what was erased, when it ran and that it was verified.
+      for (const entry of entries.filter((candidate) => candidate.type === 'task.verified')) {
+        expect(entry.detail).toMatchObject({
+          affectedCount: 3,
+          remaining: 0,
+          attempts: 1,
+          status: 'verified',
+        });
+        expect(entry.detail).toHaveProperty('executedAt');
+        expect(entry.detail).toHaveProperty('verifiedAt');
+      }
+      const chain = await built.deps.audit.readChain(SUBJECT);
+      expect(verifyChain(chain.entries, { chainId: chain.chainId }).ok).toBe(true);
+    },
+  );
+
+  it.each([
+    { tasks: 1, dataClasses: ['cloud-video'] },
+    { tasks: 5, dataClasses: ['closed-account'] },
+  ])(
+    '$tasks task(s) with a failed attempt retried in between: the failure is its one extra entry',
+    async ({ tasks, dataClasses }) => {
+      // Act
+      const { found, entries } = await eraseThroughWorker(dataClasses, true);
+
+      // Assess
+      expect(found?.request).toMatchObject({ status: 'completed', verifiedCount: tasks });
+      expect(entries.map((entry) => entry.type).sort()).toEqual(
+        [
+          'request.received',
+          'request.dispatched',
+          'task.attempt_failed',
+          ...Array.from({ length: tasks }, () => 'task.verified'),
+          'request.completed',
+        ].sort(),
+      );
+      expect(entries.length).toBeLessThanOrEqual(2 * tasks + 3);
+      expect(entries.find((entry) => entry.type === 'task.attempt_failed')?.detail).toEqual({
+        attempt: 1,
+        errorCode: 'HTTP503',
+      });
+    },
+  );
+});
+
+describe('a batch of one request runs concurrently', () => {
+  it('runs its records at once, counts every outcome and settles the request exactly once', async () => {
+    // Act
+    const { found, entries, tally, built } = await eraseThroughWorker(['closed-account'], false, true);
+
+    // Assess
+    expect(tally.most).toBeGreaterThan(1);
+    expect(found?.request).toMatchObject({ status: 'completed', verifiedCount: 5, failedCount: 0 });
+    expect(entries.filter((entry) => entry.type === 'request.completed')).toHaveLength(1);
+    // Completed requests forget whose they were, in the commit that settled them.
+    expect(found?.request.subjectId.startsWith('pseudonym:')).toBe(true);
+    expect(found?.tasks.every((task) => task.subjectId.startsWith('pseudonym:'))).toBe(true);
+    // Concurrent outcomes on one request lost a race and counted again from fresh counts.
+    const lost = built.ports.commits.filter(
+      (commit) => !commit.result.committed && commit.changes[0]?.kind === 'task.outcome',
+    );
+    expect(lost.length).toBeGreaterThan(0);
+  });
+
+  it('runs at most the given number of records at once', async () => {
+    // Prepare
+    const { registry, tally } = slowConnectors();
+    const built = handlerDeps({ overrides: { connectors: registry } });
+    await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'bound-limit',
+    );
+    const worker = makeWorker(() => Promise.resolve(built.deps), 2);
+    const records = built.ports.sent
+      .splice(0)
+      .map((message, index) => sqsRecord(`m-${index}`, JSON.stringify(message)));
+
+    // Act
+    const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
+
+    // Assess
+    expect(batchItemFailures).toEqual([]);
+    expect(tally.most).toBe(2);
+  });
+});
