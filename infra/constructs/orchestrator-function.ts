@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration } from 'aws-cdk-lib';
@@ -9,10 +11,21 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names.js';
+import {
+  CONFIG_FILE,
+  HANDLER_MAIN_FIELDS,
+  HANDLER_TARGET,
+  handlerName,
+  REQUIRE_SHIM,
+} from './handler-bundling.js';
 import { acknowledge } from './nag.js';
 
-/** Repository root: the function entries are resolved from here, wherever the CDK app runs. */
+/**
+ * Repository root when running from the sources; `dist/` when running from the published package,
+ * which holds the pre-built bundles in `dist/handlers/` (`npm run build`, tools/build-package.ts).
+ */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PREBUILT_HANDLERS = join(PROJECT_ROOT, 'handlers');
 /**
  * This repository's lock file pins the bundled dependencies. Installed as a package there is none
  * (npm does not ship lock files): CDK then finds the consuming app's lock file above the entry.
@@ -37,7 +50,10 @@ export interface OrchestratorFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly environment: Readonly<Record<string, string>>;
-  /** Compiled into the bundle as `process.env.ERASURE_CONFIG` (no 4 KB environment limit). */
+  /**
+   * The deployment config: a file next to a pre-built handler, or compiled into the bundle as
+   * `process.env.ERASURE_CONFIG` when bundling from source (either way no 4 KB environment limit).
+   */
   readonly config: DeploymentConfig;
   readonly logRetention: logs.RetentionDays;
   /** Active X-Ray tracing (adds `xray:Put*` on `*`, which X-Ray requires). */
@@ -47,11 +63,58 @@ export interface OrchestratorFunctionProps {
 }
 
 /**
+ * Bundling from this repository's sources (its tests and `npm run synth`): CDK runs the local
+ * esbuild, with the config compiled in, so a change to a handler needs no separate build step.
+ */
+const sourceBundling = (config: DeploymentConfig): nodejs.BundlingOptions => {
+  // A JavaScript string literal holding the config JSON.
+  const configLiteral = JSON.stringify(JSON.stringify(config));
+  return {
+    forceDockerBundling: false,
+    format: nodejs.OutputFormat.ESM,
+    target: HANDLER_TARGET,
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    // Pinned SDK versions from package-lock.json, not whatever the runtime ships.
+    bundleAwsSDK: true,
+    mainFields: HANDLER_MAIN_FIELDS,
+    banner: [
+      REQUIRE_SHIM,
+      // `define` only replaces the literal expression `process.env.ERASURE_CONFIG`; code that
+      // parses `process.env` as a whole would not see it, so the bundle also sets it first.
+      `process.env.ERASURE_CONFIG = ${configLiteral};`,
+    ].join(''),
+    define: { 'process.env.ERASURE_CONFIG': configLiteral },
+  };
+};
+
+/**
+ * A pre-built handler with the deployment config beside it, in a directory of its own (the asset
+ * CDK hashes and uploads): the bundle stays byte-identical to the package's, the config is data.
+ */
+const stageWithConfig = (handlerDir: string, config: DeploymentConfig): string => {
+  const json = JSON.stringify(config);
+  const files = readdirSync(handlerDir).sort();
+  const digest = createHash('sha256').update(json);
+  for (const file of files) digest.update(`\0${file}\0`).update(readFileSync(join(handlerDir, file)));
+  const hash = digest.digest('hex').slice(0, 24);
+  const staged = join(tmpdir(), `erasure-orchestrator-${hash}`);
+  if (!existsSync(join(staged, CONFIG_FILE))) {
+    mkdirSync(staged, { recursive: true });
+    for (const file of files) copyFileSync(join(handlerDir, file), join(staged, file));
+    // Written last: its presence marks a complete copy.
+    writeFileSync(join(staged, CONFIG_FILE), json);
+  }
+  return staged;
+};
+
+/**
  * One orchestrator Lambda: bundled by the local esbuild (no Docker), ARM64, its own role (no AWS
  * managed policies) and its own log group with a retention. Callers add the statements it needs.
  */
 export class OrchestratorFunction extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -74,12 +137,7 @@ export class OrchestratorFunction extends Construct {
       );
     }
 
-    // A JavaScript string literal holding the config JSON.
-    const configLiteral = JSON.stringify(JSON.stringify(props.config));
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, 'functions', props.entry),
-      handler: 'handler',
-      ...BUNDLING_ROOT,
+    const common = {
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -95,26 +153,20 @@ export class OrchestratorFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Pinned SDK versions from package-lock.json, not whatever the runtime ships.
-        bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        banner: [
-          // CommonJS dependencies inside an ES module bundle still call require().
-          "import { createRequire as __createRequire } from 'node:module';",
-          'const require = __createRequire(import.meta.url);',
-          // `define` only replaces the literal expression `process.env.ERASURE_CONFIG`; code that
-          // parses `process.env` as a whole would not see it, so the bundle also sets it first.
-          `process.env.ERASURE_CONFIG = ${configLiteral};`,
-        ].join(''),
-        define: { 'process.env.ERASURE_CONFIG': configLiteral },
-      },
-    });
+    };
+    const prebuilt = join(PREBUILT_HANDLERS, handlerName(props.entry));
+    this.function = existsSync(prebuilt)
+      ? new lambda.Function(this, 'Function', {
+          ...common,
+          handler: 'index.handler',
+          code: lambda.Code.fromAsset(stageWithConfig(prebuilt, props.config)),
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...common,
+          entry: join(PROJECT_ROOT, 'functions', props.entry),
+          handler: 'handler',
+          ...BUNDLING_ROOT,
+          bundling: sourceBundling(props.config),
+        });
   }
 }
