@@ -1,5 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
@@ -20,6 +23,8 @@ interface TargetPolicyProps {
   readonly config: DeploymentConfig;
   readonly role: iam.IRole;
   readonly targetEncryptionKeyArns?: readonly string[];
+  readonly buckets?: ReadonlyMap<string, s3.IBucket>;
+  readonly tables?: ReadonlyMap<string, dynamodb.ITable>;
 }
 
 /** The ARNs an S3 prefix target's statements name: its bucket, and its objects of every subject. */
@@ -49,25 +54,36 @@ abstract class TargetAccessPolicy extends Construct {
     id: string,
     props: TargetPolicyProps,
     keyActions: readonly string[],
+    /** Whether the role reads objects (and so needs their bucket's key). */
+    readsObjects: boolean,
   ) {
     super(scope, id);
     // Not created when empty (webhook-only catalogs): IAM rejects a policy without statements.
     this.policy = new iam.Policy(this, 'Policy', { roles: [props.role] });
+    // Customer-managed keys of the buckets and tables given as constructs, with the listed ones.
+    const keys: string[] = [...(props.targetEncryptionKeyArns ?? [])];
+    const addKey = (key: kms.IKey | undefined): void => {
+      if (key !== undefined && !keys.includes(key.keyArn)) keys.push(key.keyArn);
+    };
     for (const { target, actions } of targetsInUse(props.config)) {
       if (target.kind === 's3-prefix') {
-        const bucketArn = targetBucketArn(this, target.bucket);
+        const bucket = props.buckets?.get(target.name);
+        const bucketArn = bucket?.bucketArn ?? targetBucketArn(this, target.bucket);
         const pattern = subjectTemplatePattern(target.prefixTemplate);
         this.grantS3Prefix(target, { bucketArn, pattern, objects: `${bucketArn}/${pattern}*` });
+        // Deleting needs no key; reading (exports) does.
+        if (readsObjects) addKey(bucket?.encryptionKey);
       }
       if (target.kind === 'dynamodb-items') {
-        const tableArn = targetTableArn(this, target.table);
+        const table = props.tables?.get(target.name);
+        const tableArn = table?.tableArn ?? targetTableArn(this, target.table);
         const queryArn = target.indexName === undefined ? tableArn : `${tableArn}/index/${target.indexName}`;
         this.grantDynamoDbItems(target, actions, { tableArn, queryArn });
+        addKey(table?.encryptionKey);
       }
     }
-    const keys = props.targetEncryptionKeyArns ?? [];
     if (keys.length > 0) {
-      this.policy.addStatements(new iam.PolicyStatement({ actions: [...keyActions], resources: [...keys] }));
+      this.policy.addStatements(new iam.PolicyStatement({ actions: [...keyActions], resources: keys }));
     }
   }
 
@@ -86,9 +102,13 @@ export interface ConnectorTargetsPolicyProps {
   readonly role: iam.IRole;
   /**
    * KMS keys (customer-managed) that encrypt target tables; the worker needs them to read and
-   * update items. @default - none
+   * update items. The keys of tables given as constructs are added. @default - none
    */
   readonly targetEncryptionKeyArns?: readonly string[];
+  /** Buckets given as constructs, by target name: their ARNs are used. @default - ARNs from the names */
+  readonly buckets?: ReadonlyMap<string, s3.IBucket>;
+  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly tables?: ReadonlyMap<string, dynamodb.ITable>;
 }
 
 /**
@@ -100,7 +120,7 @@ export interface ConnectorTargetsPolicyProps {
  */
 export class ConnectorTargetsPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorTargetsPolicyProps) {
-    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
+    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], false);
   }
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {
@@ -150,6 +170,10 @@ export interface ConnectorExportPolicyProps {
   readonly role: iam.IRole;
   /** KMS keys (customer-managed) that encrypt target tables; decrypt only. @default - none */
   readonly targetEncryptionKeyArns?: readonly string[];
+  /** Buckets given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly buckets?: ReadonlyMap<string, s3.IBucket>;
+  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly tables?: ReadonlyMap<string, dynamodb.ITable>;
 }
 
 /**
@@ -159,7 +183,7 @@ export interface ConnectorExportPolicyProps {
  */
 export class ConnectorExportPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorExportPolicyProps) {
-    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey']);
+    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey'], true);
   }
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {

@@ -1,12 +1,12 @@
 import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { DeploymentConfig } from '../../domain/policy/types.js';
+import type { ErasureOrchestratorConfig } from '../constructs/config-input.js';
 import type { OrchestratorDataRefs } from '../constructs/orchestrator-data.js';
 import { OrchestratorRuntime, type OrchestratorRuntimeOptions } from '../constructs/orchestrator-runtime.js';
 
 export interface WorkerStackProps extends StackProps, OrchestratorRuntimeOptions {
-  readonly config: DeploymentConfig;
+  readonly config: ErasureOrchestratorConfig;
   /** Tables, key and secret of the DataStack. */
   readonly data: OrchestratorDataRefs;
   /**
