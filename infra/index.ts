@@ -12,6 +12,7 @@ export type {
   RetentionAction,
 } from '../domain/policy/types.js';
 export type {
+  BucketReference,
   ConnectorTargetInput,
   DataClassPolicyInput,
   DynamoDbItemsTargetInput,
@@ -19,6 +20,7 @@ export type {
   HttpWebhookTargetInput,
   PolicyCatalogInput,
   S3PrefixTargetInput,
+  TableReference,
 } from './constructs/config-input.js';
 export {
   type CheckedConfig,

@@ -1,5 +1,4 @@
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type {
   DynamoDbItemsTarget,
   HttpWebhookTarget,
@@ -19,12 +18,34 @@ export interface PolicyCatalogInput {
   readonly dataClasses: readonly DataClassPolicyInput[];
 }
 
+/**
+ * What the grants need of a bucket: any `s3.IBucket` (a `Bucket` of this app, an imported one).
+ * Structural rather than `s3.IBucket` itself, which a `Bucket` does not satisfy under
+ * `exactOptionalPropertyTypes`.
+ */
+export interface BucketReference {
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  /** Granted to the exports' reader when set. */
+  readonly encryptionKey?: kms.IKey | undefined;
+}
+
+/** What the grants need of a table: any `dynamodb.ITable` (`Table`, `TableV2`, imported ones). */
+export interface TableReference {
+  readonly tableName: string;
+  readonly tableArn: string;
+  /** Granted to the worker and the exports' reader when set. */
+  readonly encryptionKey?: kms.IKey | undefined;
+}
+
 /** An S3 prefix target whose bucket is a bucket of this app (grants come from it) or a name (a token too). */
-export type S3PrefixTargetInput = Omit<S3PrefixTarget, 'bucket'> & { readonly bucket: s3.IBucket | string };
+export type S3PrefixTargetInput = Omit<S3PrefixTarget, 'bucket'> & {
+  readonly bucket: BucketReference | string;
+};
 
 /** A DynamoDB target whose table is a table of this app (grants come from it), a name or an ARN (a token too). */
 export type DynamoDbItemsTargetInput = Omit<DynamoDbItemsTarget, 'table'> & {
-  readonly table: dynamodb.ITable | string;
+  readonly table: TableReference | string;
 };
 
 /** A webhook target; `url` may be a token (e.g. another API's URL in this app). */

@@ -1,12 +1,11 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { checkDeploymentConfig } from '../../domain/policy/config.js';
 import { exampleFor } from '../../domain/policy/examples.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { formatPath, quote } from '../../domain/vocabulary/index.js';
 import { CONFIG_REF_PREFIX, configRef } from '../../functions/shared/config-refs.js';
 import { CONNECTOR_TIMEOUT_SECONDS } from '../resources.js';
+import type { BucketReference, TableReference } from './config-input.js';
 
 /**
  * A mistake in what a user gave (props, a config file), not a bug: its message lists every problem,
@@ -171,9 +170,9 @@ export interface CheckedConfig {
   /** Parsed (schema defaults applied); a target's bucket, table or url may be a CDK token. */
   readonly config: DeploymentConfig;
   /** Buckets given as constructs, by target name: the grants come from them. */
-  readonly buckets: ReadonlyMap<string, s3.IBucket>;
+  readonly buckets: ReadonlyMap<string, BucketReference>;
   /** Tables given as constructs, by target name. */
-  readonly tables: ReadonlyMap<string, dynamodb.ITable>;
+  readonly tables: ReadonlyMap<string, TableReference>;
 }
 
 export type ConfigCheck =
@@ -189,8 +188,8 @@ export type ConfigCheck =
  * or target it belongs to, the value found and an example of a good one.
  */
 export const checkConfig = (input: unknown, root = 'config'): ConfigCheck => {
-  const buckets = new Map<string, s3.IBucket>();
-  const tables = new Map<string, dynamodb.ITable>();
+  const buckets = new Map<string, BucketReference>();
+  const tables = new Map<string, TableReference>();
   // Constructs → their names (tokens), remembered for the grants.
   const named = isRecord(input) && Array.isArray(input.targets) ? input.targets : undefined;
   const references: { index: number; field: string; value: string }[] = [];
@@ -202,11 +201,11 @@ export const checkConfig = (input: unknown, root = 'config'): ConfigCheck => {
     let value = target[reference.field];
     if (isRecord(value) && typeof target.name === 'string') {
       if ('bucketName' in value && 'bucketArn' in value) {
-        buckets.set(target.name, value as unknown as s3.IBucket);
-        value = (value as unknown as s3.IBucket).bucketName;
+        buckets.set(target.name, value as unknown as BucketReference);
+        value = (value as unknown as BucketReference).bucketName;
       } else if ('tableName' in value && 'tableArn' in value) {
-        tables.set(target.name, value as unknown as dynamodb.ITable);
-        value = (value as unknown as dynamodb.ITable).tableName;
+        tables.set(target.name, value as unknown as TableReference);
+        value = (value as unknown as TableReference).tableName;
       }
     }
     if (typeof value !== 'string' || !Token.isUnresolved(value))

@@ -1,12 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
 import { subjectTemplatePattern, targetsInUse } from '../../domain/vocabulary/index.js';
+import type { BucketReference, TableReference } from './config-input.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** `orders` → this stack's account and region; a table ARN (another account or region) is used as given. */
@@ -23,8 +22,8 @@ interface TargetPolicyProps {
   readonly config: DeploymentConfig;
   readonly role: iam.IRole;
   readonly targetEncryptionKeyArns?: readonly string[];
-  readonly buckets?: ReadonlyMap<string, s3.IBucket>;
-  readonly tables?: ReadonlyMap<string, dynamodb.ITable>;
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /** The ARNs an S3 prefix target's statements name: its bucket, and its objects of every subject. */
@@ -106,9 +105,9 @@ export interface ConnectorTargetsPolicyProps {
    */
   readonly targetEncryptionKeyArns?: readonly string[];
   /** Buckets given as constructs, by target name: their ARNs are used. @default - ARNs from the names */
-  readonly buckets?: ReadonlyMap<string, s3.IBucket>;
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
   /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly tables?: ReadonlyMap<string, dynamodb.ITable>;
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /**
@@ -171,9 +170,9 @@ export interface ConnectorExportPolicyProps {
   /** KMS keys (customer-managed) that encrypt target tables; decrypt only. @default - none */
   readonly targetEncryptionKeyArns?: readonly string[];
   /** Buckets given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly buckets?: ReadonlyMap<string, s3.IBucket>;
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
   /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly tables?: ReadonlyMap<string, dynamodb.ITable>;
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /**

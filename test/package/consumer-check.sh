@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The package as a CDK user gets it: `npm pack`, a fresh `cdk init`-style TypeScript app with the
 # oldest supported aws-cdk-lib and constructs (package.json peerDependencies), the README's example
-# as bin/app.ts, then `tsc` and `cdk synth` through ts-node (the classic commonjs template, with
-# exactOptionalPropertyTypes and no skipLibCheck) and through tsx (the current NodeNext template).
+# as bin/app.ts, then `tsc` and `cdk synth` through ts-node (the classic commonjs template) and
+# through tsx (the current NodeNext template), both with exactOptionalPropertyTypes added.
+# skipLibCheck stays on as the templates have it: aws-cdk-lib's own .d.ts do not compile under
+# exactOptionalPropertyTypes, so no CDK app can turn it off.
 # Offline apart from the npm registry; installs come from the npm cache when it holds them.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -35,7 +37,7 @@ cat >"$app/package.json" <<JSON
 { "name": "shop", "version": "0.1.0", "private": true }
 JSON
 # `cdk init app --language typescript` before it moved to NodeNext and tsx: commonjs, ts-node.
-# Stricter than the template where a consumer may be: exactOptionalPropertyTypes, no skipLibCheck.
+# Stricter than the template where a consumer may be: exactOptionalPropertyTypes.
 cat >"$app/tsconfig.json" <<'JSON'
 {
   "compilerOptions": {
@@ -43,7 +45,7 @@ cat >"$app/tsconfig.json" <<'JSON'
     "strict": true, "noImplicitAny": true, "strictNullChecks": true, "noImplicitThis": true,
     "alwaysStrict": true, "noImplicitReturns": true, "inlineSourceMap": true, "inlineSources": true,
     "experimentalDecorators": true, "strictPropertyInitialization": false,
-    "exactOptionalPropertyTypes": true, "skipLibCheck": false,
+    "exactOptionalPropertyTypes": true, "skipLibCheck": true,
     "typeRoots": ["./node_modules/@types"]
   },
   "exclude": ["node_modules", "cdk.out"]
@@ -56,7 +58,7 @@ cat >"$app/tsconfig.nodenext.json" <<'JSON'
     "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "lib": ["es2022"],
     "declaration": true, "strict": true, "noImplicitReturns": true, "isolatedModules": true,
     "experimentalDecorators": true, "strictPropertyInitialization": false, "noEmit": true,
-    "exactOptionalPropertyTypes": true, "skipLibCheck": false,
+    "exactOptionalPropertyTypes": true, "skipLibCheck": true,
     "typeRoots": ["./node_modules/@types"], "types": ["node"]
   },
   "exclude": ["node_modules", "cdk.out"]
@@ -92,6 +94,7 @@ synth() {
     if (withConfig.length < 3) throw new Error('expected pre-built handlers with config.json, found ' + withConfig.length);
   "
 }
-synth ts-node "npx ts-node --prefer-ts-exts bin/app.ts"
+# Types were checked by tsc above: ts-node only transpiles (the same code, half the time).
+synth ts-node "npx ts-node --prefer-ts-exts --transpile-only bin/app.ts"
 synth tsx "npx tsx bin/app.ts"
 step "ok"
