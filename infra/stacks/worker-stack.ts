@@ -1,4 +1,5 @@
-import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { ErasureOrchestratorConfig } from '../constructs/config-input.js';
@@ -25,7 +26,9 @@ export class WorkerStack extends Stack {
     // Strong (CloudFormation exports): the DataStack cannot drop a table, the key or the secret
     // while this stack still uses it. Replacing one then takes two deploys, which suits resources
     // that hold evidence.
-    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    // CrossStackReferences is newer than the oldest aws-cdk-lib supported (2.257), whose references
+    // are always strong: read from the namespace, so that a missing export is not a load error.
+    (cdk as Partial<typeof cdk>).CrossStackReferences?.of(this).consume(cdk.ReferenceStrength.STRONG);
     const alarmTopic =
       props.alarmTopic ??
       (props.alarmTopicArn === undefined
