@@ -26,8 +26,8 @@ export class WorkerStack extends Stack {
     // Strong (CloudFormation exports): the DataStack cannot drop a table, the key or the secret
     // while this stack still uses it. Replacing one then takes two deploys, which suits resources
     // that hold evidence.
-    // CrossStackReferences is newer than the oldest aws-cdk-lib supported (2.257), whose references
-    // are always strong: read from the namespace, so that a missing export is not a load error.
+    // Older aws-cdk-lib versions have no CrossStackReferences (their references are always strong):
+    // read from the namespace, so that a missing export is not a load error.
     (cdk as Partial<typeof cdk>).CrossStackReferences?.of(this).consume(cdk.ReferenceStrength.STRONG);
     const alarmTopic =
       props.alarmTopic ??
