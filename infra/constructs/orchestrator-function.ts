@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,11 +109,17 @@ const stageWithConfig = (handlerDir: string, config: DeploymentConfig): string =
   for (const file of files) digest.update(`\0${file}\0`).update(readFileSync(join(handlerDir, file)));
   const hash = digest.digest('hex').slice(0, 24);
   const staged = join(tmpdir(), `erasure-orchestrator-${hash}`);
-  if (!existsSync(join(staged, CONFIG_FILE))) {
-    mkdirSync(staged, { recursive: true });
-    for (const file of files) copyFileSync(join(handlerDir, file), join(staged, file));
-    // Written last: its presence marks a complete copy.
-    writeFileSync(join(staged, CONFIG_FILE), json);
+  if (!existsSync(staged)) {
+    // Built aside and renamed into place: a synth running at the same time never sees half a copy.
+    const building = mkdtempSync(`${staged}-`);
+    for (const file of files) copyFileSync(join(handlerDir, file), join(building, file));
+    writeFileSync(join(building, CONFIG_FILE), json);
+    try {
+      renameSync(building, staged);
+    } catch {
+      // Another synth got there first, with the same content.
+      rmSync(building, { recursive: true, force: true });
+    }
   }
   return staged;
 };
