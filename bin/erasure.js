@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `erasure` command (package.json `bin`): runs cli/erasure.ts through tsx, the project's loader.
-import { register } from 'tsx/esm/api';
+// The `erasure` command (package.json `bin`). In a checkout it runs cli/erasure.ts through tsx, the
+// project's loader; the published package has no sources, only the compiled dist/cli/erasure.js.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../cli/erasure.ts');
-process.exitCode = await main(process.argv.slice(2));
+const source = new URL('../cli/erasure.ts', import.meta.url);
+let cli;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import(source.href);
+} else {
+  cli = await import('../dist/cli/erasure.js');
+}
+process.exitCode = await cli.main(process.argv.slice(2));

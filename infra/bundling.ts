@@ -33,12 +33,14 @@ export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 /** The bundle's `process.env.ERASURE_CONFIG`: a JavaScript string literal holding the config JSON. */
 export const configLiteral = (config: unknown): string => JSON.stringify(JSON.stringify(config));
 
-/** Code put before the bundle: a `require` for CommonJS dependencies, and the config. */
+/** CommonJS dependencies inside an ES module bundle still call require(). */
+export const REQUIRE_SHIM =
+  "import { createRequire as __createRequire } from 'node:module';const require = __createRequire(import.meta.url);";
+
+/** Code put before a bundle built from the sources: a `require` for CommonJS dependencies, and the config. */
 export const bundleBanner = (literal: string): string =>
   [
-    // CommonJS dependencies inside an ES module bundle still call require().
-    "import { createRequire as __createRequire } from 'node:module';",
-    'const require = __createRequire(import.meta.url);',
+    REQUIRE_SHIM,
     // `define` only replaces the literal expression `process.env.ERASURE_CONFIG`; code that
     // parses `process.env` as a whole would not see it, so the bundle also sets it first.
     `process.env.ERASURE_CONFIG = ${literal};`,
@@ -48,3 +50,16 @@ export const bundleBanner = (literal: string): string =>
 export const bundleDefine = (literal: string): Record<string, string> => ({
   'process.env.ERASURE_CONFIG': literal,
 });
+
+/**
+ * The published package's pre-built handlers (`npm run build`, tools/build-package.ts) are the
+ * same bundles without a config compiled in: the construct writes it to CONFIG_FILE beside the
+ * bundle at synth, and the bundle reads it at cold start unless ERASURE_CONFIG is already set
+ * (the local runtime and tests set it directly).
+ */
+export const CONFIG_FILE = 'config.json';
+
+export const CONFIG_FILE_LOADER = `import { readFileSync as __readConfig } from 'node:fs';process.env.ERASURE_CONFIG ??= __readConfig(new URL('./${CONFIG_FILE}', import.meta.url), 'utf8');`;
+
+/** `run-connector-task.ts` → `run-connector-task`: the handler's directory under dist/handlers/. */
+export const handlerName = (entry: string): string => entry.replace(/\.ts$/, '');

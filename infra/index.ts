@@ -1,5 +1,34 @@
 /** The construct library: deploy the orchestrator inside your own CDK app with your catalog and targets. */
-export { checkConfig, OrchestratorPropsError } from './constructs/config-validation.js';
+export type {
+  ConnectorTarget,
+  DynamoDbItemsTarget,
+  HttpWebhookTarget,
+  S3PrefixTarget,
+} from '../domain/connectors/types.js';
+export type {
+  DataClassPolicy,
+  DeploymentConfig,
+  PolicyCatalog,
+  RetentionAction,
+} from '../domain/policy/types.js';
+export type {
+  BucketReference,
+  ConnectorTargetInput,
+  DataClassPolicyInput,
+  DynamoDbItemsTargetInput,
+  ErasureOrchestratorConfig,
+  HttpWebhookTargetInput,
+  PolicyCatalogInput,
+  S3PrefixTargetInput,
+  TableReference,
+} from './constructs/config-input.js';
+export {
+  type CheckedConfig,
+  ConfigurationError,
+  checkConfig,
+  DeploymentConfigError,
+  OrchestratorPropsError,
+} from './constructs/config-validation.js';
 export {
   ConnectorExportPolicy,
   type ConnectorExportPolicyProps,

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import type { ConnectorTarget } from '../connectors/types.js';
-import { parseWith, toCountryCode } from '../vocabulary/index.js';
+import { checkWith, type Problem, parseWith, toCountryCode } from '../vocabulary/index.js';
 import { CATALOG_PARSE, PolicyCatalogSchema } from './schema.js';
 import { ConnectorTargetSchema, targetMismatch } from './targets.js';
 import type { DataClassPolicy, DeploymentConfig } from './types.js';
@@ -63,6 +63,17 @@ export const DeploymentConfigSchema = z
  */
 export const parseDeploymentConfig = (input: unknown): DeploymentConfig =>
   parseWith(DeploymentConfigSchema, input, CATALOG_PARSE);
+
+/**
+ * Like `parseDeploymentConfig`, but reports every problem at once instead of throwing the first:
+ * for a person fixing a config file, who should not need one attempt per mistake.
+ */
+export const checkDeploymentConfig = (
+  input: unknown,
+):
+  | { readonly ok: true; readonly value: DeploymentConfig }
+  | { readonly ok: false; readonly problems: Problem[] } =>
+  checkWith(DeploymentConfigSchema, input, CATALOG_PARSE);
 
 /** The jurisdiction (upper-cased country code) whose override applies to `policy`, if any (ALU-2). */
 export function overridingJurisdiction(policy: DataClassPolicy, jurisdiction?: string): string | undefined {

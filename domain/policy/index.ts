@@ -1,6 +1,7 @@
 export * from './addressing.js';
 export * from './catalog.js';
 export * from './config.js';
+export * from './examples.js';
 export * from './lookup.js';
 export {
   BLOCKER_KINDS,

@@ -82,6 +82,41 @@ export interface ParseOptions {
   readonly locateEntry?: EntryLocator;
 }
 
+/** One problem of an input, for reports that list every problem (deployment configs). */
+export interface Problem {
+  /** Dotted path of the field (`catalog.dataClasses[1].retention`); the root's name or '' for the whole input. */
+  readonly field: string;
+  /** The named entry the field sits in (`data class 'cookies'`), if any. */
+  readonly entry?: string;
+  /** What is wrong, as a predicate of the field (`'P-1Y' is not an ISO 8601 duration`). */
+  readonly message: string;
+  /** The value found at the field (undefined when it is missing). */
+  readonly value: unknown;
+  /** The full path, to look up examples by. */
+  readonly path: readonly PropertyKey[];
+}
+
+const valueAt = (input: unknown, path: Path): unknown =>
+  path.reduce<unknown>((node, segment) => (isRecord(node) ? node[segment] : undefined), input);
+
+const toProblem = (issue: z.core.$ZodIssue, input: unknown, options: ParseOptions): Problem => {
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path: Path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
+  const message = unknownKey === undefined ? issue.message : 'is not a known field';
+  const entry = options.locateEntry?.(input, path);
+  return {
+    field: formatPath(path) || (options.root ?? ''),
+    ...(entry === undefined ? {} : { entry: entry.label }),
+    message,
+    value: valueAt(input, path),
+    path,
+  };
+};
+
+/** Every problem of a failed parse, one per issue, in the order the schema found them. */
+export const toProblems = (error: z.ZodError, input: unknown, options: ParseOptions = {}): Problem[] =>
+  error.issues.map((issue) => toProblem(issue, input, options));
+
 /** One ValidationError for the first problem; `cause` keeps the full ZodError with every problem. */
 export function toValidationError(
   error: z.ZodError,
@@ -102,6 +137,20 @@ export function toValidationError(
   return new ValidationError(entry === undefined ? sentence : `${entry.label}: ${sentence}`, field, {
     cause: error,
   });
+}
+
+/** The parsed value, or every problem of `input` (for reports that list them all at once). */
+export function checkWith<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  options: ParseOptions = {},
+):
+  | { readonly ok: true; readonly value: z.output<Schema> }
+  | { readonly ok: false; readonly problems: Problem[] } {
+  const result = schema.safeParse(input, { error: builtInMessage });
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: toProblems(result.error, input, options) };
 }
 
 /** Parses with `schema` or throws the ValidationError of its first problem. */

@@ -10,6 +10,7 @@ import {
   TASK_QUEUE_ENV,
   type TableName,
 } from '../manifest.js';
+import { resolveConfigRefs } from './config-refs.js';
 
 const optionalText = z
   .string()
@@ -92,7 +93,9 @@ const parse = (schema: z.ZodType, key: FunctionKey, source: NodeJS.ProcessEnv): 
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid environment of the ${key} function: ${problems.join('; ')}`);
   }
-  return parsed.data;
+  const data = parsed.data as { ERASURE_CONFIG: string };
+  // Values known only at deploy time (functions/shared/config-refs.ts) into the config text.
+  return { ...data, ERASURE_CONFIG: resolveConfigRefs(data.ERASURE_CONFIG, source) };
 };
 
 /** The variables function `key` reads (for infra and tests). */

@@ -1,10 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
 import { windowRunsOf } from '../../domain/schedule/windows.js';
 import { SUBJECT_PLACEHOLDER, subjectTemplatePattern, targetsInUse } from '../../domain/vocabulary/index.js';
+import type { BucketReference, TableReference } from './config-input.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
 /** `orders` → this stack's account and region; a table ARN (another account or region) is used as given. */
@@ -21,6 +23,8 @@ interface TargetPolicyProps {
   readonly config: DeploymentConfig;
   readonly role: iam.IRole;
   readonly targetEncryptionKeyArns?: readonly string[];
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /** The ARNs an S3 prefix target's statements name: its bucket, and its objects of every subject. */
@@ -50,25 +54,36 @@ abstract class TargetAccessPolicy extends Construct {
     id: string,
     props: TargetPolicyProps,
     keyActions: readonly string[],
+    /** Whether the role reads objects (and so needs their bucket's key). */
+    readsObjects: boolean,
   ) {
     super(scope, id);
     // Not created when empty (webhook-only catalogs): IAM rejects a policy without statements.
     this.policy = new iam.Policy(this, 'Policy', { roles: [props.role] });
+    // Customer-managed keys of the buckets and tables given as constructs, with the listed ones.
+    const keys: string[] = [...(props.targetEncryptionKeyArns ?? [])];
+    const addKey = (key: kms.IKey | undefined): void => {
+      if (key !== undefined && !keys.includes(key.keyArn)) keys.push(key.keyArn);
+    };
     for (const { target, actions } of targetsInUse(props.config)) {
       if (target.kind === 's3-prefix') {
-        const bucketArn = targetBucketArn(this, target.bucket);
+        const bucket = props.buckets?.get(target.name);
+        const bucketArn = bucket?.bucketArn ?? targetBucketArn(this, target.bucket);
         const pattern = subjectTemplatePattern(target.prefixTemplate);
         this.grantS3Prefix(target, { bucketArn, pattern, objects: `${bucketArn}/${pattern}*` });
+        // Deleting needs no key; reading (exports) does.
+        if (readsObjects) addKey(bucket?.encryptionKey);
       }
       if (target.kind === 'dynamodb-items') {
-        const tableArn = targetTableArn(this, target.table);
+        const table = props.tables?.get(target.name);
+        const tableArn = table?.tableArn ?? targetTableArn(this, target.table);
         const queryArn = target.indexName === undefined ? tableArn : `${tableArn}/index/${target.indexName}`;
         this.grantDynamoDbItems(target, actions, { tableArn, queryArn });
+        addKey(table?.encryptionKey);
       }
     }
-    const keys = props.targetEncryptionKeyArns ?? [];
     if (keys.length > 0) {
-      this.policy.addStatements(new iam.PolicyStatement({ actions: [...keyActions], resources: [...keys] }));
+      this.policy.addStatements(new iam.PolicyStatement({ actions: [...keyActions], resources: keys }));
     }
   }
 
@@ -87,9 +102,13 @@ export interface ConnectorTargetsPolicyProps {
   readonly role: iam.IRole;
   /**
    * KMS keys (customer-managed) that encrypt target tables; the worker needs them to read and
-   * update items. @default - none
+   * update items. The keys of tables given as constructs are added. @default - none
    */
   readonly targetEncryptionKeyArns?: readonly string[];
+  /** Buckets given as constructs, by target name: their ARNs are used. @default - ARNs from the names */
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
+  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /**
@@ -101,7 +120,7 @@ export interface ConnectorTargetsPolicyProps {
  */
 export class ConnectorTargetsPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorTargetsPolicyProps) {
-    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']);
+    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], false);
   }
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {
@@ -151,6 +170,10 @@ export interface ConnectorExportPolicyProps {
   readonly role: iam.IRole;
   /** KMS keys (customer-managed) that encrypt target tables; decrypt only. @default - none */
   readonly targetEncryptionKeyArns?: readonly string[];
+  /** Buckets given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
+  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /**
@@ -160,7 +183,7 @@ export interface ConnectorExportPolicyProps {
  */
 export class ConnectorExportPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorExportPolicyProps) {
-    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey']);
+    super(scope, id, props, ['kms:Decrypt', 'kms:DescribeKey'], true);
   }
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {
@@ -202,6 +225,10 @@ export interface ConnectorWindowsPolicyProps {
   readonly role: iam.IRole;
   /** KMS keys (customer-managed) that encrypt target tables. @default - none */
   readonly targetEncryptionKeyArns?: readonly string[];
+  /** Buckets given as constructs, by target name: their ARNs are used. @default - ARNs from the names */
+  readonly buckets?: ReadonlyMap<string, BucketReference>;
+  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
+  readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
 /**
@@ -216,12 +243,13 @@ export class ConnectorWindowsPolicy extends TargetAccessPolicy {
       ...props.config,
       catalog: { ...props.config.catalog, dataClasses: [...new Set(rolling)] },
     };
-    super(scope, id, { ...props, config }, [
-      'kms:Decrypt',
-      'kms:DescribeKey',
-      'kms:Encrypt',
-      'kms:GenerateDataKey',
-    ]);
+    super(
+      scope,
+      id,
+      { ...props, config },
+      ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      false,
+    );
   }
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, objects }: S3PrefixResources): void {

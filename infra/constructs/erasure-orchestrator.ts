@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import type { DeploymentConfig } from '../../domain/policy/types.js';
+import type { ErasureOrchestratorConfig } from './config-input.js';
 import { OrchestratorData } from './orchestrator-data.js';
 import {
   OrchestratorRuntime,
@@ -9,13 +9,13 @@ import {
 
 export interface ErasureOrchestratorProps extends OrchestratorRuntimeOptions {
   /**
-   * Your policy catalog and the systems its target names point at (your buckets, tables and
-   * webhook URLs). Validated at synth time (an invalid field throws an error naming it) and compiled
-   * into the function bundles: changing it means a redeploy. A DynamoDB target names a table in
-   * this stack's account and region; the grants also take a table ARN (another account or region,
-   * whose resource policy must allow the worker role) once the domain schema accepts one.
+   * Your policy catalog and the systems its target names point at: your buckets and tables (as
+   * constructs of this app, tokens, names, or for tables ARNs) and webhook URLs (literal or tokens).
+   * Validated at synth time (every invalid field is listed, with an example of a good value) and
+   * deployed with the functions: changing it means a redeploy. The worker's and the exports' grants
+   * are derived from it.
    */
-  readonly config: DeploymentConfig;
+  readonly config: ErasureOrchestratorConfig;
 }
 
 /**

@@ -1,4 +1,15 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration } from 'aws-cdk-lib';
@@ -13,13 +24,19 @@ import {
   BUNDLE_SETTINGS,
   bundleBanner,
   bundleDefine,
+  CONFIG_FILE,
   configLiteral,
   FUNCTION_NODE_OPTIONS,
+  handlerName,
 } from '../bundling.js';
 import { acknowledge } from './nag.js';
 
-/** Repository root: the function entries are resolved from here, wherever the CDK app runs. */
+/**
+ * Repository root when running from the sources; `dist/` when running from the published package,
+ * which holds the pre-built bundles in `dist/handlers/` (`npm run build`, tools/build-package.ts).
+ */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PREBUILT_HANDLERS = join(PROJECT_ROOT, 'handlers');
 /**
  * This repository's lock file pins the bundled dependencies. Installed as a package there is none
  * (npm does not ship lock files): CDK then finds the consuming app's lock file above the entry.
@@ -44,7 +61,10 @@ export interface OrchestratorFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly environment: Readonly<Record<string, string>>;
-  /** Compiled into the bundle as `process.env.ERASURE_CONFIG` (no 4 KB environment limit). */
+  /**
+   * The deployment config: a file next to a pre-built handler, or compiled into the bundle as
+   * `process.env.ERASURE_CONFIG` when bundling from source (either way no 4 KB environment limit).
+   */
   readonly config: DeploymentConfig;
   readonly logRetention: logs.RetentionDays;
   /** Active X-Ray tracing (adds `xray:Put*` on `*`, which X-Ray requires). */
@@ -54,11 +74,59 @@ export interface OrchestratorFunctionProps {
 }
 
 /**
+ * Bundling from this repository's sources (its tests and `npm run synth`): CDK runs the local
+ * esbuild, with the config compiled in, so a change to a handler needs no separate build step.
+ */
+const sourceBundling = (config: DeploymentConfig): nodejs.BundlingOptions => {
+  const literal = configLiteral(config);
+  return {
+    forceDockerBundling: false,
+    format: nodejs.OutputFormat.ESM,
+    target: BUNDLE_SETTINGS.target,
+    minify: BUNDLE_SETTINGS.minify,
+    sourceMap: BUNDLE_SETTINGS.sourceMap,
+    sourcesContent: BUNDLE_SETTINGS.sourcesContent,
+    // Pinned SDK versions from package-lock.json, not whatever the runtime ships.
+    bundleAwsSDK: true,
+    externalModules: [...BUNDLE_SETTINGS.external],
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    banner: bundleBanner(literal),
+    define: bundleDefine(literal),
+  };
+};
+
+/**
+ * A pre-built handler with the deployment config beside it, in a directory of its own (the asset
+ * CDK hashes and uploads): the bundle stays byte-identical to the package's, the config is data.
+ */
+const stageWithConfig = (handlerDir: string, config: DeploymentConfig): string => {
+  const json = JSON.stringify(config);
+  const files = readdirSync(handlerDir).sort();
+  const digest = createHash('sha256').update(json);
+  for (const file of files) digest.update(`\0${file}\0`).update(readFileSync(join(handlerDir, file)));
+  const hash = digest.digest('hex').slice(0, 24);
+  const staged = join(tmpdir(), `erasure-orchestrator-${hash}`);
+  if (!existsSync(staged)) {
+    // Built aside and renamed into place: a synth running at the same time never sees half a copy.
+    const building = mkdtempSync(`${staged}-`);
+    for (const file of files) copyFileSync(join(handlerDir, file), join(building, file));
+    writeFileSync(join(building, CONFIG_FILE), json);
+    try {
+      renameSync(building, staged);
+    } catch {
+      // Another synth got there first, with the same content.
+      rmSync(building, { recursive: true, force: true });
+    }
+  }
+  return staged;
+};
+
+/**
  * One orchestrator Lambda: bundled by the local esbuild (no Docker), ARM64, its own role (no AWS
  * managed policies) and its own log group with a retention. Callers add the statements it needs.
  */
 export class OrchestratorFunction extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -81,11 +149,7 @@ export class OrchestratorFunction extends Construct {
       );
     }
 
-    const literal = configLiteral(props.config);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, 'functions', props.entry),
-      handler: 'handler',
-      ...BUNDLING_ROOT,
+    const common = {
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -100,20 +164,20 @@ export class OrchestratorFunction extends Construct {
         NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: BUNDLE_SETTINGS.target,
-        minify: BUNDLE_SETTINGS.minify,
-        sourceMap: BUNDLE_SETTINGS.sourceMap,
-        sourcesContent: BUNDLE_SETTINGS.sourcesContent,
-        // Pinned SDK versions from package-lock.json, not whatever the runtime ships.
-        bundleAwsSDK: true,
-        externalModules: [...BUNDLE_SETTINGS.external],
-        mainFields: [...BUNDLE_SETTINGS.mainFields],
-        banner: bundleBanner(literal),
-        define: bundleDefine(literal),
-      },
-    });
+    };
+    const prebuilt = join(PREBUILT_HANDLERS, handlerName(props.entry));
+    this.function = existsSync(prebuilt)
+      ? new lambda.Function(this, 'Function', {
+          ...common,
+          handler: 'index.handler',
+          code: lambda.Code.fromAsset(stageWithConfig(prebuilt, props.config)),
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...common,
+          entry: join(PROJECT_ROOT, 'functions', props.entry),
+          handler: 'handler',
+          ...BUNDLING_ROOT,
+          bundling: sourceBundling(props.config),
+        });
   }
 }

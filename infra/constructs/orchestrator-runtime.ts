@@ -7,7 +7,6 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { windowRunsOf } from '../../domain/schedule/windows.js';
 import {
   FUNCTIONS,
@@ -24,7 +23,8 @@ import {
   TASK_QUEUE,
   type TableKey,
 } from '../resources.js';
-import { checkConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
+import type { ErasureOrchestratorConfig } from './config-input.js';
+import { checkConfig, functionConfig, OrchestratorPropsError, optionProblems } from './config-validation.js';
 import {
   ConnectorExportPolicy,
   ConnectorTargetsPolicy,
@@ -130,8 +130,11 @@ export interface OrchestratorRuntimeOptions {
 }
 
 export interface OrchestratorRuntimeProps extends OrchestratorRuntimeOptions {
-  /** Catalog and connector targets; validated, then compiled into every function bundle. */
-  readonly config: DeploymentConfig;
+  /**
+   * Catalog and connector targets; validated, then given to every function. Targets may name this
+   * app's buckets and tables as constructs or tokens, and webhook URLs as tokens.
+   */
+  readonly config: ErasureOrchestratorConfig;
   /** Tables, key and secret, usually an `OrchestratorData` (possibly in another stack). */
   readonly data: OrchestratorDataRefs;
 }
@@ -153,7 +156,7 @@ export const resolveOptions = (props: OrchestratorRuntimeOptions & { readonly co
   const checked = checkConfig(props.config);
   const problems = [...optionProblems(options), ...checked.problems];
   if (checked.config === undefined || problems.length > 0) throw new OrchestratorPropsError(problems);
-  return { ...options, config: checked.config };
+  return { ...options, config: checked.config, buckets: checked.buckets, tables: checked.tables };
 };
 
 /**
@@ -180,8 +183,10 @@ export class OrchestratorRuntime extends Construct {
     super(scope, id);
     // Validate before bundling: a bad prop fails in milliseconds, with every problem listed.
     const options = resolveOptions(props);
-    // The parsed config (schema defaults applied) is what the functions get.
-    const { config } = options;
+    // The parsed config (schema defaults applied) is what the functions get, with the tokens of
+    // this app's buckets, tables and URLs in variables of their own.
+    const { config, buckets, tables } = options;
+    const bundled = functionConfig(config);
     const { data } = props;
 
     this.taskQueue = new TaskQueue(this, 'Tasks', {
@@ -237,8 +242,8 @@ export class OrchestratorRuntime extends Construct {
       const created = new OrchestratorFunction(this, id, {
         ...fn,
         entry: FUNCTIONS[key].entry,
-        environment: environmentOf(key),
-        config,
+        environment: { ...environmentOf(key), ...bundled.environment },
+        config: bundled.config,
         logRetention: options.logRetention,
         tracing: options.tracing,
       });
@@ -309,12 +314,16 @@ export class OrchestratorRuntime extends Construct {
     );
     this.connectorTargetsPolicy = new ConnectorTargetsPolicy(this, 'ConnectorTargets', {
       config,
+      buckets,
+      tables,
       role: this.workerFunction.role,
       targetEncryptionKeyArns: options.targetEncryptionKeyArns,
     });
 
     this.connectorExportPolicy = new ConnectorExportPolicy(this, 'ConnectorExports', {
       config,
+      buckets,
+      tables,
       role: this.apiFunction.role,
       targetEncryptionKeyArns: options.targetEncryptionKeyArns,
     });
@@ -326,6 +335,8 @@ export class OrchestratorRuntime extends Construct {
     if (windowStores) {
       this.connectorWindowsPolicy = new ConnectorWindowsPolicy(this, 'ConnectorWindows', {
         config,
+        buckets,
+        tables,
         role: this.sweepFunction.role,
         targetEncryptionKeyArns: options.targetEncryptionKeyArns,
       });

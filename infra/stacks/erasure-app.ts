@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type App, type Environment, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ValidationError } from '../../domain/errors.js';
-import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import { EXAMPLE_DEPLOYMENT_CONFIG } from '../config/example.js';
+import type { ErasureOrchestratorConfig } from '../constructs/config-input.js';
+import { checkConfigFile, DeploymentConfigError } from '../constructs/config-validation.js';
 import type { OrchestratorRuntimeOptions } from '../constructs/orchestrator-runtime.js';
 import { DataStack } from './data-stack.js';
 import { WorkerStack } from './worker-stack.js';
@@ -14,7 +14,7 @@ export interface ErasureAppOptions extends OrchestratorRuntimeOptions {
   /** Stack names (`<prefix>-data`, `<prefix>-worker`) and physical resource names. @default 'erasure' */
   readonly prefix?: string;
   /** Catalog and targets. @default EXAMPLE_DEPLOYMENT_CONFIG (infra/config/example.ts) */
-  readonly config?: DeploymentConfig;
+  readonly config?: ErasureOrchestratorConfig;
   /** SNS topic the alarms notify. @default - alarms without actions */
   readonly alarmTopicArn?: string;
   /** @default - environment-agnostic stacks: the account and region the CLI deploys to */
@@ -23,18 +23,20 @@ export interface ErasureAppOptions extends OrchestratorRuntimeOptions {
   readonly anchorRetentionDays?: number;
 }
 
-/** A deployment config file, parsed by the domain schema; a bad field fails naming the file and field. */
+/**
+ * A deployment config file, checked as the construct checks it. A file with mistakes throws a
+ * `DeploymentConfigError` that lists every one (file, field, data class or target, the value
+ * found and an example of a good one).
+ */
 export const readConfigFile = (path: string): DeploymentConfig => {
   const file = resolve(path);
+  let text: string;
   try {
-    return parseDeploymentConfig(JSON.parse(readFileSync(file, 'utf8')));
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    const where =
-      error instanceof ValidationError && error.field !== undefined ? `${file}: ${error.field}` : file;
-    throw new Error(`Deployment config ${where}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new DeploymentConfigError(file, [`${file}: ${(error as Error).message}`]);
   }
+  return checkConfigFile(file, text);
 };
 
 /** `-c prefix=erasure-prod`, `-c config=path/to/deployment.json`, `-c alarmTopicArn=arn:aws:sns:...`. */

@@ -1,12 +1,13 @@
-import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { DeploymentConfig } from '../../domain/policy/types.js';
+import type { ErasureOrchestratorConfig } from '../constructs/config-input.js';
 import type { OrchestratorDataRefs } from '../constructs/orchestrator-data.js';
 import { OrchestratorRuntime, type OrchestratorRuntimeOptions } from '../constructs/orchestrator-runtime.js';
 
 export interface WorkerStackProps extends StackProps, OrchestratorRuntimeOptions {
-  readonly config: DeploymentConfig;
+  readonly config: ErasureOrchestratorConfig;
   /** Tables, key and secret of the DataStack. */
   readonly data: OrchestratorDataRefs;
   /**
@@ -25,7 +26,9 @@ export class WorkerStack extends Stack {
     // Strong (CloudFormation exports): the DataStack cannot drop a table, the key or the secret
     // while this stack still uses it. Replacing one then takes two deploys, which suits resources
     // that hold evidence.
-    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    // Older aws-cdk-lib versions have no CrossStackReferences (their references are always strong):
+    // read from the namespace, so that a missing export is not a load error.
+    (cdk as Partial<typeof cdk>).CrossStackReferences?.of(this).consume(cdk.ReferenceStrength.STRONG);
     const alarmTopic =
       props.alarmTopic ??
       (props.alarmTopicArn === undefined

@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import type { DataClassPolicy, DeploymentConfig } from '../../domain/policy/types.js';
+import { configRef, resolveConfigRefs } from '../../functions/shared/config-refs.js';
 import { targetTableArn } from '../../infra/constructs/connector-permissions.js';
 import { flattenReference } from '../../infra/constructs/nag.js';
 import {
@@ -258,9 +261,9 @@ describe('ErasureOrchestrator props validation', () => {
       /config\.targets\[1\]\.prefixTemplate: 'customers\/\{subjectId\}\/\*' must not contain '\*'/,
     ],
     [
-      'a CDK token in the config',
-      { config: withTarget(1, { bucket: Token.asString({ Ref: 'SomeBucket' }) }) },
-      /config\.targets\[1\]\.bucket: must be a literal value, not a CDK token/,
+      'a CDK token where only a literal can be compiled in',
+      { config: withTarget(1, { prefixTemplate: Token.asString({ Ref: 'SomePrefix' }) }) },
+      /config\.targets\[1\]\.prefixTemplate: must be a literal value, not a CDK token/,
     ],
     [
       'a plain-http webhook',
@@ -326,14 +329,81 @@ describe('ErasureOrchestrator props validation', () => {
     ).toThrow(OrchestratorPropsError);
     expect(stack.node.tryFindChild('Erasure')?.node.children ?? []).toHaveLength(0);
   });
+});
 
-  it('rejects a bucket name coming from another construct', () => {
-    const stack = new Stack(new App(), 'Tokens');
-    const bucket = new s3.Bucket(stack, 'Uploads');
-    expect(
-      () =>
-        new ErasureOrchestrator(stack, 'Erasure', { config: withTarget(1, { bucket: bucket.bucketName }) }),
-    ).toThrow(/config\.targets\[1\]\.bucket: must be a literal value/);
+describe('ErasureOrchestrator with buckets, tables and URLs of the same app', () => {
+  const app = new App();
+  // A table with a customer-managed key needs a region.
+  const stack = new Stack(app, 'Shop', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const uploads = new s3.Bucket(stack, 'Uploads', { enforceSSL: true });
+  const ordersKey = new kms.Key(stack, 'OrdersKey', { enableKeyRotation: true });
+  const orders = new dynamodb.TableV2(stack, 'Orders', {
+    partitionKey: { name: 'orderId', type: dynamodb.AttributeType.STRING },
+    globalSecondaryIndexes: [
+      { indexName: 'bySubject', partitionKey: { name: 'customerId', type: dynamodb.AttributeType.STRING } },
+    ],
+    encryption: dynamodb.TableEncryptionV2.customerManagedKey(ordersKey),
+  });
+  const crmUrl = Token.asString({ 'Fn::GetAtt': ['CrmApi', 'Url'] });
+  new ErasureOrchestrator(stack, 'Erasure', {
+    config: {
+      ...CONFIG,
+      targets: TARGETS.map((target) => {
+        if (target.name === 'uploads') return { ...target, bucket: uploads };
+        if (target.name === 'orders') return { ...target, table: orders };
+        if (target.name === 'crm') return { ...target, url: crmUrl };
+        return target;
+      }),
+    },
+  });
+  const template = Template.fromStack(stack);
+  const [uploadsId] = Object.keys(template.findResources('AWS::S3::Bucket'));
+  const [ordersId] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'));
+  const [keyId] = Object.keys(template.findResources('AWS::KMS::Key')).filter((id) =>
+    id.startsWith('OrdersKey'),
+  );
+  const workerPolicy = JSON.stringify(
+    Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) =>
+      id.includes('ConnectorTargets'),
+    )?.[1],
+  );
+
+  it('derives the grants from the constructs: their ARNs, and the key of an encrypted table', () => {
+    expect(workerPolicy).toContain(JSON.stringify({ 'Fn::GetAtt': [uploadsId, 'Arn'] }));
+    expect(workerPolicy).toContain(JSON.stringify({ 'Fn::GetAtt': [ordersId, 'Arn'] }));
+    expect(workerPolicy).toContain(JSON.stringify({ 'Fn::GetAtt': [keyId, 'Arn'] }));
+  });
+
+  it('gives the functions the tokens as variables, and the config references to them', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) {
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      const refs = Object.entries(variables).filter(([name]) => name.startsWith('ERASURE_REF_'));
+      expect(refs.map(([, value]) => value)).toEqual([
+        { Ref: ordersId },
+        { Ref: uploadsId },
+        { 'Fn::GetAtt': ['CrmApi', 'Url'] },
+      ]);
+    }
+  });
+
+  it('reads the references back at cold start (functions/shared/config-refs.ts)', () => {
+    const ref = configRef('ERASURE_REF_1');
+    // Only a whole value is a reference: a URL that merely contains the text is left as it is.
+    const config = JSON.stringify({ targets: [{ bucket: ref, url: `https://x.example/${ref}` }] });
+    expect(JSON.parse(resolveConfigRefs(config, { ERASURE_REF_1: 'shop-uploads-1a2b' }))).toEqual({
+      targets: [{ bucket: 'shop-uploads-1a2b', url: `https://x.example/${ref}` }],
+    });
+    expect(() => resolveConfigRefs(config, {})).toThrow(/ERASURE_REF_1, which is not set/);
+  });
+
+  it("passes cdk-nag AwsSolutions (the orchestrator; the test's own bucket is not its business)", () => {
+    const inOrchestrator = new AwsSolutionsChecks()
+      .validateScope(stack)
+      .violations.flatMap((violation) => violation.violatingResources)
+      .filter((resource) => resource.constructPath?.startsWith('Shop/Erasure/'));
+    expect(inOrchestrator).toEqual([]);
   });
 });
 
