@@ -10,7 +10,7 @@ import type { AuditEvent } from '../../domain/audit/types.js';
 import { routeHandlers } from '../../functions/api/handlers.js';
 import { dispatchStreaming, type StreamedResult } from '../../functions/api/router.js';
 import { auditCsv, auditCursorPosition, CSV_PAGE_SIZE } from '../../functions/services/audit-search.js';
-import { bearer, callApi } from '../helpers/api-handler.js';
+import { type ApiBody, bearer, callApi } from '../helpers/api-handler.js';
 import { apiEvent, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
 const SUBJECT = 'audit-subject-1';
@@ -52,7 +52,7 @@ const audit = (built: HandlerDeps, query: Record<string, string>, headers: Recor
     headers: { ...bearer('compliance'), ...headers },
   });
 
-const keys = (body: { entries?: unknown } | undefined) =>
+const keys = (body: ApiBody | undefined) =>
   ((body?.entries ?? []) as { idempotencyKey: string }[]).map((entry) => entry.idempotencyKey);
 
 describe('GET /v1/audit: filters and pages', () => {
