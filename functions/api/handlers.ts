@@ -23,11 +23,13 @@ import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
 import { recordLifecycleEvent } from '../services/lifecycle-events.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
+import { renderCertificatePdf } from './certificate-pdf.js';
 import type { ApiRequest, RouteHandler } from './router.js';
 import {
   AnchorListParams,
   AUDIT_PAGE_DEFAULT,
   AuditQueryParams,
+  CertificateParams,
   DeadlineExtensionBody,
   ErasureRequestBody,
   ExportBody,
@@ -200,8 +202,21 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/erasure-requests/{requestId}/certificate': async (request) => {
+    const query = parseQuery(CertificateParams, request.query);
     const certificate = await issueCertificate(deps, pathParam(request, 'requestId'));
-    return { statusCode: 200, body: certificate satisfies Certificate };
+    if (!wants(request, query.format, 'pdf', 'application/pdf')) {
+      return { statusCode: 200, body: certificate satisfies Certificate };
+    }
+    return {
+      statusCode: 200,
+      content: {
+        contentType: 'application/pdf',
+        headers: {
+          'content-disposition': `attachment; filename="certificate-${certificate.requestId}.pdf"`,
+        },
+        bytes: await renderCertificatePdf(certificate),
+      },
+    };
   },
 
   'POST /v1/legal-holds': async (request) => {

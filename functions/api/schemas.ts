@@ -83,6 +83,10 @@ export const AuditQueryParams = z.object({
   format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).optional(),
 });
 
+export const CertificateParams = z.object({
+  format: z.enum(['json', 'pdf'], { message: 'must be json or pdf' }).optional(),
+});
+
 export const VerificationParams = z.object({ subjectId: SubjectIdSchema.optional() });
 
 export const AnchorListParams = z.object({ from: InstantSchema.optional(), to: InstantSchema.optional() });
