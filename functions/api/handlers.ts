@@ -24,6 +24,7 @@ import { recordLifecycleEvent } from '../services/lifecycle-events.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
 import { renderCertificatePdf } from './certificate-pdf.js';
+import { openApiDocument } from './openapi.js';
 import type { ApiRequest, RouteHandler } from './router.js';
 import {
   AnchorListParams,
@@ -106,12 +107,20 @@ const requestDetail = (
 const wants = (request: ApiRequest, format: string | undefined, name: string, mediaType: string): boolean =>
   format === undefined ? (request.headers.accept ?? '').toLowerCase().includes(mediaType) : format === name;
 
+/** Built once per process: it depends on nothing but the code. */
+let openApiCache: ReturnType<typeof openApiDocument> | undefined;
+const openApi = () => {
+  openApiCache ??= openApiDocument();
+  return openApiCache;
+};
+
 /** A path parameter, checked with its rule (`PATH_PARAMETERS`): a 400 naming it, never a lookup. */
 const pathParam = (request: ApiRequest, name: PathParameter): string =>
   parsePathParameter(name, request.params[name]);
 
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
   'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
+  'GET /openapi.json': async () => ({ statusCode: 200, body: openApi() }),
   'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
 
   'POST /v1/lifecycle-events': async (request) => {
