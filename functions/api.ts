@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { routeHandlers } from './api/handlers.js';
-import { type Authorisation, dispatch } from './api/router.js';
+import { type Authorisation, dispatch, dispatchStreaming, type StreamedResult } from './api/router.js';
 import type { ServiceDeps } from './services/deps.js';
 import { clientsFromEnvironment, composeApi, lazily, loadSecrets } from './shared/dependencies.js';
 import { loadEnv } from './shared/env.js';
@@ -10,15 +10,25 @@ import { logger } from './shared/observability.js';
 
 export type ApiDeps = ServiceDeps & { readonly authorisation: Authorisation };
 
-/** HTTP API (payload v2) entry point: every route of functions/shared/routes.ts. */
-export const makeHandler = (provide: () => Promise<ApiDeps>) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+const build = <Result>(provide: () => Promise<ApiDeps>, run: typeof dispatch | typeof dispatchStreaming) =>
+  middy<APIGatewayProxyEventV2, Result, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
       const deps = await provide();
       const requestId = event.requestContext.requestId ?? context.awsRequestId;
-      return dispatch(event, routeHandlers(deps), deps.authorisation, deps.log, requestId);
+      return (await run(event, routeHandlers(deps), deps.authorisation, deps.log, requestId)) as Result;
     });
+
+/** HTTP API (payload v2) entry point: every route of functions/shared/routes.ts. */
+export const makeHandler = (provide: () => Promise<ApiDeps>) =>
+  build<APIGatewayProxyStructuredResultV2>(provide, dispatch);
+
+/**
+ * The same handler for a server that can stream (the local runtime): CSV comes as a stream of
+ * pages instead of one buffered body. Lambda behind API Gateway cannot stream, so AWS uses the other.
+ */
+export const makeStreamingHandler = (provide: () => Promise<ApiDeps>) =>
+  build<APIGatewayProxyStructuredResultV2 | StreamedResult>(provide, dispatchStreaming);
 
 /** In AWS, API Gateway has authorised the caller with IAM before the function runs. */
 export const handler = makeHandler(

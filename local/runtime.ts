@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type ApiDeps, makeHandler as makeApiHandler } from '../functions/api.js';
+import { type ApiDeps, makeStreamingHandler as makeApiHandler } from '../functions/api.js';
 import type { FunctionKey } from '../functions/manifest.js';
 import { makeHandler as makeTaskHandler } from '../functions/run-connector-task.js';
 import type { Log } from '../functions/services/deps.js';
@@ -321,7 +321,30 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       const event = toApiEvent(request, await readBody(request));
       const result = await apiHandler(event, lambdaContext(FUNCTION_NAMES.api));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
-      response.end(result.body ?? '');
+      if ('stream' in result) {
+        // Page by page, waiting for the client to drain: memory stays at one page however long.
+        try {
+          for await (const chunk of result.stream) {
+            if (response.destroyed) break; // the client went away: stop reading pages
+            if (!response.write(chunk)) {
+              await new Promise((resolve) => {
+                response.once('drain', resolve);
+                response.once('close', resolve);
+              });
+            }
+          }
+          response.end();
+        } catch (error) {
+          // The status is sent: all that is left is to cut the answer short, visibly.
+          deps.log.error('streamed answer failed', { errorName: (error as Error).name });
+          response.destroy();
+        }
+      } else {
+        // What API Gateway does with a base64-flagged body (a PDF): the client gets the bytes.
+        response.end(
+          result.isBase64Encoded === true ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''),
+        );
+      }
       options.onRequest?.({
         method: event.requestContext.http.method,
         route: routeTemplateOf(event.requestContext.http.method, event.rawPath),

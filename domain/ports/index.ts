@@ -143,6 +143,38 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
+/** What `GET /v1/audit` may narrow a scope (subject, request or time window) by. */
+export interface AuditFilters {
+  readonly dataClass?: string;
+  readonly ruleRef?: string;
+  /** An event type (`request.completed`); the trail's own vocabulary, not checked against a list. */
+  readonly type?: string;
+}
+
+/**
+ * Where the next page of an audit search starts: the store's own position (DynamoDB's
+ * LastEvaluatedKey, and the day partition of a time-only search). Opaque outside the store; the
+ * API hands it out signed (domain/audit/cursor.ts).
+ */
+export interface AuditPosition {
+  /** The day partition the position lies in (time-only searches). */
+  readonly day?: string;
+  /** The key to resume after, or none to start at `day`. */
+  readonly key?: Readonly<Record<string, string | number>>;
+}
+
+export interface AuditPageQuery extends AuditQuery, AuditFilters {
+  /** At most this many entries. */
+  readonly limit: number;
+  readonly after?: AuditPosition;
+}
+
+export interface AuditPage {
+  readonly entries: AuditEntry[];
+  /** Absent when the search is exhausted. A page may be short (or empty) and still have a next. */
+  readonly next?: AuditPosition;
+}
+
 export interface ChainHead {
   readonly seq: number;
   readonly hash: string;
@@ -151,6 +183,12 @@ export interface ChainHead {
 /** Reads of the audit trail. Appends go through `UnitOfWork.commit`. */
 export interface AuditLog {
   query(query: AuditQuery): Promise<AuditEntry[]>;
+  /**
+   * One page of a search: the scope is the request (byRequest index), else the subject's chain,
+   * else the time window (byDay index, one partition per day); filters narrow it, never widen it.
+   * Each call reads a bounded number of index pages.
+   */
+  page(query: AuditPageQuery): Promise<AuditPage>;
   /** Every entry of one chain in order, and the head the store says it has. */
   readChain(
     subjectId: string | undefined,

@@ -2,16 +2,27 @@ import { createHash } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  QueryCommand,
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AnchoredHead } from '../../domain/audit/merkle.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
-import type { AuditLog, AuditQuery, AuditRecord, ChainHead } from '../../domain/ports/index.js';
+import type {
+  AuditLog,
+  AuditPage,
+  AuditPageQuery,
+  AuditPosition,
+  AuditQuery,
+  AuditRecord,
+  ChainHead,
+} from '../../domain/ports/index.js';
 import { queryAll, type TransactItem } from './dynamo-helpers.js';
 
 const HEAD_SEQ = 0;
+/** DynamoDB queries one search page may make: a sparse filter or many empty days end a page early. */
+const MAX_QUERIES_PER_PAGE = 25;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
@@ -133,6 +144,78 @@ export class DynamoAuditLog implements AuditLog {
       if (entries.length >= limit) break;
     }
     return entries.slice(0, limit);
+  }
+
+  async page(query: AuditPageQuery): Promise<AuditPage> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const filters: string[] = [];
+    const filter = (attribute: string, value: string | undefined) => {
+      if (value === undefined) return;
+      names[`#f_${attribute}`] = attribute;
+      values[`:f_${attribute}`] = value;
+      filters.push(`#f_${attribute} = :f_${attribute}`);
+    };
+    filter('dataClass', query.dataClass);
+    filter('ruleRef', query.ruleRef);
+    filter('type', query.type);
+    const window = () => {
+      names['#at'] = 'at';
+      values[':from'] = query.from ?? '0';
+      values[':to'] = query.to ?? '\uffff';
+      return '#at BETWEEN :from AND :to';
+    };
+    // One partition of one index per scope; filters narrow it, so no search is a table scan.
+    let scope: { readonly IndexName?: string; readonly KeyConditionExpression: string };
+    if (query.requestId !== undefined) {
+      if (query.subjectId !== undefined) filter('chainId', this.chainIdFor(query.subjectId));
+      values[':scope'] = query.requestId;
+      scope = { IndexName: 'byRequest', KeyConditionExpression: `requestId = :scope AND ${window()}` };
+    } else if (query.subjectId !== undefined) {
+      if (query.from !== undefined || query.to !== undefined) filters.push(window());
+      values[':scope'] = this.chainIdFor(query.subjectId);
+      values[':head'] = HEAD_SEQ;
+      scope = { KeyConditionExpression: 'chainId = :scope AND seq > :head' };
+    } else {
+      if (query.from === undefined || query.to === undefined) {
+        throw new RangeError('An audit search needs subjectId, requestId, or both from and to');
+      }
+      names['#day'] = 'day';
+      scope = { IndexName: 'byDay', KeyConditionExpression: `#day = :day AND ${window()}` };
+    }
+    const days = query.requestId === undefined && query.subjectId === undefined;
+    const dayList: (string | undefined)[] = days
+      ? daysBetween(query.from as string, query.to as string)
+      : [undefined];
+    let dayIndex = Math.max(0, query.after?.day === undefined ? 0 : dayList.indexOf(query.after.day));
+    let startKey: Record<string, unknown> | undefined = query.after?.key;
+    const entries: AuditEntry[] = [];
+    for (let queries = 0; queries < MAX_QUERIES_PER_PAGE && entries.length < query.limit; queries++) {
+      const day = dayList[dayIndex];
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...scope,
+          ...(filters.length === 0 ? {} : { FilterExpression: filters.join(' AND ') }),
+          ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+          ExpressionAttributeValues: day === undefined ? values : { ...values, ':day': day },
+          // Limit counts items read before the filter: never more than the page still needs.
+          Limit: query.limit - entries.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      entries.push(...(page.Items ?? []).map(toEntry));
+      startKey = page.LastEvaluatedKey;
+      if (startKey === undefined) {
+        dayIndex += 1;
+        if (dayIndex >= dayList.length) return { entries };
+      }
+    }
+    const next: AuditPosition = {
+      ...(days ? { day: dayList[dayIndex] as string } : {}),
+      ...(startKey === undefined ? {} : { key: startKey as Record<string, string | number> }),
+    };
+    return { entries, next };
   }
 
   readChain(subjectId: string | undefined) {

@@ -8,6 +8,7 @@ import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js'
 import { ValidationError } from '../../domain/errors.js';
 import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
+import { type AuditSearch, auditCsv, auditCursorPosition, searchAudit } from '../services/audit-search.js';
 import { issueCertificate } from '../services/certificates.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
@@ -22,10 +23,14 @@ import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
 import { recordLifecycleEvent } from '../services/lifecycle-events.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
+import { renderCertificatePdf } from './certificate-pdf.js';
+import { openApiDocument } from './openapi.js';
 import type { ApiRequest, RouteHandler } from './router.js';
 import {
   AnchorListParams,
+  AUDIT_PAGE_DEFAULT,
   AuditQueryParams,
+  CertificateParams,
   DeadlineExtensionBody,
   ErasureRequestBody,
   ExportBody,
@@ -95,12 +100,27 @@ const requestDetail = (
   tasks: tasks.map((task) => taskView(task, blockedBy.get(task.taskId))),
 });
 
+/**
+ * Whether the caller asked for `format`: by the `format` query parameter, which wins, or else by
+ * naming its media type in Accept (JSON stays the default for `*\/*` and browsers).
+ */
+const wants = (request: ApiRequest, format: string | undefined, name: string, mediaType: string): boolean =>
+  format === undefined ? (request.headers.accept ?? '').toLowerCase().includes(mediaType) : format === name;
+
+/** Built once per process: it depends on nothing but the code. */
+let openApiCache: ReturnType<typeof openApiDocument> | undefined;
+const openApi = () => {
+  openApiCache ??= openApiDocument();
+  return openApiCache;
+};
+
 /** A path parameter, checked with its rule (`PATH_PARAMETERS`): a 400 naming it, never a lookup. */
 const pathParam = (request: ApiRequest, name: PathParameter): string =>
   parsePathParameter(name, request.params[name]);
 
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
   'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
+  'GET /openapi.json': async () => ({ statusCode: 200, body: openApi() }),
   'GET /healthz': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
 
   'POST /v1/lifecycle-events': async (request) => {
@@ -194,8 +214,21 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'GET /v1/erasure-requests/{requestId}/certificate': async (request) => {
+    const query = parseQuery(CertificateParams, request.query);
     const certificate = await issueCertificate(deps, pathParam(request, 'requestId'));
-    return { statusCode: 200, body: certificate satisfies Certificate };
+    if (!wants(request, query.format, 'pdf', 'application/pdf')) {
+      return { statusCode: 200, body: certificate satisfies Certificate };
+    }
+    return {
+      statusCode: 200,
+      content: {
+        contentType: 'application/pdf',
+        headers: {
+          'content-disposition': `attachment; filename="certificate-${certificate.requestId}.pdf"`,
+        },
+        bytes: await renderCertificatePdf(certificate),
+      },
+    };
   },
 
   'POST /v1/legal-holds': async (request) => {
@@ -226,15 +259,33 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
 
   'GET /v1/audit': async (request) => {
     const query = parseQuery(AuditQueryParams, request.query);
-    const { from, to } = query;
     requireAuditScope(query, deps.clock().toISOString());
-    const entries = await deps.audit.query({
+    const search: AuditSearch = {
       ...(query.subjectId === undefined ? {} : { subjectId: query.subjectId }),
       ...(query.requestId === undefined ? {} : { requestId: query.requestId }),
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
+      ...(query.from === undefined ? {} : { from: query.from }),
+      ...(query.to === undefined ? {} : { to: query.to }),
+      ...(query.dataClass === undefined ? {} : { dataClass: query.dataClass }),
+      ...(query.ruleRef === undefined ? {} : { ruleRef: query.ruleRef }),
+      ...(query.type === undefined ? {} : { type: query.type }),
+    };
+    // Checked now, not when the first page is read: a bad cursor is a 400, never a cut-off stream.
+    const after = auditCursorPosition(deps, search, query.cursor);
+    if (wants(request, query.format, 'csv', 'text/csv')) {
+      return {
+        statusCode: 200,
+        content: {
+          contentType: 'text/csv; charset=utf-8; header=present',
+          headers: { 'content-disposition': 'attachment; filename="audit.csv"' },
+          produce: (budget) => auditCsv(deps, search, after, budget),
+        },
+      };
+    }
+    const page = await searchAudit(deps, search, {
+      limit: query.limit === undefined ? AUDIT_PAGE_DEFAULT : Number(query.limit),
+      ...(after === undefined ? {} : { after }),
     });
-    return { statusCode: 200, body: { entries } satisfies AuditList };
+    return { statusCode: 200, body: page satisfies AuditList };
   },
 
   'GET /v1/audit/verification': async (request) => {

@@ -23,8 +23,35 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   readonly statusCode: number;
+  /** A JSON answer. */
   readonly body?: unknown;
+  /** An answer that is not JSON (CSV, PDF); `body` is then absent. */
+  readonly content?: ApiContent;
 }
+
+/**
+ * A non-JSON answer: bytes made whole (a PDF), or text made piece by piece (CSV, page by page).
+ * `produce` is given a byte budget when the answer is buffered (Lambda behind API Gateway, whose
+ * responses are at most 6 MB): it may stop early and return the cursor where the rest starts,
+ * answered in `x-next-cursor`. Streamed (the local runtime), it gets no budget and goes to the end.
+ */
+export type ApiContent = {
+  readonly contentType: string;
+  readonly headers?: Readonly<Record<string, string>>;
+} & (
+  | { readonly bytes: Uint8Array }
+  | { readonly produce: (budgetBytes: number | undefined) => AsyncGenerator<string, string | undefined> }
+);
+
+/** A streamed answer: its headers, and the text to write after them. */
+export interface StreamedResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly stream: AsyncIterable<string>;
+}
+
+/** What a buffered text answer may hold (API Gateway's 6 MB limit, with room for headers). */
+export const MAX_BUFFERED_TEXT_BYTES = 4 * 1024 * 1024;
 
 export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 
@@ -88,12 +115,49 @@ const boundedBody = (event: APIGatewayProxyEventV2): string => {
   return decoded === undefined ? event.body : decoded.toString('utf8');
 };
 
-const respond = (response: ApiResponse, requestId: string): APIGatewayProxyStructuredResultV2 => ({
+const respondJson = (response: ApiResponse, requestId: string): APIGatewayProxyStructuredResultV2 => ({
   statusCode: response.statusCode,
   headers: { 'content-type': 'application/json', 'x-request-id': requestId },
   // A trailing newline keeps terminals (curl) tidy; JSON parsers ignore it.
   ...(response.body === undefined ? {} : { body: `${JSON.stringify(response.body)}\n` }),
 });
+
+/** Reads a text answer to its end or its budget; the generator's return value is the next cursor. */
+const bufferText = async (produce: AsyncGenerator<string, string | undefined>) => {
+  const chunks: string[] = [];
+  for (;;) {
+    const step = await produce.next();
+    if (step.done === true) return { text: chunks.join(''), next: step.value };
+    chunks.push(step.value);
+  }
+};
+
+const respond = async (
+  response: ApiResponse,
+  requestId: string,
+  mode: 'buffered' | 'streamed',
+): Promise<APIGatewayProxyStructuredResultV2 | StreamedResult> => {
+  const { content } = response;
+  if (content === undefined) return respondJson(response, requestId);
+  const headers = { ...content.headers, 'content-type': content.contentType, 'x-request-id': requestId };
+  if ('bytes' in content) {
+    // API Gateway passes binary bodies only base64-encoded, flagged as such (the local runtime too).
+    return {
+      statusCode: response.statusCode,
+      headers,
+      body: Buffer.from(content.bytes).toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
+  if (mode === 'streamed')
+    return { statusCode: response.statusCode, headers, stream: content.produce(undefined) };
+  const { text, next } = await bufferText(content.produce(MAX_BUFFERED_TEXT_BYTES));
+  return {
+    statusCode: response.statusCode,
+    headers: { ...headers, ...(next === undefined ? {} : { 'x-next-cursor': next }) },
+    body: text,
+  };
+};
 
 /**
  * Matches the route, refuses a body over MAX_BODY_BYTES, authorises the caller, then decodes the
@@ -106,7 +170,28 @@ export const dispatch = async (
   auth: Authorisation,
   log: Log,
   requestId: string,
-): Promise<APIGatewayProxyStructuredResultV2> => {
+): Promise<APIGatewayProxyStructuredResultV2> =>
+  // Buffered answers are never streamed results.
+  (await route(event, handlers, auth, log, requestId, 'buffered')) as APIGatewayProxyStructuredResultV2;
+
+/** The same, for a server that can stream (the local runtime): text answers come as a stream. */
+export const dispatchStreaming = (
+  event: APIGatewayProxyEventV2,
+  handlers: Readonly<Record<string, RouteHandler>>,
+  auth: Authorisation,
+  log: Log,
+  requestId: string,
+): Promise<APIGatewayProxyStructuredResultV2 | StreamedResult> =>
+  route(event, handlers, auth, log, requestId, 'streamed');
+
+const route = async (
+  event: APIGatewayProxyEventV2,
+  handlers: Readonly<Record<string, RouteHandler>>,
+  auth: Authorisation,
+  log: Log,
+  requestId: string,
+  mode: 'buffered' | 'streamed',
+): Promise<APIGatewayProxyStructuredResultV2 | StreamedResult> => {
   const method = event.requestContext.http.method.toUpperCase();
   const path = event.rawPath.length > 1 ? event.rawPath.replace(/\/+$/, '') : event.rawPath;
   // The route template, never the path: paths can carry subject ids.
@@ -116,14 +201,14 @@ export const dispatch = async (
       (candidate) => candidate.params !== undefined,
     );
     if (candidates.length === 0) {
-      return respond(
+      return respondJson(
         { statusCode: 404, body: { error: { code: 'not_found', message: `No route ${path}` } } },
         requestId,
       );
     }
     const matched = candidates.find((candidate) => candidate.route.method === method);
     if (matched?.params === undefined) {
-      return respond(
+      return respondJson(
         {
           statusCode: 405,
           body: { error: { code: 'method_not_allowed', message: `${method} is not allowed on ${path}` } },
@@ -166,7 +251,8 @@ export const dispatch = async (
         }
       },
     });
-    return respond(response, requestId);
+    // Inside the try: a buffered text answer that fails midway is mapped like any other error.
+    return await respond(response, requestId, mode);
   } catch (error) {
     const mapped = mapError(error, requestId);
     if (mapped.statusCode >= 500) {
@@ -186,6 +272,6 @@ export const dispatch = async (
             : undefined,
       });
     }
-    return respond(mapped, requestId);
+    return respondJson(mapped, requestId);
   }
 };

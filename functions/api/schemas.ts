@@ -4,6 +4,7 @@
  * canonical UTC form. The answers are typed in `./types.ts`.
  */
 import * as z from 'zod';
+import { MAX_CURSOR_LENGTH } from '../../domain/audit/cursor.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
 import {
   IDENTIFIER_MAX_LENGTH,
@@ -11,6 +12,7 @@ import {
   InstantSchema,
   parseWith,
   ReasonCodeSchema,
+  RULE_REF_PATTERN,
   SubjectIdSchema,
 } from '../../domain/vocabulary/index.js';
 
@@ -54,12 +56,35 @@ export const ExportBody = z.object({ dataClasses: DataClasses.optional() });
 
 export const SweepBody = z.object({ now: InstantSchema.optional() });
 
+/** Entries per `GET /v1/audit` page unless `limit` says otherwise, and the most it may say. */
+export const AUDIT_PAGE_DEFAULT = 100;
+export const AUDIT_PAGE_MAX = 1000;
+
 export const AuditQueryParams = z.object({
   subjectId: SubjectIdSchema.optional(),
   /** A lookup, not a new id: any string up to an id's length (an unknown id finds nothing). */
   requestId: z.string().min(1).max(IDENTIFIER_MAX_LENGTH).optional(),
   from: InstantSchema.optional(),
   to: InstantSchema.optional(),
+  dataClass: z.string().min(1).max(64).optional(),
+  ruleRef: z.string().regex(RULE_REF_PATTERN, "is not a rule id (e.g. 'ALU-3')").optional(),
+  /** The trail's event types evolve, so only their shape is checked (an unknown type finds nothing). */
+  type: z
+    .string()
+    .max(64)
+    .regex(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/, "is not an event type (e.g. 'request.completed')")
+    .optional(),
+  cursor: z.string().min(1).max(MAX_CURSOR_LENGTH).optional(),
+  limit: z
+    .string()
+    .regex(/^[1-9]\d{0,3}$/, `must be a whole number from 1 to ${AUDIT_PAGE_MAX}`)
+    .refine((value) => Number(value) <= AUDIT_PAGE_MAX, `must be at most ${AUDIT_PAGE_MAX}`)
+    .optional(),
+  format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).optional(),
+});
+
+export const CertificateParams = z.object({
+  format: z.enum(['json', 'pdf'], { message: 'must be json or pdf' }).optional(),
 });
 
 export const VerificationParams = z.object({ subjectId: SubjectIdSchema.optional() });

@@ -90,9 +90,10 @@ export interface HoldReceipt {
   readonly holdId: string;
 }
 
-/** `GET /v1/audit`. */
+/** `GET /v1/audit`: one page; pass `nextCursor` back as `cursor` for the next (absent on the last). */
 export interface AuditList {
   readonly entries: readonly AuditEntry[];
+  readonly nextCursor?: string;
 }
 
 /** `GET /v1/audit/verification`: the chain, checked on its own and against its anchors. */

@@ -18,6 +18,8 @@ export interface RouteDefinition {
 
 export const ROUTES = [
   { method: 'GET', path: '/livez', roles: 'public' },
+  // The API's own description: the same for everyone and in the open-source repository anyway.
+  { method: 'GET', path: '/openapi.json', roles: 'public' },
   { method: 'GET', path: '/healthz', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/lifecycle-events', roles: ['service'] },
   { method: 'GET', path: '/v1/subjects/{subjectId}/schedule', roles: ['service', 'compliance'] },

@@ -40,6 +40,7 @@ const RECEIVED_REQUEST_ID = 'req_received1';
 const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'method'>; readonly ok: number }>> =
   {
     'GET /livez': { call: { path: '/livez' }, ok: 200 },
+    'GET /openapi.json': { call: { path: '/openapi.json' }, ok: 200 },
     'GET /healthz': { call: { path: '/healthz' }, ok: 200 },
     'POST /v1/lifecycle-events': {
       call: {
@@ -206,5 +207,46 @@ describe('API authorisation matrix (every route × every caller, from ROUTES)', 
       expect(built.touched).toEqual([]);
       nothingWritten();
     }
+  });
+});
+
+describe('the compliance answers that are not JSON keep their route roles', () => {
+  const VARIANTS = [
+    ['the audit trail as CSV', { path: '/v1/audit', query: { subjectId: SEEDED.subjectId, format: 'csv' } }],
+    [
+      'the certificate as PDF',
+      { path: `/v1/erasure-requests/${SEEDED.dispatchedRequestId}/certificate`, query: { format: 'pdf' } },
+    ],
+  ] as const;
+
+  it.each(
+    VARIANTS.flatMap(([name, call]) =>
+      (['no token', 'bogus token', 'service'] as const).map((caller) => [name, caller, call] as const),
+    ),
+  )('%s: %s is refused before anything is read', async (_name, caller, call) => {
+    const built = await seeded('token');
+
+    const response = await callApi(built, {
+      method: 'GET',
+      ...call,
+      headers: credentials(caller, ''),
+    });
+
+    expect(response.status).toBe(caller === 'service' ? 403 : 401);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(built.touched).toEqual([]);
+  });
+
+  it('the audit CSV answers the compliance role', async () => {
+    const built = await seeded('token');
+
+    const response = await callApi(built, {
+      method: 'GET',
+      ...VARIANTS[0][1],
+      headers: credentials('compliance', ''),
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers?.['content-type']).toMatch(/^text\/csv/);
   });
 });

@@ -18,8 +18,12 @@ export type ApiBody = Partial<ErrorBody> & { readonly [key: string]: unknown };
 export interface ApiAnswer {
   readonly status: number;
   readonly headers: Record<string, unknown> | undefined;
+  /** The body as the handler gave it (base64 for a binary answer, see `base64`). */
   readonly raw: string;
+  /** The parsed body of a JSON answer. */
   readonly body: ApiBody | undefined;
+  /** Whether the body is base64 (a binary answer: API Gateway decodes it for the client). */
+  readonly base64: boolean;
 }
 
 /** The `Authorization` header of a role's test token. */
@@ -35,7 +39,10 @@ export const callApi = async (built: HandlerDeps, request: ApiCall): Promise<Api
     status: result.statusCode ?? 0,
     headers: result.headers,
     raw: result.body ?? '',
-    body: (result.body === undefined ? undefined : JSON.parse(result.body)) as ApiBody | undefined,
+    base64: result.isBase64Encoded === true,
+    body: (result.body === undefined || result.headers?.['content-type'] !== 'application/json'
+      ? undefined
+      : JSON.parse(result.body)) as ApiBody | undefined,
   };
 };
 

@@ -15,6 +15,8 @@ import { isHoldActive, type LegalHold, releasedHoldSubject } from '../../domain/
 import type {
   AnchorStore,
   AuditLog,
+  AuditPage,
+  AuditPageQuery,
   AuditQuery,
   AuditRecord,
   ChainHead,
@@ -197,6 +199,7 @@ export class InMemoryPorts {
         };
       },
       query: async (query) => this.query(query),
+      page: async (query) => this.page(query),
       heads: async () =>
         [...this.state.chains.entries()].flatMap(([chainId, entries]) => {
           const last = entries.at(-1);
@@ -283,6 +286,23 @@ export class InMemoryPorts {
           ? (this.state.chains.get(this.chainIdFor(query.subjectId)) ?? [])
           : this.allEntries();
     return clone(source.filter(within).slice(0, query.limit ?? 1000));
+  }
+
+  /** A search page; the position is an offset into the matching entries, in the store's order. */
+  private page(query: AuditPageQuery): AuditPage {
+    const matching = this.query({ ...query, limit: Number.MAX_SAFE_INTEGER }).filter(
+      (entry) =>
+        (query.subjectId === undefined || entry.chainId === this.chainIdFor(query.subjectId)) &&
+        (query.dataClass === undefined || entry.dataClass === query.dataClass) &&
+        (query.ruleRef === undefined || entry.ruleRef === query.ruleRef) &&
+        (query.type === undefined || entry.type === query.type),
+    );
+    const start = Number(query.after?.key?.offset ?? 0);
+    const end = start + query.limit;
+    return {
+      entries: matching.slice(start, end),
+      ...(end < matching.length ? { next: { key: { offset: end } } } : {}),
+    };
   }
 
   /** Checks every condition on a copy, then swaps it in: all or nothing, like a transaction. */

@@ -323,7 +323,7 @@ describe('WorkerStack', () => {
     });
   });
 
-  it('authorises every route with IAM except the signed callback, which the handler verifies, and the liveness probe', () => {
+  it('authorises every route with IAM except the signed callback, which the handler verifies, the liveness probe and the API description', () => {
     for (const route of ROUTES as readonly RouteDefinition[]) {
       worker.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey(route),
@@ -332,7 +332,7 @@ describe('WorkerStack', () => {
     }
     expect(
       (ROUTES as readonly RouteDefinition[]).filter((route) => !Array.isArray(route.roles)).map(routeKey),
-    ).toEqual(['GET /livez', 'POST /v1/tasks/{taskId}/callback']);
+    ).toEqual(['GET /livez', 'GET /openapi.json', 'POST /v1/tasks/{taskId}/callback']);
     worker.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
     worker.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
