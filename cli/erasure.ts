@@ -6,6 +6,7 @@
  * wait that timed out, 130 interrupted. `erasure <command> --help` shows each command's options
  * and examples.
  */
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
@@ -270,7 +271,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
         command: Command,
       ) => {
         const client = await clientFor(command, 'service');
-        const key = options.idempotencyKey ?? crypto.randomUUID();
+        const key = options.idempotencyKey ?? randomUUID();
         if (options.idempotencyKey === undefined) io.err(`Idempotency-Key: ${key}`);
         const receipt = await client.json('POST', '/v1/erasure-requests', {
           body: {

@@ -369,6 +369,29 @@ describe('command line', () => {
   });
 });
 
+describe('requests', () => {
+  it('reject, extend and redrive send the compliance calls with their reason fields', async () => {
+    const calls: string[] = [];
+    const api = await fakeApi((request, body) => {
+      calls.push(`${request.method} ${request.url} ${request.headers.authorization} ${body}`);
+      return { status: 200, body: JSON.stringify({ requestId: 'req_1', status: 'rejected' }) };
+    });
+
+    const codes = [
+      (await run(['requests', 'reject', 'req_1', '--legal-reason', 'gdpr-art17-3b', '--api', api])).code,
+      (await run(['requests', 'extend', 'req_1', '--reason', 'complex-request', '--api', api])).code,
+      (await run(['requests', 'redrive', 'req_1', '--api', api])).code,
+    ];
+
+    expect(codes).toEqual([0, 0, 0]);
+    expect(calls).toEqual([
+      'POST /v1/erasure-requests/req_1/rejection Bearer dev-compliance-token {"legalReason":"gdpr-art17-3b"}',
+      'POST /v1/erasure-requests/req_1/deadline-extension Bearer dev-compliance-token {"reason":"complex-request"}',
+      'POST /v1/erasure-requests/req_1/redrive Bearer dev-compliance-token {}',
+    ]);
+  });
+});
+
 describe('events import rows', () => {
   it('reads CSV attributes from a JSON column or attributes.<name> columns, and refuses unknown columns', async () => {
     expect(
