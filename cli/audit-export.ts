@@ -79,7 +79,7 @@ const nextCursorOf = (response: Response, body?: Record<string, unknown>): strin
 };
 
 /** Streams a CSV page to the output, leaving out its header line when it is not the first page. */
-const passThroughCsv = async (response: Response, output: Writable, skipHeader: boolean) => {
+export const passThroughCsv = async (response: Response, output: Writable, skipHeader: boolean) => {
   if (response.body === null) return;
   let skipping = skipHeader;
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

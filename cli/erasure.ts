@@ -24,7 +24,7 @@ import {
   resolveConnection,
   UsageError,
 } from './api-client.js';
-import { type CsvSource, exportAudit } from './audit-export.js';
+import { type CsvSource, exportAudit, passThroughCsv } from './audit-export.js';
 import {
   countRows,
   formatOfFile,
@@ -440,8 +440,11 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     if (!response.ok) throw await apiErrorOf(response);
     if (options.csv) {
       const output = outputFor(io, options.output);
-      output.stream.write(await response.text());
-      await output.close();
+      try {
+        await passThroughCsv(response, output.stream, false);
+      } finally {
+        await output.close();
+      }
     } else printJson(io, await response.json());
   };
 

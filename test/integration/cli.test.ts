@@ -103,8 +103,17 @@ describe('the erasure CLI against the local runtime', () => {
     const unknown = await erasure(['requests', 'show', 'req_unknown']);
     const child = await promisify(execFile)(
       process.execPath,
-      ['bin/erasure.js', 'requests', 'show', 'req_unknown', '--api', rt.apiUrl],
-      { env: { ...process.env, ERASURE_API_URL: '', ERASURE_TOKEN: '' } },
+      // The token explicitly: a developer's own `npm start` may have left .local/runtime.json here.
+      [
+        'bin/erasure.js',
+        'requests',
+        'show',
+        'req_unknown',
+        '--api',
+        rt.apiUrl,
+        '--token',
+        rt.tokens.compliance,
+      ],
     ).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
