@@ -1,64 +1,694 @@
 /**
- * `erasure verify-certificate <file> [--public-key <pem>]...`: checks a certificate of erasure
- * offline, without the service or AWS credentials. Exit 0 and a one-line summary when it is
- * valid; exit 1 and one line per problem otherwise (2 for a wrong command line).
+ * The `erasure` command (package.json `bin`): compliance staff's and operators' daily work against
+ * the local runtime (`npm start`, bearer tokens) or a deployed API (SigV4 with the caller's AWS
+ * credentials). `main` runs one command line and resolves with its exit code: 0 done, 1 failed
+ * (an API refusal, an invalid certificate, a row that did not import), 2 wrong command line, 3 a
+ * wait that timed out, 130 interrupted. `erasure <command> --help` shows each command's options
+ * and examples.
  */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { MultiBar, Presets } from 'cli-progress';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { verifyCertificate } from '../domain/audit/certificate.js';
+import { ValidationError } from '../domain/errors.js';
+import {
+  ApiClient,
+  ApiError,
+  apiErrorOf,
+  type CallerRole,
+  type ConnectionOptions,
+  resolveConnection,
+  UsageError,
+} from './api-client.js';
+import { type CsvSource, exportAudit, passThroughCsv } from './audit-export.js';
+import {
+  countRows,
+  formatOfFile,
+  type ImportFormat,
+  type ImportSummary,
+  importEvents,
+  type RowFailure,
+} from './events-import.js';
+import type { AwsCredentials } from './sigv4.js';
 
 export interface CliIo {
   readonly readText: (path: string) => Promise<string>;
+  /** One line of the command's result (stdout). */
   readonly out: (line: string) => void;
+  /** One line for the person at the terminal: notes, problems (stderr). */
   readonly err: (line: string) => void;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where `.local/runtime.json` is looked for. @default process.cwd() */
+  readonly cwd?: string;
+  readonly fetch?: typeof fetch;
+  /** Where streamed results (CSV) go without `--output`. @default process.stdout */
+  readonly stdout?: Writable;
+  /** Where the progress bar is drawn; none when absent. */
+  readonly progress?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Aborted on Ctrl-C: an import stops sending, settles what is in flight and saves its checkpoint. */
+  readonly signal?: AbortSignal;
+  /** IAM signing credentials. @default the default AWS credential chain */
+  readonly credentials?: AwsCredentials;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const USAGE = 'usage: erasure verify-certificate <certificate.json> [--public-key <public-key.pem>]...';
-
-const defaultIo: CliIo = {
-  readText: (path) => readFile(path, 'utf8'),
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
+/**
+ * The terminal's io: progress on stderr, and Ctrl-C aborts the running command (an import then
+ * stops sending, settles what is in flight and keeps its checkpoint); a second Ctrl-C exits.
+ */
+const processIo = (): CliIo => {
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => {
+    interrupt.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return {
+    readText: (path) => readFile(path, 'utf8'),
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    progress: process.stderr,
+    signal: interrupt.signal,
+  };
 };
 
-export const main = async (args: readonly string[], io: CliIo = defaultIo): Promise<number> => {
-  const [command, ...rest] = args;
-  if (command !== 'verify-certificate') {
-    io.err(USAGE);
-    return 2;
+/** The `/v1/reports/*` routes of the compliance workspace, with the query each takes. */
+export const REPORTS = {
+  deadlines: 'open requests against their 30-day deadline: overdue, due within 7 days, extended',
+  holds: 'active legal holds and what each blocks',
+  failures: 'partially failed requests with their failing tasks and error codes, ready to re-drive',
+  erasures: 'deletions, anonymisations and restrictions per month, data class and rule ref (--from, --to)',
+  upcoming: 'deletions and notices due in the next --days days, per data class',
+} as const;
+export type ReportName = keyof typeof REPORTS;
+
+const FINAL_STATUSES = new Set(['completed', 'rejected', 'cancelled', 'partially_failed']);
+
+const EXIT = { ok: 0, failed: 1, usage: 2, timeout: 3, interrupted: 130 } as const;
+
+const positiveInteger = (name: string) => (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
+  return parsed;
+};
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const printJson = (io: CliIo, value: unknown) => io.out(JSON.stringify(value, null, 2));
+
+/** Closes a file opened for `--output` (not stdout) once everything is written. */
+const outputFor = (io: CliIo, path: string | undefined): { stream: Writable; close(): Promise<void> } => {
+  if (path === undefined) return { stream: io.stdout ?? process.stdout, close: async () => undefined };
+  const stream = createWriteStream(path);
+  return {
+    stream,
+    close: async () => {
+      stream.end();
+      await finished(stream);
+    },
+  };
+};
+
+const failureLine = (failure: RowFailure) => `line ${failure.line}: ${failure.reason}`;
+
+const summaryLines = (summary: ImportSummary): string[] => {
+  const lines = [
+    `imported ${summary.imported}, skipped ${summary.alreadyImported + summary.repeated} (already imported ${summary.alreadyImported}, repeated in the file ${summary.repeated}), failed ${summary.failed.length}`,
+  ];
+  if (summary.failed.length > 0) {
+    const shown = summary.failed.slice(0, 50).map((failure) => failure.line);
+    lines.push(
+      `failed lines: ${shown.join(', ')}${summary.failed.length > shown.length ? `, … and ${summary.failed.length - shown.length} more` : ''}`,
+    );
   }
-  const files: string[] = [];
-  const keyFiles: string[] = [];
-  for (let index = 0; index < rest.length; index++) {
-    const arg = rest[index] as string;
-    if (arg === '--public-key') {
-      const value = rest[++index];
-      if (value === undefined) {
-        io.err(`--public-key needs a PEM file\n${USAGE}`);
-        return 2;
+  if (summary.interruptedAtLine !== undefined)
+    lines.push(
+      `interrupted before line ${summary.interruptedAtLine}: run the same command again to resume (checkpoint ${summary.checkpointPath})`,
+    );
+  return lines;
+};
+
+const EXAMPLES = {
+  root: `
+Connection (every command but verify-certificate):
+  --api, ERASURE_API_URL     default: the URL in .local/runtime.json (written by npm start), else http://127.0.0.1:3000
+  --token, ERASURE_TOKEN     local bearer token; else ERASURE_SERVICE_TOKEN / ERASURE_COMPLIANCE_TOKEN by the
+                             command's role, else .local/runtime.json, else the development tokens
+  --auth iam                 SigV4 with the default AWS credential chain (automatic for *.execute-api.*.amazonaws.com)
+
+Examples:
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request
+  $ erasure requests wait req_0123 --timeout 600
+  $ erasure holds place --subject customer-42 --reason litigation-hold --data-class customer-records
+  $ erasure audit export --csv --subject customer-42 --output audit.csv
+  $ erasure events import events.csv
+  $ erasure --api https://abc123.execute-api.eu-west-1.amazonaws.com requests show req_0123`,
+  submit: `
+Examples:
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --data-class cloud-video \\
+      --idempotency-key 7d1c5e9a-retry-safe
+The Idempotency-Key makes a retry safe: send the same key again and the same request is answered.
+Without --idempotency-key one is made up and printed on stderr, so a retry can reuse it.`,
+  show: `
+Example:
+  $ erasure requests show req_0123`,
+  wait: `
+Exit codes: 0 completed; 1 rejected, cancelled or partially_failed; 3 still open when --timeout ran out.
+Example:
+  $ erasure requests wait req_0123 --timeout 900 --interval 5`,
+  reject: `
+Example:
+  $ erasure requests reject req_0123 --legal-reason gdpr-art17-3b-legal-obligation`,
+  extend: `
+Example:
+  $ erasure requests extend req_0123 --reason complex-request`,
+  redrive: `
+Example:
+  $ erasure requests redrive req_0123`,
+  place: `
+Examples:
+  $ erasure holds place --subject customer-42 --reason litigation-hold
+  $ erasure holds place --subject customer-42 --reason tax-audit --data-class invoices --until 2027-12-31T00:00:00Z
+Prints {"holdId": ...}: keep it to release the hold.`,
+  release: `
+Example:
+  $ erasure holds release hold_0123`,
+  list: `
+Reads GET /v1/reports/holds (active holds and what each blocks): it answers once the API serves the
+reports routes; until then the command says so.
+Example:
+  $ erasure holds list --csv > holds.csv`,
+  audit: `
+Columns (client-side CSV): chainId, seq, at, type, requestId, taskId, dataClass, ruleRef, target,
+subjectPseudonym, idempotencyKey, detail (JSON), prevHash, hash. RFC 4180 (CRLF, quoted as needed).
+--csv-source auto asks the API for format=csv and streams its CSV when it answers text/csv; an API
+that answers JSON is paged through its cursor and written as CSV here.
+A query needs --subject, --request, or both --from and --to (at most the API's window).
+Examples:
+  $ erasure audit export --csv --subject customer-42 > customer-42.csv
+  $ erasure audit export --from 2026-10-01T00:00:00Z --to 2026-10-31T00:00:00Z --type task.verified --output october.csv`,
+  reports: `
+Reports: ${Object.entries(REPORTS)
+    .map(([name, what]) => `\n  ${name.padEnd(10)} ${what}`)
+    .join('')}
+They are served by GET /v1/reports/<name>; an API without those routes yet answers 404, and the
+command says the reports are not available there.
+Examples:
+  $ erasure reports deadlines
+  $ erasure reports erasures --from 2026-01 --to 2026-06 --csv > erasures.csv
+  $ erasure reports upcoming --days 30`,
+  import: `
+Input: one lifecycle event per row, the body of POST /v1/lifecycle-events.
+  CSV     header subjectId,type,occurredAt[,attributes][,attributes.<name>...]; attributes is a JSON
+          object, or one attributes.<name> column per attribute (empty cells are left out)
+  NDJSON  one JSON object per line: {"subjectId": ..., "type": ..., "occurredAt": ..., "attributes": {...}}
+Each row is checked with the API's own schema first; a bad row is reported with its line number and
+the import goes on. Rows the server accepted are recorded in the checkpoint (default <file>.checkpoint):
+running the command again skips them, and a row sent twice is still one event (the server derives
+its id from its content). Exit code 1 when any row failed, 130 when interrupted (Ctrl-C).
+Examples:
+  $ erasure events import events.csv
+  $ erasure events import events.ndjson --concurrency 16 --checkpoint .local/events.checkpoint`,
+  verify: `
+Checks a certificate of erasure offline, without the service or AWS credentials.
+Example:
+  $ erasure verify-certificate certificate.json --public-key orchestrator-key.pem`,
+};
+
+export const main = async (args: readonly string[], io: CliIo = processIo()): Promise<number> => {
+  let exitCode: number = EXIT.ok;
+  const env = io.env ?? process.env;
+
+  const program = new Command('erasure')
+    .description(
+      'Erasure Orchestrator from the command line: requests, holds, audit, reports, event imports.',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.replace(/\n$/, '')),
+      writeErr: (text) => io.err(text.replace(/\n$/, '')),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .option('--api <url>', 'API base URL (env ERASURE_API_URL)')
+    .option('--token <token>', 'bearer token of the local runtime (env ERASURE_TOKEN)')
+    .addOption(
+      new Option('--auth <mode>', 'how to authenticate (env ERASURE_AUTH)').choices(['token', 'iam']),
+    )
+    .option('--region <region>', 'AWS region for --auth iam when the URL does not name one')
+    .addHelpText('after', EXAMPLES.root);
+
+  const clientFor = async (command: Command, role: CallerRole): Promise<ApiClient> => {
+    const options = command.optsWithGlobals<ConnectionOptions>();
+    const { baseUrl, auth } = await resolveConnection(options, role, {
+      env,
+      cwd: io.cwd ?? process.cwd(),
+      ...(io.credentials === undefined ? {} : { credentials: io.credentials }),
+    });
+    return new ApiClient(baseUrl, auth, io.fetch ?? fetch);
+  };
+
+  // --- requests -------------------------------------------------------------------------------
+  const requests = program
+    .command('requests')
+    .description('erasure requests: submit, show, wait, refuse, extend, re-drive');
+
+  requests
+    .command('submit')
+    .description('submit an erasure request (POST /v1/erasure-requests, service role)')
+    .requiredOption('--subject <subjectId>', "the data subject's id")
+    .requiredOption('--reason <code>', 'reason code, e.g. gdpr-art17-request')
+    .option('--data-class <class>', 'limit to this data class (repeatable)', collect)
+    .option('--idempotency-key <key>', 'reuse a key to retry safely (8 to 128 characters)')
+    .addHelpText('after', EXAMPLES.submit)
+    .action(
+      async (
+        options: { subject: string; reason: string; dataClass?: string[]; idempotencyKey?: string },
+        command: Command,
+      ) => {
+        const client = await clientFor(command, 'service');
+        const key = options.idempotencyKey ?? randomUUID();
+        if (options.idempotencyKey === undefined) io.err(`Idempotency-Key: ${key}`);
+        const receipt = await client.json('POST', '/v1/erasure-requests', {
+          body: {
+            subjectId: options.subject,
+            reason: options.reason,
+            ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
+          },
+          headers: { 'idempotency-key': key },
+        });
+        printJson(io, receipt);
+      },
+    );
+
+  requests
+    .command('show')
+    .description('a request with its tasks (GET /v1/erasure-requests/{requestId})')
+    .argument('<requestId>')
+    .addHelpText('after', EXAMPLES.show)
+    .action(async (requestId: string, _options: unknown, command: Command) => {
+      const client = await clientFor(command, 'compliance');
+      printJson(io, await client.json('GET', `/v1/erasure-requests/${encodeURIComponent(requestId)}`));
+    });
+
+  requests
+    .command('wait')
+    .description('wait until a request is completed, rejected, cancelled or partially failed')
+    .argument('<requestId>')
+    .option('--timeout <seconds>', 'give up after this many seconds', positiveInteger('--timeout'), 600)
+    .option('--interval <seconds>', 'ask every this many seconds', positiveInteger('--interval'), 2)
+    .addHelpText('after', EXAMPLES.wait)
+    .action(async (requestId: string, options: { timeout: number; interval: number }, command: Command) => {
+      const client = await clientFor(command, 'compliance');
+      const sleep = io.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+      const deadline = Date.now() + options.timeout * 1000;
+      let last: string | undefined;
+      for (;;) {
+        const request = await client.json<{ status: string }>(
+          'GET',
+          `/v1/erasure-requests/${encodeURIComponent(requestId)}`,
+        );
+        if (request.status !== last) io.err(`status: ${request.status}`);
+        last = request.status;
+        if (FINAL_STATUSES.has(request.status)) {
+          printJson(io, request);
+          exitCode = request.status === 'completed' ? EXIT.ok : EXIT.failed;
+          return;
+        }
+        if (Date.now() >= deadline || io.signal?.aborted) {
+          printJson(io, request);
+          io.err(`still ${request.status} after ${options.timeout} s`);
+          exitCode = io.signal?.aborted ? EXIT.interrupted : EXIT.timeout;
+          return;
+        }
+        await sleep(options.interval * 1000);
       }
-      keyFiles.push(value);
-    } else files.push(arg);
-  }
-  if (files.length !== 1) {
-    io.err(USAGE);
-    return 2;
-  }
-  const file = files[0] as string;
-  let input: unknown;
-  let keys: string[];
+    });
+
+  const requestAction = (
+    name: string,
+    description: string,
+    path: string,
+    bodyOption: { flag: string; field: string; help: string } | undefined,
+    help: string,
+  ) => {
+    const command = requests
+      .command(name)
+      .description(description)
+      .argument('<requestId>')
+      .addHelpText('after', help);
+    if (bodyOption !== undefined) command.requiredOption(bodyOption.flag, bodyOption.help);
+    command.action(async (requestId: string, options: Record<string, string>, self: Command) => {
+      const client = await clientFor(self, 'compliance');
+      printJson(
+        io,
+        await client.json('POST', `/v1/erasure-requests/${encodeURIComponent(requestId)}/${path}`, {
+          // Each option's name is its body field's (--legal-reason → legalReason).
+          body: bodyOption === undefined ? {} : { [bodyOption.field]: options[bodyOption.field] },
+        }),
+      );
+    });
+  };
+  requestAction(
+    'reject',
+    'refuse a request for a stated legal reason (compliance role)',
+    'rejection',
+    { flag: '--legal-reason <code>', field: 'legalReason', help: 'legal reason code' },
+    EXAMPLES.reject,
+  );
+  requestAction(
+    'extend',
+    'extend the 30-day deadline once (compliance role)',
+    'deadline-extension',
+    { flag: '--reason <code>', field: 'reason', help: 'reason code' },
+    EXAMPLES.extend,
+  );
+  requestAction(
+    'redrive',
+    're-drive a partially failed request (compliance role)',
+    'redrive',
+    undefined,
+    EXAMPLES.redrive,
+  );
+
+  // --- holds ----------------------------------------------------------------------------------
+  const holds = program.command('holds').description('legal holds: place, release, list (compliance role)');
+
+  holds
+    .command('place')
+    .description('place a legal hold (POST /v1/legal-holds)')
+    .requiredOption('--subject <subjectId>', "the data subject's id")
+    .requiredOption('--reason <code>', 'reason code, e.g. litigation-hold')
+    .option('--data-class <class>', 'hold only this data class (repeatable); none holds everything', collect)
+    .option('--until <instant>', 'ISO 8601 end of the hold; none for a hold without an end')
+    .addHelpText('after', EXAMPLES.place)
+    .action(
+      async (
+        options: { subject: string; reason: string; dataClass?: string[]; until?: string },
+        command: Command,
+      ) => {
+        const client = await clientFor(command, 'compliance');
+        printJson(
+          io,
+          await client.json('POST', '/v1/legal-holds', {
+            body: {
+              subjectId: options.subject,
+              reason: options.reason,
+              ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
+              ...(options.until === undefined ? {} : { until: options.until }),
+            },
+          }),
+        );
+      },
+    );
+
+  holds
+    .command('release')
+    .description('release a legal hold (DELETE /v1/legal-holds/{holdId})')
+    .argument('<holdId>')
+    .addHelpText('after', EXAMPLES.release)
+    .action(async (holdId: string, _options: unknown, command: Command) => {
+      const client = await clientFor(command, 'compliance');
+      await client.json('DELETE', `/v1/legal-holds/${encodeURIComponent(holdId)}`);
+      io.err(`released ${holdId}`);
+    });
+
+  // --- reports --------------------------------------------------------------------------------
+  const runReport = async (
+    command: Command,
+    name: ReportName,
+    query: Record<string, string | number | undefined>,
+    options: { csv?: boolean; output?: string },
+  ) => {
+    const client = await clientFor(command, 'compliance');
+    const response = await client.send('GET', `/v1/reports/${name}`, {
+      query: { ...query, ...(options.csv ? { format: 'csv' } : {}) },
+      headers: { accept: options.csv ? 'text/csv' : 'application/json' },
+    });
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      throw new ApiError(
+        404,
+        'report_not_available',
+        `this API has no GET /v1/reports/${name}: reports arrive with the reports routes (a newer API version)`,
+      );
+    }
+    if (!response.ok) throw await apiErrorOf(response);
+    if (options.csv) {
+      const output = outputFor(io, options.output);
+      try {
+        await passThroughCsv(response, output.stream, false);
+      } finally {
+        await output.close();
+      }
+    } else printJson(io, await response.json());
+  };
+
+  holds
+    .command('list')
+    .description('active legal holds and what each blocks (GET /v1/reports/holds)')
+    .option('--csv', 'CSV instead of JSON')
+    .option('--output <file>', 'write the CSV to a file')
+    .addHelpText('after', EXAMPLES.list)
+    .action(async (options: { csv?: boolean; output?: string }, command: Command) => {
+      await runReport(command, 'holds', {}, options);
+    });
+
+  program
+    .command('reports')
+    .description('compliance reports (GET /v1/reports/<name>)')
+    .addArgument(new Argument('<name>', 'which report').choices(Object.keys(REPORTS)))
+    .option('--from <YYYY-MM>', 'first month (erasures)')
+    .option('--to <YYYY-MM>', 'last month (erasures)')
+    .option('--days <days>', 'how far ahead (upcoming)', positiveInteger('--days'))
+    .option('--csv', 'CSV instead of JSON')
+    .option('--output <file>', 'write the CSV to a file')
+    .addHelpText('after', EXAMPLES.reports)
+    .action(
+      async (
+        name: ReportName,
+        options: { from?: string; to?: string; days?: number; csv?: boolean; output?: string },
+        command: Command,
+      ) => {
+        await runReport(command, name, { from: options.from, to: options.to, days: options.days }, options);
+      },
+    );
+
+  // --- audit ----------------------------------------------------------------------------------
+  program
+    .command('audit')
+    .description('the audit trail (compliance role)')
+    .command('export')
+    .description('export audit entries as CSV (GET /v1/audit, every page)')
+    .option('--csv', 'CSV (the default)')
+    .option('--ndjson', 'one JSON entry per line instead of CSV')
+    .option('--subject <subjectId>', "a subject's chain")
+    .option('--request <requestId>', "a request's entries")
+    .option('--data-class <class>', 'only entries of this data class')
+    .option('--rule-ref <ref>', 'only entries under this rule ref')
+    .option('--type <eventType>', 'only entries of this event type, e.g. task.verified')
+    .option('--from <instant>', 'ISO 8601 start of the time range')
+    .option('--to <instant>', 'ISO 8601 end of the time range')
+    .addOption(
+      new Option('--csv-source <source>', 'who writes the CSV')
+        .choices(['auto', 'server', 'client'])
+        .default('auto'),
+    )
+    .option('--output <file>', 'write to a file instead of stdout')
+    .addHelpText('after', EXAMPLES.audit)
+    .action(
+      async (
+        options: {
+          csv?: boolean;
+          ndjson?: boolean;
+          subject?: string;
+          request?: string;
+          dataClass?: string;
+          ruleRef?: string;
+          type?: string;
+          from?: string;
+          to?: string;
+          csvSource: CsvSource;
+          output?: string;
+        },
+        command: Command,
+      ) => {
+        if (options.csv && options.ndjson) throw new UsageError('give --csv or --ndjson, not both');
+        const client = await clientFor(command, 'compliance');
+        const output = outputFor(io, options.output);
+        try {
+          const result = await exportAudit(client, {
+            filters: {
+              subjectId: options.subject,
+              requestId: options.request,
+              dataClass: options.dataClass,
+              ruleRef: options.ruleRef,
+              type: options.type,
+              from: options.from,
+              to: options.to,
+            },
+            format: options.ndjson ? 'ndjson' : 'csv',
+            csvSource: options.csvSource,
+            output: output.stream,
+          });
+          io.err(
+            `${result.entries === undefined ? '' : `${result.entries} entries, `}${result.pages} page(s)${result.csvFrom === 'none' ? '' : `, CSV written by the ${result.csvFrom}`}`,
+          );
+        } finally {
+          await output.close();
+        }
+      },
+    );
+
+  // --- events import --------------------------------------------------------------------------
+  program
+    .command('events')
+    .description('lifecycle events (service role)')
+    .command('import')
+    .description('import lifecycle events from a CSV or NDJSON file, resumably')
+    .argument('<file>', 'file.csv or file.ndjson (.jsonl)')
+    .addOption(new Option('--format <format>', 'when the file name does not tell').choices(['csv', 'ndjson']))
+    .option('--concurrency <n>', 'requests in flight at once', positiveInteger('--concurrency'), 8)
+    .option('--checkpoint <file>', 'where accepted rows are recorded (default <file>.checkpoint)')
+    .option('--restart', 'ignore an existing checkpoint and send every row again')
+    .option('--no-progress', 'no progress bar')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', EXAMPLES.import)
+    .action(
+      async (
+        file: string,
+        options: {
+          format?: ImportFormat;
+          concurrency: number;
+          checkpoint?: string;
+          restart?: boolean;
+          progress: boolean;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        const format = options.format ?? formatOfFile(file);
+        if (format === undefined)
+          throw new UsageError(
+            `cannot tell the format of ${file} from its name: give --format csv or --format ndjson`,
+          );
+        const client = await clientFor(command, 'service');
+        const barStream = options.progress ? io.progress : undefined;
+        const bars =
+          barStream === undefined
+            ? undefined
+            : new MultiBar(
+                {
+                  stream: barStream,
+                  format:
+                    ' {bar} {percentage}% | {value}/{total} rows | {rate} rows/s | failed {failed} | ETA {eta_formatted}',
+                  hideCursor: true,
+                  noTTYOutput: true,
+                  notTTYSchedule: 5000,
+                },
+                Presets.shades_classic,
+              );
+        const bar = bars?.create(barStream === undefined ? 0 : await countRows(file, format), 0, {
+          rate: '0',
+          failed: 0,
+        });
+        const started = Date.now();
+        const report = (failure: RowFailure) => {
+          if (bars === undefined) io.err(failureLine(failure));
+          else bars.log(`${failureLine(failure)}\n`);
+        };
+        let summary: ImportSummary;
+        try {
+          summary = await importEvents(client, {
+            file,
+            format,
+            checkpointPath: options.checkpoint ?? `${file}.checkpoint`,
+            restart: options.restart === true,
+            concurrency: options.concurrency,
+            ...(io.signal === undefined ? {} : { signal: io.signal }),
+            ...(io.sleep === undefined ? {} : { sleep: io.sleep }),
+            onProblem: report,
+            onProgress: (progress) => {
+              const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+              bar?.update(progress.done, {
+                rate: (progress.done / seconds).toFixed(1),
+                failed: progress.failed,
+              });
+            },
+          });
+        } finally {
+          bars?.stop();
+        }
+        if (options.json) printJson(io, summary);
+        else for (const line of summaryLines(summary)) io.out(line);
+        exitCode =
+          summary.interruptedAtLine !== undefined
+            ? EXIT.interrupted
+            : summary.failed.length > 0
+              ? EXIT.failed
+              : EXIT.ok;
+      },
+    );
+
+  // --- verify-certificate ---------------------------------------------------------------------
+  program
+    .command('verify-certificate')
+    .description('check a certificate of erasure offline')
+    .argument('<certificate.json>')
+    .option(
+      '--public-key <pem>',
+      'trusted public key file (repeatable); default: the keys it carries',
+      collect,
+    )
+    .addHelpText('after', EXAMPLES.verify)
+    .action(async (file: string, options: { publicKey?: string[] }) => {
+      let input: unknown;
+      let keys: string[];
+      try {
+        keys = await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)));
+        input = JSON.parse(await io.readText(file));
+      } catch (error) {
+        io.err(`INVALID: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        exitCode = EXIT.failed;
+        return;
+      }
+      const result = verifyCertificate(input, keys.length === 0 ? {} : { publicKeysPem: keys });
+      if (result.ok) {
+        io.out(result.summary);
+        return;
+      }
+      io.err(`INVALID: ${file}`);
+      for (const problem of result.problems) io.err(`  - ${problem}`);
+      exitCode = EXIT.failed;
+    });
+
   try {
-    keys = await Promise.all(keyFiles.map((path) => io.readText(path)));
-    input = JSON.parse(await io.readText(file));
+    await program.parseAsync([...args], { from: 'user' });
+    return exitCode;
   } catch (error) {
-    io.err(`INVALID: ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (
+      error instanceof UsageError ||
+      (error instanceof ValidationError &&
+        error.field !== undefined &&
+        ['header', 'checkpoint'].includes(error.field))
+    ) {
+      io.err(`erasure: ${error.message}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ApiError) {
+      io.err(`erasure: ${error.describe()}`);
+      return EXIT.failed;
+    }
+    io.err(`erasure: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.failed;
   }
-  const result = verifyCertificate(input, keys.length === 0 ? {} : { publicKeysPem: keys });
-  if (result.ok) {
-    io.out(result.summary);
-    return 0;
-  }
-  io.err(`INVALID: ${file}`);
-  for (const problem of result.problems) io.err(`  - ${problem}`);
-  return 1;
 };

@@ -4,7 +4,7 @@
  * every minute, and stops everything it started on Ctrl-C. DynamoDB state is kept across restarts
  * under .local/ unless `npm start -- --fresh` (or ERASURE_FRESH=1) asks for a clean start.
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { startEmulators } from './emulators.js';
 import { DEFAULT_TOKENS, startLocalRuntime } from './runtime.js';
@@ -13,6 +13,8 @@ import { DEFAULT_TOKENS, startLocalRuntime } from './runtime.js';
 const STATE_DIR = '.local/dynamodb';
 /** The local signing key and the anchors (README "Proof"), kept and cleared with the database. */
 const PROOF_DIR = '.local/proof';
+/** The running runtime's URL and tokens, for the `erasure` CLI to find (cli/api-client.ts); removed on stop. */
+const RUNTIME_FILE = '.local/runtime.json';
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -78,6 +80,7 @@ const main = async (): Promise<void> => {
   let runtime: Awaited<ReturnType<typeof startLocalRuntime>> | undefined;
   const shutdown = async (code: number) => {
     console.log('\nStopping…');
+    await rm(RUNTIME_FILE, { force: true });
     await runtime?.stop().catch(() => undefined);
     await emulators.stop();
     process.exit(code);
@@ -103,6 +106,14 @@ const main = async (): Promise<void> => {
     await shutdown(1);
     return;
   }
+  await mkdir('.local', { recursive: true });
+  await writeFile(
+    RUNTIME_FILE,
+    `${JSON.stringify({ apiUrl: runtime.apiUrl, tokens: runtime.tokens }, null, 2)}\n`,
+    {
+      mode: 0o600,
+    },
+  );
   console.log(`
 Erasure Orchestrator is running locally.
 
@@ -123,6 +134,7 @@ Erasure Orchestrator is running locally.
 
   Try: curl -s ${runtime.apiUrl}/livez
        curl -s ${runtime.apiUrl}/healthz -H 'Authorization: Bearer ${runtime.tokens.service}'
+       npx erasure requests show <requestId>   (the CLI finds this runtime through ${RUNTIME_FILE})
   The README has the full walkthrough. Ctrl-C stops everything.
 `);
 };
