@@ -6,27 +6,12 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
+import { auditCsvHeader, auditCsvRow } from '../domain/audit/csv.js';
 import type { AuditEntry } from '../domain/audit/types.js';
 import { type ApiClient, apiErrorOf, type Query, UsageError } from './api-client.js';
 
-/** The CSV columns, in order; `detail` is its JSON. Stable: scripts may read them by position. */
-export const AUDIT_CSV_COLUMNS = [
-  'chainId',
-  'seq',
-  'at',
-  'type',
-  'requestId',
-  'taskId',
-  'dataClass',
-  'ruleRef',
-  'target',
-  'subjectPseudonym',
-  'idempotencyKey',
-  'detail',
-  'prevHash',
-  'hash',
-] as const;
+/** The columns of the server's CSV (domain/audit/csv.ts), so both ways of exporting write the same file. */
+export { AUDIT_CSV_COLUMNS } from '../domain/audit/csv.js';
 
 export interface AuditFilters {
   readonly subjectId?: string;
@@ -47,18 +32,9 @@ export interface ExportOptions {
   readonly output: Writable;
 }
 
-const csvRow = (entry: AuditEntry): string[] =>
-  AUDIT_CSV_COLUMNS.map((column) => {
-    const value = (entry as unknown as Record<string, unknown>)[column];
-    if (value === undefined || value === null) return '';
-    return typeof value === 'object' ? JSON.stringify(value) : String(value);
-  });
-
-/** RFC 4180: CRLF line ends, fields quoted when they need it. */
+/** RFC 4180 with the server's columns and quoting: CRLF line ends, fields quoted when they need it. */
 export const auditCsv = (entries: readonly AuditEntry[], header: boolean): string =>
-  stringify(header ? [[...AUDIT_CSV_COLUMNS], ...entries.map(csvRow)] : entries.map(csvRow), {
-    record_delimiter: 'windows',
-  });
+  (header ? auditCsvHeader() : '') + entries.map(auditCsvRow).join('');
 
 /** The filters a server without them would ignore are applied here too, so the export is right either way. */
 const matches = (filters: AuditFilters) => (entry: AuditEntry) =>

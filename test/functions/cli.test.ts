@@ -256,8 +256,8 @@ describe('audit export', () => {
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(AUDIT_CSV_COLUMNS.join(','));
     expect(lines.slice(1, -1)).toEqual([
-      'abc,1,2026-11-01T00:00:00.000Z,task.verified,,,,,,,k1,"{""count"":1,""note"":""a,\\""b\\""""}",p,h1',
-      'abc,3,2026-11-03T00:00:00.000Z,task.verified,,,,,,,k3,"{""count"":3,""note"":""a,\\""b\\""""}",p,h3',
+      '2026-11-01T00:00:00.000Z,task.verified,abc,1,,,,,,,"{""count"":1,""note"":""a,\\""b\\""""}",k1,p,h1',
+      '2026-11-03T00:00:00.000Z,task.verified,abc,3,,,,,,,"{""count"":3,""note"":""a,\\""b\\""""}",k3,p,h3',
     ]);
     expect(
       queries.map((query) => [
