@@ -217,7 +217,7 @@ export class OrchestratorRuntime extends Construct {
             data.tables[table].tableName,
           ]),
         ),
-        [TASK_QUEUE_ENV]: queue.queueUrl,
+        ...((manifest as FunctionManifest).queue === 'none' ? {} : { [TASK_QUEUE_ENV]: queue.queueUrl }),
         ...((manifest as FunctionManifest).sweepShardQueue === 'send'
           ? { [SWEEP_SHARD_QUEUE_ENV]: shardQueue.queueUrl }
           : {}),
