@@ -104,8 +104,8 @@ export const FUNCTIONS = {
     proof: 'none',
   },
   /**
-   * `GET /v1/erasure-requests/{requestId}/certificate`, JSON and PDF: a function of its own so the
-   * PDF renderer (pdf-lib) stays out of the API's bundle. Reads the request and its chain, anchors
+   * `GET /v1/erasure-requests/{requestId}/certificate`, JSON and PDF: a function of its own, so the
+   * PDF renderer stays out of the API's bundle and the certificate gets read access only. Reads the request and its chain, anchors
    * the trail if the request's last entry is not anchored yet (S3 and KMS, not the audit table),
    * signs the certificate.
    */

@@ -7,7 +7,7 @@ import type { Certificate } from './types.js';
 
 /**
  * The routes `servedBy: 'certificate'` (functions/shared/routes.ts). Only functions/render-certificate.ts
- * imports this module: it brings the PDF renderer (pdf-lib), which the API's bundle must not hold.
+ * imports this module: the PDF renderer stays out of the API's bundle.
  */
 export const certificateRouteHandlers = (deps: CertificateDeps): Record<string, RouteHandler> => ({
   'GET /v1/erasure-requests/{requestId}/certificate': async (request) => {

@@ -40,7 +40,7 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/redrive', roles: ['compliance'] },
-  // Its own function: the PDF renderer would take the API's bundle over its size limit.
+  // Its own function (functions/render-certificate.ts): the PDF renderer apart, read-only grants.
   {
     method: 'GET',
     path: '/v1/erasure-requests/{requestId}/certificate',
