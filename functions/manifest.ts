@@ -25,8 +25,11 @@ export const SWEEP_SHARD_QUEUE_ENV = 'SWEEP_SHARD_QUEUE_URL';
  */
 export type TableAccess = 'read' | 'readWrite' | 'append';
 
-/** `send`: SendMessage (producers). `consume`: the queue's event source; ChangeMessageVisibility for backoff. */
-export type QueueAccess = 'send' | 'consume';
+/**
+ * `send`: SendMessage (producers). `consume`: the queue's event source; ChangeMessageVisibility for
+ * backoff. `none`: the function neither sends nor reads tasks (no TASK_QUEUE_URL either).
+ */
+export type QueueAccess = 'send' | 'consume' | 'none';
 
 /** Settings a function reads from its environment, beyond resource names. */
 export type FunctionSetting = 'TASK_QUEUE_MAX_RECEIVES' | 'DUE_BUCKET_SHARDS' | 'CALLBACK_BASE_URL';
@@ -60,7 +63,10 @@ export interface FunctionManifest {
 }
 
 export const FUNCTIONS = {
-  /** Every use case behind the routes: events, requests, holds, exports, audit and its proof, callbacks, sweeps on demand. */
+  /**
+   * Every use case behind the routes but the certificate: events, requests, holds, exports, audit
+   * and its proof, callbacks, sweeps on demand.
+   */
   api: {
     entry: 'api.ts',
     tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'readWrite', audit: 'append' },
@@ -96,6 +102,19 @@ export const FUNCTIONS = {
     queue: 'consume',
     settings: ['TASK_QUEUE_MAX_RECEIVES', 'CALLBACK_BASE_URL'],
     proof: 'none',
+  },
+  /**
+   * `GET /v1/erasure-requests/{requestId}/certificate`, JSON and PDF: a function of its own, so the
+   * PDF renderer stays out of the API's bundle and the certificate gets read access only. Reads the request and its chain, anchors
+   * the trail if the request's last entry is not anchored yet (S3 and KMS, not the audit table),
+   * signs the certificate.
+   */
+  certificate: {
+    entry: 'render-certificate.ts',
+    tables: { requests: 'read', audit: 'read' },
+    queue: 'none',
+    settings: [],
+    proof: 'anchor',
   },
 } as const satisfies Record<string, FunctionManifest>;
 

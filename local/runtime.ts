@@ -8,6 +8,7 @@ import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type ApiDeps, makeStreamingHandler as makeApiHandler } from '../functions/api.js';
 import type { FunctionKey } from '../functions/manifest.js';
+import { makeStreamingHandler as makeCertificateHandler } from '../functions/render-certificate.js';
 import { makeHandler as makeTaskHandler } from '../functions/run-connector-task.js';
 import type { Log } from '../functions/services/deps.js';
 import { mergeShardReport, type SweepReport } from '../functions/services/sweep.js';
@@ -16,6 +17,7 @@ type MutableReport = Parameters<typeof mergeShardReport>[0];
 
 import {
   composeApi,
+  composeCertificates,
   composeSweep,
   composeSweepShard,
   composeWorker,
@@ -23,7 +25,7 @@ import {
 } from '../functions/shared/dependencies.js';
 import { parseEnvironment } from '../functions/shared/env.js';
 import { logger } from '../functions/shared/observability.js';
-import { ROUTES, type Role } from '../functions/shared/routes.js';
+import { functionServing, type Role, routeOf } from '../functions/shared/routes.js';
 import { makeHandler as makeSweepHandler } from '../functions/sweep-due-deletions.js';
 import { makeHandler as makeSweepShardHandler } from '../functions/sweep-shard.js';
 import { createLocalClients, type EmulatorEndpoints, type LocalClients } from './aws-clients.js';
@@ -98,6 +100,7 @@ export const FUNCTION_NAMES = {
   sweep: 'erasure-sweep-due-deletions',
   sweepShard: 'erasure-sweep-shard',
   worker: 'erasure-run-connector-task',
+  certificate: 'erasure-render-certificate',
 } as const satisfies Record<FunctionKey, string>;
 
 /** What a function logged, as the log port was given it (for tests that inspect logs). */
@@ -118,15 +121,7 @@ const functionLog = (name: string, onLog?: (record: LogRecord) => void): Log => 
 };
 
 /** The template of the route a call matched, or `unmatched`: what the terminal may show. */
-const routeTemplateOf = (method: string, path: string): string => {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  const route = ROUTES.find(
-    (candidate) =>
-      candidate.method === method &&
-      new RegExp(`^${candidate.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(trimmed),
-  );
-  return route?.path ?? 'unmatched';
-};
+const routeTemplateOf = (method: string, path: string): string => routeOf(method, path)?.path ?? 'unmatched';
 
 export interface LocalRuntime {
   readonly apiUrl: string;
@@ -260,7 +255,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     CALLBACK_BASE_URL: apiUrl,
   };
   const env = <K extends FunctionKey>(key: K) => parseEnvironment(key, environment);
-  // Three functions share this process (in AWS, each has its own): each logs under its own name.
+  // The functions share this process (in AWS, each has its own): each logs under its own name.
   const platformOf = (key: FunctionKey): Platform => ({
     ...platform,
     log: functionLog(FUNCTION_NAMES[key], options.onLog),
@@ -280,6 +275,13 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   };
   const api = composeApi(env('api'), platformOf('api'));
+  const authorisation = {
+    mode: 'token',
+    tokens: new Map<string, Role>([
+      [tokens.service, 'service'],
+      [tokens.compliance, 'compliance'],
+    ]),
+  } as const;
   const deps: ApiDeps = {
     ...api,
     // The demo travels in time: sweeps for a future instant are allowed here only.
@@ -288,13 +290,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       sweepsMayRunAhead: true,
       ...(options.windowRuns === false ? { windowRuns: false } : {}),
     },
-    authorisation: {
-      mode: 'token',
-      tokens: new Map<string, Role>([
-        [tokens.service, 'service'],
-        [tokens.compliance, 'compliance'],
-      ]),
-    },
+    authorisation,
   };
   const worker = composeWorker(env('worker'), platformOf('worker'));
   const workerDeps = {
@@ -304,7 +300,18 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       ...(options.retryBaseSeconds === undefined ? {} : { retryBaseSeconds: options.retryBaseSeconds }),
     },
   };
-  const apiHandler = makeApiHandler(() => Promise.resolve(deps));
+  const certificateDeps = {
+    ...composeCertificates(env('certificate'), platformOf('certificate')),
+    authorisation,
+  };
+  // One server, one catch-all route: each call goes to the function API Gateway would integrate.
+  const httpHandlers = {
+    api: { name: FUNCTION_NAMES.api, handle: makeApiHandler(() => Promise.resolve(deps)) },
+    certificate: {
+      name: FUNCTION_NAMES.certificate,
+      handle: makeCertificateHandler(() => Promise.resolve(certificateDeps)),
+    },
+  };
   const runTasks = makeTaskHandler(() => Promise.resolve(workerDeps));
   const sweep0 = composeSweep(env('sweep'), platformOf('sweep'));
   const sweepDeps = {
@@ -319,7 +326,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     const startedAt = performance.now();
     void (async () => {
       const event = toApiEvent(request, await readBody(request));
-      const result = await apiHandler(event, lambdaContext(FUNCTION_NAMES.api));
+      const fn = httpHandlers[functionServing(event.requestContext.http.method, event.rawPath)];
+      const result = await fn.handle(event, lambdaContext(fn.name));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       if ('stream' in result) {
         // Page by page, waiting for the client to drain: memory stays at one page however long.

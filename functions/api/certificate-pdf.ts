@@ -5,12 +5,12 @@
  * (`certificate.json`), and its SHA-256 is printed, so the paper copy names the document that
  * `erasure verify-certificate` checks.
  *
- * pdf-lib draws with the 14 standard PDF fonts, which it carries in JavaScript: nothing is read
- * from disk, so the code bundles into the Lambda's single ES module file unchanged.
+ * Drawn with three of the 14 standard PDF fonts by a small writer of our own (pdf-writer.ts):
+ * nothing is read from disk, and the certificate function's bundle stays small.
  */
 import { createHash } from 'node:crypto';
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from 'pdf-lib';
 import type { Certificate } from '../../domain/audit/certificate.js';
+import { type Color, FONTS, PdfDocument, type PdfFont, type PdfPage, rgb, winAnsi } from './pdf-writer.js';
 
 const PAGE = { width: 595.28, height: 841.89 } as const; // A4, in points
 const MARGIN = 56;
@@ -24,30 +24,30 @@ const RULE = rgb(0.78, 0.8, 0.84);
  * The standard fonts encode WinAnsi only; anything else (a data class in another script) is
  * shown as `?` rather than failing the whole certificate. The attached JSON keeps it exactly.
  */
-const printable = (text: string): string => text.replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
+const printable = winAnsi;
 
 interface Fonts {
-  readonly regular: PDFFont;
-  readonly bold: PDFFont;
-  readonly mono: PDFFont;
+  readonly regular: PdfFont;
+  readonly bold: PdfFont;
+  readonly mono: PdfFont;
 }
 
 /** Writes top to bottom, wrapping lines and starting a new page when one is full. */
 class Layout {
-  private page: PDFPage;
+  private page: PdfPage;
   private y: number;
-  readonly pages: PDFPage[] = [];
+  readonly pages: PdfPage[] = [];
 
   constructor(
-    private readonly document: PDFDocument,
+    private readonly document: PdfDocument,
     readonly fonts: Fonts,
   ) {
     this.page = this.addPage();
     this.y = PAGE.height - MARGIN;
   }
 
-  private addPage(): PDFPage {
-    const page = this.document.addPage([PAGE.width, PAGE.height]);
+  private addPage(): PdfPage {
+    const page = this.document.addPage(PAGE.width, PAGE.height);
     this.pages.push(page);
     return page;
   }
@@ -59,7 +59,7 @@ class Layout {
   }
 
   /** Splits `text` into lines no wider than `width`; long unbroken tokens (hashes) are cut. */
-  wrap(text: string, font: PDFFont, size: number, width: number): string[] {
+  wrap(text: string, font: PdfFont, size: number, width: number): string[] {
     const lines: string[] = [];
     let line = '';
     const fits = (candidate: string) => font.widthOfTextAtSize(candidate, size) <= width;
@@ -84,10 +84,7 @@ class Layout {
     return lines.length === 0 ? [''] : lines;
   }
 
-  text(
-    text: string,
-    options: { font?: PDFFont; size?: number; color?: ReturnType<typeof rgb>; indent?: number } = {},
-  ): void {
+  text(text: string, options: { font?: PdfFont; size?: number; color?: Color; indent?: number } = {}): void {
     const font = options.font ?? this.fonts.regular;
     const size = options.size ?? 9.5;
     const indent = options.indent ?? 0;
@@ -165,27 +162,24 @@ export const certificateJsonOf = (certificate: Certificate): string =>
 
 /** The PDF of a certificate: deterministic for one certificate (dates are its `issuedAt`). */
 export const renderCertificatePdf = async (certificate: Certificate): Promise<Uint8Array> => {
-  const document = await PDFDocument.create();
   const issued = new Date(certificate.issuedAt);
-  document.setTitle(`Certificate of erasure - ${certificate.requestId}`);
-  document.setSubject('Certificate of erasure (GDPR Art. 17) with its audit trail proof');
-  document.setProducer('Erasure Orchestrator');
-  document.setCreator('Erasure Orchestrator');
-  document.setCreationDate(issued);
-  document.setModificationDate(issued);
+  const document = new PdfDocument({
+    title: `Certificate of erasure - ${certificate.requestId}`,
+    subject: 'Certificate of erasure (GDPR Art. 17) with its audit trail proof',
+    producer: 'Erasure Orchestrator',
+    creator: 'Erasure Orchestrator',
+    date: issued,
+  });
   const json = certificateJsonOf(certificate);
   const jsonSha256 = createHash('sha256').update(json, 'utf8').digest('hex');
-  await document.attach(Buffer.from(json, 'utf8'), 'certificate.json', {
+  document.attach({
+    bytes: Buffer.from(json, 'utf8'),
+    name: 'certificate.json',
     mimeType: 'application/json',
     description: 'The signed certificate of erasure: check it with erasure verify-certificate',
-    creationDate: issued,
-    modificationDate: issued,
+    date: issued,
   });
-  const fonts: Fonts = {
-    regular: await document.embedFont(StandardFonts.Helvetica),
-    bold: await document.embedFont(StandardFonts.HelveticaBold),
-    mono: await document.embedFont(StandardFonts.Courier),
-  };
+  const fonts: Fonts = { regular: FONTS.helvetica, bold: FONTS.helveticaBold, mono: FONTS.courier };
   const out = new Layout(document, fonts);
 
   out.text('Certificate of erasure', { font: fonts.bold, size: 20 });

@@ -9,7 +9,6 @@ import { ValidationError } from '../../domain/errors.js';
 import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
 import { type AuditSearch, auditCsv, auditCursorPosition, searchAudit } from '../services/audit-search.js';
-import { issueCertificate } from '../services/certificates.js';
 import type { ServiceDeps } from '../services/deps.js';
 import {
   describeErasureRequest,
@@ -23,22 +22,19 @@ import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
 import { recordLifecycleEvent } from '../services/lifecycle-events.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
-import { renderCertificatePdf } from './certificate-pdf.js';
 import { openApiDocument } from './openapi.js';
-import type { ApiRequest, RouteHandler } from './router.js';
+import { pathParam, wants } from './request-params.js';
+import type { RouteHandler } from './router.js';
 import {
   AnchorListParams,
   AUDIT_PAGE_DEFAULT,
   AuditQueryParams,
-  CertificateParams,
   DeadlineExtensionBody,
   ErasureRequestBody,
   ExportBody,
   LegalHoldBody,
   LifecycleEventBody,
-  type PathParameter,
   parseBody,
-  parsePathParameter,
   parseQuery,
   RejectionBody,
   SweepBody,
@@ -48,7 +44,6 @@ import type {
   AnchorList,
   AnchorReceipt,
   AuditList,
-  Certificate,
   HealthAnswer,
   HoldReceipt,
   PublicKeyList,
@@ -100,13 +95,6 @@ const requestDetail = (
   tasks: tasks.map((task) => taskView(task, blockedBy.get(task.taskId))),
 });
 
-/**
- * Whether the caller asked for `format`: by the `format` query parameter, which wins, or else by
- * naming its media type in Accept (JSON stays the default for `*\/*` and browsers).
- */
-const wants = (request: ApiRequest, format: string | undefined, name: string, mediaType: string): boolean =>
-  format === undefined ? (request.headers.accept ?? '').toLowerCase().includes(mediaType) : format === name;
-
 /** Built once per process: it depends on nothing but the code. */
 let openApiCache: ReturnType<typeof openApiDocument> | undefined;
 const openApi = () => {
@@ -114,10 +102,10 @@ const openApi = () => {
   return openApiCache;
 };
 
-/** A path parameter, checked with its rule (`PATH_PARAMETERS`): a 400 naming it, never a lookup. */
-const pathParam = (request: ApiRequest, name: PathParameter): string =>
-  parsePathParameter(name, request.params[name]);
-
+/**
+ * The routes `servedBy: 'api'` (functions/shared/routes.ts); the certificate's are in
+ * certificate-handlers.ts, with its own function.
+ */
 export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> => ({
   'GET /livez': async () => ({ statusCode: 200, body: { status: 'ok' } satisfies HealthAnswer }),
   'GET /openapi.json': async () => ({ statusCode: 200, body: openApi() }),
@@ -211,24 +199,6 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/erasure-requests/{requestId}/redrive': async (request) => {
     const redriven = await redriveErasureRequest(deps, pathParam(request, 'requestId'));
     return { statusCode: 202, body: requestView(redriven) };
-  },
-
-  'GET /v1/erasure-requests/{requestId}/certificate': async (request) => {
-    const query = parseQuery(CertificateParams, request.query);
-    const certificate = await issueCertificate(deps, pathParam(request, 'requestId'));
-    if (!wants(request, query.format, 'pdf', 'application/pdf')) {
-      return { statusCode: 200, body: certificate satisfies Certificate };
-    }
-    return {
-      statusCode: 200,
-      content: {
-        contentType: 'application/pdf',
-        headers: {
-          'content-disposition': `attachment; filename="certificate-${certificate.requestId}.pdf"`,
-        },
-        bytes: await renderCertificatePdf(certificate),
-      },
-    };
   },
 
   'POST /v1/legal-holds': async (request) => {

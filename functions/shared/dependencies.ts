@@ -28,6 +28,7 @@ import { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
 import { webhookNotifier } from '../adapters/webhook-notifier.js';
 import { ConnectorPermanentError } from '../connectors/errors.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
+import type { CertificateDeps } from '../services/certificates.js';
 import type { Log, ServiceDeps, SweepDeps, SweepShardDeps, WorkerDeps } from '../services/deps.js';
 import type { FunctionEnvironment } from './env.js';
 import { logger, type MetricsSink, powertoolsMetrics } from './observability.js';
@@ -89,7 +90,7 @@ export interface Platform {
 
 /** The anchors bucket and the KMS signing key of a deployment; fails loudly if either is not named. */
 const proofOf = (
-  env: FunctionEnvironment<'sweep'> | FunctionEnvironment<'api'>,
+  env: FunctionEnvironment<'sweep'> | FunctionEnvironment<'api'> | FunctionEnvironment<'certificate'>,
   platform: Platform,
 ): { anchors: AnchorStore; signer: Signer } => {
   if (platform.proof !== undefined) return platform.proof;
@@ -211,6 +212,27 @@ export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform):
       documents: platform.clients.documents,
       secretFor: webhookSecret,
     }),
+  };
+};
+
+/**
+ * The certificate function: a request and its subject's chain read, the proof (anchors the trail
+ * when the request's last entry is not anchored yet, signs the certificate). No schedules, holds,
+ * queue, connectors or unit of work: it writes no table.
+ */
+export const composeCertificates = (
+  env: FunctionEnvironment<'certificate'>,
+  platform: Platform,
+): CertificateDeps & { readonly log: Log } => {
+  const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
+  const { pseudonymKey } = platform.secrets;
+  return {
+    config,
+    clock: platform.clock ?? (() => new Date()),
+    log: platform.log ?? powertoolsLog,
+    requests: new DynamoRequestStore(platform.clients.documents, env.REQUESTS_TABLE, pseudonymKey),
+    audit: new DynamoAuditLog(platform.clients.documents, env.AUDIT_TABLE, pseudonymKey),
+    ...proofOf(env, platform),
   };
 };
 

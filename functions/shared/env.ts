@@ -30,8 +30,8 @@ const schemaFor = (key: FunctionKey) => {
   const shape: Record<string, z.ZodType> = {
     /** The deployment config JSON, compiled into the bundle at synth time. */
     ERASURE_CONFIG: z.string().min(2),
-    [TASK_QUEUE_ENV]: z.string().url(),
   };
+  if ((manifest as FunctionManifest).queue !== 'none') shape[TASK_QUEUE_ENV] = z.string().url();
   for (const table of Object.keys(manifest.tables) as TableName[])
     shape[TABLE_ENV[table]] = z.string().min(1);
   for (const setting of manifest.settings) shape[setting] = SETTINGS[setting];
@@ -57,12 +57,16 @@ type Proof<K extends FunctionKey> = (typeof FUNCTIONS)[K]['proof'] extends 'anch
   ? { readonly [V in (typeof PROOF_ENV)[keyof typeof PROOF_ENV]]?: string | undefined }
   : unknown;
 
+type TaskQueue<K extends FunctionKey> = (typeof FUNCTIONS)[K]['queue'] extends 'none'
+  ? unknown
+  : { readonly TASK_QUEUE_URL: string };
+
 /** What function `K` reads from its environment, typed from the manifest. */
 export type FunctionEnvironment<K extends FunctionKey> = Tables<K> &
   Settings<K> &
-  Proof<K> & {
+  Proof<K> &
+  TaskQueue<K> & {
     readonly ERASURE_CONFIG: string;
-    readonly TASK_QUEUE_URL: string;
     readonly SWEEP_SHARD_QUEUE_URL?: string | undefined;
   };
 

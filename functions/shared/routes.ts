@@ -1,5 +1,7 @@
+import type { FunctionKey } from '../manifest.js';
+
 /**
- * The API's routes and who may call them. The API handler authorises local bearer tokens with it,
+ * The API's routes, who may call them and which function answers them. The API handler authorises local bearer tokens with it,
  * and the CDK stack grants each IAM role `execute-api:Invoke` on exactly these routes, so the
  * two cannot disagree.
  */
@@ -14,7 +16,16 @@ export interface RouteDefinition {
    * `public` routes answer anyone and carry no data (liveness for load balancers and scripts).
    */
   readonly roles: readonly Role[] | 'signed' | 'public';
+  /**
+   * The function of functions/manifest.ts that answers it: API Gateway integrates the route with
+   * it, and the local runtime hands it the call. @default 'api'
+   */
+  readonly servedBy?: RouteFunction;
 }
+
+/** The functions that answer routes. */
+export type RouteFunction = Extract<FunctionKey, 'api' | 'certificate'>;
+export const ROUTE_FUNCTIONS = ['api', 'certificate'] as const satisfies readonly RouteFunction[];
 
 export const ROUTES = [
   { method: 'GET', path: '/livez', roles: 'public' },
@@ -29,7 +40,13 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/redrive', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/erasure-requests/{requestId}/certificate', roles: ['compliance'] },
+  // Its own function (functions/render-certificate.ts): the PDF renderer apart, read-only grants.
+  {
+    method: 'GET',
+    path: '/v1/erasure-requests/{requestId}/certificate',
+    roles: ['compliance'],
+    servedBy: 'certificate',
+  },
   { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
   { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
   { method: 'POST', path: '/v1/sweeps', roles: ['service'] },
@@ -44,3 +61,29 @@ export const ROUTES = [
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;
 
 export const routeKey = (route: RouteDefinition): string => `${route.method} ${route.path}`;
+
+export const routeFunctionOf = (route: RouteDefinition): RouteFunction => route.servedBy ?? 'api';
+
+/** The routes function `key` answers. */
+export const routesOf = (key: RouteFunction): readonly RouteDefinition[] =>
+  (ROUTES as readonly RouteDefinition[]).filter((route) => routeFunctionOf(route) === key);
+
+/** The route a call of `method` on `path` matches (trailing slashes ignored), if any. */
+export const routeOf = (method: string, path: string): RouteDefinition | undefined => {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return (ROUTES as readonly RouteDefinition[]).find(
+    (candidate) =>
+      candidate.method === method.toUpperCase() &&
+      new RegExp(`^${candidate.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(trimmed),
+  );
+};
+
+/**
+ * Which function answers a call, as API Gateway would choose it: the matched route's, and the
+ * API's for calls no route matches (its router answers 404 or 405), for a server with one
+ * catch-all route (the local runtime).
+ */
+export const functionServing = (method: string, path: string): RouteFunction => {
+  const route = routeOf(method, path);
+  return route === undefined ? 'api' : routeFunctionOf(route);
+};

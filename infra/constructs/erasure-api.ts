@@ -6,7 +6,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES, type Role, type RouteDefinition, routeKey } from '../../functions/shared/routes.js';
+import {
+  ROUTE_FUNCTIONS,
+  ROUTES,
+  type Role,
+  type RouteDefinition,
+  type RouteFunction,
+  routeFunctionOf,
+  routeKey,
+} from '../../functions/shared/routes.js';
 import { acknowledge, acknowledgeWildcardResource } from './nag.js';
 
 export const API_STAGE = '$default';
@@ -24,7 +32,13 @@ export const wildcardReaches = (own: string, other: string): boolean => {
 };
 
 export interface ErasureApiProps {
+  /** The API function: every route but those `servedBy` another function. */
   readonly handler: lambda.IFunction;
+  /**
+   * The functions of the other routes, by their `servedBy` (functions/shared/routes.ts): the
+   * certificate route's (functions/render-certificate.ts).
+   */
+  readonly routeHandlers: Readonly<Record<Exclude<RouteFunction, 'api'>, lambda.IFunction>>;
   readonly logRetention: logs.RetentionDays;
   /** @default - the account's API Gateway limits */
   readonly throttle?: apigwv2.ThrottleSettings;
@@ -33,7 +47,8 @@ export interface ErasureApiProps {
 }
 
 /**
- * The HTTP API (payload 2.0) with the routes of functions/shared/routes.ts. Every route with roles
+ * The HTTP API (payload 2.0) with the routes of functions/shared/routes.ts, each integrated with
+ * the function that serves it (`servedBy`). Every route with roles
  * requires IAM (SigV4) authorisation; `signed` routes are checked by the handler's HMAC instead. One
  * IAM managed policy per role allows `execute-api:Invoke` on exactly that role's routes: attach it
  * to a product service's role to let it call the API.
@@ -78,16 +93,27 @@ export class ErasureApi extends Construct {
     });
     this.url = this.httpApi.apiEndpoint;
 
-    const integration = new HttpLambdaIntegration('Handler', props.handler, {
-      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-    });
+    // One integration per function; each route goes to the function that serves it.
+    const functions: Record<RouteFunction, lambda.IFunction> = { api: props.handler, ...props.routeHandlers };
+    const integrations = Object.fromEntries(
+      ROUTE_FUNCTIONS.map((key) => [
+        key,
+        new HttpLambdaIntegration(
+          key === 'api' ? 'Handler' : `${key[0]?.toUpperCase()}${key.slice(1)}Handler`,
+          functions[key],
+          {
+            payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+          },
+        ),
+      ]),
+    ) as Record<RouteFunction, HttpLambdaIntegration>;
     const iamAuthorizer = new HttpIamAuthorizer();
     for (const route of ROUTES as readonly RouteDefinition[]) {
       const unauthenticated = route.roles === 'signed' || route.roles === 'public';
       const [created] = this.httpApi.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
-        integration,
+        integration: integrations[routeFunctionOf(route)],
         authorizer: unauthenticated ? new apigwv2.HttpNoneAuthorizer() : iamAuthorizer,
       });
       if (unauthenticated && created !== undefined) {

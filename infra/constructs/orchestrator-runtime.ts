@@ -160,7 +160,7 @@ export const resolveOptions = (props: OrchestratorRuntimeOptions & { readonly co
 };
 
 /**
- * The stateless half: task queue and DLQ, the three functions with least-privilege roles, the
+ * The stateless half: task and sweep-shard queues and DLQs, the functions with least-privilege roles, the
  * sweep schedule, the HTTP API with its invoke policies, and the alarms.
  */
 export class OrchestratorRuntime extends Construct {
@@ -168,6 +168,8 @@ export class OrchestratorRuntime extends Construct {
   public readonly sweepShardQueue: SweepShardQueue;
   public readonly api: ErasureApi;
   public readonly apiFunction: OrchestratorFunction;
+  /** The certificate route (JSON and PDF): the PDF renderer stays out of the API's bundle. */
+  public readonly certificateFunction: OrchestratorFunction;
   public readonly sweepFunction: OrchestratorFunction;
   public readonly sweepShardFunction: OrchestratorFunction;
   public readonly workerFunction: OrchestratorFunction;
@@ -217,7 +219,7 @@ export class OrchestratorRuntime extends Construct {
             data.tables[table].tableName,
           ]),
         ),
-        [TASK_QUEUE_ENV]: queue.queueUrl,
+        ...((manifest as FunctionManifest).queue === 'none' ? {} : { [TASK_QUEUE_ENV]: queue.queueUrl }),
         ...((manifest as FunctionManifest).sweepShardQueue === 'send'
           ? { [SWEEP_SHARD_QUEUE_ENV]: shardQueue.queueUrl }
           : {}),
@@ -278,6 +280,10 @@ export class OrchestratorRuntime extends Construct {
     this.apiFunction = make('api', 'ApiHandler', {
       description: 'Erasure Orchestrator API: lifecycle events, erasure requests, legal holds, audit',
       // API Gateway gives up on an integration after 30 s.
+      timeout: Duration.seconds(29),
+    });
+    this.certificateFunction = make('certificate', 'CertificateHandler', {
+      description: 'Erasure Orchestrator certificates of erasure: signed JSON and PDF',
       timeout: Duration.seconds(29),
     });
     this.sweepFunction = make('sweep', 'Sweep', {
@@ -356,6 +362,7 @@ export class OrchestratorRuntime extends Construct {
 
     this.api = new ErasureApi(this, 'Api', {
       handler: this.apiFunction.function,
+      routeHandlers: { certificate: this.certificateFunction.function },
       logRetention: options.logRetention,
       throttle: props.apiThrottle,
       apiName: options.resourcePrefix === undefined ? undefined : physicalName(options.resourcePrefix, 'Api'),

@@ -20,7 +20,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeHandler } from '../../functions/api.js';
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
-import { ROUTES, type RouteDefinition, routeKey } from '../../functions/shared/routes.js';
+import { makeHandler as makeCertificateHandler } from '../../functions/render-certificate.js';
+import { ROUTES, type RouteDefinition, routeFunctionOf, routeKey } from '../../functions/shared/routes.js';
 import { bearer, offlineRegistry, SEEDED, seedApiState } from '../helpers/api-handler.js';
 import {
   apiEvent,
@@ -296,7 +297,10 @@ describe(`API fuzz: ${TOTAL_RUNS} calls over ${ROUTES.length} routes`, () => {
       const built = handlerDeps({ overrides: { connectors: offlineRegistry() } });
       await seedApiState(built);
       const seed = built.ports.snapshot();
-      const handler = makeHandler(() => Promise.resolve(built.deps));
+      // The function API Gateway integrates the route with.
+      const handler = (routeFunctionOf(route) === 'certificate' ? makeCertificateHandler : makeHandler)(() =>
+        Promise.resolve(built.deps),
+      );
       const context = lambdaContext('erasure-api');
 
       await fc.assert(

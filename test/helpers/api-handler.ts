@@ -8,7 +8,9 @@ import { callbackNonceFor } from '../../domain/erasure/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
+import { makeHandler as makeCertificateHandler } from '../../functions/render-certificate.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { functionServing } from '../../functions/shared/routes.js';
 import { type ApiCall, apiEvent, HANDLER_TOKENS, type HandlerDeps, lambdaContext } from './handler-deps.js';
 import type { InMemoryPorts } from './in-memory.js';
 
@@ -31,10 +33,17 @@ export const bearer = (role: keyof typeof HANDLER_TOKENS) => ({
   authorization: `Bearer ${HANDLER_TOKENS[role]}`,
 });
 
-/** One call through the Lambda handler, as API Gateway would make it. */
+/**
+ * One call through the Lambda handler of the function that serves its route (functions/api.ts or
+ * functions/render-certificate.ts), as API Gateway would make it.
+ */
 export const callApi = async (built: HandlerDeps, request: ApiCall): Promise<ApiAnswer> => {
-  const handler = makeHandler(() => Promise.resolve(built.deps));
-  const result = await handler(apiEvent(request), lambdaContext('erasure-api'));
+  const event = apiEvent(request);
+  const handler =
+    functionServing(event.requestContext.http.method, event.rawPath) === 'certificate'
+      ? makeCertificateHandler(() => Promise.resolve(built.deps))
+      : makeHandler(() => Promise.resolve(built.deps));
+  const result = await handler(event, lambdaContext('erasure-api'));
   return {
     status: result.statusCode ?? 0,
     headers: result.headers,

@@ -124,7 +124,8 @@ describe('DataStack', () => {
 
 describe('WorkerStack', () => {
   it('has the expected resources', () => {
-    worker.resourceCountIs('AWS::Lambda::Function', 4);
+    // API, certificate, sweep, sweep shard, worker.
+    worker.resourceCountIs('AWS::Lambda::Function', 5);
     // The task queue, the sweep-shard queue and their dead-letter queues.
     worker.resourceCountIs('AWS::SQS::Queue', 4);
     worker.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
@@ -134,7 +135,7 @@ describe('WorkerStack', () => {
     worker.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
     worker.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     // One per function and the API's access logs.
-    worker.resourceCountIs('AWS::Logs::LogGroup', 5);
+    worker.resourceCountIs('AWS::Logs::LogGroup', 6);
     worker.resourceCountIs('AWS::DynamoDB::Table', 0);
   });
 
@@ -156,7 +157,7 @@ describe('WorkerStack', () => {
       expect(workerResources[logGroup]?.Properties).toMatchObject({ RetentionInDays: 90 });
     }
     // No two functions share a log group.
-    expect(new Set(functions.map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref)).size).toBe(4);
+    expect(new Set(functions.map((fn) => fn.Properties.LoggingConfig.LogGroup.Ref)).size).toBe(5);
   });
 
   it('never attaches AWS managed policies to the function roles', () => {
@@ -174,6 +175,7 @@ describe('WorkerStack', () => {
     ];
     for (const [key, label] of [
       ['api', 'API'],
+      ['certificate', 'certificates of erasure'],
       ['sweep', 'sweep'],
       ['sweepShard', 'due-bucket shard'],
       ['worker', 'worker'],
@@ -321,6 +323,72 @@ describe('WorkerStack', () => {
         }),
       ],
     });
+  });
+
+  it('integrates the certificate route with the certificate function and every other route with the API function', () => {
+    const [apiId] = functionByEntry('API');
+    const [certificateId] = functionByEntry('certificates of erasure');
+    const integrations = worker.findResources('AWS::ApiGatewayV2::Integration');
+    const functionOf = (integrationId: string): string => {
+      const uri = JSON.stringify(integrations[integrationId]?.Properties.IntegrationUri);
+      const ids = [apiId, certificateId].filter((id) => uri.includes(`"${id}"`));
+      expect(ids, `integration ${integrationId}`).toHaveLength(1);
+      return ids[0] ?? '';
+    };
+    const routes = Object.values(worker.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes).toHaveLength(ROUTES.length);
+    const served = Object.fromEntries(
+      routes.map((route) => {
+        const target = route.Properties.Target as { 'Fn::Join': [string, unknown[]] };
+        const integration = target['Fn::Join'][1].find(
+          (part): part is { Ref: string } => typeof part === 'object' && part !== null && 'Ref' in part,
+        );
+        return [route.Properties.RouteKey as string, functionOf(integration?.Ref ?? '')];
+      }),
+    );
+    for (const route of ROUTES as readonly RouteDefinition[]) {
+      expect(served[routeKey(route)], routeKey(route)).toBe(
+        route.path === '/v1/erasure-requests/{requestId}/certificate' ? certificateId : apiId,
+      );
+    }
+    // Both are authorised the same way (IAM), and both may be invoked by API Gateway.
+    worker.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /v1/erasure-requests/{requestId}/certificate',
+      AuthorizationType: 'AWS_IAM',
+    });
+    for (const fn of [apiId, certificateId]) {
+      worker.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+      });
+    }
+  });
+
+  it('gives the certificate function read access to requests and audit, the proof, and no queue', () => {
+    const [certificateId, certificate] = functionByEntry('certificates of erasure');
+    const roleId = (certificate.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = Object.values(worker.findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    const actions = statements.flatMap((statement) => list(statement.Action));
+    expect(actions.filter((action) => action.startsWith('sqs:'))).toEqual([]);
+    for (const write of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      's3:DeleteObject',
+    ]) {
+      expect(actions, write).not.toContain(write);
+    }
+    expect(actions).toEqual(expect.arrayContaining(['kms:Sign', 'kms:GetPublicKey', 's3:PutObject']));
+    const variables = Object.keys(
+      (certificate.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    expect(variables).not.toContain('TASK_QUEUE_URL');
+    expect(variables).not.toContain('SCHEDULES_TABLE');
+    expect(variables).not.toContain('LEGAL_HOLDS_TABLE');
+    expect(certificateId).not.toBe(functionByEntry('API')[0]);
   });
 
   it('authorises every route with IAM except the signed callback, which the handler verifies, the liveness probe and the API description', () => {
@@ -569,8 +637,8 @@ describe('least privilege', () => {
         list(statement.Action).includes('s3:ListBucket') &&
         flattenReference(statement.Resource).includes('audit-anchors'),
     );
-    // The API and the sweep list the anchors, and nothing else of that bucket.
-    expect(anchors).toHaveLength(2);
+    // The API, the certificate function and the sweep list the anchors, and nothing else of that bucket.
+    expect(anchors).toHaveLength(3);
     for (const { statement } of anchors) {
       expect(statement.Condition).toEqual({ StringLike: { 's3:prefix': ['anchors/*'] } });
     }

@@ -183,7 +183,7 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
   it('compiles the validated config into the function bundles', () => {
     const assembly = app.synth();
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       // The code's S3 key is the asset hash; the staged asset sits next to the template.
       const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
@@ -377,6 +377,7 @@ describe('ErasureOrchestrator with buckets, tables and URLs of the same app', ()
 
   it('gives the functions the tokens as variables, and the config references to them', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    // Every function (API, certificate, sweep, sweep shard, worker) has the config, so its references.
     expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
     for (const fn of functions) {
       const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
@@ -413,7 +414,7 @@ describe('ErasureOrchestrator with X-Ray tracing', () => {
     const stack = new Stack(new App(), 'Traced');
     new ErasureOrchestrator(stack, 'Erasure', { config: CONFIG, tracing: true });
     const template = Template.fromStack(stack);
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 4);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 5);
     const onStar = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
       .filter((statement) => list(statement.Resource).includes('*'))

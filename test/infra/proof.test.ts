@@ -83,8 +83,8 @@ describe('proof resources', () => {
     });
   });
 
-  it('the API and the sweep get the bucket, the key and the grants to anchor; the worker gets none', () => {
-    for (const description of ['API', 'sweep']) {
+  it('the API, the certificate function and the sweep get the bucket, the key and the grants to anchor; the worker gets none', () => {
+    for (const description of ['API', 'certificates of erasure', 'sweep']) {
       const [, fn] = functionNamed(`Erasure Orchestrator ${description}`);
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
         expect.arrayContaining(['ANCHORS_BUCKET', 'SIGNING_KEY_ARN']),
