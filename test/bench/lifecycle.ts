@@ -18,16 +18,23 @@ const describeDecisions = (decisions: readonly { change: string }[]): string => 
  * API handler calls it): recorded-event check, schedule load, decision, one TransactWriteItems,
  * audit append. Distinct subjects, so no optimistic-lock retries.
  */
-export const benchLifecycleEvents = async ({ runtime, config }: BenchContext): Promise<SectionResult> => {
+export const benchLifecycleEvents = async ({
+  runtime,
+  config,
+  counter,
+}: BenchContext): Promise<SectionResult> => {
   const rows: Row[] = [];
   for (const type of EVENT_TYPES) {
     const samples: number[] = [];
+    const reads: number[] = [];
+    const writes: number[] = [];
     let decided = '';
     for (let rep = 0; rep < config.repeats; rep++) {
       const occurredAt = new Date().toISOString();
       const subjects = range(config.events).map(
         (index) => `bench-event-${type.replace('.', '-')}-${rep}-${String(index).padStart(5, '0')}`,
       );
+      counter.reset();
       const { ms } = await timed(() =>
         forEachConcurrently(subjects, config.concurrency, async (subjectId) => {
           const result = await recordLifecycleEvent(runtime.deps, {
@@ -41,6 +48,10 @@ export const benchLifecycleEvents = async ({ runtime, config }: BenchContext): P
         }),
       );
       samples.push(perSecond(config.events, ms));
+      // Exact, unlike the rate: what one event costs DynamoDB (docs/scale.md builds on it).
+      const counts = counter.snapshot();
+      reads.push(counts.readRequests / config.events);
+      writes.push(counts.writeRequests / config.events);
     }
     progress(`events: ${type}: ${samples.map(formatNumber).join(', ')} events/s`);
     rows.push({
@@ -48,6 +59,10 @@ export const benchLifecycleEvents = async ({ runtime, config }: BenchContext): P
       samples,
       unit: 'events/s',
     });
+    rows.push(
+      { what: `DynamoDB read requests per event (${type})`, samples: reads, unit: 'requests' },
+      { what: `DynamoDB write requests per event (${type})`, samples: writes, unit: 'requests' },
+    );
   }
   return { rows };
 };
