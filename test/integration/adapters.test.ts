@@ -204,8 +204,8 @@ describe('DynamoAuditLog unanchored marks (byUnanchored index)', () => {
   const mark = (subjects: readonly string[], key: string) =>
     commitOk(
       [],
-      subjects.map((subjectId) => ({
-        event: { type: 'hold.placed', at: NOW, idempotencyKey: `${key}-${subjectId}` } as AuditEvent,
+      subjects.map((subjectId, index) => ({
+        event: { type: 'hold.placed', at: NOW, idempotencyKey: `${key}-${index}` } as AuditEvent,
         subjectId,
       })),
     );
