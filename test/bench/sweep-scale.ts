@@ -290,15 +290,31 @@ export const benchSweepScale = async (endpoints: EmulatorEndpoints): Promise<Sec
 
     // Anchoring: the sweeps above moved the chains of the subjects they erased; the next sweep
     // reads those heads alone, the one after it none, however many chains the table holds.
-    const chains = await countChains(runtime);
-    const anchorings: { moved: number; read: number; queries: number }[] = [];
-    for (let sweep = 0; sweep < 2; sweep++) {
+    // Then 3 more subjects are erased (their chains move in the shards, after the coordinator
+    // anchored), so the sweep after that anchors 3 of N.
+    const anchorings: { chains: number; moved: number; read: number; queries: number }[] = [];
+    const anchoring = async () => {
+      const chains = await countChains(runtime);
       counter.reset();
       const report = await runtime.sweep();
       const read = op(counter.snapshot(), ANCHOR_READ);
-      anchorings.push({ moved: report.anchor?.chains ?? 0, read: read.items, queries: read.requests });
-    }
-    for (const { moved, read } of anchorings) {
+      anchorings.push({
+        chains,
+        moved: report.anchor?.chains ?? 0,
+        read: read.items,
+        queries: read.requests,
+      });
+    };
+    await anchoring();
+    await seedSchedules(
+      runtime,
+      ids('anchor-few', 3),
+      'account.closed',
+      new Date(Date.now() - 60_000).toISOString(),
+    );
+    await anchoring();
+    await anchoring();
+    for (const { chains, moved, read } of anchorings) {
       rows.push({
         what: `anchoring: heads read with N=${chains} chains, k=${moved} moved`,
         samples: [read],
@@ -306,11 +322,11 @@ export const benchSweepScale = async (endpoints: EmulatorEndpoints): Promise<Sec
       });
     }
     details.push(
-      `Anchoring with N=${chains} chains in the audit table: ` +
+      'Anchoring (the coordinator of each sweep): ' +
         anchorings
           .map(
-            ({ moved, read, queries }) =>
-              `k=${moved} moved → **${read} heads read** (${queries} queries, one per \`byUnanchored\` shard)`,
+            ({ chains, moved, read, queries }) =>
+              `N=${chains} chains, k=${moved} moved → **${read} heads read** (${queries} queries, one per \`byUnanchored\` shard)`,
           )
           .join('; ') +
         '. Before, every sweep scanned every chain head and read every anchor.',
