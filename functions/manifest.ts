@@ -35,8 +35,8 @@ export type QueueAccess = 'send' | 'consume' | 'none';
 export type FunctionSetting = 'TASK_QUEUE_MAX_RECEIVES' | 'DUE_BUCKET_SHARDS' | 'CALLBACK_BASE_URL';
 
 /**
- * The proof of the trail (functions/services/anchors.ts): `anchor` reads every chain head (Scan on
- * the audit table), signs with the signing key (kms:Sign, kms:GetPublicKey) and reads and writes
+ * The proof of the trail (functions/services/anchors.ts): `anchor` reads the chain heads that moved
+ * (the audit table's byUnanchored index, through `append` access), signs with the signing key (kms:Sign, kms:GetPublicKey) and reads and writes
  * anchors in the anchors bucket (s3:ListBucket, s3:GetObject, s3:PutObject; never delete).
  */
 export type ProofAccess = 'anchor' | 'none';

@@ -95,6 +95,12 @@ export const TABLES = {
         partitionKey: { name: 'day', type: 'S' },
         sortKey: { name: 'at', type: 'S' },
       },
+      {
+        // Sparse: only chain heads that moved since the last anchor carry `unanchored` (a shard).
+        indexName: 'byUnanchored',
+        partitionKey: { name: 'unanchored', type: 'S' },
+        sortKey: { name: 'chainId', type: 'S' },
+      },
     ],
     evidence: true,
   },

@@ -33,10 +33,22 @@ export class FolderAnchorStore implements AnchorStore {
   }
 
   async list(): Promise<Anchor[]> {
-    await mkdir(this.dir, { recursive: true });
-    const names = (await readdir(this.dir)).filter((name) => name.endsWith('.json')).sort();
+    const names = await this.names();
     return Promise.all(
       names.map(async (name) => JSON.parse(await readFile(join(this.dir, name), 'utf8')) as Anchor),
     );
+  }
+
+  /** Zero-padded names sort in seq order: the last one is the newest, the only file read. */
+  async latest(): Promise<Anchor | undefined> {
+    const name = (await this.names()).at(-1);
+    return name === undefined
+      ? undefined
+      : (JSON.parse(await readFile(join(this.dir, name), 'utf8')) as Anchor);
+  }
+
+  private async names(): Promise<string[]> {
+    await mkdir(this.dir, { recursive: true });
+    return (await readdir(this.dir)).filter((name) => name.endsWith('.json')).sort();
   }
 }

@@ -197,8 +197,16 @@ export interface AuditLog {
   readChainById(chainId: string): Promise<{ entries: AuditEntry[]; head?: ChainHead; chainId: string }>;
   /** The chain id (keyed pseudonym) of a subject, or the system chain. */
   chainIdFor(subjectId: string | undefined): string;
-  /** The head every chain's store records, for anchoring. */
-  heads(): Promise<AnchoredHead[]>;
+  /**
+   * The heads of the chains that moved since they were last marked anchored: every append sets
+   * the chain's mark, so anchoring reads what moved, never every chain.
+   */
+  unanchoredHeads(): Promise<AnchoredHead[]>;
+  /**
+   * Clears the mark of each chain whose head is still the one given; a chain that moved again
+   * keeps it, for the next anchor.
+   */
+  markAnchored(heads: readonly AnchoredHead[]): Promise<void>;
 }
 
 /**
@@ -221,8 +229,10 @@ export interface Signer {
 export interface AnchorStore {
   /** Writes the anchor; fails if one with its seq exists. */
   append(anchor: Anchor): Promise<void>;
-  /** Every anchor, by seq. */
+  /** Every anchor, by seq (auditors' reads; anchoring itself needs only `latest`). */
   list(): Promise<Anchor[]>;
+  /** The anchor with the highest seq, without reading the others. */
+  latest(): Promise<Anchor | undefined>;
 }
 
 /** An audit event and the subject whose chain it goes on (none: the system chain). */

@@ -4,7 +4,7 @@ import {
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
-  ScanCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AnchoredHead } from '../../domain/audit/merkle.js';
@@ -18,13 +18,25 @@ import type {
   AuditRecord,
   ChainHead,
 } from '../../domain/ports/index.js';
-import { queryAll, type TransactItem } from './dynamo-helpers.js';
+import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
 const HEAD_SEQ = 0;
 /** DynamoDB queries one search page may make: a sparse filter or many empty days end a page early. */
 const MAX_QUERIES_PER_PAGE = 25;
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Partitions of the sparse `byUnanchored` index: a moved head carries `unanchored = <shard>`, so
+ * busy chains spread over several index partitions instead of one hot key.
+ */
+export const UNANCHORED_SHARDS = 8;
+/** Clears of anchored marks in flight at once. */
+const MARK_CONCURRENCY = 16;
+
+/** `00`…`07`: the shard of a chain's mark, stable for the chain. */
+export const unanchoredShard = (chainId: string): string =>
+  String(Number.parseInt(sha256(chainId).slice(0, 8), 16) % UNANCHORED_SHARDS).padStart(2, '0');
 
 /** Transaction items that append audit records, and which item claims which record's key. */
 export interface AuditAppendPlan {
@@ -102,7 +114,14 @@ export class DynamoAuditLog implements AuditLog {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: { chainId, seq: HEAD_SEQ, headSeq: head.seq, headHash: head.hash },
+          // The mark puts the head in the sparse byUnanchored index until an anchor holds it.
+          Item: {
+            chainId,
+            seq: HEAD_SEQ,
+            headSeq: head.seq,
+            headHash: head.hash,
+            unanchored: unanchoredShard(chainId),
+          },
           ConditionExpression:
             read === undefined ? 'attribute_not_exists(chainId)' : 'headSeq = :expectedSeq',
           ...(read === undefined ? {} : { ExpressionAttributeValues: { ':expectedSeq': read.seq } }),
@@ -236,30 +255,52 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /**
-   * Every chain's head item (seq 0 with `headSeq`), for anchoring. A scan: the sweep and a
-   * compliance officer's `POST /v1/audit/anchors` call it, never a hot path; the items read are
-   * one per chain plus the idempotency markers the filter drops.
+   * The heads that carry the unanchored mark: one query per shard of the sparse byUnanchored
+   * index, so the items read are the chains that moved since they were last anchored. The index is
+   * eventually consistent: a head it does not show yet goes into the next anchor, and one it still
+   * shows after its mark was cleared is one the latest anchor already holds (anchoring drops it).
    */
-  async heads(): Promise<AnchoredHead[]> {
-    const heads: AnchoredHead[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({
+  async unanchoredHeads(): Promise<AnchoredHead[]> {
+    const shards = Array.from({ length: UNANCHORED_SHARDS }, (_, shard) => String(shard).padStart(2, '0'));
+    const pages = await Promise.all(
+      shards.map((shard) =>
+        queryAll(this.documents, {
           TableName: this.tableName,
-          FilterExpression: 'seq = :head AND attribute_exists(headSeq)',
-          ExpressionAttributeValues: { ':head': HEAD_SEQ },
+          IndexName: 'byUnanchored',
+          KeyConditionExpression: 'unanchored = :shard',
+          ExpressionAttributeValues: { ':shard': shard },
           ProjectionExpression: 'chainId, headSeq, headHash',
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of page.Items ?? []) {
-        heads.push({ chainId: String(item.chainId), seq: Number(item.headSeq), hash: String(item.headHash) });
+      ),
+    );
+    return pages.flat().map((item) => ({
+      chainId: String(item.chainId),
+      seq: Number(item.headSeq),
+      hash: String(item.headHash),
+    }));
+  }
+
+  /** Removes each head's mark while its seq is still the one anchored; a moved head keeps it. */
+  async markAnchored(heads: readonly AnchoredHead[]): Promise<void> {
+    const queue = [...heads];
+    const clear = async (): Promise<void> => {
+      for (let head = queue.shift(); head !== undefined; head = queue.shift()) {
+        await this.documents
+          .send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { chainId: head.chainId, seq: HEAD_SEQ },
+              UpdateExpression: 'REMOVE unanchored',
+              ConditionExpression: 'headSeq = :seq',
+              ExpressionAttributeValues: { ':seq': head.seq },
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isConditionFailure(error)) throw error;
+          });
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return heads;
+    };
+    await Promise.all(Array.from({ length: Math.min(MARK_CONCURRENCY, queue.length) }, clear));
   }
 
   private withinWindow(entries: AuditEntry[], query: AuditQuery): AuditEntry[] {

@@ -16,6 +16,12 @@ export const anchorFileName = (seq: number): string => `${String(seq).padStart(1
  * carry a SHA-256 checksum, which Object Lock requires.
  */
 export class S3AnchorStore implements AnchorStore {
+  /**
+   * The highest anchor key this store has seen: a warm function lists only what came after it.
+   * Keys are zero-padded, so S3's ascending key order is seq order and `StartAfter` skips the rest.
+   */
+  private newestKey: string | undefined;
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -34,6 +40,38 @@ export class S3AnchorStore implements AnchorStore {
       }
       throw error;
     });
+  }
+
+  /**
+   * The newest anchor: lists keys after the newest one seen (1,000 per request; a cold start lists
+   * them all, a warm one usually a single page) and reads one object. A listing rather than a
+   * pointer kept elsewhere: nothing to keep in step with the bucket, and no pointer left behind
+   * when a run stops between the put and its update.
+   */
+  async latest(): Promise<Anchor | undefined> {
+    let key = this.newestKey;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: PREFIX,
+          ...(token === undefined
+            ? key === undefined
+              ? {}
+              : { StartAfter: key }
+            : { ContinuationToken: token }),
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined && (key === undefined || object.Key > key)) key = object.Key;
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    if (key === undefined) return undefined;
+    this.newestKey = key;
+    const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return JSON.parse((await Body?.transformToString('utf8')) ?? 'null') as Anchor;
   }
 
   private async put(anchor: Anchor): Promise<void> {

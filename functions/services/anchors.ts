@@ -24,20 +24,30 @@ export interface AnchorResult {
 /**
  * Commits to the state of the trail outside the audit table: the heads of every chain that moved
  * since it was last anchored, their Merkle root, chained to the previous anchor, signed. Nothing
- * moved: nothing is written. Load (heads, anchors) → decide (domain) → sign → append.
+ * moved: nothing is written. Load (moved heads, latest anchor) → decide (domain) → sign → append
+ * → clear the marks. Reads grow with the chains that moved, not with every chain or anchor.
+ *
+ * Crash-safe: a crash after the append leaves the marks set, and the next run drops the heads the
+ * latest anchor already holds as they are and clears them. A head that moves while this runs keeps
+ * its mark (cleared only while its seq is still the one anchored) and goes into the next anchor.
  */
 export const anchorAuditTrail = async (deps: ProofDeps): Promise<AnchorResult> => {
-  const [heads, anchors, keyId] = await Promise.all([
-    deps.audit.heads(),
-    deps.anchors.list(),
+  const [moved, latest, keyId] = await Promise.all([
+    deps.audit.unanchoredHeads(),
+    deps.anchors.latest(),
     deps.signer.currentKeyId(),
   ]);
-  const changed = changedHeads(heads, anchoredHeads(anchors));
-  if (changed.length === 0) return { anchoredChains: 0 };
-  const next = nextAnchorHeader(anchors.at(-1), changed, nowIso(deps), keyId);
+  if (moved.length === 0) return { anchoredChains: 0 };
+  const changed = changedHeads(moved, anchoredHeads(latest === undefined ? [] : [latest]));
+  if (changed.length === 0) {
+    await deps.audit.markAnchored(moved);
+    return { anchoredChains: 0 };
+  }
+  const next = nextAnchorHeader(latest, changed, nowIso(deps), keyId);
   const { signature } = await deps.signer.sign(next.hash);
   const anchor: Anchor = { ...next.header, hash: next.hash, signature, heads: next.heads };
   await deps.anchors.append(anchor);
+  await deps.audit.markAnchored(moved);
   return { anchor, anchoredChains: changed.length };
 };
 

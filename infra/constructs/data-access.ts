@@ -54,12 +54,12 @@ export const secretStatement = (data: OrchestratorDataRefs): iam.PolicyStatement
   new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] });
 
 /**
- * What `proof: 'anchor'` in functions/manifest.ts grants: every chain head (Scan on the audit
- * table), signing with the signing key and reading every retired key's public key, and reading
+ * What `proof: 'anchor'` in functions/manifest.ts grants: signing with the signing key and reading every retired key's public key, and reading
  * and writing anchors (never deleting: Object Lock would refuse anyway).
  */
 export const proofStatements = (data: OrchestratorDataRefs): iam.PolicyStatement[] => [
-  new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [data.tables.audit.tableArn] }),
+  // The moved heads come from the audit table's byUnanchored index and their marks are cleared
+  // with UpdateItem: both are in the functions' `append` access to the table; no Scan.
   new iam.PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [data.signingKey.keyArn] }),
   ...((data.retiredSigningKeyArns ?? []).length > 0
     ? [

@@ -131,6 +131,53 @@ describe('S3AnchorStore', () => {
     });
   });
 
+  it('latest reads one anchor: the last key listed, then only keys after it once warm', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { StartAfter: undefined, ContinuationToken: undefined })
+      .resolves({
+        Contents: [{ Key: 'anchors/0000000001.json' }],
+        IsTruncated: true,
+        NextContinuationToken: 't',
+      })
+      .on(ListObjectsV2Command, { ContinuationToken: 't' })
+      .resolves({ Contents: [{ Key: 'anchors/0000000002.json' }], IsTruncated: false })
+      .on(ListObjectsV2Command, { StartAfter: 'anchors/0000000002.json' })
+      .resolves({ Contents: [{ Key: 'anchors/0000000003.json' }], IsTruncated: false });
+    for (const seq of [2, 3]) {
+      s3.on(GetObjectCommand, { Key: `anchors/000000000${seq}.json` }).resolves({
+        Body: { transformToString: async () => JSON.stringify(anAnchor(seq)) } as never,
+      });
+    }
+    const store = new S3AnchorStore(new S3Client({ region: 'eu-west-1' }), 'anchors-bucket');
+
+    // Act
+    const cold = await store.latest();
+    const warm = await store.latest();
+
+    // Assess
+    expect(cold?.seq).toBe(2);
+    expect(warm?.seq).toBe(3);
+    expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.StartAfter)).toEqual([
+      undefined,
+      undefined,
+      'anchors/0000000002.json',
+    ]);
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([
+      'anchors/0000000002.json',
+      'anchors/0000000003.json',
+    ]);
+  });
+
+  it('latest of an empty bucket is none', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).resolves({ IsTruncated: false });
+    const store = new S3AnchorStore(new S3Client({ region: 'eu-west-1' }), 'anchors-bucket');
+
+    // Act + Assess
+    expect(await store.latest()).toBeUndefined();
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
   it('a second writer of the same seq fails instead of adding a version', async () => {
     // Prepare
     s3.on(PutObjectCommand).rejects(

@@ -79,6 +79,11 @@ export interface InMemoryState {
   holds: Map<string, LegalHold>;
   chains: Map<string, AuditEntry[]>;
   markers: Set<string>;
+  /**
+   * The seq at which each chain's unanchored mark was last cleared: a chain whose head is
+   * elsewhere carries the mark (every move sets it, like the head item's `unanchored`).
+   */
+  anchoredSeqs: Map<string, number>;
 }
 
 const emptyState = (): InMemoryState => ({
@@ -94,6 +99,7 @@ const emptyState = (): InMemoryState => ({
   holds: new Map(),
   chains: new Map(),
   markers: new Set(),
+  anchoredSeqs: new Map(),
 });
 
 const subjectKey = (subjectId: string, dataClass: string) => `${subjectId}\u0000${dataClass}`;
@@ -114,6 +120,8 @@ export class InMemoryPorts {
   /** Every commit, committed or not, in order. */
   readonly commits: { changes: readonly Change[]; audit: readonly AuditRecord[]; result: CommitResult }[] =
     [];
+  /** Head items the byUnanchored index would return, summed over every anchoring. */
+  unanchoredHeadsRead = 0;
   /** Called before each commit is applied; throw from it to simulate a crash or an outage. */
   beforeCommit: ((changes: readonly Change[], audit: readonly AuditRecord[]) => void) | undefined;
   /** Called after a commit is stored; throw from it to simulate a crash right after a write. */
@@ -200,11 +208,24 @@ export class InMemoryPorts {
       },
       query: async (query) => this.query(query),
       page: async (query) => this.page(query),
-      heads: async () =>
-        [...this.state.chains.entries()].flatMap(([chainId, entries]) => {
+      unanchoredHeads: async () => {
+        const heads = [...this.state.chains.entries()].flatMap(([chainId, entries]) => {
           const last = entries.at(-1);
-          return last === undefined ? [] : [{ chainId, seq: last.seq, hash: last.hash }];
-        }),
+          return last === undefined || this.state.anchoredSeqs.get(chainId) === last.seq
+            ? []
+            : [{ chainId, seq: last.seq, hash: last.hash }];
+        });
+        this.unanchoredHeadsRead += heads.length;
+        return heads;
+      },
+      markAnchored: async (heads) => {
+        for (const head of heads) {
+          // Cleared only while the head is still the one anchored: a moved chain keeps its mark.
+          if (this.state.chains.get(head.chainId)?.at(-1)?.seq === head.seq) {
+            this.state.anchoredSeqs.set(head.chainId, head.seq);
+          }
+        }
+      },
     };
     this.uow = { commit: async (changes, audit = []) => this.commit(changes, audit) };
     this.queue = {
@@ -622,5 +643,9 @@ export class InMemoryAnchorStore implements AnchorStore {
 
   async list(): Promise<Anchor[]> {
     return clone(this.anchors);
+  }
+
+  async latest(): Promise<Anchor | undefined> {
+    return clone(this.anchors.at(-1));
   }
 }

@@ -97,9 +97,17 @@ describe('proof resources', () => {
           's3:PutObject',
           's3:GetObject',
           's3:ListBucket',
-          'dynamodb:Scan',
         ]),
       );
+      // Anchoring reads the moved heads from an index: no Scan of the audit table.
+      const auditScans = policiesOfRole(fn.Properties.Role['Fn::GetAtt'][0]).flatMap(([, statements]) =>
+        statements.filter(
+          (statement) =>
+            list(statement.Action).includes('dynamodb:Scan') &&
+            JSON.stringify(statement.Resource).includes('Audit'),
+        ),
+      );
+      expect(auditScans).toEqual([]);
       // Nothing it may delete is an anchor: the sweep's only deletes are the rolling-window runs'
       // on connector targets (ConnectorWindowsPolicy), never on the anchors bucket.
       const deleting = policiesOfRole(fn.Properties.Role['Fn::GetAtt'][0]).flatMap(([id, statements]) =>

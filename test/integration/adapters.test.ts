@@ -200,6 +200,45 @@ describe('DynamoRequestStore reads', () => {
   });
 });
 
+describe('DynamoAuditLog unanchored marks (byUnanchored index)', () => {
+  const mark = (subjects: readonly string[], key: string) =>
+    commitOk(
+      [],
+      subjects.map((subjectId, index) => ({
+        event: { type: 'hold.placed', at: NOW, idempotencyKey: `${key}-${index}` } as AuditEvent,
+        subjectId,
+      })),
+    );
+
+  it('reads only the heads that moved since they were marked anchored; a moved head keeps its mark', async () => {
+    // Prepare: 30 chains, all anchored, then 4 of them move.
+    const subjects = Array.from({ length: 30 }, (_, index) => `unanchored-subject-${index}`);
+    await mark(subjects, 'first');
+    await audit.markAnchored(await audit.unanchoredHeads());
+    expect(await audit.unanchoredHeads()).toEqual([]);
+    await mark(subjects.slice(0, 4), 'second');
+
+    // Act
+    const { result: moved, queries } = await countingQueries(() => audit.unanchoredHeads());
+    // One of them moves again before its mark is cleared.
+    await mark(subjects.slice(0, 1), 'third');
+    await audit.markAnchored(moved);
+
+    // Assess
+    expect(queries).toBe(8);
+    expect(moved.map((head) => head.chainId).sort()).toEqual(
+      subjects
+        .slice(0, 4)
+        .map((subject) => audit.chainIdFor(subject))
+        .sort(),
+    );
+    expect(moved.every((head) => head.seq === 2)).toBe(true);
+    expect(await audit.unanchoredHeads()).toEqual([
+      expect.objectContaining({ chainId: audit.chainIdFor(subjects[0]), seq: 3 }),
+    ]);
+  });
+});
+
 // ---- AuditLog ----------------------------------------------------------------------------------
 
 describe('DynamoAuditLog reads', () => {

@@ -88,21 +88,28 @@ describe('createOrchestratorResources', () => {
       ...definition.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
     ].flatMap((k) => (k ? [{ AttributeName: k.name, AttributeType: k.type }] : []));
     expect(table?.AttributeDefinitions).toEqual(expect.arrayContaining(declaredKeys));
+    // DynamoDB does not keep the order indexes were declared in.
+    const byName = (a: { name?: string }, b: { name?: string }) =>
+      String(a.name).localeCompare(String(b.name));
     expect(
-      (table?.GlobalSecondaryIndexes ?? []).map((index) => ({
-        name: index.IndexName,
-        keys: index.KeySchema,
-        projection: index.Projection?.ProjectionType,
-      })),
+      (table?.GlobalSecondaryIndexes ?? [])
+        .map((index) => ({
+          name: index.IndexName,
+          keys: index.KeySchema,
+          projection: index.Projection?.ProjectionType,
+        }))
+        .sort(byName),
     ).toEqual(
-      definition.globalSecondaryIndexes.map((index) => ({
-        name: index.indexName,
-        keys: [
-          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-          ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
-        ],
-        projection: 'ALL',
-      })),
+      definition.globalSecondaryIndexes
+        .map((index) => ({
+          name: index.indexName,
+          keys: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
+          ],
+          projection: 'ALL',
+        }))
+        .sort(byName),
     );
     if (definition.timeToLiveAttribute === undefined) {
       expect(ttl?.TimeToLiveStatus).toBe('DISABLED');
