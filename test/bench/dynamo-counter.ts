@@ -7,6 +7,8 @@ export interface OperationCount {
   items: number;
   /** Summed wall time of the calls (client and emulator), milliseconds. */
   ms: number;
+  /** Capacity units the emulator reported for the calls (read or write, by operation). */
+  capacity: number;
 }
 
 /** What the counted DynamoDB client did since the last reset. */
@@ -19,6 +21,8 @@ export interface DynamoCounts {
   readonly readCapacityUnits: number;
   /** PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems. */
   readonly writeRequests: number;
+  /** Write capacity units the emulator reported (transactional writes count double, as on AWS). */
+  readonly writeCapacityUnits: number;
   /** Keyed `<Operation> <table>[/<index>]`. */
   readonly byOperation: ReadonlyMap<string, OperationCount>;
   /** Failed calls by error name (e.g. TransactionCanceledException: a lost optimistic-lock race). */
@@ -59,6 +63,13 @@ const itemsOf = (operation: string, output: Fields): number => {
   }
 };
 
+/** The capacity of one table within a response (a transaction reports one entry per table). */
+const capacityOfTable = (consumed: unknown, table: string, only: boolean): number => {
+  if (only) return capacityOf(consumed);
+  const entry = list(consumed).find((candidate) => text(fields(candidate).TableName) === table);
+  return entry === undefined ? 0 : (count(fields(entry).CapacityUnits) ?? 0);
+};
+
 /** Tables (and indexes) a request addresses, for the per-operation breakdown. */
 const tablesOf = (input: Fields): string[] => {
   const table = text(input.TableName);
@@ -87,6 +98,7 @@ export class DynamoCounter {
   private itemsRead = 0;
   private readCapacityUnits = 0;
   private writeRequests = 0;
+  private writeCapacityUnits = 0;
   private byOperation = new Map<string, OperationCount>();
   private errors = new Map<string, number>();
 
@@ -98,26 +110,33 @@ export class DynamoCounter {
       (next, context) => async (args) => {
         const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
         const isRead = READS.has(operation);
+        const isWrite = WRITES.has(operation);
         const input = fields(args.input);
-        const sent = isRead ? { ...args, input: { ...args.input, ReturnConsumedCapacity: 'TOTAL' } } : args;
+        // Capacity is asked for on every read and write, so it can be summed (it changes no result).
+        const sent =
+          isRead || isWrite ? { ...args, input: { ...args.input, ReturnConsumedCapacity: 'TOTAL' } } : args;
         const start = performance.now();
         try {
           const result = await next(sent);
           const output = fields(result.output);
           const items = itemsOf(operation, output);
+          const capacity = capacityOf(output.ConsumedCapacity);
           if (isRead) {
             this.readRequests++;
             this.itemsRead += items;
-            this.readCapacityUnits += capacityOf(output.ConsumedCapacity);
-          } else if (WRITES.has(operation)) {
+            this.readCapacityUnits += capacity;
+          } else if (isWrite) {
             this.writeRequests++;
+            this.writeCapacityUnits += capacity;
           }
-          for (const table of tablesOf(input)) {
+          const tables = tablesOf(input);
+          for (const table of tables) {
             const key = `${operation} ${this.label(table)}`;
-            const current = this.byOperation.get(key) ?? { requests: 0, items: 0, ms: 0 };
+            const current = this.byOperation.get(key) ?? { requests: 0, items: 0, ms: 0, capacity: 0 };
             current.requests++;
             current.items += items;
             current.ms += performance.now() - start;
+            current.capacity += capacityOfTable(output.ConsumedCapacity, table, tables.length === 1);
             this.byOperation.set(key, current);
           }
           return result;
@@ -136,6 +155,7 @@ export class DynamoCounter {
     this.itemsRead = 0;
     this.readCapacityUnits = 0;
     this.writeRequests = 0;
+    this.writeCapacityUnits = 0;
     this.byOperation = new Map();
     this.errors = new Map();
   }
@@ -146,6 +166,7 @@ export class DynamoCounter {
       itemsRead: this.itemsRead,
       readCapacityUnits: this.readCapacityUnits,
       writeRequests: this.writeRequests,
+      writeCapacityUnits: this.writeCapacityUnits,
       byOperation: new Map([...this.byOperation].map(([key, value]) => [key, { ...value }])),
       errors: new Map(this.errors),
     };

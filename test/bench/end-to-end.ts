@@ -86,6 +86,8 @@ interface Calls {
   /** DynamoDB requests to the orchestrator's own tables (requests, audit, holds). */
   readonly stateReads: number;
   readonly stateWrites: number;
+  /** Write capacity units of those writes (transactional writes count double). */
+  readonly stateWriteUnits: number;
   readonly s3: CallCounts;
   readonly sqs: CallCounts;
 }
@@ -94,10 +96,13 @@ const DATA_READS = ['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItem
 
 const callsFrom = (dynamo: DynamoCounts, s3: CallCounts, sqs: CallCounts): Calls => {
   const dataDynamo = new Map<string, number>();
+  let dataWriteUnits = 0;
   for (const [key, count] of dynamo.byOperation) {
     const [operation = '', table = ''] = key.split(' ');
-    if (table.startsWith('demo-'))
+    if (table.startsWith('demo-')) {
       dataDynamo.set(operation, (dataDynamo.get(operation) ?? 0) + count.requests);
+      if (!DATA_READS.includes(operation)) dataWriteUnits += count.capacity;
+    }
   }
   // A transaction lists every table it writes in the breakdown: state calls are the totals minus
   // the (single-table) calls to the demo stores.
@@ -107,6 +112,7 @@ const callsFrom = (dynamo: DynamoCounts, s3: CallCounts, sqs: CallCounts): Calls
     dataDynamo,
     stateReads: dynamo.readRequests - dataReads,
     stateWrites: dynamo.writeRequests - dataWrites,
+    stateWriteUnits: dynamo.writeCapacityUnits - dataWriteUnits,
     s3,
     sqs,
   };
@@ -316,6 +322,12 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
         o.stateWrites,
         '–',
         `${formatNumber(o.stateWrites / Math.max(1, largeTasks))} per task, request included`,
+      ),
+      row(
+        'DynamoDB state write capacity (WCU, requests and audit tables)',
+        o.stateWriteUnits,
+        '–',
+        `${formatNumber(o.stateWriteUnits / Math.max(1, largeTasks))} per task, request included`,
       ),
       row(
         'SQS calls (SendMessageBatch, ReceiveMessage, DeleteMessageBatch)',

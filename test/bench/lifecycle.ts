@@ -28,6 +28,8 @@ export const benchLifecycleEvents = async ({
     const samples: number[] = [];
     const reads: number[] = [];
     const writes: number[] = [];
+    const readUnits: number[] = [];
+    const writeUnits: number[] = [];
     let decided = '';
     for (let rep = 0; rep < config.repeats; rep++) {
       const occurredAt = new Date().toISOString();
@@ -52,6 +54,8 @@ export const benchLifecycleEvents = async ({
       const counts = counter.snapshot();
       reads.push(counts.readRequests / config.events);
       writes.push(counts.writeRequests / config.events);
+      readUnits.push(counts.readCapacityUnits / config.events);
+      writeUnits.push(counts.writeCapacityUnits / config.events);
     }
     progress(`events: ${type}: ${samples.map(formatNumber).join(', ')} events/s`);
     rows.push({
@@ -62,6 +66,8 @@ export const benchLifecycleEvents = async ({
     rows.push(
       { what: `DynamoDB read requests per event (${type})`, samples: reads, unit: 'requests' },
       { what: `DynamoDB write requests per event (${type})`, samples: writes, unit: 'requests' },
+      { what: `DynamoDB read capacity per event (${type})`, samples: readUnits, unit: 'RCU' },
+      { what: `DynamoDB write capacity per event (${type})`, samples: writeUnits, unit: 'WCU' },
     );
   }
   return { rows };

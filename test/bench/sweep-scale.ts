@@ -161,6 +161,8 @@ const perDueDeletion = async (bench: BenchRuntime, config: ScaleConfig) => {
     reads: per((c) => c.readRequests),
     items: per((c) => c.itemsRead),
     writes: per((c) => c.writeRequests),
+    readUnits: per((c) => c.readCapacityUnits),
+    writeUnits: per((c) => c.writeCapacityUnits),
     anchorItems: per((c) => op(c, ANCHOR_READ).items),
     breakdown: [...many.byOperation].sort(([, a], [, b]) => b.requests - a.requests),
   };
@@ -227,6 +229,8 @@ export const benchSweepScale = async (endpoints: EmulatorEndpoints): Promise<Sec
       { what: 'sweep DynamoDB read requests per due deletion', samples: [per.reads], unit: 'requests' },
       { what: 'sweep DynamoDB items read per due deletion', samples: [per.items], unit: 'items' },
       { what: 'sweep DynamoDB write requests per due deletion', samples: [per.writes], unit: 'requests' },
+      { what: 'sweep DynamoDB read capacity per due deletion', samples: [per.readUnits], unit: 'RCU' },
+      { what: 'sweep DynamoDB write capacity per due deletion', samples: [per.writeUnits], unit: 'WCU' },
     );
     details.push(
       `Per due deletion ((sweep with D=${config.perDue} due − sweep with none) / ${config.perDue}, coordinator and shards; ` +
