@@ -5,6 +5,7 @@ import { createConnectorRegistry } from '../../functions/connectors/registry.js'
 import { DEMO_WEBHOOK_SECRET_NAME, demoDeploymentConfig, seedDemoSubject } from '../../local/demo.js';
 import type { LocalRuntime } from '../../local/runtime.js';
 import { CallCounter, type CallCounts, callsOf } from './call-counter.js';
+import { size } from './config.js';
 import type { BenchContext, SectionResult } from './context.js';
 import type { DynamoCounts } from './dynamo-counter.js';
 import { minimalErase, seedLargeSubject } from './minimal-script.js';
@@ -28,22 +29,11 @@ const call = async <T>(runtime: LocalRuntime, method: string, path: string, body
 const FINAL = new Set(['completed', 'partially_failed', 'rejected', 'cancelled']);
 const TIMEOUT_MS = 600_000;
 
-/** Sizes of the side-by-side run (read here, beside the section that uses them). */
-const sizeFromEnv = (name: string, fallback: number, min: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
-  return value;
-};
-
-export const E2E_ENV_VARS = ['BENCH_E2E_S3_OBJECTS', 'BENCH_E2E_DDB_ITEMS', 'BENCH_E2E_PAIRS'] as const;
-
+/** Sizes of the side-by-side run: the issue's sizes by default, tiny in a smoke run. */
 const e2eSizes = () => ({
-  objects: sizeFromEnv('BENCH_E2E_S3_OBJECTS', 10_000, 0),
-  items: sizeFromEnv('BENCH_E2E_DDB_ITEMS', 1000, 0),
-  pairs: sizeFromEnv('BENCH_E2E_PAIRS', 3, 1),
+  objects: size('BENCH_E2E_S3_OBJECTS', 10_000, 200, 0),
+  items: size('BENCH_E2E_DDB_ITEMS', 1000, 50, 0),
+  pairs: size('BENCH_E2E_PAIRS', 3, 1),
 });
 
 /** Submits an erasure request through the API and drains the queue until the request is final. */

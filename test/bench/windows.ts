@@ -1,17 +1,10 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { policyFor } from '../../domain/policy/config.js';
 import { runWindows } from '../../functions/services/window-runs.js';
+import { size } from './config.js';
 import type { BenchContext, SectionResult } from './context.js';
 import type { DynamoCounts } from './dynamo-counter.js';
 import { forEachConcurrently, formatNumber, progress, type Row, range, timed } from './stats.js';
-
-/** Sizes of this section, from the environment (the bench's tiny smoke run sets them low). */
-const envCount = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0`);
-  return value;
-};
 
 const DAY_MS = 86_400_000;
 const SEED_CONCURRENCY = 16;
@@ -25,8 +18,8 @@ const SEED_CONCURRENCY = 16;
  * this replaces made one erasure request per active subject per day.
  */
 export const benchWindows = async ({ runtime, counter, config }: BenchContext): Promise<SectionResult> => {
-  const subjects = envCount('BENCH_WINDOW_SUBJECTS', 10_000);
-  const expired = Math.min(envCount('BENCH_WINDOW_EXPIRED', 1_000), subjects);
+  const subjects = size('BENCH_WINDOW_SUBJECTS', 10_000, 200, 0);
+  const expired = Math.min(size('BENCH_WINDOW_EXPIRED', 1_000, 50, 0), subjects);
   const { deps, clients } = runtime;
   const target = deps.config.targets.find((candidate) => candidate.name === 'alarm-events');
   if (target?.kind !== 'dynamodb-items' || target.windowIndex === undefined) {
