@@ -63,6 +63,27 @@ export interface CreateTaskInput {
   readonly olderThan?: string;
 }
 
+/** The pending tasks of a request from its plan (`planTasks`): one per planned unit of work, with its id. */
+export const tasksFromPlan = (
+  planned: readonly {
+    readonly dataClass: string;
+    readonly action: RetentionAction;
+    readonly target: { readonly name: string; readonly kind: string };
+  }[],
+  request: { readonly requestId: string; readonly subjectId: string; readonly olderThan?: string },
+): ErasureTask[] =>
+  planned.map((task) =>
+    createTask({
+      requestId: request.requestId,
+      subjectId: request.subjectId,
+      dataClass: task.dataClass,
+      action: task.action,
+      target: task.target.name,
+      connector: task.target.kind,
+      ...(request.olderThan === undefined ? {} : { olderThan: request.olderThan }),
+    }),
+  );
+
 /**
  * A `pending` task. Creating one is not a state change of anything audited on its own: the request's
  * `received`/`dispatched` events count the tasks, and each task's first transition names its target.

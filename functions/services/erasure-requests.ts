@@ -2,7 +2,6 @@ import { requestWithheld } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import {
   blockRequest,
-  createTask,
   dispatchRequest,
   extendDeadline,
   newRequestId,
@@ -10,7 +9,7 @@ import {
   redriveRequest,
   redriveTask,
   rejectRequest,
-  taskIdFor,
+  tasksFromPlan,
 } from '../../domain/erasure/index.js';
 import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
@@ -204,18 +203,7 @@ export const createRequest = async (
       'dataClasses',
     );
   }
-  const tasks: ErasureTask[] = planned.map((task) =>
-    createTask({
-      taskId: taskIdFor(spec.requestId, task.dataClass, task.target.name),
-      requestId: spec.requestId,
-      subjectId: spec.subjectId,
-      dataClass: task.dataClass,
-      action: task.action,
-      target: task.target.name,
-      connector: task.target.kind,
-      ...(spec.olderThan === undefined ? {} : { olderThan: spec.olderThan }),
-    }),
-  );
+  const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
   const { next: received, audit } = receiveRequest({
     requestId: spec.requestId,
     subjectId: spec.subjectId,

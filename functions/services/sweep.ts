@@ -1,13 +1,12 @@
 import { deletionBlocked, noticeRecorded } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import {
-  createTask,
   dispatchRequest,
   isFinal,
   planTasks,
   receiveRequest,
   scheduledRequestId,
-  taskIdFor,
+  tasksFromPlan,
 } from '../../domain/erasure/index.js';
 import { mayBeStuck, NEAR_DEADLINE_MS, nextReviewAt, stoppedTasks } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
@@ -374,18 +373,7 @@ class SweepContext {
   ): Promise<'sent' | 'held' | 'exists' | 'changed'> {
     const planned = planTasks(this.deps.config, spec.dataClasses);
     if (planned.length > MAX_TASKS_PER_REQUEST) return this.general(spec, claim);
-    const tasks: ErasureTask[] = planned.map((task) =>
-      createTask({
-        taskId: taskIdFor(spec.requestId, task.dataClass, task.target.name),
-        requestId: spec.requestId,
-        subjectId: spec.subjectId,
-        dataClass: task.dataClass,
-        action: task.action,
-        target: task.target.name,
-        connector: task.target.kind,
-        ...(spec.olderThan === undefined ? {} : { olderThan: spec.olderThan }),
-      }),
-    );
+    const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
     const holds = await this.holdsOf(spec.subjectId);
     if (tasks.length === 0 || heldTasks(tasks, holds, this.deps.config.catalog, this.now).length > 0) {
       return this.general(spec, claim);
