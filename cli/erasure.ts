@@ -120,10 +120,11 @@ const summaryLines = (summary: ImportSummary): string[] => {
     `imported ${summary.imported}, skipped ${summary.alreadyImported + summary.repeated} (already imported ${summary.alreadyImported}, repeated in the file ${summary.repeated}), failed ${summary.failed.length}`,
   ];
   if (summary.failed.length > 0) {
-    const shown = summary.failed.slice(0, 50).map((failure) => failure.line);
-    lines.push(
-      `failed lines: ${shown.join(', ')}${summary.failed.length > shown.length ? `, … and ${summary.failed.length - shown.length} more` : ''}`,
-    );
+    // Each failed line with its reason, so the summary alone says what to fix (the first 50).
+    const shown = summary.failed.slice(0, 50);
+    lines.push(...shown.map(failureLine));
+    if (summary.failed.length > shown.length)
+      lines.push(`… and ${summary.failed.length - shown.length} more failed lines (--json lists them all)`);
   }
   if (summary.interruptedAtLine !== undefined)
     lines.push(
@@ -255,7 +256,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
   // --- requests -------------------------------------------------------------------------------
   const requests = program
     .command('requests')
-    .description('erasure requests: submit, show, wait, refuse, extend, re-drive');
+    .description('erasure requests: submit, show, wait, reject, extend, redrive');
 
   requests
     .command('submit')

@@ -52,6 +52,14 @@ export interface AuditAppendPlan {
  * the event's idempotency key, so retries never double-audit and two writers racing on one chain
  * cannot fork it: the loser re-reads the head and tries again.
  */
+/**
+ * The indexes sort by `at` alone: entries written in the same millisecond (a request's `received`
+ * and `dispatched`) come back in any order. Within a page they are put in (at, chain, seq) order;
+ * the page holds the same entries, so the cursor (the index position) is unchanged.
+ */
+const inTimeOrder = (entries: AuditEntry[]): AuditEntry[] =>
+  entries.sort((a, b) => a.at.localeCompare(b.at) || a.chainId.localeCompare(b.chainId) || a.seq - b.seq);
+
 export class DynamoAuditLog implements AuditLog {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -206,6 +214,8 @@ export class DynamoAuditLog implements AuditLog {
     const dayList: (string | undefined)[] = days
       ? daysBetween(query.from as string, query.to as string)
       : [undefined];
+    // A chain is read in seq order; the indexes' pages are put in time order.
+    const ordered = (found: AuditEntry[]) => (scope.IndexName === undefined ? found : inTimeOrder(found));
     let dayIndex = Math.max(0, query.after?.day === undefined ? 0 : dayList.indexOf(query.after.day));
     let startKey: Record<string, unknown> | undefined = query.after?.key;
     const entries: AuditEntry[] = [];
@@ -227,14 +237,14 @@ export class DynamoAuditLog implements AuditLog {
       startKey = page.LastEvaluatedKey;
       if (startKey === undefined) {
         dayIndex += 1;
-        if (dayIndex >= dayList.length) return { entries };
+        if (dayIndex >= dayList.length) return { entries: ordered(entries) };
       }
     }
     const next: AuditPosition = {
       ...(days ? { day: dayList[dayIndex] as string } : {}),
       ...(startKey === undefined ? {} : { key: startKey as Record<string, string | number> }),
     };
-    return { entries, next };
+    return { entries: ordered(entries), next };
   }
 
   readChain(subjectId: string | undefined) {

@@ -127,6 +127,24 @@ describe('audit search pages', () => {
     expect(narrowed.keys).toEqual([]);
   });
 
+  it("gives a request's entries written in the same millisecond in seq order (received before dispatched)", async () => {
+    const same = '2032-06-01T10:00:00.000Z';
+    const keys = Array.from({ length: 6 }, (_, index) => `same-${index}`);
+    expect(
+      await uow.commit(
+        [],
+        keys.map((key) => ({
+          event: event(key, same, { requestId: 'req_search_same' }),
+          subjectId: SUBJECT,
+        })),
+      ),
+    ).toEqual({ committed: true });
+
+    const { pages } = await readAll({ requestId: 'req_search_same', limit: 10 });
+
+    expect(pages.flat().map((entry) => entry.idempotencyKey)).toEqual(keys);
+  });
+
   it('pages a time window day by day (byDay index), skipping empty days, in time order per day', async () => {
     const window = { from: '2032-05-01T00:00:00.000Z', to: '2032-05-04T23:59:59.999Z' };
 
