@@ -114,8 +114,10 @@ class Layout {
       font: this.fonts.bold,
       color: MUTED,
     });
+    // Every value line sits on the label's baseline (a smaller mono size too), so the label and
+    // its value read as one line, also to text extraction.
     for (const line of lines) {
-      this.page.drawText(line, { x: MARGIN + LABEL_WIDTH, y: this.y - size, size, font, color: INK });
+      this.page.drawText(line, { x: MARGIN + LABEL_WIDTH, y: this.y - 9.5, size, font, color: INK });
       this.y -= 13;
     }
     this.y -= 2;

@@ -107,6 +107,14 @@ describe('the PDF certificate of erasure', () => {
       expect(text).toContain(task.target);
       expect(text).toContain(task.verifiedAt);
     }
+    if (has('pdftotext')) {
+      // A label and its value share a baseline, so text extraction reads the label first.
+      const raw = execFileSync('pdftotext', ['-', '-'], { input: pdf }).toString('utf8');
+      for (const task of json.tasks) {
+        const value = raw.indexOf(task.taskId);
+        expect(raw.lastIndexOf('Task id', value)).toBeGreaterThan(raw.lastIndexOf(task.target, value));
+      }
+    }
     for (const entry of json.requestEntries) expect(text).toContain(entry.hash);
     expect(text).toContain(json.chain.head.hash);
     expect(text).toContain(json.anchor.root);
