@@ -519,6 +519,14 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
         command: Command,
       ) => {
         if (options.csv && options.ndjson) throw new UsageError('give --csv or --ndjson, not both');
+        // The API's own rule (one index partition per search), said before any call is made.
+        if (
+          options.subject === undefined &&
+          options.request === undefined &&
+          (options.from === undefined || options.to === undefined)
+        ) {
+          throw new UsageError('give --subject, --request, or both --from and --to');
+        }
         const client = await clientFor(command, 'compliance');
         const output = outputFor(io, options.output);
         try {

@@ -365,6 +365,9 @@ describe('command line', () => {
     }
     expect((await run(['requests', 'submit', '--subject', 'x'])).code).toBe(2);
     expect((await run(['events', 'import', 'rows.txt'])).code).toBe(2);
+    // An audit export without a scope is refused before any call (the API would answer 400).
+    expect((await run(['audit', 'export', '--type', 'task.verified'])).code).toBe(2);
+    expect((await run(['audit', 'export', '--from', '2026-11-01T00:00:00Z'])).code).toBe(2);
     expect((await run(['dashboard'])).code).toBe(2);
   });
 });
