@@ -1,8 +1,6 @@
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskMessage, TaskQueue } from '../../domain/ports/index.js';
-
-const BATCH_SIZE = 10;
-const MAX_SEND_ATTEMPTS = 5;
+import { sendInBatches } from './sqs-batch.js';
 
 export class SqsTaskQueue implements TaskQueue {
   constructor(
@@ -10,24 +8,14 @@ export class SqsTaskQueue implements TaskQueue {
     private readonly queueUrl: string,
   ) {}
 
-  /** Sends in batches of 10 and re-sends the entries SQS reports as failed; throws if any stay unsent. */
-  async send(messages: readonly TaskMessage[]): Promise<void> {
-    for (let start = 0; start < messages.length; start += BATCH_SIZE) {
-      let pending = messages.slice(start, start + BATCH_SIZE).map((message, index) => ({
-        Id: String(index),
-        MessageBody: JSON.stringify({ taskId: message.taskId, requestId: message.requestId }),
-      }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const result = await this.sqs.send(
-          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
-        );
-        const failedIds = new Set((result.Failed ?? []).map((failure) => failure.Id));
-        pending = pending.filter((entry) => failedIds.has(entry.Id));
-        if (pending.length > 0 && attempt >= MAX_SEND_ATTEMPTS) {
-          throw new Error(`${pending.length} task messages could not be sent after ${attempt} attempts`);
-        }
-      }
-    }
+  /** Sends in batches of 10, re-sending what SQS reports as failed (`sendInBatches`). */
+  send(messages: readonly TaskMessage[]): Promise<void> {
+    return sendInBatches(
+      this.sqs,
+      this.queueUrl,
+      messages.map(({ taskId, requestId }) => ({ taskId, requestId })),
+      'task messages',
+    );
   }
 
   /** Backoff for a failed attempt: the message becomes visible again after `seconds`. */
