@@ -12,14 +12,8 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type Certificate, verifyCertificate } from '../../domain/audit/index.js';
-import { signPayload } from '../../functions/connectors/webhook-signature.js';
-import { bearer, callApi, SEEDED, seedApiState, seededCallbackBody } from '../helpers/api-handler.js';
-import {
-  HANDLER_NOW,
-  HANDLER_WEBHOOK_SECRET,
-  type HandlerDeps,
-  handlerDeps,
-} from '../helpers/handler-deps.js';
+import { bearer, callApi, SEEDED, seedApiState, seedCompletedRequest } from '../helpers/api-handler.js';
+import { type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
 const has = (tool: string): boolean => {
   try {
@@ -30,25 +24,7 @@ const has = (tool: string): boolean => {
   }
 };
 
-const completed = async (): Promise<HandlerDeps> => {
-  const built = handlerDeps();
-  await seedApiState(built);
-  const body = seededCallbackBody();
-  const answer = await callApi(built, {
-    method: 'POST',
-    path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
-    body,
-    headers: {
-      'X-Erasure-Signature': signPayload(
-        HANDLER_WEBHOOK_SECRET,
-        body,
-        Math.floor(Date.parse(HANDLER_NOW) / 1000),
-      ),
-    },
-  });
-  expect(answer.status).toBe(200);
-  return built;
-};
+const completed = seedCompletedRequest;
 
 const certificate = (
   built: HandlerDeps,

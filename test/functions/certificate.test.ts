@@ -6,37 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/erasure.js';
 import { type Certificate, verifyCertificate } from '../../domain/audit/index.js';
-import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import { KeyPairSigner } from '../../local/key-pair-signer.js';
-import { bearer, callApi, SEEDED, seedApiState, seededCallbackBody } from '../helpers/api-handler.js';
-import {
-  HANDLER_NOW,
-  HANDLER_WEBHOOK_SECRET,
-  type HandlerDeps,
-  handlerDeps,
-} from '../helpers/handler-deps.js';
+import { bearer, callApi, SEEDED, seedApiState, seedCompletedRequest } from '../helpers/api-handler.js';
+import { type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
 const compliance = bearer('compliance');
 
-const completed = async (): Promise<HandlerDeps> => {
-  const built = handlerDeps();
-  await seedApiState(built);
-  const body = seededCallbackBody();
-  const answer = await callApi(built, {
-    method: 'POST',
-    path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
-    body,
-    headers: {
-      'X-Erasure-Signature': signPayload(
-        HANDLER_WEBHOOK_SECRET,
-        body,
-        Math.floor(Date.parse(HANDLER_NOW) / 1000),
-      ),
-    },
-  });
-  expect(answer.status).toBe(200);
-  return built;
-};
+const completed = seedCompletedRequest;
 
 const certificateOf = async (built: HandlerDeps, requestId: string = SEEDED.dispatchedRequestId) =>
   callApi(built, {

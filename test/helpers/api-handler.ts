@@ -8,10 +8,20 @@ import { callbackNonceFor } from '../../domain/erasure/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
+import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import { makeHandler as makeCertificateHandler } from '../../functions/render-certificate.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { functionServing } from '../../functions/shared/routes.js';
-import { type ApiCall, apiEvent, HANDLER_TOKENS, type HandlerDeps, lambdaContext } from './handler-deps.js';
+import {
+  type ApiCall,
+  apiEvent,
+  HANDLER_NOW,
+  HANDLER_TOKENS,
+  HANDLER_WEBHOOK_SECRET,
+  type HandlerDeps,
+  handlerDeps,
+  lambdaContext,
+} from './handler-deps.js';
 import type { InMemoryPorts } from './in-memory.js';
 
 /** An error body (`ErrorBody`) or any answer whose fields a test reads one by one. */
@@ -246,4 +256,28 @@ export const watchPorts = (built: HandlerDeps): HandlerDeps & { readonly touched
       queue: watch('queue', deps.queue),
     },
   };
+};
+
+/**
+ * The seeded state with the waiting task's signed callback answered: its request completed, so a
+ * certificate can be issued for it (the certificate tests start here).
+ */
+export const seedCompletedRequest = async (): Promise<HandlerDeps> => {
+  const built = handlerDeps();
+  await seedApiState(built);
+  const body = seededCallbackBody();
+  const answer = await callApi(built, {
+    method: 'POST',
+    path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
+    body,
+    headers: {
+      'X-Erasure-Signature': signPayload(
+        HANDLER_WEBHOOK_SECRET,
+        body,
+        Math.floor(Date.parse(HANDLER_NOW) / 1000),
+      ),
+    },
+  });
+  expect(answer.status).toBe(200);
+  return built;
 };
