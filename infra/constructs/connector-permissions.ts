@@ -18,12 +18,16 @@ export const targetTableArn = (scope: Construct, table: string): string =>
 export const targetBucketArn = (scope: Construct, bucket: string): string =>
   Stack.of(scope).formatArn({ service: 's3', region: '', account: '', resource: bucket });
 
-/** What both target policies are given. */
-interface TargetPolicyProps {
+/** What every target policy is given (the role is the worker's, the API's or the sweep's). */
+export interface TargetPolicyProps {
   readonly config: DeploymentConfig;
+  /** The role the policy is attached to. */
   readonly role: iam.IRole;
+  /** KMS keys (customer-managed) that encrypt target tables; the keys of tables given as constructs are added. @default - none */
   readonly targetEncryptionKeyArns?: readonly string[];
+  /** Buckets given as constructs, by target name: their ARNs (and keys, for reads) are used. @default - ARNs from the names */
   readonly buckets?: ReadonlyMap<string, BucketReference>;
+  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
   readonly tables?: ReadonlyMap<string, TableReference>;
 }
 
@@ -96,20 +100,7 @@ abstract class TargetAccessPolicy extends Construct {
   ): void;
 }
 
-export interface ConnectorTargetsPolicyProps {
-  readonly config: DeploymentConfig;
-  /** The worker role the connectors run as. */
-  readonly role: iam.IRole;
-  /**
-   * KMS keys (customer-managed) that encrypt target tables; the worker needs them to read and
-   * update items. The keys of tables given as constructs are added. @default - none
-   */
-  readonly targetEncryptionKeyArns?: readonly string[];
-  /** Buckets given as constructs, by target name: their ARNs are used. @default - ARNs from the names */
-  readonly buckets?: ReadonlyMap<string, BucketReference>;
-  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly tables?: ReadonlyMap<string, TableReference>;
-}
+export type ConnectorTargetsPolicyProps = TargetPolicyProps;
 
 /**
  * The worker's access to the systems it erases from, derived from the catalog: only targets a data
@@ -164,17 +155,7 @@ export class ConnectorTargetsPolicy extends TargetAccessPolicy {
   }
 }
 
-export interface ConnectorExportPolicyProps {
-  readonly config: DeploymentConfig;
-  /** The API role: exports (ALU-6) are answered by the API function. */
-  readonly role: iam.IRole;
-  /** KMS keys (customer-managed) that encrypt target tables; decrypt only. @default - none */
-  readonly targetEncryptionKeyArns?: readonly string[];
-  /** Buckets given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly buckets?: ReadonlyMap<string, BucketReference>;
-  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly tables?: ReadonlyMap<string, TableReference>;
-}
+export type ConnectorExportPolicyProps = TargetPolicyProps;
 
 /**
  * Read access for portability exports (ALU-6), scoped like `ConnectorTargetsPolicy`: only targets a
@@ -219,17 +200,7 @@ export class ConnectorExportPolicy extends TargetAccessPolicy {
   }
 }
 
-export interface ConnectorWindowsPolicyProps {
-  readonly config: DeploymentConfig;
-  /** The sweep role: window runs (rolling windows across subjects) run from the sweep. */
-  readonly role: iam.IRole;
-  /** KMS keys (customer-managed) that encrypt target tables. @default - none */
-  readonly targetEncryptionKeyArns?: readonly string[];
-  /** Buckets given as constructs, by target name: their ARNs are used. @default - ARNs from the names */
-  readonly buckets?: ReadonlyMap<string, BucketReference>;
-  /** Tables given as constructs, by target name: their ARNs and keys are used. @default - from the names */
-  readonly tables?: ReadonlyMap<string, TableReference>;
-}
+export type ConnectorWindowsPolicyProps = TargetPolicyProps;
 
 /**
  * The sweep's access for rolling-window runs (functions/services/window-runs.ts), scoped to the
