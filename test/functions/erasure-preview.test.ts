@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectorInvocation, PreviewResult } from '../../domain/connectors/types.js';
 import { RetentionRequiredError } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
+import { ErasurePreviewSchema, OPERATIONS } from '../../functions/api/openapi.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
 import { type ErasurePreview, previewErasureRequest } from '../../functions/services/erasure-preview.js';
@@ -333,5 +334,21 @@ describe('POST /v1/erasure-requests with dryRun', () => {
     expect(badKey.body?.error?.field).toBe('Idempotency-Key');
     expect(noKey.status).toBe(400);
     expect(noKey.body?.error?.field).toBe('Idempotency-Key');
+  });
+});
+
+describe('the documented dry-run answer', () => {
+  it('has an OpenAPI example and real answers that its schema accepts', async () => {
+    const documented = OPERATIONS['POST /v1/erasure-requests'].ok[200]?.example;
+    const deps = built();
+    await place(deps, { holdId: 'hold_doc', dataClasses: ['customer-profile'] });
+    unpaid(deps);
+
+    const real = await previewErasureRequest(deps.deps, { subjectId: SUBJECT, reason: 'gdpr-art17-request' });
+
+    expect(ErasurePreviewSchema.safeParse(documented).success).toBe(true);
+    expect(ErasurePreviewSchema.strict().safeParse(real).success).toBe(true);
+    expect(real.targets.some(({ outcome }) => outcome === 'blocked')).toBe(true);
+    expect(real.targets.some(({ outcome }) => outcome === 'withheld')).toBe(true);
   });
 });
