@@ -163,7 +163,9 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     // Reads only: nothing on a target can be changed or deleted by the API.
     const onTargets = apiStatements.filter((s) => s.resources.some((r) => r.includes('acme-')));
     for (const action of onTargets.flatMap((s) => s.actions)) {
-      expect(action).toMatch(/^(s3:(ListBucket|ListBucketVersions|GetObject)|dynamodb:(Query|GetItem|BatchGetItem))$/);
+      expect(action).toMatch(
+        /^(s3:(ListBucket|ListBucketVersions|GetObject)|dynamodb:(Query|GetItem|BatchGetItem))$/,
+      );
     }
     expect(JSON.stringify(apiStatements)).not.toContain('acme-archive');
   });
