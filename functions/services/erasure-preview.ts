@@ -1,7 +1,7 @@
 import { requestPreviewed } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import type { PreviewResult } from '../../domain/connectors/types.js';
-import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
+import { planKey, planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
 import {
   type ClassPreview,
   decidePreview,
@@ -147,7 +147,9 @@ export const previewErasureRequest = async (
   // come first in the same order, so the rest is theirs alone).
   const withheldClasses = split.withheld.map((item) => item.dataClass);
   const withheldTasks = tasksFromPlan(
-    planTasks(deps.config, [...split.erasable, ...withheldClasses]).slice(eraseTasks.length),
+    planTasks(deps.config, [...split.erasable, ...withheldClasses]).slice(
+      planTasks(deps.config, split.erasable).length,
+    ),
     spec,
   );
   const now = nowIso(deps);
@@ -176,14 +178,13 @@ export const previewErasureRequest = async (
     withheld: totals.withheld,
     unknown: totals.unknown,
   };
-  for (const target of targets) {
-    // Webhook tasks are one per class, store-wide ones one per target and action.
-    const key =
-      target.connector === 'http-webhook'
-        ? `${target.target}#${target.dataClasses.join('+')}`
-        : target.target;
+  decision.tasks.forEach(({ task }, index) => {
+    const target = targets[index];
+    if (target === undefined) return;
+    // One key per planned task, as the plan names it: `customer-records#delete`, `partner-services#delete#cookies`.
+    const key = planKey({ name: task.target, kind: task.connector }, task.action, task.dataClass);
     detail[`${key}.${target.outcome}`] = target.count ?? 'unknown';
-  }
+  });
   await deps.uow.commit(
     [],
     [{ event: requestPreviewed(previewId, detail, now), subjectId: input.subjectId }],

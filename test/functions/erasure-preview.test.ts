@@ -104,8 +104,8 @@ describe('a dry run of an erasure request', () => {
       intake: 'dispatched',
       erase: 2 + 5 + 7 + 3,
       unknown: 1,
-      'customer-records.erase': 2,
-      'partner-services#closed-account.erase': 'unknown',
+      'customer-records#delete.erase': 2,
+      'partner-services#delete#closed-account.erase': 'unknown',
     });
     expect(JSON.stringify(chain.entries)).not.toContain(SUBJECT);
   });
