@@ -75,6 +75,8 @@ export interface Operation {
     readonly name: string;
     readonly description: string;
     readonly example: string;
+    /** @default true */
+    readonly required?: boolean;
   }[];
   /** The successful answers, by status. */
   readonly ok: Readonly<Record<number, Answer>>;
@@ -295,9 +297,11 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
       {
         name: 'Idempotency-Key',
         description:
-          'Required, 8 to 128 characters: the same key and body answer the same request. Optional with `dryRun`: ' +
-          'a dry run reserves no key; given, a retried dry run is audited once.',
+          'Required unless `dryRun` is true; 8 to 128 characters: the same key and body answer the same request. ' +
+          'A dry run reserves no key; given, a retried dry run is audited once.',
         example: 'c1d5e8a2-3b4f-4c6d-9e0f-1a2b3c4d5e6f',
+        // OpenAPI cannot make a header depend on the body: the description says when it is required.
+        required: false,
       },
     ],
     body: {
@@ -669,7 +673,7 @@ const operationOf = (route: RouteDefinition) => {
     ...(operation.headers ?? []).map((header) => ({
       name: header.name,
       in: 'header',
-      required: true,
+      required: header.required ?? true,
       description: header.description,
       schema: { type: 'string' },
       example: header.example,
