@@ -154,7 +154,10 @@ Examples:
   $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --data-class cloud-video \\
       --idempotency-key 7d1c5e9a-retry-safe
 The Idempotency-Key makes a retry safe: send the same key again and the same request is answered.
-Without --idempotency-key one is made up and printed on stderr, so a retry can reuse it.`,
+Without --idempotency-key one is made up and printed on stderr, so a retry can reuse it.
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --dry-run
+--dry-run prints what each target holds for the subject and whether it would be erased, withheld
+(ALE-2) or blocked by a legal hold (ALM-3); nothing is stored, queued or erased.`,
   show: `
 Example:
   $ erasure requests show req_0123`,
@@ -265,13 +268,44 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--reason <code>', 'reason code, e.g. gdpr-art17-request')
     .option('--data-class <class>', 'limit to this data class (repeatable)', collect)
     .option('--idempotency-key <key>', 'reuse a key to retry safely (8 to 128 characters)')
+    .option('--dry-run', 'show what the request would erase, withhold or leave blocked; change nothing')
     .addHelpText('after', EXAMPLES.submit)
     .action(
       async (
-        options: { subject: string; reason: string; dataClass?: string[]; idempotencyKey?: string },
+        options: {
+          subject: string;
+          reason: string;
+          dataClass?: string[];
+          idempotencyKey?: string;
+          dryRun?: boolean;
+        },
         command: Command,
       ) => {
         const client = await clientFor(command, 'service');
+        if (options.dryRun === true) {
+          // A dry run reserves no key: none is made up, and a given one only de-duplicates its audit entry.
+          const preview = await client.json<{ totals: Record<string, number>; intake: string }>(
+            'POST',
+            '/v1/erasure-requests',
+            {
+              body: {
+                subjectId: options.subject,
+                reason: options.reason,
+                ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
+                dryRun: true,
+              },
+              headers:
+                options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
+            },
+          );
+          const { totals } = preview;
+          io.err(
+            `dry run, nothing changed: intake would be ${preview.intake}; would erase ${totals.erase}, ` +
+              `blocked ${totals.blocked}, withheld ${totals.withheld}, ${totals.unknown} task(s) without a count`,
+          );
+          printJson(io, preview);
+          return;
+        }
         const key = options.idempotencyKey ?? randomUUID();
         if (options.idempotencyKey === undefined) io.err(`Idempotency-Key: ${key}`);
         const receipt = await client.json('POST', '/v1/erasure-requests', {

@@ -59,9 +59,19 @@ export interface WindowRunCall {
   readonly excludedSubjects: readonly string[];
 }
 
+/** A dry-run preview the demo service answered (`WebhookPreviewRequestBody`): counted, nothing erased. */
+export interface ReceivedPreview {
+  readonly taskId: string;
+  readonly subjectId: string;
+  readonly dataClass: string;
+  readonly erasureAction: string;
+}
+
 export interface DemoWebhook {
   readonly url: string;
   readonly received: ReceivedErasure[];
+  /** Dry-run previews asked of the service; `received` holds erasures only. */
+  readonly previews: ReceivedPreview[];
   /** Rolling-window runs asked of the service (one per data class and run). */
   readonly windowRuns: WindowRunCall[];
   readonly notices: ReceivedNotice[];
@@ -89,6 +99,7 @@ const readBody = async (request: IncomingMessage): Promise<string> => {
  */
 export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<DemoWebhook> => {
   const received: ReceivedErasure[] = [];
+  const previews: ReceivedPreview[] = [];
   const windowRuns: WindowRunCall[] = [];
   const notices: ReceivedNotice[] = [];
   const records = new Map<string, number>();
@@ -121,6 +132,19 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         const recordCount = records.get(subjectId) ?? 0;
         const answer = { records: [{ subjectId, source: 'partner-services', recordCount }] };
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        return;
+      }
+      if (message.action === 'preview') {
+        // A dry run: how many records an erasure would remove; nothing is removed.
+        const preview = message as ReceivedPreview;
+        previews.push({
+          taskId: preview.taskId,
+          subjectId: preview.subjectId,
+          dataClass: preview.dataClass,
+          erasureAction: preview.erasureAction,
+        });
+        const count = records.get(preview.subjectId) ?? 0;
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count }));
         return;
       }
       if ((message as { scope?: string }).scope === 'window') {
@@ -174,6 +198,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   return {
     url: `http://127.0.0.1:${port}/erasures`,
     received,
+    previews,
     windowRuns,
     notices,
     records,

@@ -71,6 +71,8 @@ export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): De
       kind: 'http-webhook',
       url: webhookUrl,
       signingSecretName: DEMO_WEBHOOK_SECRET_NAME,
+      // The demo partner answers dry-run previews (local/demo-webhook.ts).
+      preview: true,
     },
   ];
   // The demo partner service also stands in for the notification service that tells subjects.

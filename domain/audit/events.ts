@@ -45,6 +45,8 @@ export const AUDIT_EVENT_TYPES = [
   'hold.placed',
   'hold.released',
   'export.generated',
+  // A dry run of an erasure request: counts only, and nothing changed (erasure-preview.ts).
+  'request.previewed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -175,6 +177,18 @@ export const exportGenerated = (exportId: string, detail: Detail, at: string): A
   at,
   idempotencyKey: `export:${exportId}`,
   detail,
+});
+
+/**
+ * A dry run of an erasure request: what it would erase, withhold or leave blocked, as counts per
+ * task, never the data or the subject id. `previewId` is derived from the caller's Idempotency-Key
+ * when one is given, so a retried dry run is audited once.
+ */
+export const requestPreviewed = (previewId: string, detail: Detail, at: string): AuditEvent => ({
+  type: 'request.previewed',
+  at,
+  idempotencyKey: `preview:${previewId}`,
+  detail: { previewId, ...detail },
 });
 
 /** A cancelling event arrived after (part of) the deletion it cancels had run: named, never hidden. */

@@ -50,6 +50,12 @@ export interface HttpWebhookTarget {
   readonly signingSecretName: string;
   /** Request timeout in milliseconds. @default 10000 */
   readonly timeoutMs?: number;
+  /**
+   * The service answers dry-run previews (`action: 'preview'`, functions/connectors/README.md).
+   * @default false: a service that does not know the call could take it for an erasure, so it is
+   * never sent one, and a dry run reports its count as unknown.
+   */
+  readonly preview?: boolean;
 }
 
 /** What one connector is asked to do for one task. */
@@ -79,6 +85,21 @@ export type ConnectorOutcome =
 export type VerificationResult =
   | { readonly verified: true }
   | { readonly verified: false; readonly remaining: number; readonly detail: string };
+
+/**
+ * What a dry run learns from one connector about one planned task: how much of the subject's data
+ * the same invocation's `execute` would erase (delete, anonymise or restrict), read without
+ * changing anything. `unknown` when the system cannot tell (a webhook that does not answer
+ * previews); a dry run says so rather than guess.
+ */
+export type PreviewResult =
+  | {
+      readonly status: 'counted';
+      readonly count: number;
+      /** What is counted: `object-versions` (S3: versions and delete markers), `items`, `records`. */
+      readonly unit: string;
+    }
+  | { readonly status: 'unknown'; readonly reason: 'not-supported' | 'not-counted' };
 
 /** What one connector is asked to copy for a portability export (ALU-6). */
 export interface ExportInvocation {
@@ -132,6 +153,12 @@ export interface Connector<T extends ConnectorTarget = ConnectorTarget> {
    * target whose connector lacks it is reported as not supported in the export.
    */
   export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
+  /**
+   * Counts what `execute` would erase for the same invocation (a dry run), changing nothing: the
+   * same listing, query and filters as `execute`, no writes. Optional: a target whose connector
+   * lacks it is reported with an unknown count.
+   */
+  preview?(target: T, invocation: ConnectorInvocation): Promise<PreviewResult>;
   /**
    * Erases what is older than the run's cut-offs across every subject (rolling windows), at a
    * cost that grows with what expired where the store allows it. Idempotent. Optional: a class

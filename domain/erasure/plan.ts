@@ -23,6 +23,14 @@ export const requestedDataClasses = (config: DeploymentConfig, dataClasses?: rea
   return knownDataClasses(config.catalog, dataClasses);
 };
 
+/** Which planned task erases `dataClass`'s data (with `action`) from `target` (see `planTasks`). */
+export const planKey = (
+  target: { readonly name: string; readonly kind: string },
+  action: RetentionAction,
+  dataClass: string,
+): string =>
+  target.kind === 'http-webhook' ? `${target.name}#${action}#${dataClass}` : `${target.name}#${action}`;
+
 /**
  * A store-wide target (an S3 prefix, a table's items of the subject) erases all of the subject's
  * data there, so it gets one task per action however many requested classes live there, named after
@@ -36,8 +44,7 @@ export const planTasks = (config: DeploymentConfig, dataClasses: readonly string
     if (policy === undefined) throw new NotFoundError(`Unknown data class '${dataClass}'`);
     for (const name of policy.targets) {
       const target = targetNamed(config, name);
-      const key =
-        target.kind === 'http-webhook' ? `${name}#${policy.action}#${dataClass}` : `${name}#${policy.action}`;
+      const key = planKey(target, policy.action, dataClass);
       if (!planned.has(key)) planned.set(key, { dataClass, action: policy.action, target });
     }
   }

@@ -13,7 +13,11 @@ export interface Withholding {
   readonly withheld: readonly { readonly dataClass: string; readonly reason: 'unpaid-invoice' }[];
 }
 
-export const withholdRetained = (
+/**
+ * The split alone, without refusing: a dry run reports a request for nothing but retained classes
+ * as refused instead of failing (`withholdRetained` refuses it at intake).
+ */
+export const withholding = (
   catalog: PolicyCatalog,
   schedule: Pick<SubjectSchedule, 'unpaidInvoiceSince'>,
   requested: readonly string[],
@@ -25,6 +29,15 @@ export const withholdRetained = (
     .filter(retained)
     .map((dataClass) => ({ dataClass, reason: 'unpaid-invoice' as const }));
   const erasable = requested.filter((dataClass) => !retained(dataClass));
+  return { erasable, withheld };
+};
+
+export const withholdRetained = (
+  catalog: PolicyCatalog,
+  schedule: Pick<SubjectSchedule, 'unpaidInvoiceSince'>,
+  requested: readonly string[],
+): Withholding => {
+  const { erasable, withheld } = withholding(catalog, schedule, requested);
   if (erasable.length === 0) {
     throw new RetentionRequiredError(
       'Every requested data class must be kept while an invoice is unpaid (ALE-2)',

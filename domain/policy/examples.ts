@@ -33,6 +33,7 @@ const EXAMPLES: Readonly<Record<string, unknown>> = {
   url: 'https://crm.example.com/gdpr/erase',
   signingSecretName: 'crm',
   timeoutMs: 10000,
+  preview: true,
   notices: '{ "target": "notifications" }',
 };
 

@@ -81,6 +81,7 @@ export const HttpWebhookTargetSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: (issue) => `${quote(issue.input)} is not an http(s) URL` }),
   signingSecretName: nonEmptyText,
   timeoutMs: z.number().int().min(1).max(300_000).optional(),
+  preview: z.boolean().optional(),
 });
 
 export const ConnectorTargetSchema = z.discriminatedUnion('kind', [

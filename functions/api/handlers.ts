@@ -10,6 +10,7 @@ import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
 import { type AuditSearch, auditCsv, auditCursorPosition, searchAudit } from '../services/audit-search.js';
 import type { ServiceDeps } from '../services/deps.js';
+import { previewErasureRequest } from '../services/erasure-preview.js';
 import {
   describeErasureRequest,
   extendErasureDeadline,
@@ -95,6 +96,17 @@ const requestDetail = (
   tasks: tasks.map((task) => taskView(task, blockedBy.get(task.taskId))),
 });
 
+/** The Idempotency-Key header of an erasure request: 8 to 128 characters. */
+const idempotencyKeyOf = (key: string | undefined): string => {
+  if (key === undefined || key.length < 8 || key.length > 128) {
+    throw new ValidationError(
+      'The Idempotency-Key header is required (8 to 128 characters)',
+      'Idempotency-Key',
+    );
+  }
+  return key;
+};
+
 /** Built once per process: it depends on nothing but the code. */
 let openApiCache: ReturnType<typeof openApiDocument> | undefined;
 const openApi = () => {
@@ -166,15 +178,19 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   },
 
   'POST /v1/erasure-requests': async (request) => {
-    const idempotencyKey = request.headers['idempotency-key'];
-    if (idempotencyKey === undefined || idempotencyKey.length < 8 || idempotencyKey.length > 128) {
-      throw new ValidationError(
-        'The Idempotency-Key header is required (8 to 128 characters)',
-        'Idempotency-Key',
-      );
-    }
+    const key = request.headers['idempotency-key'];
     const body = parseBody(ErasureRequestBody, request.json());
     validateAddressableSubject(deps.config, body.subjectId);
+    if (body.dryRun === true) {
+      // A dry run reserves nothing: the key is optional and only keeps a retry from being audited twice.
+      const preview = await previewErasureRequest(
+        deps,
+        body,
+        key === undefined ? undefined : idempotencyKeyOf(key),
+      );
+      return { statusCode: 200, body: preview };
+    }
+    const idempotencyKey = idempotencyKeyOf(key);
     const receipt = await submitErasureRequest(deps, body, idempotencyKey);
     return { statusCode: 202, body: receipt };
   },

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { MAX_AUDIT_WINDOW_DAYS } from '../../domain/bounds.js';
 import { INSTANT_RULE } from '../../domain/time.js';
 import { IDENTIFIER_RULE, REASON_CODE_RULE, SUBJECT_ID_RULE } from '../../domain/vocabulary/index.js';
+import type { ErasurePreview } from '../services/erasure-preview.js';
 import { CallbackBody } from '../services/task-callbacks.js';
 import { ROUTES, type RouteDefinition, routeKey } from '../shared/routes.js';
 import { MAX_BODY_BYTES } from './router.js';
@@ -58,6 +59,8 @@ type Media = 'json' | 'csv' | 'pdf' | 'none';
 interface Answer {
   readonly description: string;
   readonly media?: Media;
+  /** The JSON answer's shape, where the document spells it out (else any object). */
+  readonly schema?: z.ZodType;
   readonly example?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -72,6 +75,8 @@ export interface Operation {
     readonly name: string;
     readonly description: string;
     readonly example: string;
+    /** @default true */
+    readonly required?: boolean;
   }[];
   /** The successful answers, by status. */
   readonly ok: Readonly<Record<number, Answer>>;
@@ -114,6 +119,106 @@ const auditEntryExample = {
   subjectPseudonym: HASH,
   prevHash: HASH,
   hash: HASH,
+};
+
+const PreviewOutcomeSchema = z.enum(['erase', 'blocked', 'withheld']);
+const PreviewReasonSchema = z.enum(['legal-hold', 'unpaid-invoice']);
+
+/** The dry-run answer (`ErasurePreview`, functions/services/erasure-preview.ts), for the document. */
+export const ErasurePreviewSchema = z.object({
+  dryRun: z.literal(true),
+  previewId: z
+    .string()
+    .meta({ description: 'Names the `request.previewed` audit entry; no request has it.' }),
+  generatedAt: z.string(),
+  intake: z.enum(['dispatched', 'blocked', 'refused']).meta({
+    description:
+      'What intake would answer now; `refused`: every class is withheld (ALE-2, 409 for a real request).',
+  }),
+  dataClasses: z.array(
+    z.object({
+      dataClass: z.string(),
+      action: z.enum(['delete', 'anonymise', 'restrict']),
+      outcome: PreviewOutcomeSchema,
+      reason: PreviewReasonSchema.optional(),
+      blockedBy: z.array(z.string()).optional(),
+      targets: z.array(z.string()),
+    }),
+  ),
+  targets: z.array(
+    z.object({
+      target: z.string(),
+      connector: z.string(),
+      action: z.enum(['delete', 'anonymise', 'restrict']),
+      dataClasses: z.array(z.string()),
+      outcome: PreviewOutcomeSchema,
+      reason: PreviewReasonSchema.optional(),
+      blockedBy: z.array(z.string()).optional(),
+      count: z.number().int().min(0).nullable().meta({
+        description: 'What the erasure would delete, anonymise or restrict there now; null when unknown.',
+      }),
+      unit: z.string().optional().meta({ description: '`object-versions`, `items` or `records`.' }),
+      unknown: z
+        .object({ reason: z.enum(['not-supported', 'not-counted', 'error']), code: z.string().optional() })
+        .optional(),
+    }),
+  ),
+  withheld: z.array(z.object({ dataClass: z.string(), reason: z.literal('unpaid-invoice') })).optional(),
+  totals: z.object({
+    erase: z.number().int().min(0),
+    blocked: z.number().int().min(0),
+    withheld: z.number().int().min(0),
+    unknown: z.number().int().min(0).meta({ description: 'Tasks whose count is unknown.' }),
+  }),
+}) satisfies z.ZodType<ErasurePreview>;
+
+const erasurePreviewExample: ErasurePreview = {
+  dryRun: true,
+  previewId: 'prv_6b0d3f1e9a2c4d5e8f7a6b5c4d3e2f1a',
+  generatedAt: AT,
+  intake: 'blocked',
+  dataClasses: [
+    {
+      dataClass: 'closed-account',
+      action: 'delete',
+      outcome: 'blocked',
+      reason: 'legal-hold',
+      blockedBy: [HOLD_ID],
+      targets: ['customer-records', 'user-files', 'partner-services'],
+    },
+  ],
+  targets: [
+    {
+      target: 'customer-records',
+      connector: 'dynamodb-items',
+      action: 'delete',
+      dataClasses: ['closed-account'],
+      outcome: 'blocked',
+      reason: 'legal-hold',
+      blockedBy: [HOLD_ID],
+      count: 1,
+      unit: 'items',
+    },
+    {
+      target: 'user-files',
+      connector: 's3-prefix',
+      action: 'delete',
+      dataClasses: ['closed-account'],
+      outcome: 'erase',
+      count: 12,
+      unit: 'object-versions',
+    },
+    {
+      target: 'partner-services',
+      connector: 'http-webhook',
+      action: 'delete',
+      dataClasses: ['closed-account'],
+      outcome: 'erase',
+      count: null,
+      unknown: { reason: 'not-supported' },
+    },
+  ],
+  totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1 },
 };
 
 export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
@@ -184,11 +289,19 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
   'POST /v1/erasure-requests': {
     summary: 'Submit an erasure request (GDPR Art. 17)',
     tag: 'Service',
+    description:
+      'With `"dryRun": true` nothing is stored, queued or erased: the answer (200) is what the request would do now, ' +
+      'per data class and per task (the count each target holds for the subject, and whether it would be erased, ' +
+      'withheld (ALE-2) or blocked by a legal hold (ALM-3)); one `request.previewed` audit entry records the counts.',
     headers: [
       {
         name: 'Idempotency-Key',
-        description: 'Required, 8 to 128 characters: the same key and body answer the same request.',
+        description:
+          'Required unless `dryRun` is true; 8 to 128 characters: the same key and body answer the same request. ' +
+          'A dry run reserves no key; given, a retried dry run is audited once.',
         example: 'c1d5e8a2-3b4f-4c6d-9e0f-1a2b3c4d5e6f',
+        // OpenAPI cannot make a header depend on the body: the description says when it is required.
+        required: false,
       },
     ],
     body: {
@@ -196,6 +309,11 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
       example: { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
     },
     ok: {
+      200: {
+        description: 'Dry run (`dryRun: true`): what the request would do; nothing changed',
+        schema: ErasurePreviewSchema,
+        example: erasurePreviewExample,
+      },
       202: {
         description: 'Accepted: tasks dispatched (or blocked by legal holds, listed)',
         example: { requestId: REQUEST_ID, status: 'dispatched', deadline: '2026-12-30T09:00:00.000Z' },
@@ -396,6 +514,16 @@ const jsonSchema = (schema: z.ZodType): JsonSchema => {
   return converted;
 };
 
+/** The output side of a zod schema that documents an answer. */
+const answerSchema = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _dialect, ...converted } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'output',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return converted;
+};
+
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 
 const errorExample = (code: string, message: string, field?: string) => ({
@@ -477,7 +605,7 @@ const answersOf = (key: RouteKey, operation: Operation) =>
                 CONTENT_TYPES[type as Exclude<Media, 'none'>],
                 type === 'json'
                   ? {
-                      schema: { type: 'object' },
+                      schema: answer.schema === undefined ? { type: 'object' } : answerSchema(answer.schema),
                       ...(answer.example === undefined ? {} : { example: answer.example }),
                     }
                   : {
@@ -545,7 +673,7 @@ const operationOf = (route: RouteDefinition) => {
     ...(operation.headers ?? []).map((header) => ({
       name: header.name,
       in: 'header',
-      required: true,
+      required: header.required ?? true,
       description: header.description,
       schema: { type: 'string' },
       example: header.example,

@@ -29,6 +29,8 @@ export const ErasureRequestBody = z.object({
   subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),
   reason: ReasonCodeSchema,
+  /** Answer what the request would do (200), changing nothing. */
+  dryRun: z.boolean().optional(),
 });
 
 export const LegalHoldBody = z.object({

@@ -10,6 +10,14 @@ import type { LifecycleEventType } from '../../domain/events.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
 import type { ScheduleStatus } from '../../domain/schedule/types.js';
 
+export type {
+  ClassPreview,
+  PreviewIntake,
+  PreviewOutcome,
+  PreviewReason,
+} from '../../domain/erasure/preview.js';
+/** `POST /v1/erasure-requests` with `dryRun: true` → 200: what the request would do; nothing changed. */
+export type { ErasurePreview, TargetPreview, UnknownCount } from '../services/erasure-preview.js';
 /** `POST /v1/erasure-requests` → 202; `blockedTasks` lists the tasks legal holds keep from erasing. */
 export type { BlockedTask, ErasureRequestReceipt } from '../services/erasure-requests.js';
 export type { ExportSource, SubjectExport } from '../services/exports.js';

@@ -16,6 +16,7 @@ import type {
   DynamoDbItemsTarget,
   ExportedRecords,
   ExportInvocation,
+  PreviewResult,
   VerificationResult,
   WindowInvocation,
   WindowOutcome,
@@ -394,8 +395,56 @@ export const createDynamoDbItemsConnector = (
         ? [RESTRICTED_ATTRIBUTE]
         : [];
 
+  /** Items of the subject in the table itself, counted by DynamoDB (no item is returned). */
+  const countByTableKey = async (target: DynamoDbItemsTarget, subjectId: string): Promise<number> => {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      let page: QueryCommandOutput;
+      try {
+        page = await documents.send(
+          new QueryCommand({
+            TableName: target.table,
+            KeyConditionExpression: '#subject = :subject',
+            ExpressionAttributeNames: { '#subject': target.subjectAttribute },
+            ExpressionAttributeValues: { ':subject': subjectId },
+            Select: 'COUNT',
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+      } catch (error) {
+        throw classifyAwsError(error, 'DynamoDB Query', target.name);
+      }
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return count;
+  };
+
   return {
     kind: 'dynamodb-items',
+
+    /**
+     * A dry run: the items `execute` would delete, anonymise or restrict (each item it finds is
+     * one it writes). Keyed by the subject, DynamoDB counts them (`Select: COUNT`, consistent);
+     * through a GSI, or with `olderThan`, they are found exactly as `execute` finds them (GSI hits
+     * re-read from the table, timestamps parsed), reading only their keys.
+     */
+    async preview(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<PreviewResult> {
+      const olderThan = parseOlderThan(invocation.olderThan, target.name);
+      validate(target, invocation.action, olderThan);
+      if (target.indexName === undefined && olderThan === undefined) {
+        return {
+          status: 'counted',
+          count: await countByTableKey(target, invocation.subjectId),
+          unit: 'items',
+        };
+      }
+      let count = 0;
+      for await (const items of findItems(target, invocation, olderThan, [])) count += items.length;
+      return { status: 'counted', count, unit: 'items' };
+    },
 
     /** Every attribute of every item of the subject, read like `verify` reads (GSI hits re-read). */
     async export(target: DynamoDbItemsTarget, invocation: ExportInvocation): Promise<ExportedRecords> {

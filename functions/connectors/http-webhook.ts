@@ -5,6 +5,7 @@ import type {
   ExportedRecords,
   ExportInvocation,
   HttpWebhookTarget,
+  PreviewResult,
   VerificationResult,
   WindowInvocation,
   WindowOutcome,
@@ -45,6 +46,18 @@ export interface WebhookExportRequestBody {
   readonly subjectId: string;
   readonly dataClasses: readonly string[];
   readonly action: 'export';
+}
+
+/**
+ * What a service that declares `preview: true` receives for a dry run: the erasure's body without
+ * `callbackUrl` and `nonce`, `action: 'preview'` and the action it would be asked for in
+ * `erasureAction`. Change nothing; answer 200 with `{ "count": <records it would erase> }` (or
+ * `{ "count": null }` when it cannot tell).
+ */
+export interface WebhookPreviewRequestBody
+  extends Omit<WebhookRequestBody, 'action' | 'callbackUrl' | 'nonce'> {
+  readonly action: 'preview';
+  readonly erasureAction: ConnectorInvocation['action'];
 }
 
 /**
@@ -291,6 +304,35 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
       throw failure(target, response);
     },
 
+    /**
+     * A dry run: only a target that declares `preview: true` is asked (signed, like an erasure,
+     * with `action: 'preview'`, `WebhookPreviewRequestBody`); any other would be sent a body it
+     * might take for an erasure, so its count is `unknown`. The answer must come at once (200,
+     * `{ count }`); 202 or another 2xx is refused as a permanent error, errors map as for erasures.
+     */
+    async preview(target: HttpWebhookTarget, invocation: ConnectorInvocation): Promise<PreviewResult> {
+      checkTarget(target);
+      if (target.preview !== true) return { status: 'unknown', reason: 'not-supported' };
+      const { callbackNonce: _attemptNonce, ...erasure } = invocation;
+      const request: WebhookPreviewRequestBody = {
+        ...webhookRequestBody(erasure),
+        action: 'preview',
+        erasureAction: invocation.action,
+      };
+      const { response, text } = await post(target, JSON.stringify(request), invocation.idempotencyKey);
+      const status = response.status;
+      if (status === 200) return previewAnswer(text);
+      if (status >= 200 && status < 300) {
+        throw permanent(
+          target,
+          `HTTP ${status}: a preview must be answered with 200 and its count`,
+          'HttpStatus',
+          status,
+        );
+      }
+      throw failure(target, response);
+    },
+
     async verify(target: HttpWebhookTarget): Promise<VerificationResult> {
       checkTarget(target);
       return { verified: true };
@@ -320,6 +362,20 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
       return windowAnswer(text);
     },
   };
+};
+
+/** `{ count }` of a preview answer; anything but a whole number is a count the service did not give. */
+const previewAnswer = (text: string): PreviewResult => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { status: 'unknown', reason: 'not-counted' };
+  }
+  const count = isRecord(parsed) ? parsed.count : undefined;
+  return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0
+    ? { status: 'counted', count, unit: 'records' }
+    : { status: 'unknown', reason: 'not-counted' };
 };
 
 /** The counts of a window run's answer; what is missing or malformed counts as 0 / unknown. */

@@ -6,6 +6,7 @@ import type {
   ConnectorTarget,
   ExportedRecords,
   ExportInvocation,
+  PreviewResult,
   VerificationResult,
   WindowInvocation,
   WindowOutcome,
@@ -31,6 +32,8 @@ export interface ConnectorPlugin<T extends TargetLike = TargetLike> {
   verify(target: T, invocation: ConnectorInvocation): Promise<VerificationResult>;
   /** Optional: reads the subject's data for a portability export (ALU-6). */
   export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
+  /** Optional: counts what `execute` would erase, changing nothing (dry runs, `Connector.preview`). */
+  preview?(target: T, invocation: ConnectorInvocation): Promise<PreviewResult>;
   /** Optional: a rolling-window run across every subject (`Connector.expire`). */
   expire?(target: T, invocation: WindowInvocation): Promise<WindowOutcome>;
 }

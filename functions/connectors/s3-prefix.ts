@@ -16,6 +16,7 @@ import type {
   ConnectorOutcome,
   ExportedRecords,
   ExportInvocation,
+  PreviewResult,
   S3PrefixTarget,
   VerificationResult,
   WindowInvocation,
@@ -320,8 +321,37 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     return batch.length;
   };
 
+  /** What `execute` would delete for `invocation`, and `verify` finds left: versions and markers. */
+  const countSelected = async (target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<number> => {
+    const prefix = subjectPrefix(target, invocation.subjectId);
+    const selected = selector(prefix, parseOlderThan(invocation.olderThan, target.name));
+    let count = 0;
+    for await (const page of listEntries(target, prefix)) {
+      count += page.filter(selected).length;
+    }
+    return count;
+  };
+
+  const requireDelete = (target: S3PrefixTarget, invocation: ConnectorInvocation): void => {
+    if (invocation.action !== 'delete') {
+      throw new ConnectorPermanentError(
+        `Target '${target.name}' (s3-prefix) supports only 'delete', not '${invocation.action}'`,
+        { target: target.name, code: 'UnsupportedAction' },
+      );
+    }
+  };
+
   return {
     kind: 's3-prefix',
+
+    /**
+     * A dry run: the versions and delete markers `execute` would delete (the same listing, prefix
+     * and `olderThan` selection), so a versioned bucket counts every version, not just the objects.
+     */
+    async preview(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<PreviewResult> {
+      requireDelete(target, invocation);
+      return { status: 'counted', count: await countSelected(target, invocation), unit: 'object-versions' };
+    },
 
     /**
      * The current objects under the subject's prefix with their content: text as it is, anything
@@ -358,12 +388,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     },
 
     async execute(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
-      if (invocation.action !== 'delete') {
-        throw new ConnectorPermanentError(
-          `Target '${target.name}' (s3-prefix) supports only 'delete', not '${invocation.action}'`,
-          { target: target.name, code: 'UnsupportedAction' },
-        );
-      }
+      requireDelete(target, invocation);
       const prefix = subjectPrefix(target, invocation.subjectId);
       const olderThan = parseOlderThan(invocation.olderThan, target.name);
       const selected = selector(prefix, olderThan);
@@ -480,13 +505,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     },
 
     async verify(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {
-      const prefix = subjectPrefix(target, invocation.subjectId);
-      const olderThan = parseOlderThan(invocation.olderThan, target.name);
-      const selected = selector(prefix, olderThan);
-      let remaining = 0;
-      for await (const page of listEntries(target, prefix)) {
-        remaining += page.filter(selected).length;
-      }
+      const remaining = await countSelected(target, invocation);
       if (remaining === 0) return { verified: true };
       return {
         verified: false,

@@ -65,7 +65,7 @@ export interface ErasureRequestReceipt {
 }
 
 /** Keyed, like every value derived from a subject id that the orchestrator keeps. */
-const bodyHash = (key: string, input: ErasureRequestInput): string =>
+export const bodyHash = (key: string, input: ErasureRequestInput): string =>
   pseudonymise(
     key,
     JSON.stringify({
@@ -186,6 +186,25 @@ export interface NewRequest {
 }
 
 /**
+ * The tasks a request for `spec.dataClasses` gets, or a ValidationError when they are too many
+ * for one request. The one planning step of intake: `createRequest` stores these, and a dry run
+ * (erasure-preview.ts) counts and judges the same ones.
+ */
+export const plannedTasks = (
+  deps: Pick<RequestDeps, 'config'>,
+  spec: Pick<NewRequest, 'requestId' | 'subjectId' | 'dataClasses' | 'olderThan'>,
+): ErasureTask[] => {
+  const planned = planTasks(deps.config, spec.dataClasses);
+  if (planned.length > MAX_TASKS_PER_REQUEST) {
+    throw new ValidationError(
+      `These data classes need ${planned.length} tasks; one request takes at most ${MAX_TASKS_PER_REQUEST}: split it by dataClasses`,
+      'dataClasses',
+    );
+  }
+  return tasksFromPlan(planned, spec);
+};
+
+/**
  * Stores a request, its tasks and its `received` audit entry; returns undefined when a request
  * with that id (or key) already exists, which makes scheduled requests (deterministic ids) safe to
  * create twice, or when a change committed `alongside` (the sweep's claim) no longer holds.
@@ -196,14 +215,7 @@ export const createRequest = async (
   alongside: readonly Change[] = [],
 ): Promise<RequestWithTasks | undefined> => {
   const receivedAt = nowIso(deps);
-  const planned = planTasks(deps.config, spec.dataClasses);
-  if (planned.length > MAX_TASKS_PER_REQUEST) {
-    throw new ValidationError(
-      `These data classes need ${planned.length} tasks; one request takes at most ${MAX_TASKS_PER_REQUEST}: split it by dataClasses`,
-      'dataClasses',
-    );
-  }
-  const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
+  const tasks: ErasureTask[] = plannedTasks(deps, spec);
   const { next: received, audit } = receiveRequest({
     requestId: spec.requestId,
     subjectId: spec.subjectId,

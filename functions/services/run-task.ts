@@ -58,7 +58,8 @@ const targetOf = (deps: Pick<WorkerDeps, 'config'>, task: ErasureTask): Connecto
   return target;
 };
 
-const invocationOf = (task: ErasureTask) => ({
+/** What the connector of `task` is asked; a dry run (erasure-preview.ts) asks its `preview` the same. */
+export const invocationOf = (task: ErasureTask) => ({
   taskId: task.taskId,
   requestId: task.requestId,
   subjectId: task.subjectId,

@@ -158,8 +158,9 @@ export class ConnectorTargetsPolicy extends TargetAccessPolicy {
 export type ConnectorExportPolicyProps = TargetPolicyProps;
 
 /**
- * Read access for portability exports (ALU-6), scoped like `ConnectorTargetsPolicy`: only targets a
- * data class names, only their declared prefixes, tables and indexes, and only reads (list and get
+ * Read access for portability exports (ALU-6) and dry runs of erasure requests (connectors'
+ * `preview`), scoped like `ConnectorTargetsPolicy`: only targets a data class names, only their
+ * declared prefixes, tables and indexes, and only reads (list objects and their versions, get
  * objects; query, get and batch-get items). Nothing here can change or delete data.
  */
 export class ConnectorExportPolicy extends TargetAccessPolicy {
@@ -169,9 +170,10 @@ export class ConnectorExportPolicy extends TargetAccessPolicy {
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, pattern, objects }: S3PrefixResources): void {
     this.policy.addStatements(
-      // Exports list current objects only (ListObjectsV2), confined to the subjects' prefixes.
+      // Exports list current objects (ListObjectsV2); dry runs count versions and delete markers
+      // as the erasure would (ListObjectVersions). Both confined to the subjects' prefixes.
       new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [bucketArn],
         conditions: { StringLike: { 's3:prefix': [pattern] } },
       }),

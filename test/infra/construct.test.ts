@@ -140,14 +140,15 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     expect(grantsOn(table('acme-profiles')).sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
-  it('lets the API only read the declared targets, for exports (ALU-6), scoped like the worker', () => {
+  it('lets the API only read the declared targets, for exports (ALU-6) and dry runs, scoped like the worker', () => {
     const apiGrantsOn = (resource: string): string[] =>
       apiStatements.filter((s) => s.resources.includes(resource)).flatMap((s) => s.actions);
     const bucket = 'arn:<AWS::Partition>:s3:::acme-uploads';
     const table = (name: string) =>
       `arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${name}`;
 
-    expect(apiGrantsOn(bucket)).toEqual(['s3:ListBucket']);
+    // Versions too: a dry run counts what the erasure would delete.
+    expect(apiGrantsOn(bucket).sort()).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
     expect(apiStatements.find((s) => s.resources.includes(bucket))?.condition).toEqual({
       StringLike: { 's3:prefix': ['customers/*/'] },
     });
@@ -162,7 +163,9 @@ describe('ErasureOrchestrator with a custom catalog and targets', () => {
     // Reads only: nothing on a target can be changed or deleted by the API.
     const onTargets = apiStatements.filter((s) => s.resources.some((r) => r.includes('acme-')));
     for (const action of onTargets.flatMap((s) => s.actions)) {
-      expect(action).toMatch(/^(s3:(ListBucket|GetObject)|dynamodb:(Query|GetItem|BatchGetItem))$/);
+      expect(action).toMatch(
+        /^(s3:(ListBucket|ListBucketVersions|GetObject)|dynamodb:(Query|GetItem|BatchGetItem))$/,
+      );
     }
     expect(JSON.stringify(apiStatements)).not.toContain('acme-archive');
   });

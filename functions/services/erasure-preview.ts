@@ -1,0 +1,203 @@
+import { requestPreviewed } from '../../domain/audit/events.js';
+import { pseudonymise } from '../../domain/audit/index.js';
+import type { PreviewResult } from '../../domain/connectors/types.js';
+import { planKey, planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
+import {
+  type ClassPreview,
+  decidePreview,
+  type PreviewIntake,
+  type PreviewOutcome,
+  type PreviewReason,
+  type PreviewTask,
+} from '../../domain/erasure/preview.js';
+import { tasksFromPlan } from '../../domain/erasure/task.js';
+import type { ErasureRequest } from '../../domain/erasure/types.js';
+import { withholding } from '../../domain/erasure/withhold.js';
+import type { RetentionAction } from '../../domain/policy/types.js';
+import { targetNamed } from '../../domain/vocabulary/index.js';
+import { isConnectorError } from '../connectors/errors.js';
+import { nowIso, type ServiceDeps } from './deps.js';
+import { bodyHash, type ErasureRequestInput, plannedTasks } from './erasure-requests.js';
+import { invocationOf } from './run-task.js';
+
+/** What a dry run needs: what intake reads, the connectors to count with, and the unit of work for its one audit entry. */
+export type PreviewDeps = Pick<
+  ServiceDeps,
+  'config' | 'schedules' | 'holds' | 'uow' | 'connectors' | 'clock' | 'randomId' | 'settings'
+>;
+
+/** Why a count is missing: the connector cannot preview, the service did not count, or the read failed. */
+export interface UnknownCount {
+  readonly reason: 'not-supported' | 'not-counted' | 'error';
+  /** The connector's error code (`error` only): no message, which might quote a key. */
+  readonly code?: string;
+}
+
+/** One task of the planned request: the target, what it holds for the subject, and what would happen to it. */
+export interface TargetPreview {
+  readonly target: string;
+  readonly connector: string;
+  readonly action: RetentionAction;
+  /** The requested classes whose data this task reaches (a store-wide target holds several). */
+  readonly dataClasses: readonly string[];
+  readonly outcome: PreviewOutcome;
+  readonly reason?: PreviewReason;
+  /** ALM-3: the holds that keep this task from erasing. */
+  readonly blockedBy?: readonly string[];
+  /** What `execute` would erase there now; null when it cannot be told (see `unknown`). */
+  readonly count: number | null;
+  /** What is counted: `object-versions`, `items`, `records`. */
+  readonly unit?: string;
+  readonly unknown?: UnknownCount;
+}
+
+/** `POST /v1/erasure-requests` with `dryRun: true` → 200. Nothing was stored, queued or sent. */
+export interface ErasurePreview {
+  readonly dryRun: true;
+  /** Names the preview's audit entry (`request.previewed`); no request has this id. */
+  readonly previewId: string;
+  readonly generatedAt: string;
+  /** What intake would answer now: `dispatched`, `blocked` (ALM-3) or `refused` (409, ALE-2: every class withheld). */
+  readonly intake: PreviewIntake;
+  readonly dataClasses: readonly ClassPreview[];
+  readonly targets: readonly TargetPreview[];
+  /** ALE-2, as the receipt of a real request would name them. */
+  readonly withheld?: ErasureRequest['withheld'];
+  /** Sums of the known counts by outcome, and how many tasks have no count. */
+  readonly totals: {
+    readonly erase: number;
+    readonly blocked: number;
+    readonly withheld: number;
+    readonly unknown: number;
+  };
+}
+
+const PREVIEW_ID_PREFIX = 'prv_';
+
+/**
+ * A retried dry run (same Idempotency-Key, same body) gets the same id, so its audit entry is
+ * appended once; keyed like every id derived from a subject's data.
+ */
+const previewIdFor = (deps: PreviewDeps, input: ErasureRequestInput, idempotencyKey?: string): string =>
+  idempotencyKey === undefined
+    ? `${PREVIEW_ID_PREFIX}${deps.randomId().replaceAll('-', '')}`
+    : `${PREVIEW_ID_PREFIX}${pseudonymise(
+        deps.settings.idKey,
+        JSON.stringify(['preview', idempotencyKey, bodyHash(deps.settings.idKey, input)]),
+      ).slice(0, 32)}`;
+
+const countOf = async (deps: PreviewDeps, planned: PreviewTask): Promise<PreviewResult | UnknownCount> => {
+  const target = targetNamed(deps.config, planned.task.target);
+  const connector = deps.connectors.connectorFor(target);
+  if (connector.preview === undefined) return { reason: 'not-supported' };
+  try {
+    return await connector.preview(target, invocationOf(planned.task));
+  } catch (error) {
+    // One target that cannot be read leaves the others' counts worth having; the answer says which.
+    if (isConnectorError(error))
+      return { reason: 'error', ...(error.code === undefined ? {} : { code: error.code }) };
+    throw error;
+  }
+};
+
+const targetPreview = (planned: PreviewTask, counted: PreviewResult | UnknownCount): TargetPreview => {
+  const base = {
+    target: planned.task.target,
+    connector: planned.task.connector,
+    action: planned.task.action,
+    dataClasses: planned.dataClasses,
+    outcome: planned.outcome,
+    ...(planned.reason === undefined ? {} : { reason: planned.reason }),
+    ...(planned.blockedBy === undefined ? {} : { blockedBy: planned.blockedBy }),
+  };
+  if ('status' in counted) {
+    return counted.status === 'counted'
+      ? { ...base, count: counted.count, unit: counted.unit }
+      : { ...base, count: null, unknown: { reason: counted.reason } };
+  }
+  return { ...base, count: null, unknown: counted };
+};
+
+/**
+ * A dry run of `submitErasureRequest`: the same data classes, ALE-2 split, task plan and hold
+ * check as intake, and each planned task's connector asked what it would erase (`preview`). Nothing
+ * is stored, queued or sent to a partner as an erasure: no request, no tasks, no idempotency
+ * record, no schedule change. One audit entry, `request.previewed`, with counts only, goes on the
+ * subject's chain through the unit of work (no state change beside it).
+ *
+ * The Idempotency-Key is optional: a dry run reserves nothing, so the same key can then submit the
+ * real request. When given, it only keeps a retried dry run from being audited twice.
+ */
+export const previewErasureRequest = async (
+  deps: PreviewDeps,
+  input: ErasureRequestInput,
+  idempotencyKey?: string,
+): Promise<ErasurePreview> => {
+  const previewId = previewIdFor(deps, input, idempotencyKey);
+  const requested = requestedDataClasses(deps.config, input.dataClasses);
+  const [{ schedule }, holds] = await Promise.all([
+    deps.schedules.load(input.subjectId),
+    deps.holds.forSubject(input.subjectId),
+  ]);
+  const split = withholding(deps.config.catalog, schedule, requested);
+  const spec = { requestId: previewId, subjectId: input.subjectId };
+  const eraseTasks =
+    split.erasable.length === 0 ? [] : plannedTasks(deps, { ...spec, dataClasses: split.erasable });
+  // The withheld classes' own tasks: what planning them after the erasable ones adds (the same keys
+  // come first in the same order, so the rest is theirs alone).
+  const withheldClasses = split.withheld.map((item) => item.dataClass);
+  const withheldTasks = tasksFromPlan(
+    planTasks(deps.config, [...split.erasable, ...withheldClasses]).slice(
+      planTasks(deps.config, split.erasable).length,
+    ),
+    spec,
+  );
+  const now = nowIso(deps);
+  const decision = decidePreview(deps.config, {
+    requested,
+    withholding: split,
+    eraseTasks,
+    withheldTasks,
+    holds,
+    now,
+  });
+  const targets = await Promise.all(
+    decision.tasks.map(async (planned) => targetPreview(planned, await countOf(deps, planned))),
+  );
+  const totals = { erase: 0, blocked: 0, withheld: 0, unknown: 0 };
+  for (const target of targets) {
+    if (target.count === null) totals.unknown++;
+    else totals[target.outcome] += target.count;
+  }
+
+  const detail: Record<string, string | number> = {
+    intake: decision.intake,
+    dataClasses: requested.join(','),
+    erase: totals.erase,
+    blocked: totals.blocked,
+    withheld: totals.withheld,
+    unknown: totals.unknown,
+  };
+  decision.tasks.forEach(({ task }, index) => {
+    const target = targets[index];
+    if (target === undefined) return;
+    // One key per planned task, as the plan names it: `customer-records#delete`, `partner-services#delete#cookies`.
+    const key = planKey({ name: task.target, kind: task.connector }, task.action, task.dataClass);
+    detail[`${key}.${target.outcome}`] = target.count ?? 'unknown';
+  });
+  await deps.uow.commit(
+    [],
+    [{ event: requestPreviewed(previewId, detail, now), subjectId: input.subjectId }],
+  );
+
+  return {
+    dryRun: true,
+    previewId,
+    generatedAt: now,
+    intake: decision.intake,
+    dataClasses: decision.dataClasses,
+    targets,
+    ...(split.withheld.length === 0 ? {} : { withheld: split.withheld }),
+    totals,
+  };
+};

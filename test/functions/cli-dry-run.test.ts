@@ -1,0 +1,106 @@
+/**
+ * `erasure requests submit --dry-run` against a fake API on 127.0.0.1: it sends `dryRun: true`,
+ * makes up no Idempotency-Key (a dry run reserves none), prints the preview and a summary.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../cli/erasure.js';
+
+const PREVIEW = {
+  dryRun: true,
+  previewId: 'prv_1',
+  generatedAt: '2026-11-21T12:00:00.000Z',
+  intake: 'blocked',
+  dataClasses: [],
+  targets: [],
+  totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1 },
+};
+
+const servers: { close(): void }[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknown }[]) => {
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    seen.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(PREVIEW));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+const run = async (args: string[]) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    readText: async () => '',
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    env: {},
+    cwd: tmpdir(),
+  });
+  return { code, out, err };
+};
+
+describe('erasure requests submit --dry-run', () => {
+  it('sends dryRun without a made-up key, prints the preview and a one-line summary', async () => {
+    const seen: { headers: IncomingMessage['headers']; body: unknown }[] = [];
+    const api = await fakeApi(seen);
+
+    const result = await run([
+      'requests',
+      'submit',
+      '--subject',
+      'customer-42',
+      '--reason',
+      'gdpr-art17-request',
+      '--data-class',
+      'closed-account',
+      '--dry-run',
+      '--api',
+      api,
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.body).toEqual({
+      subjectId: 'customer-42',
+      reason: 'gdpr-art17-request',
+      dataClasses: ['closed-account'],
+      dryRun: true,
+    });
+    expect(seen[0]?.headers['idempotency-key']).toBeUndefined();
+    expect(JSON.parse(result.out.join('\n'))).toEqual(PREVIEW);
+    expect(result.err).toEqual([
+      'dry run, nothing changed: intake would be blocked; would erase 12, blocked 1, withheld 0, 1 task(s) without a count',
+    ]);
+  });
+
+  it('passes a given key on, to keep a retried dry run from being audited twice', async () => {
+    const seen: { headers: IncomingMessage['headers']; body: unknown }[] = [];
+    const api = await fakeApi(seen);
+
+    await run([
+      'requests',
+      'submit',
+      '--subject',
+      'customer-42',
+      '--reason',
+      'gdpr-art17-request',
+      '--dry-run',
+      '--idempotency-key',
+      'dry-run-key-01',
+      '--api',
+      api,
+    ]);
+
+    expect(seen[0]?.headers['idempotency-key']).toBe('dry-run-key-01');
+  });
+});
