@@ -181,35 +181,36 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     }
   };
 
-  const hasCurrentObjects = async (target: S3PrefixTarget, prefix: string): Promise<boolean> => {
+  const listCurrentPage = async (
+    target: S3PrefixTarget,
+    prefix: string,
+    token: string | undefined,
+  ): Promise<ListObjectsV2CommandOutput> => {
     try {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, MaxKeys: 1 }),
+      return await s3.send(
+        new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token }),
       );
-      return (page.Contents ?? []).length > 0;
     } catch (error) {
       throw classifyAwsError(error, 'S3 ListObjectsV2', target.name);
     }
   };
 
-  async function* listCurrentObjects(target: S3PrefixTarget, prefix: string): AsyncGenerator<Listed[]> {
-    let token: string | undefined;
-    do {
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await s3.send(
-          new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-      } catch (error) {
-        throw classifyAwsError(error, 'S3 ListObjectsV2', target.name);
-      }
+  /** Pages of the current objects; `first` is a first page already read (the cross-check's). */
+  async function* listCurrentObjects(
+    target: S3PrefixTarget,
+    prefix: string,
+    first?: ListObjectsV2CommandOutput,
+  ): AsyncGenerator<Listed[]> {
+    let page = first ?? (await listCurrentPage(target, prefix, undefined));
+    for (;;) {
       yield (page.Contents ?? []).flatMap((o) =>
         o.Key === undefined
           ? []
           : [{ key: o.Key, lastModified: o.LastModified, deleteMarker: false, size: o.Size }],
       );
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (page.IsTruncated && token === undefined) {
+      if (!page.IsTruncated) return;
+      const token = page.NextContinuationToken;
+      if (token === undefined) {
         throw new ConnectorRetryableError(
           `S3 ListObjectsV2 for target '${target.name}': truncated page without a token`,
           {
@@ -218,8 +219,19 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
           },
         );
       }
-    } while (token !== undefined);
+      page = await listCurrentPage(target, prefix, token);
+    }
   }
+
+  /**
+   * Buckets whose version listing came back empty while the object listing had objects: an
+   * endpoint that cannot list versions (S3 itself never answers so). An erasure there lists
+   * current objects at once instead of asking for versions and cross-checking every time.
+   * Verification never relies on it: it lists versions and cross-checks each time, and versions
+   * it finds clear the bucket from here (a cross-check that met an upload racing the listing
+   * must not keep a versioned bucket on the current-object path).
+   */
+  const versionless = new Set<string>();
 
   /**
    * Pages of everything under the prefix: versions and delete markers, or current objects only
@@ -231,8 +243,23 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
    * objects there mean the version listing cannot be trusted. Endpoints that answer
    * NotImplemented/405/501 fall back too. The fallback deletes without version ids, which on
    * an unversioned bucket removes the data.
+   *
+   * `remembered`: a bucket known to list no versions is listed with ListObjectsV2 at once.
+   * `eager`: the cross-check's page is asked for with the version listing, not after it: for a
+   * verification, whose listings are empty when the erasure worked and which then needs both.
    */
-  async function* listEntries(target: S3PrefixTarget, prefix: string): AsyncGenerator<Listed[]> {
+  async function* listEntries(
+    target: S3PrefixTarget,
+    prefix: string,
+    { remembered, eager = false }: { readonly remembered: boolean; readonly eager?: boolean },
+  ): AsyncGenerator<Listed[]> {
+    if (remembered && versionless.has(target.bucket)) {
+      yield* listCurrentObjects(target, prefix);
+      return;
+    }
+    const early = eager ? listCurrentPage(target, prefix, undefined) : undefined;
+    // Awaited below only when needed; never an unhandled rejection otherwise.
+    early?.catch(() => undefined);
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (let first = true; ; first = false) {
@@ -248,22 +275,23 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
         );
       } catch (error) {
         if (first && isNotImplemented(error)) {
-          yield* listCurrentObjects(target, prefix);
+          yield* listCurrentObjects(target, prefix, early === undefined ? undefined : await early);
           return;
         }
         throw classifyAwsError(error, 'S3 ListObjectVersions', target.name);
       }
       const versions = page.Versions ?? [];
       const markers = page.DeleteMarkers ?? [];
-      if (
-        first &&
-        versions.length === 0 &&
-        markers.length === 0 &&
-        (await hasCurrentObjects(target, prefix))
-      ) {
-        yield* listCurrentObjects(target, prefix);
+      if (first && versions.length === 0 && markers.length === 0) {
+        // The cross-check reads a whole first page, which the fallback then starts from.
+        const current = await (early ?? listCurrentPage(target, prefix, undefined));
+        if ((current.Contents ?? []).length > 0) {
+          versionless.add(target.bucket);
+          yield* listCurrentObjects(target, prefix, current);
+        }
         return;
       }
+      if (first) versionless.delete(target.bucket);
       yield [
         ...versions.flatMap((v) =>
           v.Key === undefined
@@ -322,11 +350,16 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
   };
 
   /** What `execute` would delete for `invocation`, and `verify` finds left: versions and markers. */
-  const countSelected = async (target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<number> => {
+  const countSelected = async (
+    target: S3PrefixTarget,
+    invocation: ConnectorInvocation,
+    // Counts never trust a remembered "no versions": they must see what an erasure leaves.
+    listing: { readonly remembered: false; readonly eager?: boolean } = { remembered: false },
+  ): Promise<number> => {
     const prefix = subjectPrefix(target, invocation.subjectId);
     const selected = selector(prefix, parseOlderThan(invocation.olderThan, target.name));
     let count = 0;
-    for await (const page of listEntries(target, prefix)) {
+    for await (const page of listEntries(target, prefix, listing)) {
       count += page.filter(selected).length;
     }
     return count;
@@ -416,7 +449,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
         pending.catch(() => undefined);
         inFlight.push(pending);
       };
-      for await (const page of listEntries(target, prefix)) {
+      for await (const page of listEntries(target, prefix, { remembered: true })) {
         for (const entry of page) {
           if (!selected(entry)) continue;
           (entry.deleteMarker ? markers : versions).push(entry);
@@ -469,7 +502,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
       const markers: Listed[] = [];
       let erased = 0;
       let held = 0;
-      for await (const page of listEntries(target, root)) {
+      for await (const page of listEntries(target, root, { remembered: false })) {
         for (const entry of page) {
           const decided = verdict(entry);
           if (decided === 'held') held++;
@@ -487,7 +520,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
       }
       let remainingExpired = 0;
       let oldest: Date | undefined;
-      for await (const page of listEntries(target, root)) {
+      for await (const page of listEntries(target, root, { remembered: false })) {
         for (const entry of page) {
           if (subjectOfKey(target, root, entry.key) === undefined || entry.lastModified === undefined)
             continue;
@@ -505,7 +538,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     },
 
     async verify(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {
-      const remaining = await countSelected(target, invocation);
+      const remaining = await countSelected(target, invocation, { remembered: false, eager: true });
       if (remaining === 0) return { verified: true };
       return {
         verified: false,

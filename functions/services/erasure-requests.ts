@@ -112,14 +112,18 @@ export const submitErasureRequest = async (
   idempotencyKey: string,
 ): Promise<ErasureRequestReceipt> => {
   const hash = bodyHash(deps.settings.idKey, input);
-  const replay = await replayed(deps, idempotencyKey, hash);
+  // Three independent reads at once: a replay wastes the other two, a new request (the usual
+  // case) waits for one round trip instead of three.
+  const [replay, { schedule }, holds] = await Promise.all([
+    replayed(deps, idempotencyKey, hash),
+    deps.schedules.load(input.subjectId),
+    deps.holds.forSubject(input.subjectId),
+  ]);
   if (replay !== undefined) return replay;
 
   const requested = requestedDataClasses(deps.config, input.dataClasses);
-  const { schedule } = await deps.schedules.load(input.subjectId);
   const { erasable, withheld } = withholdRetained(deps.config.catalog, schedule, requested);
   const requestId = newRequestId(deps.randomId());
-  const holds = await deps.holds.forSubject(input.subjectId);
   const created = await createRequest(deps, {
     requestId,
     subjectId: input.subjectId,

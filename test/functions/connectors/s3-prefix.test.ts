@@ -374,8 +374,6 @@ describe('s3-prefix execute (mocked S3: fauxqs has no versioning)', () => {
   it('falls back to ListObjectsV2 when the version listing is empty but objects exist (how fauxqs answers)', async () => {
     s3Mock.on(ListObjectVersionsCommand).resolves({ IsTruncated: true });
     s3Mock
-      .on(ListObjectsV2Command, { MaxKeys: 1 })
-      .resolves({ Contents: [{ Key: `video/${SUBJECT}/a` }] })
       .on(ListObjectsV2Command, { ContinuationToken: undefined })
       .resolves({ IsTruncated: true, NextContinuationToken: 't1', Contents: [{ Key: `video/${SUBJECT}/a` }] })
       .on(ListObjectsV2Command, { ContinuationToken: 't1' })
@@ -389,6 +387,50 @@ describe('s3-prefix execute (mocked S3: fauxqs has no versioning)', () => {
       .commandCalls(DeleteObjectsCommand)
       .flatMap((c) => c.args[0].input.Delete?.Objects ?? []);
     expect(objects).toEqual([{ Key: `video/${SUBJECT}/a` }, { Key: `video/${SUBJECT}/b` }]);
+    // The cross-check's page is the fallback's first page: two pages, two listings.
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(2);
+  });
+
+  it('remembers a bucket that lists no versions for erasures, never for verification', async () => {
+    const versionless = () => {
+      s3Mock.reset();
+      s3Mock.on(ListObjectVersionsCommand).resolves({ IsTruncated: false });
+      s3Mock
+        .on(ListObjectsV2Command)
+        .resolves({ IsTruncated: false, Contents: [{ Key: `video/${SUBJECT}/a` }] });
+      s3Mock.on(DeleteObjectsCommand).resolves({});
+    };
+    const s3Connector = connector();
+    versionless();
+    await s3Connector.execute(target, invocation());
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(1);
+
+    // The next erasure in that bucket lists current objects at once.
+    versionless();
+    await expect(s3Connector.execute(target, invocation())).resolves.toEqual({
+      status: 'done',
+      affectedCount: 1,
+    });
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+
+    // Verification still asks for versions; versions it finds end the shortcut.
+    s3Mock.reset();
+    s3Mock.on(ListObjectVersionsCommand).resolves({
+      IsTruncated: false,
+      Versions: [{ Key: `video/${SUBJECT}/a`, VersionId: 'v1', IsLatest: false }],
+    });
+    await expect(s3Connector.verify(target, invocation())).resolves.toMatchObject({
+      verified: false,
+      remaining: 1,
+    });
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(1);
+    s3Mock.on(DeleteObjectsCommand).resolves({});
+    await s3Connector.execute(target, invocation());
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand)).toHaveLength(2);
+    expect(s3Mock.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects).toEqual([
+      { Key: `video/${SUBJECT}/a`, VersionId: 'v1' },
+    ]);
   });
 
   it('falls back to ListObjectsV2 when the endpoint answers ListObjectVersions with NotImplemented', async () => {
