@@ -69,8 +69,41 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const reportPath = (config: BenchConfig): string =>
   resolve(
     PROJECT_ROOT,
-    process.env.BENCH_OUTPUT?.trim() || (config.smoke ? 'test-output/bench-smoke.md' : 'bench/results.md'),
+    process.env.BENCH_OUTPUT?.trim() ||
+      (config.smoke
+        ? 'test-output/bench-smoke.md'
+        : only() === undefined
+          ? 'bench/results.md'
+          : 'test-output/bench-only.md'),
   );
+
+/** The sections BENCH_ONLY names (comma-separated keys); all of them when it is unset. */
+export const SECTION_KEYS = [
+  'bundles',
+  'sweep',
+  'sweep-scale',
+  'lifecycle',
+  'connectors',
+  'audit',
+  'end-to-end',
+  'windows',
+] as const;
+type SectionKey = (typeof SECTION_KEYS)[number];
+
+/**
+ * BENCH_ONLY=end-to-end runs one section (or a few), to measure one change without the whole run;
+ * its report goes to test-output/bench-only.md, never over the complete bench/results.md.
+ */
+const only = (): ReadonlySet<SectionKey> | undefined => {
+  const raw = process.env.BENCH_ONLY?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const keys = raw.split(',').map((key) => key.trim());
+  const unknown = keys.filter((key) => !(SECTION_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown section ${unknown.join(', ')}; known: ${SECTION_KEYS.join(', ')}`);
+  return new Set(keys as SectionKey[]);
+};
+const included = (key: SectionKey): boolean => only()?.has(key) ?? true;
 
 const isRunning = (pid: number): boolean => {
   try {
@@ -154,8 +187,10 @@ export const main = async (): Promise<void> => {
   let emulators: RunningEmulators | undefined;
   try {
     progress(`settings: ${settings(config)}`);
-    progress('0. bundles and cold starts…');
-    sections.push({ title: 'Bundles and cold starts', ...(await benchBundles()) });
+    if (included('bundles')) {
+      progress('0. bundles and cold starts…');
+      sections.push({ title: 'Bundles and cold starts', ...(await benchBundles()) });
+    }
     progress('starting DynamoDB Local and fauxqs on free ports');
     const running = await startEmulators();
     emulators = running;
@@ -163,7 +198,7 @@ export const main = async (): Promise<void> => {
 
     // Every runtime first, so the sweeps' tables hold nothing but the sweeps' schedules.
     const sweepLevels: SweepLevel[] = [];
-    for (const subjects of config.sweepSubjects) {
+    for (const subjects of included('sweep') ? config.sweepSubjects : []) {
       const bench = await startBenchRuntime(running, `sweep${sweepLevels.length}`);
       runtimes.push(bench);
       sweepLevels.push({ subjects, bench });
@@ -173,20 +208,22 @@ export const main = async (): Promise<void> => {
     const warm = await warmUp(mainRuntime, config);
     progress(`warm-up (not measured): ${warm}`);
 
-    const measure = async (benchRuntime: BenchRuntime, title: string, section: Section) => {
+    const measure = async (benchRuntime: BenchRuntime, title: string, section: Section, key: SectionKey) => {
+      if (!included(key)) return;
       progress(`${title}…`);
       sections.push({ title, ...(await section({ ...benchRuntime, config })) });
     };
-    progress('1. sweep…');
-    const sweep = await benchSweep(sweepLevels, config);
-    sections.push({ title: 'Sweep', ...sweep });
+    if (included('sweep')) {
+      progress('1. sweep…');
+      sections.push({ title: 'Sweep', ...(await benchSweep(sweepLevels, config)) });
+    }
     for (const { bench } of sweepLevels) await bench.stop();
-    await measure(mainRuntime, '1b. sweep at scale', () => benchSweepScale(running));
-    await measure(mainRuntime, '2. lifecycle events', benchLifecycleEvents);
-    await measure(mainRuntime, '3. connectors', benchConnectors);
-    await measure(mainRuntime, '4. audit', benchAudit);
-    await measure(mainRuntime, '5. end to end', benchEndToEnd);
-    await measure(mainRuntime, '6. rolling windows', benchWindows);
+    await measure(mainRuntime, '1b. sweep at scale', () => benchSweepScale(running), 'sweep-scale');
+    await measure(mainRuntime, '2. lifecycle events', benchLifecycleEvents, 'lifecycle');
+    await measure(mainRuntime, '3. connectors', benchConnectors, 'connectors');
+    await measure(mainRuntime, '4. audit', benchAudit, 'audit');
+    await measure(mainRuntime, '5. end to end', benchEndToEnd, 'end-to-end');
+    await measure(mainRuntime, '6. rolling windows', benchWindows, 'windows');
     await mainRuntime.stop();
 
     const seconds = (performance.now() - started) / 1000;
@@ -196,6 +233,9 @@ export const main = async (): Promise<void> => {
       ...(config.smoke
         ? ['> **Smoke run**: tiny sizes that prove every section runs; the figures mean nothing.', '']
         : []),
+      ...(only() === undefined
+        ? []
+        : [`> **Partial run**: BENCH_ONLY=${[...(only() ?? [])].join(',')}.`, '']),
       `> Figures come from local emulators (DynamoDB Local, fauxqs) running on the same shared ${os.cpus().length}-core machine as the client: orders of magnitude, not AWS numbers.`,
       '> Spread is min–max over the N runs (± half the range, relative to the median).',
       '',
