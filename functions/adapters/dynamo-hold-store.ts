@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
 import { releasedHoldSubject } from '../../domain/holds.js';
 import type { Change, HoldStore } from '../../domain/ports/index.js';
@@ -7,7 +7,21 @@ import { queryAll, type TransactItem } from './dynamo-helpers.js';
 export type HoldChange = Extract<Change, { kind: 'hold.place' | 'hold.release' }>;
 export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = ['hold.place', 'hold.release'];
 
-/** LegalHolds table: a subject's holds under its id; GSI `byHoldId` to release one by id. */
+/** The one partition of the `activeHolds` index: holds are few and placed by people. */
+const ACTIVE_HOLD = 'active';
+/** `activeUntil` of a hold without an end: after every instant. */
+const NO_END = '9999-12-31T23:59:59.999Z';
+
+/** The hold as the domain knows it: without the index attributes. */
+const holdOf = (item: Record<string, unknown>): LegalHold => {
+  const { activeHold: _active, activeUntil: _until, ...hold } = item;
+  return hold as unknown as LegalHold;
+};
+
+/**
+ * LegalHolds table: a subject's holds under its id; GSI `byHoldId` to release one by id; sparse GSI
+ * `activeHolds` of the holds not released.
+ */
 export class DynamoHoldStore implements HoldStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -26,7 +40,7 @@ export class DynamoHoldStore implements HoldStore {
       }),
     );
     const item = Items?.[0];
-    return item === undefined ? undefined : (item as LegalHold);
+    return item === undefined ? undefined : holdOf(item);
   }
 
   async forSubject(subjectId: string): Promise<LegalHold[]> {
@@ -36,32 +50,21 @@ export class DynamoHoldStore implements HoldStore {
       ExpressionAttributeValues: { ':subjectId': subjectId },
       ConsistentRead: true,
     });
-    return items as unknown as LegalHold[];
+    return items.map(holdOf);
   }
 
   /**
-   * Every hold active at `now`. A scan: its cost grows with the holds table (released holds
-   * included), which stays small next to the subjects; window runs read it once per run.
+   * Every hold active at `now`: the sparse `activeHolds` index past `now` (released holds left it
+   * when released, holds that ran out sort before `now`), so the cost grows with active holds only.
    */
   async active(now: string): Promise<LegalHold[]> {
-    const holds: LegalHold[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression:
-            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now)',
-          ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':now': now },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      holds.push(...((page.Items ?? []) as LegalHold[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return holds;
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      IndexName: 'activeHolds',
+      KeyConditionExpression: 'activeHold = :active AND activeUntil > :now',
+      ExpressionAttributeValues: { ':active': ACTIVE_HOLD, ':now': now },
+    });
+    return items.map(holdOf).filter((hold) => hold.releasedAt === undefined);
   }
 
   itemsFor(change: HoldChange): TransactItem[] {
@@ -70,7 +73,7 @@ export class DynamoHoldStore implements HoldStore {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...change.hold },
+            Item: { ...change.hold, activeHold: ACTIVE_HOLD, activeUntil: change.hold.until ?? NO_END },
             ConditionExpression: 'attribute_not_exists(holdId)',
           },
         },
@@ -90,7 +93,12 @@ export class DynamoHoldStore implements HoldStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: { ...hold, subjectId: releasedHoldSubject(this.pseudonymKey, hold.subjectId), releasedAt },
+          // Without activeHold: the released copy is not in the index of active holds.
+          Item: {
+            ...holdOf({ ...hold }),
+            subjectId: releasedHoldSubject(this.pseudonymKey, hold.subjectId),
+            releasedAt,
+          },
           ConditionExpression: 'attribute_not_exists(holdId)',
         },
       },
