@@ -255,7 +255,9 @@ export class DynamoRequestStore implements RequestStore {
             sk: REQUEST_SK,
             ...request,
             ...(FINAL.includes(request.status) ? {} : openAttributes(request)),
-            ...(request.status === 'partially_failed' ? { failedBucket: failedBucketOf(request.requestId) } : {}),
+            ...(request.status === 'partially_failed'
+              ? { failedBucket: failedBucketOf(request.requestId) }
+              : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },

@@ -165,7 +165,9 @@ describe('GET /v1/reports/holds', () => {
       headers: bearer('compliance'),
     });
     const after = await report(built, 'holds');
-    expect((after.body?.holds as { holdId: string }[]).map((hold) => hold.holdId)).toEqual([SEEDED.holdId]);
+    expect(((after.body?.holds ?? []) as { holdId: string }[]).map((hold) => hold.holdId)).toEqual([
+      SEEDED.holdId,
+    ]);
   });
 });
 
