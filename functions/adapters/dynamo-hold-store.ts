@@ -1,8 +1,15 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
 import { releasedHoldSubject } from '../../domain/holds.js';
 import type { Change, HoldStore } from '../../domain/ports/index.js';
-import { queryAll, type TransactItem } from './dynamo-helpers.js';
+import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
 export type HoldChange = Extract<Change, { kind: 'hold.place' | 'hold.release' }>;
 export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = ['hold.place', 'hold.release'];
@@ -11,6 +18,12 @@ export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = ['hold.place', '
 const ACTIVE_HOLD = 'active';
 /** `activeUntil` of a hold without an end: after every instant. */
 const NO_END = '9999-12-31T23:59:59.999Z';
+
+/**
+ * Written once every hold placed before the `activeHolds` index existed carries its attributes
+ * (`indexActiveHolds`). A subject id has no spaces, so no subject's partition is this one.
+ */
+const INDEXED_MARKER = { subjectId: '#index active-holds', holdId: '#indexed' } as const;
 
 /** The hold as the domain knows it: without the index attributes. */
 const holdOf = (item: Record<string, unknown>): LegalHold => {
@@ -23,11 +36,21 @@ const holdOf = (item: Record<string, unknown>): LegalHold => {
  * `activeHolds` of the holds not released.
  */
 export class DynamoHoldStore implements HoldStore {
+  /** Whether the index is known to hold every active hold (the marker was read once). */
+  private indexed = false;
+
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     /** A released hold keeps the subject's pseudonym, not its id. */
     private readonly pseudonymKey: string,
+    private readonly options: {
+      /**
+       * A function that may write the table indexes holds placed before the index existed, the
+       * first time it reads the active holds (an upgrade); the others read by a scan until then.
+       */
+      readonly indexOlderHolds?: boolean;
+    } = {},
   ) {}
 
   async find(holdId: string): Promise<LegalHold | undefined> {
@@ -58,6 +81,17 @@ export class DynamoHoldStore implements HoldStore {
    * when released, holds that ran out sort before `now`), so the cost grows with active holds only.
    */
   async active(now: string): Promise<LegalHold[]> {
+    if (!this.indexed) {
+      const { Item } = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: INDEXED_MARKER, ConsistentRead: true }),
+      );
+      if (Item === undefined) {
+        // A table from before the index: holds placed then are not in it. Never miss a hold.
+        if (this.options.indexOlderHolds !== true) return this.activeByScan(now);
+        await this.indexActiveHolds();
+      }
+      this.indexed = true;
+    }
     const items = await queryAll(this.documents, {
       TableName: this.tableName,
       IndexName: 'activeHolds',
@@ -65,6 +99,68 @@ export class DynamoHoldStore implements HoldStore {
       ExpressionAttributeValues: { ':active': ACTIVE_HOLD, ':now': now },
     });
     return items.map(holdOf).filter((hold) => hold.releasedAt === undefined);
+  }
+
+  /**
+   * Puts every hold not released that lacks the index attributes into `activeHolds`, then writes
+   * the marker. One scan, once per table (after an upgrade); safe to run again or concurrently.
+   */
+  async indexActiveHolds(): Promise<number> {
+    let indexed = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'attribute_not_exists(releasedAt) AND attribute_not_exists(activeHold)',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.subjectId === INDEXED_MARKER.subjectId) continue;
+        try {
+          await this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { subjectId: item.subjectId, holdId: item.holdId },
+              UpdateExpression: 'SET activeHold = :active, activeUntil = :until',
+              // A hold released meanwhile moved away: nothing to index.
+              ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
+              ExpressionAttributeValues: { ':active': ACTIVE_HOLD, ':until': item.until ?? NO_END },
+            }),
+          );
+          indexed++;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...INDEXED_MARKER } }));
+    return indexed;
+  }
+
+  /** What `active` read before the index: every item, filtered. */
+  private async activeByScan(now: string): Promise<LegalHold[]> {
+    const holds: LegalHold[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression:
+            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now) AND subjectId <> :marker',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now, ':marker': INDEXED_MARKER.subjectId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      holds.push(...(page.Items ?? []).map(holdOf));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return holds;
   }
 
   itemsFor(change: HoldChange): TransactItem[] {

@@ -208,6 +208,16 @@ export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform):
   return {
     ...sweep,
     webhookSecret,
+    // The API may write the holds table: after an upgrade it indexes holds placed before the
+    // activeHolds index, the first time it reads the active holds (README, "Reports").
+    holds: new DynamoHoldStore(
+      platform.clients.documents,
+      env.LEGAL_HOLDS_TABLE,
+      platform.secrets.pseudonymKey,
+      {
+        indexOlderHolds: true,
+      },
+    ),
     reports: new DynamoReportStore(
       platform.clients.documents,
       { requests: env.REQUESTS_TABLE, schedules: env.SCHEDULES_TABLE },

@@ -4,7 +4,7 @@
  * settled), the erasure counters count concurrent outcomes once each, and each report reads an
  * index or counter items, never a scan.
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   claimAttempt,
@@ -19,7 +19,7 @@ import type { LegalHold } from '../../domain/holds.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { sumErasureCounts } from '../../domain/reports/erasures.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
-import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
+import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import { DynamoReportStore } from '../../functions/adapters/dynamo-report-store.js';
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
@@ -111,6 +111,33 @@ const runningRequest = async (
 const deps = (at = NOW) => ({ requests, uow, audit, clock: () => new Date(at) });
 
 describe('the activeHolds index', () => {
+  it('after an upgrade: a hold placed before the index is read by a scan until indexActiveHolds puts it in', async () => {
+    // A hold as an earlier version stored it: no index attributes.
+    const older: LegalHold = {
+      holdId: 'hold_reports_old',
+      subjectId: 'subject-held-old',
+      reason: 'litigation-2025-007',
+      createdAt: '2025-06-01T00:00:00.000Z',
+    };
+    await clients.documents.send(
+      new PutCommand({ TableName: resources.tables.legalHolds, Item: { ...older } }),
+    );
+    expect((await holds.active(NOW)).map((hold) => hold.holdId)).toEqual(['hold_reports_old']);
+    expect(scans).toBeGreaterThan(0);
+
+    expect(await holds.indexActiveHolds()).toBe(1);
+    const indexedStore = new DynamoHoldStore(clients.documents, resources.tables.legalHolds, PSEUDONYM_KEY);
+    scans = 0;
+    expect(await indexedStore.active(NOW)).toEqual([older]);
+    expect(scans).toBe(0);
+    // The store that wrote the marker reads the index from now on too.
+    expect(await holds.active(NOW)).toEqual([older]);
+    expect(scans).toBe(0);
+    expect(await uow.commit([{ kind: 'hold.release', hold: older, releasedAt: NOW }])).toEqual({
+      committed: true,
+    });
+  });
+
   it('holds a hold from its placement to its release, and HoldStore.active reads it', async () => {
     const hold: LegalHold = {
       holdId: 'hold_reports_1',
