@@ -103,8 +103,9 @@ export const seedDemoActivity = async (runtime: LocalRuntime, now: Date = new Da
   await event(subjects.suspended, 'account.suspended', addDuration(subtractDuration(at, 'P3M'), 'P6D'));
   await event(subjects.inactive, 'subject.active', addDuration(subtractDuration(at, 'P21M'), 'P10D'));
   await event(subjects.contractEnded, 'contract.ended', addDuration(subtractDuration(at, 'P24M'), 'P20D'));
-  // The closed account is due now: sweep instead of waiting for the timer, then let the tasks run.
-  await runtime.sweep(now);
+  // The closed account is due (it was indexed when written): sweep now instead of waiting for the
+  // timer, then let the tasks run.
+  await runtime.sweep(new Date());
   for (let round = 0; round < 20 && (await runtime.drainQueue()) > 0; round++);
   return true;
 };
