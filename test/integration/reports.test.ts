@@ -40,6 +40,8 @@ let audit: DynamoAuditLog;
 let uow: DynamoUnitOfWork;
 let reports: DynamoReportStore;
 let scans = 0;
+/** Every command the document client sent, by name. */
+const sent: string[] = [];
 
 beforeAll(async () => {
   ({ resources, requests, holds, audit, uow } = await createTestAdapters(
@@ -57,6 +59,7 @@ beforeAll(async () => {
   clients.documents.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'ScanCommand') scans++;
+      sent.push(String(context.commandName));
       return next(args);
     },
     { step: 'initialize', name: 'countScans' },
@@ -313,6 +316,23 @@ describe('the due index for upcoming work', () => {
     ]);
     expect(await reports.dueBetween(NOW, '2027-02-20T08:59:59.999Z')).toEqual([]);
   });
+});
+
+it('costs a fixed number of index queries per report, whatever the tables hold', async () => {
+  const cost = async (read: () => Promise<unknown>) => {
+    sent.length = 0;
+    await read();
+    return sent.join(',');
+  };
+  const queries = (count: number) => Array.from({ length: count }, () => 'QueryCommand').join(',');
+  // One query per shard (each a single page here); failures add one per failed request.
+  expect(await cost(() => reports.openRequests())).toBe(queries(8));
+  expect(await cost(() => reports.erasureCounts('2024-01', '2026-12'))).toBe(queries(8));
+  const failed = (await reports.failedRequests()).length;
+  expect(await cost(() => reports.failedRequests())).toBe(queries(8 + failed));
+  // Due buckets: 4 shards here × the months of the window (Nov 2026 to Mar 2027: 5).
+  expect(await cost(() => reports.dueBetween(NOW, '2027-03-01T00:00:00.000Z'))).toBe(queries(4 * 5));
+  expect(await cost(() => holds.active(NOW))).toBe(queries(1));
 });
 
 it('finds no Scan in what the reports read', async () => {
