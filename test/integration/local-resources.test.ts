@@ -268,7 +268,8 @@ describe('createTable', () => {
     expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.IndexStatus])).toEqual([
       ['byStatus', 'ACTIVE'],
     ]);
-  });
+    // Creating an index takes DynamoDB Local a while on a busy machine.
+  }, 120_000);
 
   it('refuses an existing table whose keys differ from the definition', async () => {
     await createTable(clients, { tableName: demoTable, partitionKey: { name: 'subjectId', type: 'S' } });
