@@ -183,8 +183,8 @@ Prints {"holdId": ...}: keep it to release the hold.`,
 Example:
   $ erasure holds release hold_0123`,
   list: `
-Reads GET /v1/reports/holds (active holds and what each blocks): it answers once the API serves the
-reports routes; until then the command says so.
+Reads GET /v1/reports/holds: each active hold, the targets it protects and the open requests it
+blocks.
 Example:
   $ erasure holds list --csv > holds.csv`,
   audit: `
@@ -200,8 +200,8 @@ Examples:
 Reports: ${Object.entries(REPORTS)
     .map(([name, what]) => `\n  ${name.padEnd(10)} ${what}`)
     .join('')}
-They are served by GET /v1/reports/<name>; an API without those routes yet answers 404, and the
-command says the reports are not available there.
+Each is GET /v1/reports/<name> (columns of the CSV in the README, "Reports"). An older API that
+does not serve the reports answers 404: the command says so (report_not_available).
 Examples:
   $ erasure reports deadlines
   $ erasure reports erasures --from 2026-01 --to 2026-06 --csv > erasures.csv
@@ -469,7 +469,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
       throw new ApiError(
         404,
         'report_not_available',
-        `this API has no GET /v1/reports/${name}: reports arrive with the reports routes (a newer API version)`,
+        `this API does not serve GET /v1/reports/${name}: it is older than the reports routes; upgrade it`,
       );
     }
     if (!response.ok) throw await apiErrorOf(response);

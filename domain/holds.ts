@@ -29,6 +29,15 @@ export const isHoldActive = (hold: LegalHold, now: string): boolean =>
 const targetsOfClass = (catalog: PolicyCatalog, dataClass: string): readonly string[] =>
   findPolicy(catalog, dataClass)?.targets ?? [];
 
+/**
+ * The targets a hold protects (`holdCovers`): every target its classes live in; a hold without
+ * classes protects every target of the catalog. Sorted.
+ */
+export const holdTargets = (hold: LegalHold, catalog: PolicyCatalog): string[] => {
+  const classes = hold.dataClasses ?? catalog.dataClasses.map((policy) => policy.dataClass);
+  return [...new Set(classes.flatMap((dataClass) => targetsOfClass(catalog, dataClass)))].sort();
+};
+
 /** Erasing work: a data class's data, in one target (a task) or in every target of the class (a due entry, a notice). */
 export interface ErasureScope {
   readonly dataClass: string;

@@ -60,6 +60,11 @@ export interface FunctionManifest {
   readonly sweepShardQueue?: QueueAccess;
   readonly settings: readonly FunctionSetting[];
   readonly proof: ProofAccess;
+  /**
+   * Tables the function may Scan (dynamodb:Scan on the table alone): only a one-time upgrade step,
+   * never a use case. @default none
+   */
+  readonly scans?: readonly TableName[];
 }
 
 export const FUNCTIONS = {
@@ -73,6 +78,9 @@ export const FUNCTIONS = {
     queue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
+    // Once after an upgrade: holds placed before the activeHolds index are put into it
+    // (DynamoHoldStore.indexActiveHolds); every other read is a Query or GetItem.
+    scans: ['legalHolds'],
   },
   /**
    * The coordinator: due buckets out to the shard workers (one message each), stuck requests moved

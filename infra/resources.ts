@@ -67,6 +67,13 @@ export const TABLES = {
         partitionKey: { name: 'openBucket', type: 'S' },
         sortKey: { name: 'reviewAt', type: 'S' },
       },
+      {
+        // Sparse: only partially failed requests carry failedBucket (`failed#<shard>`), from the
+        // commit that fails them to their re-drive: the failures report reads it.
+        indexName: 'byFailure',
+        partitionKey: { name: 'failedBucket', type: 'S' },
+        sortKey: { name: 'deadline', type: 'S' },
+      },
     ],
     timeToLiveAttribute: 'expiresAt',
     evidence: false,
@@ -76,7 +83,16 @@ export const TABLES = {
     envVar: TABLE_ENV.legalHolds,
     partitionKey: { name: 'subjectId', type: 'S' },
     sortKey: { name: 'holdId', type: 'S' },
-    globalSecondaryIndexes: [{ indexName: 'byHoldId', partitionKey: { name: 'holdId', type: 'S' } }],
+    globalSecondaryIndexes: [
+      { indexName: 'byHoldId', partitionKey: { name: 'holdId', type: 'S' } },
+      {
+        // Sparse: a hold carries activeHold from its placement to its release (same commits);
+        // activeUntil is its end, so a query past now skips holds that ran out.
+        indexName: 'activeHolds',
+        partitionKey: { name: 'activeHold', type: 'S' },
+        sortKey: { name: 'activeUntil', type: 'S' },
+      },
+    ],
     evidence: false,
   },
   audit: {

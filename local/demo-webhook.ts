@@ -77,6 +77,11 @@ export interface DemoWebhook {
   readonly notices: ReceivedNotice[];
   /** Records the demo service holds per subject (what an erasure removes). */
   readonly records: Map<string, number>;
+  /**
+   * Subjects whose erasure the service refuses (422, a permanent failure): the demo's partially
+   * failed request, in the failures report.
+   */
+  readonly refusing: Set<string>;
   setFailure(status: number | undefined): void;
   setMode(mode: DemoWebhookMode): void;
   /**
@@ -103,6 +108,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   const windowRuns: WindowRunCall[] = [];
   const notices: ReceivedNotice[] = [];
   const records = new Map<string, number>();
+  const refusing = new Set<string>();
   let failWith = options.failWith;
   let mode = options.mode ?? 'sync';
   const server: Server = createServer((request, response) => {
@@ -154,6 +160,12 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
         return;
       }
       const erasure = message as ReceivedErasure & { callbackUrl?: string };
+      if (refusing.has(erasure.subjectId)) {
+        response
+          .writeHead(422, { 'content-type': 'application/json' })
+          .end('{"error":"the partner keeps this customer\'s contract records"}');
+        return;
+      }
       const idempotencyKey = request.headers['idempotency-key'];
       received.push({
         taskId: erasure.taskId,
@@ -202,6 +214,7 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
     windowRuns,
     notices,
     records,
+    refusing,
     setFailure: (status) => {
       failWith = status;
     },

@@ -8,6 +8,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -158,6 +159,7 @@ export const createTable = async (
     { client: dynamodb, maxWaitTime: 60, minDelay: 1 },
     { TableName: spec.tableName },
   );
+  await addMissingIndexes(clients, spec, await describeTable(clients, spec.tableName));
   assertSameSchema(spec, await describeTable(clients, spec.tableName));
 
   if (spec.timeToLiveAttribute !== undefined) await enableTimeToLive(clients, spec);
@@ -334,6 +336,42 @@ const describedSchema = (table: TableDescription): string[] => {
       .map((index) => `${index.IndexName}=${keys(index.KeySchema)}`)
       .sort(),
   ];
+};
+
+/**
+ * A table kept from an earlier version (`npm start` keeps its state) gets the indexes defined since,
+ * one at a time as DynamoDB requires; items written before carry none of their attributes.
+ */
+const addMissingIndexes = async (
+  clients: Pick<LocalClients, 'dynamodb'>,
+  spec: TableSpec,
+  table: TableDescription,
+): Promise<void> => {
+  const existing = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = (spec.globalSecondaryIndexes ?? []).filter((index) => !existing.has(index.indexName));
+  for (const index of missing) {
+    await clients.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: spec.tableName,
+        AttributeDefinitions: attributeDefinitions(spec),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.indexName,
+              KeySchema: keySchema(index.partitionKey, index.sortKey),
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+    for (let wait = 0; wait < 120; wait++) {
+      const described = await describeTable(clients, spec.tableName);
+      const created = described.GlobalSecondaryIndexes?.find((found) => found.IndexName === index.indexName);
+      if (created?.IndexStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 };
 
 const assertSameSchema = (spec: TableSpec, table: TableDescription): void => {

@@ -6,6 +6,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { seedDemoActivity } from './demo-activity.js';
 import { startEmulators } from './emulators.js';
 import { DEFAULT_TOKENS, startLocalRuntime } from './runtime.js';
 
@@ -106,6 +107,10 @@ const main = async (): Promise<void> => {
     await shutdown(1);
     return;
   }
+  // Something for each compliance report to show (once per state; README "Reports").
+  await seedDemoActivity(runtime).catch((error: unknown) => {
+    console.error('The demo activity for the reports could not be seeded:', error);
+  });
   await mkdir('.local', { recursive: true });
   await writeFile(
     RUNTIME_FILE,

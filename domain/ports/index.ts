@@ -12,6 +12,7 @@ import type { AnchoredHead } from '../audit/merkle.js';
 import type { AuditEntry, AuditEvent } from '../audit/types.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../erasure/types.js';
 import type { LegalHold } from '../holds.js';
+import type { ErasureCountRow, ErasureTally } from '../reports/erasures.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../schedule/types.js';
 import type { SweepRun } from '../schedule/watermark.js';
 import type { SubjectWindow } from '../schedule/windows.js';
@@ -106,6 +107,21 @@ export interface HoldStore {
   forSubject(subjectId: string): Promise<LegalHold[]>;
   /** Every hold active at `now`, of any subject (window runs exclude their subjects). */
   active(now: string): Promise<LegalHold[]>;
+}
+
+/**
+ * What the compliance reports read (`GET /v1/reports/*`): each from an index or from counters,
+ * never a scan, so a report costs what it answers, not what is stored.
+ */
+export interface ReportStore {
+  /** Requests not final (received, blocked, dispatched), by deadline: the sparse `openByDeadline` index. */
+  openRequests(): Promise<ErasureRequest[]>;
+  /** Partially failed requests with their tasks: the sparse `byFailure` index, then each request. */
+  failedRequests(): Promise<RequestWithTasks[]>;
+  /** The erasure counters of months `from`..`to` (`YYYY-MM`, inclusive), as stored (per shard). */
+  erasureCounts(from: string, to: string): Promise<ErasureCountRow[]>;
+  /** Erasures and notices whose due instant lies in [`from`, `to`]: the `byDueBucket` index. */
+  dueBetween(from: string, to: string): Promise<DueItem[]>;
 }
 
 /** What goes on the queue: ids only, never personal data. */
@@ -342,6 +358,12 @@ export type Change =
    * subject's id is never another's; the table is keyed (subjectId, holdId).
    */
   | { readonly kind: 'hold.place'; readonly hold: LegalHold }
+  /**
+   * A verified erasure counted for the erasures report (ALE-5): added to its month's counter, in
+   * the commit of the outcome it counts, so a retried outcome (whose own condition fails) never
+   * counts twice.
+   */
+  | { readonly kind: 'erasure.tally'; readonly tally: ErasureTally }
   /** Ends a hold; fails if it was already released. */
   | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string };
 

@@ -11,6 +11,7 @@ import type {
   ReviewItem,
   TaskExpectation,
 } from '../../domain/ports/index.js';
+import { ACTION_COUNTER } from '../../domain/reports/erasures.js';
 import { shardOf } from '../../domain/schedule/buckets.js';
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
@@ -32,6 +33,13 @@ const openAttributes = (request: ErasureRequest): Record<string, string> => {
   const reviewAt = reviewAtOf(request);
   return reviewAt === undefined ? {} : { openBucket: openBucketOf(request.requestId), reviewAt };
 };
+/** Partially failed requests spread over as many `failedBucket` values (`failed#00`..). */
+export const FAILED_SHARDS = OPEN_SHARDS;
+export const failedBucketOf = (requestId: string): string => `failed#${shardOf(requestId, FAILED_SHARDS)}`;
+/** Partition of the erasure counters of one shard (`ErasureTally.shard`); sort key `<month>#<class>#<rule>`. */
+export const tallyPk = (shard: string): string => `tally#${shard}`;
+export const tallySk = (month: string, dataClass: string, ruleRef: string): string =>
+  `${month}#${dataClass}#${ruleRef}`;
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 /** Idempotency records are housekeeping: they expire (TTL) after the window clients may retry in. */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
@@ -46,7 +54,8 @@ export type RequestChange = Extract<
       | 'task.transition'
       | 'task.outcome'
       | 'request.redrive'
-      | 'request.forget-subject';
+      | 'request.forget-subject'
+      | 'erasure.tally';
   }
 >;
 
@@ -57,10 +66,11 @@ export const REQUEST_CHANGE_KINDS: readonly RequestChange['kind'][] = [
   'task.outcome',
   'request.redrive',
   'request.forget-subject',
+  'erasure.tally',
 ];
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, openBucket: _open, reviewAt: _reviewAt, ...rest } = item;
+  const { pk: _pk, sk: _sk, openBucket: _open, reviewAt: _reviewAt, failedBucket: _failed, ...rest } = item;
   return rest as T;
 };
 
@@ -229,6 +239,8 @@ export class DynamoRequestStore implements RequestStore {
         return this.redriveItems(change);
       case 'request.forget-subject':
         return this.forgetItems(change);
+      case 'erasure.tally':
+        return [this.tallyItem(change)];
     }
   }
 
@@ -243,6 +255,9 @@ export class DynamoRequestStore implements RequestStore {
             sk: REQUEST_SK,
             ...request,
             ...(FINAL.includes(request.status) ? {} : openAttributes(request)),
+            ...(request.status === 'partially_failed'
+              ? { failedBucket: failedBucketOf(request.requestId) }
+              : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -322,7 +337,15 @@ export class DynamoRequestStore implements RequestStore {
       values[':reviewAt'] = reviewAt;
       assignments.push('#reviewAt = :reviewAt');
     }
-    const removeOpen = reviewAt === undefined ? ' REMOVE openBucket, reviewAt' : '';
+    // A request that ends partially failed enters the failures index; one that leaves that state leaves it.
+    const removed = reviewAt === undefined ? ['openBucket', 'reviewAt'] : [];
+    if (next.status === 'partially_failed') {
+      values[':failedBucket'] = failedBucketOf(next.requestId);
+      assignments.push('failedBucket = :failedBucket');
+    } else if (from.includes('partially_failed')) {
+      removed.push('failedBucket');
+    }
+    const removeOpen = removed.length === 0 ? '' : ` REMOVE ${removed.join(', ')}`;
     return {
       Update: {
         TableName: this.tableName,
@@ -379,6 +402,10 @@ export class DynamoRequestStore implements RequestStore {
         values[':completedAt'] = next.completedAt;
       }
     }
+    if (next.status === 'partially_failed') {
+      set.push('failedBucket = :failedBucket');
+      values[':failedBucket'] = failedBucketOf(next.requestId);
+    }
     if (replacement !== undefined) {
       set.push('subjectId = :replacement');
       values[':replacement'] = replacement;
@@ -424,7 +451,7 @@ export class DynamoRequestStore implements RequestStore {
           TableName: this.tableName,
           Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
           UpdateExpression:
-            'SET #status = :status, redriveCount = :redriveCount, openBucket = :open, reviewAt = :reviewAt REMOVE completedAt ADD failedCount :minus',
+            'SET #status = :status, redriveCount = :redriveCount, openBucket = :open, reviewAt = :reviewAt REMOVE completedAt, failedBucket ADD failedCount :minus',
           ConditionExpression: '#status = :previous AND failedCount = :failedCount',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -440,6 +467,34 @@ export class DynamoRequestStore implements RequestStore {
       },
       ...tasks.map((task) => this.taskPut(task.next, task.previous)),
     ];
+  }
+
+  /**
+   * Adds a verified erasure to its counter item (one of `TALLY_SHARDS` per month, class and rule).
+   * Unconditional: the outcome it is committed with carries the condition that makes it count once.
+   */
+  private tallyItem(change: Extract<RequestChange, { kind: 'erasure.tally' }>): TransactItem {
+    const { tally } = change;
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { pk: tallyPk(tally.shard), sk: tallySk(tally.month, tally.dataClass, tally.ruleRef) },
+        UpdateExpression:
+          'SET #month = :month, dataClass = :dataClass, ruleRef = :ruleRef ADD #counter :one, #items :items',
+        ExpressionAttributeNames: {
+          '#month': 'month',
+          '#counter': ACTION_COUNTER[tally.action],
+          '#items': 'items',
+        },
+        ExpressionAttributeValues: {
+          ':month': tally.month,
+          ':dataClass': tally.dataClass,
+          ':ruleRef': tally.ruleRef,
+          ':one': 1,
+          ':items': tally.items,
+        },
+      },
+    };
   }
 
   /** Only completed or rejected requests: the condition keeps an id a re-drive would still need. */

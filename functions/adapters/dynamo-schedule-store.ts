@@ -45,6 +45,19 @@ export const SCHEDULE_CHANGE_KINDS: readonly ScheduleChange['kind'][] = [
   'window.run',
 ];
 
+/** An item of the due index as the domain knows it: a notice or an entry. */
+export const dueItemOf = (item: Record<string, unknown>): DueItem =>
+  String(item.sk).startsWith('notice#')
+    ? {
+        kind: 'notice',
+        subjectId: String(item.subjectId),
+        dataClass: String(item.dataClass),
+        noticeAt: String(item.noticeAt),
+        dueAt: String(item.dueAt),
+        ruleRef: String(item.ruleRef),
+      }
+    : { kind: 'entry', entry: item.entry as ScheduleEntry };
+
 export class DynamoScheduleStore implements ScheduleStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -145,20 +158,7 @@ export class DynamoScheduleStore implements ScheduleStore {
       KeyConditionExpression: 'dueBucket = :bucket AND dueKey <= :upTo',
       ExpressionAttributeValues: { ':bucket': bucket, ':upTo': `${now}#\uffff` },
     });
-    for (const item of items) {
-      if (String(item.sk).startsWith('notice#')) {
-        due.push({
-          kind: 'notice',
-          subjectId: String(item.subjectId),
-          dataClass: String(item.dataClass),
-          noticeAt: String(item.noticeAt),
-          dueAt: String(item.dueAt),
-          ruleRef: String(item.ruleRef),
-        });
-      } else {
-        due.push({ kind: 'entry', entry: item.entry as ScheduleEntry });
-      }
-    }
+    due.push(...items.map(dueItemOf));
     return due;
   }
 

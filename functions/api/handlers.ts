@@ -24,6 +24,7 @@ import { recordLifecycleEvent } from '../services/lifecycle-events.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
 import { openApiDocument } from './openapi.js';
+import { reportHandlers } from './report-handlers.js';
 import { pathParam, wants } from './request-params.js';
 import type { RouteHandler } from './router.js';
 import {
@@ -300,6 +301,8 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     statusCode: 200,
     body: { keys: await publicKeys(deps) } satisfies PublicKeyList,
   }),
+
+  ...reportHandlers(deps),
 
   'POST /v1/tasks/{taskId}/callback': async (request) => {
     // The task id is checked by the callback, after its signature: unsigned callbacks learn nothing.

@@ -22,12 +22,15 @@ import {
   CertificateParams,
   DeadlineExtensionBody,
   ErasureRequestBody,
+  ErasuresReportParams,
   ExportBody,
   LegalHoldBody,
   LifecycleEventBody,
   PATH_PARAMETERS,
   RejectionBody,
+  ReportParams,
   SweepBody,
+  UpcomingReportParams,
   VerificationParams,
 } from './schemas.js';
 
@@ -454,6 +457,158 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     tag: 'Audit',
     ok: { 200: { description: 'The keys' } },
   },
+  'GET /v1/reports/deadlines': {
+    summary: 'ALU-3: open requests against their 30-day deadline',
+    description:
+      'Open requests (received, blocked, dispatched) from the sparse `openByDeadline` index, by deadline: ' +
+      '`daysToDeadline` (whole days, negative once overdue), `overdue`, `extended`, the holds that block ' +
+      'them; a summary (`dueWithin7Days`: deadline within the next 7 days) and a count per bucket. ' +
+      '`format=csv` (or `Accept: text/csv`): one row per request (columns in the README).',
+    tag: 'Compliance',
+    query: { schema: ReportParams, example: { format: 'json' } },
+    ok: {
+      200: {
+        description: 'The report',
+        example: {
+          asOf: AT,
+          summary: { open: 1, overdue: 0, dueWithin7Days: 0, extended: 0 },
+          byDaysToDeadline: [
+            { bucket: 'overdue', count: 0 },
+            { bucket: '0-7', count: 0 },
+            { bucket: '8-14', count: 0 },
+            { bucket: '15-21', count: 0 },
+            { bucket: '22-30', count: 1 },
+            { bucket: '31+', count: 0 },
+          ],
+          requests: [
+            {
+              requestId: REQUEST_ID,
+              status: 'dispatched',
+              origin: 'api',
+              dataClasses: ['closed-account'],
+              receivedAt: AT,
+              deadline: '2026-12-30T09:00:00.000Z',
+              daysToDeadline: 30,
+              overdue: false,
+              extended: false,
+            },
+          ],
+        },
+      },
+    },
+  },
+  'GET /v1/reports/holds': {
+    summary: 'Active legal holds, the targets they protect and the requests they hold back',
+    description:
+      "From the sparse `activeHolds` index. `targets`: every target the hold's data classes live in (all " +
+      'targets for a hold of every class, whose `dataClasses` is empty); `blockedRequests`: open requests ' +
+      'whose `blockedBy` names the hold. `format=csv`: one row per hold.',
+    tag: 'Compliance',
+    query: { schema: ReportParams, example: { format: 'json' } },
+    ok: {
+      200: {
+        description: 'The report',
+        example: {
+          asOf: AT,
+          holds: [
+            {
+              holdId: HOLD_ID,
+              subjectId: SUBJECT,
+              dataClasses: ['customer-profile'],
+              reason: 'litigation-2026-001',
+              placedAt: AT,
+              targets: ['customer-records'],
+              blockedRequests: [{ requestId: REQUEST_ID, status: 'blocked' }],
+            },
+          ],
+        },
+      },
+    },
+  },
+  'GET /v1/reports/failures': {
+    summary: 'Partially failed requests with their failed tasks and error codes, ready to re-drive',
+    description:
+      'From the sparse `byFailure` index, by deadline. `format=csv`: one row per failed task. Re-drive with ' +
+      '`POST /v1/erasure-requests/{requestId}/redrive` once the cause is fixed.',
+    tag: 'Compliance',
+    query: { schema: ReportParams, example: { format: 'csv' } },
+    ok: {
+      200: {
+        description: 'The report',
+        example: {
+          asOf: AT,
+          requests: [
+            {
+              requestId: REQUEST_ID,
+              origin: 'api',
+              dataClasses: ['closed-account'],
+              receivedAt: AT,
+              deadline: '2026-12-30T09:00:00.000Z',
+              redriveCount: 0,
+              failedTasks: [
+                {
+                  taskId: TASK_ID,
+                  target: 'partner-crm',
+                  dataClass: 'closed-account',
+                  action: 'delete',
+                  attempts: 5,
+                  errorCode: 'retries-exhausted',
+                  failedAt: AT,
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+  'GET /v1/reports/erasures': {
+    summary: 'ALE-5: verified deletions, anonymisations and restrictions per month, data class and rule',
+    description:
+      'From counters kept in the commit of each verified task outcome and window run. `from`, `to`: ' +
+      'inclusive months (`YYYY-MM`; default the 12 months up to now; at most 36). A scheduled deletion ' +
+      'counts under its rule, an erasure request under ALU-3. `format=csv`: one row per month, class and rule.',
+    tag: 'Compliance',
+    query: { schema: ErasuresReportParams, example: { from: '2026-01', to: '2026-12' } },
+    ok: {
+      200: {
+        description: 'The report',
+        example: {
+          from: '2026-01',
+          to: '2026-12',
+          rows: [
+            {
+              month: '2026-11',
+              dataClass: 'suspended-account',
+              ruleRef: 'ALL-3',
+              deletions: 2,
+              anonymisations: 0,
+              restrictions: 0,
+              items: 5,
+            },
+          ],
+        },
+      },
+    },
+  },
+  'GET /v1/reports/upcoming': {
+    summary: 'Erasures and advance notices due in the next days, per data class and rule',
+    description:
+      'From the `byDueBucket` index, from now to `days` days ahead (1 to 366, default 30). Rolling ' +
+      'windows are not listed (they run per target, not per subject). `format=csv`: one row per class and rule.',
+    tag: 'Compliance',
+    query: { schema: UpcomingReportParams, example: { days: '30' } },
+    ok: {
+      200: {
+        description: 'The report',
+        example: {
+          asOf: AT,
+          until: '2026-12-30T09:00:00.000Z',
+          rows: [{ dataClass: 'closed-account', ruleRef: 'ALL-1', deletions: 3, notices: 0, firstDueAt: AT }],
+        },
+      },
+    },
+  },
   'POST /v1/tasks/{taskId}/callback': {
     summary: "A partner system reports a webhook task's outcome (HMAC-signed, no IAM)",
     tag: 'Service',
@@ -592,7 +747,7 @@ const answersOf = (key: RouteKey, operation: Operation) =>
     Object.entries(operation.ok).map(([status, answer]) => {
       const media = answer.media ?? 'json';
       const alternatives: Media[] =
-        key === 'GET /v1/audit'
+        key === 'GET /v1/audit' || key.startsWith('GET /v1/reports/')
           ? ['csv']
           : key === 'GET /v1/erasure-requests/{requestId}/certificate'
             ? ['pdf']

@@ -85,6 +85,24 @@ export const AuditQueryParams = z.object({
   format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).optional(),
 });
 
+/** Every report: JSON by default, `format=csv` (or Accept: text/csv) for CSV. */
+export const ReportParams = z.object({
+  format: z.enum(['json', 'csv'], { message: 'must be json or csv' }).optional(),
+});
+
+const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'is not a month (YYYY-MM)');
+
+/** Inclusive months; their order and span (at most 36) are checked by domain/reports. */
+export const ErasuresReportParams = ReportParams.extend({ from: Month.optional(), to: Month.optional() });
+
+export const UpcomingReportParams = ReportParams.extend({
+  days: z
+    .string()
+    .regex(/^[1-9]\d{0,2}$/, 'must be a whole number from 1 to 366')
+    .refine((value) => Number(value) <= 366, 'must be at most 366')
+    .optional(),
+});
+
 export const CertificateParams = z.object({
   format: z.enum(['json', 'pdf'], { message: 'must be json or pdf' }).optional(),
 });

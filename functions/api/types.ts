@@ -128,3 +128,12 @@ export interface CallbackAnswer {
   readonly taskId: string;
   readonly status: string;
 }
+
+/** `GET /v1/reports/*` answers (JSON); their CSV columns are in domain/reports/csv.ts. */
+export type { DeadlineReport as DeadlinesReportAnswer } from '../../domain/reports/deadlines.js';
+export type {
+  ErasuresReport as ErasuresReportAnswer,
+  FailuresReport as FailuresReportAnswer,
+  HoldsReport as HoldsReportAnswer,
+  UpcomingReport as UpcomingReportAnswer,
+} from '../services/reports.js';

@@ -4,6 +4,7 @@ import type {
   AuditLog,
   HoldStore,
   Notifier,
+  ReportStore,
   RequestStore,
   ScheduleStore,
   Signer,
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   readonly schedules: ScheduleStore;
   readonly requests: RequestStore;
   readonly holds: HoldStore;
+  /** The compliance reports' index and counter reads (the API); absent where no report is served. */
+  readonly reports?: ReportStore;
   readonly audit: AuditLog;
   /** Commits state changes with the audit records that prove them. */
   readonly uow: UnitOfWork;

@@ -16,9 +16,10 @@ import {
 import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
-import type { ErasureTask } from '../../domain/erasure/types.js';
+import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { holdsBlocking } from '../../domain/holds.js';
-import type { TaskMessage } from '../../domain/ports/index.js';
+import type { Change, TaskMessage } from '../../domain/ports/index.js';
+import { erasureRuleRef, erasureTally } from '../../domain/reports/erasures.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
 import { METRIC } from '../shared/metric-names.js';
@@ -279,8 +280,28 @@ export const finish = async (
           at,
         )
       : taskFailed(task, failure ?? { message: 'failed' }, at);
+  // ALE-5: a verified task is counted for the erasures report in its outcome's own commit, which
+  // fails for an outcome already counted, so a redelivery never counts it twice.
+  const tallied = (next: ErasureTask, request: ErasureRequest | undefined): Change[] =>
+    next.status !== 'verified' || request === undefined
+      ? []
+      : [
+          {
+            kind: 'erasure.tally',
+            tally: erasureTally({
+              at: next.verifiedAt ?? nowIso(deps),
+              dataClass: next.dataClass,
+              ruleRef: erasureRuleRef(request),
+              action: next.action,
+              items: next.affectedCount,
+              key: next.taskId,
+            }),
+          },
+        ];
+  let read: ErasureRequest | undefined;
   for (let round = 1; round <= OUTCOME_ATTEMPTS; round++) {
     const found = await deps.requests.get(task.requestId);
+    read = found?.request;
     const stored = found?.tasks.find((candidate) => candidate.taskId === task.taskId);
     // Another delivery reported this attempt first: nothing left to do.
     if (
@@ -307,6 +328,7 @@ export const finish = async (
           expected: task,
           request: { previous: request, next: counted.next, ...(forget === undefined ? {} : { forget }) },
         },
+        ...tallied(next, request),
       ],
       [
         { event: audit, subjectId: task.subjectId },
@@ -320,7 +342,7 @@ export const finish = async (
   const at = nowIso(deps);
   const { next, audit } = decide(at);
   const counted = await deps.uow.commit(
-    [{ kind: 'task.outcome', next, expected: task }],
+    [{ kind: 'task.outcome', next, expected: task }, ...tallied(next, read)],
     [{ event: audit, subjectId: task.subjectId }],
   );
   await settle(deps, task.requestId);

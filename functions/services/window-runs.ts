@@ -1,6 +1,8 @@
 import { windowChainId, windowRunRecorded } from '../../domain/audit/window-events.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
+import type { Change } from '../../domain/ports/index.js';
+import { erasureTally } from '../../domain/reports/erasures.js';
 import type { SubjectWindow } from '../../domain/schedule/windows.js';
 import { planWindowRun, windowRunDue, windowRunsOf, windowSlot } from '../../domain/schedule/windows.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
@@ -113,8 +115,25 @@ const runOne = async (
     subjectCutoffs: plan.subjectCutoffs,
     excludedSubjects: plan.excludedSubjects,
   });
+  // ALE-5: what the run erased is counted with the run's record (its slot claim makes it count once).
+  const tally: Change[] =
+    outcome.erased > 0
+      ? [
+          {
+            kind: 'erasure.tally',
+            tally: erasureTally({
+              at: now,
+              dataClass: plan.dataClass,
+              ruleRef: base.ruleRef,
+              action: policy.action,
+              items: outcome.erased,
+              key: windowRunId(plan.dataClass, target, slot),
+            }),
+          },
+        ]
+      : [];
   const committed = await deps.uow.commit(
-    [{ kind: 'window.run', dataClass: plan.dataClass, target, slot, at: now }],
+    [{ kind: 'window.run', dataClass: plan.dataClass, target, slot, at: now }, ...tally],
     [{ event: windowRunRecorded(plan, outcome, now), chain: windowChainId(target) }],
   );
   return {

@@ -18,6 +18,7 @@ import type { AnchorStore, Signer } from '../../domain/ports/index.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
+import { DynamoReportStore } from '../adapters/dynamo-report-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
 import { DynamoUnitOfWork } from '../adapters/dynamo-unit-of-work.js';
@@ -207,6 +208,21 @@ export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform):
   return {
     ...sweep,
     webhookSecret,
+    // The API may write the holds table: after an upgrade it indexes holds placed before the
+    // activeHolds index, the first time it reads the active holds (README, "Reports").
+    holds: new DynamoHoldStore(
+      platform.clients.documents,
+      env.LEGAL_HOLDS_TABLE,
+      platform.secrets.pseudonymKey,
+      {
+        indexOlderHolds: true,
+      },
+    ),
+    reports: new DynamoReportStore(
+      platform.clients.documents,
+      { requests: env.REQUESTS_TABLE, schedules: env.SCHEDULES_TABLE },
+      env.DUE_BUCKET_SHARDS,
+    ),
     connectors: createConnectorRegistry({
       s3: platform.clients.s3,
       documents: platform.clients.documents,

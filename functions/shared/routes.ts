@@ -55,6 +55,12 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/audit/anchors', roles: ['compliance'] },
   { method: 'GET', path: '/v1/audit/anchors', roles: ['compliance'] },
   { method: 'GET', path: '/v1/audit/public-keys', roles: ['compliance'] },
+  // Compliance reports: each from an index or counters (functions/services/reports.ts).
+  { method: 'GET', path: '/v1/reports/deadlines', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/reports/holds', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/reports/failures', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/reports/erasures', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/reports/upcoming', roles: ['compliance'] },
   { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -23,6 +23,8 @@ const ACTIONS: Record<TableAccess, readonly string[]> = {
 export const tableStatements = (
   data: OrchestratorDataRefs,
   access: Readonly<Partial<Record<TableKey, TableAccess>>>,
+  /** Tables the function may also Scan (functions/manifest.ts `scans`). */
+  scans: readonly TableKey[] = [],
 ): iam.PolicyStatement[] =>
   (Object.keys(TABLES) as TableKey[]).flatMap((key) => {
     const level = access[key];
@@ -32,7 +34,10 @@ export const tableStatements = (
       (index) => `${table.tableArn}/index/${index.indexName}`,
     );
     return [
-      new iam.PolicyStatement({ actions: [...ACTIONS[level]], resources: [table.tableArn] }),
+      new iam.PolicyStatement({
+        actions: [...ACTIONS[level], ...(scans.includes(key) ? ['dynamodb:Scan'] : [])],
+        resources: [table.tableArn],
+      }),
       ...(indexArns.length > 0
         ? [new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: indexArns })]
         : []),

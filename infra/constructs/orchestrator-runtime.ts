@@ -250,7 +250,11 @@ export class OrchestratorRuntime extends Construct {
         tracing: options.tracing,
       });
       for (const statement of [
-        ...tableStatements(data, FUNCTION_TABLE_ACCESS[key]),
+        ...tableStatements(
+          data,
+          FUNCTION_TABLE_ACCESS[key],
+          (FUNCTIONS[key] as FunctionManifest).scans ?? [],
+        ),
         keyStatement(data),
         secretStatement(data),
         ...(FUNCTIONS[key].proof === 'anchor' ? proofStatements(data) : []),

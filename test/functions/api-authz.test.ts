@@ -110,6 +110,11 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
     'POST /v1/audit/anchors': { call: { path: '/v1/audit/anchors' }, ok: 201 },
     'GET /v1/audit/anchors': { call: { path: '/v1/audit/anchors' }, ok: 200 },
     'GET /v1/audit/public-keys': { call: { path: '/v1/audit/public-keys' }, ok: 200 },
+    'GET /v1/reports/deadlines': { call: { path: '/v1/reports/deadlines' }, ok: 200 },
+    'GET /v1/reports/holds': { call: { path: '/v1/reports/holds' }, ok: 200 },
+    'GET /v1/reports/failures': { call: { path: '/v1/reports/failures' }, ok: 200 },
+    'GET /v1/reports/erasures': { call: { path: '/v1/reports/erasures' }, ok: 200 },
+    'GET /v1/reports/upcoming': { call: { path: '/v1/reports/upcoming', query: { days: '30' } }, ok: 200 },
     'POST /v1/tasks/{taskId}/callback': {
       call: {
         path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,

@@ -313,7 +313,7 @@ describe('audit export', () => {
 });
 
 describe('reports', () => {
-  it('a report an API does not serve yet (404) is a clear error, not a stack trace', async () => {
+  it('a report an older API does not serve (404) is a clear error, not a stack trace', async () => {
     const api = await fakeApi(() => ({
       status: 404,
       body: JSON.stringify({ error: { code: 'not_found', message: 'No route' } }),
@@ -324,7 +324,7 @@ describe('reports', () => {
 
     expect(deadlines.code).toBe(1);
     expect(deadlines.err).toEqual([
-      'erasure: 404 report_not_available: this API has no GET /v1/reports/deadlines: reports arrive with the reports routes (a newer API version)',
+      'erasure: 404 report_not_available: this API does not serve GET /v1/reports/deadlines: it is older than the reports routes; upgrade it',
     ]);
     expect(holds.err[0]).toContain('GET /v1/reports/holds');
   });

@@ -163,6 +163,33 @@ describe('window runs', () => {
     expect(connectors.windowRuns.filter((run) => run.dataClass === 'alarm-events')).toHaveLength(2);
   });
 
+  it('ALE-5: what a run erased is counted for the erasures report with its record, once per slot', async () => {
+    // Prepare: 12 of 20 alarms expired.
+    const { built, stores, deps } = setup();
+    stores.set(
+      'alarm-events',
+      alarmsOf(20, (index) => (index < 12 ? 10 : 1)),
+    );
+
+    // Act: the run, and a second sweep in the same slot.
+    await runWindows(deps, NOW);
+    await runWindows(deps, NOW);
+
+    // Assess
+    const counted = await built.ports.reports.erasureCounts('2026-12', '2026-12');
+    expect(counted.filter((row) => row.dataClass === 'alarm-events')).toEqual([
+      {
+        month: '2026-12',
+        dataClass: 'alarm-events',
+        ruleRef: 'IMOU-2',
+        deletions: 1,
+        anonymisations: 0,
+        restrictions: 0,
+        items: 12,
+      },
+    ]);
+  });
+
   it('runs again at the next slot only, and a late sweep runs the current slot once', async () => {
     // Prepare
     const { built, deps } = setup();

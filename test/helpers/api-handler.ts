@@ -251,6 +251,7 @@ export const watchPorts = (built: HandlerDeps): HandlerDeps & { readonly touched
       requests: watch('requests', deps.requests),
       schedules: watch('schedules', deps.schedules),
       holds: watch('holds', deps.holds),
+      ...(deps.reports === undefined ? {} : { reports: watch('reports', deps.reports) }),
       audit: watch('audit', deps.audit),
       uow: watch('uow', deps.uow),
       queue: watch('queue', deps.queue),

@@ -97,6 +97,7 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     requests: ports.requests,
     schedules: ports.schedules,
     holds: ports.holds,
+    reports: ports.reports,
     audit: ports.audit,
     uow: ports.uow,
     queue: ports.queue,

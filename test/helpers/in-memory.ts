@@ -26,6 +26,7 @@ import type {
   HoldStore,
   IdempotencyRecord,
   RecordedEvent,
+  ReportStore,
   RequestStore,
   RequestWithTasks,
   ScheduleStore,
@@ -34,6 +35,7 @@ import type {
   TaskQueue,
   UnitOfWork,
 } from '../../domain/ports/index.js';
+import { ACTION_COUNTER, type ErasureCountRow } from '../../domain/reports/erasures.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import type { SweepRun } from '../../domain/schedule/watermark.js';
@@ -77,6 +79,8 @@ export interface InMemoryState {
   /** Last slot of each window run, by `dataClass#target`. */
   windowRuns: Map<string, string>;
   holds: Map<string, LegalHold>;
+  /** The erasure counters, by `shard#month#dataClass#ruleRef` (the adapter's `tally#` items). */
+  tallies: Map<string, ErasureCountRow>;
   chains: Map<string, AuditEntry[]>;
   markers: Set<string>;
   /**
@@ -97,6 +101,7 @@ const emptyState = (): InMemoryState => ({
   reviews: new Map(),
   windowRuns: new Map(),
   holds: new Map(),
+  tallies: new Map(),
   chains: new Map(),
   markers: new Set(),
   anchoredSeqs: new Map(),
@@ -130,6 +135,7 @@ export class InMemoryPorts {
   readonly requests: RequestStore;
   readonly schedules: ScheduleStore;
   readonly holds: HoldStore;
+  readonly reports: ReportStore;
   readonly audit: AuditLog;
   readonly uow: UnitOfWork;
   readonly queue: TaskQueue;
@@ -193,6 +199,38 @@ export class InMemoryPorts {
       active: async (now) => clone([...this.state.holds.values()].filter((hold) => isHoldActive(hold, now))),
       forSubject: async (subjectId) =>
         [...this.state.holds.values()].filter((hold) => hold.subjectId === subjectId).map(clone),
+    };
+    // What the adapter's indexes hold: requests not final (`openByDeadline`), partially failed ones
+    // (`byFailure`), the counter items, and the due index's instants.
+    this.reports = {
+      openRequests: async () =>
+        [...this.state.requests.values()]
+          .filter((request) => !FINAL.includes(request.status))
+          .sort((a, b) => (a.deadline < b.deadline ? -1 : a.deadline > b.deadline ? 1 : 0))
+          .map(clone),
+      failedRequests: async () =>
+        [...this.state.requests.values()].flatMap((request) => {
+          const found =
+            request.status === 'partially_failed' ? this.requestWithTasks(request.requestId) : undefined;
+          return found === undefined ? [] : [found];
+        }),
+      erasureCounts: async (from, to) =>
+        [...this.state.tallies.values()].filter((row) => row.month >= from && row.month <= to).map(clone),
+      dueBetween: async (from, to) => {
+        const within = (indexAt: string | undefined) =>
+          indexAt !== undefined && indexAt >= from && indexAt <= to;
+        const due: DueItem[] = [];
+        for (const stored of this.state.entries.values()) {
+          if (within(stored.indexAt)) due.push({ kind: 'entry', entry: clone(stored.entry) });
+        }
+        for (const notice of this.state.notices.values()) {
+          if (within(notice.indexAt)) {
+            const { indexAt: _indexAt, sentAt: _sentAt, ...rest } = notice;
+            due.push({ kind: 'notice', ...clone(rest) });
+          }
+        }
+        return due;
+      },
     };
     this.audit = {
       chainIdFor: (subjectId) => this.chainIdFor(subjectId),
@@ -609,6 +647,22 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       if (notice === undefined) return false;
       const { indexAt: _indexAt, ...rest } = notice;
       state.notices.set(key, { ...rest, sentAt: notice.sentAt ?? change.at });
+      return true;
+    }
+    case 'erasure.tally': {
+      const { tally } = change;
+      const key = `${tally.shard}#${tally.month}#${tally.dataClass}#${tally.ruleRef}`;
+      const row = state.tallies.get(key) ?? {
+        month: tally.month,
+        dataClass: tally.dataClass,
+        ruleRef: tally.ruleRef,
+        deletions: 0,
+        anonymisations: 0,
+        restrictions: 0,
+        items: 0,
+      };
+      const counter = ACTION_COUNTER[tally.action];
+      state.tallies.set(key, { ...row, [counter]: row[counter] + 1, items: row.items + tally.items });
       return true;
     }
     case 'hold.place': {

@@ -138,3 +138,22 @@ describe('proof resources', () => {
     );
   });
 });
+
+describe('table scans', () => {
+  it('only the API may Scan, and only the legal holds table (the one-time activeHolds upgrade)', () => {
+    const scansOf = (description: string) => {
+      const [, fn] = functionNamed(`Erasure Orchestrator ${description}`);
+      return policiesOfRole(fn.Properties.Role['Fn::GetAtt'][0]).flatMap(([, statements]) =>
+        statements
+          .filter((statement) => list(statement.Action).includes('dynamodb:Scan'))
+          .map((statement) => JSON.stringify(statement.Resource)),
+      );
+    };
+    const api = scansOf('API');
+    expect(api).toHaveLength(1);
+    expect(api[0]).toMatch(/LegalHolds/);
+    expect(api[0]).not.toMatch(/index/);
+    for (const description of ['certificates of erasure', 'sweep', 'worker'])
+      expect(scansOf(description)).toEqual([]);
+  });
+});

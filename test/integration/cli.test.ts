@@ -144,9 +144,9 @@ describe('the erasure CLI against the local runtime', () => {
     const unknown = await erasure(['holds', 'release', 'hold_unknown']);
 
     expect(placed.code).toBe(0);
-    // Until the API serves GET /v1/reports/holds the command says so; once it does, the hold is listed.
-    if (listed.code === 0) expect(listed.out.join('\n')).toContain(holdId);
-    else expect(listed.err[0]).toContain('reports arrive with the reports routes');
+    // GET /v1/reports/holds lists the active hold while it is placed.
+    expect(listed.code).toBe(0);
+    expect(listed.out.join('\n')).toContain(holdId);
     expect(released.code).toBe(0);
     expect(released.err).toEqual([`released ${holdId}`]);
     expect(unknown.code).toBe(1);

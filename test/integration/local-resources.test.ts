@@ -247,6 +247,30 @@ describe('createTable', () => {
     expect(Item).toEqual({ subjectId: 's-1', email: 'a@example.test' });
   });
 
+  it('adds the indexes defined since to a table kept from an earlier version', async () => {
+    const kept = `${prefix}-kept-table`;
+    await createTable(clients, { tableName: kept, partitionKey: { name: 'subjectId', type: 'S' } });
+
+    await createTable(clients, {
+      tableName: kept,
+      partitionKey: { name: 'subjectId', type: 'S' },
+      globalSecondaryIndexes: [
+        {
+          indexName: 'byStatus',
+          partitionKey: { name: 'status', type: 'S' },
+          sortKey: { name: 'at', type: 'S' },
+        },
+      ],
+    });
+
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: kept }));
+    await deleteTable(clients, kept);
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.IndexStatus])).toEqual([
+      ['byStatus', 'ACTIVE'],
+    ]);
+    // Creating an index takes DynamoDB Local a while on a busy machine.
+  }, 120_000);
+
   it('refuses an existing table whose keys differ from the definition', async () => {
     await createTable(clients, { tableName: demoTable, partitionKey: { name: 'subjectId', type: 'S' } });
 

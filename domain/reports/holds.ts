@@ -1,0 +1,43 @@
+/** The holds report: each active hold, where it protects data, and the open requests it holds back. */
+import type { ErasureRequest, RequestStatus } from '../erasure/types.js';
+import { holdTargets, type LegalHold } from '../holds.js';
+import type { PolicyCatalog } from '../policy/types.js';
+
+export interface HoldReportRow {
+  readonly holdId: string;
+  readonly subjectId: string;
+  readonly dataClasses: readonly string[];
+  readonly reason: string;
+  readonly placedAt: string;
+  readonly until?: string;
+  readonly targets: readonly string[];
+  readonly blockedRequests: readonly { readonly requestId: string; readonly status: RequestStatus }[];
+}
+
+/**
+ * One row per hold, sorted by placement then id. `dataClasses` is empty for a hold of every class;
+ * `blockedRequests` are the open requests whose `blockedBy` names the hold.
+ */
+export const holdRows = (
+  holds: readonly LegalHold[],
+  catalog: PolicyCatalog,
+  openRequests: readonly ErasureRequest[],
+): HoldReportRow[] =>
+  holds
+    .slice()
+    .sort((a, b) =>
+      a.createdAt === b.createdAt ? a.holdId.localeCompare(b.holdId) : a.createdAt < b.createdAt ? -1 : 1,
+    )
+    .map((hold) => ({
+      holdId: hold.holdId,
+      subjectId: hold.subjectId,
+      dataClasses: hold.dataClasses ?? [],
+      reason: hold.reason,
+      placedAt: hold.createdAt,
+      ...(hold.until === undefined ? {} : { until: hold.until }),
+      targets: holdTargets(hold, catalog),
+      blockedRequests: openRequests
+        .filter((request) => request.blockedBy?.includes(hold.holdId) === true)
+        .map((request) => ({ requestId: request.requestId, status: request.status }))
+        .sort((a, b) => a.requestId.localeCompare(b.requestId)),
+    }));
