@@ -140,7 +140,7 @@ describe('proof resources', () => {
 });
 
 describe('table scans', () => {
-  it('only the API may Scan, and only the legal holds table (the one-time activeHolds upgrade)', () => {
+  it('only the API and the sweep may Scan, and only the legal holds table (the activeHolds upgrade)', () => {
     const scansOf = (description: string) => {
       const [, fn] = functionNamed(`Erasure Orchestrator ${description}`);
       return policiesOfRole(fn.Properties.Role['Fn::GetAtt'][0]).flatMap(([, statements]) =>
@@ -149,11 +149,13 @@ describe('table scans', () => {
           .map((statement) => JSON.stringify(statement.Resource)),
       );
     };
-    const api = scansOf('API');
-    expect(api).toHaveLength(1);
-    expect(api[0]).toMatch(/LegalHolds/);
-    expect(api[0]).not.toMatch(/index/);
-    for (const description of ['certificates of erasure', 'sweep', 'worker'])
+    for (const description of ['API', 'sweep:']) {
+      const scans = scansOf(description);
+      expect(scans).toHaveLength(1);
+      expect(scans[0]).toMatch(/LegalHolds/);
+      expect(scans[0]).not.toMatch(/index/);
+    }
+    for (const description of ['certificates of erasure', 'due-bucket shard', 'worker'])
       expect(scansOf(description)).toEqual([]);
   });
 });
