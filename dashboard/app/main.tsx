@@ -54,10 +54,17 @@ type Notice = { readonly tone: 'ok' | 'error'; readonly text: string } | undefin
 
 // --- small parts ---------------------------------------------------------------------------------
 
-const Unavailable = ({ route }: { route: string }) => (
+const Unavailable = ({ routes, hint }: { routes: readonly string[]; hint?: string }) => (
   <p class="unavailable" role="note">
-    <strong>Not available on this API.</strong> <code>GET {route}</code> answered 404: this API version does
-    not serve the report yet. Look a request up by its id, and use the audit trail, meanwhile.
+    <strong>Not available on this API.</strong>{' '}
+    {routes.map((route, index) => (
+      <span key={route}>
+        {index === 0 ? '' : index === routes.length - 1 ? ' and ' : ', '}
+        <code>GET {route}</code>
+      </span>
+    ))}{' '}
+    answered 404: this API version does not serve {routes.length === 1 ? 'this report' : 'these reports'} yet.
+    {hint === undefined ? '' : ` ${hint}`}
   </p>
 );
 
@@ -176,7 +183,7 @@ const Charts = ({
         {deadlines.state === 'unavailable' ? (
           <>
             <h3>Open requests by days to deadline</h3>
-            <Unavailable route="/v1/reports/deadlines" />
+            <Unavailable routes={['/v1/reports/deadlines']} />
           </>
         ) : deadlines.state === 'error' ? (
           <Failure message={deadlines.message} />
@@ -196,7 +203,7 @@ const Charts = ({
         {erasures.state === 'unavailable' ? (
           <>
             <h3>Erasures per month per data class</h3>
-            <Unavailable route="/v1/reports/erasures" />
+            <Unavailable routes={['/v1/reports/erasures']} />
           </>
         ) : erasures.state === 'error' ? (
           <Failure message={erasures.message} />
@@ -267,8 +274,8 @@ const RequestsTable = ({
               <StatusBadge status={row.status} />
             </td>
             <td>{row.dataClasses.join(', ')}</td>
-            <td>{formatInstant(row.receivedAt)}</td>
-            <td>{formatInstant(row.deadline)}</td>
+            <td class="nowrap">{formatInstant(row.receivedAt)}</td>
+            <td class="nowrap">{formatInstant(row.deadline)}</td>
             <td>
               <DeadlineCell row={row} />
             </td>
@@ -331,8 +338,15 @@ const Requests = ({
         />
         <button type="submit">Open request</button>
       </form>
-      {deadlines.state === 'unavailable' ? <Unavailable route="/v1/reports/deadlines" /> : null}
-      {failures.state === 'unavailable' ? <Unavailable route="/v1/reports/failures" /> : null}
+      {deadlines.state === 'unavailable' || failures.state === 'unavailable' ? (
+        <Unavailable
+          routes={[
+            ...(deadlines.state === 'unavailable' ? ['/v1/reports/deadlines'] : []),
+            ...(failures.state === 'unavailable' ? ['/v1/reports/failures'] : []),
+          ]}
+          hint="Open a request by its id above; its tasks, audit entries and actions work all the same."
+        />
+      ) : null}
       {deadlines.state === 'error' ? <Failure message={deadlines.message} /> : null}
       {failures.state === 'error' ? <Failure message={failures.message} /> : null}
       {deadlines.state === 'loading' || failures.state === 'loading' ? <Loading /> : null}
@@ -404,6 +418,19 @@ const Requests = ({
 
 // --- drill-down ----------------------------------------------------------------------------------
 
+/** An entry's small facts: the first few on one line, all of them one click (or Enter) away. */
+const Facts = ({ detail }: { detail: AuditPage['entries'][number]['detail'] }) => {
+  const all = detailText(detail);
+  const entries = Object.keys(detail ?? {}).length;
+  if (entries <= 2) return <>{all}</>;
+  return (
+    <details>
+      <summary>{detailText(Object.fromEntries(Object.entries(detail ?? {}).slice(0, 2)))} …</summary>
+      {all}
+    </details>
+  );
+};
+
 const AuditTable = ({ entries, caption }: { entries: AuditPage['entries']; caption: string }) => (
   <div class="table-scroll">
     <table class="data audit">
@@ -422,12 +449,21 @@ const AuditTable = ({ entries, caption }: { entries: AuditPage['entries']; capti
       <tbody>
         {entries.map((entry) => (
           <tr key={`${entry.chainId}:${entry.seq}`}>
-            <td>{formatInstant(entry.at)}</td>
+            <td class="nowrap">{formatInstant(entry.at)}</td>
             <th scope="row">{entry.type}</th>
             <td class="num">{entry.seq}</td>
-            <td>{[entry.taskId, entry.target].filter((value) => value !== undefined).join(' · ')}</td>
+            <td>
+              {entry.target ?? ''}
+              {entry.taskId === undefined ? null : (
+                <code class="id" title={entry.taskId}>
+                  {entry.taskId}
+                </code>
+              )}
+            </td>
             <td>{entry.ruleRef ?? ''}</td>
-            <td class="detail">{detailText(entry.detail)}</td>
+            <td class="detail">
+              <Facts detail={entry.detail} />
+            </td>
             <td>
               <code title={entry.hash}>{entry.hash.slice(0, 12)}…</code>
             </td>
@@ -586,10 +622,7 @@ const Detail = ({
               <dt>Reason</dt>
               <dd>{request.reason}</dd>
             </div>
-            <div>
-              <dt>Data classes</dt>
-              <dd>{request.dataClasses.join(', ')}</dd>
-            </div>
+
             <div>
               <dt>Received</dt>
               <dd>{formatInstant(request.receivedAt)}</dd>
@@ -623,10 +656,24 @@ const Detail = ({
                 <dd>{request.blockedBy.join(', ')}</dd>
               </div>
             )}
+            <div class="wide">
+              <dt>Data classes ({request.dataClasses.length})</dt>
+              <dd class="tags">
+                {request.dataClasses.map((dataClass) => (
+                  <span class="tag" key={dataClass}>
+                    {dataClass}
+                  </span>
+                ))}
+              </dd>
+            </div>
           </dl>
 
           <fieldset class="actions">
-            <legend class="visually-hidden">Actions on this request</legend>
+            <legend>Actions</legend>
+            <p class="muted hint-line">
+              Reject and extend apply to an open request (received, blocked, dispatched); re-drive to a
+              partially failed one.
+            </p>
             <form
               class="inline-form"
               aria-label="Reject the request"
@@ -753,7 +800,7 @@ const Detail = ({
                     </td>
                     <td class="num">{task.attempts}</td>
                     <td class="num">{task.deletedCount}</td>
-                    <td>{formatInstant(task.verifiedAt)}</td>
+                    <td class="nowrap">{formatInstant(task.verifiedAt)}</td>
                     <td>
                       {[task.error, ...(task.blockedBy ?? [])]
                         .filter((value) => value !== undefined)
@@ -929,7 +976,12 @@ const Holds = ({
         </table>
       )}
       <h3>Active holds</h3>
-      {holds.state === 'unavailable' ? <Unavailable route="/v1/reports/holds" /> : null}
+      {holds.state === 'unavailable' ? (
+        <Unavailable
+          routes={['/v1/reports/holds']}
+          hint="Holds placed from this page are listed above, to release."
+        />
+      ) : null}
       {holds.state === 'error' ? <Failure message={holds.message} /> : null}
       {holds.state === 'loading' ? <Loading /> : null}
       {holds.state === 'ok' && holds.data.holds.length === 0 ? <p class="muted">No active holds.</p> : null}
@@ -994,7 +1046,6 @@ const App = () => {
   const [range, setRange] = useState({ from: '', to: '' });
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState<Notice>(undefined);
-  const [loadedAt, setLoadedAt] = useState('');
 
   const loadReports = useCallback(async () => {
     const report = <T,>(name: string, query: Query = {}) => call<T>('GET', `/v1/reports/${name}`, { query });
@@ -1006,7 +1057,6 @@ const App = () => {
     setDeadlines(loadableOf(d, true));
     setFailures(loadableOf(f, true));
     setHolds(loadableOf(h, true));
-    setLoadedAt(new Date().toISOString());
   }, []);
   const loadErasures = useCallback(async (months: { from: string; to: string }) => {
     const result = await call<ErasuresReport>('GET', '/v1/reports/erasures', {
@@ -1040,7 +1090,7 @@ const App = () => {
           <h1>Erasure Orchestrator · Compliance</h1>
           <p class="muted">
             Connected to {config.apiLabel}
-            {loadedAt === '' ? '' : ` · reports as of ${formatInstant(loadedAt)}`}
+            {deadlines.state === 'ok' ? ` · reports as of ${formatInstant(deadlines.data.asOf)}` : ''}
           </p>
         </div>
         <button type="button" class="secondary" onClick={() => void loadReports()}>

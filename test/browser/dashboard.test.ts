@@ -183,8 +183,12 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     expect(answer.status).toBe(202);
     return answer.body.requestId;
   };
-  const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`), fullPage: true });
+  /** The whole page, or the viewport with `section` scrolled to its top. */
+  const shot = async (name: string, section?: string) => {
+    if (section !== undefined) await page.locator(section).scrollIntoViewIfNeeded();
+    if (section !== undefined) await page.evaluate(`document.querySelector('${section}').scrollIntoView()`);
+    await page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`), fullPage: section === undefined });
+  };
   const openDashboard = async () => {
     await page.goto(`${rt.apiUrl}/dashboard`);
     await page.getByRole('heading', { level: 1, name: /Compliance/ }).waitFor();
@@ -267,15 +271,13 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
         .toContain('http');
     if (reportStatus.holds !== 200)
       await expect.poll(() => text(page.locator('#holds .unavailable'))).toContain('/v1/reports/holds');
-    const unavailable = Object.values(reportStatus).filter((status) => status === 404).length;
     // deadlines: its chart and its table; erasures: its chart; failures and holds: one each.
     const expected =
-      (reportStatus.deadlines === 404 ? 2 : 0) +
+      (reportStatus.deadlines === 404 ? 1 : 0) + // its chart
       (reportStatus.erasures === 404 ? 1 : 0) +
-      (reportStatus.failures === 404 ? 1 : 0) +
+      (reportStatus.deadlines === 404 || reportStatus.failures === 404 ? 1 : 0) + // the requests table
       (reportStatus.holds === 404 ? 1 : 0);
     expect(await notes.count()).toBe(expected);
-    expect(unavailable === 0 || expected > 0).toBe(true);
     expect(problems).toEqual([]);
   });
 
@@ -319,8 +321,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Verify chain' }).click();
     await expect.poll(() => text(page.locator('#verification-mark'))).toContain('Verified');
     await expect.poll(() => text(page.locator('#verification-mark'))).toContain('anchored in anchor');
-    await detail.scrollIntoViewIfNeeded();
-    await shot('detail');
+    await shot('detail', '#detail');
   });
 
   it('downloads the request audit CSV and the signed certificate', async () => {
@@ -386,8 +387,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     const placed = page.locator('#placed-holds tbody tr', { hasText: holdId });
     await expect.poll(() => text(placed)).toContain('active');
     if (reportStatus.holds === 200) await page.locator(`#holds-table tr[data-hold-id="${holdId}"]`).waitFor();
-    await page.locator('#holds').scrollIntoViewIfNeeded();
-    await shot('holds');
+    await shot('holds', '#holds');
 
     await placed.getByRole('button', { name: `Release ${holdId}` }).click();
     await expect.poll(() => text(page.locator('#notice'))).toContain(`Hold ${holdId} released`);
@@ -426,7 +426,8 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
   it('renders contract-shaped reports: summary, both charts with their tables, overdue rows in words, holds', async () => {
     // Test fixtures routed in this browser page only (the runtime is not changed): the report
     // rendering is checked whatever this API version serves.
-    const fixturePage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Tall enough for the summary, both charts and the requests table (README's picture).
+    const fixturePage = await browser.newPage({ viewport: { width: 1280, height: 1240 } });
     try {
       await fixturePage.route(/\/v1\/reports\/(deadlines|failures|holds|erasures)(\?.*)?$/, async (route) => {
         const name = /\/v1\/reports\/(\w+)/.exec(route.request().url())?.[1] as keyof typeof FIXTURES;
@@ -464,6 +465,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       await expect.poll(() => rows.count()).toBe(1);
       await fixturePage.getByLabel('Overdue only').uncheck();
       await fixturePage.getByText('Show as a table').first().click();
+      await fixturePage.evaluate('window.scrollTo(0, 0)');
       await fixturePage.screenshot({ path: join(SHOTS, 'dashboard-reports.png'), fullPage: false });
     } finally {
       await fixturePage.close();
