@@ -227,8 +227,9 @@ Serves the compliance dashboard on http://127.0.0.1:<port>/dashboard and forward
 (the compliance managed policy), or with the local runtime's compliance token. Only this
 machine can open it; the page holds a per-run session, never your credentials. Ctrl-C stops it.
 Examples:
-  $ AWS_PROFILE=compliance erasure dashboard --api https://a1b2c3.execute-api.eu-west-1.amazonaws.com
-  $ erasure dashboard --api https://erasure.example.com/prod --auth iam --region eu-west-1 --port 8080
+  $ erasure dashboard --api https://a1b2c3.execute-api.eu-west-1.amazonaws.com
+  $ AWS_PROFILE=compliance erasure dashboard --api https://a1b2c3.execute-api.eu-west-1.amazonaws.com --port 8080
+  $ erasure dashboard --api https://erasure.example.com/prod --auth iam --region eu-west-1
   $ erasure dashboard          (the local runtime of .local/runtime.json; it also serves /dashboard itself)`,
 };
 
@@ -660,7 +661,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .description('serve the compliance dashboard on localhost, forwarding its calls to the API (signed)')
     .option(
       '--port <port>',
-      `port on 127.0.0.1 (default ${DEFAULT_DASHBOARD_PORT}; 0 picks a free one)`,
+      'port on 127.0.0.1 (0 picks a free one)',
       (value: string) => {
         const parsed = Number(value);
         if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
