@@ -75,6 +75,19 @@ const Failure = ({ message }: { message: string }) => (
   </p>
 );
 
+/** A short list inline; a long one (a request for every class) as its count, opened on demand. */
+const CompactList = ({ items, noun }: { items: readonly string[]; noun: string }) =>
+  items.length <= 3 ? (
+    <>{items.join(', ')}</>
+  ) : (
+    <details class="compact">
+      <summary>
+        {items.length} {noun}
+      </summary>
+      {items.join(', ')}
+    </details>
+  );
+
 const Loading = () => <p class="muted">Loading…</p>;
 
 const StatusBadge = ({ status }: { status: string }) => (
@@ -273,7 +286,9 @@ const RequestsTable = ({
             <td>
               <StatusBadge status={row.status} />
             </td>
-            <td>{row.dataClasses.join(', ')}</td>
+            <td>
+              <CompactList items={row.dataClasses} noun="data classes" />
+            </td>
             <td class="nowrap">{formatInstant(row.receivedAt)}</td>
             <td class="nowrap">{formatInstant(row.deadline)}</td>
             <td>
@@ -1011,11 +1026,19 @@ const Holds = ({
                     <code>{hold.holdId}</code>
                   </th>
                   <td>{hold.subjectId}</td>
-                  <td>{hold.dataClasses.length === 0 ? 'every class' : hold.dataClasses.join(', ')}</td>
+                  <td>
+                    {hold.dataClasses.length === 0 ? (
+                      'every class'
+                    ) : (
+                      <CompactList items={hold.dataClasses} noun="data classes" />
+                    )}
+                  </td>
                   <td>{hold.reason}</td>
-                  <td>{formatInstant(hold.placedAt)}</td>
-                  <td>{hold.until === undefined ? 'no end' : formatInstant(hold.until)}</td>
-                  <td>{hold.targets.join(', ')}</td>
+                  <td class="nowrap">{formatInstant(hold.placedAt)}</td>
+                  <td class="nowrap">{hold.until === undefined ? 'no end' : formatInstant(hold.until)}</td>
+                  <td>
+                    <CompactList items={hold.targets} noun="targets" />
+                  </td>
                   <td>
                     {hold.blockedRequests
                       .map((blocked) => `${blocked.requestId} (${statusText(blocked.status)})`)

@@ -268,7 +268,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     if (reportStatus.failures === 200)
       await expect
         .poll(() => text(page.locator(`#requests-table tr[data-request-id="${ids.failed}"]`)))
-        .toContain('http');
+        .toContain('partner-services');
     if (reportStatus.holds !== 200)
       await expect.poll(() => text(page.locator('#holds .unavailable'))).toContain('/v1/reports/holds');
     // deadlines: its chart and its table; erasures: its chart; failures and holds: one each.
