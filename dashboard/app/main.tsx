@@ -78,7 +78,7 @@ const Failure = ({ message }: { message: string }) => (
 /** A short list inline; a long one (a request for every class) as its count, opened on demand. */
 const CompactList = ({ items, noun }: { items: readonly string[]; noun: string }) =>
   items.length <= 3 ? (
-    <>{items.join(', ')}</>
+    <span>{items.join(', ')}</span>
   ) : (
     <details class="compact">
       <summary>
