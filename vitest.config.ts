@@ -22,7 +22,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // The dashboard's browser test runs on the same emulators (test/browser).
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           globalSetup: ['test/helpers/emulators-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -25,6 +25,7 @@ import {
   UsageError,
 } from './api-client.js';
 import { type CsvSource, exportAudit, passThroughCsv } from './audit-export.js';
+import { DEFAULT_DASHBOARD_PORT, startDashboardProxy } from './dashboard.js';
 import {
   countRows,
   formatOfFile,
@@ -147,7 +148,8 @@ Examples:
   $ erasure holds place --subject customer-42 --reason litigation-hold --data-class customer-records
   $ erasure audit export --csv --subject customer-42 --output audit.csv
   $ erasure events import events.csv
-  $ erasure --api https://abc123.execute-api.eu-west-1.amazonaws.com requests show req_0123`,
+  $ erasure --api https://abc123.execute-api.eu-west-1.amazonaws.com requests show req_0123
+  $ erasure dashboard --api https://abc123.execute-api.eu-west-1.amazonaws.com`,
   submit: `
 Examples:
   $ erasure requests submit --subject customer-42 --reason gdpr-art17-request
@@ -222,6 +224,16 @@ Examples:
 Checks a certificate of erasure offline, without the service or AWS credentials.
 Example:
   $ erasure verify-certificate certificate.json --public-key orchestrator-key.pem`,
+  dashboard: `
+Serves the compliance dashboard on http://127.0.0.1:<port>/dashboard and forwards the page's
+/v1/* calls to the API: signed with SigV4 by your default AWS credentials for a deployed API
+(the compliance managed policy), or with the local runtime's compliance token. Only this
+machine can open it; the page holds a per-run session, never your credentials. Ctrl-C stops it.
+Examples:
+  $ erasure dashboard --api https://a1b2c3.execute-api.eu-west-1.amazonaws.com
+  $ AWS_PROFILE=compliance erasure dashboard --api https://a1b2c3.execute-api.eu-west-1.amazonaws.com --port 8080
+  $ erasure dashboard --api https://erasure.example.com/prod --auth iam --region eu-west-1
+  $ erasure dashboard          (the local runtime of .local/runtime.json; it also serves /dashboard itself)`,
 };
 
 export const main = async (args: readonly string[], io: CliIo = processIo()): Promise<number> => {
@@ -230,7 +242,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
 
   const program = new Command('erasure')
     .description(
-      'Erasure Orchestrator from the command line: requests, holds, audit, reports, event imports.',
+      'Erasure Orchestrator from the command line: requests, holds, audit, reports, event imports, dashboard.',
     )
     .exitOverride()
     .configureOutput({
@@ -676,6 +688,54 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
               : EXIT.ok;
       },
     );
+
+  // --- dashboard ------------------------------------------------------------------------------
+  program
+    .command('dashboard')
+    .description('serve the compliance dashboard on localhost, forwarding its calls to the API (signed)')
+    .option(
+      '--port <port>',
+      'port on 127.0.0.1 (0 picks a free one)',
+      (value: string) => {
+        const parsed = Number(value);
+        if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+          throw new InvalidArgumentError('--port must be a port number (0 to 65535)');
+        return parsed;
+      },
+      DEFAULT_DASHBOARD_PORT,
+    )
+    .addHelpText('after', EXAMPLES.dashboard)
+    .action(async (options: { port: number }, command: Command) => {
+      const connection = command.optsWithGlobals<ConnectionOptions>();
+      const { baseUrl, auth } = await resolveConnection(connection, 'compliance', {
+        env,
+        cwd: io.cwd ?? process.cwd(),
+        ...(io.credentials === undefined ? {} : { credentials: io.credentials }),
+      });
+      let proxy: Awaited<ReturnType<typeof startDashboardProxy>>;
+      try {
+        proxy = await startDashboardProxy({
+          baseUrl,
+          auth,
+          port: options.port,
+          ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new UsageError(`port ${options.port} is in use: give --port <another>`);
+        throw error;
+      }
+      io.out(`Dashboard: ${proxy.url}`);
+      io.err(
+        `forwarding /v1/* to ${baseUrl.origin} (${auth.kind === 'iam' ? `SigV4, region ${auth.region}` : 'bearer token'}); Ctrl-C stops`,
+      );
+      // Serves until interrupted.
+      await new Promise<void>((resolve) => {
+        if (io.signal?.aborted) resolve();
+        io.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await proxy.close();
+    });
 
   // --- verify-certificate ---------------------------------------------------------------------
   program

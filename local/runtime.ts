@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isDashboardPath, serveDashboard } from '../dashboard/server.js';
 import { type ApiDeps, makeStreamingHandler as makeApiHandler } from '../functions/api.js';
 import type { FunctionKey } from '../functions/manifest.js';
 import { makeStreamingHandler as makeCertificateHandler } from '../functions/render-certificate.js';
@@ -322,8 +323,19 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   const sweepShardDeps = composeSweepShard(env('sweepShard'), platformOf('sweepShard'));
   const sweepShardHandler = makeSweepShardHandler(() => Promise.resolve(sweepShardDeps));
 
+  const apiPort = (server.address() as AddressInfo).port;
   server.on('request', (request, response) => {
     const startedAt = performance.now();
+    // The compliance dashboard, same origin as the API. Locally the page carries the compliance
+    // token (any local user can read it from .local/runtime.json anyway); it is served to loopback
+    // Host names only (README "Dashboard"). The API's own auth is unchanged.
+    if (request.method !== undefined && isDashboardPath(new URL(request.url ?? '/', apiUrl).pathname)) {
+      void serveDashboard(request, response, {
+        port: apiPort,
+        config: () => ({ token: tokens.compliance, apiLabel: `the local runtime (${apiUrl})` }),
+      });
+      return;
+    }
     void (async () => {
       const event = toApiEvent(request, await readBody(request));
       const fn = httpHandlers[functionServing(event.requestContext.http.method, event.rawPath)];

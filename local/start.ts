@@ -126,6 +126,7 @@ Erasure Orchestrator is running locally.
                  Queues and demo buckets live in memory; demo data is seeded again at each start.
 
   API            ${runtime.apiUrl}
+  Dashboard      ${runtime.apiUrl}/dashboard   (compliance staff's page; signed in with the compliance token)
   DynamoDB Local ${emulators.dynamodbEndpoint}
   SQS + S3       ${emulators.awsEndpoint}
   Demo webhook   ${runtime.webhook.url}

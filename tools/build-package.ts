@@ -1,16 +1,19 @@
 /**
  * `npm run build`: the published package in dist/.
  * - tsc: the construct library, the config schema and the CLI as ES modules with .d.ts.
+ * - esbuild: the compliance dashboard's browser bundle in dist/dashboard/assets (app.js, styles.css),
+ *   which `erasure dashboard` serves from the installed package (dashboard/server.ts).
  * - esbuild: one bundle per function of functions/manifest.ts in dist/handlers/<entry>/index.mjs,
  *   built from this repository's lock file, so a consumer's own versions of the AWS SDK (or the
  *   absence of esbuild) change nothing. The construct deploys these files as they are and puts
  *   the deployment config next to them at synth (infra/constructs/orchestrator-function.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleDashboard } from '../dashboard/bundle.js';
 import { FUNCTIONS } from '../functions/manifest.js';
 import {
   BUNDLE_LIMIT_BYTES,
@@ -27,6 +30,13 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.build.json')], {
   stdio: 'inherit',
 });
+
+const dashboard = await bundleDashboard();
+const assets = join(dist, 'dashboard', 'assets');
+mkdirSync(assets, { recursive: true });
+writeFileSync(join(assets, 'app.js'), dashboard.js);
+writeFileSync(join(assets, 'styles.css'), dashboard.css);
+console.log(`dist/dashboard/assets/app.js ${(dashboard.js.length / 1024).toFixed(0)} KiB`);
 
 const entries = [...new Set(Object.values(FUNCTIONS).map((fn) => fn.entry))];
 const tooLarge: string[] = [];

@@ -357,6 +357,7 @@ describe('command line', () => {
       ['reports'],
       ['events', 'import'],
       ['verify-certificate'],
+      ['dashboard'],
     ];
     for (const command of commands) {
       const help = await run([...command, '--help']);
@@ -368,7 +369,7 @@ describe('command line', () => {
     // An audit export without a scope is refused before any call (the API would answer 400).
     expect((await run(['audit', 'export', '--type', 'task.verified'])).code).toBe(2);
     expect((await run(['audit', 'export', '--from', '2026-11-01T00:00:00Z'])).code).toBe(2);
-    expect((await run(['dashboard'])).code).toBe(2);
+    expect((await run(['dashboard', '--port', 'not-a-port'])).code).toBe(2);
   });
 });
 

@@ -1,0 +1,1157 @@
+/**
+ * The compliance dashboard: open and failed requests against their deadlines, drill-down into a
+ * request's tasks and audit entries and a subject's verified chain, legal holds, refusals,
+ * extensions, re-drives, CSV and certificate downloads, and two charts. Every figure comes from
+ * the API (same origin); a report route the API does not serve shows as "not available".
+ */
+import { render } from 'preact';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { call, config, describeFailure, download, type Query, type Result } from './api.js';
+import { BarChart } from './chart.js';
+import type {
+  AuditPage,
+  DeadlinesReport,
+  ErasuresReport,
+  FailuresReport,
+  HoldsReport,
+  RequestDetail,
+  VerificationAnswer,
+} from './contract.js';
+import {
+  deadlineChart,
+  deadlineText,
+  deadlineTone,
+  detailText,
+  distinctValues,
+  erasureChart,
+  filterRows,
+  formatInstant,
+  NO_FILTERS,
+  parseList,
+  type RequestRow,
+  type RowFilters,
+  requestRows,
+  statusText,
+  verificationMark,
+} from './format.js';
+
+type Loadable<T> =
+  | { readonly state: 'loading' }
+  | { readonly state: 'ok'; readonly data: T }
+  /** The API answered 404 for the route: it does not serve this report (an older API). */
+  | { readonly state: 'unavailable' }
+  | { readonly state: 'error'; readonly message: string };
+
+const loadableOf = <T,>(result: Result<T>, notFoundMeansUnavailable: boolean): Loadable<T> => {
+  if (result.ok) return { state: 'ok', data: result.data };
+  if (result.status === 404 && notFoundMeansUnavailable) return { state: 'unavailable' };
+  return { state: 'error', message: describeFailure(result) };
+};
+
+const REPORT_CSV = ['deadlines', 'failures', 'holds', 'erasures', 'upcoming'] as const;
+
+type Notice = { readonly tone: 'ok' | 'error'; readonly text: string } | undefined;
+
+// --- small parts ---------------------------------------------------------------------------------
+
+const Unavailable = ({ routes, hint }: { routes: readonly string[]; hint?: string }) => (
+  <p class="unavailable" role="note">
+    <strong>Not available on this API.</strong>{' '}
+    {routes.map((route, index) => (
+      <span key={route}>
+        {index === 0 ? '' : index === routes.length - 1 ? ' and ' : ', '}
+        <code>GET {route}</code>
+      </span>
+    ))}{' '}
+    answered 404: this API version does not serve {routes.length === 1 ? 'this report' : 'these reports'} yet.
+    {hint === undefined ? '' : ` ${hint}`}
+  </p>
+);
+
+const Failure = ({ message }: { message: string }) => (
+  <p class="failure" role="alert">
+    <span aria-hidden="true">✖ </span>
+    {message}
+  </p>
+);
+
+/** A short list inline; a long one (a request for every class) as its count, opened on demand. */
+const CompactList = ({ items, noun }: { items: readonly string[]; noun: string }) =>
+  items.length <= 3 ? (
+    <span>{items.join(', ')}</span>
+  ) : (
+    <details class="compact">
+      <summary>
+        {items.length} {noun}
+      </summary>
+      {items.join(', ')}
+    </details>
+  );
+
+const Loading = () => <p class="muted">Loading…</p>;
+
+const StatusBadge = ({ status }: { status: string }) => (
+  <span class={`badge status-${status}`}>{statusText(status)}</span>
+);
+
+const DeadlineCell = ({ row }: { row: Pick<RequestRow, 'daysToDeadline' | 'overdue'> }) => {
+  const tone = deadlineTone(row);
+  return (
+    <span class={`deadline deadline-${tone}`}>
+      {tone === 'overdue' ? (
+        <span aria-hidden="true" class="icon">
+          ⚠{' '}
+        </span>
+      ) : null}
+      {deadlineText(row)}
+    </span>
+  );
+};
+
+const Field = (props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  hint?: string;
+  required?: boolean;
+  placeholder?: string;
+}) => (
+  <div class="field">
+    <label for={props.id}>
+      {props.label}
+      {props.required ? <span class="required"> (required)</span> : null}
+    </label>
+    <input
+      id={props.id}
+      type="text"
+      value={props.value}
+      required={props.required}
+      placeholder={props.placeholder}
+      aria-describedby={props.hint === undefined ? undefined : `${props.id}-hint`}
+      onInput={(event) => props.onInput((event.currentTarget as HTMLInputElement).value)}
+      autocomplete="off"
+      spellcheck={false}
+    />
+    {props.hint === undefined ? null : (
+      <span id={`${props.id}-hint`} class="hint">
+        {props.hint}
+      </span>
+    )}
+  </div>
+);
+
+// --- overview ------------------------------------------------------------------------------------
+
+const Summary = ({ deadlines }: { deadlines: Loadable<DeadlinesReport> }) => {
+  if (deadlines.state !== 'ok') return null;
+  const { summary } = deadlines.data;
+  const cards: [string, number, string][] = [
+    ['Open requests', summary.open, ''],
+    ['Overdue', summary.overdue, summary.overdue > 0 ? 'alert' : ''],
+    ['Due within 7 days', summary.dueWithin7Days, summary.dueWithin7Days > 0 ? 'warn' : ''],
+    ['Extended', summary.extended, ''],
+  ];
+  return (
+    <ul class="cards" aria-label="Deadline summary">
+      {cards.map(([label, value, tone]) => (
+        <li class={`card ${tone}`} key={label}>
+          <span class="card-value">{value}</span>
+          <span class="card-label">
+            {tone === 'alert' ? <span aria-hidden="true">⚠ </span> : null}
+            {label}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+};
+
+const BUCKET_COLOURS = ['#B42318', '#B54708', '#175CD3', '#175CD3', '#175CD3', '#667085'];
+
+const Charts = ({
+  deadlines,
+  erasures,
+  range,
+  onRange,
+}: {
+  deadlines: Loadable<DeadlinesReport>;
+  erasures: Loadable<ErasuresReport>;
+  range: { from: string; to: string };
+  onRange: (range: { from: string; to: string }) => void;
+}) => {
+  const deadlineData = useMemo(
+    () => (deadlines.state === 'ok' ? deadlineChart(deadlines.data) : undefined),
+    [deadlines],
+  );
+  const erasureData = useMemo(
+    () => (erasures.state === 'ok' ? erasureChart(erasures.data) : undefined),
+    [erasures],
+  );
+  const [from, setFrom] = useState(range.from);
+  const [to, setTo] = useState(range.to);
+  return (
+    <div class="charts">
+      <div class="panel" id="deadline-chart-panel">
+        {deadlines.state === 'unavailable' ? (
+          <>
+            <h3>Open requests by days to deadline</h3>
+            <Unavailable routes={['/v1/reports/deadlines']} />
+          </>
+        ) : deadlines.state === 'error' ? (
+          <Failure message={deadlines.message} />
+        ) : deadlineData === undefined ? (
+          <Loading />
+        ) : (
+          <BarChart
+            id="deadline-chart"
+            title="Open requests by days to deadline"
+            data={deadlineData}
+            barColours={BUCKET_COLOURS}
+            yLabel="requests"
+          />
+        )}
+      </div>
+      <div class="panel" id="erasure-chart-panel">
+        {erasures.state === 'unavailable' ? (
+          <>
+            <h3>Erasures per month per data class</h3>
+            <Unavailable routes={['/v1/reports/erasures']} />
+          </>
+        ) : erasures.state === 'error' ? (
+          <Failure message={erasures.message} />
+        ) : erasureData === undefined ? (
+          <Loading />
+        ) : (
+          <BarChart
+            id="erasure-chart"
+            title={`Erasures per month per data class (${erasures.state === 'ok' ? `${erasures.data.from} to ${erasures.data.to}` : ''})`}
+            data={erasureData}
+            stacked
+            yLabel="erasures"
+          />
+        )}
+        <form
+          class="inline-form"
+          aria-label="Months of the erasures chart"
+          onSubmit={(event) => {
+            event.preventDefault();
+            onRange({ from, to });
+          }}
+        >
+          <Field id="erasures-from" label="From month" value={from} onInput={setFrom} placeholder="YYYY-MM" />
+          <Field id="erasures-to" label="To month" value={to} onInput={setTo} placeholder="YYYY-MM" />
+          <button type="submit">Show months</button>
+        </form>
+      </div>
+    </div>
+  );
+};
+
+// --- requests ------------------------------------------------------------------------------------
+
+const RequestsTable = ({
+  rows,
+  onOpen,
+}: {
+  rows: readonly RequestRow[];
+  onOpen: (requestId: string) => void;
+}) => (
+  <div class="table-scroll">
+    <table class="data" id="requests-table">
+      <caption class="visually-hidden">Open and partially failed requests, soonest deadline first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Request</th>
+          <th scope="col">Status</th>
+          <th scope="col">Data classes</th>
+          <th scope="col">Received</th>
+          <th scope="col">Deadline</th>
+          <th scope="col">Time left</th>
+          <th scope="col">Notes</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr
+            key={row.requestId}
+            class={row.overdue ? 'row-overdue' : undefined}
+            data-request-id={row.requestId}
+          >
+            <th scope="row">
+              <button type="button" class="link" onClick={() => onOpen(row.requestId)}>
+                {row.requestId}
+              </button>
+            </th>
+            <td>
+              <StatusBadge status={row.status} />
+            </td>
+            <td>
+              <CompactList items={row.dataClasses} noun="data classes" />
+            </td>
+            <td class="nowrap">{formatInstant(row.receivedAt)}</td>
+            <td class="nowrap">{formatInstant(row.deadline)}</td>
+            <td>
+              <DeadlineCell row={row} />
+            </td>
+            <td class="notes">
+              {row.extended ? <span class="tag">extended</span> : null}
+              {row.blockedBy.length > 0 ? <span class="tag">held by {row.blockedBy.join(', ')}</span> : null}
+              {row.failedTasks.map((task) => (
+                <span class="tag tag-error" key={task.taskId}>
+                  {task.target}: {task.errorCode}
+                </span>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+);
+
+const Requests = ({
+  deadlines,
+  failures,
+  onOpen,
+}: {
+  deadlines: Loadable<DeadlinesReport>;
+  failures: Loadable<FailuresReport>;
+  onOpen: (requestId: string) => void;
+}) => {
+  const [filters, setFilters] = useState<RowFilters>(NO_FILTERS);
+  const [lookup, setLookup] = useState('');
+  const rows = useMemo(
+    () =>
+      requestRows(
+        deadlines.state === 'ok' ? deadlines.data : undefined,
+        failures.state === 'ok' ? failures.data : undefined,
+      ),
+    [deadlines, failures],
+  );
+  const shown = filterRows(rows, filters);
+  const statuses = distinctValues(rows, (row) => [row.status]);
+  const classes = distinctValues(rows, (row) => row.dataClasses);
+  const anyReport = deadlines.state === 'ok' || failures.state === 'ok';
+  return (
+    <section aria-labelledby="requests-heading" id="requests">
+      <h2 id="requests-heading">Requests</h2>
+      <form
+        class="inline-form lookup"
+        aria-label="Open a request by its id"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (lookup.trim() !== '') onOpen(lookup.trim());
+        }}
+      >
+        <Field
+          id="lookup-request"
+          label="Request id"
+          value={lookup}
+          onInput={setLookup}
+          placeholder="req_…"
+        />
+        <button type="submit">Open request</button>
+      </form>
+      {deadlines.state === 'unavailable' || failures.state === 'unavailable' ? (
+        <Unavailable
+          routes={[
+            ...(deadlines.state === 'unavailable' ? ['/v1/reports/deadlines'] : []),
+            ...(failures.state === 'unavailable' ? ['/v1/reports/failures'] : []),
+          ]}
+          hint="Open a request by its id above; its tasks, audit entries and actions work all the same."
+        />
+      ) : null}
+      {deadlines.state === 'error' ? <Failure message={deadlines.message} /> : null}
+      {failures.state === 'error' ? <Failure message={failures.message} /> : null}
+      {deadlines.state === 'loading' || failures.state === 'loading' ? <Loading /> : null}
+      {anyReport ? (
+        <>
+          <form
+            class="inline-form filters"
+            aria-label="Filter requests"
+            onSubmit={(event) => event.preventDefault()}
+          >
+            <div class="field">
+              <label for="filter-status">Status</label>
+              <select
+                id="filter-status"
+                value={filters.status}
+                onChange={(event) =>
+                  setFilters({ ...filters, status: (event.currentTarget as HTMLSelectElement).value })
+                }
+              >
+                <option value="">Any status</option>
+                {statuses.map((status) => (
+                  <option value={status} key={status}>
+                    {statusText(status)}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field">
+              <label for="filter-class">Data class</label>
+              <select
+                id="filter-class"
+                value={filters.dataClass}
+                onChange={(event) =>
+                  setFilters({ ...filters, dataClass: (event.currentTarget as HTMLSelectElement).value })
+                }
+              >
+                <option value="">Any data class</option>
+                {classes.map((dataClass) => (
+                  <option value={dataClass} key={dataClass}>
+                    {dataClass}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field checkbox">
+              <input
+                id="filter-overdue"
+                type="checkbox"
+                checked={filters.overdueOnly}
+                onChange={(event) =>
+                  setFilters({ ...filters, overdueOnly: (event.currentTarget as HTMLInputElement).checked })
+                }
+              />
+              <label for="filter-overdue">Overdue only</label>
+            </div>
+            <button type="button" class="secondary" onClick={() => setFilters(NO_FILTERS)}>
+              Clear filters
+            </button>
+          </form>
+          <p class="muted" id="requests-count" aria-live="polite">
+            {shown.length} of {rows.length} request{rows.length === 1 ? '' : 's'} shown
+          </p>
+          {shown.length > 0 ? <RequestsTable rows={shown} onOpen={onOpen} /> : null}
+        </>
+      ) : null}
+    </section>
+  );
+};
+
+// --- drill-down ----------------------------------------------------------------------------------
+
+/** An entry's small facts: the first few on one line, all of them one click (or Enter) away. */
+const Facts = ({ detail }: { detail: AuditPage['entries'][number]['detail'] }) => {
+  const all = detailText(detail);
+  const entries = Object.keys(detail ?? {}).length;
+  if (entries <= 2) return <>{all}</>;
+  return (
+    <details>
+      <summary>{detailText(Object.fromEntries(Object.entries(detail ?? {}).slice(0, 2)))} …</summary>
+      {all}
+    </details>
+  );
+};
+
+const AuditTable = ({ entries, caption }: { entries: AuditPage['entries']; caption: string }) => (
+  <div class="table-scroll">
+    <table class="data audit">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">At</th>
+          <th scope="col">Event</th>
+          <th scope="col">Seq</th>
+          <th scope="col">Task / target</th>
+          <th scope="col">Rule</th>
+          <th scope="col">Detail</th>
+          <th scope="col">Hash</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((entry) => (
+          <tr key={`${entry.chainId}:${entry.seq}`}>
+            <td class="nowrap">{formatInstant(entry.at)}</td>
+            <th scope="row">{entry.type}</th>
+            <td class="num">{entry.seq}</td>
+            <td>
+              {entry.target ?? ''}
+              {entry.taskId === undefined ? null : (
+                <code class="id" title={entry.taskId}>
+                  {entry.taskId}
+                </code>
+              )}
+            </td>
+            <td>{entry.ruleRef ?? ''}</td>
+            <td class="detail">
+              <Facts detail={entry.detail} />
+            </td>
+            <td>
+              <code title={entry.hash}>{entry.hash.slice(0, 12)}…</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+);
+
+const Verification = ({ notify }: { notify: (notice: Notice) => void }) => {
+  const [subjectId, setSubjectId] = useState('');
+  const [answer, setAnswer] = useState<Loadable<VerificationAnswer> | undefined>(undefined);
+  const [chain, setChain] = useState<Loadable<AuditPage> | undefined>(undefined);
+  const verify = async () => {
+    const subject = subjectId.trim();
+    if (subject === '') return;
+    setAnswer({ state: 'loading' });
+    const [verified, entries] = await Promise.all([
+      call<VerificationAnswer>('GET', '/v1/audit/verification', { query: { subjectId: subject } }),
+      call<AuditPage>('GET', '/v1/audit', { query: { subjectId: subject, limit: 100 } }),
+    ]);
+    setAnswer(loadableOf(verified, false));
+    setChain(loadableOf(entries, false));
+  };
+  const mark = answer?.state === 'ok' ? verificationMark(answer.data) : undefined;
+  return (
+    <div class="panel" id="verification">
+      <h3>The subject's audit chain</h3>
+      <p class="muted">
+        The trail holds pseudonyms only: enter the subject's id to read and verify its chain (hashes and
+        anchors).
+      </p>
+      <form
+        class="inline-form"
+        aria-label="Verify a subject's audit chain"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void verify();
+        }}
+      >
+        <Field id="verify-subject" label="Subject id" value={subjectId} onInput={setSubjectId} />
+        <button type="submit">Verify chain</button>
+        <button
+          type="button"
+          class="secondary"
+          disabled={subjectId.trim() === ''}
+          onClick={async () => {
+            const problem = await download(
+              '/v1/audit',
+              { subjectId: subjectId.trim(), format: 'csv' },
+              'text/csv',
+              'audit-subject.csv',
+            );
+            notify(
+              problem === undefined
+                ? { tone: 'ok', text: 'Subject audit CSV downloaded' }
+                : { tone: 'error', text: problem },
+            );
+          }}
+        >
+          Download chain CSV
+        </button>
+      </form>
+      {answer?.state === 'loading' ? <Loading /> : null}
+      {answer?.state === 'error' ? <Failure message={answer.message} /> : null}
+      {mark === undefined ? null : (
+        <p class={`mark ${mark.ok ? 'mark-ok' : 'mark-bad'}`} id="verification-mark" role="status">
+          <span aria-hidden="true">{mark.ok ? '✔ ' : '✖ '}</span>
+          <strong>{mark.title}</strong>: {mark.detail}
+        </p>
+      )}
+      {chain?.state === 'ok' && chain.data.entries.length > 0 ? (
+        <AuditTable
+          entries={chain.data.entries}
+          caption={`The subject's chain (${chain.data.entries.length} entries${chain.data.nextCursor === undefined ? '' : ', first page'})`}
+        />
+      ) : null}
+    </div>
+  );
+};
+
+const Detail = ({
+  requestId,
+  notify,
+  onChanged,
+}: {
+  requestId: string;
+  notify: (notice: Notice) => void;
+  onChanged: () => void;
+}) => {
+  const [detail, setDetail] = useState<Loadable<RequestDetail>>({ state: 'loading' });
+  const [audit, setAudit] = useState<Loadable<AuditPage>>({ state: 'loading' });
+  const [legalReason, setLegalReason] = useState('');
+  const [extendReason, setExtendReason] = useState('');
+  const heading = useRef<HTMLHeadingElement>(null);
+  const load = useCallback(async () => {
+    const [found, entries] = await Promise.all([
+      call<RequestDetail>('GET', `/v1/erasure-requests/${encodeURIComponent(requestId)}`),
+      call<AuditPage>('GET', '/v1/audit', { query: { requestId, limit: 200 } }),
+    ]);
+    setDetail(loadableOf(found, false));
+    setAudit(loadableOf(entries, false));
+  }, [requestId]);
+  useEffect(() => {
+    setDetail({ state: 'loading' });
+    void load();
+    heading.current?.focus();
+  }, [load]);
+  const act = async (label: string, path: string, body: unknown) => {
+    const result = await call('POST', `/v1/erasure-requests/${encodeURIComponent(requestId)}/${path}`, {
+      body,
+    });
+    notify(
+      result.ok
+        ? { tone: 'ok', text: `${label}: done` }
+        : { tone: 'error', text: `${label}: ${describeFailure(result)}` },
+    );
+    if (result.ok) {
+      await load();
+      onChanged();
+    }
+  };
+  const save = async (what: string, path: string, query: Query, accept: string, fileName: string) => {
+    const problem = await download(path, query, accept, fileName);
+    notify(
+      problem === undefined
+        ? { tone: 'ok', text: `${what} downloaded` }
+        : { tone: 'error', text: `${what}: ${problem}` },
+    );
+  };
+  const request = detail.state === 'ok' ? detail.data : undefined;
+  const open = request !== undefined && ['received', 'blocked', 'dispatched'].includes(request.status);
+  const certificatePath = `/v1/erasure-requests/${encodeURIComponent(requestId)}/certificate`;
+  return (
+    <section aria-labelledby="detail-heading" id="detail" class="panel detail">
+      <h2 id="detail-heading" tabIndex={-1} ref={heading}>
+        Request {requestId}
+      </h2>
+      {detail.state === 'loading' ? <Loading /> : null}
+      {detail.state === 'error' ? <Failure message={detail.message} /> : null}
+      {request === undefined ? null : (
+        <>
+          <dl class="facts">
+            <div>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={request.status} />
+              </dd>
+            </div>
+            <div>
+              <dt>Origin</dt>
+              <dd>{request.origin}</dd>
+            </div>
+            <div>
+              <dt>Reason</dt>
+              <dd>{request.reason}</dd>
+            </div>
+
+            <div>
+              <dt>Received</dt>
+              <dd>{formatInstant(request.receivedAt)}</dd>
+            </div>
+            <div>
+              <dt>Deadline</dt>
+              <dd>
+                {formatInstant(request.deadline)}
+                {request.deadlineExtension === undefined
+                  ? ''
+                  : ` (extended: ${request.deadlineExtension.reason})`}
+              </dd>
+            </div>
+            {request.completedAt === undefined ? null : (
+              <div>
+                <dt>Completed</dt>
+                <dd>{formatInstant(request.completedAt)}</dd>
+              </div>
+            )}
+            {request.rejection === undefined ? null : (
+              <div>
+                <dt>Rejected</dt>
+                <dd>
+                  {request.rejection.legalReason}, {formatInstant(request.rejection.rejectedAt)}
+                </dd>
+              </div>
+            )}
+            {request.blockedBy === undefined || request.blockedBy.length === 0 ? null : (
+              <div>
+                <dt>Held by</dt>
+                <dd>{request.blockedBy.join(', ')}</dd>
+              </div>
+            )}
+            <div class="wide">
+              <dt>Data classes ({request.dataClasses.length})</dt>
+              <dd class="tags">
+                {request.dataClasses.map((dataClass) => (
+                  <span class="tag" key={dataClass}>
+                    {dataClass}
+                  </span>
+                ))}
+              </dd>
+            </div>
+          </dl>
+
+          <fieldset class="actions">
+            <legend>Actions</legend>
+            <p class="muted hint-line">
+              Reject and extend apply to an open request (received, blocked, dispatched); re-drive to a
+              partially failed one.
+            </p>
+            <form
+              class="inline-form"
+              aria-label="Reject the request"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void act('Reject', 'rejection', { legalReason: legalReason.trim() });
+              }}
+            >
+              <Field
+                id="reject-reason"
+                label="Legal reason code"
+                value={legalReason}
+                onInput={setLegalReason}
+                placeholder="gdpr-art17-3b-legal-obligation"
+              />
+              <button type="submit" class="danger" disabled={!open || legalReason.trim() === ''}>
+                Reject request
+              </button>
+            </form>
+            <form
+              class="inline-form"
+              aria-label="Extend the deadline"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void act('Extend deadline', 'deadline-extension', { reason: extendReason.trim() });
+              }}
+            >
+              <Field
+                id="extend-reason"
+                label="Extension reason code"
+                value={extendReason}
+                onInput={setExtendReason}
+                placeholder="complex-request"
+              />
+              <button type="submit" disabled={!open || extendReason.trim() === ''}>
+                Extend deadline
+              </button>
+            </form>
+            <div class="inline-form">
+              <button
+                type="button"
+                disabled={request.status !== 'partially_failed'}
+                onClick={() => void act('Re-drive', 'redrive', {})}
+              >
+                Re-drive failed tasks
+              </button>
+            </div>
+          </fieldset>
+
+          <fieldset class="downloads">
+            <legend class="visually-hidden">Downloads</legend>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() =>
+                void save(
+                  'Audit CSV',
+                  '/v1/audit',
+                  { requestId, format: 'csv' },
+                  'text/csv',
+                  `audit-${requestId}.csv`,
+                )
+              }
+            >
+              Audit CSV
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={request.status !== 'completed'}
+              onClick={() =>
+                void save(
+                  'Certificate',
+                  certificatePath,
+                  {},
+                  'application/json',
+                  `certificate-${requestId}.json`,
+                )
+              }
+            >
+              Certificate (JSON)
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={request.status !== 'completed'}
+              onClick={() =>
+                void save(
+                  'Certificate PDF',
+                  certificatePath,
+                  { format: 'pdf' },
+                  'application/pdf',
+                  `certificate-${requestId}.pdf`,
+                )
+              }
+            >
+              Certificate (PDF)
+            </button>
+          </fieldset>
+
+          <div class="table-scroll">
+            <table class="data" id="tasks-table">
+              <caption>Tasks ({request.tasks.length})</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Target</th>
+                  <th scope="col">Data class</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Erased</th>
+                  <th scope="col">Verified</th>
+                  <th scope="col">Error / held by</th>
+                </tr>
+              </thead>
+              <tbody>
+                {request.tasks.map((task) => (
+                  <tr key={task.taskId}>
+                    <th scope="row">{task.target}</th>
+                    <td>{task.dataClass}</td>
+                    <td>{task.action}</td>
+                    <td>
+                      <StatusBadge status={task.status} />
+                    </td>
+                    <td class="num">{task.attempts}</td>
+                    <td class="num">{task.deletedCount}</td>
+                    <td class="nowrap">{formatInstant(task.verifiedAt)}</td>
+                    <td>
+                      {[task.error, ...(task.blockedBy ?? [])]
+                        .filter((value) => value !== undefined)
+                        .join(', ')}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {audit.state === 'error' ? <Failure message={audit.message} /> : null}
+      {audit.state === 'ok' ? (
+        <AuditTable
+          entries={audit.data.entries}
+          caption={`Audit entries of this request (${audit.data.entries.length}${audit.data.nextCursor === undefined ? '' : ', first page'})`}
+        />
+      ) : null}
+      <Verification notify={notify} />
+    </section>
+  );
+};
+
+// --- holds ---------------------------------------------------------------------------------------
+
+interface PlacedHold {
+  readonly holdId: string;
+  readonly subjectId: string;
+  readonly reason: string;
+  readonly released: boolean;
+}
+
+const Holds = ({
+  holds,
+  notify,
+  onChanged,
+}: {
+  holds: Loadable<HoldsReport>;
+  notify: (notice: Notice) => void;
+  onChanged: () => void;
+}) => {
+  const [subjectId, setSubjectId] = useState('');
+  const [reason, setReason] = useState('litigation-hold');
+  const [classes, setClasses] = useState('');
+  const [until, setUntil] = useState('');
+  const [releaseId, setReleaseId] = useState('');
+  const [placed, setPlaced] = useState<PlacedHold[]>([]);
+  const release = async (holdId: string) => {
+    const result = await call('DELETE', `/v1/legal-holds/${encodeURIComponent(holdId)}`);
+    notify(
+      result.ok
+        ? { tone: 'ok', text: `Hold ${holdId} released` }
+        : { tone: 'error', text: `Release ${holdId}: ${describeFailure(result)}` },
+    );
+    if (result.ok) {
+      setPlaced((current) =>
+        current.map((hold) => (hold.holdId === holdId ? { ...hold, released: true } : hold)),
+      );
+      onChanged();
+    }
+  };
+  const place = async () => {
+    const dataClasses = parseList(classes);
+    const result = await call<{ holdId: string }>('POST', '/v1/legal-holds', {
+      body: {
+        subjectId: subjectId.trim(),
+        reason: reason.trim(),
+        ...(dataClasses.length === 0 ? {} : { dataClasses }),
+        ...(until.trim() === '' ? {} : { until: until.trim() }),
+      },
+    });
+    if (!result.ok) {
+      notify({ tone: 'error', text: `Place hold: ${describeFailure(result)}` });
+      return;
+    }
+    notify({ tone: 'ok', text: `Hold ${result.data.holdId} placed` });
+    setPlaced((current) => [
+      { holdId: result.data.holdId, subjectId: subjectId.trim(), reason: reason.trim(), released: false },
+      ...current,
+    ]);
+    setSubjectId('');
+    onChanged();
+  };
+  return (
+    <section aria-labelledby="holds-heading" id="holds">
+      <h2 id="holds-heading">Legal holds</h2>
+      <div class="holds-forms">
+        <form
+          class="panel stacked-form"
+          aria-labelledby="place-hold-heading"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void place();
+          }}
+        >
+          <h3 id="place-hold-heading">Place a hold</h3>
+          <Field id="hold-subject" label="Subject id" value={subjectId} onInput={setSubjectId} required />
+          <Field id="hold-reason" label="Reason code" value={reason} onInput={setReason} required />
+          <Field
+            id="hold-classes"
+            label="Data classes"
+            value={classes}
+            onInput={setClasses}
+            hint="Comma-separated; leave empty to hold every class."
+          />
+          <Field
+            id="hold-until"
+            label="Until"
+            value={until}
+            onInput={setUntil}
+            placeholder="2027-12-31T00:00:00Z"
+            hint="ISO 8601 instant; leave empty for a hold without an end."
+          />
+          <button type="submit" disabled={subjectId.trim() === '' || reason.trim() === ''}>
+            Place hold
+          </button>
+        </form>
+        <form
+          class="panel stacked-form"
+          aria-labelledby="release-hold-heading"
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (releaseId.trim() !== '') void release(releaseId.trim());
+          }}
+        >
+          <h3 id="release-hold-heading">Release a hold by id</h3>
+          <Field
+            id="release-hold-id"
+            label="Hold id"
+            value={releaseId}
+            onInput={setReleaseId}
+            placeholder="hold_…"
+          />
+          <button type="submit" class="danger" disabled={releaseId.trim() === ''}>
+            Release hold
+          </button>
+        </form>
+      </div>
+      {placed.length === 0 ? null : (
+        <table class="data" id="placed-holds">
+          <caption>Holds placed from this page</caption>
+          <thead>
+            <tr>
+              <th scope="col">Hold</th>
+              <th scope="col">Subject</th>
+              <th scope="col">Reason</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span class="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {placed.map((hold) => (
+              <tr key={hold.holdId}>
+                <th scope="row">
+                  <code>{hold.holdId}</code>
+                </th>
+                <td>{hold.subjectId}</td>
+                <td>{hold.reason}</td>
+                <td>{hold.released ? 'released' : 'active'}</td>
+                <td>
+                  {hold.released ? null : (
+                    <button type="button" class="danger" onClick={() => void release(hold.holdId)}>
+                      Release <span class="visually-hidden">{hold.holdId}</span>
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Active holds</h3>
+      {holds.state === 'unavailable' ? (
+        <Unavailable
+          routes={['/v1/reports/holds']}
+          hint="Holds placed from this page are listed above, to release."
+        />
+      ) : null}
+      {holds.state === 'error' ? <Failure message={holds.message} /> : null}
+      {holds.state === 'loading' ? <Loading /> : null}
+      {holds.state === 'ok' && holds.data.holds.length === 0 ? <p class="muted">No active holds.</p> : null}
+      {holds.state === 'ok' && holds.data.holds.length > 0 ? (
+        <div class="table-scroll">
+          <table class="data" id="holds-table">
+            <caption class="visually-hidden">Active legal holds and what each blocks</caption>
+            <thead>
+              <tr>
+                <th scope="col">Hold</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Data classes</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Placed</th>
+                <th scope="col">Until</th>
+                <th scope="col">Targets</th>
+                <th scope="col">Blocks</th>
+                <th scope="col">
+                  <span class="visually-hidden">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {holds.data.holds.map((hold) => (
+                <tr key={hold.holdId} data-hold-id={hold.holdId}>
+                  <th scope="row">
+                    <code>{hold.holdId}</code>
+                  </th>
+                  <td>{hold.subjectId}</td>
+                  <td>
+                    {hold.dataClasses.length === 0 ? (
+                      'every class'
+                    ) : (
+                      <CompactList items={hold.dataClasses} noun="data classes" />
+                    )}
+                  </td>
+                  <td>{hold.reason}</td>
+                  <td class="nowrap">{formatInstant(hold.placedAt)}</td>
+                  <td class="nowrap">{hold.until === undefined ? 'no end' : formatInstant(hold.until)}</td>
+                  <td>
+                    <CompactList items={hold.targets} noun="targets" />
+                  </td>
+                  <td>
+                    {hold.blockedRequests
+                      .map((blocked) => `${blocked.requestId} (${statusText(blocked.status)})`)
+                      .join(', ')}
+                  </td>
+                  <td>
+                    <button type="button" class="danger" onClick={() => void release(hold.holdId)}>
+                      Release <span class="visually-hidden">{hold.holdId}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+};
+
+// --- the page ------------------------------------------------------------------------------------
+
+const App = () => {
+  const [deadlines, setDeadlines] = useState<Loadable<DeadlinesReport>>({ state: 'loading' });
+  const [failures, setFailures] = useState<Loadable<FailuresReport>>({ state: 'loading' });
+  const [holds, setHolds] = useState<Loadable<HoldsReport>>({ state: 'loading' });
+  const [erasures, setErasures] = useState<Loadable<ErasuresReport>>({ state: 'loading' });
+  const [range, setRange] = useState({ from: '', to: '' });
+  const [selected, setSelected] = useState<string | undefined>(undefined);
+  const [notice, setNotice] = useState<Notice>(undefined);
+
+  const loadReports = useCallback(async () => {
+    const report = <T,>(name: string, query: Query = {}) => call<T>('GET', `/v1/reports/${name}`, { query });
+    const [d, f, h] = await Promise.all([
+      report<DeadlinesReport>('deadlines'),
+      report<FailuresReport>('failures'),
+      report<HoldsReport>('holds'),
+    ]);
+    setDeadlines(loadableOf(d, true));
+    setFailures(loadableOf(f, true));
+    setHolds(loadableOf(h, true));
+  }, []);
+  const loadErasures = useCallback(async (months: { from: string; to: string }) => {
+    const result = await call<ErasuresReport>('GET', '/v1/reports/erasures', {
+      query: months.from !== '' && months.to !== '' ? { from: months.from, to: months.to } : {},
+    });
+    setErasures(loadableOf(result, true));
+  }, []);
+  useEffect(() => {
+    void loadReports();
+  }, [loadReports]);
+  useEffect(() => {
+    void loadErasures(range);
+  }, [loadErasures, range]);
+
+  const saveReport = async (name: string) => {
+    const problem = await download(`/v1/reports/${name}`, { format: 'csv' }, 'text/csv', `${name}.csv`);
+    setNotice(
+      problem === undefined
+        ? { tone: 'ok', text: `${name}.csv downloaded` }
+        : { tone: 'error', text: `${name}.csv: ${problem}` },
+    );
+  };
+
+  return (
+    <>
+      <a class="skip-link" href="#requests-heading">
+        Skip to requests
+      </a>
+      <header class="top">
+        <div>
+          <h1>Erasure Orchestrator · Compliance</h1>
+          <p class="muted">
+            Connected to {config.apiLabel}
+            {deadlines.state === 'ok' ? ` · reports as of ${formatInstant(deadlines.data.asOf)}` : ''}
+          </p>
+        </div>
+        <button type="button" class="secondary" onClick={() => void loadReports()}>
+          Refresh
+        </button>
+      </header>
+      <div class={`notice ${notice?.tone ?? ''}`} role="status" aria-live="polite" id="notice">
+        {notice === undefined ? null : (
+          <>
+            <span aria-hidden="true">{notice.tone === 'ok' ? '✔ ' : '✖ '}</span>
+            {notice.text}
+          </>
+        )}
+      </div>
+      <main>
+        <section aria-labelledby="overview-heading" id="overview">
+          <h2 id="overview-heading">Deadlines and erasures</h2>
+          <Summary deadlines={deadlines} />
+          <Charts deadlines={deadlines} erasures={erasures} range={range} onRange={setRange} />
+          <fieldset class="downloads">
+            <legend class="visually-hidden">Report CSV downloads</legend>
+            <span class="muted">Report CSV:</span>
+            {REPORT_CSV.map((name) => (
+              <button type="button" class="secondary" key={name} onClick={() => void saveReport(name)}>
+                {name}.csv
+              </button>
+            ))}
+          </fieldset>
+        </section>
+        <Requests deadlines={deadlines} failures={failures} onOpen={setSelected} />
+        {selected === undefined ? null : (
+          <Detail requestId={selected} notify={setNotice} onChanged={() => void loadReports()} />
+        )}
+        <Holds holds={holds} notify={setNotice} onChanged={() => void loadReports()} />
+      </main>
+    </>
+  );
+};
+
+const root = document.getElementById('app');
+if (root !== null) render(<App />, root);

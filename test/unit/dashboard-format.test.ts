@@ -1,0 +1,307 @@
+/**
+ * The dashboard's rendering of the reports, at its lowest layer: pure functions fed with answers
+ * shaped exactly as the `/v1/reports/*` contract says. The browser test checks the page on a
+ * running API; these hold whether or not that API serves the reports.
+ */
+import { describe, expect, it } from 'vitest';
+import type {
+  DeadlinesReport,
+  ErasuresReport,
+  FailuresReport,
+  VerificationAnswer,
+} from '../../dashboard/app/contract.js';
+import {
+  chartTable,
+  daysBetween,
+  deadlineChart,
+  deadlineText,
+  deadlineTone,
+  detailText,
+  distinctValues,
+  erasureChart,
+  filterRows,
+  formatInstant,
+  monthsBetween,
+  NO_FILTERS,
+  parseList,
+  requestRows,
+  verificationMark,
+} from '../../dashboard/app/format.js';
+
+const deadlines: DeadlinesReport = {
+  asOf: '2026-11-30T12:00:00.000Z',
+  summary: { open: 3, overdue: 1, dueWithin7Days: 1, extended: 1 },
+  byDaysToDeadline: [
+    { bucket: 'overdue', count: 1 },
+    { bucket: '0-7', count: 1 },
+    { bucket: '8-14', count: 0 },
+    { bucket: '15-21', count: 0 },
+    { bucket: '22-30', count: 1 },
+    { bucket: '31+', count: 0 },
+  ],
+  requests: [
+    {
+      requestId: 'req_late',
+      status: 'blocked',
+      origin: 'api',
+      dataClasses: ['customer-records'],
+      receivedAt: '2026-10-20T09:00:00.000Z',
+      deadline: '2026-11-19T09:00:00.000Z',
+      daysToDeadline: -12,
+      overdue: true,
+      extended: false,
+      blockedBy: ['hold_1'],
+    },
+    {
+      requestId: 'req_soon',
+      status: 'dispatched',
+      origin: 'schedule',
+      dataClasses: ['cloud-video'],
+      receivedAt: '2026-11-05T09:00:00.000Z',
+      deadline: '2026-12-05T09:00:00.000Z',
+      daysToDeadline: 4,
+      overdue: false,
+      extended: false,
+    },
+    {
+      requestId: 'req_far',
+      status: 'received',
+      origin: 'api',
+      dataClasses: ['customer-records', 'cloud-video'],
+      receivedAt: '2026-11-29T09:00:00.000Z',
+      deadline: '2026-12-29T09:00:00.000Z',
+      daysToDeadline: 28,
+      overdue: false,
+      extended: true,
+    },
+  ],
+};
+
+const failures: FailuresReport = {
+  asOf: '2026-11-30T12:00:00.000Z',
+  requests: [
+    {
+      requestId: 'req_failed',
+      origin: 'api',
+      dataClasses: ['user-files'],
+      receivedAt: '2026-11-10T09:00:00.000Z',
+      deadline: '2026-12-10T09:00:00.000Z',
+      redriveCount: 0,
+      failedTasks: [
+        {
+          taskId: 'task_1',
+          target: 'user-files',
+          dataClass: 'user-files',
+          action: 'delete',
+          attempts: 5,
+          errorCode: 'AccessDenied',
+          failedAt: '2026-11-10T10:00:00.000Z',
+        },
+      ],
+    },
+  ],
+};
+
+const erasures: ErasuresReport = {
+  from: '2026-09',
+  to: '2026-11',
+  rows: [
+    {
+      month: '2026-09',
+      dataClass: 'cloud-video',
+      ruleRef: 'IMOU-1',
+      deletions: 4,
+      anonymisations: 0,
+      restrictions: 0,
+      items: 40,
+    },
+    {
+      month: '2026-11',
+      dataClass: 'cloud-video',
+      ruleRef: 'IMOU-1',
+      deletions: 2,
+      anonymisations: 0,
+      restrictions: 0,
+      items: 9,
+    },
+    {
+      month: '2026-11',
+      dataClass: 'customer-records',
+      ruleRef: 'ALL-1',
+      deletions: 1,
+      anonymisations: 2,
+      restrictions: 0,
+      items: 3,
+    },
+    {
+      month: '2026-11',
+      dataClass: 'customer-records',
+      ruleRef: 'ALU-2',
+      deletions: 0,
+      anonymisations: 0,
+      restrictions: 1,
+      items: 1,
+    },
+  ],
+};
+
+describe('dashboard: the requests table', () => {
+  it('lists open and partially failed requests once each, soonest deadline first', () => {
+    const rows = requestRows(deadlines, failures);
+    expect(rows.map((row) => row.requestId)).toEqual(['req_late', 'req_soon', 'req_failed', 'req_far']);
+    const failed = rows.find((row) => row.requestId === 'req_failed');
+    expect(failed).toMatchObject({
+      status: 'partially_failed',
+      daysToDeadline: 9,
+      overdue: false,
+      failedTasks: [{ taskId: 'task_1', target: 'user-files', errorCode: 'AccessDenied' }],
+    });
+    expect(rows[0]).toMatchObject({ overdue: true, blockedBy: ['hold_1'] });
+  });
+
+  it('shows what it has when an API serves one report and not the other', () => {
+    expect(requestRows(undefined, failures).map((row) => row.requestId)).toEqual(['req_failed']);
+    expect(requestRows(deadlines, undefined)).toHaveLength(3);
+    expect(requestRows(undefined, undefined)).toEqual([]);
+  });
+
+  it('filters by status, data class and overdue, together', () => {
+    const rows = requestRows(deadlines, failures);
+    expect(filterRows(rows, NO_FILTERS)).toHaveLength(4);
+    expect(
+      filterRows(rows, { ...NO_FILTERS, status: 'partially_failed' }).map((row) => row.requestId),
+    ).toEqual(['req_failed']);
+    expect(filterRows(rows, { ...NO_FILTERS, dataClass: 'cloud-video' }).map((row) => row.requestId)).toEqual(
+      ['req_soon', 'req_far'],
+    );
+    expect(filterRows(rows, { ...NO_FILTERS, overdueOnly: true }).map((row) => row.requestId)).toEqual([
+      'req_late',
+    ]);
+    expect(filterRows(rows, { status: 'blocked', dataClass: 'cloud-video', overdueOnly: false })).toEqual([]);
+    expect(distinctValues(rows, (row) => row.dataClasses)).toEqual([
+      'cloud-video',
+      'customer-records',
+      'user-files',
+    ]);
+  });
+
+  it('says a deadline in words, so colour is never the only sign of an overdue request', () => {
+    expect(deadlineText({ daysToDeadline: -12, overdue: true })).toBe('Overdue by 12 days');
+    expect(deadlineText({ daysToDeadline: -1, overdue: true })).toBe('Overdue by 1 day');
+    // Floor of a deadline a few hours past: -1 day; one a few hours ahead: 0 days, due today.
+    expect(deadlineText({ daysToDeadline: 0, overdue: true })).toBe('Overdue by 1 day');
+    expect(deadlineText({ daysToDeadline: 0, overdue: false })).toBe('Due today');
+    expect(deadlineText({ daysToDeadline: 1, overdue: false })).toBe('1 day left');
+    expect(deadlineText({ daysToDeadline: 28, overdue: false })).toBe('28 days left');
+    expect(deadlineTone({ daysToDeadline: -3, overdue: true })).toBe('overdue');
+    expect(deadlineTone({ daysToDeadline: 7, overdue: false })).toBe('soon');
+    expect(deadlineTone({ daysToDeadline: 8, overdue: false })).toBe('ok');
+  });
+
+  it('counts days to a deadline as the deadlines report does (floor)', () => {
+    expect(daysBetween('2026-11-30T12:00:00Z', '2026-11-30T18:00:00Z')).toBe(0);
+    expect(daysBetween('2026-11-30T12:00:00Z', '2026-11-30T06:00:00Z')).toBe(-1);
+    expect(daysBetween('2026-11-30T12:00:00Z', '2026-12-30T12:00:00Z')).toBe(30);
+  });
+});
+
+describe('dashboard: charts', () => {
+  it('ALU-3: open requests by days to deadline, the six buckets in their order', () => {
+    const chart = deadlineChart(deadlines);
+    expect(chart.labels).toEqual([
+      'Overdue',
+      '0–7 days',
+      '8–14 days',
+      '15–21 days',
+      '22–30 days',
+      '31+ days',
+    ]);
+    expect(chart.series).toEqual([{ label: 'Open requests', values: [1, 1, 0, 0, 1, 0] }]);
+    // A bucket the answer leaves out counts 0, and the order is the chart's, not the answer's.
+    const shuffled = deadlineChart({
+      ...deadlines,
+      byDaysToDeadline: [
+        { bucket: '31+', count: 5 },
+        { bucket: 'overdue', count: 2 },
+      ],
+    });
+    expect(shuffled.series[0]?.values).toEqual([2, 0, 0, 0, 0, 5]);
+  });
+
+  it('ALE-5: erasures per month, one series per data class, every month of the range', () => {
+    const chart = erasureChart(erasures);
+    expect(chart.labels).toEqual(['2026-09', '2026-10', '2026-11']);
+    expect(chart.series).toEqual([
+      { label: 'cloud-video', values: [4, 0, 2] },
+      // Deletions, anonymisations and restrictions all count, across rule refs.
+      { label: 'customer-records', values: [0, 0, 4] },
+    ]);
+    expect(chartTable(chart)).toEqual({
+      header: ['', 'cloud-video', 'customer-records'],
+      rows: [
+        ['2026-09', '4', '0'],
+        ['2026-10', '0', '0'],
+        ['2026-11', '2', '4'],
+      ],
+    });
+    expect(erasureChart({ from: '2026-01', to: '2026-02', rows: [] })).toEqual({
+      labels: ['2026-01', '2026-02'],
+      series: [],
+    });
+  });
+
+  it('walks months across a year end, and stops on a range too long to be real', () => {
+    expect(monthsBetween('2025-11', '2026-02')).toEqual(['2025-11', '2025-12', '2026-01', '2026-02']);
+    expect(monthsBetween('2026-03', '2026-02')).toEqual([]);
+    expect(monthsBetween('1900-01', '2999-12')).toHaveLength(120);
+  });
+});
+
+describe('dashboard: values', () => {
+  it('writes instants one way, in UTC', () => {
+    expect(formatInstant('2026-11-21T12:00:00.000Z')).toBe('2026-11-21 12:00 UTC');
+    expect(formatInstant('2026-11-21T13:30:00+01:00')).toBe('2026-11-21 12:30 UTC');
+    expect(formatInstant(undefined)).toBe('');
+    expect(formatInstant('not a date')).toBe('not a date');
+  });
+
+  it('marks a verified chain with its facts, and a broken one with its reason', () => {
+    const ok: VerificationAnswer = {
+      chainId: 'abc',
+      verification: { ok: true, length: 5, headHash: 'h', anchor: { anchorSeq: 3 }, unanchored: 1 },
+      anchors: { ok: true, count: 3 },
+    };
+    expect(verificationMark(ok)).toEqual({
+      ok: true,
+      title: 'Verified',
+      detail: '5 entries, hashes intact; anchored in anchor 3, 1 newer entries not yet anchored',
+    });
+    expect(
+      verificationMark({ ...ok, verification: { ok: true, length: 1, headHash: 'h', unanchored: 1 } }).detail,
+    ).toBe('1 entry, hashes intact; not anchored yet');
+    expect(
+      verificationMark({
+        ...ok,
+        verification: { ok: false, seq: 2, problem: 'modified', message: 'Entry 2 does not match its hash' },
+      }),
+    ).toEqual({ ok: false, title: 'Chain broken', detail: 'Entry 2 does not match its hash' });
+    expect(verificationMark({ ...ok, anchors: { ok: false, message: 'Anchor 2 is missing' } })).toMatchObject(
+      {
+        ok: false,
+        title: 'Anchors broken',
+      },
+    );
+  });
+
+  it('reads a typed list of data classes, and an entry detail on one line', () => {
+    expect(parseList(' customer-records, cloud-video;invoices  x ')).toEqual([
+      'customer-records',
+      'cloud-video',
+      'invoices',
+      'x',
+    ]);
+    expect(parseList('  ')).toEqual([]);
+    expect(detailText({ attempts: 2, verified: true, code: 'x' })).toBe('attempts=2 verified=true code=x');
+    expect(detailText(undefined)).toBe('');
+  });
+});
