@@ -59,6 +59,12 @@ export const REQUEST_CHANGE_KINDS: readonly RequestChange['kind'][] = [
   'request.forget-subject',
 ];
 
+/** A task that no longer knows whose it was: the pseudonym instead of the id, no identifier values. */
+const forgottenTask = (task: ErasureTask, replacement: string): ErasureTask => {
+  const { identifiers: _identifiers, ...rest } = task;
+  return { ...rest, subjectId: replacement };
+};
+
 const stripKeys = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, openBucket: _open, reviewAt: _reviewAt, ...rest } = item;
   return rest as T;
@@ -383,14 +389,18 @@ export class DynamoRequestStore implements RequestStore {
       set.push('subjectId = :replacement');
       values[':replacement'] = replacement;
     }
-    const task = replacement === undefined ? change.next : { ...change.next, subjectId: replacement };
+    // Forgotten with the subject id: the raw identifier values (their keyed hashes stay).
+    const forgetIdentifiers = replacement === undefined ? '' : ' REMOVE identifiers';
+    const task = replacement === undefined ? change.next : forgottenTask(change.next, replacement);
     return [
       this.taskPut(task, change.expected),
       {
         Update: {
           TableName: this.tableName,
           Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
-          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${settles ? ' REMOVE openBucket, reviewAt' : ''}`,
+          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${
+            settles ? ` REMOVE openBucket, reviewAt${forgetIdentifiers === '' ? '' : ', identifiers'}` : forgetIdentifiers
+          }`,
           ConditionExpression:
             '#status = :dispatched AND verifiedCount = :verified AND failedCount = :failed',
           ExpressionAttributeNames: names,
@@ -406,7 +416,7 @@ export class DynamoRequestStore implements RequestStore {
                 Update: {
                   TableName: this.tableName,
                   Key: { pk: requestPk(next.requestId), sk: taskSk(taskId) },
-                  UpdateExpression: 'SET subjectId = :replacement',
+                  UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
                   ConditionExpression: 'attribute_exists(pk)',
                   ExpressionAttributeValues: { ':replacement': replacement },
                 },
@@ -450,7 +460,7 @@ export class DynamoRequestStore implements RequestStore {
         Update: {
           TableName: this.tableName,
           Key: { pk: requestPk(change.requestId), sk: REQUEST_SK },
-          UpdateExpression: 'SET subjectId = :replacement',
+          UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
           ConditionExpression: '#status IN (:completed, :rejected)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -465,7 +475,7 @@ export class DynamoRequestStore implements RequestStore {
           Update: {
             TableName: this.tableName,
             Key: { pk: requestPk(change.requestId), sk: taskSk(taskId) },
-            UpdateExpression: 'SET subjectId = :replacement',
+            UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeValues: { ':replacement': replacement },
           },

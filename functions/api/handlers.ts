@@ -6,7 +6,8 @@ import {
 } from '../../domain/bounds.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
-import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
+import { hasIdentifiers } from '../../domain/identifiers/identifiers.js';
+import { validateAddressableSubject, validateIdentifiers } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
 import { type AuditSearch, auditCsv, auditCursorPosition, searchAudit } from '../services/audit-search.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -116,11 +117,13 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const { occurredAt } = body;
     requireEventTime(occurredAt, deps.clock().toISOString());
     validateAddressableSubject(deps.config, body.subjectId);
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const result = await recordLifecycleEvent(deps, {
       subjectId: body.subjectId,
       type: body.type,
       occurredAt,
       attributes: body.attributes ?? {},
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
     });
     return { statusCode: 202, body: result };
   },
@@ -158,8 +161,10 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/subjects/{subjectId}/export': async (request) => {
     const subjectId = validateAddressableSubject(deps.config, pathParam(request, 'subjectId'));
     const body = parseBody(ExportBody, request.json());
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const exported = await exportSubjectData(deps, {
       subjectId,
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
       ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
     });
     return { statusCode: 200, body: exported };
@@ -175,7 +180,17 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     }
     const body = parseBody(ErasureRequestBody, request.json());
     validateAddressableSubject(deps.config, body.subjectId);
-    const receipt = await submitErasureRequest(deps, body, idempotencyKey);
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
+    const receipt = await submitErasureRequest(
+      deps,
+      {
+        subjectId: body.subjectId,
+        reason: body.reason,
+        ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
+        ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
+      },
+      idempotencyKey,
+    );
     return { statusCode: 202, body: receipt };
   },
 
@@ -205,9 +220,11 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const body = parseBody(LegalHoldBody, request.json());
     if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
     validateAddressableSubject(deps.config, body.subjectId);
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const hold = await placeLegalHold(deps, {
       subjectId: body.subjectId,
       reason: body.reason,
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
       ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
       ...(body.until === undefined ? {} : { until: body.until }),
     });

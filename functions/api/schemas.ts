@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { MAX_CURSOR_LENGTH } from '../../domain/audit/cursor.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
+import { MAX_IDENTIFIER_VALUE_LENGTH, MAX_VALUES_PER_IDENTIFIER } from '../../domain/identifiers/identifiers.js';
 import {
   IDENTIFIER_MAX_LENGTH,
   IdentifierSchema,
@@ -18,17 +19,34 @@ import {
 
 const DataClasses = z.array(z.string().min(1).max(64)).min(1).max(50);
 
+/**
+ * A subject's identifiers, `{"email": "...", "deviceId": ["...", "..."]}`: the shape here; the names
+ * and patterns the deployment declares are checked next (`validateIdentifiers`), naming the field
+ * (`identifiers.deviceId[1]`) and never repeating a value.
+ */
+export const IdentifiersInput = z
+  .record(
+    z.string().min(1).max(40),
+    z.union([
+      z.string().min(1).max(MAX_IDENTIFIER_VALUE_LENGTH),
+      z.array(z.string().min(1).max(MAX_IDENTIFIER_VALUE_LENGTH)).min(1).max(MAX_VALUES_PER_IDENTIFIER),
+    ]),
+  )
+  .optional();
+
 export const LifecycleEventBody = z.object({
   subjectId: SubjectIdSchema,
   type: z.enum(LIFECYCLE_EVENT_TYPES, { message: `must be one of ${LIFECYCLE_EVENT_TYPES.join(', ')}` }),
   occurredAt: InstantSchema,
   attributes: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+  identifiers: IdentifiersInput,
 });
 
 export const ErasureRequestBody = z.object({
   subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),
   reason: ReasonCodeSchema,
+  identifiers: IdentifiersInput,
 });
 
 export const LegalHoldBody = z.object({
@@ -36,6 +54,7 @@ export const LegalHoldBody = z.object({
   dataClasses: DataClasses.optional(),
   reason: ReasonCodeSchema,
   until: InstantSchema.optional(),
+  identifiers: IdentifiersInput,
 });
 
 export const RejectionBody = z.object({ legalReason: ReasonCodeSchema });
@@ -52,7 +71,20 @@ export const PATH_PARAMETERS = {
 
 export type PathParameter = keyof typeof PATH_PARAMETERS;
 
-export const ExportBody = z.object({ dataClasses: DataClasses.optional() });
+export const ExportBody = z.object({ dataClasses: DataClasses.optional(), identifiers: IdentifiersInput });
+
+/** `POST /v1/suppressions/check`: the subject id and/or identifiers to look up. */
+export const SuppressionCheckBody = z.object({
+  subjectId: SubjectIdSchema.optional(),
+  identifiers: IdentifiersInput,
+});
+
+/** `POST /v1/suppressions/lift`: what to lift, and why (a code: it is audited). */
+export const SuppressionLiftBody = z.object({
+  subjectId: SubjectIdSchema.optional(),
+  identifiers: IdentifiersInput,
+  reason: ReasonCodeSchema,
+});
 
 export const SweepBody = z.object({ now: InstantSchema.optional() });
 

@@ -10,21 +10,22 @@ import {
   type ObjectIdentifier,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type {
-  Connector,
-  ConnectorInvocation,
-  ConnectorOutcome,
-  ExportedRecords,
-  ExportInvocation,
-  S3PrefixTarget,
-  VerificationResult,
-  WindowInvocation,
-  WindowOutcome,
+import {
+  addressedValue,
+  type Connector,
+  type ConnectorInvocation,
+  type ConnectorOutcome,
+  type ExportedRecords,
+  type ExportInvocation,
+  type S3PrefixTarget,
+  type VerificationResult,
+  type WindowInvocation,
+  type WindowOutcome,
 } from '../../domain/connectors/types.js';
 import { cutoffFor } from '../../domain/schedule/windows.js';
 import {
   fillSubjectTemplate,
-  SUBJECT_PLACEHOLDER,
+  templateRoot,
   subjectSegmentProblem,
   subjectTemplateProblem,
 } from '../../domain/vocabulary/index.js';
@@ -132,7 +133,7 @@ export const windowRoot = (target: S3PrefixTarget): string => {
       code: 'InvalidPrefixTemplate',
     });
   }
-  return target.prefixTemplate.slice(0, target.prefixTemplate.indexOf(SUBJECT_PLACEHOLDER));
+  return templateRoot(target.prefixTemplate);
 };
 
 /** The subject whose prefix holds `key`, or undefined when the key is no subject's (never erased). */
@@ -329,7 +330,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
      * not the subject's data as the service holds it. Stops before `exportMaxBytes` of content.
      */
     async export(target: S3PrefixTarget, invocation: ExportInvocation): Promise<ExportedRecords> {
-      const prefix = subjectPrefix(target, invocation.subjectId);
+      const prefix = subjectPrefix(target, addressedValue(invocation));
       const records: Record<string, unknown>[] = [];
       let used = 0;
       for await (const page of listCurrentObjects(target, prefix)) {
@@ -364,7 +365,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
           { target: target.name, code: 'UnsupportedAction' },
         );
       }
-      const prefix = subjectPrefix(target, invocation.subjectId);
+      const prefix = subjectPrefix(target, addressedValue(invocation));
       const olderThan = parseOlderThan(invocation.olderThan, target.name);
       const selected = selector(prefix, olderThan);
 
@@ -480,7 +481,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     },
 
     async verify(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {
-      const prefix = subjectPrefix(target, invocation.subjectId);
+      const prefix = subjectPrefix(target, addressedValue(invocation));
       const olderThan = parseOlderThan(invocation.olderThan, target.name);
       const selected = selector(prefix, olderThan);
       let remaining = 0;

@@ -4,6 +4,7 @@ import { scheduledRequestId, withdrawRequest } from '../../domain/erasure/index.
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
+import { hasIdentifiers, type SubjectIdentifiers } from '../../domain/identifiers/identifiers.js';
 import type { AuditRecord, Change } from '../../domain/ports/index.js';
 import { decide } from '../../domain/schedule/decide.js';
 import type { ScheduleDecision, ScheduleEntry } from '../../domain/schedule/types.js';
@@ -16,6 +17,8 @@ export interface LifecycleEventInput {
   /** Canonical ISO instant (the API normalises it). */
   readonly occurredAt: string;
   readonly attributes: Readonly<Record<string, string>>;
+  /** Validated against the declared identifiers (`validateIdentifiers`). */
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 export interface LifecycleEventResult {
@@ -33,9 +36,13 @@ export const lifecycleEventId = (key: string, input: LifecycleEventInput): strin
   const attributes = Object.keys(input.attributes)
     .sort()
     .map((key) => [key, input.attributes[key]]);
+  // Identifiers only when sent, so an event without them keeps the id it always had.
+  const identifiers = hasIdentifiers(input.identifiers)
+    ? [Object.entries(input.identifiers ?? {}).sort(([a], [b]) => a.localeCompare(b))]
+    : [];
   const digest = pseudonymise(
     key,
-    JSON.stringify([input.subjectId, input.type, input.occurredAt, attributes]),
+    JSON.stringify([input.subjectId, input.type, input.occurredAt, attributes, ...identifiers]),
   );
   return `evt_${digest.slice(0, 32)}`;
 };

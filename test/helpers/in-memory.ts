@@ -58,6 +58,15 @@ interface StoredEntry {
 }
 
 /** Everything the orchestrator stores, as plain data: compare two snapshots to prove "nothing written". */
+/** The pseudonym in place of the subject id, and no identifier values (as the adapter's REMOVE). */
+const forgotten = <T extends { readonly subjectId: string; readonly identifiers?: unknown }>(
+  item: T,
+  replacement: string,
+): T => {
+  const { identifiers: _identifiers, ...rest } = item;
+  return { ...rest, subjectId: replacement } as T;
+};
+
 export interface InMemoryState {
   requests: Map<string, ErasureRequest>;
   tasks: Map<string, ErasureTask>;
@@ -456,16 +465,19 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
                 status: next.status,
                 ...(next.completedAt === undefined ? {} : { completedAt: next.completedAt }),
               }),
-          ...(replacement === undefined ? {} : { subjectId: replacement }),
         });
+        if (replacement !== undefined) {
+          const settledRequest = state.requests.get(request.requestId) as ErasureRequest;
+          state.requests.set(request.requestId, forgotten(settledRequest, replacement));
+        }
         state.tasks.set(
           key,
-          clone(replacement === undefined ? change.next : { ...change.next, subjectId: replacement }),
+          clone(replacement === undefined ? change.next : forgotten(change.next, replacement)),
         );
         for (const taskId of forget?.taskIds ?? []) {
           const other = state.tasks.get(taskKey(request.requestId, taskId));
           if (replacement !== undefined && other !== undefined && taskId !== change.next.taskId) {
-            state.tasks.set(taskKey(request.requestId, taskId), { ...other, subjectId: replacement });
+            state.tasks.set(taskKey(request.requestId, taskId), forgotten(other, replacement));
           }
         }
         // A settled request leaves the review index, as the adapter's REMOVE does.
@@ -516,12 +528,12 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       const current = state.requests.get(change.requestId);
       if (current?.status !== 'completed' && current?.status !== 'rejected') return false;
       const replacement = `pseudonym:${change.pseudonym}`;
-      state.requests.set(change.requestId, { ...current, subjectId: replacement });
+      state.requests.set(change.requestId, forgotten(current, replacement));
       for (const taskId of change.taskIds) {
         const key = taskKey(change.requestId, taskId);
         const task = state.tasks.get(key);
         if (task === undefined) return false;
-        state.tasks.set(key, { ...task, subjectId: replacement });
+        state.tasks.set(key, forgotten(task, replacement));
       }
       return true;
     }
@@ -619,8 +631,9 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'hold.release': {
       const current = state.holds.get(change.hold.holdId);
       if (current === undefined || current.releasedAt !== undefined) return false;
+      const { identifiers: _identifiers, ...kept } = current;
       state.holds.set(current.holdId, {
-        ...current,
+        ...kept,
         subjectId: releasedHoldSubject(pseudonymKey, current.subjectId),
         releasedAt: change.releasedAt,
       });
