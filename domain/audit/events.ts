@@ -45,6 +45,7 @@ export const AUDIT_EVENT_TYPES = [
   'hold.placed',
   'hold.released',
   'export.generated',
+  'suppression.lifted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

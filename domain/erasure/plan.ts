@@ -1,10 +1,6 @@
 import type { ConnectorTarget } from '../connectors/types.js';
 import { NotFoundError } from '../errors.js';
-import {
-  addressValues,
-  type SubjectIdentifiers,
-  targetIdentifier,
-} from '../identifiers/identifiers.js';
+import { addressValues, type SubjectIdentifiers, targetIdentifier } from '../identifiers/identifiers.js';
 import { findPolicy, knownDataClasses, targetNamed } from '../policy/lookup.js';
 import type { DeploymentConfig, RetentionAction } from '../policy/types.js';
 

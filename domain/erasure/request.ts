@@ -94,15 +94,18 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
       : { unaddressed: input.unaddressed }),
   };
   // Names and counts only: the values are personal data.
-  const names = Object.keys(next.identifierPseudonyms ?? {});
+  // (The subject id's own hash, kept for suppression, is not an identifier of the request.)
+  const named = Object.entries(next.identifierPseudonyms ?? {}).filter(([name]) => name !== 'subjectId');
   const addressing: Detail = {
-    ...(names.length === 0
+    ...(named.length === 0
       ? {}
       : {
-          identifiers: names.join(','),
-          identifierValues: Object.values(next.identifierPseudonyms ?? {}).reduce((n, v) => n + v.length, 0),
+          identifiers: named.map(([name]) => name).join(','),
+          identifierValues: named.reduce((total, [, values]) => total + values.length, 0),
         }),
-    ...(next.unaddressed === undefined ? {} : { unaddressed: next.unaddressed.map((u) => u.target).join(',') }),
+    ...(next.unaddressed === undefined
+      ? {}
+      : { unaddressed: next.unaddressed.map((u) => u.target).join(',') }),
   };
   return {
     next,

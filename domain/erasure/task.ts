@@ -4,9 +4,9 @@
  */
 import { redactSubjectId } from '../audit/pseudonym.js';
 import type { AuditEvent } from '../audit/types.js';
+import type { ConnectorTarget } from '../connectors/types.js';
 import { IllegalTransitionError, ValidationError } from '../errors.js';
 import { identifiersFor, type SubjectIdentifiers } from '../identifiers/identifiers.js';
-import type { ConnectorTarget } from '../connectors/types.js';
 import { RETENTION_ACTIONS } from '../policy/schema.js';
 import type { RetentionAction } from '../policy/types.js';
 import {

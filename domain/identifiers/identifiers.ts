@@ -10,8 +10,8 @@ import { ValidationError } from '../errors.js';
 import { IDENTIFIER_NAME_PATTERN, templatePlaceholder } from '../vocabulary/subject-template.js';
 import type { SubjectIdentifiers } from './types.js';
 
-export type { SubjectIdentifiers } from './types.js';
 export { IDENTIFIER_NAME_PATTERN } from '../vocabulary/subject-template.js';
+export type { SubjectIdentifiers } from './types.js';
 
 /** The implicit identifier: the subject id itself. */
 export const SUBJECT_ID_IDENTIFIER = 'subjectId';
@@ -47,7 +47,8 @@ export const identifierPatternProblem = (pattern: string): string | undefined =>
 
 /** Why `name` cannot be declared as an identifier, or undefined. */
 export const identifierNameProblem = (name: string): string | undefined => {
-  if (name === SUBJECT_ID_IDENTIFIER) return "is the subject id, which every deployment has: don't declare it";
+  if (name === SUBJECT_ID_IDENTIFIER)
+    return "is the subject id, which every deployment has: don't declare it";
   return IDENTIFIER_NAME_PATTERN.test(name)
     ? undefined
     : "is not an identifier name (camelCase letters and digits, at most 40, e.g. 'deviceId')";
@@ -81,7 +82,10 @@ export const parseIdentifiers = (
           : names.length === 0
             ? 'this deployment declares no identifiers'
             : `declared: ${names.join(', ')}`;
-      throw new ValidationError(`${field}.${name} is not a declared identifier (${hint})`, `${field}.${name}`);
+      throw new ValidationError(
+        `${field}.${name} is not a declared identifier (${hint})`,
+        `${field}.${name}`,
+      );
     }
   }
   const result: Record<string, string[]> = {};
@@ -102,7 +106,10 @@ export const parseIdentifiers = (
     list.forEach((value: unknown, index) => {
       const at = typeof raw === 'string' ? path : `${path}[${index}]`;
       if (typeof value !== 'string' || value.length === 0 || value.length > MAX_IDENTIFIER_VALUE_LENGTH) {
-        throw new ValidationError(`${at} must be a string of 1 to ${MAX_IDENTIFIER_VALUE_LENGTH} characters`, at);
+        throw new ValidationError(
+          `${at} must be a string of 1 to ${MAX_IDENTIFIER_VALUE_LENGTH} characters`,
+          at,
+        );
       }
       if (CONTROL.test(value) || !pattern.test(value)) {
         throw new ValidationError(`${at} does not match the pattern declared for '${name}'`, at);
@@ -119,7 +126,9 @@ export const parseIdentifiers = (
 };
 
 /** Every value of every identifier, merged: the union of the sets, in first-seen order. */
-export const mergeIdentifiers = (...sets: readonly (SubjectIdentifiers | undefined)[]): SubjectIdentifiers => {
+export const mergeIdentifiers = (
+  ...sets: readonly (SubjectIdentifiers | undefined)[]
+): SubjectIdentifiers => {
   const merged: Record<string, string[]> = {};
   for (const set of sets) {
     for (const [name, values] of Object.entries(set ?? {})) {
@@ -206,7 +215,8 @@ export const identifierHashes = (
   subjectId?: string,
 ): Readonly<Record<string, readonly string[]>> => {
   const hashes: Record<string, string[]> = {};
-  if (subjectId !== undefined) hashes[SUBJECT_ID_IDENTIFIER] = [identifierHash(key, SUBJECT_ID_IDENTIFIER, subjectId)];
+  if (subjectId !== undefined)
+    hashes[SUBJECT_ID_IDENTIFIER] = [identifierHash(key, SUBJECT_ID_IDENTIFIER, subjectId)];
   for (const [name, values] of Object.entries(identifiers ?? {})) {
     if (values.length > 0) hashes[name] = values.map((value) => identifierHash(key, name, value));
   }

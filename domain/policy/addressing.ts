@@ -97,9 +97,10 @@ export function validateIdentifiers(
   for (const [name, values] of Object.entries(identifiers)) {
     values.forEach((value, index) => {
       const problem = subjectAddressProblem(config, value, name);
-      const at = values.length === 1 && typeof (input as Record<string, unknown>)[name] === 'string'
-        ? `${field}.${name}`
-        : `${field}.${name}[${index}]`;
+      const at =
+        values.length === 1 && typeof (input as Record<string, unknown>)[name] === 'string'
+          ? `${field}.${name}`
+          : `${field}.${name}[${index}]`;
       if (problem !== undefined) throw new ValidationError(`${at}: ${problem}`, at);
     });
   }

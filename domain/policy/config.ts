@@ -47,7 +47,11 @@ export const DeploymentConfigSchema = z
     // only at run time: name it now.
     config.targets.forEach((target, index) => {
       const field =
-        target.kind === 's3-prefix' ? 'prefixTemplate' : target.kind === 'dynamodb-items' ? 'identifier' : 'identifiers';
+        target.kind === 's3-prefix'
+          ? 'prefixTemplate'
+          : target.kind === 'dynamodb-items'
+            ? 'identifier'
+            : 'identifiers';
       identifiersUsedBy(target).forEach((name, position) => {
         if (Object.hasOwn(declared, name)) return;
         ctx.addIssue({

@@ -89,7 +89,10 @@ export const HttpWebhookTargetSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: (issue) => `${quote(issue.input)} is not an http(s) URL` }),
   signingSecretName: nonEmptyText,
   timeoutMs: z.number().int().min(1).max(300_000).optional(),
-  identifiers: distinctList(matching(IDENTIFIER_NAME_PATTERN, "is not an identifier name (e.g. 'email')"), 1).optional(),
+  identifiers: distinctList(
+    matching(IDENTIFIER_NAME_PATTERN, "is not an identifier name (e.g. 'email')"),
+    1,
+  ).optional(),
 });
 
 export const ConnectorTargetSchema = z.discriminatedUnion('kind', [

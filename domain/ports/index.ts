@@ -15,6 +15,7 @@ import type { LegalHold } from '../holds.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../schedule/types.js';
 import type { SweepRun } from '../schedule/watermark.js';
 import type { SubjectWindow } from '../schedule/windows.js';
+import type { Suppression } from '../suppression.js';
 
 export interface RequestWithTasks {
   readonly request: ErasureRequest;
@@ -106,6 +107,12 @@ export interface HoldStore {
   forSubject(subjectId: string): Promise<LegalHold[]>;
   /** Every hold active at `now`, of any subject (window runs exclude their subjects). */
   active(now: string): Promise<LegalHold[]>;
+}
+
+/** The suppression list: keyed hashes of erased subjects' ids and identifiers. */
+export interface SuppressionStore {
+  /** The listed entries among `hashes` (expired ones the store has not removed yet included). */
+  find(hashes: readonly string[]): Promise<Suppression[]>;
 }
 
 /** What goes on the queue: ids only, never personal data. */
@@ -343,7 +350,11 @@ export type Change =
    */
   | { readonly kind: 'hold.place'; readonly hold: LegalHold }
   /** Ends a hold; fails if it was already released. */
-  | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string };
+  | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string }
+  /** Lists keyed hashes for suppression; listing one again renews its period. Unconditional. */
+  | { readonly kind: 'suppression.add'; readonly entries: readonly Suppression[] }
+  /** Takes keyed hashes off the suppression list. Unconditional (lifting twice is harmless). */
+  | { readonly kind: 'suppression.lift'; readonly hashes: readonly string[] };
 
 /** The request a task outcome is counted on, as read and after counting (see `countOutcome`). */
 export interface OutcomeCount {

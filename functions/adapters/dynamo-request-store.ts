@@ -399,7 +399,9 @@ export class DynamoRequestStore implements RequestStore {
           TableName: this.tableName,
           Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
           UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${
-            settles ? ` REMOVE openBucket, reviewAt${forgetIdentifiers === '' ? '' : ', identifiers'}` : forgetIdentifiers
+            settles
+              ? ` REMOVE openBucket, reviewAt${forgetIdentifiers === '' ? '' : ', identifiers'}`
+              : forgetIdentifiers
           }`,
           ConditionExpression:
             '#status = :dispatched AND verifiedCount = :verified AND failedCount = :failed',

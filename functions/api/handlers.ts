@@ -21,6 +21,7 @@ import {
 import { exportSubjectData } from '../services/exports.js';
 import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
 import { recordLifecycleEvent } from '../services/lifecycle-events.js';
+import { checkSuppressions, liftSuppressions } from '../services/suppressions.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
 import { openApiDocument } from './openapi.js';
@@ -38,6 +39,8 @@ import {
   parseBody,
   parseQuery,
   RejectionBody,
+  SuppressionCheckBody,
+  SuppressionLiftBody,
   SweepBody,
   VerificationParams,
 } from './schemas.js';
@@ -51,6 +54,8 @@ import type {
   RequestDetail,
   RequestView,
   ScheduleView,
+  SuppressionCheckAnswer,
+  SuppressionLiftAnswer,
   TaskView,
   VerificationAnswer,
 } from './types.js';
@@ -83,6 +88,7 @@ const requestView = (request: ErasureRequest): RequestView => ({
   ...(request.cancellation === undefined ? {} : { cancellation: request.cancellation }),
   ...(request.blockedBy === undefined ? {} : { blockedBy: request.blockedBy }),
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
+  ...(request.unaddressed === undefined ? {} : { unaddressed: request.unaddressed }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),
   ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
 });
@@ -234,6 +240,27 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'DELETE /v1/legal-holds/{holdId}': async (request) => {
     await releaseLegalHold(deps, pathParam(request, 'holdId'));
     return { statusCode: 204 };
+  },
+
+  'POST /v1/suppressions/check': async (request) => {
+    const body = parseBody(SuppressionCheckBody, request.json());
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
+    const suppressed = await checkSuppressions(deps, {
+      ...(body.subjectId === undefined ? {} : { subjectId: body.subjectId }),
+      identifiers,
+    });
+    return { statusCode: 200, body: { suppressed } satisfies SuppressionCheckAnswer };
+  },
+
+  'POST /v1/suppressions/lift': async (request) => {
+    const body = parseBody(SuppressionLiftBody, request.json());
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
+    const lifted = await liftSuppressions(deps, {
+      ...(body.subjectId === undefined ? {} : { subjectId: body.subjectId }),
+      identifiers,
+      reason: body.reason,
+    });
+    return { statusCode: 200, body: { lifted } satisfies SuppressionLiftAnswer };
   },
 
   'POST /v1/sweeps': async (request) => {

@@ -6,7 +6,10 @@
 import * as z from 'zod';
 import { MAX_CURSOR_LENGTH } from '../../domain/audit/cursor.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
-import { MAX_IDENTIFIER_VALUE_LENGTH, MAX_VALUES_PER_IDENTIFIER } from '../../domain/identifiers/identifiers.js';
+import {
+  MAX_IDENTIFIER_VALUE_LENGTH,
+  MAX_VALUES_PER_IDENTIFIER,
+} from '../../domain/identifiers/identifiers.js';
 import {
   IDENTIFIER_MAX_LENGTH,
   IdentifierSchema,

@@ -25,9 +25,9 @@ import {
 import { cutoffFor } from '../../domain/schedule/windows.js';
 import {
   fillSubjectTemplate,
-  templateRoot,
   subjectSegmentProblem,
   subjectTemplateProblem,
+  templateRoot,
 } from '../../domain/vocabulary/index.js';
 import {
   awsErrorName,

@@ -268,12 +268,17 @@ export const createRequest = async (
  */
 export const addressingOf = (
   deps: Pick<RequestDeps, 'config' | 'settings'>,
-  spec: { readonly dataClasses: readonly string[]; readonly identifiers?: SubjectIdentifiers },
+  spec: {
+    readonly subjectId: string;
+    readonly dataClasses: readonly string[];
+    readonly identifiers?: SubjectIdentifiers;
+  },
 ) => {
   const identifiers = spec.identifiers ?? {};
   return {
     identifiers,
-    identifierPseudonyms: identifierHashes(deps.settings.idKey, identifiers),
+    // The subject id's hash too: what the completion lists for suppression, without the key.
+    identifierPseudonyms: identifierHashes(deps.settings.idKey, identifiers, spec.subjectId),
     unaddressed: unaddressedTargets(deps.config, spec.dataClasses, identifiers),
   };
 };

@@ -96,7 +96,8 @@ export const exportSubjectData = async (deps: ServiceDeps, input: ExportInput): 
       }
       // Keyed by an identifier: one read per value, the records together.
       const values = input.identifiers?.[name] ?? [];
-      if (values.length === 0) return { ...base, supported: true, truncated: false, records: [], unaddressed: name };
+      if (values.length === 0)
+        return { ...base, supported: true, truncated: false, records: [], unaddressed: name };
       const parts = [];
       for (const value of values) {
         parts.push(await connector.export(target, { ...invocationFor(classes), address: { name, value } }));

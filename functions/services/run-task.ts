@@ -35,6 +35,7 @@ import { findTarget } from '../../domain/vocabulary/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
 import { METRIC } from '../shared/metric-names.js';
 import { nowIso, type SettleDeps, type WorkerDeps } from './deps.js';
+import { completionSuppression } from './suppressions.js';
 
 export type TaskRunOutcome =
   /** Nothing left to do for this message: acknowledge it. */
@@ -52,7 +53,10 @@ const safeMessage = (error: unknown, subjectId: string, identifiers?: SubjectIde
   // Identifier values (an e-mail in an S3 key, a serial in a message) are redacted like the id.
   const redacted = Object.values(identifiers ?? {})
     .flat()
-    .reduce((message, value) => redactSubjectId(message, value, '[identifier]'), redactSubjectId(text, subjectId));
+    .reduce(
+      (message, value) => redactSubjectId(message, value, '[identifier]'),
+      redactSubjectId(text, subjectId),
+    );
   return redacted.slice(0, MAX_ERROR_LENGTH);
 };
 
@@ -96,16 +100,21 @@ const invocationsOf = (task: ErasureTask, target: ConnectorTarget): ConnectorInv
   const name = targetIdentifier(target);
   if (name === undefined) {
     return [
-      hasIdentifiers(task.identifiers) ? { ...base, identifiers: task.identifiers as SubjectIdentifiers } : base,
+      hasIdentifiers(task.identifiers)
+        ? { ...base, identifiers: task.identifiers as SubjectIdentifiers }
+        : base,
     ];
   }
   if (name === SUBJECT_ID_IDENTIFIER) return [base];
   const values = addressValues(target, task.subjectId, task.identifiers) ?? [];
   if (values.length === 0) {
-    throw new ConnectorPermanentError(`Target '${target.name}' is keyed by '${name}' and the task has no value of it`, {
-      target: target.name,
-      code: 'NoIdentifierValue',
-    });
+    throw new ConnectorPermanentError(
+      `Target '${target.name}' is keyed by '${name}' and the task has no value of it`,
+      {
+        target: target.name,
+        code: 'NoIdentifierValue',
+      },
+    );
   }
   return values.map((value) => ({ ...base, address: { name, value } }));
 };
@@ -382,6 +391,8 @@ export const finish = async (
           expected: task,
           request: { previous: request, next: counted.next, ...(forget === undefined ? {} : { forget }) },
         },
+        // Erased: the subject's keyed hashes go on the suppression list in the same commit.
+        ...(forget === undefined ? [] : completionSuppression(deps, request, at)),
       ],
       [
         { event: audit, subjectId: task.subjectId },
@@ -412,8 +423,12 @@ export const settle = async (deps: SettleDeps, requestId: string): Promise<void>
   const { request } = found;
   const settled = settleRequest(request, nowIso(deps));
   if (settled === undefined) return;
+  const at = settled.next.completedAt ?? nowIso(deps);
   await deps.uow.commit(
-    [{ kind: 'request.transition', next: settled.next, from: ['dispatched'], previous: request }],
+    [
+      { kind: 'request.transition', next: settled.next, from: ['dispatched'], previous: request },
+      ...(settled.next.status === 'completed' ? completionSuppression(deps, request, at) : []),
+    ],
     [{ event: settled.audit, subjectId: request.subjectId }],
   );
   if (settled.next.status === 'completed') {

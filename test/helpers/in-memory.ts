@@ -30,6 +30,7 @@ import type {
   RequestWithTasks,
   ScheduleStore,
   StoredSchedule,
+  SuppressionStore,
   TaskMessage,
   TaskQueue,
   UnitOfWork,
@@ -37,6 +38,7 @@ import type {
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import type { SweepRun } from '../../domain/schedule/watermark.js';
+import type { Suppression } from '../../domain/suppression.js';
 
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 const clone = <T>(value: T): T => structuredClone(value);
@@ -57,7 +59,6 @@ interface StoredEntry {
   readonly indexAt?: string;
 }
 
-/** Everything the orchestrator stores, as plain data: compare two snapshots to prove "nothing written". */
 /** The pseudonym in place of the subject id, and no identifier values (as the adapter's REMOVE). */
 const forgotten = <T extends { readonly subjectId: string; readonly identifiers?: unknown }>(
   item: T,
@@ -67,6 +68,7 @@ const forgotten = <T extends { readonly subjectId: string; readonly identifiers?
   return { ...rest, subjectId: replacement } as T;
 };
 
+/** Everything the orchestrator stores, as plain data: compare two snapshots to prove "nothing written". */
 export interface InMemoryState {
   requests: Map<string, ErasureRequest>;
   tasks: Map<string, ErasureTask>;
@@ -93,6 +95,8 @@ export interface InMemoryState {
    * elsewhere carries the mark (every move sets it, like the head item's `unanchored`).
    */
   anchoredSeqs: Map<string, number>;
+  /** The suppression list, by keyed hash. */
+  suppressions: Map<string, Suppression>;
 }
 
 const emptyState = (): InMemoryState => ({
@@ -109,6 +113,7 @@ const emptyState = (): InMemoryState => ({
   chains: new Map(),
   markers: new Set(),
   anchoredSeqs: new Map(),
+  suppressions: new Map(),
 });
 
 const subjectKey = (subjectId: string, dataClass: string) => `${subjectId}\u0000${dataClass}`;
@@ -142,6 +147,7 @@ export class InMemoryPorts {
   readonly audit: AuditLog;
   readonly uow: UnitOfWork;
   readonly queue: TaskQueue;
+  readonly suppressions: SuppressionStore;
 
   constructor(private readonly options: InMemoryPortsOptions) {
     this.requests = {
@@ -168,6 +174,13 @@ export class InMemoryPorts {
           nearDeadline: open.filter((request) => request.deadline >= now && request.deadline <= near).length,
         };
       },
+    };
+    this.suppressions = {
+      find: async (hashes) =>
+        hashes.flatMap((hash) => {
+          const found = this.state.suppressions.get(hash);
+          return found === undefined ? [] : [clone(found)];
+        }),
     };
     this.schedules = {
       load: async (subjectId) => this.load(subjectId),
@@ -639,6 +652,12 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       });
       return true;
     }
+    case 'suppression.add':
+      for (const entry of change.entries) state.suppressions.set(entry.hash, clone(entry));
+      return true;
+    case 'suppression.lift':
+      for (const hash of change.hashes) state.suppressions.delete(hash);
+      return true;
   }
 };
 
