@@ -132,8 +132,9 @@ export const mergeIdentifiers = (
   const merged: Record<string, string[]> = {};
   for (const set of sets) {
     for (const [name, values] of Object.entries(set ?? {})) {
-      const into = (merged[name] ??= []);
+      const into = merged[name] ?? [];
       for (const value of values) if (!into.includes(value)) into.push(value);
+      merged[name] = into;
     }
   }
   return merged;

@@ -224,7 +224,10 @@ describe('suppression period', () => {
               ...(BUILT_IN_CATALOG.dataClasses[0] as PolicyCatalog['dataClasses'][number]),
               dataClass: `class-${index}`,
               retention,
-              jurisdictionOverrides: override === undefined ? {} : { SE: override },
+              jurisdictionOverrides: (override === undefined ? {} : { SE: override }) as Record<
+                string,
+                string
+              >,
             })),
           };
           // Act
