@@ -127,6 +127,13 @@ const summaryLines = (summary: ImportSummary): string[] => {
     if (summary.failed.length > shown.length)
       lines.push(`… and ${summary.failed.length - shown.length} more failed lines (--json lists them all)`);
   }
+  if (summary.suppressed !== undefined) {
+    // Imported, but the person was erased: the product service should not re-collect them.
+    lines.push(`${summary.suppressed.length} imported line(s) name a suppressed (erased) subject:`);
+    lines.push(
+      ...summary.suppressed.slice(0, 50).map((row) => `line ${row.line}: suppressed ${row.names.join(', ')}`),
+    );
+  }
   if (summary.interruptedAtLine !== undefined)
     lines.push(
       `interrupted before line ${summary.interruptedAtLine}: run the same command again to resume (checkpoint ${summary.checkpointPath})`,

@@ -70,6 +70,11 @@ export interface ImportSummary {
   /** Rows identical to an earlier row of this file (the same event). */
   readonly repeated: number;
   readonly failed: readonly RowFailure[];
+  /**
+   * Imported rows whose subject id or identifiers belong to an erased subject (the server's
+   * `suppressed` answer, suppression after erasure): re-collected data to look at. Absent when none.
+   */
+  readonly suppressed?: readonly { readonly line: number; readonly names: readonly string[] }[];
   /** The run was interrupted: rows from this line on were not sent. */
   readonly interruptedAtLine?: number;
   readonly checkpointPath: string;
@@ -235,6 +240,7 @@ export const importEvents = async (client: ApiClient, options: ImportOptions): P
   const retryDelayMs = options.retryDelayMs ?? 500;
   const seen = new Set<string>();
   const failed: RowFailure[] = [];
+  const suppressed: { line: number; names: string[] }[] = [];
   let imported = 0;
   let alreadyImported = 0;
   let repeated = 0;
@@ -261,7 +267,10 @@ export const importEvents = async (client: ApiClient, options: ImportOptions): P
       try {
         const response = await client.send('POST', '/v1/lifecycle-events', { body });
         if (response.ok) {
-          await response.arrayBuffer();
+          const answer = (await response.json().catch(() => ({}))) as { suppressed?: unknown };
+          if (Array.isArray(answer.suppressed) && answer.suppressed.length > 0) {
+            suppressed.push({ line, names: answer.suppressed.map(String) });
+          }
           imported++;
           checkpointWrites = checkpointWrites.then(() => appendFile(options.checkpointPath, `${key}\n`));
           progress();
@@ -316,6 +325,7 @@ export const importEvents = async (client: ApiClient, options: ImportOptions): P
     alreadyImported,
     repeated,
     failed,
+    ...(suppressed.length === 0 ? {} : { suppressed: suppressed.sort((a, b) => a.line - b.line) }),
     ...(interruptedAtLine === undefined ? {} : { interruptedAtLine }),
     checkpointPath: options.checkpointPath,
   };

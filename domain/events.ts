@@ -18,6 +18,8 @@ export const LIFECYCLE_EVENT_TYPES = [
 
 export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 
+import type { SubjectIdentifiers } from './identifiers/types.js';
+
 export interface LifecycleEvent {
   /** Deterministic id: the same (subjectId, type, occurredAt, attributes) always gets the same id. */
   readonly eventId: string;
@@ -32,4 +34,9 @@ export interface LifecycleEvent {
    * - `productId`: the product that was withdrawn (IMOU-5).
    */
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * The subject's identifiers (validated against the declared ones): a deletion the event
+   * schedules keeps them while pending, so its request can address targets keyed by them.
+   */
+  readonly identifiers?: SubjectIdentifiers;
 }

@@ -1,6 +1,8 @@
 import { pseudonymise } from './audit/pseudonym.js';
 import type { ErasureTask } from './erasure/types.js';
 import { ValidationError } from './errors.js';
+import { hasIdentifiers } from './identifiers/identifiers.js';
+import type { SubjectIdentifiers } from './identifiers/types.js';
 import { findPolicy } from './policy/lookup.js';
 import type { PolicyCatalog } from './policy/types.js';
 import { validateReasonCode } from './vocabulary/codes.js';
@@ -20,6 +22,11 @@ export interface LegalHold {
   /** The hold ends by itself at this instant. */
   readonly until?: string;
   readonly releasedAt?: string;
+  /**
+   * The subject's identifiers named when the hold was placed (a record of what it protects, raw
+   * while active like the subject id); a released hold keeps none.
+   */
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 export const isHoldActive = (hold: LegalHold, now: string): boolean =>
@@ -101,6 +108,7 @@ export interface HoldRequest {
   readonly dataClasses?: readonly string[];
   readonly reason: string;
   readonly until?: string;
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 /**
@@ -131,6 +139,7 @@ export const newHold = (
     createdAt: context.createdAt,
     ...(input.dataClasses === undefined ? {} : { dataClasses: [...new Set(input.dataClasses)] }),
     ...(input.until === undefined ? {} : { until: input.until }),
+    ...(hasIdentifiers(input.identifiers) ? { identifiers: input.identifiers } : {}),
   };
 };
 

@@ -11,6 +11,7 @@ export const TABLE_ENV = {
   requests: 'REQUESTS_TABLE',
   legalHolds: 'LEGAL_HOLDS_TABLE',
   audit: 'AUDIT_TABLE',
+  suppressions: 'SUPPRESSIONS_TABLE',
 } as const;
 export type TableName = keyof typeof TABLE_ENV;
 
@@ -74,7 +75,14 @@ export const FUNCTIONS = {
    */
   api: {
     entry: 'api.ts',
-    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'readWrite', audit: 'append' },
+    tables: {
+      schedules: 'readWrite',
+      requests: 'readWrite',
+      legalHolds: 'readWrite',
+      audit: 'append',
+      // Checks, lifts, and lists (account deleted or closed; a request completed by a callback).
+      suppressions: 'readWrite',
+    },
     queue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
@@ -88,7 +96,14 @@ export const FUNCTIONS = {
    */
   sweep: {
     entry: 'sweep-due-deletions.ts',
-    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'read', audit: 'append' },
+    // Suppressions: a request the sweep settles as completed lists its subject.
+    tables: {
+      schedules: 'readWrite',
+      requests: 'readWrite',
+      legalHolds: 'read',
+      audit: 'append',
+      suppressions: 'append',
+    },
     queue: 'send',
     sweepShardQueue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
@@ -109,7 +124,8 @@ export const FUNCTIONS = {
   /** Tasks and their requests, holds re-checked before erasing, audit entries; no schedules. */
   worker: {
     entry: 'run-connector-task.ts',
-    tables: { requests: 'readWrite', legalHolds: 'read', audit: 'append' },
+    // Suppressions: the last task's commit lists the erased subject.
+    tables: { requests: 'readWrite', legalHolds: 'read', audit: 'append', suppressions: 'append' },
     queue: 'consume',
     settings: ['TASK_QUEUE_MAX_RECEIVES', 'CALLBACK_BASE_URL'],
     proof: 'none',

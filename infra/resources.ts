@@ -20,7 +20,7 @@ export interface IndexDefinition {
 
 export interface TableDefinition {
   /** Stable id: CDK construct id and the suffix of the physical name. */
-  readonly id: 'Schedules' | 'Requests' | 'LegalHolds' | 'Audit';
+  readonly id: 'Schedules' | 'Requests' | 'LegalHolds' | 'Audit' | 'Suppressions';
   /** Environment variable through which functions learn the table name. */
   readonly envVar: string;
   readonly partitionKey: KeyDefinition;
@@ -119,6 +119,16 @@ export const TABLES = {
       },
     ],
     evidence: true,
+  },
+  suppressions: {
+    id: 'Suppressions',
+    envVar: TABLE_ENV.suppressions,
+    // Keyed hashes of erased subjects' ids and identifiers (never a value); each expires by TTL
+    // after the suppression period (reads also compare the expiry: TTL deletes lag).
+    partitionKey: { name: 'hash', type: 'S' },
+    globalSecondaryIndexes: [],
+    timeToLiveAttribute: 'expiresAt',
+    evidence: false,
   },
 } as const satisfies Record<string, TableDefinition>;
 

@@ -12,6 +12,8 @@ export interface DemoStores {
   readonly alarmEventsTable: string;
   readonly cloudVideoBucket: string;
   readonly userFilesBucket: string;
+  /** A marketing tool's contact list, keyed by e-mail address (identifier `email`). */
+  readonly marketingTable: string;
 }
 
 export const demoStoreNames = (prefix = ''): DemoStores => ({
@@ -19,7 +21,30 @@ export const demoStoreNames = (prefix = ''): DemoStores => ({
   alarmEventsTable: `${prefix}demo-alarm-events`,
   cloudVideoBucket: `${prefix}demo-cloud-video`,
   userFilesBucket: `${prefix}demo-user-files`,
+  marketingTable: `${prefix}demo-marketing-list`,
 });
+
+/**
+ * The demo's identifiers beyond the subject id: the e-mail address the marketing list is keyed by,
+ * and the serials of the cameras whose cloud video is kept per device (`devices/<serial>/`).
+ */
+export const DEMO_IDENTIFIERS = {
+  email: { pattern: '[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}', description: 'e-mail address, in lower case' },
+  deviceId: { pattern: 'CAM-[0-9A-F]{4,16}', description: 'camera serial' },
+} as const;
+
+/** Classes whose data also lives under a camera's serial, or in the marketing list. */
+const DEVICE_VIDEO_CLASSES = ['closed-account', 'cloud-video', 'child-data', 'inactive-account'];
+const MARKETING_CLASSES = ['closed-account', 'marketing-contact', 'inactive-account'];
+
+/** What the demo seeds for a subject: its e-mail and two camera serials (`demo-subject-2`: CAM-0002, CAM-002F). */
+export const demoIdentifiersOf = (subjectId: string): { email: string; deviceId: string[] } => {
+  const number = subjectId.replace(/\D/g, '') || '0';
+  return {
+    email: `customer${number}@example.test`,
+    deviceId: [`CAM-${number.padStart(4, '0')}`, `CAM-${number.padStart(3, '0')}F`],
+  };
+};
 
 export const DEMO_WEBHOOK_SECRET_NAME = 'partner-services';
 
@@ -75,8 +100,37 @@ export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): De
       preview: true,
     },
   ];
+  // Identifier-keyed targets: cloud video per camera serial (beside the per-subject video, which
+  // keeps the rolling window) and the marketing list by e-mail.
+  targets.push(
+    {
+      name: 'device-video',
+      kind: 's3-prefix',
+      bucket: stores.cloudVideoBucket,
+      prefixTemplate: 'devices/{deviceId}/',
+    },
+    {
+      name: 'marketing-list',
+      kind: 'dynamodb-items',
+      table: stores.marketingTable,
+      subjectAttribute: 'email',
+      identifier: 'email',
+      keyAttributes: ['email'],
+    },
+  );
+  const catalog = {
+    ...BUILT_IN_CATALOG,
+    dataClasses: BUILT_IN_CATALOG.dataClasses.map((policy) => ({
+      ...policy,
+      targets: [
+        ...policy.targets,
+        ...(DEVICE_VIDEO_CLASSES.includes(policy.dataClass) ? ['device-video'] : []),
+        ...(MARKETING_CLASSES.includes(policy.dataClass) ? ['marketing-list'] : []),
+      ],
+    })),
+  };
   // The demo partner service also stands in for the notification service that tells subjects.
-  return { catalog: BUILT_IN_CATALOG, targets, notices: { target: 'partner-services' } };
+  return { catalog, targets, notices: { target: 'partner-services' }, identifiers: DEMO_IDENTIFIERS };
 };
 
 export const createDemoStores = async (clients: LocalClients, stores: DemoStores): Promise<void> => {
@@ -99,6 +153,7 @@ export const createDemoStores = async (clients: LocalClients, stores: DemoStores
     }),
     createBucket(clients, stores.cloudVideoBucket),
     createBucket(clients, stores.userFilesBucket),
+    createTable(clients, { tableName: stores.marketingTable, partitionKey: { name: 'email', type: 'S' } }),
   ]);
 };
 
@@ -130,6 +185,17 @@ export const seedDemoSubject = async (
             },
           },
         ],
+        [stores.marketingTable]: [
+          {
+            PutRequest: {
+              Item: {
+                email: demoIdentifiersOf(subjectId).email,
+                newsletter: 'weekly',
+                consentedAt: now.toISOString(),
+              },
+            },
+          },
+        ],
         [stores.alarmEventsTable]: Array.from({ length: counts.alarms ?? 3 }, (_, index) => ({
           PutRequest: {
             Item: {
@@ -152,6 +218,17 @@ export const seedDemoSubject = async (
           Bucket: stores.cloudVideoBucket,
           Key: `video/${subjectId}/clip-${index}.mp4`,
           Body: `demo video ${index}`,
+        }),
+      ),
+    );
+  }
+  for (const serial of demoIdentifiersOf(subjectId).deviceId) {
+    puts.push(
+      clients.s3.send(
+        new PutObjectCommand({
+          Bucket: stores.cloudVideoBucket,
+          Key: `devices/${serial}/clip-1.mp4`,
+          Body: `demo video of camera ${serial}`,
         }),
       ),
     );

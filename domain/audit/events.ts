@@ -47,6 +47,7 @@ export const AUDIT_EVENT_TYPES = [
   'export.generated',
   // A dry run of an erasure request: counts only, and nothing changed (erasure-preview.ts).
   'request.previewed',
+  'suppression.lifted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

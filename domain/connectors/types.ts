@@ -1,3 +1,4 @@
+import type { SubjectIdentifiers } from '../identifiers/types.js';
 import type { RetentionAction } from '../policy/types.js';
 
 /** Where a data class's data lives. Names are referenced from the catalog's `targets`. */
@@ -7,7 +8,10 @@ export interface S3PrefixTarget {
   readonly name: string;
   readonly kind: 's3-prefix';
   readonly bucket: string;
-  /** Key prefix with `{subjectId}` placeholders, e.g. `video/{subjectId}/`. */
+  /**
+   * Key prefix with one placeholder: `{subjectId}`, or a declared identifier the data is keyed by
+   * (`video/{deviceId}/`: one prefix per device serial of the subject).
+   */
   readonly prefixTemplate: string;
 }
 
@@ -17,6 +21,11 @@ export interface DynamoDbItemsTarget {
   readonly table: string;
   /** Attribute holding the subject id: the table's partition key, or the GSI's partition key. */
   readonly subjectAttribute: string;
+  /**
+   * The declared identifier `subjectAttribute` holds, when the table is keyed by one (`email`)
+   * rather than by the subject id: items are found by each of its values. @default 'subjectId'
+   */
+  readonly identifier?: string;
   /** Query this GSI instead of the table when the subject id is not the partition key. */
   readonly indexName?: string;
   /** Key attributes of the table (needed to delete items found through a GSI). */
@@ -56,6 +65,17 @@ export interface HttpWebhookTarget {
    * never sent one, and a dry run reports its count as unknown.
    */
   readonly preview?: boolean;
+  /**
+   * Declared identifiers sent with each erasure (`identifiers` in the signed body), for a service
+   * that finds the subject's data by them. @default none: only the subject id is sent
+   */
+  readonly identifiers?: readonly string[];
+}
+
+/** The one identifier value a unit of work addresses (`deviceId` = one serial). */
+export interface IdentifierAddress {
+  readonly name: string;
+  readonly value: string;
 }
 
 /** What one connector is asked to do for one task. */
@@ -65,6 +85,13 @@ export interface ConnectorInvocation {
   readonly subjectId: string;
   readonly dataClass: string;
   readonly action: RetentionAction;
+  /**
+   * The value this unit of work finds data by, when the target is keyed by a declared identifier
+   * (a task fans out to one invocation per value). Absent: the subject id.
+   */
+  readonly address?: IdentifierAddress;
+  /** The identifiers a webhook target declares, for a service that finds the data by them. */
+  readonly identifiers?: SubjectIdentifiers;
   /** Only data older than this instant (rolling windows, IMOU-1). */
   readonly olderThan?: string;
   /** Idempotency key forwarded to other services: stable across retries of the task. */
@@ -75,6 +102,12 @@ export interface ConnectorInvocation {
    */
   readonly callbackNonce?: string;
 }
+
+/** The value a connector finds data by: the invocation's address, else the subject id. */
+export const addressedValue = (invocation: {
+  readonly subjectId: string;
+  readonly address?: IdentifierAddress;
+}): string => invocation.address?.value ?? invocation.subjectId;
 
 export type ConnectorOutcome =
   /** Done here: `affectedCount` items/objects deleted, anonymised or restricted. */
@@ -106,6 +139,10 @@ export interface ExportInvocation {
   /** Id of the export; forwarded as the idempotency key, since repeating an export is harmless. */
   readonly exportId: string;
   readonly subjectId: string;
+  /** As for an erasure: the value the target is read by, when keyed by a declared identifier. */
+  readonly address?: IdentifierAddress;
+  /** The identifiers a webhook target declares. */
+  readonly identifiers?: SubjectIdentifiers;
   /** The requested data classes that name this target. */
   readonly dataClasses: readonly string[];
 }

@@ -1,5 +1,6 @@
 import type { ConnectorTarget } from '../connectors/types.js';
 import { NotFoundError } from '../errors.js';
+import { addressValues, type SubjectIdentifiers, targetIdentifier } from '../identifiers/identifiers.js';
 import { findPolicy, knownDataClasses, targetNamed } from '../policy/lookup.js';
 import type { DeploymentConfig, RetentionAction } from '../policy/types.js';
 
@@ -37,16 +38,46 @@ export const planKey = (
  * the first class that needs it. A webhook erases only the class it is told, so it gets one task
  * per class: telling it one class would leave the others behind while the task verified.
  */
-export const planTasks = (config: DeploymentConfig, dataClasses: readonly string[]): PlannedTask[] => {
+export const planTasks = (
+  config: DeploymentConfig,
+  dataClasses: readonly string[],
+  identifiers: SubjectIdentifiers = {},
+): PlannedTask[] => {
   const planned = new Map<string, PlannedTask>();
   for (const dataClass of dataClasses) {
     const policy = findPolicy(config.catalog, dataClass);
     if (policy === undefined) throw new NotFoundError(`Unknown data class '${dataClass}'`);
     for (const name of policy.targets) {
       const target = targetNamed(config, name);
+      // Keyed by an identifier the request knows no value of: nothing there can be found (see
+      // `unaddressedTargets`, which the request records).
+      if (addressValues(target, '-', identifiers)?.length === 0) continue;
       const key = planKey(target, policy.action, dataClass);
       if (!planned.has(key)) planned.set(key, { dataClass, action: policy.action, target });
     }
   }
   return [...planned.values()];
+};
+
+/**
+ * Targets of the classes that are keyed by an identifier without a value in `identifiers`: the
+ * request cannot address them, and says so (`unaddressed`) rather than pretending they were erased.
+ */
+export const unaddressedTargets = (
+  config: DeploymentConfig,
+  dataClasses: readonly string[],
+  identifiers: SubjectIdentifiers = {},
+): { target: string; identifier: string }[] => {
+  const found = new Map<string, string>();
+  for (const dataClass of dataClasses) {
+    const policy = findPolicy(config.catalog, dataClass);
+    for (const name of policy?.targets ?? []) {
+      const target = targetNamed(config, name);
+      const identifier = targetIdentifier(target);
+      if (identifier !== undefined && addressValues(target, '-', identifiers)?.length === 0) {
+        found.set(name, identifier);
+      }
+    }
+  }
+  return [...found].map(([target, identifier]) => ({ target, identifier }));
 };

@@ -45,6 +45,11 @@ export interface ReceiveRequestInput {
   readonly receivedAt: string;
   /** Tasks planned at receipt, if known; `dispatchRequest` sets the final count. */
   readonly taskCount?: number;
+  /** The subject's identifiers (raw, kept while open) and their keyed hashes. */
+  readonly identifiers?: ErasureRequest['identifiers'];
+  readonly identifierPseudonyms?: ErasureRequest['identifierPseudonyms'];
+  /** Targets keyed by an identifier the request has no value of (`unaddressedTargets`). */
+  readonly unaddressed?: ErasureRequest['unaddressed'];
 }
 
 /** A new request, due `RESPONSE_PERIOD_DAYS` after receipt (ALU-3). */
@@ -78,6 +83,29 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
     taskCount,
     verifiedCount: 0,
     failedCount: 0,
+    ...(input.identifiers === undefined || Object.keys(input.identifiers).length === 0
+      ? {}
+      : { identifiers: input.identifiers }),
+    ...(input.identifierPseudonyms === undefined || Object.keys(input.identifierPseudonyms).length === 0
+      ? {}
+      : { identifierPseudonyms: input.identifierPseudonyms }),
+    ...(input.unaddressed === undefined || input.unaddressed.length === 0
+      ? {}
+      : { unaddressed: input.unaddressed }),
+  };
+  // Names and counts only: the values are personal data.
+  // (The subject id's own hash, kept for suppression, is not an identifier of the request.)
+  const named = Object.entries(next.identifierPseudonyms ?? {}).filter(([name]) => name !== 'subjectId');
+  const addressing: Detail = {
+    ...(named.length === 0
+      ? {}
+      : {
+          identifiers: named.map(([name]) => name).join(','),
+          identifierValues: named.reduce((total, [, values]) => total + values.length, 0),
+        }),
+    ...(next.unaddressed === undefined
+      ? {}
+      : { unaddressed: next.unaddressed.map((u) => u.target).join(',') }),
   };
   return {
     next,
@@ -85,7 +113,14 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
       type: 'received',
       key: 'received',
       at: receivedAt,
-      detail: { origin, reason, dataClasses: dataClasses.join(','), deadline: next.deadline, taskCount },
+      detail: {
+        origin,
+        reason,
+        dataClasses: dataClasses.join(','),
+        deadline: next.deadline,
+        taskCount,
+        ...addressing,
+      },
     }),
   };
 };

@@ -4,7 +4,9 @@
  */
 import { redactSubjectId } from '../audit/pseudonym.js';
 import type { AuditEvent } from '../audit/types.js';
+import type { ConnectorTarget } from '../connectors/types.js';
 import { IllegalTransitionError, ValidationError } from '../errors.js';
+import { identifiersFor, type SubjectIdentifiers } from '../identifiers/identifiers.js';
 import { RETENTION_ACTIONS } from '../policy/schema.js';
 import type { RetentionAction } from '../policy/types.js';
 import {
@@ -61,6 +63,8 @@ export interface CreateTaskInput {
   readonly target: string;
   readonly connector: string;
   readonly olderThan?: string;
+  /** The identifier values the task's target addresses (see `ErasureTask.identifiers`). */
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 /** The pending tasks of a request from its plan (`planTasks`): one per planned unit of work, with its id. */
@@ -68,12 +72,19 @@ export const tasksFromPlan = (
   planned: readonly {
     readonly dataClass: string;
     readonly action: RetentionAction;
-    readonly target: { readonly name: string; readonly kind: string };
+    readonly target: ConnectorTarget;
   }[],
-  request: { readonly requestId: string; readonly subjectId: string; readonly olderThan?: string },
+  request: {
+    readonly requestId: string;
+    readonly subjectId: string;
+    readonly olderThan?: string;
+    readonly identifiers?: SubjectIdentifiers;
+  },
 ): ErasureTask[] =>
-  planned.map((task) =>
-    createTask({
+  planned.map((task) => {
+    const identifiers = identifiersFor(task.target, request.identifiers);
+    return createTask({
+      ...(Object.keys(identifiers).length === 0 ? {} : { identifiers }),
       requestId: request.requestId,
       subjectId: request.subjectId,
       dataClass: task.dataClass,
@@ -81,15 +92,15 @@ export const tasksFromPlan = (
       target: task.target.name,
       connector: task.target.kind,
       ...(request.olderThan === undefined ? {} : { olderThan: request.olderThan }),
-    }),
-  );
+    });
+  });
 
 /**
  * A `pending` task. Creating one is not a state change of anything audited on its own: the request's
  * `received`/`dispatched` events count the tasks, and each task's first transition names its target.
  */
 export const createTask = (input: CreateTaskInput): ErasureTask => {
-  const { requestId, subjectId, dataClass, action, target, connector, olderThan } = input;
+  const { requestId, subjectId, dataClass, action, target, connector, olderThan, identifiers } = input;
   validateSubjectId(subjectId);
   validateIdentifier(requestId, 'requestId', subjectId);
   validateName(dataClass, 'dataClass');
@@ -115,6 +126,7 @@ export const createTask = (input: CreateTaskInput): ErasureTask => {
     attempts: 0,
     affectedCount: 0,
     ...(olderThan === undefined ? {} : { olderThan }),
+    ...(identifiers === undefined ? {} : { identifiers }),
   };
 };
 

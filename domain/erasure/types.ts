@@ -1,3 +1,4 @@
+import type { SubjectIdentifiers } from '../identifiers/types.js';
 import type { RetentionAction } from '../policy/types.js';
 
 export type RequestStatus =
@@ -25,6 +26,18 @@ export type RequestOrigin = 'api' | 'schedule';
 export interface ErasureRequest {
   readonly requestId: string;
   readonly subjectId: string;
+  /**
+   * The subject's identifiers (sent and resolved), raw while the request is open; forgotten with
+   * the subject id on completion, when only `identifierPseudonyms` remain.
+   */
+  readonly identifiers?: SubjectIdentifiers;
+  /**
+   * Keyed hashes (`identifierHash`) of the identifier values the request addressed, by name: what
+   * verification and re-drives used, kept after the raw values are forgotten.
+   */
+  readonly identifierPseudonyms?: Readonly<Record<string, readonly string[]>>;
+  /** Targets of the requested classes keyed by an identifier the request had no value of: not erased. */
+  readonly unaddressed?: readonly { readonly target: string; readonly identifier: string }[];
   readonly origin: RequestOrigin;
   readonly dataClasses: readonly string[];
   /** Why the erasure happens: the requester's reason, or the rule ref for scheduled deletions. */
@@ -57,6 +70,11 @@ export interface ErasureTask {
   readonly taskId: string;
   readonly requestId: string;
   readonly subjectId: string;
+  /**
+   * The identifier values its target finds data by (one connector invocation each), or that a
+   * webhook declares; forgotten with the subject id.
+   */
+  readonly identifiers?: SubjectIdentifiers;
   readonly dataClass: string;
   readonly action: RetentionAction;
   /** Connector target name from the catalog. */

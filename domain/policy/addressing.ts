@@ -6,6 +6,12 @@
  */
 import type { ConnectorTarget } from '../connectors/types.js';
 import { ValidationError } from '../errors.js';
+import {
+  parseIdentifiers,
+  SUBJECT_ID_IDENTIFIER,
+  type SubjectIdentifiers,
+  targetIdentifier,
+} from '../identifiers/identifiers.js';
 import { fillSubjectTemplate, subjectSegmentProblem } from '../vocabulary/subject-template.js';
 import type { DeploymentConfig } from './types.js';
 
@@ -49,8 +55,15 @@ const targetProblem = (target: ConnectorTarget, subjectId: string): string | und
  * (`target 'user-files' (s3-prefix) cannot address it: it must not ...`), or undefined when every
  * target can. Never repeats the subject id: it is personal data.
  */
-export function subjectAddressProblem(config: DeploymentConfig, subjectId: string): string | undefined {
+export function subjectAddressProblem(
+  config: DeploymentConfig,
+  subjectId: string,
+  identifier = SUBJECT_ID_IDENTIFIER,
+): string | undefined {
   for (const target of config.targets) {
+    // A target keyed by another identifier never sees this value; a webhook gets the subject id.
+    const addressedBy = targetIdentifier(target) ?? SUBJECT_ID_IDENTIFIER;
+    if (addressedBy !== identifier) continue;
     const problem = targetProblem(target, subjectId);
     if (problem !== undefined) {
       return `target '${target.name}' (${target.kind}) cannot address it: it ${problem}`;
@@ -68,4 +81,28 @@ export function validateAddressableSubject(
   const problem = subjectAddressProblem(config, subjectId);
   if (problem !== undefined) throw new ValidationError(`${field}: ${problem}`, field);
   return subjectId;
+}
+
+/**
+ * `input` checked against the declared identifiers (`parseIdentifiers`), and every value against
+ * the targets that find data by it (`identifiers.deviceId[1]: target 'device-video' (s3-prefix)
+ * cannot address it: ...`), so a value no target could use is refused at intake.
+ */
+export function validateIdentifiers(
+  config: DeploymentConfig,
+  input: unknown,
+  field = 'identifiers',
+): SubjectIdentifiers {
+  const identifiers = parseIdentifiers(config.identifiers ?? {}, input, field);
+  for (const [name, values] of Object.entries(identifiers)) {
+    values.forEach((value, index) => {
+      const problem = subjectAddressProblem(config, value, name);
+      const at =
+        values.length === 1 && typeof (input as Record<string, unknown>)[name] === 'string'
+          ? `${field}.${name}`
+          : `${field}.${name}[${index}]`;
+      if (problem !== undefined) throw new ValidationError(`${at}: ${problem}`, at);
+    });
+  }
+  return identifiers;
 }

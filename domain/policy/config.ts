@@ -4,8 +4,15 @@
  */
 import * as z from 'zod';
 import type { ConnectorTarget } from '../connectors/types.js';
-import { checkWith, type Problem, parseWith, toCountryCode } from '../vocabulary/index.js';
-import { CATALOG_PARSE, PolicyCatalogSchema } from './schema.js';
+import {
+  identifierNameProblem,
+  identifierPatternProblem,
+  identifiersUsedBy,
+  SUBJECT_ID_IDENTIFIER,
+  targetIdentifier,
+} from '../identifiers/identifiers.js';
+import { checkWith, DurationSchema, type Problem, parseWith, toCountryCode } from '../vocabulary/index.js';
+import { CATALOG_PARSE, isRollingWindow, nonEmptyText, PolicyCatalogSchema } from './schema.js';
 import { ConnectorTargetSchema, targetMismatch } from './targets.js';
 import type { DataClassPolicy, DeploymentConfig } from './types.js';
 
@@ -16,8 +23,44 @@ export const DeploymentConfigSchema = z
     catalog: PolicyCatalogSchema,
     targets: z.array(ConnectorTargetSchema).min(1),
     notices: z.strictObject({ target: z.string().min(1) }).optional(),
+    identifiers: z
+      .record(
+        z.string(),
+        z.strictObject({ pattern: z.string().min(1).max(1000), description: nonEmptyText.optional() }),
+      )
+      .optional(),
+    suppression: z.strictObject({ period: DurationSchema.optional() }).optional(),
   })
   .superRefine((config, ctx) => {
+    const declared = config.identifiers ?? {};
+    for (const [name, declaration] of Object.entries(declared)) {
+      const nameProblem = identifierNameProblem(name);
+      if (nameProblem !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['identifiers', name], message: nameProblem });
+      }
+      const patternProblem = identifierPatternProblem(declaration.pattern);
+      if (patternProblem !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['identifiers', name, 'pattern'], message: patternProblem });
+      }
+    }
+    // A target that finds data by an identifier nobody can send would erase nothing, and say so
+    // only at run time: name it now.
+    config.targets.forEach((target, index) => {
+      const field =
+        target.kind === 's3-prefix'
+          ? 'prefixTemplate'
+          : target.kind === 'dynamodb-items'
+            ? 'identifier'
+            : 'identifiers';
+      identifiersUsedBy(target).forEach((name, position) => {
+        if (Object.hasOwn(declared, name)) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targets', index, field, ...(target.kind === 'http-webhook' ? [position] : [])],
+          message: `uses the identifier '${name}', which the config does not declare in identifiers`,
+        });
+      });
+    });
     const targetsByName = new Map<string, [ConnectorTarget, number]>();
     config.targets.forEach((target, index) => {
       const first = targetsByName.get(target.name);
@@ -36,7 +79,9 @@ export const DeploymentConfigSchema = z
         const path = ['catalog', 'dataClasses', classIndex, 'targets', targetIndex];
         const found = targetsByName.get(name);
         const problem =
-          found === undefined ? `'${name}' is not defined in targets` : targetMismatch(policy, found[0]);
+          found === undefined
+            ? `'${name}' is not defined in targets`
+            : (targetMismatch(policy, found[0]) ?? windowAddressProblem(policy, found[0]));
         if (problem !== undefined) ctx.addIssue({ code: 'custom', path, message: problem });
       });
     });
@@ -54,6 +99,21 @@ export const DeploymentConfigSchema = z
       }
     }
   });
+
+/**
+ * Window runs read each item's subject from the item (the key's segment, the subject attribute)
+ * and keep held subjects' data by subject id: a target keyed by another identifier cannot tell
+ * whose data an item is, so it would erase a held subject's data. Refused.
+ */
+const windowAddressProblem = (
+  policy: Parameters<typeof isRollingWindow>[0],
+  target: ConnectorTarget,
+): string | undefined => {
+  const name = targetIdentifier(target);
+  return isRollingWindow(policy) && name !== undefined && name !== SUBJECT_ID_IDENTIFIER
+    ? `'${target.name}' is keyed by the identifier '${name}': a rolling window needs a target keyed by the subject id (window runs keep held subjects' data by subject id)`
+    : undefined;
+};
 
 /**
  * Validates `{ catalog, targets }`: everything parseCatalog checks, plus unique target names, every

@@ -4,7 +4,14 @@
  */
 import * as z from 'zod';
 import type { ConnectorTarget } from '../connectors/types.js';
-import { distinctList, matching, NameSchema, quote, SubjectTemplateSchema } from '../vocabulary/index.js';
+import {
+  distinctList,
+  IDENTIFIER_NAME_PATTERN,
+  matching,
+  NameSchema,
+  quote,
+  SubjectTemplateSchema,
+} from '../vocabulary/index.js';
 import { attributeName, isRollingWindow, nonEmptyText } from './schema.js';
 import type { DataClassPolicy, RetentionAction } from './types.js';
 
@@ -37,6 +44,7 @@ export const DynamoDbItemsTargetSchema = z
       'is neither a DynamoDB table name nor a table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)',
     ),
     subjectAttribute: attributeName,
+    identifier: matching(IDENTIFIER_NAME_PATTERN, "is not an identifier name (e.g. 'email')").optional(),
     indexName: nonEmptyText.optional(),
     keyAttributes: distinctList(attributeName, 1).max(2),
     anonymiseAttributes: distinctList(attributeName, 1).optional(),
@@ -82,6 +90,10 @@ export const HttpWebhookTargetSchema = z.strictObject({
   signingSecretName: nonEmptyText,
   timeoutMs: z.number().int().min(1).max(300_000).optional(),
   preview: z.boolean().optional(),
+  identifiers: distinctList(
+    matching(IDENTIFIER_NAME_PATTERN, "is not an identifier name (e.g. 'email')"),
+    1,
+  ).optional(),
 });
 
 export const ConnectorTargetSchema = z.discriminatedUnion('kind', [

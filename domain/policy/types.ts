@@ -1,5 +1,6 @@
 import type { ConnectorTarget } from '../connectors/types.js';
 import type { LifecycleEventType } from '../events.js';
+import type { IdentifierDeclarations } from '../identifiers/identifiers.js';
 
 export type RetentionAction = 'delete' | 'anonymise' | 'restrict';
 
@@ -71,4 +72,18 @@ export interface DeploymentConfig {
    * or e-mails the subject). Without it the sweep can only record that a notice is due.
    */
   readonly notices?: { readonly target: string };
+  /**
+   * Identifiers of a subject beyond its subject id (`email`, `deviceId`), by name, with the pattern
+   * their values must match. Targets may address data by them; requests, events, holds and
+   * exports may carry them. @default none
+   */
+  readonly identifiers?: IdentifierDeclarations;
+  /** Suppression after erasure. */
+  readonly suppression?: {
+    /**
+     * How long an erased subject's identifiers stay suppressed (ISO 8601). @default the longest
+     * retention of any class in the catalog (jurisdiction overrides included)
+     */
+    readonly period?: string;
+  };
 }

@@ -16,6 +16,7 @@ import type { ErasureCountRow, ErasureTally } from '../reports/erasures.js';
 import type { ScheduleDecision, ScheduleEntry, SubjectSchedule } from '../schedule/types.js';
 import type { SweepRun } from '../schedule/watermark.js';
 import type { SubjectWindow } from '../schedule/windows.js';
+import type { Suppression } from '../suppression.js';
 
 export interface RequestWithTasks {
   readonly request: ErasureRequest;
@@ -122,6 +123,12 @@ export interface ReportStore {
   erasureCounts(from: string, to: string): Promise<ErasureCountRow[]>;
   /** Erasures and notices whose due instant lies in [`from`, `to`]: the `byDueBucket` index. */
   dueBetween(from: string, to: string): Promise<DueItem[]>;
+}
+
+/** The suppression list: keyed hashes of erased subjects' ids and identifiers. */
+export interface SuppressionStore {
+  /** The listed entries among `hashes` (expired ones the store has not removed yet included). */
+  find(hashes: readonly string[]): Promise<Suppression[]>;
 }
 
 /** What goes on the queue: ids only, never personal data. */
@@ -365,7 +372,11 @@ export type Change =
    */
   | { readonly kind: 'erasure.tally'; readonly tally: ErasureTally }
   /** Ends a hold; fails if it was already released. */
-  | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string };
+  | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string }
+  /** Lists keyed hashes for suppression; listing one again renews its period. Unconditional. */
+  | { readonly kind: 'suppression.add'; readonly entries: readonly Suppression[] }
+  /** Takes keyed hashes off the suppression list. Unconditional (lifting twice is harmless). */
+  | { readonly kind: 'suppression.lift'; readonly hashes: readonly string[] };
 
 /** The request a task outcome is counted on, as read and after counting (see `countOutcome`). */
 export interface OutcomeCount {

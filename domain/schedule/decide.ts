@@ -13,6 +13,7 @@
 import { requireRollingWindow } from '../bounds.js';
 import { ValidationError } from '../errors.js';
 import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent } from '../events.js';
+import { countValues, hasIdentifiers, mergeIdentifiers } from '../identifiers/identifiers.js';
 import { overridingJurisdiction, resolveRetention } from '../policy/config.js';
 import { isRollingWindow } from '../policy/schema.js';
 import type { DataClassPolicy, PolicyCatalog } from '../policy/types.js';
@@ -127,8 +128,11 @@ function applyTrigger(
   const active =
     entry !== undefined &&
     (entry.status === 'pending' || entry.status === 'blocked' || entry.status === 'windowed');
+  // A later event may bring identifiers the entry did not have: the entry then records them.
+  const identifiers = mergeIdentifiers(active ? entry.identifiers : undefined, event.identifiers);
   if (active) {
     const sameTerms =
+      countValues(identifiers) === countValues(entry.identifiers) &&
       entry.rollingWindow === rollingWindow &&
       entry.jurisdiction === jurisdiction &&
       entry.action === action &&
@@ -157,6 +161,7 @@ function applyTrigger(
     ...(rollingWindow === undefined ? {} : { rollingWindow }),
     ...(subjectWindow === undefined ? {} : { subjectWindow }),
     ...(jurisdiction === undefined ? {} : { jurisdiction }),
+    ...(rollingWindow === undefined && hasIdentifiers(identifiers) ? { identifiers } : {}),
   };
   return { entry: next, decisions: decisionsOf(next) };
 }

@@ -1,4 +1,5 @@
 import type { LifecycleEventType } from '../events.js';
+import type { SubjectIdentifiers } from '../identifiers/types.js';
 import type { RetentionAction } from '../policy/types.js';
 
 /**
@@ -53,6 +54,11 @@ export interface ScheduleEntry {
   readonly subjectWindow?: string;
   /** Jurisdiction whose override set the period (ALU-2), if any. */
   readonly jurisdiction?: string;
+  /**
+   * The subject's identifiers from the events that scheduled it: kept, like the subject id, only
+   * while the entry may still run, so the sweep's request can address targets keyed by them.
+   */
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 /** A subject's schedule as the decision function sees it. */

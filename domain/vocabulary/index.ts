@@ -9,7 +9,11 @@
  * that one import reaches the whole vocabulary.
  */
 
-export { subjectAddressProblem, validateAddressableSubject } from '../policy/addressing.js';
+export {
+  subjectAddressProblem,
+  validateAddressableSubject,
+  validateIdentifiers,
+} from '../policy/addressing.js';
 export {
   findPolicy,
   findTarget,

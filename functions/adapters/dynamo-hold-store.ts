@@ -177,7 +177,8 @@ export class DynamoHoldStore implements HoldStore {
     }
     // A released hold blocks nothing and no longer needs whose hold it was: it moves from the
     // subject's partition to its pseudonym's, in one transaction, so the table forgets the id.
-    const { hold, releasedAt } = change;
+    const { identifiers: _identifiers, ...hold } = change.hold;
+    const { releasedAt } = change;
     return [
       {
         Delete: {

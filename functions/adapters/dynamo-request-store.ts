@@ -69,6 +69,12 @@ export const REQUEST_CHANGE_KINDS: readonly RequestChange['kind'][] = [
   'erasure.tally',
 ];
 
+/** A task that no longer knows whose it was: the pseudonym instead of the id, no identifier values. */
+const forgottenTask = (task: ErasureTask, replacement: string): ErasureTask => {
+  const { identifiers: _identifiers, ...rest } = task;
+  return { ...rest, subjectId: replacement };
+};
+
 const stripKeys = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, openBucket: _open, reviewAt: _reviewAt, failedBucket: _failed, ...rest } = item;
   return rest as T;
@@ -410,14 +416,20 @@ export class DynamoRequestStore implements RequestStore {
       set.push('subjectId = :replacement');
       values[':replacement'] = replacement;
     }
-    const task = replacement === undefined ? change.next : { ...change.next, subjectId: replacement };
+    // Forgotten with the subject id: the raw identifier values (their keyed hashes stay).
+    const forgetIdentifiers = replacement === undefined ? '' : ' REMOVE identifiers';
+    const task = replacement === undefined ? change.next : forgottenTask(change.next, replacement);
     return [
       this.taskPut(task, change.expected),
       {
         Update: {
           TableName: this.tableName,
           Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
-          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${settles ? ' REMOVE openBucket, reviewAt' : ''}`,
+          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${
+            settles
+              ? ` REMOVE openBucket, reviewAt${forgetIdentifiers === '' ? '' : ', identifiers'}`
+              : forgetIdentifiers
+          }`,
           ConditionExpression:
             '#status = :dispatched AND verifiedCount = :verified AND failedCount = :failed',
           ExpressionAttributeNames: names,
@@ -433,7 +445,7 @@ export class DynamoRequestStore implements RequestStore {
                 Update: {
                   TableName: this.tableName,
                   Key: { pk: requestPk(next.requestId), sk: taskSk(taskId) },
-                  UpdateExpression: 'SET subjectId = :replacement',
+                  UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
                   ConditionExpression: 'attribute_exists(pk)',
                   ExpressionAttributeValues: { ':replacement': replacement },
                 },
@@ -505,7 +517,7 @@ export class DynamoRequestStore implements RequestStore {
         Update: {
           TableName: this.tableName,
           Key: { pk: requestPk(change.requestId), sk: REQUEST_SK },
-          UpdateExpression: 'SET subjectId = :replacement',
+          UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
           ConditionExpression: '#status IN (:completed, :rejected)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -520,7 +532,7 @@ export class DynamoRequestStore implements RequestStore {
           Update: {
             TableName: this.tableName,
             Key: { pk: requestPk(change.requestId), sk: taskSk(taskId) },
-            UpdateExpression: 'SET subjectId = :replacement',
+            UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeValues: { ':replacement': replacement },
           },

@@ -406,7 +406,7 @@ export class DynamoScheduleStore implements ScheduleStore {
   private entryItem(entry: ScheduleEntry, now: string, retryAt?: string): Record<string, unknown> {
     // Data minimisation: only an entry that may still run keeps the subject id; a cancelled or
     // dispatched one is a tombstone for event ordering and needs no identity.
-    const { subjectId: _subjectId, ...anonymous } = entry;
+    const { subjectId: _subjectId, identifiers: _identifiers, ...anonymous } = entry;
     const keepsId = entry.status === 'pending' || entry.status === 'blocked';
     const base = {
       pk: this.subjectPk(entry.subjectId),

@@ -16,6 +16,11 @@ import {
   SCHEDULE_CHANGE_KINDS,
   type ScheduleChange,
 } from './dynamo-schedule-store.js';
+import {
+  type DynamoSuppressionStore,
+  SUPPRESSION_CHANGE_KINDS,
+  type SuppressionChange,
+} from './dynamo-suppression-store.js';
 
 /** DynamoDB's limit on the items of one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -28,6 +33,8 @@ export interface DynamoUnitOfWorkStores {
   readonly schedules?: DynamoScheduleStore;
   readonly holds: DynamoHoldStore;
   readonly audit: DynamoAuditLog;
+  /** Absent in a function without the Suppressions table (the sweep shard). */
+  readonly suppressions?: DynamoSuppressionStore;
 }
 
 const isKind = <K extends Change['kind']>(
@@ -115,6 +122,12 @@ export class DynamoUnitOfWork implements UnitOfWork {
       return this.stores.schedules.itemsFor(change);
     }
     if (isKind<HoldChange['kind']>(HOLD_CHANGE_KINDS, change)) return this.stores.holds.itemsFor(change);
+    if (
+      isKind<SuppressionChange['kind']>(SUPPRESSION_CHANGE_KINDS, change) &&
+      this.stores.suppressions !== undefined
+    ) {
+      return this.stores.suppressions.itemsFor(change);
+    }
     throw new TypeError(`No store writes '${(change as Change).kind}'`);
   }
 }

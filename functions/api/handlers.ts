@@ -6,7 +6,8 @@ import {
 } from '../../domain/bounds.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
-import { validateAddressableSubject } from '../../domain/vocabulary/index.js';
+import { hasIdentifiers } from '../../domain/identifiers/identifiers.js';
+import { validateAddressableSubject, validateIdentifiers } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
 import { type AuditSearch, auditCsv, auditCursorPosition, searchAudit } from '../services/audit-search.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -21,6 +22,7 @@ import {
 import { exportSubjectData } from '../services/exports.js';
 import { placeLegalHold, releaseLegalHold } from '../services/legal-holds.js';
 import { recordLifecycleEvent } from '../services/lifecycle-events.js';
+import { checkSuppressions, liftSuppressions } from '../services/suppressions.js';
 import { sweepDueDeletions } from '../services/sweep.js';
 import { handleTaskCallback } from '../services/task-callbacks.js';
 import { openApiDocument } from './openapi.js';
@@ -39,6 +41,8 @@ import {
   parseBody,
   parseQuery,
   RejectionBody,
+  SuppressionCheckBody,
+  SuppressionLiftBody,
   SweepBody,
   VerificationParams,
 } from './schemas.js';
@@ -52,6 +56,8 @@ import type {
   RequestDetail,
   RequestView,
   ScheduleView,
+  SuppressionCheckAnswer,
+  SuppressionLiftAnswer,
   TaskView,
   VerificationAnswer,
 } from './types.js';
@@ -84,6 +90,7 @@ const requestView = (request: ErasureRequest): RequestView => ({
   ...(request.cancellation === undefined ? {} : { cancellation: request.cancellation }),
   ...(request.blockedBy === undefined ? {} : { blockedBy: request.blockedBy }),
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
+  ...(request.unaddressed === undefined ? {} : { unaddressed: request.unaddressed }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),
   ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
 });
@@ -129,11 +136,13 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const { occurredAt } = body;
     requireEventTime(occurredAt, deps.clock().toISOString());
     validateAddressableSubject(deps.config, body.subjectId);
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const result = await recordLifecycleEvent(deps, {
       subjectId: body.subjectId,
       type: body.type,
       occurredAt,
       attributes: body.attributes ?? {},
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
     });
     return { statusCode: 202, body: result };
   },
@@ -171,8 +180,10 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/subjects/{subjectId}/export': async (request) => {
     const subjectId = validateAddressableSubject(deps.config, pathParam(request, 'subjectId'));
     const body = parseBody(ExportBody, request.json());
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const exported = await exportSubjectData(deps, {
       subjectId,
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
       ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
     });
     return { statusCode: 200, body: exported };
@@ -182,17 +193,23 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const key = request.headers['idempotency-key'];
     const body = parseBody(ErasureRequestBody, request.json());
     validateAddressableSubject(deps.config, body.subjectId);
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
+    const input = {
+      subjectId: body.subjectId,
+      reason: body.reason,
+      ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
+    };
     if (body.dryRun === true) {
       // A dry run reserves nothing: the key is optional and only keeps a retry from being audited twice.
       const preview = await previewErasureRequest(
         deps,
-        body,
+        input,
         key === undefined ? undefined : idempotencyKeyOf(key),
       );
       return { statusCode: 200, body: preview };
     }
-    const idempotencyKey = idempotencyKeyOf(key);
-    const receipt = await submitErasureRequest(deps, body, idempotencyKey);
+    const receipt = await submitErasureRequest(deps, input, idempotencyKeyOf(key));
     return { statusCode: 202, body: receipt };
   },
 
@@ -222,9 +239,11 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     const body = parseBody(LegalHoldBody, request.json());
     if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
     validateAddressableSubject(deps.config, body.subjectId);
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const hold = await placeLegalHold(deps, {
       subjectId: body.subjectId,
       reason: body.reason,
+      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
       ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
       ...(body.until === undefined ? {} : { until: body.until }),
     });
@@ -234,6 +253,27 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'DELETE /v1/legal-holds/{holdId}': async (request) => {
     await releaseLegalHold(deps, pathParam(request, 'holdId'));
     return { statusCode: 204 };
+  },
+
+  'POST /v1/suppressions/check': async (request) => {
+    const body = parseBody(SuppressionCheckBody, request.json());
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
+    const suppressed = await checkSuppressions(deps, {
+      ...(body.subjectId === undefined ? {} : { subjectId: body.subjectId }),
+      identifiers,
+    });
+    return { statusCode: 200, body: { suppressed } satisfies SuppressionCheckAnswer };
+  },
+
+  'POST /v1/suppressions/lift': async (request) => {
+    const body = parseBody(SuppressionLiftBody, request.json());
+    const identifiers = validateIdentifiers(deps.config, body.identifiers);
+    const lifted = await liftSuppressions(deps, {
+      ...(body.subjectId === undefined ? {} : { subjectId: body.subjectId }),
+      identifiers,
+      reason: body.reason,
+    });
+    return { statusCode: 200, body: { lifted } satisfies SuppressionLiftAnswer };
   },
 
   'POST /v1/sweeps': async (request) => {

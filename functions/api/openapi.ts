@@ -29,6 +29,8 @@ import {
   PATH_PARAMETERS,
   RejectionBody,
   ReportParams,
+  SuppressionCheckBody,
+  SuppressionLiftBody,
   SweepBody,
   UpcomingReportParams,
   VerificationParams,
@@ -397,6 +399,27 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     summary: 'Release a legal hold; blocked deletions run at the next sweep',
     tag: 'Compliance',
     ok: { 204: { description: 'Released', media: 'none' } },
+  },
+  'POST /v1/suppressions/check': {
+    summary: 'Which of these identifiers belong to an erased subject (suppression after erasure)',
+    description:
+      'Looks up the keyed hashes of the subject id and identifiers given. A product service asks before it ' +
+      're-collects a person (a backup restore, a partner feed) and refuses those named in `suppressed`.',
+    tag: 'Service',
+    body: {
+      schema: SuppressionCheckBody,
+      example: { identifiers: { email: 'ana@example.com', deviceId: ['CAM-0001'] } },
+    },
+    ok: { 200: { description: 'The names of the suppressed ones', example: { suppressed: ['email'] } } },
+  },
+  'POST /v1/suppressions/lift': {
+    summary: 'Lift a suppression (a person came back with consent); audited with keyed hashes only',
+    tag: 'Compliance',
+    body: {
+      schema: SuppressionLiftBody,
+      example: { identifiers: { email: 'ana@example.com' }, reason: 'consent-given-again' },
+    },
+    ok: { 200: { description: 'The names that were listed and are lifted', example: { lifted: ['email'] } } },
   },
   'POST /v1/sweeps': {
     summary: 'Run the sweep of due deletions and notices now',

@@ -7,6 +7,10 @@ import * as z from 'zod';
 import { MAX_CURSOR_LENGTH } from '../../domain/audit/cursor.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
 import {
+  MAX_IDENTIFIER_VALUE_LENGTH,
+  MAX_VALUES_PER_IDENTIFIER,
+} from '../../domain/identifiers/identifiers.js';
+import {
   IDENTIFIER_MAX_LENGTH,
   IdentifierSchema,
   InstantSchema,
@@ -18,11 +22,27 @@ import {
 
 const DataClasses = z.array(z.string().min(1).max(64)).min(1).max(50);
 
+/**
+ * A subject's identifiers, `{"email": "...", "deviceId": ["...", "..."]}`: the shape here; the names
+ * and patterns the deployment declares are checked next (`validateIdentifiers`), naming the field
+ * (`identifiers.deviceId[1]`) and never repeating a value.
+ */
+export const IdentifiersInput = z
+  .record(
+    z.string().min(1).max(40),
+    z.union([
+      z.string().min(1).max(MAX_IDENTIFIER_VALUE_LENGTH),
+      z.array(z.string().min(1).max(MAX_IDENTIFIER_VALUE_LENGTH)).min(1).max(MAX_VALUES_PER_IDENTIFIER),
+    ]),
+  )
+  .optional();
+
 export const LifecycleEventBody = z.object({
   subjectId: SubjectIdSchema,
   type: z.enum(LIFECYCLE_EVENT_TYPES, { message: `must be one of ${LIFECYCLE_EVENT_TYPES.join(', ')}` }),
   occurredAt: InstantSchema,
   attributes: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+  identifiers: IdentifiersInput,
 });
 
 export const ErasureRequestBody = z.object({
@@ -31,6 +51,7 @@ export const ErasureRequestBody = z.object({
   reason: ReasonCodeSchema,
   /** Answer what the request would do (200), changing nothing. */
   dryRun: z.boolean().optional(),
+  identifiers: IdentifiersInput,
 });
 
 export const LegalHoldBody = z.object({
@@ -38,6 +59,7 @@ export const LegalHoldBody = z.object({
   dataClasses: DataClasses.optional(),
   reason: ReasonCodeSchema,
   until: InstantSchema.optional(),
+  identifiers: IdentifiersInput,
 });
 
 export const RejectionBody = z.object({ legalReason: ReasonCodeSchema });
@@ -54,7 +76,20 @@ export const PATH_PARAMETERS = {
 
 export type PathParameter = keyof typeof PATH_PARAMETERS;
 
-export const ExportBody = z.object({ dataClasses: DataClasses.optional() });
+export const ExportBody = z.object({ dataClasses: DataClasses.optional(), identifiers: IdentifiersInput });
+
+/** `POST /v1/suppressions/check`: the subject id and/or identifiers to look up. */
+export const SuppressionCheckBody = z.object({
+  subjectId: SubjectIdSchema.optional(),
+  identifiers: IdentifiersInput,
+});
+
+/** `POST /v1/suppressions/lift`: what to lift, and why (a code: it is audited). */
+export const SuppressionLiftBody = z.object({
+  subjectId: SubjectIdSchema.optional(),
+  identifiers: IdentifiersInput,
+  reason: ReasonCodeSchema,
+});
 
 export const SweepBody = z.object({ now: InstantSchema.optional() });
 

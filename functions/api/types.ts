@@ -65,6 +65,8 @@ export interface RequestView {
   readonly cancellation?: ErasureRequest['cancellation'];
   readonly blockedBy?: readonly string[];
   readonly withheld?: ErasureRequest['withheld'];
+  /** Targets keyed by an identifier the request gave no value of: not erased by it. */
+  readonly unaddressed?: ErasureRequest['unaddressed'];
   readonly dispatchedAt?: string;
   readonly completedAt?: string;
 }
@@ -137,3 +139,13 @@ export type {
   HoldsReport as HoldsReportAnswer,
   UpcomingReport as UpcomingReportAnswer,
 } from '../services/reports.js';
+
+/** `POST /v1/suppressions/check`: the names (`subjectId`, `email`) of what belongs to an erased subject. */
+export interface SuppressionCheckAnswer {
+  readonly suppressed: readonly string[];
+}
+
+/** `POST /v1/suppressions/lift`: the names that were listed and are lifted now. */
+export interface SuppressionLiftAnswer {
+  readonly lifted: readonly string[];
+}

@@ -21,6 +21,7 @@ import type {
   WindowInvocation,
   WindowOutcome,
 } from '../../domain/connectors/types.js';
+import { addressedValue } from '../../domain/connectors/types.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
 import { cutoffFor, listingCutoff } from '../../domain/schedule/windows.js';
 import {
@@ -276,7 +277,7 @@ export const createDynamoDbItemsConnector = (
    */
   async function* findItems(
     target: DynamoDbItemsTarget,
-    invocation: Pick<ConnectorInvocation, 'subjectId'>,
+    invocation: Pick<ConnectorInvocation, 'subjectId' | 'address'>,
     olderThan: Date | undefined,
     extra: readonly string[] | 'all',
   ): AsyncGenerator<Item[]> {
@@ -288,8 +289,10 @@ export const createDynamoDbItemsConnector = (
     // Through a GSI only the table keys are needed: the values come from the table afterwards.
     const projected = viaIndex ? unique([...target.keyAttributes]) : wanted;
     const { refs, names } = projected === 'all' ? { refs: [], names: {} } : placeholders('p', projected);
+    // The subject id, or the one identifier value (an e-mail) this unit of work finds items by.
+    const value = addressedValue(invocation);
     const keep = (item: Item): boolean => {
-      if (item[target.subjectAttribute] !== invocation.subjectId) return false;
+      if (item[target.subjectAttribute] !== value) return false;
       if (olderThan === undefined || target.timestampAttribute === undefined) return true;
       const at = item[target.timestampAttribute];
       return typeof at === 'string' && Date.parse(at) < olderThan.getTime();
@@ -305,7 +308,7 @@ export const createDynamoDbItemsConnector = (
             KeyConditionExpression: '#subject = :subject',
             ProjectionExpression: refs.length === 0 ? undefined : refs.join(', '),
             ExpressionAttributeNames: { ...names, '#subject': target.subjectAttribute },
-            ExpressionAttributeValues: { ':subject': invocation.subjectId },
+            ExpressionAttributeValues: { ':subject': value },
             // GSIs do not support consistent reads; their results are re-read below.
             ConsistentRead: viaIndex ? undefined : true,
             ExclusiveStartKey: startKey,
@@ -437,7 +440,7 @@ export const createDynamoDbItemsConnector = (
       if (target.indexName === undefined && olderThan === undefined) {
         return {
           status: 'counted',
-          count: await countByTableKey(target, invocation.subjectId),
+          count: await countByTableKey(target, addressedValue(invocation)),
           unit: 'items',
         };
       }

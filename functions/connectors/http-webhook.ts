@@ -10,6 +10,7 @@ import type {
   WindowInvocation,
   WindowOutcome,
 } from '../../domain/connectors/types.js';
+import type { SubjectIdentifiers } from '../../domain/identifiers/types.js';
 import { ConnectorPermanentError, ConnectorRetryableError, isConnectorError } from './errors.js';
 import { SIGNATURE_HEADER, signPayload } from './webhook-signature.js';
 
@@ -35,6 +36,8 @@ export interface WebhookRequestBody {
   readonly dataClass: string;
   readonly action: ConnectorInvocation['action'];
   readonly olderThan?: string;
+  /** The identifiers the target declares (`identifiers`), when the subject has values of them. */
+  readonly identifiers?: SubjectIdentifiers;
   readonly callbackUrl?: string;
   /** The attempt's nonce: a callback must carry it back (`ConnectorInvocation.callbackNonce`). */
   readonly nonce?: string;
@@ -44,6 +47,7 @@ export interface WebhookRequestBody {
 export interface WebhookExportRequestBody {
   readonly exportId: string;
   readonly subjectId: string;
+  readonly identifiers?: SubjectIdentifiers;
   readonly dataClasses: readonly string[];
   readonly action: 'export';
 }
@@ -89,6 +93,7 @@ export const webhookRequestBody = (
   dataClass: invocation.dataClass,
   action: invocation.action,
   ...(invocation.olderThan === undefined ? {} : { olderThan: invocation.olderThan }),
+  ...(invocation.identifiers === undefined ? {} : { identifiers: invocation.identifiers }),
   ...(callbackUrl === undefined ? {} : { callbackUrl }),
   ...(invocation.callbackNonce === undefined ? {} : { nonce: invocation.callbackNonce }),
 });
@@ -284,6 +289,7 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
       const request: WebhookExportRequestBody = {
         exportId: invocation.exportId,
         subjectId: invocation.subjectId,
+        ...(invocation.identifiers === undefined ? {} : { identifiers: invocation.identifiers }),
         dataClasses: invocation.dataClasses,
         action: 'export',
       };

@@ -10,24 +10,25 @@ import {
   type ObjectIdentifier,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type {
-  Connector,
-  ConnectorInvocation,
-  ConnectorOutcome,
-  ExportedRecords,
-  ExportInvocation,
-  PreviewResult,
-  S3PrefixTarget,
-  VerificationResult,
-  WindowInvocation,
-  WindowOutcome,
+import {
+  addressedValue,
+  type Connector,
+  type ConnectorInvocation,
+  type ConnectorOutcome,
+  type ExportedRecords,
+  type ExportInvocation,
+  type PreviewResult,
+  type S3PrefixTarget,
+  type VerificationResult,
+  type WindowInvocation,
+  type WindowOutcome,
 } from '../../domain/connectors/types.js';
 import { cutoffFor } from '../../domain/schedule/windows.js';
 import {
   fillSubjectTemplate,
-  SUBJECT_PLACEHOLDER,
   subjectSegmentProblem,
   subjectTemplateProblem,
+  templateRoot,
 } from '../../domain/vocabulary/index.js';
 import {
   awsErrorName,
@@ -133,7 +134,7 @@ export const windowRoot = (target: S3PrefixTarget): string => {
       code: 'InvalidPrefixTemplate',
     });
   }
-  return target.prefixTemplate.slice(0, target.prefixTemplate.indexOf(SUBJECT_PLACEHOLDER));
+  return templateRoot(target.prefixTemplate);
 };
 
 /** The subject whose prefix holds `key`, or undefined when the key is no subject's (never erased). */
@@ -356,7 +357,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     // Counts never trust a remembered "no versions": they must see what an erasure leaves.
     listing: { readonly remembered: false; readonly eager?: boolean } = { remembered: false },
   ): Promise<number> => {
-    const prefix = subjectPrefix(target, invocation.subjectId);
+    const prefix = subjectPrefix(target, addressedValue(invocation));
     const selected = selector(prefix, parseOlderThan(invocation.olderThan, target.name));
     let count = 0;
     for await (const page of listEntries(target, prefix, listing)) {
@@ -392,7 +393,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
      * not the subject's data as the service holds it. Stops before `exportMaxBytes` of content.
      */
     async export(target: S3PrefixTarget, invocation: ExportInvocation): Promise<ExportedRecords> {
-      const prefix = subjectPrefix(target, invocation.subjectId);
+      const prefix = subjectPrefix(target, addressedValue(invocation));
       const records: Record<string, unknown>[] = [];
       let used = 0;
       for await (const page of listCurrentObjects(target, prefix)) {
@@ -422,7 +423,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
 
     async execute(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<ConnectorOutcome> {
       requireDelete(target, invocation);
-      const prefix = subjectPrefix(target, invocation.subjectId);
+      const prefix = subjectPrefix(target, addressedValue(invocation));
       const olderThan = parseOlderThan(invocation.olderThan, target.name);
       const selected = selector(prefix, olderThan);
 

@@ -8,6 +8,7 @@ import type {
   RequestStore,
   ScheduleStore,
   Signer,
+  SuppressionStore,
   SweepShardQueue,
   TaskQueue,
   UnitOfWork,
@@ -42,6 +43,8 @@ export interface ServiceDeps {
    * workers; absent: the coordinator sweeps them itself (the API's sweep on demand, tests).
    */
   readonly sweepShards?: SweepShardQueue;
+  /** The suppression list (reads; writes go through `uow`). Absent in functions without its table. */
+  readonly suppressions?: SuppressionStore;
   /** Where anchors of the audit trail go, outside the audit table. */
   readonly anchors: AnchorStore;
   /** Signs anchors and certificates. */
@@ -87,7 +90,8 @@ export interface WorkerSettings {
 }
 
 /** What settling a request and finishing a task need (the worker, callbacks and the sweep). */
-export type SettleDeps = Pick<ServiceDeps, 'requests' | 'uow' | 'audit' | 'clock'>;
+export type SettleDeps = Pick<ServiceDeps, 'requests' | 'uow' | 'audit' | 'clock'> &
+  Partial<Pick<ServiceDeps, 'config'>>;
 
 /** The worker: no schedules, no notices, no webhook secrets (its connectors sign with theirs). */
 export type WorkerDeps = Pick<

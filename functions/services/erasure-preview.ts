@@ -18,7 +18,7 @@ import { targetNamed } from '../../domain/vocabulary/index.js';
 import { isConnectorError } from '../connectors/errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { bodyHash, type ErasureRequestInput, plannedTasks } from './erasure-requests.js';
-import { invocationOf } from './run-task.js';
+import { invocationsOf } from './run-task.js';
 
 /** What a dry run needs: what intake reads, the connectors to count with, and the unit of work for its one audit entry. */
 export type PreviewDeps = Pick<
@@ -90,8 +90,21 @@ const countOf = async (deps: PreviewDeps, planned: PreviewTask): Promise<Preview
   const target = targetNamed(deps.config, planned.task.target);
   const connector = deps.connectors.connectorFor(target);
   if (connector.preview === undefined) return { reason: 'not-supported' };
+  const preview = connector.preview.bind(connector);
   try {
-    return await connector.preview(target, invocationOf(planned.task));
+    // The same units of work the worker runs: one per value of the identifier the target is keyed by.
+    const results = await Promise.all(
+      invocationsOf(planned.task, target).map((invocation) => preview(target, invocation)),
+    );
+    let count = 0;
+    for (const result of results) {
+      if (result.status !== 'counted') return result;
+      count += result.count;
+    }
+    const [first] = results;
+    return first?.status === 'counted'
+      ? { status: 'counted', count, unit: first.unit }
+      : { reason: 'not-supported' };
   } catch (error) {
     // One target that cannot be read leaves the others' counts worth having; the answer says which.
     if (isConnectorError(error))
@@ -140,15 +153,19 @@ export const previewErasureRequest = async (
     deps.holds.forSubject(input.subjectId),
   ]);
   const split = withholding(deps.config.catalog, schedule, requested);
-  const spec = { requestId: previewId, subjectId: input.subjectId };
+  const spec = {
+    requestId: previewId,
+    subjectId: input.subjectId,
+    ...(input.identifiers === undefined ? {} : { identifiers: input.identifiers }),
+  };
   const eraseTasks =
     split.erasable.length === 0 ? [] : plannedTasks(deps, { ...spec, dataClasses: split.erasable });
   // The withheld classes' own tasks: what planning them after the erasable ones adds (the same keys
   // come first in the same order, so the rest is theirs alone).
   const withheldClasses = split.withheld.map((item) => item.dataClass);
   const withheldTasks = tasksFromPlan(
-    planTasks(deps.config, [...split.erasable, ...withheldClasses]).slice(
-      planTasks(deps.config, split.erasable).length,
+    planTasks(deps.config, [...split.erasable, ...withheldClasses], input.identifiers).slice(
+      planTasks(deps.config, split.erasable, input.identifiers).length,
     ),
     spec,
   );

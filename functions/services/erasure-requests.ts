@@ -11,7 +11,7 @@ import {
   rejectRequest,
   tasksFromPlan,
 } from '../../domain/erasure/index.js';
-import { planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
+import { planTasks, requestedDataClasses, unaddressedTargets } from '../../domain/erasure/plan.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask, RequestOrigin } from '../../domain/erasure/types.js';
 import { withholdRetained } from '../../domain/erasure/withhold.js';
@@ -22,6 +22,11 @@ import {
   ValidationError,
 } from '../../domain/errors.js';
 import { heldTasks, type LegalHold } from '../../domain/holds.js';
+import {
+  hasIdentifiers,
+  identifierHashes,
+  type SubjectIdentifiers,
+} from '../../domain/identifiers/identifiers.js';
 import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
@@ -44,6 +49,8 @@ export interface ErasureRequestInput {
   readonly subjectId: string;
   readonly dataClasses?: readonly string[];
   readonly reason: string;
+  /** Validated against the declared identifiers (`validateIdentifiers`). */
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 /** A task that legal holds keep from erasing (ALM-3), and the holds. */
@@ -62,6 +69,8 @@ export interface ErasureRequestReceipt {
   readonly withheld?: ErasureRequest['withheld'];
   /** ALM-3: the tasks a legal hold keeps from running now; they run once no hold covers them. */
   readonly blockedTasks?: readonly BlockedTask[];
+  /** Targets keyed by an identifier the request gave no value of: not erased by it. */
+  readonly unaddressed?: ErasureRequest['unaddressed'];
 }
 
 /** Keyed, like every value derived from a subject id that the orchestrator keeps. */
@@ -72,6 +81,8 @@ export const bodyHash = (key: string, input: ErasureRequestInput): string =>
       subjectId: input.subjectId,
       dataClasses: input.dataClasses === undefined ? null : [...input.dataClasses].sort(),
       reason: input.reason,
+      // Only when given, so a body without identifiers hashes as before.
+      ...(hasIdentifiers(input.identifiers) ? { identifiers: input.identifiers } : {}),
     }),
   );
 
@@ -81,6 +92,7 @@ const receipt = (request: ErasureRequest, blocked: readonly BlockedTask[]): Eras
   deadline: request.deadline,
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
   ...(blocked.length === 0 ? {} : { blockedTasks: blocked }),
+  ...(request.unaddressed === undefined ? {} : { unaddressed: request.unaddressed }),
 });
 
 /**
@@ -130,6 +142,7 @@ export const submitErasureRequest = async (
     origin: 'api',
     dataClasses: erasable,
     reason: input.reason,
+    ...(input.identifiers === undefined ? {} : { identifiers: input.identifiers }),
     idempotency: { key: idempotencyKey, bodyHash: hash },
     withheld,
     dispatchUnlessHeld: holds,
@@ -178,6 +191,8 @@ export interface NewRequest {
   readonly dataClasses: readonly string[];
   readonly reason: string;
   readonly olderThan?: string;
+  /** The subject's identifiers: targets keyed by them are erased by each value. */
+  readonly identifiers?: SubjectIdentifiers;
   readonly idempotency?: { readonly key: string; readonly bodyHash: string };
   readonly withheld?: ErasureRequest['withheld'];
   /**
@@ -196,9 +211,9 @@ export interface NewRequest {
  */
 export const plannedTasks = (
   deps: Pick<RequestDeps, 'config'>,
-  spec: Pick<NewRequest, 'requestId' | 'subjectId' | 'dataClasses' | 'olderThan'>,
+  spec: Pick<NewRequest, 'requestId' | 'subjectId' | 'dataClasses' | 'olderThan' | 'identifiers'>,
 ): ErasureTask[] => {
-  const planned = planTasks(deps.config, spec.dataClasses);
+  const planned = planTasks(deps.config, spec.dataClasses, spec.identifiers);
   if (planned.length > MAX_TASKS_PER_REQUEST) {
     throw new ValidationError(
       `These data classes need ${planned.length} tasks; one request takes at most ${MAX_TASKS_PER_REQUEST}: split it by dataClasses`,
@@ -228,6 +243,7 @@ export const createRequest = async (
     reason: spec.reason,
     receivedAt,
     taskCount: tasks.length,
+    ...addressingOf(deps, spec),
   });
   const withheld = spec.withheld !== undefined && spec.withheld.length > 0 ? spec.withheld : undefined;
   let request: ErasureRequest = withheld === undefined ? received : { ...received, withheld };
@@ -260,6 +276,27 @@ export const createRequest = async (
     records,
   );
   return outcome.committed ? { request, tasks } : undefined;
+};
+
+/**
+ * What a new request records about its identifiers: the raw values (while open), their keyed
+ * hashes (kept for good), and the targets it cannot address without a value.
+ */
+export const addressingOf = (
+  deps: Pick<RequestDeps, 'config' | 'settings'>,
+  spec: {
+    readonly subjectId: string;
+    readonly dataClasses: readonly string[];
+    readonly identifiers?: SubjectIdentifiers;
+  },
+) => {
+  const identifiers = spec.identifiers ?? {};
+  return {
+    identifiers,
+    // The subject id's hash too: what the completion lists for suppression, without the key.
+    identifierPseudonyms: identifierHashes(deps.settings.idKey, identifiers, spec.subjectId),
+    unaddressed: unaddressedTargets(deps.config, spec.dataClasses, identifiers),
+  };
 };
 
 /** Commits one request transition with its audit entry; false when the request had moved on. */

@@ -1,5 +1,12 @@
 import { exportGenerated } from '../../domain/audit/events.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
+import {
+  hasIdentifiers,
+  identifiersFor,
+  SUBJECT_ID_IDENTIFIER,
+  type SubjectIdentifiers,
+  targetIdentifier,
+} from '../../domain/identifiers/identifiers.js';
 import { knownDataClasses, targetNamed } from '../../domain/vocabulary/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
@@ -7,6 +14,8 @@ export const EXPORT_FORMAT = 'erasure-orchestrator.export.v1';
 
 export interface ExportInput {
   readonly subjectId: string;
+  /** Validated against the declared identifiers: targets keyed by one are read by each value. */
+  readonly identifiers?: SubjectIdentifiers;
   /** @default every data class of the catalog */
   readonly dataClasses?: readonly string[];
 }
@@ -20,6 +29,8 @@ export interface ExportSource {
   readonly supported: boolean;
   readonly truncated: boolean;
   readonly records: readonly Readonly<Record<string, unknown>>[];
+  /** The identifier the target is keyed by, when the export was given no value of it (nothing read). */
+  readonly unaddressed?: string;
 }
 
 export interface SubjectExport {
@@ -74,8 +85,29 @@ export const exportSubjectData = async (deps: ServiceDeps, input: ExportInput): 
       if (connector.export === undefined) {
         return { ...base, supported: false, truncated: false, records: [] };
       }
-      const exported = await connector.export(target, invocationFor(classes));
-      return { ...base, supported: true, truncated: exported.truncated, records: exported.records };
+      const name = targetIdentifier(target);
+      if (name === undefined || name === SUBJECT_ID_IDENTIFIER) {
+        const picked = identifiersFor(target, input.identifiers);
+        const exported = await connector.export(target, {
+          ...invocationFor(classes),
+          ...(hasIdentifiers(picked) ? { identifiers: picked } : {}),
+        });
+        return { ...base, supported: true, truncated: exported.truncated, records: exported.records };
+      }
+      // Keyed by an identifier: one read per value, the records together.
+      const values = input.identifiers?.[name] ?? [];
+      if (values.length === 0)
+        return { ...base, supported: true, truncated: false, records: [], unaddressed: name };
+      const parts = [];
+      for (const value of values) {
+        parts.push(await connector.export(target, { ...invocationFor(classes), address: { name, value } }));
+      }
+      return {
+        ...base,
+        supported: true,
+        truncated: parts.some((part) => part.truncated),
+        records: parts.flatMap((part) => part.records),
+      };
     }),
   );
   const generatedAt = nowIso(deps);

@@ -4,11 +4,13 @@ import { scheduledRequestId, withdrawRequest } from '../../domain/erasure/index.
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { ConcurrentModificationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
+import { hasIdentifiers, type SubjectIdentifiers } from '../../domain/identifiers/identifiers.js';
 import type { AuditRecord, Change } from '../../domain/ports/index.js';
 import { decide } from '../../domain/schedule/decide.js';
 import type { ScheduleDecision, ScheduleEntry } from '../../domain/schedule/types.js';
 import { METRIC } from '../shared/metric-names.js';
 import { nowIso, type ServiceDeps } from './deps.js';
+import { checkSuppressions, eventSuppression } from './suppressions.js';
 
 export interface LifecycleEventInput {
   readonly subjectId: string;
@@ -16,12 +18,22 @@ export interface LifecycleEventInput {
   /** Canonical ISO instant (the API normalises it). */
   readonly occurredAt: string;
   readonly attributes: Readonly<Record<string, string>>;
+  /** Validated against the declared identifiers (`validateIdentifiers`). */
+  readonly identifiers?: SubjectIdentifiers;
 }
 
 export interface LifecycleEventResult {
   readonly eventId: string;
   readonly decisions: readonly ScheduleDecision[];
+  /**
+   * The event's subject id or identifiers that belong to an erased subject (suppression list):
+   * their names. The product service should not re-collect them. Absent when none is.
+   */
+  readonly suppressed?: readonly string[];
 }
+
+/** Events after which the subject is listed for suppression, in the event's own commit. */
+const SUPPRESSING_EVENTS: readonly LifecycleEventType[] = ['account.deleted', 'account.closed'];
 
 const MAX_ATTEMPTS = 5;
 
@@ -33,9 +45,13 @@ export const lifecycleEventId = (key: string, input: LifecycleEventInput): strin
   const attributes = Object.keys(input.attributes)
     .sort()
     .map((key) => [key, input.attributes[key]]);
+  // Identifiers only when sent, so an event without them keeps the id it always had.
+  const identifiers = hasIdentifiers(input.identifiers)
+    ? [Object.entries(input.identifiers ?? {}).sort(([a], [b]) => a.localeCompare(b))]
+    : [];
   const digest = pseudonymise(
     key,
-    JSON.stringify([input.subjectId, input.type, input.occurredAt, attributes]),
+    JSON.stringify([input.subjectId, input.type, input.occurredAt, attributes, ...identifiers]),
   );
   return `evt_${digest.slice(0, 32)}`;
 };
@@ -50,22 +66,40 @@ export const recordLifecycleEvent = async (
   input: LifecycleEventInput,
 ): Promise<LifecycleEventResult> => {
   const event: LifecycleEvent = { ...input, eventId: lifecycleEventId(deps.settings.idKey, input) };
+  // Read before the event lists anything itself: a re-sent account.deleted is not its own match.
+  const suppressed =
+    deps.suppressions === undefined
+      ? []
+      : await checkSuppressions(deps, {
+          subjectId: input.subjectId,
+          ...(input.identifiers === undefined ? {} : { identifiers: input.identifiers }),
+        });
+  const flagged = <T extends LifecycleEventResult>(result: T): T =>
+    suppressed.length === 0 ? result : { ...result, suppressed };
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const recorded = await deps.schedules.recordedEvent(event.subjectId, event.eventId);
-    if (recorded !== undefined) return recorded;
+    if (recorded !== undefined) return flagged(recorded);
     const stored = await deps.schedules.load(event.subjectId);
     const decided = decide(deps.config.catalog, stored.schedule, event);
     const at = nowIso(deps);
     const late = await withdrawLate(deps, event, decided.withdrawn ?? [], at);
     const decisions = decided.decisions.map((decision) => late.decisions.get(decision.dataClass) ?? decision);
     const result = { eventId: event.eventId, decisions };
+    const suppress =
+      SUPPRESSING_EVENTS.includes(event.type) && deps.suppressions !== undefined
+        ? [eventSuppression(deps, event, at)]
+        : [];
     const outcome = await deps.uow.commit(
-      [{ kind: 'schedule.save', previous: stored, next: decided.next, event: result, at }, ...late.changes],
+      [
+        { kind: 'schedule.save', previous: stored, next: decided.next, event: result, at },
+        ...late.changes,
+        ...suppress,
+      ],
       [{ event: lifecycleRecorded(event, decisions, at), subjectId: event.subjectId }, ...late.audit],
     );
     if (outcome.committed) {
       if (late.tooLate > 0) deps.metrics.count(METRIC.deletionTooLate, late.tooLate);
-      return result;
+      return flagged(result);
     }
   }
   throw new ConcurrentModificationError('The subject schedule kept changing while the event was applied');

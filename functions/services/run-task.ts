@@ -1,6 +1,11 @@
 import { taskHeld } from '../../domain/audit/events.js';
 import { redactSubjectId } from '../../domain/audit/index.js';
-import type { ConnectorTarget } from '../../domain/connectors/types.js';
+import type {
+  ConnectorInvocation,
+  ConnectorOutcome,
+  ConnectorTarget,
+  VerificationResult,
+} from '../../domain/connectors/types.js';
 import {
   callbackNonceFor,
   claimAttempt,
@@ -18,12 +23,20 @@ import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../do
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { holdsBlocking } from '../../domain/holds.js';
+import {
+  addressValues,
+  hasIdentifiers,
+  SUBJECT_ID_IDENTIFIER,
+  type SubjectIdentifiers,
+  targetIdentifier,
+} from '../../domain/identifiers/identifiers.js';
 import type { Change, TaskMessage } from '../../domain/ports/index.js';
 import { erasureRuleRef, erasureTally } from '../../domain/reports/erasures.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
 import { METRIC } from '../shared/metric-names.js';
 import { nowIso, type SettleDeps, type WorkerDeps } from './deps.js';
+import { completionSuppression } from './suppressions.js';
 
 export type TaskRunOutcome =
   /** Nothing left to do for this message: acknowledge it. */
@@ -36,9 +49,16 @@ export type TaskRunOutcome =
 const MAX_ERROR_LENGTH = 300;
 
 /** Error text that may be stored and shown: without the subject id, and short. */
-const safeMessage = (error: unknown, subjectId: string): string => {
+const safeMessage = (error: unknown, subjectId: string, identifiers?: SubjectIdentifiers): string => {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return redactSubjectId(text, subjectId).slice(0, MAX_ERROR_LENGTH);
+  // Identifier values (an e-mail in an S3 key, a serial in a message) are redacted like the id.
+  const redacted = Object.values(identifiers ?? {})
+    .flat()
+    .reduce(
+      (message, value) => redactSubjectId(message, value, '[identifier]'),
+      redactSubjectId(text, subjectId),
+    );
+  return redacted.slice(0, MAX_ERROR_LENGTH);
 };
 
 /** A short machine-readable error code (connector code or error class), safe for the audit trail. */
@@ -60,7 +80,7 @@ const targetOf = (deps: Pick<WorkerDeps, 'config'>, task: ErasureTask): Connecto
 };
 
 /** What the connector of `task` is asked; a dry run (erasure-preview.ts) asks its `preview` the same. */
-export const invocationOf = (task: ErasureTask) => ({
+export const invocationOf = (task: ErasureTask): ConnectorInvocation => ({
   taskId: task.taskId,
   requestId: task.requestId,
   subjectId: task.subjectId,
@@ -70,6 +90,70 @@ export const invocationOf = (task: ErasureTask) => ({
   callbackNonce: callbackNonceFor(task),
   ...(task.olderThan === undefined ? {} : { olderThan: task.olderThan }),
 });
+
+/**
+ * The task's units of work: one invocation per value of the identifier its target is keyed by
+ * (two device serials: two prefixes), one for a target keyed by the subject id, one for a webhook
+ * (told the identifiers it declares). A target keyed by an identifier the task has no value of
+ * cannot be erased, and is not reported verified: the task fails permanently.
+ */
+export const invocationsOf = (task: ErasureTask, target: ConnectorTarget): ConnectorInvocation[] => {
+  const base = invocationOf(task);
+  const name = targetIdentifier(target);
+  if (name === undefined) {
+    return [
+      hasIdentifiers(task.identifiers)
+        ? { ...base, identifiers: task.identifiers as SubjectIdentifiers }
+        : base,
+    ];
+  }
+  if (name === SUBJECT_ID_IDENTIFIER) return [base];
+  const values = addressValues(target, task.subjectId, task.identifiers) ?? [];
+  if (values.length === 0) {
+    throw new ConnectorPermanentError(
+      `Target '${target.name}' is keyed by '${name}' and the task has no value of it`,
+      {
+        target: target.name,
+        code: 'NoIdentifierValue',
+      },
+    );
+  }
+  return values.map((value) => ({ ...base, address: { name, value } }));
+};
+
+/** Runs every unit of work of the task: the affected counts add up; a webhook may answer `pending`. */
+const executeAll = async (
+  deps: WorkerDeps,
+  target: ConnectorTarget,
+  invocations: readonly ConnectorInvocation[],
+): Promise<ConnectorOutcome> => {
+  let affectedCount = 0;
+  for (const invocation of invocations) {
+    const outcome = await deps.connectors.execute(target, invocation);
+    if (outcome.status === 'pending') return outcome;
+    affectedCount += outcome.affectedCount;
+  }
+  return { status: 'done', affectedCount };
+};
+
+/** Verifies every unit of work: the task is verified only if nothing is left under any value. */
+const verifyAll = async (
+  deps: WorkerDeps,
+  target: ConnectorTarget,
+  invocations: readonly ConnectorInvocation[],
+): Promise<VerificationResult> => {
+  let remaining = 0;
+  const details: string[] = [];
+  for (const [index, invocation] of invocations.entries()) {
+    const result = await deps.connectors.verify(target, invocation);
+    if (result.verified) continue;
+    remaining += result.remaining;
+    details.push(invocations.length === 1 ? result.detail : `value ${index + 1}: ${result.detail}`);
+  }
+  return remaining === 0 && details.length === 0
+    ? { verified: true }
+    : { verified: false, remaining, detail: details.join('; ') };
+};
 
 /** Commits a task's next state with its audit entry; false when the task had moved on. */
 export const commitTask = async (
@@ -150,13 +234,14 @@ export const runConnectorTask = async (
     // A task left `succeeded` (by an older worker) runs the connector again (it is idempotent), so
     // data a previous run missed is erased, not merely re-checked.
     const target = targetOf(deps, current);
-    const outcome = await deps.connectors.execute(target, invocationOf(current));
+    const invocations = invocationsOf(current, target);
+    const outcome = await executeAll(deps, target, invocations);
     if (outcome.status === 'pending') {
       await commitTask(deps, current, taskAwaitingCallback(current, nowIso(deps)));
       return { kind: 'done' };
     }
     const executedAt = nowIso(deps);
-    const verification = await deps.connectors.verify(target, invocationOf(current));
+    const verification = await verifyAll(deps, target, invocations);
     if (!verification.verified) {
       throw new Error(`Verification found ${verification.remaining} items left: ${verification.detail}`);
     }
@@ -215,7 +300,7 @@ const attemptFailed = async (
   error: unknown,
   receiveCount: number,
 ): Promise<TaskRunOutcome> => {
-  const reason = safeMessage(error, task.subjectId);
+  const reason = safeMessage(error, task.subjectId, task.identifiers);
   deps.metrics.count(METRIC.taskFailedAttempt, 1);
   deps.log.warn('connector task attempt failed', {
     taskId: task.taskId,
@@ -329,6 +414,8 @@ export const finish = async (
           request: { previous: request, next: counted.next, ...(forget === undefined ? {} : { forget }) },
         },
         ...tallied(next, request),
+        // Erased: the subject's keyed hashes go on the suppression list in the same commit.
+        ...(forget === undefined ? [] : completionSuppression(deps, request, at)),
       ],
       [
         { event: audit, subjectId: task.subjectId },
@@ -359,8 +446,12 @@ export const settle = async (deps: SettleDeps, requestId: string): Promise<void>
   const { request } = found;
   const settled = settleRequest(request, nowIso(deps));
   if (settled === undefined) return;
+  const at = settled.next.completedAt ?? nowIso(deps);
   await deps.uow.commit(
-    [{ kind: 'request.transition', next: settled.next, from: ['dispatched'], previous: request }],
+    [
+      { kind: 'request.transition', next: settled.next, from: ['dispatched'], previous: request },
+      ...(settled.next.status === 'completed' ? completionSuppression(deps, request, at) : []),
+    ],
     [{ event: settled.audit, subjectId: request.subjectId }],
   );
   if (settled.next.status === 'completed') {

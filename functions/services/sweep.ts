@@ -11,6 +11,7 @@ import {
 import { mayBeStuck, NEAR_DEADLINE_MS, nextReviewAt, stoppedTasks } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { heldTasks, holdsBlocking, type LegalHold } from '../../domain/holds.js';
+import type { SubjectIdentifiers } from '../../domain/identifiers/types.js';
 import type { DataClassPolicy } from '../../domain/policy/types.js';
 import type {
   Change,
@@ -32,7 +33,7 @@ import { findPolicy, retentionReason } from '../../domain/vocabulary/index.js';
 import { METRIC } from '../shared/metric-names.js';
 import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
-import { createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
+import { addressingOf, createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { settle } from './run-task.js';
 import { runWindows, type WindowRunReport } from './window-runs.js';
 
@@ -333,6 +334,7 @@ class SweepContext {
       dataClasses: [entry.dataClass],
       reason: retentionReason(entry.ruleRef),
       ...(olderThan === undefined ? {} : { olderThan }),
+      ...(entry.identifiers === undefined ? {} : { identifiers: entry.identifiers }),
     };
     const direct = await this.createDispatched(spec, claim);
     if (direct === 'changed') return;
@@ -368,10 +370,11 @@ class SweepContext {
       dataClasses: readonly string[];
       reason: string;
       olderThan?: string;
+      identifiers?: SubjectIdentifiers;
     },
     claim: Change,
   ): Promise<'sent' | 'held' | 'exists' | 'changed'> {
-    const planned = planTasks(this.deps.config, spec.dataClasses);
+    const planned = planTasks(this.deps.config, spec.dataClasses, spec.identifiers);
     if (planned.length > MAX_TASKS_PER_REQUEST) return this.general(spec, claim);
     const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
     const holds = await this.holdsOf(spec.subjectId);
@@ -379,7 +382,12 @@ class SweepContext {
       return this.general(spec, claim);
     }
     const at = this.deps.clock().toISOString();
-    const received = receiveRequest({ ...spec, receivedAt: at, taskCount: tasks.length });
+    const received = receiveRequest({
+      ...spec,
+      receivedAt: at,
+      taskCount: tasks.length,
+      ...addressingOf(this.deps, spec),
+    });
     const dispatched = dispatchRequest(received.next, tasks.length, at);
     const outcome = await this.deps.uow.commit(
       [{ kind: 'request.create', request: dispatched.next, tasks }, claim],

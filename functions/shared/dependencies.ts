@@ -21,6 +21,7 @@ import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import { DynamoReportStore } from '../adapters/dynamo-report-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
+import { DynamoSuppressionStore } from '../adapters/dynamo-suppression-store.js';
 import { DynamoUnitOfWork } from '../adapters/dynamo-unit-of-work.js';
 import { KmsSigner } from '../adapters/kms-signer.js';
 import { S3AnchorStore } from '../adapters/s3-anchor-store.js';
@@ -126,10 +127,19 @@ const webhookSecretOf =
 /** The DynamoDB stores, audit log and unit of work over a function's tables (tests use it too). */
 export const dynamoStorage = (
   documents: DynamoDBDocumentClient,
-  tables: { readonly requests: string; readonly legalHolds: string; readonly audit: string },
+  tables: {
+    readonly requests: string;
+    readonly legalHolds: string;
+    readonly audit: string;
+    readonly suppressions?: string | undefined;
+  },
   pseudonymKey: string,
   schedulesTable?: { readonly name: string; readonly shards: number },
 ) => {
+  const suppressions =
+    tables.suppressions === undefined
+      ? undefined
+      : new DynamoSuppressionStore(documents, tables.suppressions);
   const requests = new DynamoRequestStore(documents, tables.requests, pseudonymKey);
   const holds = new DynamoHoldStore(documents, tables.legalHolds, pseudonymKey);
   const audit = new DynamoAuditLog(documents, tables.audit, pseudonymKey);
@@ -142,8 +152,9 @@ export const dynamoStorage = (
     holds,
     audit,
     ...(schedules === undefined ? {} : { schedules }),
+    ...(suppressions === undefined ? {} : { suppressions }),
   });
-  return { requests, holds, audit, uow, schedules };
+  return { requests, holds, audit, uow, schedules, ...(suppressions === undefined ? {} : { suppressions }) };
 };
 
 const basics = (config: DeploymentConfig, platform: Platform) => ({
@@ -168,7 +179,13 @@ export const composeSweepShard = (
   const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
   const { schedules, ...stores } = dynamoStorage(
     platform.clients.documents,
-    { requests: env.REQUESTS_TABLE, legalHolds: env.LEGAL_HOLDS_TABLE, audit: env.AUDIT_TABLE },
+    {
+      requests: env.REQUESTS_TABLE,
+      legalHolds: env.LEGAL_HOLDS_TABLE,
+      audit: env.AUDIT_TABLE,
+      // The coordinator's (and the API's): a shard never completes a request.
+      suppressions: 'SUPPRESSIONS_TABLE' in env ? env.SUPPRESSIONS_TABLE : undefined,
+    },
     platform.secrets.pseudonymKey,
     { name: env.SCHEDULES_TABLE, shards: env.DUE_BUCKET_SHARDS },
   );
@@ -257,7 +274,12 @@ export const composeWorker = (env: FunctionEnvironment<'worker'>, platform: Plat
   const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
   const { schedules: _none, ...stores } = dynamoStorage(
     platform.clients.documents,
-    { requests: env.REQUESTS_TABLE, legalHolds: env.LEGAL_HOLDS_TABLE, audit: env.AUDIT_TABLE },
+    {
+      requests: env.REQUESTS_TABLE,
+      legalHolds: env.LEGAL_HOLDS_TABLE,
+      audit: env.AUDIT_TABLE,
+      suppressions: env.SUPPRESSIONS_TABLE,
+    },
     platform.secrets.pseudonymKey,
   );
   return {

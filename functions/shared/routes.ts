@@ -62,6 +62,9 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/reports/erasures', roles: ['compliance'] },
   { method: 'GET', path: '/v1/reports/upcoming', roles: ['compliance'] },
   { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
+  // Identifiers travel in the body, never in a path (paths are logged): both are POSTs.
+  { method: 'POST', path: '/v1/suppressions/check', roles: ['service'] },
+  { method: 'POST', path: '/v1/suppressions/lift', roles: ['compliance'] },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;

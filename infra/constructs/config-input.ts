@@ -4,7 +4,7 @@ import type {
   HttpWebhookTarget,
   S3PrefixTarget,
 } from '../../domain/connectors/types.js';
-import type { DataClassPolicy } from '../../domain/policy/types.js';
+import type { DataClassPolicy, DeploymentConfig } from '../../domain/policy/types.js';
 
 /** Fields of a data class the schema fills in when they are left out. */
 type Defaulted = 'cancelledBy' | 'blockers' | 'jurisdictionOverrides';
@@ -62,4 +62,8 @@ export interface ErasureOrchestratorConfig {
   readonly targets: readonly ConnectorTargetInput[];
   /** The http-webhook target that receives advance notices (IMOU-3). @default - none */
   readonly notices?: { readonly target: string };
+  /** Declared identifiers beyond the subject id, with their patterns. @default - none */
+  readonly identifiers?: DeploymentConfig['identifiers'];
+  /** Suppression after erasure. @default - kept for the longest retention of the catalog */
+  readonly suppression?: DeploymentConfig['suppression'];
 }

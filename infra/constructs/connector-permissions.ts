@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import type { DeploymentConfig, RetentionAction } from '../../domain/policy/types.js';
 import { windowRunsOf } from '../../domain/schedule/windows.js';
-import { SUBJECT_PLACEHOLDER, subjectTemplatePattern, targetsInUse } from '../../domain/vocabulary/index.js';
+import { subjectTemplatePattern, targetsInUse, templateRoot } from '../../domain/vocabulary/index.js';
 import type { BucketReference, TableReference } from './config-input.js';
 import { acknowledgeWildcardResource } from './nag.js';
 
@@ -226,7 +226,7 @@ export class ConnectorWindowsPolicy extends TargetAccessPolicy {
   }
 
   protected grantS3Prefix(target: S3PrefixTarget, { bucketArn, objects }: S3PrefixResources): void {
-    const root = target.prefixTemplate.slice(0, target.prefixTemplate.indexOf(SUBJECT_PLACEHOLDER));
+    const root = templateRoot(target.prefixTemplate);
     this.policy.addStatements(
       // A window run lists the static root of the template (every subject at once).
       new iam.PolicyStatement({

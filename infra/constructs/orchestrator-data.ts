@@ -116,6 +116,7 @@ export class OrchestratorData extends Construct implements OrchestratorDataRefs 
       requests: build('requests'),
       legalHolds: build('legalHolds'),
       audit: build('audit'),
+      suppressions: build('suppressions'),
     };
 
     this.secret = new secretsmanager.Secret(this, 'Secrets', {

@@ -69,6 +69,17 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
       },
       ok: 202,
     },
+    'POST /v1/suppressions/check': {
+      call: { path: '/v1/suppressions/check', body: { subjectId: SEEDED.subjectId } },
+      ok: 200,
+    },
+    'POST /v1/suppressions/lift': {
+      call: {
+        path: '/v1/suppressions/lift',
+        body: { subjectId: SEEDED.subjectId, reason: 'consent-given-again' },
+      },
+      ok: 200,
+    },
     'GET /v1/erasure-requests/{requestId}': {
       call: { path: `/v1/erasure-requests/${SEEDED.dispatchedRequestId}` },
       ok: 200,

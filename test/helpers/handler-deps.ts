@@ -101,6 +101,7 @@ export const handlerDeps = (options: HandlerDepsOptions = {}): HandlerDeps => {
     audit: ports.audit,
     uow: ports.uow,
     queue: ports.queue,
+    suppressions: ports.suppressions,
     anchors,
     signer,
     connectors: {

@@ -31,6 +31,7 @@ import type {
   RequestWithTasks,
   ScheduleStore,
   StoredSchedule,
+  SuppressionStore,
   TaskMessage,
   TaskQueue,
   UnitOfWork,
@@ -39,6 +40,7 @@ import { ACTION_COUNTER, type ErasureCountRow } from '../../domain/reports/erasu
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import type { SweepRun } from '../../domain/schedule/watermark.js';
+import type { Suppression } from '../../domain/suppression.js';
 
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 const clone = <T>(value: T): T => structuredClone(value);
@@ -58,6 +60,15 @@ interface StoredEntry {
   readonly entry: ScheduleEntry;
   readonly indexAt?: string;
 }
+
+/** The pseudonym in place of the subject id, and no identifier values (as the adapter's REMOVE). */
+const forgotten = <T extends { readonly subjectId: string; readonly identifiers?: unknown }>(
+  item: T,
+  replacement: string,
+): T => {
+  const { identifiers: _identifiers, ...rest } = item;
+  return { ...rest, subjectId: replacement } as T;
+};
 
 /** Everything the orchestrator stores, as plain data: compare two snapshots to prove "nothing written". */
 export interface InMemoryState {
@@ -88,6 +99,8 @@ export interface InMemoryState {
    * elsewhere carries the mark (every move sets it, like the head item's `unanchored`).
    */
   anchoredSeqs: Map<string, number>;
+  /** The suppression list, by keyed hash. */
+  suppressions: Map<string, Suppression>;
 }
 
 const emptyState = (): InMemoryState => ({
@@ -105,6 +118,7 @@ const emptyState = (): InMemoryState => ({
   chains: new Map(),
   markers: new Set(),
   anchoredSeqs: new Map(),
+  suppressions: new Map(),
 });
 
 const subjectKey = (subjectId: string, dataClass: string) => `${subjectId}\u0000${dataClass}`;
@@ -139,6 +153,7 @@ export class InMemoryPorts {
   readonly audit: AuditLog;
   readonly uow: UnitOfWork;
   readonly queue: TaskQueue;
+  readonly suppressions: SuppressionStore;
 
   constructor(private readonly options: InMemoryPortsOptions) {
     this.requests = {
@@ -165,6 +180,13 @@ export class InMemoryPorts {
           nearDeadline: open.filter((request) => request.deadline >= now && request.deadline <= near).length,
         };
       },
+    };
+    this.suppressions = {
+      find: async (hashes) =>
+        hashes.flatMap((hash) => {
+          const found = this.state.suppressions.get(hash);
+          return found === undefined ? [] : [clone(found)];
+        }),
     };
     this.schedules = {
       load: async (subjectId) => this.load(subjectId),
@@ -494,16 +516,19 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
                 status: next.status,
                 ...(next.completedAt === undefined ? {} : { completedAt: next.completedAt }),
               }),
-          ...(replacement === undefined ? {} : { subjectId: replacement }),
         });
+        if (replacement !== undefined) {
+          const settledRequest = state.requests.get(request.requestId) as ErasureRequest;
+          state.requests.set(request.requestId, forgotten(settledRequest, replacement));
+        }
         state.tasks.set(
           key,
-          clone(replacement === undefined ? change.next : { ...change.next, subjectId: replacement }),
+          clone(replacement === undefined ? change.next : forgotten(change.next, replacement)),
         );
         for (const taskId of forget?.taskIds ?? []) {
           const other = state.tasks.get(taskKey(request.requestId, taskId));
           if (replacement !== undefined && other !== undefined && taskId !== change.next.taskId) {
-            state.tasks.set(taskKey(request.requestId, taskId), { ...other, subjectId: replacement });
+            state.tasks.set(taskKey(request.requestId, taskId), forgotten(other, replacement));
           }
         }
         // A settled request leaves the review index, as the adapter's REMOVE does.
@@ -554,12 +579,12 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       const current = state.requests.get(change.requestId);
       if (current?.status !== 'completed' && current?.status !== 'rejected') return false;
       const replacement = `pseudonym:${change.pseudonym}`;
-      state.requests.set(change.requestId, { ...current, subjectId: replacement });
+      state.requests.set(change.requestId, forgotten(current, replacement));
       for (const taskId of change.taskIds) {
         const key = taskKey(change.requestId, taskId);
         const task = state.tasks.get(key);
         if (task === undefined) return false;
-        state.tasks.set(key, { ...task, subjectId: replacement });
+        state.tasks.set(key, forgotten(task, replacement));
       }
       return true;
     }
@@ -673,13 +698,20 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'hold.release': {
       const current = state.holds.get(change.hold.holdId);
       if (current === undefined || current.releasedAt !== undefined) return false;
+      const { identifiers: _identifiers, ...kept } = current;
       state.holds.set(current.holdId, {
-        ...current,
+        ...kept,
         subjectId: releasedHoldSubject(pseudonymKey, current.subjectId),
         releasedAt: change.releasedAt,
       });
       return true;
     }
+    case 'suppression.add':
+      for (const entry of change.entries) state.suppressions.set(entry.hash, clone(entry));
+      return true;
+    case 'suppression.lift':
+      for (const hash of change.hashes) state.suppressions.delete(hash);
+      return true;
   }
 };
 

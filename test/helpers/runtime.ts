@@ -2,6 +2,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ErrorBody } from '../../functions/api/types.js';
+import { demoIdentifiersOf } from '../../local/demo.js';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime.js';
 import { emulatorEndpoints, uniquePrefix } from './emulators.js';
 
@@ -99,6 +100,24 @@ export const remainingData = async (runtime: LocalRuntime, subjectId: string) =>
     alarms: alarms.Items?.length ?? 0,
     videos: await count(stores.cloudVideoBucket, `video/${subjectId}/`),
     files: await count(stores.userFilesBucket, `files/${subjectId}/`),
+    /** Video under each of the subject's camera serials (identifier `deviceId`). */
+    deviceVideos: (
+      await Promise.all(
+        demoIdentifiersOf(subjectId).deviceId.map((serial) =>
+          count(stores.cloudVideoBucket, `devices/${serial}/`),
+        ),
+      )
+    ).reduce((total, each) => total + each, 0),
+    /** The marketing list's record, keyed by the subject's e-mail (identifier `email`). */
+    marketing: (
+      await clients.dynamodb.send(
+        new GetItemCommand({
+          TableName: stores.marketingTable,
+          Key: { email: { S: demoIdentifiersOf(subjectId).email } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item,
     webhookErasures: runtime.webhook.received.filter((erasure) => erasure.subjectId === subjectId),
   };
 };

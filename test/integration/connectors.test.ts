@@ -361,3 +361,72 @@ describe('dynamodb-items on DynamoDB Local', () => {
     );
   });
 });
+
+describe('identifier-keyed targets (the task fans out one invocation per value)', () => {
+  it('s3-prefix keyed by a camera serial erases and verifies each serial, and nothing of another camera', async () => {
+    // Prepare
+    const target: S3PrefixTarget = {
+      name: 'device-video',
+      kind: 's3-prefix',
+      bucket,
+      prefixTemplate: 'devices/{deviceId}/',
+    };
+    await putObjects(clients.s3, [
+      ...['CAM-0A01', 'CAM-0A02'].flatMap((serial) => [`devices/${serial}/1.mp4`, `devices/${serial}/2.mp4`]),
+      'devices/CAM-0A0F/1.mp4',
+    ]);
+    const forSerial = (value: string) => invocation('subject-cams', { address: { name: 'deviceId', value } });
+
+    // Act
+    const outcomes = [];
+    for (const serial of ['CAM-0A01', 'CAM-0A02'])
+      outcomes.push(await registry.execute(target, forSerial(serial)));
+    const verified = await Promise.all(
+      ['CAM-0A01', 'CAM-0A02'].map((serial) => registry.verify(target, forSerial(serial))),
+    );
+
+    // Assess
+    expect(outcomes).toEqual([
+      { status: 'done', affectedCount: 2 },
+      { status: 'done', affectedCount: 2 },
+    ]);
+    expect(verified).toEqual([{ verified: true }, { verified: true }]);
+    expect(await countObjects(readers.s3, 'devices/CAM-0A01/')).toBe(0);
+    expect(await countObjects(readers.s3, 'devices/CAM-0A02/')).toBe(0);
+    expect(await countObjects(readers.s3, 'devices/CAM-0A0F/')).toBe(1);
+  });
+
+  it('dynamodb-items keyed by e-mail finds the item by the address value, not the subject id', async () => {
+    // Prepare: the events table's GSI stands in for a list keyed by e-mail.
+    await putItems(clients.documents, indexedTable, [
+      { pk: 'contact#1', sk: 'v1', userId: 'ana@example.com' },
+      { pk: 'contact#2', sk: 'v1', userId: 'bo@example.com' },
+    ]);
+    const target: DynamoDbItemsTarget = {
+      name: 'marketing-list',
+      kind: 'dynamodb-items',
+      table: indexedTable,
+      subjectAttribute: 'userId',
+      identifier: 'email',
+      indexName: 'byUser',
+      keyAttributes: ['pk', 'sk'],
+    };
+    const byEmail = invocation('subject-ana', { address: { name: 'email', value: 'ana@example.com' } });
+
+    // Act
+    const outcome = await registry.execute(target, byEmail);
+    const verification = await registry.verify(target, byEmail);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'done', affectedCount: 1 });
+    expect(verification).toEqual({ verified: true });
+    const left = await Promise.all(
+      ['contact#1', 'contact#2'].map((pk) =>
+        readers.documents.send(
+          new GetCommand({ TableName: indexedTable, Key: { pk, sk: 'v1' }, ConsistentRead: true }),
+        ),
+      ),
+    );
+    expect(left.map((read) => read.Item?.userId)).toEqual([undefined, 'bo@example.com']);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditList, SubjectExport } from '../../functions/api/types.js';
-import { seedDemoSubject } from '../../local/demo.js';
+import { demoIdentifiersOf, seedDemoSubject } from '../../local/demo.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 /** One exported record of one source. */
@@ -39,8 +39,8 @@ const contentOf = (record: ExportRecord): string =>
 
 describe('portability export, end to end', () => {
   it("ALU-6: a subject's export holds its customer record, alarms, video, files and partner records, and nothing else", async () => {
-    // Act
-    const response = await exportOf(SUBJECT);
+    // Act: with its identifiers, so the camera video and the marketing record are read too.
+    const response = await exportOf(SUBJECT, { identifiers: demoIdentifiersOf(SUBJECT) });
 
     // Assess: the shape
     expect(response.status).toBe(200);
@@ -51,6 +51,8 @@ describe('portability export, end to end', () => {
       'alarm-events',
       'cloud-video',
       'customer-records',
+      'device-video',
+      'marketing-list',
       'partner-services',
       'user-files',
     ]);
@@ -87,6 +89,12 @@ describe('portability export, end to end', () => {
     expect(recordsOf('user-files').map((file) => [file.key, contentOf(file), file.size])).toEqual([
       [`files/${SUBJECT}/document-1.txt`, 'demo file 1', 11],
       [`files/${SUBJECT}/document-2.txt`, 'demo file 2', 11],
+    ]);
+    expect(recordsOf('device-video').map((video) => video.key)).toEqual(
+      demoIdentifiersOf(SUBJECT).deviceId.map((serial) => `devices/${serial}/clip-1.mp4`),
+    );
+    expect(recordsOf('marketing-list')).toEqual([
+      expect.objectContaining({ email: 'customer1@example.test', newsletter: 'weekly' }),
     ]);
     expect(recordsOf('partner-services')).toEqual([
       { subjectId: SUBJECT, source: 'partner-services', recordCount: 2 },
@@ -134,7 +142,10 @@ describe('portability export, end to end', () => {
     expect(response.body.dataClasses).toEqual(['cloud-video']);
     expect(response.body.sources.map((source) => [source.target, source.records.length])).toEqual([
       ['cloud-video', 3],
+      ['device-video', 0],
     ]);
+    // Video per camera is keyed by the serials, which this export was not given: said, not hidden.
+    expect(response.body.sources[1]?.unaddressed).toBe('deviceId');
     expect(JSON.stringify(response.body)).not.toContain(SUBJECT);
   });
 

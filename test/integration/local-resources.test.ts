@@ -139,6 +139,7 @@ describe('createOrchestratorResources', () => {
       REQUESTS_TABLE: physicalName(prefix, 'Requests'),
       LEGAL_HOLDS_TABLE: physicalName(prefix, 'LegalHolds'),
       AUDIT_TABLE: physicalName(prefix, 'Audit'),
+      SUPPRESSIONS_TABLE: physicalName(prefix, 'Suppressions'),
       TASK_QUEUE_URL: resources.taskQueueUrl,
       TASK_DLQ_URL: resources.taskDeadLetterQueueUrl,
       TASK_QUEUE_MAX_RECEIVES: String(TASK_QUEUE.maxReceiveCount),

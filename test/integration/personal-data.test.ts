@@ -5,12 +5,21 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoIdentifiersOf } from '../../local/demo.js';
 import type { LogRecord } from '../../local/runtime.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const SUBJECT = 'demo-subject-1';
-/** What the demo seeds for demo-subject-1 (local/demo.ts). */
-const PERSONAL_DATA = [SUBJECT, 'Demo Customer 1', 'customer1@example.test', '+31 20 555 0101'];
+/** The subject's identifiers (its e-mail and camera serials), sent with every call below. */
+const IDENTIFIERS = demoIdentifiersOf(SUBJECT);
+/** What the demo seeds for demo-subject-1 (local/demo.ts), identifiers included. */
+const PERSONAL_DATA = [
+  SUBJECT,
+  'Demo Customer 1',
+  IDENTIFIERS.email,
+  '+31 20 555 0101',
+  ...IDENTIFIERS.deviceId,
+];
 
 const logs: LogRecord[] = [];
 const messages: string[] = [];
@@ -49,12 +58,17 @@ describe('personal data after a full flow', () => {
     // Prepare: a request blocked by a hold and refused, the hold released, then the account deleted.
     const hold = await runtime.call('POST', '/v1/legal-holds', {
       role: 'compliance',
-      body: { subjectId: SUBJECT, reason: 'litigation-2026-7' },
+      body: { subjectId: SUBJECT, reason: 'litigation-2026-7', identifiers: IDENTIFIERS },
     });
     expect(hold.status).toBe(201);
     const refused = await runtime.call('POST', '/v1/erasure-requests', {
       headers: { 'idempotency-key': 'personal-data-refused-1' },
-      body: { subjectId: SUBJECT, dataClasses: ['cloud-video'], reason: 'gdpr-art17-request' },
+      body: {
+        subjectId: SUBJECT,
+        dataClasses: ['cloud-video'],
+        reason: 'gdpr-art17-request',
+        identifiers: IDENTIFIERS,
+      },
     });
     expect(refused.status).toBe(202);
     expect(
@@ -70,7 +84,12 @@ describe('personal data after a full flow', () => {
     });
     expect(released.status).toBe(204);
     const deleted = await runtime.call('POST', '/v1/lifecycle-events', {
-      body: { subjectId: SUBJECT, type: 'account.deleted', occurredAt: '2026-11-21T11:00:00.000Z' },
+      body: {
+        subjectId: SUBJECT,
+        type: 'account.deleted',
+        occurredAt: '2026-11-21T11:00:00.000Z',
+        identifiers: IDENTIFIERS,
+      },
     });
     expect(deleted.status).toBe(202);
 
@@ -80,7 +99,16 @@ describe('personal data after a full flow', () => {
     await runtime.sweep();
 
     // Assess: the data is gone, and so is everything the orchestrator knew of the subject.
-    expect((await remainingData(runtime, SUBJECT)).customer).toBeUndefined();
+    expect(await remainingData(runtime, SUBJECT)).toMatchObject({
+      customer: undefined,
+      deviceVideos: 0,
+      marketing: undefined,
+    });
+    // Suppressed after erasure, as keyed hashes only (the scan below finds no value).
+    const suppressed = await runtime.call('POST', '/v1/suppressions/check', {
+      body: { subjectId: SUBJECT, identifiers: IDENTIFIERS },
+    });
+    expect(suppressed.body).toEqual({ suppressed: ['subjectId', 'email', 'deviceId'] });
     const stored = await scanAll();
     const logged = JSON.stringify(logs);
     expect(messages.length).toBeGreaterThan(0);

@@ -441,7 +441,7 @@ describe('parseDeploymentConfig', () => {
         Object.assign(config.targets[1] ?? {}, { prefixTemplate: 'files/{subjectId}' });
       },
       'targets[1].prefixTemplate',
-      "target 'user-files': prefixTemplate 'files/{subjectId}' must contain '{subjectId}/' and no other placeholder",
+      "target 'user-files': prefixTemplate 'files/{subjectId}' must contain one placeholder followed by '/' ('{subjectId}/' or a declared identifier such as '{deviceId}/') and no other placeholder",
     ],
     [
       'a webhook URL that is not http(s)',

@@ -14,12 +14,15 @@ import {
   REASON_CODE_PATTERN,
   ReasonCodeSchema,
   retentionReason,
+  SUBJECT_TEMPLATE_RULE,
   SubjectIdSchema,
   subjectSegmentProblem,
   subjectTemplatePattern,
   subjectTemplateProblem,
   targetNamed,
   targetsInUse,
+  templatePlaceholder,
+  templateRoot,
   toCountryCode,
   toErrorCode,
   validateErrorCode,
@@ -169,10 +172,15 @@ describe('subject templates', () => {
     ['video/{subjectId}/', undefined],
     ['{subjectId}/', undefined],
     ['u/{subjectId}/media/{subjectId}/', undefined],
-    ['video/', "must contain '{subjectId}/' and no other placeholder"],
-    ['video/{subjectId}', "must contain '{subjectId}/' and no other placeholder"],
-    ['video/{subjectId}-raw/', "must contain '{subjectId}/' and no other placeholder"],
-    ['{tenant}/{subjectId}/', "must contain '{subjectId}/' and no other placeholder"],
+    ['video/{deviceId}/', undefined],
+    ['video/{deviceId}', SUBJECT_TEMPLATE_RULE],
+    ['video/{deviceId}/{subjectId}/', SUBJECT_TEMPLATE_RULE],
+    ['video/{Device-Id}/', SUBJECT_TEMPLATE_RULE],
+    ['video/{deviceId/', SUBJECT_TEMPLATE_RULE],
+    ['video/', SUBJECT_TEMPLATE_RULE],
+    ['video/{subjectId}', SUBJECT_TEMPLATE_RULE],
+    ['video/{subjectId}-raw/', SUBJECT_TEMPLATE_RULE],
+    ['{tenant}/{subjectId}/', SUBJECT_TEMPLATE_RULE],
   ])('%j: %s', (template, problem) => {
     // Act / Assess
     expect(subjectTemplateProblem(template)).toBe(problem);
@@ -184,6 +192,9 @@ describe('subject templates', () => {
     expect(fillSubjectTemplate('video/{subjectId}/', '{subjectId}')).toBe('video/{subjectId}/');
     expect(fillSubjectTemplate('video/{subjectId}/', '$&')).toBe('video/$&/');
     expect(subjectTemplatePattern('video/{subjectId}/')).toBe('video/*/');
+    expect(fillSubjectTemplate('video/{deviceId}/', 'cam-1')).toBe('video/cam-1/');
+    expect(templatePlaceholder('video/{deviceId}/')).toBe('deviceId');
+    expect(templateRoot('video/{deviceId}/')).toBe('video/');
   });
 
   it.each(['a/b', '..', 'x..y', 'a\\b', 'a\nb', '', '  '])('refuses %j as a path segment', (subjectId) => {

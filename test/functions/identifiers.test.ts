@@ -1,0 +1,327 @@
+/**
+ * Identifiers and suppression through the use cases, on the in-memory ports: a request carries a
+ * subject's e-mail and camera serials, its tasks fan out per value, completion forgets the values
+ * and lists their keyed hashes for suppression, and the check, the flag on lifecycle events and
+ * the lift answer from that list.
+ */
+import { describe, expect, it } from 'vitest';
+import { identifierHash } from '../../domain/identifiers/index.js';
+import type { TaskMessage } from '../../domain/ports/index.js';
+import { runConnectorTask } from '../../functions/services/run-task.js';
+import { sweepDueDeletions } from '../../functions/services/sweep.js';
+import { bearer, callApi, nothingWrittenSince } from '../helpers/api-handler.js';
+import { stubRegistry } from '../helpers/connectors.js';
+import {
+  HANDLER_NOW,
+  HANDLER_PSEUDONYM_KEY,
+  type HandlerDeps,
+  handlerDeps,
+} from '../helpers/handler-deps.js';
+import { identifierConfig } from '../helpers/identifiers.js';
+
+const SUBJECT = 'subject-ana-8f2';
+const EMAIL = 'ana.lindqvist@example.com';
+const CAMERAS = ['CAM-00A1', 'CAM-00B2'];
+
+const built = (registry = stubRegistry()): HandlerDeps =>
+  handlerDeps({ overrides: { config: identifierConfig(), connectors: registry } });
+
+const submit = (deps: HandlerDeps, body: Record<string, unknown>, key = 'identifiers-0001') =>
+  callApi(deps, {
+    method: 'POST',
+    path: '/v1/erasure-requests',
+    headers: { ...bearer('service'), 'Idempotency-Key': key },
+    body,
+  });
+
+/** Runs every queued task message once, as the worker would. */
+const drain = async (deps: HandlerDeps): Promise<void> => {
+  const messages: TaskMessage[] = deps.ports.sent.splice(0);
+  for (const message of messages) await runConnectorTask(deps.deps, message, 1);
+};
+
+const everything = (deps: HandlerDeps): string =>
+  JSON.stringify({
+    requests: [...deps.ports.state.requests.values()],
+    tasks: [...deps.ports.state.tasks.values()],
+    audit: deps.ports.allEntries(),
+    entries: [...deps.ports.state.entries.values()],
+    suppressions: [...deps.ports.state.suppressions.values()],
+  });
+
+describe('identifiers on an erasure request', () => {
+  it('keeps them while open, fans the camera target out per serial, and forgets them on completion', async () => {
+    // Prepare
+    const registry = stubRegistry();
+    const deps = built(registry);
+
+    // Act
+    const answer = await submit(deps, {
+      subjectId: SUBJECT,
+      dataClasses: ['closed-account'],
+      reason: 'gdpr-art17-request',
+      identifiers: { email: EMAIL, deviceId: CAMERAS },
+    });
+    const requestId = String(answer.body?.requestId);
+    const open = deps.ports.state.requests.get(requestId);
+    await drain(deps);
+
+    // Assess: while open, the raw values were on the request and on the tasks that need them.
+    expect(answer.status).toBe(202);
+    expect(answer.body?.unaddressed).toBeUndefined();
+    expect(open?.identifiers).toEqual({ email: [EMAIL], deviceId: CAMERAS });
+    const cameraCalls = registry.invocations.filter((invocation) => invocation.address?.name === 'deviceId');
+    expect(cameraCalls.map((invocation) => invocation.address?.value)).toEqual(CAMERAS);
+    expect(registry.invocations.filter((invocation) => invocation.address?.name === 'email')).toHaveLength(1);
+    const request = deps.ports.state.requests.get(requestId);
+    const tasks = [...deps.ports.state.tasks.values()].filter((task) => task.requestId === requestId);
+    expect(request?.status).toBe('completed');
+    // One unit of work per serial: the task counts both (the stub erases one item each).
+    expect(tasks.find((task) => task.target === 'device-video')?.affectedCount).toBe(2);
+    // Forgotten: no raw value anywhere, the keyed hashes kept.
+    expect(request?.identifiers).toBeUndefined();
+    expect(tasks.every((task) => task.identifiers === undefined)).toBe(true);
+    expect(request?.identifierPseudonyms?.deviceId).toEqual(
+      CAMERAS.map((serial) => identifierHash(HANDLER_PSEUDONYM_KEY, 'deviceId', serial)),
+    );
+    const stored = everything(deps);
+    for (const value of [SUBJECT, EMAIL, ...CAMERAS]) expect(stored).not.toContain(value);
+  });
+
+  it('is verified only when nothing is left under any of the serials', async () => {
+    // Prepare: the second camera's prefix still holds an object.
+    const registry = stubRegistry(undefined, async (invocation) =>
+      invocation.address?.value === CAMERAS[1]
+        ? { verified: false, remaining: 1, detail: 'one object left' }
+        : { verified: true },
+    );
+    const deps = built(registry);
+    await submit(deps, {
+      subjectId: SUBJECT,
+      dataClasses: ['cloud-video'],
+      reason: 'gdpr-art17-request',
+      identifiers: { deviceId: CAMERAS },
+    });
+
+    // Act
+    await drain(deps);
+
+    // Assess
+    const camera = [...deps.ports.state.tasks.values()].find((task) => task.target === 'device-video');
+    expect(camera?.status).toBe('running');
+    expect(camera?.lastErrorCode).toBeDefined();
+    expect(camera?.error ?? '').not.toContain(CAMERAS[1]);
+  });
+
+  it('lists a target keyed by an identifier it was not given as unaddressed, and erases the rest', async () => {
+    // Prepare
+    const deps = built();
+
+    // Act
+    const answer = await submit(deps, {
+      subjectId: SUBJECT,
+      dataClasses: ['closed-account'],
+      reason: 'gdpr-art17-request',
+      identifiers: { email: EMAIL },
+    });
+
+    // Assess
+    expect(answer.body?.unaddressed).toEqual([{ target: 'device-video', identifier: 'deviceId' }]);
+    const received = deps.ports.allEntries().find((entry) => entry.type === 'request.received');
+    expect(received?.detail).toMatchObject({
+      identifiers: 'email',
+      identifierValues: 1,
+      unaddressed: 'device-video',
+    });
+  });
+
+  it('refuses an undeclared or malformed identifier with a 400 naming it, writing nothing', async () => {
+    // Prepare
+    const deps = built();
+    const unchanged = nothingWrittenSince(deps.ports);
+
+    // Act
+    const wrongSerial = await submit(deps, {
+      subjectId: SUBJECT,
+      reason: 'gdpr-art17-request',
+      identifiers: { deviceId: ['CAM-00A1', 'not a serial'] },
+    });
+    const undeclared = await submit(deps, {
+      subjectId: SUBJECT,
+      reason: 'gdpr-art17-request',
+      identifiers: { phone: '+46 70 000 00 00' },
+    });
+
+    // Assess
+    expect(wrongSerial.status).toBe(400);
+    expect(wrongSerial.body?.error?.field).toBe('identifiers.deviceId[1]');
+    expect(wrongSerial.raw).not.toContain('not a serial');
+    expect(undeclared.status).toBe(400);
+    expect(undeclared.body?.error?.field).toBe('identifiers.phone');
+    unchanged();
+  });
+
+  it('a deletion scheduled by a lifecycle event keeps the identifiers for the sweep, and forgets them after', async () => {
+    // Prepare
+    const registry = stubRegistry();
+    const deps = built(registry);
+    const event = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: {
+        subjectId: SUBJECT,
+        type: 'consent.withdrawn',
+        occurredAt: '2026-11-20T09:00:00Z',
+        identifiers: { email: EMAIL },
+      },
+    });
+
+    // Act
+    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+    await drain(deps);
+
+    // Assess
+    expect(event.status).toBe(202);
+    expect(registry.invocations.map((invocation) => invocation.address?.value)).toContain(EMAIL);
+    expect([...deps.ports.state.requests.values()].map((request) => request.status)).toEqual(['completed']);
+    expect(
+      JSON.stringify([...deps.ports.state.requests.values(), ...deps.ports.state.tasks.values()]),
+    ).not.toContain(EMAIL);
+  });
+});
+
+describe('suppression after erasure', () => {
+  const check = (deps: HandlerDeps, body: Record<string, unknown>) =>
+    callApi(deps, { method: 'POST', path: '/v1/suppressions/check', headers: bearer('service'), body });
+
+  const erased = async (): Promise<HandlerDeps> => {
+    const deps = built();
+    await submit(deps, {
+      subjectId: SUBJECT,
+      dataClasses: ['closed-account'],
+      reason: 'gdpr-art17-request',
+      identifiers: { email: EMAIL, deviceId: CAMERAS },
+    });
+    await drain(deps);
+    return deps;
+  };
+
+  it('lists the erased subject in the commit that completes the request, for the configured period', async () => {
+    // Act
+    const deps = await erased();
+
+    // Assess
+    const completing = deps.ports.commits.find((commit) =>
+      commit.audit.some((record) => record.event.type === 'request.completed'),
+    );
+    const added = completing?.changes.find((change) => change.kind === 'suppression.add');
+    expect(added?.kind === 'suppression.add' ? added.entries.length : 0).toBe(4);
+    const entry = [...deps.ports.state.suppressions.values()][0];
+    // The built-in catalog's longest retention: 36 months.
+    expect(entry?.expiresAt.slice(0, 10)).toBe('2029-11-21');
+  });
+
+  it('answers which identifiers belong to an erased subject, by name', async () => {
+    // Prepare
+    const deps = await erased();
+
+    // Act
+    const known = await check(deps, { identifiers: { email: EMAIL, deviceId: ['CAM-FFFF', CAMERAS[0]] } });
+    const other = await check(deps, { identifiers: { email: 'someone.else@example.com' } });
+    const bySubject = await check(deps, { subjectId: SUBJECT });
+
+    // Assess
+    expect(known.body).toEqual({ suppressed: ['email', 'deviceId'] });
+    expect(other.body).toEqual({ suppressed: [] });
+    expect(bySubject.body).toEqual({ suppressed: ['subjectId'] });
+  });
+
+  it('flags a lifecycle event for a suppressed identifier in its answer', async () => {
+    // Prepare
+    const deps = await erased();
+
+    // Act
+    const answer = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: {
+        subjectId: 'subject-reimported-01',
+        type: 'subject.active',
+        occurredAt: '2026-11-21T08:00:00Z',
+        identifiers: { email: EMAIL },
+      },
+    });
+
+    // Assess
+    expect(answer.status).toBe(202);
+    expect(answer.body?.suppressed).toEqual(['email']);
+  });
+
+  it('lists the subject at account.deleted, with the event', async () => {
+    // Prepare
+    const deps = built();
+
+    // Act
+    await callApi(deps, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: {
+        subjectId: SUBJECT,
+        type: 'account.deleted',
+        occurredAt: '2026-11-21T08:00:00Z',
+        identifiers: { email: EMAIL },
+      },
+    });
+    const answer = await check(deps, { subjectId: SUBJECT, identifiers: { email: EMAIL } });
+
+    // Assess
+    expect(answer.body).toEqual({ suppressed: ['subjectId', 'email'] });
+  });
+
+  it('compliance lifts a suppression, audited with keyed hashes only', async () => {
+    // Prepare
+    const deps = await erased();
+
+    // Act
+    const lifted = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/suppressions/lift',
+      headers: bearer('compliance'),
+      body: { identifiers: { email: EMAIL }, reason: 'consent-given-again' },
+    });
+    const after = await check(deps, { identifiers: { email: EMAIL, deviceId: CAMERAS } });
+
+    // Assess
+    expect(lifted.body).toEqual({ lifted: ['email'] });
+    expect(after.body).toEqual({ suppressed: ['deviceId'] });
+    const entry = deps.ports.allEntries().find((candidate) => candidate.type === 'suppression.lifted');
+    expect(entry?.detail).toMatchObject({
+      reason: 'consent-given-again',
+      names: 'email',
+      hashes: identifierHash(HANDLER_PSEUDONYM_KEY, 'email', EMAIL),
+    });
+    expect(JSON.stringify(entry)).not.toContain(EMAIL);
+  });
+
+  it('a check needs something to look up, and the service role', async () => {
+    // Prepare
+    const deps = built();
+
+    // Act
+    const empty = await check(deps, {});
+    const asCompliance = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/suppressions/check',
+      headers: bearer('compliance'),
+      body: { identifiers: { email: EMAIL } },
+    });
+
+    // Assess
+    expect(empty.status).toBe(400);
+    expect(empty.body?.error?.field).toBe('identifiers');
+    expect(asCompliance.status).toBe(403);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Identifiers and suppression end to end on the emulators (DynamoDB Local, fauxqs), through the
+ * local runtime's API, queue and worker: a subject whose cloud video is kept under two camera
+ * serials and whose marketing record is keyed by e-mail is erased completely and verified, and
+ * the erased e-mail is then reported by the suppression check.
+ */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoIdentifiersOf } from '../../local/demo.js';
+import { type ApiBody, remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
+
+const SUBJECT = 'demo-subject-1';
+const OTHER = 'demo-subject-2';
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime('identifiers', { demoSubjects: 2 });
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('a subject with many identifiers', () => {
+  it('IMOU-4: video under two camera serials and a marketing record keyed by e-mail are erased and verified', async () => {
+    // Prepare
+    const identifiers = demoIdentifiersOf(SUBJECT);
+    const before = await remainingData(runtime, SUBJECT);
+    expect(before).toMatchObject({ deviceVideos: 2, marketing: expect.anything() });
+
+    // Act
+    const submitted = await runtime.call('POST', '/v1/erasure-requests', {
+      headers: { 'idempotency-key': 'identifiers-it-0001' },
+      body: {
+        subjectId: SUBJECT,
+        dataClasses: ['closed-account'],
+        reason: 'gdpr-art17-request',
+        identifiers,
+      },
+    });
+    await runtime.drainQueue();
+    const request = await runtime.call<ApiBody & { tasks: ApiBody[] }>(
+      'GET',
+      `/v1/erasure-requests/${submitted.body.requestId}`,
+    );
+
+    // Assess: every task verified, the camera task covering both serials.
+    expect(submitted.status).toBe(202);
+    expect(submitted.body.unaddressed).toBeUndefined();
+    expect(request.body.status).toBe('completed');
+    expect(request.body.tasks.every((task) => task.status === 'verified')).toBe(true);
+    const camera = request.body.tasks.find((task) => task.target === 'device-video');
+    expect(camera?.deletedCount).toBe(2);
+    const marketing = request.body.tasks.find((task) => task.target === 'marketing-list');
+    expect(marketing?.deletedCount).toBe(1);
+    // Independent reads: nothing left of the subject, the other subject's cameras untouched.
+    expect(await remainingData(runtime, SUBJECT)).toMatchObject({
+      deviceVideos: 0,
+      marketing: undefined,
+      videos: 0,
+      files: 0,
+      customer: undefined,
+    });
+    expect(await remainingData(runtime, OTHER)).toMatchObject({
+      deviceVideos: 2,
+      marketing: expect.anything(),
+    });
+    const listed = await runtime.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: runtime.stores.cloudVideoBucket, Prefix: 'devices/' }),
+    );
+    expect((listed.Contents ?? []).map((object) => object.Key).sort()).toEqual(
+      demoIdentifiersOf(OTHER)
+        .deviceId.map((serial) => `devices/${serial}/clip-1.mp4`)
+        .sort(),
+    );
+  });
+
+  it('reports the erased e-mail as suppressed, and flags a lifecycle event that brings it back', async () => {
+    // Prepare
+    const { email } = demoIdentifiersOf(SUBJECT);
+
+    // Act
+    const check = await runtime.call('POST', '/v1/suppressions/check', {
+      body: { identifiers: { email, deviceId: demoIdentifiersOf(OTHER).deviceId } },
+    });
+    const reimported = await runtime.call('POST', '/v1/lifecycle-events', {
+      body: {
+        subjectId: 'imported-from-backup-1',
+        type: 'subject.active',
+        occurredAt: '2026-11-21T11:00:00Z',
+        identifiers: { email },
+      },
+    });
+    const otherCheck = await runtime.call('POST', '/v1/suppressions/check', {
+      body: { identifiers: { email: demoIdentifiersOf(OTHER).email } },
+    });
+
+    // Assess
+    expect(check.status).toBe(200);
+    expect(check.body).toEqual({ suppressed: ['email'] });
+    expect(reimported.status).toBe(202);
+    expect(reimported.body.suppressed).toEqual(['email']);
+    expect(otherCheck.body).toEqual({ suppressed: [] });
+  });
+});
