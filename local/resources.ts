@@ -365,11 +365,19 @@ const addMissingIndexes = async (
         ],
       }),
     );
-    for (let wait = 0; wait < 120; wait++) {
+    let status: string | undefined;
+    for (let wait = 0; wait < 120 && status !== 'ACTIVE'; wait++) {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, 500));
       const described = await describeTable(clients, spec.tableName);
-      const created = described.GlobalSecondaryIndexes?.find((found) => found.IndexName === index.indexName);
-      if (created?.IndexStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = described.GlobalSecondaryIndexes?.find(
+        (found) => found.IndexName === index.indexName,
+      )?.IndexStatus;
+    }
+    // Going on would start the runtime on an index that answers nothing yet: say so instead.
+    if (status !== 'ACTIVE') {
+      throw new Error(
+        `Table ${spec.tableName}: index ${index.indexName} is still ${status ?? 'missing'} after 60 s; start again, or start clean (npm start -- --fresh).`,
+      );
     }
   }
 };
