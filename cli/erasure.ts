@@ -162,9 +162,9 @@ Examples:
   $ erasure requests submit --subject customer-42 --reason gdpr-art17-request
   $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --data-class cloud-video \\
       --idempotency-key 7d1c5e9a-retry-safe
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --dry-run
 The Idempotency-Key makes a retry safe: send the same key again and the same request is answered.
 Without --idempotency-key one is made up and printed on stderr, so a retry can reuse it.
-  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --dry-run
 --dry-run prints what each target holds for the subject and whether it would be erased, withheld
 (ALE-2) or blocked by a legal hold (ALM-3); nothing is stored, queued or erased.`,
   show: `

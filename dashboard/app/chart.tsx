@@ -20,6 +20,35 @@ export const SERIES_COLOURS = [
   '#000000',
 ];
 
+/**
+ * The fill of series `index`: the palette's colours first, then the same colours hatched (a second
+ * round) and cross-hatched (a third), so the built-in catalog's dozen data classes never share a
+ * look in one chart, and the legend shows the pattern too.
+ */
+export const seriesFill = (index: number): string | CanvasPattern => {
+  const colour = SERIES_COLOURS[index % SERIES_COLOURS.length] ?? '#0072B2';
+  const round = Math.floor(index / SERIES_COLOURS.length);
+  if (round === 0) return colour;
+  const tile = document.createElement('canvas');
+  tile.width = 8;
+  tile.height = 8;
+  const context = tile.getContext('2d');
+  if (context === null) return colour;
+  context.fillStyle = colour;
+  context.fillRect(0, 0, 8, 8);
+  context.strokeStyle = '#ffffff';
+  context.lineWidth = 2;
+  context.beginPath();
+  context.moveTo(0, 8);
+  context.lineTo(8, 0);
+  if (round > 1) {
+    context.moveTo(0, 0);
+    context.lineTo(8, 8);
+  }
+  context.stroke();
+  return context.createPattern(tile, 'repeat') ?? colour;
+};
+
 export interface BarChartProps {
   readonly id: string;
   readonly title: string;
@@ -54,9 +83,7 @@ export const BarChart = ({ id, title, data, barColours, stacked = false, yLabel 
           label: series.label,
           data: [...series.values],
           backgroundColor:
-            barColours !== undefined && data.series.length === 1
-              ? [...barColours]
-              : (SERIES_COLOURS[index % SERIES_COLOURS.length] ?? '#0072B2'),
+            barColours !== undefined && data.series.length === 1 ? [...barColours] : seriesFill(index),
           borderWidth: 0,
         })),
       },
