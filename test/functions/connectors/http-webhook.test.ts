@@ -2,107 +2,38 @@
  * http-webhook connector against a real HTTP server on 127.0.0.1 (no mocks): what goes over the
  * wire is what a receiving service would see.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorInvocation, HttpWebhookTarget } from '../../../domain/connectors/types.js';
+import { describe, expect, it } from 'vitest';
+import type { HttpWebhookTarget } from '../../../domain/connectors/types.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../../../functions/connectors/errors.js';
-import {
-  createHttpWebhookConnector,
-  type HttpWebhookConnectorDeps,
-} from '../../../functions/connectors/http-webhook.js';
 import { verifySignature } from '../../../functions/connectors/webhook-signature.js';
+import {
+  failure,
+  NOW,
+  reply,
+  SECRET,
+  SUBJECT,
+  useWebhookServer,
+  webhookConnector,
+  webhookInvocation,
+  webhookTarget,
+} from '../../helpers/webhook-server.js';
 
-const SUBJECT = 'subj-4d0e@example.com';
-const SECRET = 'whsec-test-0123456789';
-const NOW = new Date('2025-06-01T12:00:00.000Z');
-
-interface Received {
-  readonly method: string | undefined;
-  readonly url: string | undefined;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-let server: Server;
-let baseUrl: string;
-const received: Received[] = [];
-let respond: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({
-        method: req.method,
-        url: req.url,
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      respond(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterEach(() => {
-  received.length = 0;
-  respond = (_req, res) => res.end();
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-const reply =
-  (status: number, body = '', headers: Record<string, string> = {}) =>
-  (_req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-    res.end(body);
-  };
-
-const target = (overrides: Partial<HttpWebhookTarget> = {}): HttpWebhookTarget => ({
-  name: 'crm',
-  kind: 'http-webhook',
-  url: `${baseUrl}/erase`,
-  signingSecretName: 'crm-signing-secret',
-  ...overrides,
-});
-const invocation = (overrides: Partial<ConnectorInvocation> = {}): ConnectorInvocation => ({
-  taskId: 'task-1',
-  requestId: 'req-1',
-  subjectId: SUBJECT,
-  dataClass: 'crm-contacts',
-  action: 'delete',
-  idempotencyKey: 'req-1:task-1',
-  ...overrides,
-});
-const connector = (overrides: Partial<HttpWebhookConnectorDeps> = {}) =>
-  createHttpWebhookConnector({
-    secretFor: (name) => (name === 'crm-signing-secret' ? SECRET : ''),
-    callbackBaseUrl: 'https://erasure.example.com/',
-    now: () => NOW,
-    ...overrides,
-  });
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+const server = useWebhookServer();
+const target = (overrides: Partial<HttpWebhookTarget> = {}) => webhookTarget(server, overrides);
+const invocation = webhookInvocation;
+const connector = webhookConnector;
 
 describe('http-webhook execute', () => {
   it('POSTs the signed JSON body; the signature verifies with verifySignature', async () => {
-    respond = reply(200, JSON.stringify({ deletedCount: 7 }));
+    server.respond = reply(200, JSON.stringify({ deletedCount: 7 }));
 
     const outcome = await connector().execute(target(), invocation({ olderThan: '2025-01-01T00:00:00Z' }));
 
     expect(outcome).toEqual({ status: 'done', affectedCount: 7 });
-    expect(received).toHaveLength(1);
-    const [request] = received;
+    expect(server.received).toHaveLength(1);
+    const [request] = server.received;
     expect(request?.method).toBe('POST');
     expect(request?.url).toBe('/erase');
     expect(request?.headers['content-type']).toBe('application/json');
@@ -124,12 +55,12 @@ describe('http-webhook execute', () => {
   });
 
   it('omits olderThan and callbackUrl when there are none', async () => {
-    respond = reply(204);
+    server.respond = reply(204);
 
     const outcome = await connector({ callbackBaseUrl: undefined }).execute(target(), invocation());
 
     expect(outcome).toEqual({ status: 'done', affectedCount: 0 });
-    expect(Object.keys(JSON.parse(received[0]?.body ?? '{}'))).toEqual([
+    expect(Object.keys(JSON.parse(server.received[0]?.body ?? '{}'))).toEqual([
       'taskId',
       'requestId',
       'subjectId',
@@ -139,7 +70,7 @@ describe('http-webhook execute', () => {
   });
 
   it('a 2xx without a usable deletedCount is done with 0', async () => {
-    respond = reply(200, 'ok, erased');
+    server.respond = reply(200, 'ok, erased');
 
     await expect(connector().execute(target(), invocation())).resolves.toEqual({
       status: 'done',
@@ -148,7 +79,7 @@ describe('http-webhook execute', () => {
   });
 
   it('202 Accepted is pending: the service will call back', async () => {
-    respond = reply(202, JSON.stringify({ deletedCount: 3 }));
+    server.respond = reply(202, JSON.stringify({ deletedCount: 3 }));
 
     await expect(connector().execute(target(), invocation())).resolves.toEqual({
       status: 'pending',
@@ -157,7 +88,7 @@ describe('http-webhook execute', () => {
   });
 
   it.each([500, 502, 503, 408, 429])('HTTP %i is retryable', async (status) => {
-    respond = reply(status, JSON.stringify({ error: `could not erase ${SUBJECT}` }));
+    server.respond = reply(status, JSON.stringify({ error: `could not erase ${SUBJECT}` }));
 
     const error = await failure(connector().execute(target(), invocation()));
 
@@ -167,7 +98,7 @@ describe('http-webhook execute', () => {
   });
 
   it('passes Retry-After on as a hint', async () => {
-    respond = reply(503, '', { 'Retry-After': '30' });
+    server.respond = reply(503, '', { 'Retry-After': '30' });
 
     const error = await failure(connector().execute(target(), invocation()));
 
@@ -175,7 +106,7 @@ describe('http-webhook execute', () => {
   });
 
   it.each([400, 401, 403, 404, 409, 422])('HTTP %i is permanent', async (status) => {
-    respond = reply(status, JSON.stringify({ error: `unknown subject ${SUBJECT}` }));
+    server.respond = reply(status, JSON.stringify({ error: `unknown subject ${SUBJECT}` }));
 
     const error = await failure(connector().execute(target(), invocation()));
 
@@ -185,14 +116,14 @@ describe('http-webhook execute', () => {
   });
 
   it('does not follow a redirect with the signed body: permanent', async () => {
-    respond = reply(307, '', { Location: `${baseUrl}/elsewhere` });
+    server.respond = reply(307, '', { Location: `${server.baseUrl}/elsewhere` });
 
     await expect(connector().execute(target(), invocation())).rejects.toBeInstanceOf(ConnectorPermanentError);
-    expect(received.map((r) => r.url)).toEqual(['/erase']);
+    expect(server.received.map((r) => r.url)).toEqual(['/erase']);
   });
 
   it('a timeout is retryable', async () => {
-    respond = () => {
+    server.respond = () => {
       // Never answers; the connector must give up after timeoutMs.
     };
 
@@ -220,14 +151,17 @@ describe('http-webhook execute', () => {
 
   it('keeps the Idempotency-Key stable across retries of the task', async () => {
     let calls = 0;
-    respond = (req, res) => reply(calls++ === 0 ? 500 : 200)(req, res);
+    server.respond = (req, res) => reply(calls++ === 0 ? 500 : 200)(req, res);
     const c = connector();
 
     await expect(c.execute(target(), invocation())).rejects.toBeInstanceOf(ConnectorRetryableError);
     await expect(c.execute(target(), invocation())).resolves.toMatchObject({ status: 'done' });
 
-    expect(received.map((r) => r.headers['idempotency-key'])).toEqual(['req-1:task-1', 'req-1:task-1']);
-    expect(received[0]?.body).toBe(received[1]?.body);
+    expect(server.received.map((r) => r.headers['idempotency-key'])).toEqual([
+      'req-1:task-1',
+      'req-1:task-1',
+    ]);
+    expect(server.received[0]?.body).toBe(server.received[1]?.body);
   });
 
   it('uses the injected fetch', async () => {
@@ -255,7 +189,7 @@ describe('http-webhook execute', () => {
     await expect(connector({ secretFor: () => '' }).execute(target(), invocation())).rejects.toBeInstanceOf(
       ConnectorPermanentError,
     );
-    expect(received).toHaveLength(0);
+    expect(server.received).toHaveLength(0);
   });
 
   it.each([
@@ -272,7 +206,7 @@ describe('http-webhook execute', () => {
 describe('http-webhook verify', () => {
   it("is verified: the service's 2xx or signed callback is the proof, nothing can be read back", async () => {
     await expect(connector().verify(target(), invocation())).resolves.toEqual({ verified: true });
-    expect(received).toHaveLength(0);
+    expect(server.received).toHaveLength(0);
   });
 });
 
@@ -280,7 +214,7 @@ describe('http-webhook export (ALU-6)', () => {
   const exportInvocation = { exportId: 'exp_42', subjectId: SUBJECT, dataClasses: ['crm-contacts'] };
 
   it('POSTs a signed export request and returns the records of a 200 answer', async () => {
-    respond = reply(
+    server.respond = reply(
       200,
       JSON.stringify({ records: [{ contactId: 'c-1', email: SUBJECT }], truncated: true }),
     );
@@ -288,7 +222,7 @@ describe('http-webhook export (ALU-6)', () => {
     const exported = await connector().export?.(target(), exportInvocation);
 
     expect(exported).toEqual({ records: [{ contactId: 'c-1', email: SUBJECT }], truncated: true });
-    const [request] = received;
+    const [request] = server.received;
     expect(JSON.parse(request?.body ?? '')).toEqual({
       exportId: 'exp_42',
       subjectId: SUBJECT,
@@ -313,7 +247,7 @@ describe('http-webhook export (ALU-6)', () => {
     ['503', 503, '', ConnectorRetryableError],
     ['429', 429, '', ConnectorRetryableError],
   ])('refuses %s', async (_name, status, body, expected) => {
-    respond = reply(status, body);
+    server.respond = reply(status, body);
 
     const error = await failure(connector().export?.(target(), exportInvocation) ?? Promise.resolve());
 
