@@ -1,0 +1,32 @@
+/**
+ * Checked by `npm run typecheck`, not run: the dashboard declares the answers it reads on its own
+ * (dashboard/app/contract.ts, so its bundle carries no server code), and each API answer type must
+ * still fit the dashboard's shape. A renamed or retyped field fails the typecheck here.
+ */
+import type {
+  DeadlinesReport,
+  ErasuresReport,
+  FailuresReport,
+  HoldsReport,
+  RequestDetail,
+  VerificationAnswer,
+} from '../../dashboard/app/contract.js';
+import type {
+  RequestDetail as ApiRequestDetail,
+  VerificationAnswer as ApiVerificationAnswer,
+  DeadlinesReportAnswer,
+  ErasuresReportAnswer,
+  FailuresReportAnswer,
+  HoldsReportAnswer,
+} from '../../functions/api/types.js';
+
+type Fits<Answer, Shape> = [Answer] extends [Shape] ? true : false;
+
+export const dashboardContractFits: [
+  Fits<DeadlinesReportAnswer, DeadlinesReport>,
+  Fits<FailuresReportAnswer, FailuresReport>,
+  Fits<HoldsReportAnswer, HoldsReport>,
+  Fits<ErasuresReportAnswer, ErasuresReport>,
+  Fits<ApiRequestDetail, RequestDetail>,
+  Fits<ApiVerificationAnswer, VerificationAnswer>,
+] = [true, true, true, true, true, true];
