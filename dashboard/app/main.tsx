@@ -141,6 +141,44 @@ const Field = (props: {
   </div>
 );
 
+/** One action that takes a reason code (reject, extend): its field, and a button enabled once it has one. */
+const ReasonForm = (props: {
+  readonly name: string;
+  readonly id: string;
+  readonly label: string;
+  readonly placeholder: string;
+  readonly value: string;
+  readonly onInput: (value: string) => void;
+  readonly enabled: boolean;
+  readonly danger?: boolean;
+  readonly button: string;
+  readonly onSubmit: (code: string) => void;
+}) => (
+  <form
+    class="inline-form"
+    aria-label={props.name}
+    onSubmit={(event) => {
+      event.preventDefault();
+      props.onSubmit(props.value.trim());
+    }}
+  >
+    <Field
+      id={props.id}
+      label={props.label}
+      value={props.value}
+      onInput={props.onInput}
+      placeholder={props.placeholder}
+    />
+    <button
+      type="submit"
+      {...(props.danger === true ? { class: 'danger' } : {})}
+      disabled={!props.enabled || props.value.trim() === ''}
+    >
+      {props.button}
+    </button>
+  </form>
+);
+
 // --- overview ------------------------------------------------------------------------------------
 
 const Summary = ({ deadlines }: { deadlines: Loadable<DeadlinesReport> }) => {
@@ -689,44 +727,29 @@ const Detail = ({
               Reject and extend apply to an open request (received, blocked, dispatched); re-drive to a
               partially failed one.
             </p>
-            <form
-              class="inline-form"
-              aria-label="Reject the request"
-              onSubmit={(event) => {
-                event.preventDefault();
-                void act('Reject', 'rejection', { legalReason: legalReason.trim() });
-              }}
-            >
-              <Field
-                id="reject-reason"
-                label="Legal reason code"
-                value={legalReason}
-                onInput={setLegalReason}
-                placeholder="gdpr-art17-3b-legal-obligation"
-              />
-              <button type="submit" class="danger" disabled={!open || legalReason.trim() === ''}>
-                Reject request
-              </button>
-            </form>
-            <form
-              class="inline-form"
-              aria-label="Extend the deadline"
-              onSubmit={(event) => {
-                event.preventDefault();
-                void act('Extend deadline', 'deadline-extension', { reason: extendReason.trim() });
-              }}
-            >
-              <Field
-                id="extend-reason"
-                label="Extension reason code"
-                value={extendReason}
-                onInput={setExtendReason}
-                placeholder="complex-request"
-              />
-              <button type="submit" disabled={!open || extendReason.trim() === ''}>
-                Extend deadline
-              </button>
-            </form>
+            <ReasonForm
+              name="Reject the request"
+              id="reject-reason"
+              label="Legal reason code"
+              placeholder="gdpr-art17-3b-legal-obligation"
+              value={legalReason}
+              onInput={setLegalReason}
+              enabled={open}
+              danger
+              button="Reject request"
+              onSubmit={(code) => void act('Reject', 'rejection', { legalReason: code })}
+            />
+            <ReasonForm
+              name="Extend the deadline"
+              id="extend-reason"
+              label="Extension reason code"
+              placeholder="complex-request"
+              value={extendReason}
+              onInput={setExtendReason}
+              enabled={open}
+              button="Extend deadline"
+              onSubmit={(code) => void act('Extend deadline', 'deadline-extension', { reason: code })}
+            />
             <div class="inline-form">
               <button
                 type="button"
