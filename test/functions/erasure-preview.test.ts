@@ -361,9 +361,12 @@ describe('POST /v1/erasure-previews', () => {
     expect(answer.status).toBe(200);
     expect(ErasurePreviewSchema.strict().safeParse(answer.body).success).toBe(true);
     expect(answer.body).toMatchObject({ dryRun: true, intake: 'blocked' });
-    expect(
-      answer.body.targets.find((target: { target: string }) => target.target === 'customer-records'),
-    ).toMatchObject({ outcome: 'blocked', blockedBy: ['hold_route'], count: 2 });
+    const preview = answer.body as unknown as ErasurePreview;
+    expect(preview.targets.find((target) => target.target === 'customer-records')).toMatchObject({
+      outcome: 'blocked',
+      blockedBy: ['hold_route'],
+      count: 2,
+    });
     expect(submit.status).toBe(403);
     const after = deps.ports.snapshot();
     expect(after.requests).toEqual(before.requests);
