@@ -367,7 +367,7 @@ export const previewSummary = (
   const { erase, blocked, withheld, unknown } = preview.totals;
   const without = unknown === 0 ? '' : `; ${unknown} ${unknown === 1 ? 'task' : 'tasks'} without a count`;
   return {
-    totals: `Would erase ${erase}, blocked ${blocked}, withheld ${withheld} (known counts)${without}.`,
+    totals: `Of the known counts, ${erase} would be erased, ${blocked} blocked and ${withheld} withheld${without}.`,
     intake: INTAKE[preview.intake] ?? `A real request now would be ${preview.intake}.`,
   };
 };

@@ -1205,7 +1205,9 @@ const Preview = () => {
                   <th scope="col">Action</th>
                   <th scope="col">Data classes</th>
                   <th scope="col">Outcome</th>
-                  <th scope="col">Count</th>
+                  <th scope="col" class="num">
+                    Count
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -1227,7 +1229,7 @@ const Preview = () => {
                     <td>
                       <span class={`badge outcome-${row.outcome}`}>{row.outcomeText}</span>
                     </td>
-                    <td class={row.known ? 'num' : 'muted'}>{row.countText}</td>
+                    <td class={row.known ? 'num' : 'num muted'}>{row.countText}</td>
                   </tr>
                 ))}
               </tbody>

@@ -398,7 +398,7 @@ describe('the erasure preview', () => {
 
   it('sums up the totals and what intake would answer', () => {
     expect(previewSummary(preview)).toEqual({
-      totals: 'Would erase 12, blocked 1, withheld 0 (known counts); 2 tasks without a count.',
+      totals: 'Of the known counts, 12 would be erased, 1 blocked and 0 withheld; 2 tasks without a count.',
       intake:
         'A real request now would be stored but blocked by legal holds (ALM-3) until they are released.',
     });
@@ -409,7 +409,7 @@ describe('the erasure preview', () => {
         totals: { erase: 0, blocked: 0, withheld: 4, unknown: 0 },
       }),
     ).toEqual({
-      totals: 'Would erase 0, blocked 0, withheld 4 (known counts).',
+      totals: 'Of the known counts, 0 would be erased, 0 blocked and 4 withheld.',
       intake: 'A real request now would be refused: every class asked for is withheld (ALE-2).',
     });
   });
