@@ -167,6 +167,41 @@ export interface VerificationAnswer {
   readonly anchors: { readonly ok: boolean; readonly count?: number; readonly message?: string };
 }
 
+/** What a previewed task would have done: erased, withheld (ALE-2) or blocked by holds (ALM-3). */
+export type PreviewOutcome = 'erase' | 'withheld' | 'blocked';
+
+/** One task of an erasure preview: what the target holds for the subject and what would happen to it. */
+export interface TargetPreview {
+  readonly target: string;
+  readonly connector: string;
+  readonly action: string;
+  readonly dataClasses: readonly string[];
+  readonly outcome: PreviewOutcome;
+  readonly reason?: string;
+  readonly blockedBy?: readonly string[];
+  /** null when the target cannot tell (`unknown` says why). */
+  readonly count: number | null;
+  readonly unit?: string;
+  readonly unknown?: { readonly reason: string; readonly code?: string };
+}
+
+/** `POST /v1/erasure-previews`: what an erasure request would do now; nothing was changed. */
+export interface ErasurePreview {
+  readonly dryRun: true;
+  readonly previewId: string;
+  readonly generatedAt: string;
+  readonly intake: 'dispatched' | 'blocked' | 'refused';
+  readonly targets: readonly TargetPreview[];
+  /** Targets keyed by an identifier the request has no value of: a real request would not reach them. */
+  readonly unaddressed?: readonly { readonly target: string; readonly identifier: string }[];
+  readonly totals: {
+    readonly erase: number;
+    readonly blocked: number;
+    readonly withheld: number;
+    readonly unknown: number;
+  };
+}
+
 /** Every 4xx and 5xx of the API. */
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };

@@ -7,6 +7,7 @@ import {
   DEADLINE_BUCKETS,
   type DeadlineBucket,
   type DeadlinesReport,
+  type ErasurePreview,
   type ErasuresReport,
   type FailuresReport,
   type VerificationAnswer,
@@ -248,3 +249,125 @@ export const detailText = (
     : Object.entries(detail)
         .map(([key, value]) => `${key}=${String(value)}`)
         .join(' ');
+
+// --- erasure preview -------------------------------------------------------------------------------
+
+/**
+ * The identifiers field of the preview form: one `name=value` a line; a name given on several
+ * lines is a multi-valued identifier. Blank lines are skipped; a line without a name or `=` is a
+ * problem named by its line number (the page shows it and sends nothing).
+ */
+export const parseIdentifiers = (
+  text: string,
+): { readonly identifiers: Record<string, string | string[]>; readonly problems: readonly string[] } => {
+  const values = new Map<string, string[]>();
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '') return;
+    const at = line.indexOf('=');
+    const name = at < 0 ? '' : line.slice(0, at).trim();
+    const value = at < 0 ? '' : line.slice(at + 1).trim();
+    if (name === '' || value === '') {
+      problems.push(`line ${index + 1}: expected name=value`);
+      return;
+    }
+    values.set(name, [...(values.get(name) ?? []), value]);
+  });
+  const identifiers: Record<string, string | string[]> = {};
+  for (const [name, list] of values) identifiers[name] = list.length === 1 ? (list[0] as string) : list;
+  return { identifiers, problems };
+};
+
+/** One line of the preview table: a planned task, or a target the request cannot address. */
+export interface PreviewRow {
+  readonly target: string;
+  readonly connector: string;
+  readonly action: string;
+  readonly dataClasses: readonly string[];
+  readonly outcome: 'erase' | 'withheld' | 'blocked' | 'unaddressed';
+  /** The outcome in words, with the holds or the reason. */
+  readonly outcomeText: string;
+  /** `12 object versions`, or `unknown: …` with the reason. */
+  readonly countText: string;
+  readonly known: boolean;
+}
+
+const UNITS: Readonly<Record<string, readonly [string, string]>> = {
+  'object-versions': ['object version', 'object versions'],
+  items: ['item', 'items'],
+  records: ['record', 'records'],
+};
+
+/** `1 item`, `12 object versions`; an unknown unit as the API names it. */
+export const countText = (count: number, unit: string | undefined): string => {
+  const [one, many] = UNITS[unit ?? ''] ?? [unit ?? '', unit ?? ''];
+  return `${count}${many === '' ? '' : ` ${count === 1 ? one : many}`}`;
+};
+
+const UNKNOWN_REASONS: Readonly<Record<string, string>> = {
+  'not-supported': 'its connector cannot count',
+  'not-counted': 'not counted',
+  error: 'the read failed',
+};
+
+const outcomeText = (task: ErasurePreview['targets'][number]): string => {
+  if (task.outcome === 'blocked') {
+    const holds = task.blockedBy ?? [];
+    return holds.length === 0 ? 'Blocked' : `Blocked by ${holds.join(', ')}`;
+  }
+  if (task.outcome === 'withheld')
+    return task.reason === 'unpaid-invoice' ? 'Withheld: unpaid invoice (ALE-2)' : 'Withheld';
+  return 'Would be erased';
+};
+
+/** The preview table: each planned task in the API's order, then the targets it cannot address. */
+export const previewRows = (preview: ErasurePreview): PreviewRow[] => [
+  ...preview.targets.map((task): PreviewRow => {
+    const reason = task.unknown?.reason ?? 'not-counted';
+    const why = UNKNOWN_REASONS[reason] ?? reason;
+    return {
+      target: task.target,
+      connector: task.connector,
+      action: task.action,
+      dataClasses: task.dataClasses,
+      outcome: task.outcome,
+      outcomeText: outcomeText(task),
+      countText:
+        task.count === null
+          ? `unknown: ${why}${task.unknown?.code === undefined ? '' : ` (${task.unknown.code})`}`
+          : countText(task.count, task.unit),
+      known: task.count !== null,
+    };
+  }),
+  ...(preview.unaddressed ?? []).map(
+    (item): PreviewRow => ({
+      target: item.target,
+      connector: '',
+      action: '',
+      dataClasses: [],
+      outcome: 'unaddressed',
+      outcomeText: `Unaddressed: no ${item.identifier} given or resolved`,
+      countText: 'not counted',
+      known: false,
+    }),
+  ),
+];
+
+const INTAKE: Readonly<Record<ErasurePreview['intake'], string>> = {
+  dispatched: 'A real request now would be dispatched.',
+  blocked: 'A real request now would be stored but blocked by legal holds (ALM-3) until they are released.',
+  refused: 'A real request now would be refused: every class asked for is withheld (ALE-2).',
+};
+
+/** The sentences under the table: the totals and what intake would answer. */
+export const previewSummary = (
+  preview: ErasurePreview,
+): { readonly totals: string; readonly intake: string } => {
+  const { erase, blocked, withheld, unknown } = preview.totals;
+  const without = unknown === 0 ? '' : `; ${unknown} ${unknown === 1 ? 'task' : 'tasks'} without a count`;
+  return {
+    totals: `Of the known counts, ${erase} would be erased, ${blocked} blocked and ${withheld} withheld${without}.`,
+    intake: INTAKE[preview.intake] ?? `A real request now would be ${preview.intake}.`,
+  };
+};

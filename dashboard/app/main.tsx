@@ -11,6 +11,7 @@ import { BarChart } from './chart.js';
 import type {
   AuditPage,
   DeadlinesReport,
+  ErasurePreview,
   ErasuresReport,
   FailuresReport,
   HoldsReport,
@@ -27,7 +28,10 @@ import {
   filterRows,
   formatInstant,
   NO_FILTERS,
+  parseIdentifiers,
   parseList,
+  previewRows,
+  previewSummary,
   type RequestRow,
   type RowFilters,
   requestRows,
@@ -1082,6 +1086,170 @@ const Holds = ({
   );
 };
 
+// --- erasure preview -----------------------------------------------------------------------------
+
+/**
+ * A dry run of an erasure request (`POST /v1/erasure-previews`, allowed to the compliance role):
+ * per target what it holds for the subject and whether a real request would erase, withhold or be
+ * blocked. Nothing is changed but one `request.previewed` audit entry (counts only).
+ */
+const Preview = () => {
+  const [subjectId, setSubjectId] = useState('');
+  const [classes, setClasses] = useState('');
+  const [reason, setReason] = useState('gdpr-art17-request');
+  const [identifiersText, setIdentifiersText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState('');
+  const [answer, setAnswer] = useState<{ preview: ErasurePreview; subjectId: string } | undefined>(undefined);
+  const [failure, setFailure] = useState<string | undefined>(undefined);
+  const parsed = useMemo(() => parseIdentifiers(identifiersText), [identifiersText]);
+  const run = async () => {
+    if (parsed.problems.length > 0) {
+      setStatus(`Identifiers: ${parsed.problems.join('; ')}`);
+      return;
+    }
+    const dataClasses = parseList(classes);
+    setBusy(true);
+    setStatus('Previewing…');
+    const result = await call<ErasurePreview>('POST', '/v1/erasure-previews', {
+      body: {
+        subjectId: subjectId.trim(),
+        reason: reason.trim(),
+        ...(dataClasses.length === 0 ? {} : { dataClasses }),
+        ...(Object.keys(parsed.identifiers).length === 0 ? {} : { identifiers: parsed.identifiers }),
+      },
+    });
+    setBusy(false);
+    if (!result.ok) {
+      setAnswer(undefined);
+      setFailure(`Preview: ${describeFailure(result)}`);
+      setStatus('Preview failed.');
+      return;
+    }
+    setFailure(undefined);
+    setAnswer({ preview: result.data, subjectId: subjectId.trim() });
+    const rows = previewRows(result.data);
+    setStatus(
+      `Preview ready: ${rows.length} ${rows.length === 1 ? 'target' : 'targets'}, ${
+        rows.filter((row) => row.outcome === 'blocked').length
+      } blocked. Nothing was changed.`,
+    );
+  };
+  const rows = answer === undefined ? [] : previewRows(answer.preview);
+  const summary = answer === undefined ? undefined : previewSummary(answer.preview);
+  return (
+    <section aria-labelledby="preview-heading" id="preview">
+      <h2 id="preview-heading">Preview an erasure</h2>
+      <p class="muted">
+        What an erasure request for a subject would do now, per target, before anyone submits it. A preview
+        changes nothing: no request, no task, nothing erased or sent to a partner.
+      </p>
+      <form
+        class="panel stacked-form preview-form"
+        aria-labelledby="preview-form-heading"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run();
+        }}
+      >
+        <h3 id="preview-form-heading" class="visually-hidden">
+          Preview an erasure request
+        </h3>
+        <div class="preview-fields">
+          <Field id="preview-subject" label="Subject id" value={subjectId} onInput={setSubjectId} required />
+          <Field id="preview-reason" label="Reason code" value={reason} onInput={setReason} required />
+          <Field
+            id="preview-classes"
+            label="Data classes"
+            value={classes}
+            onInput={setClasses}
+            hint="Comma-separated; leave empty for every class."
+          />
+        </div>
+        <div class="field">
+          <label for="preview-identifiers">Identifiers</label>
+          <textarea
+            id="preview-identifiers"
+            rows={3}
+            value={identifiersText}
+            placeholder={'email=ana@example.com\ndeviceId=CAM-0001'}
+            aria-describedby="preview-identifiers-hint"
+            aria-invalid={parsed.problems.length > 0}
+            onInput={(event) => setIdentifiersText((event.currentTarget as HTMLTextAreaElement).value)}
+            autocomplete="off"
+            spellcheck={false}
+          />
+          <span id="preview-identifiers-hint" class="hint">
+            Optional: one <code>name=value</code> a line; repeat a name for several values.
+          </span>
+        </div>
+        <button type="submit" disabled={busy || subjectId.trim() === '' || reason.trim() === ''}>
+          Preview erasure
+        </button>
+        <p class="preview-status" role="status" aria-live="polite" id="preview-status">
+          {status}
+        </p>
+      </form>
+      {failure === undefined ? null : <Failure message={failure} />}
+      {answer === undefined || summary === undefined ? null : (
+        <div class="preview-answer" id="preview-answer">
+          <div class="table-scroll">
+            <table class="data" id="preview-table">
+              <caption>
+                Erasure preview for {answer.subjectId} ({formatInstant(answer.preview.generatedAt)})
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Target</th>
+                  <th scope="col">Connector</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Data classes</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col" class="num">
+                    Count
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <tr
+                    key={`${row.target}#${row.dataClasses.join('+')}#${row.outcome}`}
+                    data-target={row.target}
+                  >
+                    <th scope="row">{row.target}</th>
+                    <td>{row.connector === '' ? '—' : row.connector}</td>
+                    <td>{row.action === '' ? '—' : row.action}</td>
+                    <td>
+                      {row.dataClasses.length === 0 ? (
+                        '—'
+                      ) : (
+                        <CompactList items={row.dataClasses} noun="data classes" />
+                      )}
+                    </td>
+                    <td>
+                      <span class={`badge outcome-${row.outcome}`}>{row.outcomeText}</span>
+                    </td>
+                    <td class={row.known ? 'num' : 'num muted'}>{row.countText}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p id="preview-totals">
+            <strong>Totals:</strong> {summary.totals} {summary.intake}
+          </p>
+          <p class="preview-unchanged" id="preview-unchanged">
+            <span aria-hidden="true">ℹ </span>
+            Nothing was changed: no request was stored, no task queued, nothing erased. The preview is
+            recorded once in the audit trail as <code>request.previewed</code> ({answer.preview.previewId}),
+            with counts only.
+          </p>
+        </div>
+      )}
+    </section>
+  );
+};
+
 // --- the page ------------------------------------------------------------------------------------
 
 const App = () => {
@@ -1171,6 +1339,7 @@ const App = () => {
           <Detail requestId={selected} notify={setNotice} onChanged={() => void loadReports()} />
         )}
         <Holds holds={holds} notify={setNotice} onChanged={() => void loadReports()} />
+        <Preview />
       </main>
     </>
   );

@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import {
   requireAuditScope,
   requireEventTime,
@@ -14,6 +15,7 @@ import type { ServiceDeps } from '../services/deps.js';
 import { previewErasureRequest } from '../services/erasure-preview.js';
 import {
   describeErasureRequest,
+  type ErasureRequestInput,
   extendErasureDeadline,
   redriveErasureRequest,
   rejectErasureRequest,
@@ -28,12 +30,13 @@ import { handleTaskCallback } from '../services/task-callbacks.js';
 import { openApiDocument } from './openapi.js';
 import { reportHandlers } from './report-handlers.js';
 import { pathParam, wants } from './request-params.js';
-import type { RouteHandler } from './router.js';
+import type { ApiResponse, RouteHandler } from './router.js';
 import {
   AnchorListParams,
   AUDIT_PAGE_DEFAULT,
   AuditQueryParams,
   DeadlineExtensionBody,
+  ErasurePreviewBody,
   ErasureRequestBody,
   ExportBody,
   LegalHoldBody,
@@ -115,6 +118,34 @@ const idempotencyKeyOf = (key: string | undefined): string => {
   return key;
 };
 
+/** An erasure request's body (or a preview's) as the services take it, its subject and identifiers checked. */
+const erasureInputOf = (
+  deps: ServiceDeps,
+  body: z.output<typeof ErasurePreviewBody>,
+): ErasureRequestInput => {
+  validateAddressableSubject(deps.config, body.subjectId);
+  const identifiers = validateIdentifiers(deps.config, body.identifiers);
+  return {
+    subjectId: body.subjectId,
+    reason: body.reason,
+    ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
+    ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
+  };
+};
+
+/**
+ * The dry run, for `dryRun: true` and for `POST /v1/erasure-previews` alike. It reserves nothing:
+ * the key is optional and only keeps a retry from being audited twice.
+ */
+const previewAnswer = async (
+  deps: ServiceDeps,
+  input: ErasureRequestInput,
+  key: string | undefined,
+): Promise<ApiResponse> => ({
+  statusCode: 200,
+  body: await previewErasureRequest(deps, input, key === undefined ? undefined : idempotencyKeyOf(key)),
+});
+
 /** Built once per process: it depends on nothing but the code. */
 let openApiCache: ReturnType<typeof openApiDocument> | undefined;
 const openApi = () => {
@@ -192,26 +223,19 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
   'POST /v1/erasure-requests': async (request) => {
     const key = request.headers['idempotency-key'];
     const body = parseBody(ErasureRequestBody, request.json());
-    validateAddressableSubject(deps.config, body.subjectId);
-    const identifiers = validateIdentifiers(deps.config, body.identifiers);
-    const input = {
-      subjectId: body.subjectId,
-      reason: body.reason,
-      ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
-      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
-    };
-    if (body.dryRun === true) {
-      // A dry run reserves nothing: the key is optional and only keeps a retry from being audited twice.
-      const preview = await previewErasureRequest(
-        deps,
-        input,
-        key === undefined ? undefined : idempotencyKeyOf(key),
-      );
-      return { statusCode: 200, body: preview };
-    }
+    const input = erasureInputOf(deps, body);
+    if (body.dryRun === true) return previewAnswer(deps, input, key);
     const receipt = await submitErasureRequest(deps, input, idempotencyKeyOf(key));
     return { statusCode: 202, body: receipt };
   },
+
+  // The dry run for callers who may not submit (compliance): the same path as `dryRun: true` above.
+  'POST /v1/erasure-previews': (request) =>
+    previewAnswer(
+      deps,
+      erasureInputOf(deps, parseBody(ErasurePreviewBody, request.json())),
+      request.headers['idempotency-key'],
+    ),
 
   'GET /v1/erasure-requests/{requestId}': async (request) => {
     const found = await describeErasureRequest(deps, pathParam(request, 'requestId'));

@@ -21,6 +21,7 @@ import {
   AuditQueryParams,
   CertificateParams,
   DeadlineExtensionBody,
+  ErasurePreviewBody,
   ErasureRequestBody,
   ErasuresReportParams,
   ExportBody,
@@ -325,6 +326,34 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
       },
     },
     conflict: 'The Idempotency-Key was used with another body.',
+  },
+  'POST /v1/erasure-previews': {
+    summary: 'Preview an erasure request: what it would erase, withhold or block now; nothing changed',
+    tag: 'Compliance',
+    description:
+      'The dry run of `POST /v1/erasure-requests` (`"dryRun": true`) on a route of its own, for the service and ' +
+      'compliance roles: IAM allows routes, not bodies, so compliance can preview an erasure without being allowed ' +
+      'to submit one. Same body without `dryRun`, same answer, same single `request.previewed` audit entry.',
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        description:
+          'Optional, 8 to 128 characters: a retried preview (same key, same body) is audited once.',
+        example: 'c1d5e8a2-3b4f-4c6d-9e0f-1a2b3c4d5e6f',
+        required: false,
+      },
+    ],
+    body: {
+      schema: ErasurePreviewBody,
+      example: { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+    },
+    ok: {
+      200: {
+        description: 'What the request would do; nothing changed',
+        schema: ErasurePreviewSchema,
+        example: erasurePreviewExample,
+      },
+    },
   },
   'GET /v1/erasure-requests/{requestId}': {
     summary: 'A request with its tasks',

@@ -54,6 +54,12 @@ export const ErasureRequestBody = z.object({
   identifiers: IdentifiersInput,
 });
 
+/**
+ * `POST /v1/erasure-previews`: an erasure request's body without `dryRun` (the route is the dry run).
+ * Its own route so the compliance role may preview without being allowed to submit (IAM grants per route).
+ */
+export const ErasurePreviewBody = ErasureRequestBody.omit({ dryRun: true });
+
 export const LegalHoldBody = z.object({
   subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),

@@ -36,6 +36,8 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/subjects/{subjectId}/schedule', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/subjects/{subjectId}/export', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/erasure-requests', roles: ['service'] },
+  // The dry run on its own route: compliance may preview an erasure but not submit one (IAM grants per route).
+  { method: 'POST', path: '/v1/erasure-previews', roles: ['service', 'compliance'] },
   { method: 'GET', path: '/v1/erasure-requests/{requestId}', roles: ['service', 'compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },

@@ -1,8 +1,8 @@
 /**
  * The compliance dashboard end to end in a real browser: Debian's Chromium driven by
  * playwright-core, against the local runtime on the emulators, with data seeded through the API.
- * Load, filter, drill down, re-drive, place and release a hold, download CSV, keyboard use;
- * screenshots go to test-output/.
+ * Load, filter, drill down, re-drive, place and release a hold, download CSV, preview an erasure,
+ * keyboard use; screenshots go to test-output/.
  *
  * The report panels depend on `GET /v1/reports/*`: against an API that serves them (status 200)
  * the tables, filters and charts are asserted on the runtime's own data; against one that does not
@@ -167,7 +167,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
   const problems: string[] = [];
   /** What the runtime answers for each report: 200 (served) or 404 (not on this API version). */
   const reportStatus: Record<string, number> = {};
-  const ids = { completed: '', blocked: '', failed: '' };
+  const ids = { completed: '', blocked: '', failed: '', hold: '' };
 
   const call = (method: string, path: string, body?: unknown) =>
     rt.call<ApiBody>(method, path, { role: 'compliance', ...(body === undefined ? {} : { body }) });
@@ -207,6 +207,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       reason: 'litigation-hold',
     });
     expect(hold.status).toBe(201);
+    ids.hold = String(hold.body.holdId);
     ids.blocked = await submit('demo-subject-2');
     // 20 days later: one that completes, verified, and one whose partner webhook keeps failing.
     rt.clock.set('2026-12-11T12:00:00.000Z');
@@ -401,6 +402,53 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     await page.locator('#release-hold-id').fill('hold_unknown');
     await page.getByRole('button', { name: 'Release hold', exact: true }).click();
     await expect.poll(() => text(page.locator('#notice'))).toContain('Release hold_unknown: 404');
+  });
+
+  it('previews an erasure of a held subject: blocked with the hold id shown, and nothing changed', async () => {
+    const trail = async () =>
+      (
+        (await call('GET', '/v1/audit?subjectId=demo-subject-2&limit=200')).body.entries as { type: string }[]
+      ).map((entry) => entry.type);
+    const before = {
+      trail: await trail(),
+      request: (await call('GET', `/v1/erasure-requests/${ids.blocked}`)).body,
+      deadlines: await call('GET', '/v1/reports/deadlines'),
+      schedule: (await call('GET', '/v1/subjects/demo-subject-2/schedule')).body,
+    };
+
+    await page.locator('#preview-subject').fill('demo-subject-2');
+    await page.locator('#preview-classes').fill('customer-profile, cloud-video');
+    // A broken identifiers line is named and nothing is sent.
+    await page.locator('#preview-identifiers').fill('email');
+    await page.getByRole('button', { name: 'Preview erasure' }).click();
+    await expect.poll(() => text(page.locator('#preview-status'))).toContain('line 1: expected name=value');
+    await page.locator('#preview-identifiers').fill('');
+    // From the keyboard: Enter in a field submits the form.
+    await page.locator('#preview-reason').press('Enter');
+    await expect.poll(() => text(page.locator('#preview-status'))).toContain('Nothing was changed');
+
+    const rows = page.locator('#preview-table tbody tr');
+    expect(await rows.count()).toBeGreaterThanOrEqual(2);
+    // Every planned task is held (the hold covers every class); a target keyed by an identifier
+    // not given (its own "Unaddressed" row) has no task to hold.
+    const planned = await rows.locator('td .badge:not(.outcome-unaddressed)').allTextContents();
+    expect(planned.length).toBeGreaterThanOrEqual(2);
+    for (const outcome of planned) expect(outcome).toBe(`Blocked by ${ids.hold}`);
+    const records = page.locator('#preview-table tr[data-target="customer-records"]').first();
+    await expect.poll(() => text(records)).toMatch(/dynamodb-items.*delete/);
+    await expect.poll(() => text(records)).toMatch(/\d+ items?|unknown: /);
+    await expect.poll(() => text(page.locator('#preview-totals'))).toContain('blocked by legal holds');
+    await expect.poll(() => text(page.locator('#preview-unchanged'))).toContain('Nothing was changed');
+    await shot('preview', '#preview');
+
+    // Nothing changed: one request.previewed entry more on the subject's chain, and nothing else.
+    expect(await trail()).toEqual([...before.trail, 'request.previewed']);
+    expect((await call('GET', `/v1/erasure-requests/${ids.blocked}`)).body).toEqual(before.request);
+    expect((await call('GET', '/v1/subjects/demo-subject-2/schedule')).body).toEqual(before.schedule);
+    const deadlines = await call('GET', '/v1/reports/deadlines');
+    expect(deadlines.status).toBe(before.deadlines.status);
+    expect(deadlines.body).toEqual(before.deadlines.body);
+    expect(problems).toEqual([]);
   });
 
   it('works from the keyboard: skip link, lookup, focus moved to the request and visibly outlined', async () => {

@@ -69,6 +69,17 @@ const VALID_CALLS: Readonly<Record<string, { readonly call: Omit<ApiCall, 'metho
       },
       ok: 202,
     },
+    'POST /v1/erasure-previews': {
+      call: {
+        path: '/v1/erasure-previews',
+        body: {
+          subjectId: SEEDED.subjectId,
+          dataClasses: ['suspended-account'],
+          reason: 'gdpr-art17-request',
+        },
+      },
+      ok: 200,
+    },
     'POST /v1/suppressions/check': {
       call: { path: '/v1/suppressions/check', body: { subjectId: SEEDED.subjectId } },
       ok: 200,

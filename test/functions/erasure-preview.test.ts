@@ -337,6 +337,90 @@ describe('POST /v1/erasure-requests with dryRun', () => {
   });
 });
 
+describe('POST /v1/erasure-previews', () => {
+  const body = { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' };
+
+  it('answers compliance 200 with the dry run, where compliance may not submit (not even dryRun: true)', async () => {
+    const deps = built();
+    await place(deps, { holdId: 'hold_route', dataClasses: ['closed-account'] });
+    const before = deps.ports.snapshot();
+
+    const answer = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-previews',
+      headers: bearer('compliance'),
+      body,
+    });
+    const submit = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-requests',
+      headers: bearer('compliance'),
+      body: { ...body, dryRun: true },
+    });
+
+    expect(answer.status).toBe(200);
+    expect(ErasurePreviewSchema.strict().safeParse(answer.body).success).toBe(true);
+    expect(answer.body).toMatchObject({ dryRun: true, intake: 'blocked' });
+    const preview = answer.body as unknown as ErasurePreview;
+    expect(preview.targets.find((target) => target.target === 'customer-records')).toMatchObject({
+      outcome: 'blocked',
+      blockedBy: ['hold_route'],
+      count: 2,
+    });
+    expect(submit.status).toBe(403);
+    const after = deps.ports.snapshot();
+    expect(after.requests).toEqual(before.requests);
+    expect(after.tasks).toEqual(before.tasks);
+    expect(after.idempotency).toEqual(before.idempotency);
+    expect(deps.ports.sent).toEqual([]);
+  });
+
+  it('is the same dry run as dryRun: true: same key and body, same preview id, audited once', async () => {
+    const deps = built();
+    const key = { 'idempotency-key': 'shared-key-0001' };
+
+    const viaRoute = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-previews',
+      headers: { ...bearer('compliance'), ...key },
+      body,
+    });
+    const viaFlag = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-requests',
+      headers: { ...bearer('service'), ...key },
+      body: { ...body, dryRun: true },
+    });
+
+    expect(viaRoute.status).toBe(200);
+    expect(viaFlag.body).toEqual(viaRoute.body);
+    const chain = await deps.ports.audit.readChain(SUBJECT);
+    expect(chain.entries.map((entry) => entry.type)).toEqual(['request.previewed']);
+  });
+
+  it('checks the body and a given Idempotency-Key as the dry run does', async () => {
+    const deps = built();
+
+    const badKey = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-previews',
+      headers: { ...bearer('compliance'), 'idempotency-key': 'short' },
+      body,
+    });
+    const noReason = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-previews',
+      headers: bearer('compliance'),
+      body: { subjectId: SUBJECT },
+    });
+
+    expect(badKey.status).toBe(400);
+    expect(badKey.body?.error?.field).toBe('Idempotency-Key');
+    expect(noReason.status).toBe(400);
+    expect(noReason.body?.error?.field).toBe('reason');
+  });
+});
+
 describe('the documented dry-run answer', () => {
   it('has an OpenAPI example and real answers that its schema accepts', async () => {
     const documented = OPERATIONS['POST /v1/erasure-requests'].ok[200]?.example;
@@ -347,6 +431,7 @@ describe('the documented dry-run answer', () => {
     const real = await previewErasureRequest(deps.deps, { subjectId: SUBJECT, reason: 'gdpr-art17-request' });
 
     expect(ErasurePreviewSchema.safeParse(documented).success).toBe(true);
+    expect(OPERATIONS['POST /v1/erasure-previews'].ok[200]?.example).toEqual(documented);
     expect(ErasurePreviewSchema.strict().safeParse(real).success).toBe(true);
     expect(real.targets.some(({ outcome }) => outcome === 'blocked')).toBe(true);
     expect(real.targets.some(({ outcome }) => outcome === 'withheld')).toBe(true);

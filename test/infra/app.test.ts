@@ -465,6 +465,14 @@ describe('WorkerStack', () => {
         }
       });
     }
+
+    it('lets compliance preview an erasure but not submit one (IAM allows routes, not bodies)', () => {
+      expect(policyResources('compliance')).toContain('POST /v1/erasure-previews');
+      expect(policyResources('compliance')).not.toContain('POST /v1/erasure-requests');
+      expect(policyResources('service')).toEqual(
+        expect.arrayContaining(['POST /v1/erasure-previews', 'POST /v1/erasure-requests']),
+      );
+    });
   });
 
   describe('alarms', () => {

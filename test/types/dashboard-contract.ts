@@ -5,6 +5,7 @@
  */
 import type {
   DeadlinesReport,
+  ErasurePreview,
   ErasuresReport,
   FailuresReport,
   HoldsReport,
@@ -12,6 +13,7 @@ import type {
   VerificationAnswer,
 } from '../../dashboard/app/contract.js';
 import type {
+  ErasurePreview as ApiErasurePreview,
   RequestDetail as ApiRequestDetail,
   VerificationAnswer as ApiVerificationAnswer,
   DeadlinesReportAnswer,
@@ -29,4 +31,5 @@ export const dashboardContractFits: [
   Fits<ErasuresReportAnswer, ErasuresReport>,
   Fits<ApiRequestDetail, RequestDetail>,
   Fits<ApiVerificationAnswer, VerificationAnswer>,
-] = [true, true, true, true, true, true];
+  Fits<ApiErasurePreview, ErasurePreview>,
+] = [true, true, true, true, true, true, true];

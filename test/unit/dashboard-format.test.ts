@@ -6,12 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import type {
   DeadlinesReport,
+  ErasurePreview,
   ErasuresReport,
   FailuresReport,
   VerificationAnswer,
 } from '../../dashboard/app/contract.js';
 import {
   chartTable,
+  countText,
   daysBetween,
   deadlineChart,
   deadlineText,
@@ -23,7 +25,10 @@ import {
   formatInstant,
   monthsBetween,
   NO_FILTERS,
+  parseIdentifiers,
   parseList,
+  previewRows,
+  previewSummary,
   requestRows,
   verificationMark,
 } from '../../dashboard/app/format.js';
@@ -303,5 +308,124 @@ describe('dashboard: values', () => {
     expect(parseList('  ')).toEqual([]);
     expect(detailText({ attempts: 2, verified: true, code: 'x' })).toBe('attempts=2 verified=true code=x');
     expect(detailText(undefined)).toBe('');
+  });
+});
+
+describe('the erasure preview', () => {
+  const preview: ErasurePreview = {
+    dryRun: true,
+    previewId: 'prv_1',
+    generatedAt: '2026-11-30T12:00:00.000Z',
+    intake: 'blocked',
+    targets: [
+      {
+        target: 'customer-records',
+        connector: 'dynamodb-items',
+        action: 'delete',
+        dataClasses: ['closed-account'],
+        outcome: 'blocked',
+        reason: 'legal-hold',
+        blockedBy: ['hold_a', 'hold_b'],
+        count: 1,
+        unit: 'items',
+      },
+      {
+        target: 'user-files',
+        connector: 's3-prefix',
+        action: 'delete',
+        dataClasses: ['closed-account'],
+        outcome: 'erase',
+        count: 12,
+        unit: 'object-versions',
+      },
+      {
+        target: 'billing',
+        connector: 'dynamodb-items',
+        action: 'anonymise',
+        dataClasses: ['invoices'],
+        outcome: 'withheld',
+        reason: 'unpaid-invoice',
+        count: 0,
+        unit: 'records',
+      },
+      {
+        target: 'partner-services',
+        connector: 'http-webhook',
+        action: 'delete',
+        dataClasses: ['closed-account'],
+        outcome: 'erase',
+        count: null,
+        unknown: { reason: 'not-supported' },
+      },
+      {
+        target: 'alarm-events',
+        connector: 'dynamodb-items',
+        action: 'delete',
+        dataClasses: ['closed-account'],
+        outcome: 'erase',
+        count: null,
+        unknown: { reason: 'error', code: 'AccessDenied' },
+      },
+    ],
+    unaddressed: [{ target: 'cloud-video', identifier: 'deviceId' }],
+    totals: { erase: 12, blocked: 1, withheld: 0, unknown: 2 },
+  };
+
+  it('shows each task: the outcome in words with its holds or reason, the count with its unit or why it is unknown', () => {
+    const rows = previewRows(preview);
+    expect(rows.map((row) => [row.target, row.outcome, row.outcomeText, row.countText])).toEqual([
+      ['customer-records', 'blocked', 'Blocked by hold_a, hold_b', '1 item'],
+      ['user-files', 'erase', 'Would be erased', '12 object versions'],
+      ['billing', 'withheld', 'Withheld: unpaid invoice (ALE-2)', '0 records'],
+      ['partner-services', 'erase', 'Would be erased', 'unknown: its connector cannot count'],
+      ['alarm-events', 'erase', 'Would be erased', 'unknown: the read failed (AccessDenied)'],
+      ['cloud-video', 'unaddressed', 'Unaddressed: no deviceId given or resolved', 'not counted'],
+    ]);
+    expect(rows.map((row) => row.known)).toEqual([true, true, true, false, false, false]);
+    expect(rows[0]).toMatchObject({
+      connector: 'dynamodb-items',
+      action: 'delete',
+      dataClasses: ['closed-account'],
+    });
+  });
+
+  it('counts in the unit the API names, singular for one', () => {
+    expect(countText(1, 'object-versions')).toBe('1 object version');
+    expect(countText(0, 'items')).toBe('0 items');
+    expect(countText(3, 'rows')).toBe('3 rows');
+    expect(countText(3, undefined)).toBe('3');
+  });
+
+  it('sums up the totals and what intake would answer', () => {
+    expect(previewSummary(preview)).toEqual({
+      totals: 'Of the known counts, 12 would be erased, 1 blocked and 0 withheld; 2 tasks without a count.',
+      intake:
+        'A real request now would be stored but blocked by legal holds (ALM-3) until they are released.',
+    });
+    expect(
+      previewSummary({
+        ...preview,
+        intake: 'refused',
+        totals: { erase: 0, blocked: 0, withheld: 4, unknown: 0 },
+      }),
+    ).toEqual({
+      totals: 'Of the known counts, 0 would be erased, 0 blocked and 4 withheld.',
+      intake: 'A real request now would be refused: every class asked for is withheld (ALE-2).',
+    });
+  });
+
+  it('reads identifiers as name=value lines, a repeated name as several values, and names a broken line', () => {
+    expect(parseIdentifiers('')).toEqual({ identifiers: {}, problems: [] });
+    expect(parseIdentifiers('email = ana@example.com\n\ndeviceId=CAM-1\r\ndeviceId=CAM-2\nnote=a=b')).toEqual(
+      {
+        identifiers: { email: 'ana@example.com', deviceId: ['CAM-1', 'CAM-2'], note: 'a=b' },
+        problems: [],
+      },
+    );
+    expect(parseIdentifiers('email\n=x\nphone=').problems).toEqual([
+      'line 1: expected name=value',
+      'line 2: expected name=value',
+      'line 3: expected name=value',
+    ]);
   });
 });
