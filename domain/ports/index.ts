@@ -440,7 +440,8 @@ export interface IdentifierResolver {
    * strings each); `{}` when it knows none. The caller checks them (`resolveWith`). Throws a
    * `ResolverError` when the source cannot answer; anything else it throws counts as unavailable.
    */
-  resolve(query: { readonly subjectId: string; readonly requestId: string }): Promise<
-    Readonly<Record<string, unknown>>
-  >;
+  resolve(query: {
+    readonly subjectId: string;
+    readonly requestId: string;
+  }): Promise<Readonly<Record<string, unknown>>>;
 }

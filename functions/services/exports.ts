@@ -1,6 +1,6 @@
 import { exportGenerated } from '../../domain/audit/events.js';
-import { resolvedDetail } from '../../domain/erasure/request.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
+import { resolvedDetail } from '../../domain/erasure/request.js';
 import {
   hasIdentifiers,
   identifiersFor,

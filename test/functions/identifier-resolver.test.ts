@@ -241,7 +241,12 @@ describe('identifiers resolved for a dry run', () => {
       method: 'POST',
       path: '/v1/erasure-requests',
       headers: bearer('service'),
-      body: { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request', dryRun: true },
+      body: {
+        subjectId: SUBJECT,
+        dataClasses: ['closed-account'],
+        reason: 'gdpr-art17-request',
+        dryRun: true,
+      },
     });
 
     // Assess
@@ -252,6 +257,10 @@ describe('identifiers resolved for a dry run', () => {
     expect(after.requests).toEqual(before.requests);
     expect(after.tasks).toEqual(before.tasks);
     const previewed = deps.ports.allEntries().find((entry) => entry.type === 'request.previewed');
-    expect(previewed?.detail).toMatchObject({ resolved: 'email', resolvedValues: 1, unaddressed: 'device-video' });
+    expect(previewed?.detail).toMatchObject({
+      resolved: 'email',
+      resolvedValues: 1,
+      unaddressed: 'device-video',
+    });
   });
 });
