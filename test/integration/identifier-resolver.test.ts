@@ -30,7 +30,12 @@ describe('the dynamodb-lookup resolver', () => {
     await runtime.clients.documents.send(
       new PutCommand({
         TableName: runtime.stores.identityTable,
-        Item: { subjectId: 'listed-subject', email: 'listed@example.test', devices: ['CAM-0A0A'], name: 'Ana' },
+        Item: {
+          subjectId: 'listed-subject',
+          email: 'listed@example.test',
+          devices: ['CAM-0A0A'],
+          name: 'Ana',
+        },
       }),
     );
 
@@ -55,7 +60,9 @@ describe('the dynamodb-lookup resolver', () => {
     });
 
     // Act
-    const failure = await resolver.resolve({ subjectId: SUBJECT, requestId: 'req-4' }).catch((error) => error);
+    const failure = await resolver
+      .resolve({ subjectId: SUBJECT, requestId: 'req-4' })
+      .catch((error) => error);
 
     // Assess
     expect(failure).toBeInstanceOf(ResolverError);
@@ -68,7 +75,10 @@ describe('the dynamodb-lookup resolver', () => {
 describe('a subject whose identifiers come only from the resolver', () => {
   it('IMOU-4: video under two camera serials and a marketing record keyed by e-mail are erased and verified', async () => {
     // Prepare
-    expect(await remainingData(runtime, SUBJECT)).toMatchObject({ deviceVideos: 2, marketing: expect.anything() });
+    expect(await remainingData(runtime, SUBJECT)).toMatchObject({
+      deviceVideos: 2,
+      marketing: expect.anything(),
+    });
 
     // Act: no identifiers in the request.
     const submitted = await runtime.call('POST', '/v1/erasure-requests', {
@@ -100,7 +110,10 @@ describe('a subject whose identifiers come only from the resolver', () => {
       files: 0,
       customer: undefined,
     });
-    expect(await remainingData(runtime, OTHER)).toMatchObject({ deviceVideos: 2, marketing: expect.anything() });
+    expect(await remainingData(runtime, OTHER)).toMatchObject({
+      deviceVideos: 2,
+      marketing: expect.anything(),
+    });
     const received = trail.body.entries.find((entry) => entry.type === 'request.received');
     expect(received?.detail).toMatchObject({ resolved: 'email,deviceId', resolvedValues: 3 });
     const text = JSON.stringify(trail.body);
