@@ -174,10 +174,13 @@ export const ErasurePreviewSchema = z.object({
     }),
   ),
   withheld: z.array(z.object({ dataClass: z.string(), reason: z.literal('unpaid-invoice') })).optional(),
-  unaddressed: z.array(z.object({ target: z.string(), identifier: z.string() })).optional().meta({
-    description:
-      'Targets keyed by an identifier the request has no value of (sent or resolved): the request would not erase them.',
-  }),
+  unaddressed: z
+    .array(z.object({ target: z.string(), identifier: z.string() }))
+    .optional()
+    .meta({
+      description:
+        'Targets keyed by an identifier the request has no value of (sent or resolved): the request would not erase them.',
+    }),
   totals: z.object({
     erase: z.number().int().min(0),
     blocked: z.number().int().min(0),
