@@ -88,4 +88,26 @@ describe('ErasureOrchestrator with a lookup-table identifier resolver', () => {
       expect(JSON.stringify(grantsOf(role))).not.toContain('acme-identity');
     }
   });
+
+  it('refuses, before creating anything, a lookup attribute for an undeclared identifier, with every other problem', () => {
+    const stack = new Stack(new App(), 'Refused');
+    const resolver = CONFIG.identifierResolver;
+    const build = () =>
+      new ErasureOrchestrator(stack, 'Erasure', {
+        config: {
+          ...CONFIG,
+          identifierResolver: {
+            ...(resolver as NonNullable<typeof resolver>),
+            kind: 'dynamodb-lookup',
+            table: 'x',
+            keyAttribute: 'customerId',
+            attributes: { email: 'email', phone: 'phone' },
+          },
+        },
+      });
+    expect(build).toThrow(
+      /identifierResolver\.table[\s\S]*identifierResolver\.attributes\.phone|identifierResolver\.attributes\.phone[\s\S]*identifierResolver\.table/,
+    );
+    expect(stack.node.tryFindChild('Erasure')?.node.children ?? []).toHaveLength(0);
+  });
 });
