@@ -10,7 +10,7 @@ import type { TaskMessage } from '../../domain/ports/index.js';
 import { ConnectorPermanentError } from '../../functions/connectors/errors.js';
 import { runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
-import { bearer, callApi, nothingWrittenSince } from '../helpers/api-handler.js';
+import { bearer, callApi, nothingWrittenSince, offlineRegistry } from '../helpers/api-handler.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import { HANDLER_NOW, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 import { resolverConfig } from '../helpers/identifiers.js';
@@ -262,5 +262,34 @@ describe('identifiers resolved for a dry run', () => {
       resolvedValues: 1,
       unaddressed: 'device-video',
     });
+  });
+});
+
+describe('identifiers resolved for an export', () => {
+  it('reads the targets keyed by resolved identifiers, once per value, and audits what was resolved', async () => {
+    // Prepare
+    const registry = offlineRegistry();
+    const resolver = new InMemoryIdentifierResolver();
+    resolver.known.set(SUBJECT, { email: EMAIL, deviceId: CAMERAS });
+    const deps = handlerDeps({
+      overrides: { config: resolverConfig(), connectors: registry, identifierResolver: resolver },
+    });
+
+    // Act
+    const answer = await callApi(deps, {
+      method: 'POST',
+      path: `/v1/subjects/${SUBJECT}/export`,
+      headers: bearer('service'),
+      body: { dataClasses: ['closed-account'] },
+    });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    const sources = answer.body?.sources as { target: string; unaddressed?: string }[];
+    expect(sources.filter((source) => source.unaddressed !== undefined)).toEqual([]);
+    expect(registry.exported.filter((target) => target === 'device-video')).toHaveLength(2);
+    expect(registry.exported).toContain('marketing-list');
+    const generated = deps.ports.allEntries().find((entry) => entry.type === 'export.generated');
+    expect(generated?.detail).toMatchObject({ resolved: 'email,deviceId', resolvedValues: 3 });
   });
 });

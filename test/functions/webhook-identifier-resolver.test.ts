@@ -9,6 +9,8 @@ import { ResolverError } from '../../domain/errors.js';
 import type { HttpWebhookResolver } from '../../domain/identifiers/resolver.js';
 import { webhookIdentifierResolver } from '../../functions/adapters/webhook-identifier-resolver.js';
 import { verifySignature } from '../../functions/connectors/webhook-signature.js';
+import { identifierResolverOf } from '../../functions/shared/dependencies.js';
+import { resolverConfig } from '../helpers/identifiers.js';
 
 const SUBJECT = 'subject-ana-8f2';
 const SECRET = 'identity-signing-secret-0123456789';
@@ -145,5 +147,39 @@ describe('the http-webhook identifier resolver', () => {
     // Assess
     expect(error.code).toBe('resolver_failed');
     expect(received).toEqual([]);
+  });
+});
+
+describe('wiring (functions/shared/dependencies.ts)', () => {
+  it("builds the config's webhook resolver, signing with its secret from the deployment's secrets; none without one", async () => {
+    // Prepare
+    respond = reply(200, JSON.stringify({ identifiers: {} }));
+    const config = resolverConfig({
+      name: 'identity-service',
+      kind: 'http-webhook',
+      url: `${baseUrl}/resolve`,
+      signingSecretName: 'identity',
+    });
+    const documents = {} as Parameters<typeof identifierResolverOf>[1];
+    const secrets = { pseudonymKey: 'k'.repeat(32), webhookSecrets: { identity: SECRET } };
+
+    // Act
+    const { identifierResolver } = identifierResolverOf(config, documents, secrets);
+    const answer = await identifierResolver?.resolve({ subjectId: SUBJECT, requestId: 'req_9' });
+    const none = identifierResolverOf({ ...config, identifierResolver: undefined }, documents, secrets);
+
+    // Assess
+    expect(identifierResolver?.name).toBe('identity-service');
+    expect(answer).toEqual({});
+    const [call] = received;
+    expect(
+      verifySignature(
+        SECRET,
+        call?.body ?? '',
+        String(call?.headers['x-erasure-signature']),
+        Date.now() / 1000,
+      ),
+    ).toBe(true);
+    expect(none).toEqual({});
   });
 });
