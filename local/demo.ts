@@ -62,6 +62,9 @@ export const demoIdentifiersOf = (subjectId: string): { email: string; deviceId:
   };
 };
 
+/** The demo subjects the identity table knows (`demo-subject-1`, ...). */
+const DEMO_RESOLVED_SUBJECT = /^demo-subject-\d+$/;
+
 export const DEMO_WEBHOOK_SECRET_NAME = 'partner-services';
 
 /**
@@ -227,17 +230,24 @@ export const seedDemoSubject = async (
             },
           },
         ],
-        [stores.identityTable]: [
-          {
-            PutRequest: {
-              Item: {
-                subjectId,
-                email: demoIdentifiersOf(subjectId).email,
-                devices: new Set(demoIdentifiersOf(subjectId).deviceId),
-              },
-            },
-          },
-        ],
+        // Only the walkthrough's subjects are known to the identity service: other demo subjects
+        // (the reports' activity, `demo-erased-1`) share their number's e-mail and serials, and
+        // resolving those would erase `demo-subject-1`'s camera video and marketing record.
+        ...(DEMO_RESOLVED_SUBJECT.test(subjectId)
+          ? {
+              [stores.identityTable]: [
+                {
+                  PutRequest: {
+                    Item: {
+                      subjectId,
+                      email: demoIdentifiersOf(subjectId).email,
+                      devices: new Set(demoIdentifiersOf(subjectId).deviceId),
+                    },
+                  },
+                },
+              ],
+            }
+          : {}),
         [stores.alarmEventsTable]: Array.from({ length: counts.alarms ?? 3 }, (_, index) => ({
           PutRequest: {
             Item: {
