@@ -187,13 +187,13 @@ Examples:
       --idempotency-key 7d1c5e9a-retry-safe
 The Idempotency-Key makes a retry safe: send the same key again and the same request is answered.
 Without --idempotency-key one is made up and printed on stderr, so a retry can reuse it.
-  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request \
-      --identifier email=ana@example.com --identifier deviceId=CAM-00A1 --identifier deviceId=CAM-00B2
---identifier sends a declared identifier (repeat a name for several values); a deployment with an
-identifier resolver also looks the subject's identifiers up, and merges them with these.
   $ erasure requests submit --subject customer-42 --reason gdpr-art17-request --dry-run
 --dry-run prints what each target holds for the subject and whether it would be erased, withheld
-(ALE-2) or blocked by a legal hold (ALM-3); nothing is stored, queued or erased.`,
+(ALE-2) or blocked by a legal hold (ALM-3); nothing is stored, queued or erased.
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request \\
+      --identifier email=ana@example.com --identifier deviceId=CAM-00A1 --identifier deviceId=CAM-00B2
+--identifier sends a declared identifier (repeat a name for several values); a deployment with an
+identifier resolver also looks the subject's identifiers up, and merges them with these.`,
   show: `
 Example:
   $ erasure requests show req_0123`,
