@@ -28,6 +28,8 @@ export const dynamoIdentifierResolver = (
           new GetCommand({
             TableName: resolver.table,
             Key: { [resolver.keyAttribute]: subjectId },
+            // An identity just written (a device registered a moment ago) must be seen.
+            ConsistentRead: true,
             ProjectionExpression: placeholders.join(', '),
             ExpressionAttributeNames: Object.fromEntries(
               names.map(([, attribute], index) => [placeholders[index], attribute]),

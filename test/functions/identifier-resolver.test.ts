@@ -82,6 +82,26 @@ describe('identifiers resolved at intake', () => {
     for (const value of [EMAIL, ...CAMERAS]) expect(trail).not.toContain(value);
   });
 
+  it('goes on with the sent identifiers for a subject the resolver does not know, listing what stays unaddressed', async () => {
+    // Prepare
+    const { deps, resolver } = built();
+    resolver.known.clear();
+
+    // Act
+    const answer = await submit(deps, {
+      subjectId: SUBJECT,
+      dataClasses: ['closed-account'],
+      reason: 'gdpr-art17-request',
+      identifiers: { email: EMAIL },
+    });
+
+    // Assess
+    expect(answer.status).toBe(202);
+    expect(answer.body?.unaddressed).toEqual([{ target: 'device-video', identifier: 'deviceId' }]);
+    const received = deps.ports.allEntries().find((entry) => entry.type === 'request.received');
+    expect(received?.detail).toMatchObject({ identifiers: 'email', resolved: '', resolvedValues: 0 });
+  });
+
   it('merges the sent identifiers with the resolved ones, each value once', async () => {
     // Prepare
     const { deps, registry } = built();
