@@ -99,6 +99,29 @@ const positiveInteger = (name: string) => (value: string) => {
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** `--identifier name=value` (repeatable): the values by name, a name given twice holding both. */
+const collectIdentifier = (value: string, previous: Record<string, string[]> = {}) => {
+  const at = value.indexOf('=');
+  if (at < 1 || at === value.length - 1) {
+    throw new InvalidArgumentError('--identifier takes name=value, e.g. email=ana@example.com');
+  }
+  const name = value.slice(0, at);
+  return { ...previous, [name]: [...(previous[name] ?? []), value.slice(at + 1)] };
+};
+
+/** The body's `identifiers`: one value as a string, several as a list (what the API takes). */
+const identifiersBody = (identifiers: Record<string, string[]> | undefined) =>
+  identifiers === undefined
+    ? {}
+    : {
+        identifiers: Object.fromEntries(
+          Object.entries(identifiers).map(([name, values]) => [
+            name,
+            values.length === 1 ? values[0] : values,
+          ]),
+        ),
+      };
+
 const printJson = (io: CliIo, value: unknown) => io.out(JSON.stringify(value, null, 2));
 
 /** Closes a file opened for `--output` (not stdout) once everything is written. */
@@ -166,7 +189,11 @@ Examples:
 The Idempotency-Key makes a retry safe: send the same key again and the same request is answered.
 Without --idempotency-key one is made up and printed on stderr, so a retry can reuse it.
 --dry-run prints what each target holds for the subject and whether it would be erased, withheld
-(ALE-2) or blocked by a legal hold (ALM-3); nothing is stored, queued or erased.`,
+(ALE-2) or blocked by a legal hold (ALM-3); nothing is stored, queued or erased.
+  $ erasure requests submit --subject customer-42 --reason gdpr-art17-request \\
+      --identifier email=ana@example.com --identifier deviceId=CAM-00A1 --identifier deviceId=CAM-00B2
+--identifier sends a declared identifier (repeat a name for several values); a deployment with an
+identifier resolver also looks the subject's identifiers up, and merges them with these.`,
   show: `
 Example:
   $ erasure requests show req_0123`,
@@ -231,6 +258,17 @@ Examples:
 Checks a certificate of erasure offline, without the service or AWS credentials.
 Example:
   $ erasure verify-certificate certificate.json --public-key orchestrator-key.pem`,
+  check: `
+Answers which of the identifiers (and the subject id) belong to an erased subject: a product service
+should not collect them again. Prints {"suppressed": [names]}; exit code 0 either way.
+Examples:
+  $ erasure suppressions check --identifier email=ana@example.com --identifier deviceId=CAM-00A1
+  $ erasure suppressions check --subject-id customer-42 --identifier email=ana@example.com`,
+  lift: `
+Takes the identifiers (and the subject id) off the suppression list, audited with the reason, when
+the person came back with consent. Prints {"lifted": [names]}.
+Example:
+  $ erasure suppressions lift --identifier email=ana@example.com --reason consent-renewed`,
   dashboard: `
 Serves the compliance dashboard on http://127.0.0.1:<port>/dashboard and forwards the page's
 /v1/* calls to the API: signed with SigV4 by your default AWS credentials for a deployed API
@@ -286,6 +324,11 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--subject <subjectId>', "the data subject's id")
     .requiredOption('--reason <code>', 'reason code, e.g. gdpr-art17-request')
     .option('--data-class <class>', 'limit to this data class (repeatable)', collect)
+    .option(
+      '--identifier <name=value>',
+      'a declared identifier of the subject (repeatable)',
+      collectIdentifier,
+    )
     .option('--idempotency-key <key>', 'reuse a key to retry safely (8 to 128 characters)')
     .option('--dry-run', 'show what the request would erase, withhold or leave blocked; change nothing')
     .addHelpText('after', EXAMPLES.submit)
@@ -295,6 +338,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
           subject: string;
           reason: string;
           dataClass?: string[];
+          identifier?: Record<string, string[]>;
           idempotencyKey?: string;
           dryRun?: boolean;
         },
@@ -311,6 +355,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
                 subjectId: options.subject,
                 reason: options.reason,
                 ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
+                ...identifiersBody(options.identifier),
                 dryRun: true,
               },
               headers:
@@ -332,6 +377,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
             subjectId: options.subject,
             reason: options.reason,
             ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
+            ...identifiersBody(options.identifier),
           },
           headers: { 'idempotency-key': key },
         });
@@ -428,6 +474,61 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     undefined,
     EXAMPLES.redrive,
   );
+
+  // --- suppressions ---------------------------------------------------------------------------
+  const suppressions = program
+    .command('suppressions')
+    .description("the suppression list of erased subjects' identifiers: check, lift");
+
+  const suppressionQuery = (options: { identifier?: Record<string, string[]>; subjectId?: string }) => {
+    if (options.identifier === undefined && options.subjectId === undefined) {
+      throw new UsageError('give at least one --identifier or --subject-id');
+    }
+    return {
+      ...(options.subjectId === undefined ? {} : { subjectId: options.subjectId }),
+      ...identifiersBody(options.identifier),
+    };
+  };
+
+  suppressions
+    .command('check')
+    .description('which identifiers belong to an erased subject (POST /v1/suppressions/check, service role)')
+    .option('--identifier <name=value>', 'a declared identifier to look up (repeatable)', collectIdentifier)
+    .option('--subject-id <subjectId>', 'a subject id to look up')
+    .addHelpText('after', EXAMPLES.check)
+    .action(
+      async (options: { identifier?: Record<string, string[]>; subjectId?: string }, command: Command) => {
+        const body = suppressionQuery(options);
+        const client = await clientFor(command, 'service');
+        const answer = await client.json<{ suppressed: string[] }>('POST', '/v1/suppressions/check', {
+          body,
+        });
+        io.err(
+          answer.suppressed.length === 0
+            ? 'none is suppressed'
+            : `suppressed (an erased subject's): ${answer.suppressed.join(', ')}`,
+        );
+        printJson(io, answer);
+      },
+    );
+
+  suppressions
+    .command('lift')
+    .description('lift suppressions, audited with a reason (POST /v1/suppressions/lift, compliance role)')
+    .option('--identifier <name=value>', 'a declared identifier to lift (repeatable)', collectIdentifier)
+    .option('--subject-id <subjectId>', 'a subject id to lift')
+    .requiredOption('--reason <code>', 'reason code, e.g. consent-renewed')
+    .addHelpText('after', EXAMPLES.lift)
+    .action(
+      async (
+        options: { identifier?: Record<string, string[]>; subjectId?: string; reason: string },
+        command: Command,
+      ) => {
+        const body = { ...suppressionQuery(options), reason: options.reason };
+        const client = await clientFor(command, 'compliance');
+        printJson(io, await client.json('POST', '/v1/suppressions/lift', { body }));
+      },
+    );
 
   // --- holds ----------------------------------------------------------------------------------
   const holds = program.command('holds').description('legal holds: place, release, list (compliance role)');

@@ -82,3 +82,22 @@ export class RetentionRequiredError extends DomainError {
     super(message, options);
   }
 }
+
+/**
+ * The identifier resolver (`identifierResolver` in the deployment config) could not answer
+ * (`retryable`: it was down, slow or refused) or answered what cannot be used (an undeclared name,
+ * a value that does not match its pattern). Messages name the resolver and the identifier, never a
+ * value. Nothing is stored for a request whose identifiers could not be resolved.
+ */
+export class ResolverError extends DomainError {
+  readonly code: 'resolver_unavailable' | 'resolver_failed';
+  constructor(
+    message: string,
+    readonly resolver: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = retryable ? 'resolver_unavailable' : 'resolver_failed';
+  }
+}

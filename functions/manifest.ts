@@ -66,6 +66,12 @@ export interface FunctionManifest {
    * never a use case. @default none
    */
   readonly scans?: readonly TableName[];
+  /**
+   * `read`: the function creates requests, so it asks the config's `identifierResolver`: GetItem on
+   * a `dynamodb-lookup` resolver's table (a webhook resolver's signing secret is in the secret
+   * every function reads). @default none
+   */
+  readonly identifierResolver?: 'read';
 }
 
 export const FUNCTIONS = {
@@ -89,6 +95,8 @@ export const FUNCTIONS = {
     // Once after an upgrade: holds placed before the activeHolds index are put into it
     // (DynamoHoldStore.indexActiveHolds); every other read is a Query or GetItem.
     scans: ['legalHolds'],
+    // Erasure requests, dry runs and exports resolve the subject's identifiers.
+    identifierResolver: 'read',
   },
   /**
    * The coordinator: due buckets out to the shard workers (one message each), stuck requests moved
@@ -120,6 +128,8 @@ export const FUNCTIONS = {
     sweepShardQueue: 'consume',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'none',
+    // A due deletion's request resolves the subject's identifiers.
+    identifierResolver: 'read',
   },
   /** Tasks and their requests, holds re-checked before erasing, audit entries; no schedules. */
   worker: {

@@ -14,6 +14,11 @@ export interface DemoStores {
   readonly userFilesBucket: string;
   /** A marketing tool's contact list, keyed by e-mail address (identifier `email`). */
   readonly marketingTable: string;
+  /**
+   * The identity service's lookup table: one item per subject id with its e-mail and camera
+   * serials, which the demo's identifier resolver reads (`DEMO_RESOLVER`).
+   */
+  readonly identityTable: string;
 }
 
 export const demoStoreNames = (prefix = ''): DemoStores => ({
@@ -22,7 +27,18 @@ export const demoStoreNames = (prefix = ''): DemoStores => ({
   cloudVideoBucket: `${prefix}demo-cloud-video`,
   userFilesBucket: `${prefix}demo-user-files`,
   marketingTable: `${prefix}demo-marketing-list`,
+  identityTable: `${prefix}demo-identity`,
 });
+
+/** The demo's identifier resolver: the identity table, `email` and `devices` (a string set). */
+export const demoResolver = (stores: DemoStores) =>
+  ({
+    name: 'demo-identity',
+    kind: 'dynamodb-lookup',
+    table: stores.identityTable,
+    keyAttribute: 'subjectId',
+    attributes: { email: 'email', deviceId: 'devices' },
+  }) as const;
 
 /**
  * The demo's identifiers beyond the subject id: the e-mail address the marketing list is keyed by,
@@ -46,6 +62,9 @@ export const demoIdentifiersOf = (subjectId: string): { email: string; deviceId:
   };
 };
 
+/** The demo subjects the identity table knows (`demo-subject-1`, ...). */
+const DEMO_RESOLVED_SUBJECT = /^demo-subject-\d+$/;
+
 export const DEMO_WEBHOOK_SECRET_NAME = 'partner-services';
 
 /**
@@ -59,8 +78,16 @@ export const DEMO_ALARM_WINDOW_INDEX = {
 } as const;
 export const DEMO_ALARM_WINDOW_SHARD = '0';
 
-/** The built-in catalog with its five target names pointed at the demo stores and the demo webhook. */
-export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): DeploymentConfig => {
+/**
+ * The built-in catalog with its five target names pointed at the demo stores and the demo webhook.
+ * With `resolveIdentifiers`, requests look up the subject's e-mail and camera serials in the
+ * identity table instead of being sent them.
+ */
+export const demoDeploymentConfig = (
+  stores: DemoStores,
+  webhookUrl: string,
+  options: { readonly resolveIdentifiers?: boolean } = {},
+): DeploymentConfig => {
   const targets: ConnectorTarget[] = [
     {
       name: 'customer-records',
@@ -130,7 +157,13 @@ export const demoDeploymentConfig = (stores: DemoStores, webhookUrl: string): De
     })),
   };
   // The demo partner service also stands in for the notification service that tells subjects.
-  return { catalog, targets, notices: { target: 'partner-services' }, identifiers: DEMO_IDENTIFIERS };
+  return {
+    catalog,
+    targets,
+    notices: { target: 'partner-services' },
+    identifiers: DEMO_IDENTIFIERS,
+    ...(options.resolveIdentifiers === true ? { identifierResolver: demoResolver(stores) } : {}),
+  };
 };
 
 export const createDemoStores = async (clients: LocalClients, stores: DemoStores): Promise<void> => {
@@ -154,6 +187,7 @@ export const createDemoStores = async (clients: LocalClients, stores: DemoStores
     createBucket(clients, stores.cloudVideoBucket),
     createBucket(clients, stores.userFilesBucket),
     createTable(clients, { tableName: stores.marketingTable, partitionKey: { name: 'email', type: 'S' } }),
+    createTable(clients, { tableName: stores.identityTable, partitionKey: { name: 'subjectId', type: 'S' } }),
   ]);
 };
 
@@ -196,6 +230,24 @@ export const seedDemoSubject = async (
             },
           },
         ],
+        // Only the walkthrough's subjects are known to the identity service: other demo subjects
+        // (the reports' activity, `demo-erased-1`) share their number's e-mail and serials, and
+        // resolving those would erase `demo-subject-1`'s camera video and marketing record.
+        ...(DEMO_RESOLVED_SUBJECT.test(subjectId)
+          ? {
+              [stores.identityTable]: [
+                {
+                  PutRequest: {
+                    Item: {
+                      subjectId,
+                      email: demoIdentifiersOf(subjectId).email,
+                      devices: new Set(demoIdentifiersOf(subjectId).deviceId),
+                    },
+                  },
+                },
+              ],
+            }
+          : {}),
         [stores.alarmEventsTable]: Array.from({ length: counts.alarms ?? 3 }, (_, index) => ({
           PutRequest: {
             Item: {

@@ -64,6 +64,11 @@ export interface LocalRuntimeOptions {
   /** Run the queue consumer continuously; false lets tests drain the queue step by step. @default true */
   readonly consumeQueue?: boolean;
   readonly tokens?: { readonly service: string; readonly compliance: string };
+  /**
+   * Whether requests resolve the demo subjects' identifiers from the demo identity table (an
+   * `identifierResolver`) rather than only use those they are sent. @default false
+   */
+  readonly resolveIdentifiers?: boolean;
   /** Demo subjects to seed (`demo-subject-1`, ...). @default 3 */
   readonly demoSubjects?: number;
   /** First retry delay of a failed task in seconds. @default 30 */
@@ -252,7 +257,9 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   // Each function gets its own environment, as in AWS; secrets and tokens are local ones.
   const environment: NodeJS.ProcessEnv = {
     ...resources.environment,
-    ERASURE_CONFIG: JSON.stringify(demoDeploymentConfig(stores, webhook.url)),
+    ERASURE_CONFIG: JSON.stringify(
+      demoDeploymentConfig(stores, webhook.url, { resolveIdentifiers: options.resolveIdentifiers === true }),
+    ),
     CALLBACK_BASE_URL: apiUrl,
   };
   const env = <K extends FunctionKey>(key: K) => parseEnvironment(key, environment);

@@ -101,6 +101,8 @@ const main = async (): Promise<void> => {
         compliance: process.env.ERASURE_COMPLIANCE_TOKEN || DEFAULT_TOKENS.compliance,
       },
       sweepIntervalMs: positiveSeconds('SWEEP_INTERVAL_SECONDS', 60) * 1000,
+      // Requests look up the demo subjects' e-mail and camera serials in the identity table.
+      resolveIdentifiers: true,
     });
   } catch (error) {
     console.error('Could not start the local runtime:', error);
@@ -135,7 +137,9 @@ Erasure Orchestrator is running locally.
                  compliance: ${runtime.tokens.compliance}
 
   Demo stores    table ${runtime.stores.customersTable}, table ${runtime.stores.alarmEventsTable},
-                 bucket ${runtime.stores.cloudVideoBucket} (video/<subjectId>/), bucket ${runtime.stores.userFilesBucket} (files/<subjectId>/)
+                 bucket ${runtime.stores.cloudVideoBucket} (video/<subjectId>/, devices/<deviceId>/), bucket ${runtime.stores.userFilesBucket} (files/<subjectId>/),
+                 table ${runtime.stores.marketingTable} (by email)
+  Identifiers    resolved from table ${runtime.stores.identityTable} (email, deviceId by subject id)
   Demo subjects  demo-subject-1, demo-subject-2, demo-subject-3
 
   Try: curl -s ${runtime.apiUrl}/livez

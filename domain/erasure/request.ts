@@ -50,7 +50,23 @@ export interface ReceiveRequestInput {
   readonly identifierPseudonyms?: ErasureRequest['identifierPseudonyms'];
   /** Targets keyed by an identifier the request has no value of (`unaddressedTargets`). */
   readonly unaddressed?: ErasureRequest['unaddressed'];
+  /** Per identifier name, how many values the identifier resolver gave (audited: names and counts). */
+  readonly resolved?: Readonly<Record<string, number>>;
 }
+
+/**
+ * What the audit trail says of a resolution: the names the resolver gave values of and how many
+ * values in all (`resolved: 'deviceId,email'`, `resolvedValues: 3`); `resolved: ''` when it was
+ * asked and knew none. Nothing without a resolver.
+ */
+export const resolvedDetail = (resolved: Readonly<Record<string, number>> | undefined): Detail => {
+  if (resolved === undefined) return {};
+  const names = Object.keys(resolved).filter((name) => (resolved[name] ?? 0) > 0);
+  return {
+    resolved: names.join(','),
+    resolvedValues: names.reduce((total, name) => total + (resolved[name] ?? 0), 0),
+  };
+};
 
 /** A new request, due `RESPONSE_PERIOD_DAYS` after receipt (ALU-3). */
 export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRequest> => {
@@ -106,6 +122,7 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
     ...(next.unaddressed === undefined
       ? {}
       : { unaddressed: next.unaddressed.map((u) => u.target).join(',') }),
+    ...resolvedDetail(input.resolved),
   };
   return {
     next,

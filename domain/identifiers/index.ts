@@ -1,1 +1,2 @@
 export * from './identifiers.js';
+export * from './resolver.js';

@@ -13,7 +13,7 @@ import {
 } from '../identifiers/identifiers.js';
 import { checkWith, DurationSchema, type Problem, parseWith, toCountryCode } from '../vocabulary/index.js';
 import { CATALOG_PARSE, isRollingWindow, nonEmptyText, PolicyCatalogSchema } from './schema.js';
-import { ConnectorTargetSchema, targetMismatch } from './targets.js';
+import { ConnectorTargetSchema, IdentifierResolverSchema, targetMismatch } from './targets.js';
 import type { DataClassPolicy, DeploymentConfig } from './types.js';
 
 export { policyFor, targetsFor } from './lookup.js';
@@ -30,6 +30,7 @@ export const DeploymentConfigSchema = z
       )
       .optional(),
     suppression: z.strictObject({ period: DurationSchema.optional() }).optional(),
+    identifierResolver: IdentifierResolverSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const declared = config.identifiers ?? {};
@@ -61,6 +62,26 @@ export const DeploymentConfigSchema = z
         });
       });
     });
+    // A lookup table maps declared identifiers only: an attribute for any other name could never
+    // be used by a target, and would be personal data read for nothing.
+    const resolver = config.identifierResolver;
+    if (resolver?.kind === 'dynamodb-lookup') {
+      for (const name of Object.keys(resolver.attributes)) {
+        if (Object.hasOwn(declared, name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['identifierResolver', 'attributes', name],
+          message: `'${name}' is not a declared identifier (declare it in identifiers)`,
+        });
+      }
+    }
+    if (resolver !== undefined && Object.keys(declared).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identifierResolver'],
+        message: 'resolves identifiers, but the config declares none in identifiers',
+      });
+    }
     const targetsByName = new Map<string, [ConnectorTarget, number]>();
     config.targets.forEach((target, index) => {
       const first = targetsByName.get(target.name);

@@ -3,6 +3,7 @@ export * from './catalog.js';
 export * from './config.js';
 export * from './examples.js';
 export * from './lookup.js';
+export * from './resolution.js';
 export {
   BLOCKER_KINDS,
   DataClassPolicySchema,

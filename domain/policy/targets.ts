@@ -96,6 +96,31 @@ export const HttpWebhookTargetSchema = z.strictObject({
   ).optional(),
 });
 
+/** `identifierResolver` (domain/identifiers/resolver.ts): a lookup table or a signed webhook. */
+export const IdentifierResolverSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    name: NameSchema,
+    kind: z.literal('dynamodb-lookup'),
+    table: matching(
+      DYNAMODB_TABLE,
+      'is neither a DynamoDB table name nor a table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)',
+    ),
+    keyAttribute: attributeName,
+    attributes: z
+      .record(z.string(), attributeName)
+      .refine((attributes) => Object.keys(attributes).length > 0, {
+        error: 'must map at least one declared identifier to an attribute',
+      }),
+  }),
+  z.strictObject({
+    name: NameSchema,
+    kind: z.literal('http-webhook'),
+    url: z.url({ protocol: /^https?$/, error: (issue) => `${quote(issue.input)} is not an http(s) URL` }),
+    signingSecretName: nonEmptyText,
+    timeoutMs: z.number().int().min(1).max(60_000).optional(),
+  }),
+]);
+
 export const ConnectorTargetSchema = z.discriminatedUnion('kind', [
   S3PrefixTargetSchema,
   DynamoDbItemsTargetSchema,

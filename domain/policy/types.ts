@@ -1,6 +1,7 @@
 import type { ConnectorTarget } from '../connectors/types.js';
 import type { LifecycleEventType } from '../events.js';
 import type { IdentifierDeclarations } from '../identifiers/identifiers.js';
+import type { IdentifierResolverConfig } from '../identifiers/resolver.js';
 
 export type RetentionAction = 'delete' | 'anonymise' | 'restrict';
 
@@ -86,4 +87,9 @@ export interface DeploymentConfig {
      */
     readonly period?: string;
   };
+  /**
+   * Where intake looks up a subject's identifiers (a lookup table or a signed webhook), merged with
+   * those it is sent. @default none: only sent identifiers are used
+   */
+  readonly identifierResolver?: IdentifierResolverConfig;
 }

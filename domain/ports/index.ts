@@ -426,3 +426,22 @@ export interface Notifier {
   /** The target notices go to, for the audit trail. */
   readonly target: string;
 }
+
+/**
+ * Where intake looks up a subject's identifiers (`identifierResolver` in the config): a lookup
+ * table or a signed webhook. Read at intake only: a request keeps what was resolved, so its
+ * retries, verification and re-drives use the same set.
+ */
+export interface IdentifierResolver {
+  /** The resolver's name in the config, for errors. */
+  readonly name: string;
+  /**
+   * The subject's identifiers as the source holds them, by declared name (a string or a list of
+   * strings each); `{}` when it knows none. The caller checks them (`resolveWith`). Throws a
+   * `ResolverError` when the source cannot answer; anything else it throws counts as unavailable.
+   */
+  resolve(query: {
+    readonly subjectId: string;
+    readonly requestId: string;
+  }): Promise<Readonly<Record<string, unknown>>>;
+}

@@ -88,6 +88,11 @@ export interface Operation {
   readonly ok: Readonly<Record<number, Answer>>;
   /** Conflicts (409) this route can answer, described. */
   readonly conflict?: string;
+  /**
+   * The route asks the deployment's identifier resolver (`identifierResolver`): 503 when it cannot
+   * answer, 502 when it answered identifiers that cannot be used. @default false
+   */
+  readonly resolves?: boolean;
 }
 
 const REQUEST_ID = 'req_3f9c2a71';
@@ -170,6 +175,13 @@ export const ErasurePreviewSchema = z.object({
     }),
   ),
   withheld: z.array(z.object({ dataClass: z.string(), reason: z.literal('unpaid-invoice') })).optional(),
+  unaddressed: z
+    .array(z.object({ target: z.string(), identifier: z.string() }))
+    .optional()
+    .meta({
+      description:
+        'Targets keyed by an identifier the request has no value of (sent or resolved): the request would not erase them.',
+    }),
   totals: z.object({
     erase: z.number().int().min(0),
     blocked: z.number().int().min(0),
@@ -291,6 +303,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     tag: 'Service',
     body: { schema: ExportBody, example: { dataClasses: ['closed-account'] } },
     ok: { 200: { description: 'The records found, per target' } },
+    resolves: true,
   },
   'POST /v1/erasure-requests': {
     summary: 'Submit an erasure request (GDPR Art. 17)',
@@ -326,6 +339,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
       },
     },
     conflict: 'The Idempotency-Key was used with another body.',
+    resolves: true,
   },
   'POST /v1/erasure-previews': {
     summary: 'Preview an erasure request: what it would erase, withhold or block now; nothing changed',
@@ -778,6 +792,19 @@ const errorsOf = (route: RouteDefinition, operation: Operation) => {
     errors['413'] = errorAnswer(
       `Body over ${MAX_BODY_BYTES / 1024} KiB`,
       errorExample('payload_too_large', `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
+    );
+  }
+  if (operation.resolves === true) {
+    errors['502'] = errorAnswer(
+      'The identifier resolver answered an identifier that cannot be used (named; its value never is)',
+      errorExample(
+        'resolver_failed',
+        "Identifier resolver 'identity-lookup' answered an unusable identifier: identifiers.deviceId[1] does not match the pattern declared for 'deviceId'",
+      ),
+    );
+    errors['503'] = errorAnswer(
+      'The identifier resolver could not answer; nothing was stored: try again',
+      errorExample('resolver_unavailable', "Identifier resolver 'identity-lookup' is unavailable"),
     );
   }
   errors['500'] = errorAnswer(

@@ -3,6 +3,7 @@ import type {
   AnchorStore,
   AuditLog,
   HoldStore,
+  IdentifierResolver,
   Notifier,
   ReportStore,
   RequestStore,
@@ -50,6 +51,8 @@ export interface ServiceDeps {
   /** Signs anchors and certificates. */
   readonly signer: Signer;
   readonly connectors: ConnectorRegistry;
+  /** Looks up subjects' identifiers at intake; absent when the config names no resolver. */
+  readonly identifierResolver?: IdentifierResolver;
   /** Delivers advance notices (IMOU-3); absent when the deployment names no notice target. */
   readonly notifier?: Notifier;
   readonly clock: () => Date;

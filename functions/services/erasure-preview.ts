@@ -1,7 +1,7 @@
 import { requestPreviewed } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
 import type { PreviewResult } from '../../domain/connectors/types.js';
-import { planKey, planTasks, requestedDataClasses } from '../../domain/erasure/plan.js';
+import { planKey, planTasks, requestedDataClasses, unaddressedTargets } from '../../domain/erasure/plan.js';
 import {
   type ClassPreview,
   decidePreview,
@@ -10,6 +10,7 @@ import {
   type PreviewReason,
   type PreviewTask,
 } from '../../domain/erasure/preview.js';
+import { resolvedDetail } from '../../domain/erasure/request.js';
 import { tasksFromPlan } from '../../domain/erasure/task.js';
 import type { ErasureRequest } from '../../domain/erasure/types.js';
 import { withholding } from '../../domain/erasure/withhold.js';
@@ -18,12 +19,21 @@ import { targetNamed } from '../../domain/vocabulary/index.js';
 import { isConnectorError } from '../connectors/errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { bodyHash, type ErasureRequestInput, plannedTasks } from './erasure-requests.js';
+import { resolveIdentifiers } from './identifier-resolution.js';
 import { invocationsOf } from './run-task.js';
 
 /** What a dry run needs: what intake reads, the connectors to count with, and the unit of work for its one audit entry. */
 export type PreviewDeps = Pick<
   ServiceDeps,
-  'config' | 'schedules' | 'holds' | 'uow' | 'connectors' | 'clock' | 'randomId' | 'settings'
+  | 'config'
+  | 'schedules'
+  | 'holds'
+  | 'uow'
+  | 'connectors'
+  | 'clock'
+  | 'randomId'
+  | 'settings'
+  | 'identifierResolver'
 >;
 
 /** Why a count is missing: the connector cannot preview, the service did not count, or the read failed. */
@@ -63,6 +73,11 @@ export interface ErasurePreview {
   readonly targets: readonly TargetPreview[];
   /** ALE-2, as the receipt of a real request would name them. */
   readonly withheld?: ErasureRequest['withheld'];
+  /**
+   * Targets of the requested classes keyed by an identifier the request has no value of (sent or
+   * resolved): the real request would not erase them, and its receipt would say so.
+   */
+  readonly unaddressed?: ErasureRequest['unaddressed'];
   /** Sums of the known counts by outcome, and how many tasks have no count. */
   readonly totals: {
     readonly erase: number;
@@ -153,10 +168,16 @@ export const previewErasureRequest = async (
     deps.holds.forSubject(input.subjectId),
   ]);
   const split = withholding(deps.config.catalog, schedule, requested);
+  // The identifiers the real request would address: sent, and resolved as intake would.
+  const { identifiers, resolved } = await resolveIdentifiers(
+    deps,
+    { subjectId: input.subjectId, requestId: previewId },
+    input.identifiers,
+  );
   const spec = {
     requestId: previewId,
     subjectId: input.subjectId,
-    ...(input.identifiers === undefined ? {} : { identifiers: input.identifiers }),
+    ...(identifiers === undefined ? {} : { identifiers }),
   };
   const eraseTasks =
     split.erasable.length === 0 ? [] : plannedTasks(deps, { ...spec, dataClasses: split.erasable });
@@ -164,8 +185,8 @@ export const previewErasureRequest = async (
   // come first in the same order, so the rest is theirs alone).
   const withheldClasses = split.withheld.map((item) => item.dataClass);
   const withheldTasks = tasksFromPlan(
-    planTasks(deps.config, [...split.erasable, ...withheldClasses], input.identifiers).slice(
-      planTasks(deps.config, split.erasable, input.identifiers).length,
+    planTasks(deps.config, [...split.erasable, ...withheldClasses], identifiers).slice(
+      planTasks(deps.config, split.erasable, identifiers).length,
     ),
     spec,
   );
@@ -187,6 +208,8 @@ export const previewErasureRequest = async (
     else totals[target.outcome] += target.count;
   }
 
+  // Of the classes the request would erase, as its receipt names them.
+  const unaddressed = unaddressedTargets(deps.config, split.erasable, identifiers);
   const detail: Record<string, string | number> = {
     intake: decision.intake,
     dataClasses: requested.join(','),
@@ -194,6 +217,8 @@ export const previewErasureRequest = async (
     blocked: totals.blocked,
     withheld: totals.withheld,
     unknown: totals.unknown,
+    ...(unaddressed.length === 0 ? {} : { unaddressed: unaddressed.map((u) => u.target).join(',') }),
+    ...resolvedDetail(resolved),
   };
   decision.tasks.forEach(({ task }, index) => {
     const target = targets[index];
@@ -215,6 +240,7 @@ export const previewErasureRequest = async (
     dataClasses: decision.dataClasses,
     targets,
     ...(split.withheld.length === 0 ? {} : { withheld: split.withheld }),
+    ...(unaddressed.length === 0 ? {} : { unaddressed }),
     totals,
   };
 };

@@ -29,6 +29,7 @@ import {
 } from '../../domain/identifiers/identifiers.js';
 import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
+import { resolveIdentifiers } from './identifier-resolution.js';
 
 /** What creating, dispatching and deciding on requests needs (the API and the sweep). */
 type RequestDeps = Pick<
@@ -43,6 +44,7 @@ type RequestDeps = Pick<
   | 'clock'
   | 'randomId'
   | 'settings'
+  | 'identifierResolver'
 >;
 
 export interface ErasureRequestInput {
@@ -136,13 +138,19 @@ export const submitErasureRequest = async (
   const requested = requestedDataClasses(deps.config, input.dataClasses);
   const { erasable, withheld } = withholdRetained(deps.config.catalog, schedule, requested);
   const requestId = newRequestId(deps.randomId());
+  // Before anything is stored: a resolver that cannot answer leaves no request behind (503).
+  const addressed = await resolveIdentifiers(
+    deps,
+    { subjectId: input.subjectId, requestId },
+    input.identifiers,
+  );
   const created = await createRequest(deps, {
     requestId,
     subjectId: input.subjectId,
     origin: 'api',
     dataClasses: erasable,
     reason: input.reason,
-    ...(input.identifiers === undefined ? {} : { identifiers: input.identifiers }),
+    ...addressed,
     idempotency: { key: idempotencyKey, bodyHash: hash },
     withheld,
     dispatchUnlessHeld: holds,
@@ -193,6 +201,8 @@ export interface NewRequest {
   readonly olderThan?: string;
   /** The subject's identifiers: targets keyed by them are erased by each value. */
   readonly identifiers?: SubjectIdentifiers;
+  /** What of `identifiers` the resolver gave, per name (`resolveIdentifiers`); audited as counts. */
+  readonly resolved?: Readonly<Record<string, number>>;
   readonly idempotency?: { readonly key: string; readonly bodyHash: string };
   readonly withheld?: ErasureRequest['withheld'];
   /**
@@ -288,11 +298,13 @@ export const addressingOf = (
     readonly subjectId: string;
     readonly dataClasses: readonly string[];
     readonly identifiers?: SubjectIdentifiers;
+    readonly resolved?: Readonly<Record<string, number>>;
   },
 ) => {
   const identifiers = spec.identifiers ?? {};
   return {
     identifiers,
+    ...(spec.resolved === undefined ? {} : { resolved: spec.resolved }),
     // The subject id's hash too: what the completion lists for suppression, without the key.
     identifierPseudonyms: identifierHashes(deps.settings.idKey, identifiers, spec.subjectId),
     unaddressed: unaddressedTargets(deps.config, spec.dataClasses, identifiers),

@@ -1,5 +1,6 @@
 import { exportGenerated } from '../../domain/audit/events.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
+import { resolvedDetail } from '../../domain/erasure/request.js';
 import {
   hasIdentifiers,
   identifiersFor,
@@ -9,6 +10,7 @@ import {
 } from '../../domain/identifiers/identifiers.js';
 import { knownDataClasses, targetNamed } from '../../domain/vocabulary/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
+import { resolveIdentifiers } from './identifier-resolution.js';
 
 export const EXPORT_FORMAT = 'erasure-orchestrator.export.v1';
 
@@ -70,9 +72,16 @@ const targetsOf = (deps: ServiceDeps, dataClasses: readonly string[]) => {
  * A connector failure fails the whole export: a copy silently missing a source would mislead the
  * subject. The audit entry (ALE-5) holds counts and flags per target, never the data itself.
  */
-export const exportSubjectData = async (deps: ServiceDeps, input: ExportInput): Promise<SubjectExport> => {
-  const dataClasses = exportedClasses(deps, input.dataClasses);
+export const exportSubjectData = async (deps: ServiceDeps, given: ExportInput): Promise<SubjectExport> => {
+  const dataClasses = exportedClasses(deps, given.dataClasses);
   const exportId = `exp_${deps.randomId().replaceAll('-', '')}`;
+  // The identifiers an erasure would address: sent, and resolved as intake would.
+  const { identifiers, resolved } = await resolveIdentifiers(
+    deps,
+    { subjectId: given.subjectId, requestId: exportId },
+    given.identifiers,
+  );
+  const input: ExportInput = { ...given, ...(identifiers === undefined ? {} : { identifiers }) };
   const invocationFor = (classes: readonly string[]) => ({
     exportId,
     subjectId: input.subjectId,
@@ -115,6 +124,7 @@ export const exportSubjectData = async (deps: ServiceDeps, input: ExportInput): 
     exportId,
     dataClasses: dataClasses.join(','),
     sources: sources.length,
+    ...resolvedDetail(resolved),
   };
   for (const source of sources) {
     detail[`${source.target}.records`] = source.records.length;

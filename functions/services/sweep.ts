@@ -34,6 +34,7 @@ import { METRIC } from '../shared/metric-names.js';
 import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
 import { addressingOf, createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
+import { resolveIdentifiers } from './identifier-resolution.js';
 import { settle } from './run-task.js';
 import { runWindows, type WindowRunReport } from './window-runs.js';
 
@@ -327,6 +328,13 @@ class SweepContext {
       next: afterDispatch(entry, policy, this.now),
       at: this.now,
     };
+    // A resolver that cannot answer fails this due item, which stays due: the next sweep tries
+    // it again (`handle`), and nothing is claimed or created meanwhile.
+    const addressed = await resolveIdentifiers(
+      this.deps,
+      { subjectId: entry.subjectId, requestId },
+      entry.identifiers,
+    );
     const spec = {
       requestId,
       subjectId: entry.subjectId,
@@ -334,7 +342,7 @@ class SweepContext {
       dataClasses: [entry.dataClass],
       reason: retentionReason(entry.ruleRef),
       ...(olderThan === undefined ? {} : { olderThan }),
-      ...(entry.identifiers === undefined ? {} : { identifiers: entry.identifiers }),
+      ...addressed,
     };
     const direct = await this.createDispatched(spec, claim);
     if (direct === 'changed') return;
@@ -371,6 +379,7 @@ class SweepContext {
       reason: string;
       olderThan?: string;
       identifiers?: SubjectIdentifiers;
+      resolved?: Readonly<Record<string, number>>;
     },
     claim: Change,
   ): Promise<'sent' | 'held' | 'exists' | 'changed'> {

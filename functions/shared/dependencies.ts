@@ -14,10 +14,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
-import type { AnchorStore, Signer } from '../../domain/ports/index.js';
+import type { AnchorStore, IdentifierResolver, Signer } from '../../domain/ports/index.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
+import { dynamoIdentifierResolver } from '../adapters/dynamo-identifier-resolver.js';
 import { DynamoReportStore } from '../adapters/dynamo-report-store.js';
 import { DynamoRequestStore } from '../adapters/dynamo-request-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamo-schedule-store.js';
@@ -27,6 +28,7 @@ import { KmsSigner } from '../adapters/kms-signer.js';
 import { S3AnchorStore } from '../adapters/s3-anchor-store.js';
 import { SqsSweepShardQueue } from '../adapters/sqs-sweep-shard-queue.js';
 import { SqsTaskQueue } from '../adapters/sqs-task-queue.js';
+import { webhookIdentifierResolver } from '../adapters/webhook-identifier-resolver.js';
 import { webhookNotifier } from '../adapters/webhook-notifier.js';
 import { ConnectorPermanentError } from '../connectors/errors.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
@@ -171,7 +173,26 @@ const notifierOf = (config: DeploymentConfig, secrets: Secrets) => {
     : {};
 };
 
-/** A sweep-shard worker: schedules, requests, holds, audit, the task queue, and notices. */
+/** The identifier resolver the config names, if any (read where requests are created). */
+export const identifierResolverOf = (
+  config: DeploymentConfig,
+  documents: DynamoDBDocumentClient,
+  secrets: Secrets,
+): { identifierResolver?: IdentifierResolver } => {
+  const resolver = config.identifierResolver;
+  if (resolver === undefined) return {};
+  return {
+    identifierResolver:
+      resolver.kind === 'dynamodb-lookup'
+        ? dynamoIdentifierResolver(documents, resolver)
+        : webhookIdentifierResolver(resolver, { secretFor: webhookSecretOf(secrets) }),
+  };
+};
+
+/**
+ * A sweep-shard worker: schedules, requests, holds, audit, the task queue, notices, and the
+ * identifier resolver (a scheduled deletion resolves its subject's identifiers).
+ */
 export const composeSweepShard = (
   env: FunctionEnvironment<'sweepShard'> | FunctionEnvironment<'sweep'>,
   platform: Platform,
@@ -194,6 +215,7 @@ export const composeSweepShard = (
     ...stores,
     schedules: schedules as DynamoScheduleStore,
     ...notifierOf(config, platform.secrets),
+    ...identifierResolverOf(config, platform.clients.documents, platform.secrets),
     queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
     randomId: randomUUID,
     settings: { idKey: platform.secrets.pseudonymKey, dueBucketShards: env.DUE_BUCKET_SHARDS },

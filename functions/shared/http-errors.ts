@@ -7,6 +7,7 @@ import {
   NoChainError,
   NotFoundError,
   NotReadyError,
+  ResolverError,
   RetentionRequiredError,
   StaleCallbackError,
   ValidationError,
@@ -66,6 +67,14 @@ export const mapError = (error: unknown, requestId: string): MappedError => {
           message: error.message,
         },
       },
+    };
+  }
+  // The identifier resolver, asked at intake: its name, never the subject, so the caller can tell
+  // what to retry (503) or to report (502: it answered identifiers that cannot be used).
+  if (error instanceof ResolverError) {
+    return {
+      statusCode: error.retryable ? 503 : 502,
+      body: { error: { code: error.code, message: error.message } },
     };
   }
   for (const [type, statusCode] of STATUS) {

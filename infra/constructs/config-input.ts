@@ -66,4 +66,9 @@ export interface ErasureOrchestratorConfig {
   readonly identifiers?: DeploymentConfig['identifiers'];
   /** Suppression after erasure. @default - kept for the longest retention of the catalog */
   readonly suppression?: DeploymentConfig['suppression'];
+  /**
+   * Where requests look up a subject's identifiers: a lookup table (by name or ARN; the API and
+   * the sweep-shard function get GetItem on it) or a signed webhook. @default - none
+   */
+  readonly identifierResolver?: DeploymentConfig['identifierResolver'];
 }

@@ -29,6 +29,7 @@ import {
   ConnectorExportPolicy,
   ConnectorTargetsPolicy,
   ConnectorWindowsPolicy,
+  targetTableArn,
 } from './connector-permissions.js';
 import {
   anchorObjectsArn,
@@ -272,6 +273,27 @@ export class OrchestratorRuntime extends Construct {
         created.role.addToPrincipalPolicy(
           new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
         );
+      }
+      const resolver = config.identifierResolver;
+      if (
+        (FUNCTIONS[key] as FunctionManifest).identifierResolver === 'read' &&
+        resolver?.kind === 'dynamodb-lookup'
+      ) {
+        // The item of one subject, by key: nothing to query or scan.
+        created.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:GetItem'],
+            resources: [targetTableArn(this, resolver.table)],
+          }),
+        );
+        if (options.targetEncryptionKeyArns.length > 0) {
+          created.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              actions: ['kms:Decrypt', 'kms:DescribeKey'],
+              resources: [...options.targetEncryptionKeyArns],
+            }),
+          );
+        }
       }
       if ((FUNCTIONS[key] as FunctionManifest).sweepShardQueue === 'send') {
         created.role.addToPrincipalPolicy(

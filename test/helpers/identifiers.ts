@@ -53,3 +53,18 @@ export const identifierConfig = (
     ],
     identifiers: TEST_IDENTIFIERS,
   });
+
+/** The lookup table resolver of the tests: one item per subject id, e-mail and camera serials. */
+export const TEST_RESOLVER = {
+  name: 'identity-lookup',
+  kind: 'dynamodb-lookup',
+  table: 'example-identity',
+  keyAttribute: 'subjectId',
+  attributes: { email: 'email', deviceId: 'devices' },
+} as const;
+
+/** `identifierConfig` with an identifier resolver (`TEST_RESOLVER` unless another is given). */
+export const resolverConfig = (
+  resolver: Record<string, unknown> = TEST_RESOLVER,
+  names: Parameters<typeof identifierConfig>[0] = {},
+): DeploymentConfig => parseDeploymentConfig({ ...identifierConfig(names), identifierResolver: resolver });

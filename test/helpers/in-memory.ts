@@ -25,6 +25,7 @@ import type {
   DueItem,
   HoldStore,
   IdempotencyRecord,
+  IdentifierResolver,
   RecordedEvent,
   ReportStore,
   RequestStore,
@@ -733,5 +734,24 @@ export class InMemoryAnchorStore implements AnchorStore {
 
   async latest(): Promise<Anchor | undefined> {
     return clone(this.anchors.at(-1));
+  }
+}
+
+/**
+ * The identifier resolver over a map of subject ids to the identifiers a lookup table would hold
+ * for them; `failing` makes it unavailable (or answer with the error given), as a table or service
+ * that is down would. Every query is recorded.
+ */
+export class InMemoryIdentifierResolver implements IdentifierResolver {
+  readonly queries: { subjectId: string; requestId: string }[] = [];
+  readonly known = new Map<string, Record<string, unknown>>();
+  failing: Error | undefined;
+
+  constructor(readonly name = 'identity-lookup') {}
+
+  async resolve(query: { subjectId: string; requestId: string }): Promise<Record<string, unknown>> {
+    this.queries.push({ ...query });
+    if (this.failing !== undefined) throw this.failing;
+    return structuredClone(this.known.get(query.subjectId) ?? {});
   }
 }
