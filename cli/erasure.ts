@@ -347,16 +347,16 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
         const client = await clientFor(command, 'service');
         if (options.dryRun === true) {
           // A dry run reserves no key: none is made up, and a given one only de-duplicates its audit entry.
+          // The preview route, not `dryRun` on the request route: compliance staff may call it too.
           const preview = await client.json<{ totals: Record<string, number>; intake: string }>(
             'POST',
-            '/v1/erasure-requests',
+            '/v1/erasure-previews',
             {
               body: {
                 subjectId: options.subject,
                 reason: options.reason,
                 ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
                 ...identifiersBody(options.identifier),
-                dryRun: true,
               },
               headers:
                 options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },

@@ -1,5 +1,5 @@
 /**
- * `erasure requests submit --dry-run` against a fake API on 127.0.0.1: it sends `dryRun: true`,
+ * `erasure requests submit --dry-run` against a fake API on 127.0.0.1: it calls the preview route,
  * makes up no Idempotency-Key (a dry run reserves none), prints the preview and a summary.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -23,11 +23,15 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.close();
 });
 
-const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknown }[]) => {
+const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknown; path?: string }[]) => {
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    seen.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+    seen.push({
+      headers: request.headers,
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      path: `${request.method} ${request.url}`,
+    });
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(PREVIEW));
   });
@@ -50,8 +54,8 @@ const run = async (args: string[]) => {
 };
 
 describe('erasure requests submit --dry-run', () => {
-  it('sends dryRun without a made-up key, prints the preview and a one-line summary', async () => {
-    const seen: { headers: IncomingMessage['headers']; body: unknown }[] = [];
+  it('asks the preview route (which compliance may call) without a made-up key, prints the preview and a one-line summary', async () => {
+    const seen: { headers: IncomingMessage['headers']; body: unknown; path?: string }[] = [];
     const api = await fakeApi(seen);
 
     const result = await run([
@@ -74,8 +78,8 @@ describe('erasure requests submit --dry-run', () => {
       subjectId: 'customer-42',
       reason: 'gdpr-art17-request',
       dataClasses: ['closed-account'],
-      dryRun: true,
     });
+    expect(seen[0]?.path).toBe('POST /v1/erasure-previews');
     expect(seen[0]?.headers['idempotency-key']).toBeUndefined();
     expect(JSON.parse(result.out.join('\n'))).toEqual(PREVIEW);
     expect(result.err).toEqual([
