@@ -94,6 +94,19 @@ const CompactList = ({ items, noun }: { items: readonly string[]; noun: string }
 
 const Loading = () => <p class="muted">Loading…</p>;
 
+/** What a report's panel shows until its data is there: 404 (with the panel's title), failure, loading. */
+const reportState = (report: Loadable<unknown>, title: string, route: string) =>
+  report.state === 'unavailable' ? (
+    <>
+      <h3>{title}</h3>
+      <Unavailable routes={[route]} />
+    </>
+  ) : report.state === 'error' ? (
+    <Failure message={report.message} />
+  ) : report.state === 'loading' ? (
+    <Loading />
+  ) : undefined;
+
 const StatusBadge = ({ status }: { status: string }) => (
   <span class={`badge status-${status}`}>{statusText(status)}</span>
 );
@@ -235,44 +248,28 @@ const Charts = ({
   return (
     <div class="charts">
       <div class="panel" id="deadline-chart-panel">
-        {deadlines.state === 'unavailable' ? (
-          <>
-            <h3>Open requests by days to deadline</h3>
-            <Unavailable routes={['/v1/reports/deadlines']} />
-          </>
-        ) : deadlines.state === 'error' ? (
-          <Failure message={deadlines.message} />
-        ) : deadlineData === undefined ? (
-          <Loading />
-        ) : (
-          <BarChart
-            id="deadline-chart"
-            title="Open requests by days to deadline"
-            data={deadlineData}
-            barColours={BUCKET_COLOURS}
-            yLabel="requests"
-          />
-        )}
+        {reportState(deadlines, 'Open requests by days to deadline', '/v1/reports/deadlines') ??
+          (deadlineData && (
+            <BarChart
+              id="deadline-chart"
+              title="Open requests by days to deadline"
+              data={deadlineData}
+              barColours={BUCKET_COLOURS}
+              yLabel="requests"
+            />
+          ))}
       </div>
       <div class="panel" id="erasure-chart-panel">
-        {erasures.state === 'unavailable' ? (
-          <>
-            <h3>Erasures per month per data class</h3>
-            <Unavailable routes={['/v1/reports/erasures']} />
-          </>
-        ) : erasures.state === 'error' ? (
-          <Failure message={erasures.message} />
-        ) : erasureData === undefined ? (
-          <Loading />
-        ) : (
-          <BarChart
-            id="erasure-chart"
-            title={`Erasures per month per data class (${erasures.state === 'ok' ? `${erasures.data.from} to ${erasures.data.to}` : ''})`}
-            data={erasureData}
-            stacked
-            yLabel="erasures"
-          />
-        )}
+        {reportState(erasures, 'Erasures per month per data class', '/v1/reports/erasures') ??
+          (erasureData && (
+            <BarChart
+              id="erasure-chart"
+              title={`Erasures per month per data class (${erasures.state === 'ok' ? `${erasures.data.from} to ${erasures.data.to}` : ''})`}
+              data={erasureData}
+              stacked
+              yLabel="erasures"
+            />
+          ))}
         <form
           class="inline-form"
           aria-label="Months of the erasures chart"
