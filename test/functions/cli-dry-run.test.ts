@@ -4,9 +4,8 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/erasure.js';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach, runCli } from '../helpers/cli.js';
 
 const PREVIEW = {
   dryRun: true,
@@ -18,10 +17,7 @@ const PREVIEW = {
   totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1 },
 };
 
-const servers: { close(): void }[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
-});
+const servers = closedAfterEach();
 
 const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknown; path?: string }[]) => {
   const server = createServer(async (request, response) => {
@@ -40,18 +36,7 @@ const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknow
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
 
-const run = async (args: string[]) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    readText: async () => '',
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    env: {},
-    cwd: tmpdir(),
-  });
-  return { code, out, err };
-};
+const run = runCli;
 
 describe('erasure requests submit --dry-run', () => {
   it('asks the preview route (which compliance may call) without a made-up key, prints the preview and a one-line summary', async () => {

@@ -4,28 +4,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../../cli/erasure.js';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach, runCli } from '../helpers/cli.js';
 
-const run = async (args: string[], io: Partial<CliIo> = {}) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    readText: async () => '',
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    env: {},
-    cwd: tmpdir(),
-    ...io,
-  });
-  return { code, out, err };
-};
+const run = runCli;
 
-const servers: { close(): void }[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
-});
+const servers = closedAfterEach();
 
 /** A fake API recording `METHOD path authorization body` and answering `answer`. */
 const fakeApi = async (answer: unknown, status = 200) => {

@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_DEFAULT_TOKENS, resolveConnection } from '../../cli/api-client.js';
 import { AUDIT_CSV_COLUMNS } from '../../cli/audit-export.js';
-import { type CliIo, main } from '../../cli/erasure.js';
 import { checkCsvHeader, csvRecordToBody, readRows } from '../../cli/events-import.js';
 import { NodeSha256, regionOfApiUrl, signCall } from '../../cli/sigv4.js';
 import { DEFAULT_TOKENS } from '../../local/runtime.js';
+import { closedAfterEach, runCli } from '../helpers/cli.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -27,25 +27,9 @@ const credentials = {
   sessionToken: 'session-token-example',
 };
 
-/** Runs a command line in-process; stdout lines, stderr lines and streamed output are collected. */
-const run = async (args: string[], io: Partial<CliIo> = {}) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    readText: async () => '',
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    env: {},
-    cwd: tmpdir(),
-    ...io,
-  });
-  return { code, out, err };
-};
+const run = runCli;
 
-const servers: { close(): void }[] = [];
-afterEach(() => {
-  for (const server of servers.splice(0)) server.close();
-});
+const servers = closedAfterEach();
 
 /** A fake API on 127.0.0.1 answering each call with `answer`. */
 const fakeApi = async (

@@ -10,8 +10,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DashboardProxy, startDashboardProxy, upstreamUrl } from '../../cli/dashboard.js';
-import { type CliIo, main } from '../../cli/erasure.js';
+import { main } from '../../cli/erasure.js';
 import { NodeSha256 } from '../../cli/sigv4.js';
+import { runCli } from '../helpers/cli.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -301,19 +302,7 @@ describe('erasure dashboard: the signing proxy', () => {
 });
 
 describe('erasure dashboard: the command', () => {
-  const run = async (args: string[], io: Partial<CliIo> = {}) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(args, {
-      readText: async () => '',
-      out: (line) => out.push(line),
-      err: (line) => err.push(line),
-      env: {},
-      cwd: tmpdir(),
-      ...io,
-    });
-    return { code, out, err };
-  };
+  const run = runCli;
 
   it('--help explains both APIs with examples', async () => {
     const { code, out } = await run(['dashboard', '--help']);
