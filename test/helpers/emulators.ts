@@ -3,7 +3,14 @@ import { inject } from 'vitest';
 import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
 import { dynamoStorage } from '../../functions/shared/dependencies.js';
 import { createLocalClients, type EmulatorEndpoints, type LocalClients } from '../../local/aws-clients.js';
-import { createOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
+import {
+  createBucket,
+  createOrchestratorResources,
+  createTable,
+  deleteBucket,
+  deleteTable,
+  type OrchestratorResources,
+} from '../../local/resources.js';
 
 /** The emulators the integration project's globalSetup started for this run. */
 export const emulatorEndpoints = (): EmulatorEndpoints => inject('emulators');
@@ -48,4 +55,52 @@ export const createTestAdapters = async (
     shards,
   });
   return { resources, ...stores, schedules: schedules as DynamoScheduleStore };
+};
+
+/** The stores the connector tests erase from: a bucket, a table keyed by subject, a table with a GSI. */
+export interface ConnectorStores {
+  readonly bucket: string;
+  readonly table: string;
+  readonly indexedTable: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates them under a fresh prefix: `orders` (subjectId, itemId) and `events` (pk, sk) whose GSI
+ * `byUser` finds a subject's items by `userId`.
+ */
+export const createConnectorStores = async (
+  clients: LocalClients,
+  name: string,
+): Promise<ConnectorStores> => {
+  const prefix = uniquePrefix(name);
+  const bucket = `${prefix}-media`;
+  const table = `${prefix}-orders`;
+  const indexedTable = `${prefix}-events`;
+  await Promise.all([
+    createBucket(clients, bucket),
+    createTable(clients, {
+      tableName: table,
+      partitionKey: { name: 'subjectId', type: 'S' },
+      sortKey: { name: 'itemId', type: 'S' },
+    }),
+    createTable(clients, {
+      tableName: indexedTable,
+      partitionKey: { name: 'pk', type: 'S' },
+      sortKey: { name: 'sk', type: 'S' },
+      globalSecondaryIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' } }],
+    }),
+  ]);
+  return {
+    bucket,
+    table,
+    indexedTable,
+    remove: async () => {
+      await Promise.allSettled([
+        deleteBucket(clients, bucket),
+        deleteTable(clients, table),
+        deleteTable(clients, indexedTable),
+      ]);
+    },
+  };
 };

@@ -23,8 +23,7 @@ import type {
 import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
 import { type ConnectorRegistry, createConnectorRegistry } from '../../functions/connectors/registry.js';
 import { destroyLocalClients, type LocalClients } from '../../local/aws-clients.js';
-import { createBucket, createTable, deleteBucket, deleteTable } from '../../local/resources.js';
-import { testClients, uniquePrefix } from '../helpers/emulators.js';
+import { type ConnectorStores, createConnectorStores, testClients } from '../helpers/emulators.js';
 
 const SUBJECT_OBJECTS = 2_500;
 
@@ -35,6 +34,7 @@ let registry: ConnectorRegistry;
 let bucket: string;
 let table: string;
 let indexedTable: string;
+let stores: ConnectorStores | undefined;
 
 const invocation = (
   subjectId: string,
@@ -131,24 +131,8 @@ const seedSubject = (
 beforeAll(async () => {
   clients = testClients();
   readers = testClients();
-  const prefix = uniquePrefix('connectors');
-  bucket = `${prefix}-media`;
-  table = `${prefix}-orders`;
-  indexedTable = `${prefix}-events`;
-  await Promise.all([
-    createBucket(clients, bucket),
-    createTable(clients, {
-      tableName: table,
-      partitionKey: { name: 'subjectId', type: 'S' },
-      sortKey: { name: 'itemId', type: 'S' },
-    }),
-    createTable(clients, {
-      tableName: indexedTable,
-      partitionKey: { name: 'pk', type: 'S' },
-      sortKey: { name: 'sk', type: 'S' },
-      globalSecondaryIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' } }],
-    }),
-  ]);
+  stores = await createConnectorStores(clients, 'connectors');
+  ({ bucket, table, indexedTable } = stores);
   registry = createConnectorRegistry({
     s3: clients.s3,
     documents: clients.documents,
@@ -158,11 +142,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (clients === undefined) return;
-  await Promise.allSettled([
-    deleteBucket(clients, bucket),
-    deleteTable(clients, table),
-    deleteTable(clients, indexedTable),
-  ]);
+  await stores?.remove();
   destroyLocalClients(clients);
   destroyLocalClients(readers);
 });

@@ -24,8 +24,7 @@ import { type ConnectorRegistry, createConnectorRegistry } from '../../functions
 import { destroyLocalClients, type LocalClients } from '../../local/aws-clients.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { type DemoWebhook, startDemoWebhook } from '../../local/demo-webhook.js';
-import { createBucket, createTable, deleteBucket, deleteTable } from '../../local/resources.js';
-import { testClients, uniquePrefix } from '../helpers/emulators.js';
+import { type ConnectorStores, createConnectorStores, testClients } from '../helpers/emulators.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 const invocation = (
@@ -49,6 +48,7 @@ describe('connector previews on the emulators', () => {
   let bucket: string;
   let table: string;
   let indexedTable: string;
+  let stores: ConnectorStores | undefined;
 
   const countObjects = async (prefix: string) => {
     let count = 0;
@@ -80,24 +80,8 @@ describe('connector previews on the emulators', () => {
 
   beforeAll(async () => {
     clients = testClients();
-    const prefix = uniquePrefix('preview-connectors');
-    bucket = `${prefix}-media`;
-    table = `${prefix}-orders`;
-    indexedTable = `${prefix}-events`;
-    await Promise.all([
-      createBucket(clients, bucket),
-      createTable(clients, {
-        tableName: table,
-        partitionKey: { name: 'subjectId', type: 'S' },
-        sortKey: { name: 'itemId', type: 'S' },
-      }),
-      createTable(clients, {
-        tableName: indexedTable,
-        partitionKey: { name: 'pk', type: 'S' },
-        sortKey: { name: 'sk', type: 'S' },
-        globalSecondaryIndexes: [{ indexName: 'byUser', partitionKey: { name: 'userId', type: 'S' } }],
-      }),
-    ]);
+    stores = await createConnectorStores(clients, 'preview-connectors');
+    ({ bucket, table, indexedTable } = stores);
     webhook = await startDemoWebhook({ secret: SECRET });
     registry = createConnectorRegistry({
       s3: clients.s3,
@@ -109,11 +93,7 @@ describe('connector previews on the emulators', () => {
   afterAll(async () => {
     await webhook?.stop();
     if (clients === undefined) return;
-    await Promise.allSettled([
-      deleteBucket(clients, bucket),
-      deleteTable(clients, table),
-      deleteTable(clients, indexedTable),
-    ]);
+    await stores?.remove();
     destroyLocalClients(clients);
   });
 
