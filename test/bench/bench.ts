@@ -211,7 +211,10 @@ export const main = async (): Promise<void> => {
     const measure = async (benchRuntime: BenchRuntime, title: string, section: Section, key: SectionKey) => {
       if (!included(key)) return;
       progress(`${title}…`);
-      sections.push({ title, ...(await section({ ...benchRuntime, config })) });
+      sections.push({
+        title,
+        ...(await section({ ...benchRuntime, config, dynamodbPid: running.dynamodbPid })),
+      });
     };
     if (included('sweep')) {
       progress('1. sweep…');

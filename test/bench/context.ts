@@ -14,6 +14,8 @@ export interface BenchRuntime {
 
 export interface BenchContext extends BenchRuntime {
   readonly config: BenchConfig;
+  /** The DynamoDB Local JVM, whose CPU time a section may measure (test/bench/cpu.ts). */
+  readonly dynamodbPid?: number;
 }
 
 /** What a section measured: rows for the main table, and optional extra Markdown (details, notes). */

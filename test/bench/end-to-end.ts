@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ConnectorInvocation } from '../../domain/connectors/types.js';
 import type { ErasureRequestReceipt, RequestDetail } from '../../functions/api/types.js';
@@ -7,6 +8,7 @@ import type { LocalRuntime } from '../../local/runtime.js';
 import { CallCounter, type CallCounts, callsOf } from './call-counter.js';
 import { size } from './config.js';
 import type { BenchContext, SectionResult } from './context.js';
+import { type CpuTime, startCpuMeter } from './cpu.js';
 import type { DynamoCounts } from './dynamo-counter.js';
 import { minimalErase, seedLargeSubject } from './minimal-script.js';
 import { formatNumber, median, progress, type Row } from './stats.js';
@@ -33,7 +35,8 @@ const TIMEOUT_MS = 600_000;
 const e2eSizes = () => ({
   objects: size('BENCH_E2E_S3_OBJECTS', 10_000, 200, 0),
   items: size('BENCH_E2E_DDB_ITEMS', 1000, 50, 0),
-  pairs: size('BENCH_E2E_PAIRS', 3, 1),
+  pairs: size('BENCH_E2E_PAIRS', 5, 1),
+  empty: size('BENCH_E2E_EMPTY', 5, 1),
 });
 
 /** Submits an erasure request through the API and drains the queue until the request is final. */
@@ -108,6 +111,27 @@ const callsFrom = (dynamo: DynamoCounts, s3: CallCounts, sqs: CallCounts): Calls
   };
 };
 
+/** Rows of CPU time: this process (client and fauxqs), and DynamoDB Local when it was measured. */
+const cpuRows = (what: string, samples: readonly CpuTime[]): Row[] => {
+  const jvm = samples.flatMap((sample) => (sample.dynamodbMs === undefined ? [] : [sample.dynamodbMs]));
+  return [
+    {
+      what: `${what}, CPU time of this process (client and fauxqs)`,
+      samples: samples.map((s) => s.nodeMs),
+      unit: 'ms CPU',
+    },
+    ...(jvm.length === samples.length && jvm.length > 0
+      ? [{ what: `${what}, CPU time of DynamoDB Local`, samples: jvm, unit: 'ms CPU' }]
+      : []),
+  ];
+};
+
+/** Both processes' CPU time per sample; empty when DynamoDB Local's could not be read. */
+const cpuTotals = (samples: readonly CpuTime[]): number[] =>
+  samples.every((sample) => sample.dynamodbMs !== undefined)
+    ? samples.map((sample) => sample.nodeMs + (sample.dynamodbMs ?? 0))
+    : [];
+
 const sumOf = (counts: ReadonlyMap<string, number>, ...operations: string[]) =>
   callsOf(counts, ...operations);
 
@@ -118,7 +142,12 @@ const sumOf = (counts: ReadonlyMap<string, number>, ...operations: string[]) =>
  * data; both sides' calls counted. (b) The demo subject in all five targets, all delete classes,
  * one request at a time: latency and audit entries per request.
  */
-export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext): Promise<SectionResult> => {
+export const benchEndToEnd = async ({
+  runtime,
+  counter,
+  config,
+  dynamodbPid,
+}: BenchContext): Promise<SectionResult> => {
   const sizes = e2eSizes();
   const s3 = new CallCounter();
   const sqs = new CallCounter();
@@ -135,6 +164,8 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
   const orchestratorMs: number[] = [];
   const scriptMs: number[] = [];
   const ratios: number[] = [];
+  const orchestratorCpu: CpuTime[] = [];
+  const scriptCpu: CpuTime[] = [];
   let orchestratorCalls: Calls | undefined;
   let scriptCalls: Calls | undefined;
   let largeEntries = 0;
@@ -145,12 +176,14 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
       const subjectId = `bench-large-o-${runId}-${pair}`;
       await seedLargeSubject(runtime.clients, runtime.stores, subjectId, sizes);
       reset();
+      const cpu = startCpuMeter(dynamodbPid);
       const { view, receipt, completedMs } = await eraseThroughApi(
         runtime,
         subjectId,
         ['child-data'],
         `bench-large-${runId}-${pair}`,
       );
+      orchestratorCpu.push(cpu());
       orchestratorCalls = snapshot();
       if (process.env.BENCH_E2E_DEBUG !== undefined) {
         progress(
@@ -172,9 +205,11 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
       const subjectId = `bench-large-s-${runId}-${pair}`;
       await seedLargeSubject(runtime.clients, runtime.stores, subjectId, sizes);
       reset();
+      const cpu = startCpuMeter(dynamodbPid);
       const start = performance.now();
       const erased = await minimalErase(runtime.clients, runtime.stores, subjectId);
       const ms = performance.now() - start;
+      scriptCpu.push(cpu());
       scriptCalls = snapshot();
       if (erased !== sizes.objects + sizes.items + 1) {
         throw new Error(`The script erased ${erased} of ${sizes.objects + sizes.items + 1}`);
@@ -222,6 +257,33 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
   }
   const verification = snapshot();
 
+  // (c) The orchestrator's own work: the same request for subjects with no data at all, where the
+  // script has next to nothing to do; what is left is intake, leases, holds, verification, audit.
+  const emptyMs: number[] = [];
+  const emptyCpu: CpuTime[] = [];
+  const emptyScriptMs: number[] = [];
+  const emptyScriptCpu: CpuTime[] = [];
+  let emptyCalls: Calls | undefined;
+  for (let index = 0; index < sizes.empty; index++) {
+    reset();
+    const cpu = startCpuMeter(dynamodbPid);
+    const { completedMs, view } = await eraseThroughApi(
+      runtime,
+      `bench-empty-o-${runId}-${index}`,
+      ['child-data'],
+      `bench-empty-${runId}-${index}`,
+    );
+    emptyCpu.push(cpu());
+    emptyCalls = snapshot();
+    if (view.status !== 'completed') throw new Error(`An empty erasure ended ${view.status}`);
+    emptyMs.push(completedMs);
+    const scriptMeter = startCpuMeter(dynamodbPid);
+    const start = performance.now();
+    await minimalErase(runtime.clients, runtime.stores, `bench-empty-s-${runId}-${index}`);
+    emptyScriptMs.push(performance.now() - start);
+    emptyScriptCpu.push(scriptMeter());
+  }
+
   // (b) the demo subject, all delete classes, five targets.
   const submitted: number[] = [];
   const completed: number[] = [];
@@ -257,6 +319,25 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
     { what: `end to end, ${label}: orchestrator (POST → completed)`, samples: orchestratorMs, unit: 'ms' },
     { what: `end to end, ${label}: minimal script`, samples: scriptMs, unit: 'ms' },
     { what: 'end to end, orchestrator / minimal script (per pair)', samples: ratios, unit: '×' },
+    ...cpuRows(`end to end, ${label}: orchestrator`, orchestratorCpu),
+    ...cpuRows(`end to end, ${label}: minimal script`, scriptCpu),
+    ...(cpuTotals(orchestratorCpu).length === 0 || cpuTotals(scriptCpu).length === 0
+      ? []
+      : [
+          {
+            what: 'end to end, CPU time orchestrator / minimal script, both processes (per pair)',
+            samples: cpuTotals(orchestratorCpu).map((total, i) => total / (cpuTotals(scriptCpu)[i] ?? total)),
+            unit: '×',
+          },
+        ]),
+    {
+      what: 'erasure of a subject with no data (4 tasks): orchestrator (POST → completed)',
+      samples: emptyMs,
+      unit: 'ms',
+    },
+    ...cpuRows('erasure of a subject with no data: orchestrator', emptyCpu),
+    { what: 'erasure of a subject with no data: minimal script', samples: emptyScriptMs, unit: 'ms' },
+    ...cpuRows('erasure of a subject with no data: minimal script', emptyScriptCpu),
     {
       what: `audit entries per request, ${largeTasks} tasks (bound 2 × tasks + 3 = ${2 * largeTasks + 3})`,
       samples: [largeEntries],
@@ -325,6 +406,23 @@ export const benchEndToEnd = async ({ runtime, counter, config }: BenchContext):
         '–',
         [...o.sqs].map(([operation, count]) => `${operation} ${count}`).join(', '),
       ),
+    );
+  }
+  if (emptyCalls !== undefined) {
+    const e = emptyCalls;
+    const dataRequests = [...e.dataDynamo.values()].reduce((sum, n) => sum + n, 0);
+    const requests = e.stateReads + e.stateWrites + dataRequests + callsOf(e.s3) + callsOf(e.sqs);
+    const jvm = emptyCpu.flatMap((sample) => (sample.dynamodbMs === undefined ? [] : [sample.dynamodbMs]));
+    // Both processes' CPU over wall time: 2 on this 2-core machine means every core was busy.
+    const busy = (cpu: readonly CpuTime[], ms: readonly number[]) =>
+      formatNumber(median(cpuTotals(cpu).map((total, i) => total / (ms[i] ?? Number.NaN))));
+    details.push(
+      '',
+      `With no data to erase, the orchestrator's erasure is its own work alone: ${formatNumber(median(emptyMs))} ms, ${formatNumber(median(emptyCpu.map((c) => c.nodeMs)))} ms of CPU in this process${jvm.length === 0 ? '' : ` and ${formatNumber(median(jvm))} ms in DynamoDB Local`}, for ${requests} requests (DynamoDB state ${e.stateReads} reads and ${e.stateWrites} writes, DynamoDB data ${dataRequests}, S3 ${callsOf(e.s3)}, SQS ${callsOf(e.sqs)}; verification included), where the script sends 4.${
+        cpuTotals(orchestratorCpu).length === 0
+          ? ''
+          : ` During the large erasure both processes together used ${busy(orchestratorCpu, orchestratorMs)} cores on average for the orchestrator and ${busy(scriptCpu, scriptMs)} for the script (of ${os.cpus().length}): the client and both emulators share the machine's cores, so this fixed work also slows the data calls that run beside it, not only the two ends of the timeline.`
+      }`,
     );
   }
   return { rows, details };
