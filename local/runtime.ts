@@ -16,6 +16,7 @@ import { mergeShardReport, type SweepReport } from '../functions/services/sweep.
 
 type MutableReport = Parameters<typeof mergeShardReport>[0];
 
+import { MAX_BODY_BYTES } from '../functions/api/router.js';
 import {
   composeApi,
   composeCertificates,
@@ -169,9 +170,19 @@ const lambdaContext = (functionName: string): Context => ({
   succeed: () => undefined,
 });
 
-const readBody = async (request: IncomingMessage): Promise<string> => {
+/**
+ * The request body, kept only until it is past `limit` bytes: that is enough for the router to
+ * answer 413, and an upload of any size never sits in memory. The rest is read and dropped, so
+ * the client still gets that answer instead of a reset connection.
+ */
+export const readBody = async (request: AsyncIterable<Buffer>, limit = MAX_BODY_BYTES): Promise<string> => {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  let kept = 0;
+  for await (const chunk of request) {
+    if (kept > limit) continue;
+    chunks.push(chunk);
+    kept += chunk.length;
+  }
   return Buffer.concat(chunks).toString('utf8');
 };
 
@@ -344,7 +355,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       return;
     }
     void (async () => {
-      const event = toApiEvent(request, await readBody(request));
+      const event = toApiEvent(request, await readBody(request as AsyncIterable<Buffer>));
       const fn = httpHandlers[functionServing(event.requestContext.http.method, event.rawPath)];
       const result = await fn.handle(event, lambdaContext(fn.name));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);

@@ -275,6 +275,21 @@ describe('erasure requests, end to end', () => {
     await runtime.drainQueue();
   });
 
+  it('a body over the limit is a 413 naming the limit, and nothing is written', async () => {
+    const subjectId = 'pipeline-oversized';
+    const answer = await fetch(`${runtime.apiUrl}/v1/erasure-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${runtime.tokens.service}` },
+      // 4 MiB: the local server keeps only what the router needs to refuse it.
+      body: JSON.stringify({ subjectId, reason: 'gdpr-art17-request', note: 'x'.repeat(4 * 1024 * 1024) }),
+    });
+    const body = (await answer.json()) as { error?: { code?: string; message?: string } };
+
+    expect(answer.status).toBe(413);
+    expect(body.error?.message).toContain('256 KiB');
+    expect(await auditOf(subjectId)).toEqual([]);
+  });
+
   it('duplicate SQS delivery and a re-run sweep change nothing', async () => {
     runtime.clock.set('2027-07-02T00:00:00.000Z');
     const subjectId = 'pipeline-duplicates';
