@@ -28,6 +28,13 @@ const openShards = Array.from(
   (_, shard) => `open#${String(shard).padStart(2, '0')}`,
 );
 const openBucketOf = (requestId: string): string => `open#${shardOf(requestId, OPEN_SHARDS)}`;
+/**
+ * The one `openBucket` of open requests written before the sharded indexes, which carry no
+ * `reviewAt`: the sweep would neither review nor count them. `reviewDue` moves them into the shards.
+ */
+export const LEGACY_OPEN_BUCKET = 'open';
+/** Old-format open requests moved per sweep: a large backlog spreads over a few sweeps. */
+export const LEGACY_MOVES_PER_SWEEP = 200;
 /** The open-request attributes of a request in `next`'s state: its shard and its review time. */
 const openAttributes = (request: ErasureRequest): Record<string, string> => {
   const reviewAt = reviewAtOf(request);
@@ -92,6 +99,9 @@ export class DynamoRequestStore implements RequestStore {
     private readonly pseudonymKey: string,
   ) {}
 
+  /** Set once the old-format partition read empty: no request is written in that format any more. */
+  private legacyMoved = false;
+
   private idempotencyPk(key: string): string {
     return `idem#${pseudonymise(this.pseudonymKey, `idempotency-key:${key}`)}`;
   }
@@ -144,8 +154,12 @@ export class DynamoRequestStore implements RequestStore {
     return Item === undefined ? undefined : stripKeys<ErasureTask>(Item);
   }
 
-  /** Each shard of `byReviewAt` up to `now`: the index holds open requests only, sorted by review time. */
+  /**
+   * Each shard of `byReviewAt` up to `now`: the index holds open requests only, sorted by review
+   * time. Open requests still in the old format are first given their shard and review time.
+   */
   async reviewDue(now: string): Promise<ReviewItem[]> {
+    await this.moveLegacyOpen();
     const shards = await Promise.all(
       openShards.map((bucket) =>
         queryAll(this.documents, {
@@ -160,6 +174,55 @@ export class DynamoRequestStore implements RequestStore {
       request: stripKeys<ErasureRequest>(item),
       reviewAt: String(item.reviewAt),
     }));
+  }
+
+  /**
+   * After an upgrade: gives open requests of the old format (`openBucket = open`, no `reviewAt`)
+   * the attributes every state change now writes, so a request that was stuck before the upgrade
+   * is reviewed and counted, not left behind. Conditional on the old bucket, so a state change
+   * that rewrote the request meanwhile wins; at most LEGACY_MOVES_PER_SWEEP per call. Once the
+   * partition reads empty a container never reads it again: one Query per container.
+   */
+  private async moveLegacyOpen(): Promise<void> {
+    if (this.legacyMoved) return;
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'openByDeadline',
+        KeyConditionExpression: 'openBucket = :legacy',
+        ExpressionAttributeValues: { ':legacy': LEGACY_OPEN_BUCKET },
+        Limit: LEGACY_MOVES_PER_SWEEP,
+      }),
+    );
+    const items = page.Items ?? [];
+    if (items.length === 0) {
+      this.legacyMoved = true;
+      return;
+    }
+    for (const item of items) {
+      const request = stripKeys<ErasureRequest>(item);
+      const reviewAt = FINAL.includes(request.status) ? undefined : reviewAtOf(request);
+      try {
+        await this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            // A request with nothing left to review leaves the open indexes, as a final state does.
+            UpdateExpression:
+              reviewAt === undefined ? 'REMOVE openBucket' : 'SET openBucket = :bucket, reviewAt = :reviewAt',
+            ConditionExpression: 'openBucket = :legacy',
+            ExpressionAttributeValues: {
+              ':legacy': LEGACY_OPEN_BUCKET,
+              ...(reviewAt === undefined
+                ? {}
+                : { ':bucket': openBucketOf(request.requestId), ':reviewAt': reviewAt }),
+            },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
   }
 
   async deferReview(requestId: string, seen: string, next: string): Promise<void> {

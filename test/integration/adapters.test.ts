@@ -5,7 +5,7 @@
  * demand, in test/functions/sqs-task-queue.test.ts.
  */
 import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pseudonymise, verifyChain } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
@@ -16,7 +16,11 @@ import { dueBucket } from '../../domain/schedule/buckets.js';
 import type { EventRef, ScheduleEntry } from '../../domain/schedule/types.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
 import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
-import { type DynamoRequestStore, OPEN_SHARDS } from '../../functions/adapters/dynamo-request-store.js';
+import {
+  DynamoRequestStore,
+  LEGACY_OPEN_BUCKET,
+  OPEN_SHARDS,
+} from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 import { SqsTaskQueue } from '../../functions/adapters/sqs-task-queue.js';
@@ -176,6 +180,63 @@ describe('DynamoRequestStore reads', () => {
     ).toBe(true);
     expect(ours(afterDefer).map((item) => item.request.requestId)).not.toContain(first?.requestId);
     expect(ours(afterDefer).map((item) => item.request.requestId)).toContain(second?.requestId);
+  });
+
+  it('moves open requests of the old format (one `open` bucket, no review time) into the shards, so the sweep reviews and counts them', async () => {
+    // Prepare: requests as a version before the sharded indexes wrote them, far from other tests.
+    const dispatched = aRequest({
+      status: 'dispatched',
+      receivedAt: '2040-01-01T00:00:00.000Z',
+      dispatchedAt: '2040-01-01T00:00:00.000Z',
+      deadline: '2040-01-31T00:00:00.000Z',
+    });
+    const received = aRequest({
+      receivedAt: '2040-01-01T00:00:00.000Z',
+      deadline: '2040-01-31T00:00:00.000Z',
+    });
+    for (const request of [dispatched, received]) {
+      await clients.documents.send(
+        new PutCommand({
+          TableName: resources.tables.requests,
+          Item: {
+            pk: `request#${request.requestId}`,
+            sk: '#request',
+            ...request,
+            openBucket: LEGACY_OPEN_BUCKET,
+          },
+        }),
+      );
+    }
+    // A store of its own: the file's store has read the old bucket empty already.
+    const upgraded = new DynamoRequestStore(clients.documents, resources.tables.requests, PSEUDONYM_KEY);
+    const legacyQueries = (calls: unknown[][]) =>
+      calls.filter(
+        ([command]) =>
+          command instanceof QueryCommand &&
+          command.input.ExpressionAttributeValues?.[':legacy'] === LEGACY_OPEN_BUCKET,
+      ).length;
+
+    // Act
+    const countsBefore = await upgraded.deadlineCounts('2040-01-31T00:00:00.001Z', 0);
+    const send = vi.spyOn(clients.documents, 'send');
+    const due = await upgraded.reviewDue('2040-01-01T01:00:00.000Z');
+    const again = await upgraded.reviewDue('2040-01-01T01:00:00.000Z');
+    const third = await upgraded.reviewDue('2040-01-01T01:00:00.000Z');
+    const calls = send.mock.calls;
+    send.mockRestore();
+    const countsAfter = await upgraded.deadlineCounts('2040-01-31T00:00:00.001Z', 0);
+
+    // Assess: both reviewed (the dispatched one 30 minutes after dispatch), and counted as overdue.
+    const ids = (items: readonly ReviewItem[]) => items.map((item) => item.request.requestId);
+    expect(ids(due)).toEqual(expect.arrayContaining([dispatched.requestId, received.requestId]));
+    expect(due.find((item) => item.request.requestId === dispatched.requestId)?.reviewAt).toBe(
+      '2040-01-01T00:30:00.000Z',
+    );
+    expect(ids(again)).toEqual(expect.arrayContaining([dispatched.requestId, received.requestId]));
+    expect(countsAfter.overdue - countsBefore.overdue).toBe(2);
+    // The old bucket is read until it is empty, then never again by this store.
+    expect(legacyQueries(calls)).toBe(2);
+    expect(ids(third)).toEqual(expect.arrayContaining([dispatched.requestId]));
   });
 
   it('counts open requests past and near their deadline with the index, not by reading them', async () => {
