@@ -100,6 +100,21 @@ export interface ErasuresReport {
   readonly rows: readonly ErasureCountRow[];
 }
 
+export interface UpcomingRow {
+  readonly dataClass: string;
+  readonly ruleRef: string;
+  readonly deletions: number;
+  readonly notices: number;
+  readonly firstDueAt: string;
+}
+
+/** `GET /v1/reports/upcoming`: erasures and advance notices due from `asOf` to `until`. */
+export interface UpcomingReport {
+  readonly asOf: string;
+  readonly until: string;
+  readonly rows: readonly UpcomingRow[];
+}
+
 /** One task of `GET /v1/erasure-requests/{requestId}`. */
 export interface TaskView {
   readonly taskId: string;

@@ -16,6 +16,7 @@ import type {
   FailuresReport,
   HoldsReport,
   RequestDetail,
+  UpcomingReport,
   VerificationAnswer,
 } from './contract.js';
 import {
@@ -1083,6 +1084,81 @@ const Holds = ({
   );
 };
 
+// --- coming up -----------------------------------------------------------------------------------
+
+/**
+ * What the schedules will erase soon, and the advance notices (IMOU-3) due before it, per data
+ * class and rule (`GET /v1/reports/upcoming`): what a compliance officer is asked before a
+ * deletion run, or when a customer asks what is about to go.
+ */
+const Upcoming = ({ version }: { version: number }) => {
+  const [days, setDays] = useState('30');
+  const [shown, setShown] = useState('30');
+  const [report, setReport] = useState<Loadable<UpcomingReport>>({ state: 'loading' });
+  useEffect(() => {
+    void (async () => {
+      setReport({ state: 'loading' });
+      const result = await call<UpcomingReport>('GET', '/v1/reports/upcoming', { query: { days: shown } });
+      setReport(loadableOf(result, true));
+    })();
+  }, [shown, version]);
+  const title = 'Erasures and notices coming up';
+  return (
+    <section aria-labelledby="upcoming-heading" id="upcoming">
+      <h2 id="upcoming-heading">Coming up</h2>
+      <form
+        class="inline-form"
+        aria-label="Days ahead"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setShown(days.trim());
+        }}
+      >
+        <Field id="upcoming-days" label="Days ahead" value={days} onInput={setDays} hint="1 to 366." />
+        <button type="submit" disabled={days.trim() === ''}>
+          Show
+        </button>
+      </form>
+      {reportState(report, title, '/v1/reports/upcoming') ??
+        (report.state === 'ok' && report.data.rows.length === 0 ? (
+          <p class="muted">Nothing is due until {formatInstant(report.data.until)}.</p>
+        ) : report.state === 'ok' ? (
+          <div class="table-scroll">
+            <table class="data" id="upcoming-table">
+              <caption>
+                {title} until {formatInstant(report.data.until)}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Data class</th>
+                  <th scope="col">Rule</th>
+                  <th scope="col" class="num">
+                    Erasures
+                  </th>
+                  <th scope="col" class="num">
+                    Notices
+                  </th>
+                  <th scope="col">First due</th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.data.rows.map((row) => (
+                  <tr key={`${row.dataClass} ${row.ruleRef}`}>
+                    <th scope="row">{row.dataClass}</th>
+                    <td>{row.ruleRef}</td>
+                    <td class="num">{row.deletions}</td>
+                    <td class="num">{row.notices}</td>
+                    <td class="nowrap">{formatInstant(row.firstDueAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null)}
+    </section>
+  );
+};
+
 // --- erasure preview -----------------------------------------------------------------------------
 
 /**
@@ -1257,8 +1333,11 @@ const App = () => {
   const [range, setRange] = useState({ from: '', to: '' });
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState<Notice>(undefined);
+  // Bumped by each reload of the reports, so the panels that load their own report follow.
+  const [version, setVersion] = useState(0);
 
   const loadReports = useCallback(async () => {
+    setVersion((current) => current + 1);
     const report = <T,>(name: string, query: Query = {}) => call<T>('GET', `/v1/reports/${name}`, { query });
     const [d, f, h] = await Promise.all([
       report<DeadlinesReport>('deadlines'),
@@ -1336,6 +1415,7 @@ const App = () => {
           <Detail requestId={selected} notify={setNotice} onChanged={() => void loadReports()} />
         )}
         <Holds holds={holds} notify={setNotice} onChanged={() => void loadReports()} />
+        <Upcoming version={version} />
         <Preview />
       </main>
     </>

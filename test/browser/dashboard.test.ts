@@ -220,9 +220,18 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     expect((await call('GET', `/v1/erasure-requests/${ids.completed}`)).body.status).toBe('completed');
     expect((await call('GET', `/v1/erasure-requests/${ids.failed}`)).body.status).toBe('partially_failed');
     expect((await call('POST', '/v1/audit/anchors')).status).toBeLessThan(300);
+    // An account suspended 2026-10-05: deleted 3 months later (ALL-3), 10 days after the page's day.
+    const suspended = await rt.call('POST', '/v1/lifecycle-events', {
+      body: {
+        subjectId: 'dashboard-suspended-1',
+        type: 'account.suspended',
+        occurredAt: '2026-10-05T12:00:00.000Z',
+      },
+    });
+    expect(suspended.status).toBe(202);
     // 15 days on: the held request is past its 30 days, the failed one has 15 left.
     rt.clock.set('2026-12-26T12:00:00.000Z');
-    for (const name of ['deadlines', 'failures', 'holds', 'erasures']) {
+    for (const name of ['deadlines', 'failures', 'holds', 'erasures', 'upcoming']) {
       reportStatus[name] = (await call('GET', `/v1/reports/${name}`)).status;
       expect([200, 404]).toContain(reportStatus[name]);
     }
@@ -272,12 +281,26 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
         .toContain('partner-services');
     if (reportStatus.holds !== 200)
       await expect.poll(() => text(page.locator('#holds .unavailable'))).toContain('/v1/reports/holds');
+    // Coming up: the suspended account's deletion, 10 days ahead; none within 5 days.
+    if (reportStatus.upcoming === 200) {
+      const upcoming = page.locator('#upcoming-table tbody tr', { hasText: 'suspended-account' });
+      await expect.poll(() => text(upcoming)).toContain('ALL-3');
+      await shot('upcoming', '#upcoming');
+      await page.locator('#upcoming-days').fill('5');
+      await page.locator('#upcoming').getByRole('button', { name: 'Show' }).click();
+      await expect
+        .poll(() => page.locator('#upcoming-table tbody tr', { hasText: 'suspended-account' }).count())
+        .toBe(0);
+    } else {
+      await expect.poll(() => text(page.locator('#upcoming .unavailable'))).toContain('/v1/reports/upcoming');
+    }
     // deadlines: its chart and its table; erasures: its chart; failures and holds: one each.
     const expected =
       (reportStatus.deadlines === 404 ? 1 : 0) + // its chart
       (reportStatus.erasures === 404 ? 1 : 0) +
       (reportStatus.deadlines === 404 || reportStatus.failures === 404 ? 1 : 0) + // the requests table
-      (reportStatus.holds === 404 ? 1 : 0);
+      (reportStatus.holds === 404 ? 1 : 0) +
+      (reportStatus.upcoming === 404 ? 1 : 0);
     expect(await notes.count()).toBe(expected);
     expect(problems).toEqual([]);
   });

@@ -10,6 +10,7 @@ import type {
   FailuresReport,
   HoldsReport,
   RequestDetail,
+  UpcomingReport,
   VerificationAnswer,
 } from '../../dashboard/app/contract.js';
 import type {
@@ -20,6 +21,7 @@ import type {
   ErasuresReportAnswer,
   FailuresReportAnswer,
   HoldsReportAnswer,
+  UpcomingReportAnswer,
 } from '../../functions/api/types.js';
 
 type Fits<Answer, Shape> = [Answer] extends [Shape] ? true : false;
@@ -32,4 +34,5 @@ export const dashboardContractFits: [
   Fits<ApiRequestDetail, RequestDetail>,
   Fits<ApiVerificationAnswer, VerificationAnswer>,
   Fits<ApiErasurePreview, ErasurePreview>,
-] = [true, true, true, true, true, true, true];
+  Fits<UpcomingReportAnswer, UpcomingReport>,
+] = [true, true, true, true, true, true, true, true];
