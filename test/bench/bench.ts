@@ -141,7 +141,7 @@ const HOW_MEASURED = [
   '- **Lifecycle events**: `recordLifecycleEvent(runtime.deps, …)` for distinct new subjects, N per run, a fixed number in flight.',
   '- **Connectors**: `execute` of the configured `cloud-video` (s3-prefix) and `alarm-events` (dynamodb-items) targets on one subject seeded beforehand (seeding not timed); `verify` must then find nothing.',
   '- **Audit**: `DynamoAuditLog.append` on one chain with one writer, on W chains with one writer each, and on one chain with W writers; lost races are the TransactionCanceledException answers counted by the middleware.',
-  '- **End to end**: seed a demo subject in all five stores, `POST /v1/erasure-requests` (all delete classes: five tasks), then `drainQueue()` and `GET` until `completed`; one request at a time.',
+  "- **End to end**: seed a demo subject in all five stores, `POST /v1/erasure-requests` (all delete classes: five tasks), then `drainQueue()` and `GET` until `completed`; one request at a time. CPU time: `process.cpuUsage()` of this process (the client and, in-process, fauxqs) and user + system time of the DynamoDB Local JVM from `/proc/<pid>/stat`, over each measured erasure. The erasure of a subject with no data is the large pair's request (`child-data`) for a subject never seeded.",
 ];
 
 /** Lifecycle events of the warm-up (BENCH_WARM_UP_EVENTS). */
