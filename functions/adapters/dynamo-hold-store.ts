@@ -36,12 +36,14 @@ const holdOf = (item: Record<string, unknown>): LegalHold => {
  * `activeHolds` of the holds not released.
  */
 export class DynamoHoldStore implements HoldStore {
+  /** The table's key, which identifies an item this store writes (see `assertOneOperationPerItem`). */
+  readonly keyAttributes: readonly string[] = ['subjectId', 'holdId'];
   /** Whether the index is known to hold every active hold (the marker was read once). */
   private indexed = false;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    readonly tableName: string,
     /** A released hold keeps the subject's pseudonym, not its id. */
     private readonly pseudonymKey: string,
     private readonly options: {

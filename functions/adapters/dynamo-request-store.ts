@@ -92,9 +92,11 @@ const stripKeys = <T>(item: Record<string, unknown>): T => {
  * task (callbacks address tasks by id), and Idempotency-Key records.
  */
 export class DynamoRequestStore implements RequestStore {
+  /** The table's key, which identifies an item this store writes (see `assertOneOperationPerItem`). */
+  readonly keyAttributes: readonly string[] = ['pk', 'sk'];
   constructor(
     private readonly documents: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    readonly tableName: string,
     /** Keys the Idempotency-Key records: a client's key (often derived from the subject) is never stored. */
     private readonly pseudonymKey: string,
   ) {}

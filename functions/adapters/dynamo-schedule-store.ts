@@ -59,9 +59,11 @@ export const dueItemOf = (item: Record<string, unknown>): DueItem =>
     : { kind: 'entry', entry: item.entry as ScheduleEntry };
 
 export class DynamoScheduleStore implements ScheduleStore {
+  /** The table's key, which identifies an item this store writes (see `assertOneOperationPerItem`). */
+  readonly keyAttributes: readonly string[] = ['pk', 'sk'];
   constructor(
     private readonly documents: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    readonly tableName: string,
     private readonly shards: number,
     /** Keys the partition of a subject: the table never holds a raw id in a key. */
     private readonly pseudonymKey: string,

@@ -24,9 +24,11 @@ const UNPROCESSED_ROUNDS = 5;
  * table's TTL attribute) and the instants as text. Nothing in it is a value.
  */
 export class DynamoSuppressionStore implements SuppressionStore {
+  /** The table's key, which identifies an item this store writes (see `assertOneOperationPerItem`). */
+  readonly keyAttributes: readonly string[] = ['hash'];
   constructor(
     private readonly documents: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    readonly tableName: string,
   ) {}
 
   async find(hashes: readonly string[]): Promise<Suppression[]> {

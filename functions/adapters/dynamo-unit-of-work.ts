@@ -59,11 +59,19 @@ export class DynamoUnitOfWork implements UnitOfWork {
 
   async commit(changes: readonly Change[], audit: readonly AuditRecord[] = []): Promise<CommitResult> {
     const state = changes.flatMap((change, index) => this.itemsOf(change).map((item) => ({ item, index })));
+    assertOneOperationPerItem(
+      this.stores,
+      state.map(({ item }) => item),
+    );
     let pending = [...audit];
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const plan = await this.stores.audit.planAppend(pending);
       const items = [...state.map(({ item }) => item), ...plan.items];
       if (items.length === 0) return { committed: true };
+      assertOneOperationPerItem(
+        this.stores,
+        state.map(({ item }) => item),
+      );
       if (items.length > MAX_TRANSACTION_ITEMS) {
         throw new RangeError(`A commit of ${items.length} items exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
       }
@@ -113,21 +121,52 @@ export class DynamoUnitOfWork implements UnitOfWork {
   }
 
   private itemsOf(change: Change): TransactItem[] {
-    if (isKind<RequestChange['kind']>(REQUEST_CHANGE_KINDS, change))
-      return this.stores.requests.itemsFor(change);
-    if (
-      isKind<ScheduleChange['kind']>(SCHEDULE_CHANGE_KINDS, change) &&
-      this.stores.schedules !== undefined
-    ) {
-      return this.stores.schedules.itemsFor(change);
-    }
-    if (isKind<HoldChange['kind']>(HOLD_CHANGE_KINDS, change)) return this.stores.holds.itemsFor(change);
-    if (
-      isKind<SuppressionChange['kind']>(SUPPRESSION_CHANGE_KINDS, change) &&
-      this.stores.suppressions !== undefined
-    ) {
-      return this.stores.suppressions.itemsFor(change);
-    }
-    throw new TypeError(`No store writes '${(change as Change).kind}'`);
+    return stateItemsOf(this.stores, change);
   }
 }
+
+/** The conditional items one change writes, built by the store that owns its table. */
+export const stateItemsOf = (
+  stores: Omit<DynamoUnitOfWorkStores, 'audit'>,
+  change: Change,
+): TransactItem[] => {
+  if (isKind<RequestChange['kind']>(REQUEST_CHANGE_KINDS, change)) return stores.requests.itemsFor(change);
+  if (isKind<ScheduleChange['kind']>(SCHEDULE_CHANGE_KINDS, change) && stores.schedules !== undefined) {
+    return stores.schedules.itemsFor(change);
+  }
+  if (isKind<HoldChange['kind']>(HOLD_CHANGE_KINDS, change)) return stores.holds.itemsFor(change);
+  if (
+    isKind<SuppressionChange['kind']>(SUPPRESSION_CHANGE_KINDS, change) &&
+    stores.suppressions !== undefined
+  ) {
+    return stores.suppressions.itemsFor(change);
+  }
+  throw new TypeError(`No store writes '${(change as Change).kind}'`);
+};
+
+/**
+ * DynamoDB refuses a transaction with two operations on one item (ValidationException), while
+ * DynamoDB Local cancels it as a failed condition: refused here first, the same way in both.
+ */
+export const assertOneOperationPerItem = (
+  stores: Omit<DynamoUnitOfWorkStores, 'audit'>,
+  items: readonly TransactItem[],
+): void => {
+  const keysByTable = new Map(
+    [stores.requests, stores.schedules, stores.holds, stores.suppressions].flatMap((store) =>
+      store === undefined ? [] : [[store.tableName, store.keyAttributes] as const],
+    ),
+  );
+  const seen = new Set<string>();
+  for (const item of items) {
+    const operation = item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck;
+    const table = operation?.TableName ?? '';
+    const values: Record<string, unknown> =
+      item.Put?.Item ?? item.Update?.Key ?? item.Delete?.Key ?? item.ConditionCheck?.Key ?? {};
+    const key = `${table} ${JSON.stringify((keysByTable.get(table) ?? []).map((name) => values[name]))}`;
+    if (seen.has(key)) {
+      throw new Error(`Transaction request cannot include multiple operations on one item (${key})`);
+    }
+    seen.add(key);
+  }
+};

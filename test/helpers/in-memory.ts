@@ -5,6 +5,8 @@
  * audit trail and the messages, never on SDK calls.
  */
 
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Anchor } from '../../domain/audit/anchor.js';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
 import type { AuditEntry } from '../../domain/audit/types.js';
@@ -42,6 +44,12 @@ import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
 import type { SweepRun } from '../../domain/schedule/watermark.js';
 import type { Suppression } from '../../domain/suppression.js';
+import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
+import { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
+import { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
+import { DynamoSuppressionStore } from '../../functions/adapters/dynamo-suppression-store.js';
+import { assertOneOperationPerItem, stateItemsOf } from '../../functions/adapters/dynamo-unit-of-work.js';
+import { TABLES } from '../../infra/resources.js';
 
 const FINAL: readonly RequestStatus[] = ['completed', 'partially_failed', 'rejected', 'cancelled'];
 const clone = <T>(value: T): T => structuredClone(value);
@@ -390,6 +398,7 @@ export class InMemoryPorts {
   /** Checks every condition on a copy, then swaps it in: all or nothing, like a transaction. */
   private commit(changes: readonly Change[], audit: readonly AuditRecord[]): CommitResult {
     this.beforeCommit?.(changes, audit);
+    refuseItemTwice(changes);
     for (const record of audit) {
       if (record.subjectId !== undefined) assertNoSubjectData(record.event, record.subjectId);
     }
@@ -425,6 +434,27 @@ export class InMemoryPorts {
     return result;
   }
 }
+
+/**
+ * The stores' own item builders (`itemsFor` only builds items; this client never sends), so the
+ * fake refuses what DynamoDB refuses and the adapter refuses first: a commit that writes one item
+ * twice, whatever its conditions.
+ */
+const ITEM_STORES = (() => {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+  const key = 'in-memory-item-builder-key';
+  return {
+    requests: new DynamoRequestStore(documents, TABLES.requests.id, key),
+    schedules: new DynamoScheduleStore(documents, TABLES.schedules.id, 4, key),
+    holds: new DynamoHoldStore(documents, TABLES.legalHolds.id, key),
+    suppressions: new DynamoSuppressionStore(documents, TABLES.suppressions.id),
+  };
+})();
+const refuseItemTwice = (changes: readonly Change[]): void =>
+  assertOneOperationPerItem(
+    ITEM_STORES,
+    changes.flatMap((change) => stateItemsOf(ITEM_STORES, change)),
+  );
 
 /** The index instant of an entry written at `at`: pending at its due time, blocked at its retry time. */
 const indexOf = (entry: ScheduleEntry, at: string, retryAt?: string): string | undefined => {

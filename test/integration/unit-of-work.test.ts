@@ -26,6 +26,7 @@ import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 import { createTestAdapters, testClients } from '../helpers/emulators.js';
 import { storedRequest, storedTask } from '../helpers/factories.js';
+import { InMemoryPorts } from '../helpers/in-memory.js';
 
 const PSEUDONYM_KEY = 'unit-of-work-test-pseudonym-key-0123456789';
 const SHARDS = 4;
@@ -431,6 +432,31 @@ describe('task.transition', () => {
       0,
     );
     expect((await requests.get(request.requestId))?.tasks).toEqual([]);
+  });
+});
+
+describe('one item twice in one commit', () => {
+  it('is refused before it is sent (DynamoDB would refuse it, DynamoDB Local cancels it as a failed condition), with nothing written, and by the in-memory fake the service tests use', async () => {
+    // Prepare: a task, and a commit that would move it twice (the same item, two operations).
+    const { request, tasks } = requestWithTasks(1);
+    const [task] = tasks as [ErasureTask];
+    await commitOk([create(request, tasks)]);
+    const running: ErasureTask = { ...task, status: 'running', attempts: 1, startedAt: NOW };
+    const twice: Change[] = [
+      { kind: 'task.transition', next: running, expected: task },
+      { kind: 'task.transition', next: { ...running, attempts: 2 }, expected: task },
+    ];
+    const fake = new InMemoryPorts({ pseudonymKey: PSEUDONYM_KEY, dueBucketShards: 4 });
+    await fake.uow.commit([create(request, tasks)]);
+    const before = await snapshot();
+
+    // Act, Assess
+    await expect(uow.commit(twice, [record(request.subjectId)])).rejects.toThrow(
+      /multiple operations on one item/,
+    );
+    expect(await snapshot()).toEqual(before);
+    await expect(fake.uow.commit(twice)).rejects.toThrow(/multiple operations on one item/);
+    expect((await fake.requests.getTask(request.requestId, task.taskId))?.status).toBe('pending');
   });
 });
 
