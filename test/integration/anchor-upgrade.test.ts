@@ -6,15 +6,18 @@
  */
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pseudonymise } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
 import { type AuditLogOptions, DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 import { anchorAuditTrail, verifyAuditTrail } from '../../functions/services/anchors.js';
+import { dynamoStorage } from '../../functions/shared/dependencies.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 import { createTestAdapters, testClients } from '../helpers/emulators.js';
 import { TEST_SIGNER } from '../helpers/handler-deps.js';
 import { InMemoryAnchorStore } from '../helpers/in-memory.js';
+import { startTestRuntime } from '../helpers/runtime.js';
 
 const PSEUDONYM_KEY = 'anchor-upgrade-test-pseudonym-key-0123';
 const NOW = '2026-11-30T12:00:00.000Z';
@@ -263,5 +266,62 @@ describe('heads written before the byUnanchored index, after an upgrade', () => 
     expect(run).toEqual({ marked: 0, pages: 1, done: true });
     expect(result).toEqual({ anchoredChains: 0 });
     expect(await marker()).toEqual({ ...MARKER_KEY, done: true });
+  });
+});
+
+describe('the local runtime (npm start)', () => {
+  it('its sweep marks older heads and writes the marker; the API neither scans nor writes it', async () => {
+    // Prepare: fresh tables, one subject's chain written before the index.
+    const runtime = await startTestRuntime('anchor-upgrade-local', {
+      demoSubjects: 0,
+      pseudonymKey: PSEUDONYM_KEY,
+    });
+    try {
+      const table = runtime.resources.tables.audit;
+      const markerItem = async () =>
+        (
+          await runtime.clients.documents.send(
+            new GetCommand({ TableName: table, Key: MARKER_KEY, ConsistentRead: true }),
+          )
+        ).Item;
+      const stores = dynamoStorage(runtime.clients.documents, runtime.resources.tables, PSEUDONYM_KEY);
+      expect(await stores.uow.commit([], [{ event: anEvent(), subjectId: 'local-older' }])).toEqual({
+        committed: true,
+      });
+      const Key = { chainId: pseudonymise(PSEUDONYM_KEY, 'local-older'), seq: 0 };
+      const { Item } = await runtime.clients.documents.send(
+        new GetCommand({ TableName: table, Key, ConsistentRead: true }),
+      );
+      const { unanchored: _mark, ...older } = Item ?? {};
+      await runtime.clients.documents.send(new PutCommand({ TableName: table, Item: older }));
+      const scans: string[] = [];
+      runtime.clients.documents.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'ScanCommand')
+            scans.push(String((args.input as { TableName?: string }).TableName));
+          return next(args);
+        },
+        { step: 'initialize', name: 'countScans' },
+      );
+
+      // Act: a sweep on demand (the API's), then the scheduled sweep's handler.
+      const onDemand = await runtime.call('POST', '/v1/sweeps', { body: {} });
+      const afterApi = await markerItem();
+      await runtime.sweep();
+
+      // Assess
+      expect(onDemand.status).toBe(200);
+      expect(afterApi).toBeUndefined();
+      expect(scans.filter((name) => name === table)).toHaveLength(1);
+      expect(await markerItem()).toEqual({ ...MARKER_KEY, done: true });
+      const verified = await runtime.call<{ verification: Record<string, unknown> }>(
+        'GET',
+        '/v1/audit/verification?subjectId=local-older',
+        { role: 'compliance' },
+      );
+      expect(verified.body.verification).toMatchObject({ ok: true, unanchored: 0, anchor: {} });
+    } finally {
+      await runtime.stop();
+    }
   });
 });
