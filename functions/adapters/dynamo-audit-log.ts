@@ -32,7 +32,7 @@ const sha256 = (value: string): string => createHash('sha256').update(value).dig
  * busy chains spread over several index partitions instead of one hot key.
  */
 export const UNANCHORED_SHARDS = 8;
-/** Clears of anchored marks in flight at once. */
+/** Mark updates (clears of anchored marks, marks of older heads) in flight at once. */
 const MARK_CONCURRENCY = 16;
 
 /**
@@ -42,7 +42,7 @@ const MARK_CONCURRENCY = 16;
  */
 const MARKED_MARKER = { chainId: '#index unanchored-heads', seq: HEAD_SEQ } as const;
 /** Scan pages (up to 1 MB each) one run of `markOlderHeads` reads before anchoring goes on. */
-const MARK_PAGES_PER_RUN = 25;
+const MARK_PAGES_PER_RUN = 50;
 
 export interface AuditLogOptions {
   /**
@@ -51,7 +51,7 @@ export interface AuditLogOptions {
    * the table once (an upgrade). Needs dynamodb:Scan on the table. @default false
    */
   readonly markOlderHeads?: boolean;
-  /** Scan pages one run reads. @default 25 */
+  /** Scan pages one run reads. @default 50 */
   readonly markPagesPerRun?: number;
   /** Items one Scan page reads (tests make pages small). @default DynamoDB's 1 MB page */
   readonly markPageItems?: number;
