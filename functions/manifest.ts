@@ -37,7 +37,8 @@ export type FunctionSetting = 'TASK_QUEUE_MAX_RECEIVES' | 'DUE_BUCKET_SHARDS' | 
 
 /**
  * The proof of the trail (functions/services/anchors.ts): `anchor` reads the chain heads that moved
- * (the audit table's byUnanchored index, through `append` access), signs with the signing key (kms:Sign, kms:GetPublicKey) and reads and writes
+ * (the audit table's byUnanchored index, through `append` access; the sweep alone also scans the
+ * table once after an upgrade, see its `scans`), signs with the signing key (kms:Sign, kms:GetPublicKey) and reads and writes
  * anchors in the anchors bucket (s3:ListBucket, s3:GetObject, s3:PutObject; never delete).
  */
 export type ProofAccess = 'anchor' | 'none';
@@ -118,7 +119,9 @@ export const FUNCTIONS = {
     proof: 'anchor',
     // Window runs read the active holds; on a table whose older holds are not indexed yet (an
     // upgrade, until the API indexes them) that read is a scan, so windows never wait on a person.
-    scans: ['legalHolds'],
+    // Audit: once after an upgrade, a bounded part per sweep, heads written before the
+    // byUnanchored index get their mark (DynamoAuditLog.markOlderHeads); anchoring reads the index.
+    scans: ['legalHolds', 'audit'],
   },
   /** One due bucket: due entries and holds in; requests, tasks, blocked entries, audit entries out. */
   sweepShard: {

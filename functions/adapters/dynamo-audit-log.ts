@@ -4,6 +4,7 @@ import {
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { assertNoSubjectData, chainEntry, pseudonymise, SYSTEM_CHAIN_ID } from '../../domain/audit/index.js';
@@ -31,8 +32,40 @@ const sha256 = (value: string): string => createHash('sha256').update(value).dig
  * busy chains spread over several index partitions instead of one hot key.
  */
 export const UNANCHORED_SHARDS = 8;
-/** Clears of anchored marks in flight at once. */
+/** Mark updates (clears of anchored marks, marks of older heads) in flight at once. */
 const MARK_CONCURRENCY = 16;
+
+/**
+ * Says whether every head written before the `byUnanchored` index carries its mark
+ * (`markOlderHeads`): `progress` while the scan runs, `done` once it went through the table. Chain
+ * ids are pseudonyms (hex), `system`, `window:<target>` or `key#<hash>`: none starts with `#`.
+ */
+const MARKED_MARKER = { chainId: '#index unanchored-heads', seq: HEAD_SEQ } as const;
+/** Scan pages (up to 1 MB each) one run of `markOlderHeads` reads before anchoring goes on. */
+const MARK_PAGES_PER_RUN = 50;
+
+export interface AuditLogOptions {
+  /**
+   * The function that anchors on a schedule (the sweep) marks the heads written before the
+   * `byUnanchored` index, a bounded part at each read of the unanchored heads until it went through
+   * the table once (an upgrade). Needs dynamodb:Scan on the table. @default false
+   */
+  readonly markOlderHeads?: boolean;
+  /** Scan pages one run reads. @default 50 */
+  readonly markPagesPerRun?: number;
+  /** Items one Scan page reads (tests make pages small). @default DynamoDB's 1 MB page */
+  readonly markPageItems?: number;
+}
+
+/** What one run of `markOlderHeads` did. */
+export interface OlderHeadsRun {
+  /** Heads without a mark that this run marked. */
+  readonly marked: number;
+  /** Scan pages read. */
+  readonly pages: number;
+  /** The scan went through the whole table: the marker says so and no run scans again. */
+  readonly done: boolean;
+}
 
 /** `00`…`07`: the shard of a chain's mark, stable for the chain. */
 export const unanchoredShard = (chainId: string): string =>
@@ -61,10 +94,14 @@ const inTimeOrder = (entries: AuditEntry[]): AuditEntry[] =>
   entries.sort((a, b) => a.at.localeCompare(b.at) || a.chainId.localeCompare(b.chainId) || a.seq - b.seq);
 
 export class DynamoAuditLog implements AuditLog {
+  /** Whether every older head is known to be marked (the marker said `done` once). */
+  private olderHeadsMarked = false;
+
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly pseudonymKey: string,
+    private readonly options: AuditLogOptions = {},
   ) {}
 
   chainIdFor(subjectId: string | undefined): string {
@@ -271,6 +308,8 @@ export class DynamoAuditLog implements AuditLog {
    * shows after its mark was cleared is one the latest anchor already holds (anchoring drops it).
    */
   async unanchoredHeads(): Promise<AnchoredHead[]> {
+    // The heads marked so far are anchored now: anchoring never waits for the end of the scan.
+    if (this.options.markOlderHeads === true && !this.olderHeadsMarked) await this.markOlderHeads();
     const shards = Array.from({ length: UNANCHORED_SHARDS }, (_, shard) => String(shard).padStart(2, '0'));
     const pages = await Promise.all(
       shards.map((shard) =>
@@ -288,6 +327,105 @@ export class DynamoAuditLog implements AuditLog {
       seq: Number(item.headSeq),
       hash: String(item.headHash),
     }));
+  }
+
+  /**
+   * Marks heads written before the `byUnanchored` index existed, which an upgrade leaves without
+   * `unanchored`: otherwise a chain that never moves again is never anchored (or only as the last
+   * anchor before the upgrade holds it). One bounded run: at most `markPagesPerRun` Scan pages from
+   * the progress the marker keeps, then the progress (or `done`) is written, so a large table is
+   * gone through over several sweeps. Safe to run again or concurrently: each mark is conditional
+   * and the progress only moves on from the one this run read.
+   *
+   * A head that the latest anchor already holds as it is gets marked too: harmless, anchoring drops
+   * it (`changedHeads`) and clears its mark (`markAnchored`).
+   */
+  async markOlderHeads(): Promise<OlderHeadsRun> {
+    const { Item: marker } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: MARKED_MARKER, ConsistentRead: true }),
+    );
+    if (marker?.done !== undefined) {
+      this.olderHeadsMarked = true;
+      return { marked: 0, pages: 0, done: true };
+    }
+    const progress = typeof marker?.progress === 'string' ? marker.progress : undefined;
+    let startKey = progress === undefined ? undefined : (JSON.parse(progress) as Record<string, unknown>);
+    let marked = 0;
+    let pages = 0;
+    const pagesPerRun = this.options.markPagesPerRun ?? MARK_PAGES_PER_RUN;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          // seq 0 holds heads, idempotency markers (`key#…`) and the marker; heads alone have
+          // headSeq. A head an append moved since carries its mark already.
+          FilterExpression: 'seq = :head AND attribute_exists(headSeq) AND attribute_not_exists(unanchored)',
+          ExpressionAttributeValues: { ':head': HEAD_SEQ },
+          ProjectionExpression: 'chainId, headSeq',
+          // Eventually consistent (half the reads): a head written since the upgrade has its mark.
+          ExclusiveStartKey: startKey,
+          ...(this.options.markPageItems === undefined ? {} : { Limit: this.options.markPageItems }),
+        }),
+      );
+      pages++;
+      marked += await this.markHeads(page.Items ?? []);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && pages < pagesPerRun);
+    const done = startKey === undefined;
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: MARKED_MARKER,
+          UpdateExpression: done ? 'SET done = :true REMOVE progress' : 'SET progress = :next',
+          // Another run that went further, or through the table, wins: progress never goes back.
+          ConditionExpression:
+            progress === undefined
+              ? 'attribute_not_exists(done) AND attribute_not_exists(progress)'
+              : 'attribute_not_exists(done) AND progress = :read',
+          ExpressionAttributeValues: {
+            ...(done ? { ':true': true } : { ':next': JSON.stringify(startKey) }),
+            ...(progress === undefined ? {} : { ':read': progress }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    if (done) this.olderHeadsMarked = true;
+    return { marked, pages, done };
+  }
+
+  /** Sets each head's mark while it still has none at the seq the scan read. */
+  private async markHeads(items: readonly Record<string, unknown>[]): Promise<number> {
+    const queue = [...items];
+    let marked = 0;
+    const mark = async (): Promise<void> => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+        const chainId = String(item.chainId);
+        await this.documents
+          .send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { chainId, seq: HEAD_SEQ },
+              UpdateExpression: 'SET unanchored = :shard',
+              // A head moved meanwhile carries the mark of its append (and may be anchored since).
+              ConditionExpression: 'headSeq = :seq AND attribute_not_exists(unanchored)',
+              ExpressionAttributeValues: { ':shard': unanchoredShard(chainId), ':seq': item.headSeq },
+            }),
+          )
+          .then(
+            () => {
+              marked++;
+            },
+            (error: unknown) => {
+              if (!isConditionFailure(error)) throw error;
+            },
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MARK_CONCURRENCY, queue.length) }, mark));
+    return marked;
   }
 
   /** Removes each head's mark while its seq is still the one anchored; a moved head keeps it. */

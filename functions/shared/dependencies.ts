@@ -16,7 +16,7 @@ import { parseDeploymentConfig } from '../../domain/policy/config.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import type { AnchorStore, IdentifierResolver, Signer } from '../../domain/ports/index.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
-import { DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
+import { type AuditLogOptions, DynamoAuditLog } from '../adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../adapters/dynamo-hold-store.js';
 import { dynamoIdentifierResolver } from '../adapters/dynamo-identifier-resolver.js';
 import { DynamoReportStore } from '../adapters/dynamo-report-store.js';
@@ -137,6 +137,7 @@ export const dynamoStorage = (
   },
   pseudonymKey: string,
   schedulesTable?: { readonly name: string; readonly shards: number },
+  auditOptions: AuditLogOptions = {},
 ) => {
   const suppressions =
     tables.suppressions === undefined
@@ -144,7 +145,7 @@ export const dynamoStorage = (
       : new DynamoSuppressionStore(documents, tables.suppressions);
   const requests = new DynamoRequestStore(documents, tables.requests, pseudonymKey);
   const holds = new DynamoHoldStore(documents, tables.legalHolds, pseudonymKey);
-  const audit = new DynamoAuditLog(documents, tables.audit, pseudonymKey);
+  const audit = new DynamoAuditLog(documents, tables.audit, pseudonymKey, auditOptions);
   const schedules =
     schedulesTable === undefined
       ? undefined
@@ -196,6 +197,7 @@ export const identifierResolverOf = (
 export const composeSweepShard = (
   env: FunctionEnvironment<'sweepShard'> | FunctionEnvironment<'sweep'>,
   platform: Platform,
+  auditOptions: AuditLogOptions = {},
 ): SweepShardDeps => {
   const config = parseDeploymentConfig(JSON.parse(env.ERASURE_CONFIG));
   const { schedules, ...stores } = dynamoStorage(
@@ -209,6 +211,7 @@ export const composeSweepShard = (
     },
     platform.secrets.pseudonymKey,
     { name: env.SCHEDULES_TABLE, shards: env.DUE_BUCKET_SHARDS },
+    auditOptions,
   );
   return {
     ...basics(config, platform),
@@ -222,12 +225,13 @@ export const composeSweepShard = (
   };
 };
 
-/**
- * The sweep's coordinator: a shard worker's ports, the proof, and the sweep-shard queue it fans
- * out to (without one it sweeps its buckets itself, as the API's sweep on demand does).
- */
-export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps => ({
-  ...composeSweepShard(env, platform),
+/** The coordinator's ports, with the audit log's options (`composeSweep` and `composeApi`). */
+const sweepOf = (
+  env: FunctionEnvironment<'sweep'>,
+  platform: Platform,
+  auditOptions: AuditLogOptions,
+): SweepDeps => ({
+  ...composeSweepShard(env, platform, auditOptions),
   ...proofOf(env, platform),
   // Rolling windows run from the coordinator, one connector call per target and run.
   connectors: createConnectorRegistry({
@@ -240,9 +244,22 @@ export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platfo
     : { sweepShards: new SqsSweepShardQueue(platform.clients.sqs, env.SWEEP_SHARD_QUEUE_URL) }),
 });
 
+/**
+ * The sweep's coordinator: a shard worker's ports, the proof, and the sweep-shard queue it fans
+ * out to (without one it sweeps its buckets itself, as the API's sweep on demand does).
+ */
+export const composeSweep = (env: FunctionEnvironment<'sweep'>, platform: Platform): SweepDeps =>
+  sweepOf(env, platform, {
+    // The scheduled anchorer alone (dynamodb:Scan on the audit table: `scans` in
+    // functions/manifest.ts) marks heads written before the byUnanchored index, a bounded part per
+    // sweep, so that after an upgrade every chain gets anchored (README "Known limits").
+    markOlderHeads: true,
+  });
+
 /** The API: every use case, so every port; connectors for exports, webhook secrets for callbacks. */
 export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform): ServiceDeps => {
-  const sweep = composeSweep(env, platform);
+  // The API's sweeps and anchors on demand answer within API Gateway's 29 s: no upgrade scans.
+  const sweep = sweepOf(env, platform, {});
   const webhookSecret = webhookSecretOf(platform.secrets);
   return {
     ...sweep,

@@ -64,7 +64,8 @@ export const secretStatement = (data: OrchestratorDataRefs): iam.PolicyStatement
  */
 export const proofStatements = (data: OrchestratorDataRefs): iam.PolicyStatement[] => [
   // The moved heads come from the audit table's byUnanchored index and their marks are cleared
-  // with UpdateItem: both are in the functions' `append` access to the table; no Scan.
+  // with UpdateItem: both are in the functions' `append` access to the table. Only the sweep may
+  // Scan it (its manifest `scans`: marking heads written before the index, once after an upgrade).
   new iam.PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [data.signingKey.keyArn] }),
   ...((data.retiredSigningKeyArns ?? []).length > 0
     ? [
