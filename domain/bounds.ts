@@ -26,6 +26,11 @@ export const ROLLING_WINDOW_MIN = 'P1D';
 export const ROLLING_WINDOW_MAX = 'P10Y';
 /** Time-only audit queries read one index partition per day; keep them bounded. */
 export const MAX_AUDIT_WINDOW_DAYS = 93;
+/**
+ * How far ahead a local sweep may travel: the demo's rules reach 36 months, and a sweep walks
+ * every due bucket up to its instant, so centuries ahead would outlast the request.
+ */
+export const MAX_LOCAL_SWEEP_AHEAD = 'P10Y';
 
 /** Refuses an instant before EARLIEST_INSTANT, naming `field`. */
 const requireNotEarly = (instant: string, field: string): void => {
@@ -51,11 +56,12 @@ export const requireEventTime = (occurredAt: string, now: string, field = 'occur
 
 /**
  * The instant a sweep runs for (`now`): from 2000 to a day after the clock. Only the local runtime
- * may sweep ahead (`mayRunAhead`, the demo travels in time); in a deployment a sweep "for next
+ * may sweep ahead, up to 10 years (`mayRunAhead`, the demo travels in time); in a deployment a sweep "for next
  * year" would run next year's deletions now.
  */
 export const requireSweepTime = (at: string, clockNow: string, mayRunAhead: boolean, field = 'now'): void => {
-  if (mayRunAhead) requireNotEarly(at, field);
+  if (mayRunAhead)
+    requireBetween(at, field, addDuration(clockNow, MAX_LOCAL_SWEEP_AHEAD), 'more than 10 years ahead');
   else
     requireBetween(
       at,

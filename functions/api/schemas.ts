@@ -37,7 +37,11 @@ export const IdentifiersInput = z
   )
   .optional();
 
-export const LifecycleEventBody = z.object({
+/**
+ * Request bodies are strict: a field the API does not know (`data_classes`, `untill`) is a 400 naming
+ * it, never silently dropped, so a typo cannot widen an erasure or make a hold permanent.
+ */
+export const LifecycleEventBody = z.strictObject({
   subjectId: SubjectIdSchema,
   type: z.enum(LIFECYCLE_EVENT_TYPES, { message: `must be one of ${LIFECYCLE_EVENT_TYPES.join(', ')}` }),
   occurredAt: InstantSchema,
@@ -45,7 +49,7 @@ export const LifecycleEventBody = z.object({
   identifiers: IdentifiersInput,
 });
 
-export const ErasureRequestBody = z.object({
+export const ErasureRequestBody = z.strictObject({
   subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),
   reason: ReasonCodeSchema,
@@ -60,7 +64,7 @@ export const ErasureRequestBody = z.object({
  */
 export const ErasurePreviewBody = ErasureRequestBody.omit({ dryRun: true });
 
-export const LegalHoldBody = z.object({
+export const LegalHoldBody = z.strictObject({
   subjectId: SubjectIdSchema,
   dataClasses: DataClasses.optional(),
   reason: ReasonCodeSchema,
@@ -68,9 +72,9 @@ export const LegalHoldBody = z.object({
   identifiers: IdentifiersInput,
 });
 
-export const RejectionBody = z.object({ legalReason: ReasonCodeSchema });
+export const RejectionBody = z.strictObject({ legalReason: ReasonCodeSchema });
 
-export const DeadlineExtensionBody = z.object({ reason: ReasonCodeSchema });
+export const DeadlineExtensionBody = z.strictObject({ reason: ReasonCodeSchema });
 
 /** The rule of each path parameter of ROUTES (functions/shared/routes.ts), by its name. */
 export const PATH_PARAMETERS = {
@@ -82,22 +86,25 @@ export const PATH_PARAMETERS = {
 
 export type PathParameter = keyof typeof PATH_PARAMETERS;
 
-export const ExportBody = z.object({ dataClasses: DataClasses.optional(), identifiers: IdentifiersInput });
+export const ExportBody = z.strictObject({
+  dataClasses: DataClasses.optional(),
+  identifiers: IdentifiersInput,
+});
 
 /** `POST /v1/suppressions/check`: the subject id and/or identifiers to look up. */
-export const SuppressionCheckBody = z.object({
+export const SuppressionCheckBody = z.strictObject({
   subjectId: SubjectIdSchema.optional(),
   identifiers: IdentifiersInput,
 });
 
 /** `POST /v1/suppressions/lift`: what to lift, and why (a code: it is audited). */
-export const SuppressionLiftBody = z.object({
+export const SuppressionLiftBody = z.strictObject({
   subjectId: SubjectIdSchema.optional(),
   identifiers: IdentifiersInput,
   reason: ReasonCodeSchema,
 });
 
-export const SweepBody = z.object({ now: InstantSchema.optional() });
+export const SweepBody = z.strictObject({ now: InstantSchema.optional() });
 
 /** Entries per `GET /v1/audit` page unless `limit` says otherwise, and the most it may say. */
 export const AUDIT_PAGE_DEFAULT = 100;

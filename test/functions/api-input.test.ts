@@ -130,6 +130,15 @@ describe('API input: every instant is bounded', () => {
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'now' });
   });
 
+  it('refuses a local sweep more than 10 years ahead with a 400 naming now, not a sweep that outlasts the request', async () => {
+    const response = await attempt(sweep('2200-01-01T00:00:00Z'), {
+      overrides: { settings: localSettings() },
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'now' });
+  });
+
   it('still lets a local sweep run ahead (the demo travels in time)', async () => {
     const response = await attempt(sweep('2030-01-01T00:00:00Z'), {
       overrides: { settings: localSettings() },
@@ -154,6 +163,34 @@ describe('API input: every instant is bounded', () => {
 function localSettings() {
   return { ...handlerDeps().deps.settings, sweepsMayRunAhead: true };
 }
+
+describe('API input: a body field the API does not know is a 400 naming it, never dropped', () => {
+  const erasureRequest = (body: Record<string, unknown>): ApiCall => ({
+    method: 'POST',
+    path: '/v1/erasure-requests',
+    headers: { ...bearer('service'), ...IDEMPOTENCY },
+    body: { subjectId: SUBJECT, reason: 'gdpr-art17-request', ...body },
+  });
+
+  it.each([
+    // A misspelt `dataClasses`: dropped, the request would erase every class.
+    ['an erasure request', erasureRequest({ data_classes: ['cookies'], dryrun: true }), 'data_classes'],
+    // A misspelt `until`: dropped, the hold would have no end.
+    ['a legal hold', hold({ untill: '2027-01-01T00:00:00Z' }), 'untill'],
+    ['a lifecycle event', lifecycleEvent({ attribute: { storagePeriod: 'P7D' } }), 'attribute'],
+    [
+      'a lifecycle event with a __proto__ key',
+      lifecycleEvent({ ['__proto__']: { polluted: true } }),
+      '__proto__',
+    ],
+  ])('refuses %s with an unknown field', async (_name, request, field) => {
+    const response = await attempt(request);
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+    expect(response.body?.error?.message).toContain('is not a known field');
+  });
+});
 
 describe('API input: a storagePeriod is bounded (P1D to P10Y)', () => {
   it.each([
