@@ -202,7 +202,8 @@ const route = async (
     );
     if (candidates.length === 0) {
       return respondJson(
-        { statusCode: 404, body: { error: { code: 'not_found', message: `No route ${path}` } } },
+        // Never the path in the answer either: a mistyped route can carry a subject id or an e-mail.
+        { statusCode: 404, body: { error: { code: 'not_found', message: 'No route matches this path' } } },
         requestId,
       );
     }
@@ -211,7 +212,12 @@ const route = async (
       return respondJson(
         {
           statusCode: 405,
-          body: { error: { code: 'method_not_allowed', message: `${method} is not allowed on ${path}` } },
+          body: {
+            error: {
+              code: 'method_not_allowed',
+              message: `${method} is not allowed on ${candidates[0]?.route.path ?? 'this path'}`,
+            },
+          },
         },
         requestId,
       );

@@ -298,6 +298,24 @@ describe('API handler: routing', () => {
     expect(built.touched).toEqual([]);
   });
 
+  it('never repeats the path of an unknown or refused route: it can carry a subject id', async () => {
+    const built = watched();
+
+    const unknown = await call(
+      { method: 'GET', path: '/v1/subjects/alice@example.com/schedul', headers: bearer('service') },
+      built,
+    );
+    const refused = await call(
+      { method: 'DELETE', path: '/v1/subjects/alice@example.com/schedule', headers: bearer('service') },
+      built,
+    );
+
+    expect(unknown.status).toBe(404);
+    expect(refused.status).toBe(405);
+    expect(JSON.stringify([unknown.body, refused.body])).not.toContain('alice');
+    expect(refused.body?.error?.message).toBe('DELETE is not allowed on /v1/subjects/{subjectId}/schedule');
+  });
+
   it.each([
     ['DELETE', '/v1/lifecycle-events'],
     ['PUT', '/healthz'],
