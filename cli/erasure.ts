@@ -175,7 +175,7 @@ Connection (every command but verify-certificate):
 Examples:
   $ erasure requests submit --subject customer-42 --reason gdpr-art17-request
   $ erasure requests wait req_0123 --timeout 600
-  $ erasure holds place --subject customer-42 --reason litigation-hold --data-class customer-records
+  $ erasure holds place --subject customer-42 --reason litigation-hold --data-class customer-profile
   $ erasure audit export --csv --subject customer-42 --output audit.csv
   $ erasure events import events.csv
   $ erasure --api https://abc123.execute-api.eu-west-1.amazonaws.com requests show req_0123
@@ -213,7 +213,7 @@ Example:
   place: `
 Examples:
   $ erasure holds place --subject customer-42 --reason litigation-hold
-  $ erasure holds place --subject customer-42 --reason tax-audit --data-class invoices --until 2027-12-31T00:00:00Z
+  $ erasure holds place --subject customer-42 --reason tax-audit --data-class billing-traffic --until 2027-12-31T00:00:00Z
 Prints {"holdId": ...}: keep it to release the hold.`,
   release: `
 Example:

@@ -18,6 +18,7 @@ import { LOCAL_DEFAULT_TOKENS, resolveConnection } from '../../cli/api-client.js
 import { AUDIT_CSV_COLUMNS } from '../../cli/audit-export.js';
 import { checkCsvHeader, csvRecordToBody, readRows } from '../../cli/events-import.js';
 import { NodeSha256, regionOfApiUrl, signCall } from '../../cli/sigv4.js';
+import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { DEFAULT_TOKENS } from '../../local/runtime.js';
 import { closedAfterEach, runCli } from '../helpers/cli.js';
 
@@ -343,10 +344,20 @@ describe('command line', () => {
       ['verify-certificate'],
       ['dashboard'],
     ];
-    for (const command of commands) {
+    const known = new Set(BUILT_IN_CATALOG.dataClasses.map((policy) => policy.dataClass));
+    for (const command of [[], ...commands]) {
       const help = await run([...command, '--help']);
       expect(help.code, command.join(' ')).toBe(0);
       expect(help.out.join('\n'), command.join(' ')).toMatch(/Examples?:\n {2}\$ erasure /);
+      // An example that names a data class names one the built-in catalog has.
+      const examples = help.out
+        .join('\n')
+        .split('\n')
+        .filter((line) => line.trimStart().startsWith('$ erasure'));
+      for (const [, dataClass] of examples.join('\n').matchAll(/--data-class(?:es)? (\S+)/g)) {
+        for (const name of (dataClass ?? '').split(','))
+          expect(known, `${command.join(' ')}: ${name}`).toContain(name);
+      }
     }
     expect((await run(['requests', 'submit', '--subject', 'x'])).code).toBe(2);
     expect((await run(['events', 'import', 'rows.txt'])).code).toBe(2);
