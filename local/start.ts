@@ -4,7 +4,7 @@
  * every minute, and stops everything it started on Ctrl-C. DynamoDB state is kept across restarts
  * under .local/ unless `npm start -- --fresh` (or ERASURE_FRESH=1) asks for a clean start.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { seedDemoActivity } from './demo-activity.js';
 import { startEmulators } from './emulators.js';
@@ -69,6 +69,13 @@ const main = async (): Promise<void> => {
     process.exit(1);
   }
   const fresh = process.argv.includes('--fresh') || ['1', 'true'].includes(process.env.ERASURE_FRESH ?? '');
+  // Whether there was state to keep: a first start is new, not "kept".
+  const hadState =
+    !fresh &&
+    (await stat(STATE_DIR).then(
+      () => true,
+      () => false,
+    ));
   if (fresh) {
     await rm(STATE_DIR, { recursive: true, force: true });
     await rm(PROOF_DIR, { recursive: true, force: true });
@@ -124,7 +131,7 @@ const main = async (): Promise<void> => {
   console.log(`
 Erasure Orchestrator is running locally.
 
-  State          ${fresh ? 'fresh: started clean' : 'kept'} (DynamoDB in ${STATE_DIR}; start clean with npm start -- --fresh).
+  State          ${fresh ? 'fresh: started clean' : hadState ? 'kept from the last start' : 'new'} (DynamoDB in ${STATE_DIR}; start clean with npm start -- --fresh).
                  Queues and demo buckets live in memory; demo data is seeded again at each start.
 
   API            ${runtime.apiUrl}
