@@ -12,4 +12,9 @@ if (existsSync(source)) {
 } else {
   cli = await import('../dist/cli/erasure.js');
 }
+// A reader that stops early (`| head`) closes the pipe: that ends the output, it is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await cli.main(process.argv.slice(2));

@@ -899,6 +899,8 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
       io.err(`erasure: ${error.describe()}`);
       return EXIT.failed;
     }
+    // The reader stopped early (`| head`): the output ends there, which is not a failure.
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return EXIT.ok;
     io.err(`erasure: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.failed;
   }

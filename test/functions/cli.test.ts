@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_DEFAULT_TOKENS, resolveConnection } from '../../cli/api-client.js';
@@ -206,6 +206,25 @@ describe('audit export', () => {
     hash: `h${seq}`,
     detail: { count: seq, note: 'a,"b"' },
     ...extra,
+  });
+
+  it('ends quietly (exit 0, nothing on stderr) when the reader stops early, as `| head` does', async () => {
+    const api = await fakeApi(() => ({
+      status: 200,
+      body: JSON.stringify({ entries: [entry(1), entry(2)] }),
+    }));
+    // A pipe whose reader has gone: every write fails with EPIPE.
+    const closedPipe = new Writable({
+      write: (_chunk, _encoding, callback) =>
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })),
+    });
+
+    const result = await run(['audit', 'export', '--ndjson', '--subject', 's-1', '--api', api], {
+      stdout: closedPipe,
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.err.filter((line) => line.includes('EPIPE'))).toEqual([]);
   });
 
   it('pages a JSON API through its cursor and writes RFC 4180 CSV with the stable columns, filtering what the API did not', async () => {
