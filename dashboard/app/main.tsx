@@ -860,7 +860,6 @@ const Detail = ({
           caption={`Audit entries of this request (${audit.data.entries.length}${audit.data.nextCursor === undefined ? '' : ', first page'})`}
         />
       ) : null}
-      <Verification notify={notify} />
     </section>
   );
 };
@@ -1414,6 +1413,11 @@ const App = () => {
         {selected === undefined ? null : (
           <Detail requestId={selected} notify={setNotice} onChanged={() => void loadReports()} />
         )}
+        {/* Always here: an auditor's question often starts from a subject, not from a request. */}
+        <section aria-labelledby="subject-proof-heading" id="subject-proof">
+          <h2 id="subject-proof-heading">A subject's proof</h2>
+          <Verification notify={setNotice} />
+        </section>
         <Holds holds={holds} notify={setNotice} onChanged={() => void loadReports()} />
         <Upcoming version={version} />
         <Preview />

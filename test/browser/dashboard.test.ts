@@ -257,6 +257,8 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
   it('loads from the runtime with nothing from elsewhere, each report panel rendered or marked not available', async () => {
     await openDashboard();
     await shot('overview');
+    // A subject's chain can be verified from the start, before any request is opened.
+    await page.getByRole('button', { name: 'Verify chain' }).waitFor();
 
     const notes = page.locator('.unavailable');
     if (reportStatus.deadlines === 200) {
