@@ -861,7 +861,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .argument('<certificate.json>')
     .option(
       '--public-key <pem>',
-      'trusted public key file (repeatable); without it the result is at best "not authenticated" (exit 4)',
+      'trusted public key file, one or more PEM keys (repeatable); without it the result is at best "not authenticated" (exit 4)',
       collect,
     )
     .addHelpText('after', EXAMPLES.verify)
@@ -869,7 +869,10 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
       let input: unknown;
       let keys: string[];
       try {
-        keys = await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)));
+        // A file may hold several keys (all of GET /v1/audit/public-keys, retired ones included).
+        keys = (await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)))).flatMap(
+          (text) => text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [text],
+        );
         input = JSON.parse(await io.readText(file));
       } catch (error) {
         io.err(`INVALID: ${file}: ${error instanceof Error ? error.message : String(error)}`);

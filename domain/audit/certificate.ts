@@ -4,6 +4,12 @@
  * carries the request's facts, every task, the stretch of the subject's audit chain from the
  * request's first entry to the anchored head (entries hold pseudonyms only), the anchor that
  * covers that head with its inclusion proof, and the public keys that signed anchor and document.
+ *
+ * What makes it proof is the anchor's signature under a key the auditor holds from elsewhere: the
+ * anchor covers the chain, and every fact the certificate states is checked against the chain's
+ * entries. The keys it carries are for comparing ids, never for trust: anyone can make a key and
+ * sign a chain, an anchor and a certificate that agree, so without a pinned key the verdict is at
+ * most `unauthenticated`.
  */
 import { NotReadyError } from '../errors.js';
 import {

@@ -327,6 +327,21 @@ describe('certificates that cannot mislead an auditor', () => {
     );
   });
 
+  it("one --public-key file may hold every published key (a stranger's among them changes nothing)", async () => {
+    // Prepare: the keys as `jq -r '.keys[].publicKeyPem'` writes them, one after the other.
+    const built = await completed();
+    const { raw } = await certificateOf(built);
+    const stranger = (await KeyPairSigner.generate().publicKeys())[0]?.publicKeyPem as string;
+    const keysFile = [stranger, ...(await pemsOf(built))].map((pem) => pem.trim()).join('\n');
+
+    // Act
+    const run = await cli(raw, [keysFile]);
+
+    // Assess
+    expect(run).toMatchObject({ code: 0, err: [] });
+    expect(run.out[0]).toMatch(/^VALID: request req_partner1 erased .* both pinned$/);
+  });
+
   it('a task of the request left out of the certificate, or listed twice, is named', async () => {
     // Prepare
     const built = await completed();
