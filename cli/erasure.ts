@@ -3,7 +3,7 @@
  * the local runtime (`npm start`, bearer tokens) or a deployed API (SigV4 with the caller's AWS
  * credentials). `main` runs one command line and resolves with its exit code: 0 done, 1 failed
  * (an API refusal, an invalid certificate, a row that did not import), 2 wrong command line, 3 a
- * wait that timed out, 130 interrupted. `erasure <command> --help` shows each command's options
+ * wait that timed out, 4 a certificate consistent but checked without a pinned key, 130 interrupted. `erasure <command> --help` shows each command's options
  * and examples.
  */
 import { randomUUID } from 'node:crypto';
@@ -89,7 +89,8 @@ export type ReportName = keyof typeof REPORTS;
 
 const FINAL_STATUSES = new Set(['completed', 'rejected', 'cancelled', 'partially_failed']);
 
-const EXIT = { ok: 0, failed: 1, usage: 2, timeout: 3, interrupted: 130 } as const;
+/** `unauthenticated`: verify-certificate found the certificate consistent but was given no key to trust. */
+const EXIT = { ok: 0, failed: 1, usage: 2, timeout: 3, unauthenticated: 4, interrupted: 130 } as const;
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -255,7 +256,15 @@ Examples:
   $ erasure events import events.csv
   $ erasure events import events.ndjson --concurrency 16 --checkpoint .local/events.checkpoint`,
   verify: `
-Checks a certificate of erasure offline, without the service or AWS credentials.
+Checks a certificate of erasure offline, without the service or AWS credentials: every audit entry
+and link, the certificate's facts against the request's anchored entries, the inclusion proof, the
+anchor's and the certificate's signatures. Take the key from the deployment (GET /v1/audit/public-keys,
+or its published key), never from the certificate.
+Exit codes:
+  0  VALID: consistent, and the anchor and the certificate are signed by a --public-key given
+  1  INVALID: each problem is named on stderr
+  4  CONSISTENT, NOT AUTHENTICATED: no --public-key given; the keys the certificate carries prove
+     nothing (anyone can make a key and sign a certificate with it)
 Example:
   $ erasure verify-certificate certificate.json --public-key orchestrator-key.pem`,
   check: `
@@ -852,7 +861,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .argument('<certificate.json>')
     .option(
       '--public-key <pem>',
-      'trusted public key file (repeatable); default: the keys it carries',
+      'trusted public key file, one or more PEM keys (repeatable); without it the result is at best "not authenticated" (exit 4)',
       collect,
     )
     .addHelpText('after', EXAMPLES.verify)
@@ -860,7 +869,10 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
       let input: unknown;
       let keys: string[];
       try {
-        keys = await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)));
+        // A file may hold several keys (all of GET /v1/audit/public-keys, retired ones included).
+        keys = (await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)))).flatMap(
+          (text) => text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [text],
+        );
         input = JSON.parse(await io.readText(file));
       } catch (error) {
         io.err(`INVALID: ${file}: ${error instanceof Error ? error.message : String(error)}`);
@@ -870,6 +882,11 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
       const result = verifyCertificate(input, keys.length === 0 ? {} : { publicKeysPem: keys });
       if (result.ok) {
         io.out(result.summary);
+        return;
+      }
+      if (result.verdict === 'unauthenticated') {
+        io.out(result.summary);
+        exitCode = EXIT.unauthenticated;
         return;
       }
       io.err(`INVALID: ${file}`);

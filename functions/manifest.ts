@@ -37,7 +37,8 @@ export type FunctionSetting = 'TASK_QUEUE_MAX_RECEIVES' | 'DUE_BUCKET_SHARDS' | 
 
 /**
  * The proof of the trail (functions/services/anchors.ts): `anchor` reads the chain heads that moved
- * (the audit table's byUnanchored index, through `append` access; the sweep alone also scans the
+ * (the audit table's byUnanchored index; clearing their marks needs `append` access, so a function
+ * with `read` access, the certificate's, anchors without clearing them; the sweep alone also scans the
  * table once after an upgrade, see its `scans`), signs with the signing key (kms:Sign, kms:GetPublicKey) and reads and writes
  * anchors in the anchors bucket (s3:ListBucket, s3:GetObject, s3:PutObject; never delete).
  */
@@ -146,8 +147,9 @@ export const FUNCTIONS = {
   /**
    * `GET /v1/erasure-requests/{requestId}/certificate`, JSON and PDF: a function of its own, so the
    * PDF renderer stays out of the API's bundle and the certificate gets read access only. Reads the request and its chain, anchors
-   * the trail if the request's last entry is not anchored yet (S3 and KMS, not the audit table),
-   * signs the certificate.
+   * the trail if the request's last entry is not anchored yet (S3 and KMS, not the audit table:
+   * it reads the moved heads and leaves their marks for the sweep to clear, `writeAnchor`),
+   * signs the certificate (kms:Sign, like the API and the sweep).
    */
   certificate: {
     entry: 'render-certificate.ts',

@@ -4,6 +4,12 @@
  * carries the request's facts, every task, the stretch of the subject's audit chain from the
  * request's first entry to the anchored head (entries hold pseudonyms only), the anchor that
  * covers that head with its inclusion proof, and the public keys that signed anchor and document.
+ *
+ * What makes it proof is the anchor's signature under a key the auditor holds from elsewhere: the
+ * anchor covers the chain, and every fact the certificate states is checked against the chain's
+ * entries. The keys it carries are for comparing ids, never for trust: anyone can make a key and
+ * sign a chain, an anchor and a certificate that agree, so without a pinned key the verdict is at
+ * most `unauthenticated`.
  */
 import { NotReadyError } from '../errors.js';
 import {
@@ -32,6 +38,12 @@ export interface CertificateTask {
   readonly verifiedAt: string;
 }
 
+/** A target the request could not address, and the identifier it lacked. */
+export interface CertificateUnaddressed {
+  readonly target: string;
+  readonly identifier: string;
+}
+
 export interface CertificateAnchor extends AnchorHeader {
   readonly hash: string;
   readonly signature: string;
@@ -53,6 +65,12 @@ export interface CertificateBody {
   readonly completedAt: string;
   readonly issuedAt: string;
   readonly tasks: readonly CertificateTask[];
+  /**
+   * Targets of the request's classes that no task ran on: each is keyed by an identifier the
+   * request had no value of (names only, never values). Empty: every target was addressed.
+   * Absent only in certificates issued before it existed.
+   */
+  readonly unaddressed?: readonly CertificateUnaddressed[];
   /** Seq and hash of each of the request's own audit entries. */
   readonly requestEntries: readonly { readonly seq: number; readonly type: string; readonly hash: string }[];
   /** The chain from the request's first entry to `head`, whole, so every link can be re-hashed. */
@@ -62,7 +80,10 @@ export interface CertificateBody {
     readonly entries: readonly AuditEntry[];
   };
   readonly anchor: CertificateAnchor;
-  /** The keys that signed the anchor and the certificate. Pin them with `--public-key`. */
+  /**
+   * The keys that signed the anchor and the certificate, so an auditor can compare their ids with
+   * the published ones. Never trusted because they are here: pin them with `--public-key`.
+   */
   readonly keys: readonly PublicKeyInfo[];
   /** The key that signs the certificate. */
   readonly keyId: string;
@@ -82,6 +103,7 @@ export interface CertificateFacts {
     readonly receivedAt: string;
     readonly deadline: string;
     readonly completedAt?: string;
+    readonly unaddressed?: readonly CertificateUnaddressed[];
   };
   readonly tasks: readonly {
     readonly taskId: string;
@@ -165,6 +187,10 @@ export const certificateBody = (facts: CertificateFacts): CertificateBody => {
       executedAt: task.succeededAt ?? task.startedAt ?? (task.verifiedAt as string),
       verifiedAt: task.verifiedAt as string,
     })),
+    unaddressed: (request.unaddressed ?? []).map((item) => ({
+      target: item.target,
+      identifier: item.identifier,
+    })),
     requestEntries: own.map((entry) => ({ seq: entry.seq, type: entry.type, hash: entry.hash })),
     chain: {
       chainId: facts.chainId,
@@ -183,43 +209,178 @@ export const certificateSigningText = (body: CertificateBody): string => {
   return canonicalJson(rest);
 };
 
+/**
+ * - `valid`: every check passed and both the anchor and the certificate are signed by keys the
+ *   auditor pinned (`publicKeysPem`).
+ * - `unauthenticated`: consistent, but checked against the keys the certificate carries. Anyone
+ *   can make a key, a chain, an anchor and a certificate that agree with each other, so this
+ *   proves nothing until the key is compared with the deployment's published one.
+ * - `invalid`: at least one check failed; every problem found is named, not only the first.
+ */
 export type CertificateVerification =
-  | { readonly ok: true; readonly summary: string }
-  | { readonly ok: false; readonly problems: readonly string[] };
+  | { readonly ok: true; readonly verdict: 'valid'; readonly summary: string }
+  | {
+      readonly ok: false;
+      readonly verdict: 'unauthenticated';
+      readonly summary: string;
+      readonly problems: readonly string[];
+    }
+  | { readonly ok: false; readonly verdict: 'invalid'; readonly problems: readonly string[] };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+const sortedList = (values: readonly string[]): string => [...values].sort().join(',');
+
+const splitList = (value: string | number | boolean | undefined): string[] =>
+  typeof value === 'string' && value !== '' ? value.split(',') : [];
+
 /**
- * Checks a certificate offline. `publicKeysPem`: the keys the auditor trusts (fetched once from
- * `GET /v1/audit/public-keys` or handed over); without them, the keys the certificate carries are
- * used and the summary says so. Every problem found is named, not only the first.
+ * The certificate's facts checked against the entries it carries: the request's own entries are
+ * hash-chained up to the anchored head, so once the chain and anchor verify, they are what the
+ * anchor's signer recorded, and a fact that differs from them was changed afterwards. Covered
+ * this way: receipt time, reason, data classes, deadline, unaddressed targets, completion time,
+ * and every task's data class, target, connector, action, count and times. Rule refs, the
+ * identifier name of each unaddressed target and `issuedAt` are covered by the certificate's
+ * signature alone (no entry records them).
+ */
+const factProblems = (certificate: Certificate): string[] => {
+  const problems: string[] = [];
+  const differs = (what: string, claimed: unknown, recorded: unknown, entry: AuditEntry): void => {
+    if (claimed !== recorded) {
+      problems.push(
+        `${what} is ${JSON.stringify(claimed)} in the certificate but ${JSON.stringify(recorded)} in its ${entry.type} entry (seq ${entry.seq})`,
+      );
+    }
+  };
+  const { chain } = certificate;
+  if (certificate.subjectPseudonym !== chain.chainId) {
+    problems.push('the subject pseudonym is not the chain the certificate carries');
+  }
+  const own = chain.entries.filter((entry) => entry.requestId === certificate.requestId);
+  if (
+    own.length !== certificate.requestEntries.length ||
+    own.some((entry, index) => {
+      const listed = certificate.requestEntries[index];
+      return listed?.seq !== entry.seq || listed.hash !== entry.hash || listed.type !== entry.type;
+    })
+  ) {
+    problems.push("the request's entries listed are not the request's entries in the chain");
+  }
+
+  const received = own.find((entry) => entry.type === 'request.received');
+  if (received === undefined) {
+    problems.push(`the chain holds no request.received entry of request ${certificate.requestId}`);
+  } else {
+    const detail = received.detail ?? {};
+    differs('receivedAt', certificate.receivedAt, received.at, received);
+    differs('reasonCode', certificate.reasonCode, detail.reason, received);
+    differs(
+      'dataClasses',
+      sortedList(certificate.dataClasses),
+      sortedList(splitList(detail.dataClasses)),
+      received,
+    );
+    // Certificates issued before `unaddressed` existed have none; the entry still says whether
+    // the request had any, so an older certificate of such a request is not taken as full.
+    differs(
+      'unaddressed targets',
+      sortedList((certificate.unaddressed ?? []).map((item) => item.target)),
+      sortedList(splitList(detail.unaddressed)),
+      received,
+    );
+    const extended = own.filter((entry) => entry.type === 'request.deadline_extended').at(-1);
+    const deadlineEntry = extended ?? received;
+    differs('deadline', certificate.deadline, deadlineEntry.detail?.deadline, deadlineEntry);
+  }
+
+  const completed = own.find((entry) => entry.type === 'request.completed');
+  if (completed === undefined) {
+    problems.push(`the chain holds no request.completed entry of request ${certificate.requestId}`);
+  } else {
+    differs('completedAt', certificate.completedAt, completed.at, completed);
+    differs('the number of tasks', certificate.tasks.length, completed.detail?.verifiedCount, completed);
+  }
+
+  const verified = own.filter((entry) => entry.type === 'task.verified');
+  const listed = new Set<string>();
+  for (const task of certificate.tasks) {
+    if (listed.has(task.taskId)) problems.push(`task ${task.taskId} is listed twice`);
+    listed.add(task.taskId);
+    const entry = verified.find((candidate) => candidate.taskId === task.taskId);
+    if (entry === undefined) {
+      problems.push(`task ${task.taskId} has no task.verified entry in the chain`);
+      continue;
+    }
+    const detail = entry.detail ?? {};
+    const of = (field: string) => `task ${task.taskId}: ${field}`;
+    differs(of('dataClass'), task.dataClass, entry.dataClass, entry);
+    differs(of('target'), task.target, entry.target, entry);
+    differs(of('connector'), task.connector, detail.connector, entry);
+    differs(of('action'), task.action, detail.action, entry);
+    differs(of('affectedCount'), task.affectedCount, detail.affectedCount, entry);
+    differs(of('verifiedAt'), task.verifiedAt, entry.at, entry);
+    // Trails written before one entry per outcome keep the execution in a task.succeeded entry.
+    const executed =
+      detail.executedAt ??
+      own.filter((other) => other.type === 'task.succeeded' && other.taskId === task.taskId).at(-1)?.at;
+    if (executed !== undefined) differs(of('executedAt'), task.executedAt, executed, entry);
+  }
+  for (const entry of verified) {
+    if (entry.taskId !== undefined && !listed.has(entry.taskId)) {
+      problems.push(
+        `task ${entry.taskId} (task.verified entry seq ${entry.seq}) is missing from the certificate`,
+      );
+    }
+  }
+  return problems;
+};
+
+/** The keys to check signatures with, and whether the auditor pinned them. */
+const trustedKeys = (
+  certificate: Certificate,
+  publicKeysPem: readonly string[] | undefined,
+  problems: string[],
+): { readonly keys: PublicKeyInfo[]; readonly pinned: boolean } => {
+  if (publicKeysPem !== undefined && publicKeysPem.length > 0) {
+    return {
+      pinned: true,
+      keys: publicKeysPem.map((publicKeyPem) => ({
+        keyId: keyFingerprint(publicKeyPem),
+        algorithm: 'ECDSA_SHA_256',
+        publicKeyPem,
+      })),
+    };
+  }
+  const keys = (certificate.keys ?? []).filter((key) => {
+    const genuine = keyFingerprint(key.publicKeyPem) === key.keyId;
+    if (!genuine) problems.push(`key ${key.keyId} carried by the certificate is not the key it names`);
+    return genuine;
+  });
+  return { pinned: false, keys };
+};
+
+/**
+ * Checks a certificate offline. `publicKeysPem`: the keys the auditor trusts, from a channel that
+ * is not the certificate (`GET /v1/audit/public-keys`, the deployment's published key). Without
+ * them the certificate can at best be `unauthenticated`: its own keys are used to find
+ * inconsistencies, never to vouch for it.
  */
 export const verifyCertificate = (
   input: unknown,
   options: { readonly publicKeysPem?: readonly string[] } = {},
 ): CertificateVerification => {
   if (!isObject(input) || input.format !== CERTIFICATE_FORMAT) {
-    return { ok: false, problems: [`not a certificate: format is not ${CERTIFICATE_FORMAT}`] };
+    return {
+      ok: false,
+      verdict: 'invalid',
+      problems: [`not a certificate: format is not ${CERTIFICATE_FORMAT}`],
+    };
   }
   const certificate = input as unknown as Certificate;
   const problems: string[] = [];
   try {
-    let trusted: PublicKeyInfo[];
-    const pinned = options.publicKeysPem !== undefined && options.publicKeysPem.length > 0;
-    if (pinned) {
-      trusted = (options.publicKeysPem ?? []).map((publicKeyPem) => ({
-        keyId: keyFingerprint(publicKeyPem),
-        algorithm: 'ECDSA_SHA_256',
-        publicKeyPem,
-      }));
-    } else {
-      trusted = certificate.keys.filter((key) => {
-        const genuine = keyFingerprint(key.publicKeyPem) === key.keyId;
-        if (!genuine) problems.push(`key ${key.keyId} carried by the certificate is not the key it names`);
-        return genuine;
-      });
-    }
+    const { keys: trusted, pinned } = trustedKeys(certificate, options.publicKeysPem, problems);
     const keyOf = (keyId: string, what: string): PublicKeyInfo | undefined => {
       const key = trusted.find((candidate) => candidate.keyId === keyId);
       if (key === undefined)
@@ -264,15 +425,7 @@ export const verifyCertificate = (
         problems.push(`entry hash mismatch: request entry seq ${own.seq} is not in the chain`);
       }
     }
-    for (const task of certificate.tasks) {
-      const verified = chain.entries.some(
-        (entry) =>
-          entry.type === 'task.verified' &&
-          entry.taskId === task.taskId &&
-          entry.requestId === certificate.requestId,
-      );
-      if (!verified) problems.push(`task ${task.taskId} has no task.verified entry in the chain`);
-    }
+    problems.push(...factProblems(certificate));
 
     const leaf = { chainId: chain.chainId, seq: chain.head.seq, hash: chain.head.hash };
     if (
@@ -292,19 +445,43 @@ export const verifyCertificate = (
     if (anchorKey !== undefined && !signatureValid(anchor.hash, anchor.signature, anchorKey.publicKeyPem)) {
       problems.push(`bad signature: anchor ${anchor.seq} is not signed by its key`);
     }
-    if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
+    if (problems.length > 0) return { ok: false, verdict: 'invalid', problems: [...new Set(problems)] };
+
     const affected = certificate.tasks.reduce((sum, task) => sum + task.affectedCount, 0);
+    const unaddressed = certificate.unaddressed ?? [];
+    const facts =
+      `request ${certificate.requestId} erased (${certificate.tasks.length} task(s) verified, ` +
+      `${affected} record(s))` +
+      (unaddressed.length === 0
+        ? ''
+        : `, except ${unaddressed.length} target(s) it could not address: ` +
+          unaddressed.map((item) => `${item.target} (no ${item.identifier})`).join(', ')) +
+      `, completed ${certificate.completedAt}; audit entries ${first?.seq}..${chain.head.seq} ` +
+      `anchored in anchor ${anchor.seq} at ${anchor.at}`;
+    if (!pinned) {
+      const keyIds = [...new Set([anchor.keyId, certificate.keyId])].join(' and ');
+      const problem =
+        `the signing key is not authenticated: the anchor and the certificate are signed by ${keyIds}, ` +
+        "taken from the certificate itself; pass --public-key with the deployment's published key " +
+        '(GET /v1/audit/public-keys)';
+      return {
+        ok: false,
+        verdict: 'unauthenticated',
+        summary: `CONSISTENT, NOT AUTHENTICATED: ${facts}; ${problem}`,
+        problems: [problem],
+      };
+    }
     return {
       ok: true,
+      verdict: 'valid',
       summary:
-        `VALID: request ${certificate.requestId} erased (${certificate.tasks.length} task(s) verified, ` +
-        `${affected} record(s)), completed ${certificate.completedAt}; audit entries ${first?.seq}..${chain.head.seq} ` +
-        `anchored in anchor ${anchor.seq} at ${anchor.at}; signed by key ${certificate.keyId.slice(0, 16)}` +
-        (pinned ? '' : ' (carried by the certificate: compare it with the published public keys)'),
+        `VALID: ${facts}; anchor signed by key ${anchor.keyId.slice(0, 16)}, certificate by key ` +
+        `${certificate.keyId.slice(0, 16)}, both pinned`,
     };
   } catch (error) {
     return {
       ok: false,
+      verdict: 'invalid',
       problems: [
         ...problems,
         `malformed certificate: ${error instanceof Error ? error.message : String(error)}`,

@@ -186,10 +186,17 @@ export const renderCertificatePdf = async (certificate: Certificate): Promise<Ui
 
   out.text('Certificate of erasure', { font: fonts.bold, size: 20 });
   out.gap(4);
+  const unaddressed = certificate.unaddressed ?? [];
   out.text(
-    `Request ${certificate.requestId} was carried out in full: every task erased its data and was verified, ` +
-      'and every step is recorded in a hash-chained audit trail whose head is anchored and signed.',
-    { color: MUTED },
+    unaddressed.length === 0
+      ? `Request ${certificate.requestId} was carried out in full: every task erased its data and was verified, ` +
+          'and every step is recorded in a hash-chained audit trail whose head is anchored and signed.'
+      : // Never "in full": the request reached only the targets it had an identifier for.
+        `Request ${certificate.requestId} was carried out for the targets it could address: every task erased ` +
+          `its data and was verified. ${unaddressed.length} target(s) were NOT addressed, because the request ` +
+          'had no value of the identifier they are keyed by: nothing was erased there (listed below). Every step ' +
+          'is recorded in a hash-chained audit trail whose head is anchored and signed.',
+    { color: unaddressed.length === 0 ? MUTED : INK },
   );
 
   out.heading('Request');
@@ -212,6 +219,17 @@ export const renderCertificatePdf = async (certificate: Certificate): Promise<Ui
     out.field('Executed', task.executedAt);
     out.field('Verified', task.verifiedAt);
     out.gap(4);
+  }
+
+  if (unaddressed.length > 0) {
+    out.heading(`Not addressed (${unaddressed.length}): nothing erased in these targets`);
+    out.text(
+      'Each target is keyed by an identifier of which the request carried no value, so no task ran there. ' +
+        "The request's request.received audit entry records them; the values are never recorded.",
+      { color: MUTED },
+    );
+    out.gap(2);
+    for (const item of unaddressed) out.field(item.target, `keyed by ${item.identifier}: no value given`);
   }
 
   out.heading('Audit trail');
@@ -252,8 +270,10 @@ export const renderCertificatePdf = async (certificate: Certificate): Promise<Ui
     'Take the public key from a source you trust, not from the certificate: GET /v1/audit/public-keys, or the key ' +
       "published by the operator (KMS key in AWS). Its fingerprint (SHA-256 of the key's DER) must be the key id printed above.",
     'Run, without the service or AWS credentials: npx erasure verify-certificate certificate.json --public-key key.pem. ' +
-      'It re-hashes every audit entry and link, checks the inclusion proof against the anchor root, the anchor ' +
-      'signature and the certificate signature, and prints VALID or what is wrong.',
+      'It re-hashes every audit entry and link, checks the facts above against the anchored audit entries, the ' +
+      'inclusion proof against the anchor root, the anchor signature and the certificate signature, and prints ' +
+      'VALID (exit 0) or what is wrong (exit 1). Without --public-key it can only say the certificate is ' +
+      'consistent but NOT AUTHENTICATED (exit 4): the keys a certificate carries prove nothing on their own.',
     `Optionally compare anchor #${certificate.anchor.seq} with the copy in the anchor bucket (S3 Object Lock): ` +
       'its hash and root must match those printed here.',
   ];

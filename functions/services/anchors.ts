@@ -2,6 +2,7 @@ import {
   type Anchor,
   type AnchorChainVerification,
   type AnchoredChainVerification,
+  type AnchoredHead,
   anchoredHeads,
   changedHeads,
   nextAnchorHeader,
@@ -22,33 +23,51 @@ export interface AnchorResult {
 }
 
 /**
+ * What writing an anchor needs: the moved heads are read, never cleared, so a function with read
+ * access to the audit table (the certificate's) can anchor; the marks it leaves make the next
+ * `anchorAuditTrail` drop what the latest anchor already holds and clear them.
+ */
+export type AnchorWriteDeps = Pick<ServiceDeps, 'anchors' | 'signer' | 'clock'> & {
+  readonly audit: Pick<ServiceDeps['audit'], 'unanchoredHeads'>;
+};
+
+/**
+ * Writes the next anchor over the heads that moved since the latest one, leaving their marks:
+ * load (moved heads, latest anchor) → decide (domain) → sign → append. `moved`: every head read,
+ * for the caller that may clear the marks.
+ */
+export const writeAnchor = async (
+  deps: AnchorWriteDeps,
+): Promise<AnchorResult & { readonly moved: readonly AnchoredHead[] }> => {
+  const [moved, latest, keyId] = await Promise.all([
+    deps.audit.unanchoredHeads(),
+    deps.anchors.latest(),
+    deps.signer.currentKeyId(),
+  ]);
+  if (moved.length === 0) return { anchoredChains: 0, moved };
+  const changed = changedHeads(moved, anchoredHeads(latest === undefined ? [] : [latest]));
+  if (changed.length === 0) return { anchoredChains: 0, moved };
+  const next = nextAnchorHeader(latest, changed, nowIso(deps), keyId);
+  const { signature } = await deps.signer.sign(next.hash);
+  const anchor: Anchor = { ...next.header, hash: next.hash, signature, heads: next.heads };
+  await deps.anchors.append(anchor);
+  return { anchor, anchoredChains: changed.length, moved };
+};
+
+/**
  * Commits to the state of the trail outside the audit table: the heads of every chain that moved
  * since it was last anchored, their Merkle root, chained to the previous anchor, signed. Nothing
- * moved: nothing is written. Load (moved heads, latest anchor) → decide (domain) → sign → append
- * → clear the marks. Reads grow with the chains that moved, not with every chain or anchor.
+ * moved: nothing is written. `writeAnchor`, then the marks are cleared. Reads grow with the chains
+ * that moved, not with every chain or anchor.
  *
  * Crash-safe: a crash after the append leaves the marks set, and the next run drops the heads the
  * latest anchor already holds as they are and clears them. A head that moves while this runs keeps
  * its mark (cleared only while its seq is still the one anchored) and goes into the next anchor.
  */
 export const anchorAuditTrail = async (deps: ProofDeps): Promise<AnchorResult> => {
-  const [moved, latest, keyId] = await Promise.all([
-    deps.audit.unanchoredHeads(),
-    deps.anchors.latest(),
-    deps.signer.currentKeyId(),
-  ]);
-  if (moved.length === 0) return { anchoredChains: 0 };
-  const changed = changedHeads(moved, anchoredHeads(latest === undefined ? [] : [latest]));
-  if (changed.length === 0) {
-    await deps.audit.markAnchored(moved);
-    return { anchoredChains: 0 };
-  }
-  const next = nextAnchorHeader(latest, changed, nowIso(deps), keyId);
-  const { signature } = await deps.signer.sign(next.hash);
-  const anchor: Anchor = { ...next.header, hash: next.hash, signature, heads: next.heads };
-  await deps.anchors.append(anchor);
-  await deps.audit.markAnchored(moved);
-  return { anchor, anchoredChains: changed.length };
+  const { moved, ...result } = await writeAnchor(deps);
+  if (moved.length > 0) await deps.audit.markAnchored(moved);
+  return result;
 };
 
 /** Anchors whose time lies in [from, to], with the check of the whole anchor chain. */

@@ -10,13 +10,16 @@ import {
 } from '../../domain/audit/index.js';
 import { NotFoundError, NotReadyError } from '../../domain/errors.js';
 import { findPolicy } from '../../domain/vocabulary/index.js';
-import { anchorAuditTrail } from './anchors.js';
+import { writeAnchor } from './anchors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
-export type CertificateDeps = Pick<
-  ServiceDeps,
-  'requests' | 'audit' | 'anchors' | 'signer' | 'clock' | 'config'
->;
+/**
+ * The certificate function reads the audit table and never writes it (its role has `audit: read`
+ * in functions/manifest.ts): the type leaves out `markAnchored`, so anchoring here cannot clear marks.
+ */
+export type CertificateDeps = Pick<ServiceDeps, 'requests' | 'anchors' | 'signer' | 'clock' | 'config'> & {
+  readonly audit: Omit<ServiceDeps['audit'], 'markAnchored'>;
+};
 
 const PSEUDONYM_PREFIX = 'pseudonym:';
 
@@ -44,7 +47,8 @@ export const issueCertificate = async (deps: CertificateDeps, requestId: string)
       })
       .at(-1);
   if (lastOwn !== undefined && (covering()?.head.seq ?? 0) < lastOwn.seq) {
-    await anchorAuditTrail(deps);
+    // Marks stay set: clearing them is an UpdateItem on the audit table, the sweep's job.
+    await writeAnchor(deps);
     [chain, anchors] = await Promise.all([deps.audit.readChainById(chainId), deps.anchors.list()]);
   }
   const checked = verifyAnchoredChain(chain, anchors);

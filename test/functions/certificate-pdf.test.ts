@@ -118,6 +118,31 @@ describe('the PDF certificate of erasure', () => {
     }
   });
 
+  it('claims "in full" only when every target was addressed; otherwise lists the unaddressed targets (names, no values)', async () => {
+    // Prepare
+    const unaddressed = [
+      { target: 'marketing-list', identifier: 'email' },
+      { target: 'device-video', identifier: 'deviceId' },
+    ];
+    const full = await completed();
+    const partial = await seedCompletedRequest({ unaddressed });
+
+    // Act
+    const fullText = textOf(Buffer.from((await certificate(full, { format: 'pdf' })).raw, 'base64'));
+    const pdf = Buffer.from((await certificate(partial, { format: 'pdf' })).raw, 'base64');
+    const text = textOf(pdf).replace(/\s+/g, ' ');
+
+    // Assess
+    expect(fullText.replace(/\s+/g, ' ')).toContain('was carried out in full');
+    expect(fullText).not.toContain('Not addressed');
+    expect(text).not.toContain('in full');
+    expect(text).toContain('2 target(s) were NOT addressed');
+    expect(text).toContain('Not addressed (2): nothing erased in these targets');
+    expect(text).toContain('marketing-list keyed by email: no value given');
+    expect(text).toContain('device-video keyed by deviceId: no value given');
+    expect(text).toContain('NOT AUTHENTICATED (exit 4)');
+  });
+
   it('is chosen by Accept: application/pdf too; format=json wins', async () => {
     const built = await completed();
 

@@ -5,7 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/erasure.js';
-import { type Certificate, verifyCertificate } from '../../domain/audit/index.js';
+import {
+  type AuditEntry,
+  anchorHeaderOf,
+  type Certificate,
+  certificateSigningText,
+  chainEntry,
+  hashAnchorHeader,
+  rootFromProof,
+  verifyCertificate,
+} from '../../domain/audit/index.js';
+import { anchorAuditTrail } from '../../functions/services/anchors.js';
 import { KeyPairSigner } from '../../local/key-pair-signer.js';
 import { bearer, callApi, SEEDED, seedApiState, seedCompletedRequest } from '../helpers/api-handler.js';
 import { type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
@@ -111,7 +121,11 @@ describe('certificates of erasure', () => {
     // Assess
     expect(result).toEqual({
       ok: false,
-      problems: ['bad signature: the certificate was changed after it was signed, or not signed by its key'],
+      verdict: 'invalid',
+      problems: [
+        'bad signature: the certificate was changed after it was signed, or not signed by its key',
+        `task ${SEEDED.waitingTaskId}: affectedCount is 1000 in the certificate but 1 in its task.verified entry (seq 3)`,
+      ],
     });
   });
 
@@ -138,7 +152,7 @@ describe('certificates of erasure', () => {
     expect(unknown.err.join('\n')).toContain('unknown key: anchor 1 is signed by');
   });
 
-  it('without pinned keys it uses the carried ones and says so; a wrong command line exits 2', async () => {
+  it('without pinned keys it is never VALID: consistent but not authenticated, exit 4; a wrong command line exits 2', async () => {
     // Prepare
     const built = await completed();
     const { raw } = await certificateOf(built);
@@ -152,8 +166,11 @@ describe('certificates of erasure', () => {
     });
 
     // Assess
-    expect(run.code).toBe(0);
-    expect(run.out[0]).toContain('carried by the certificate');
+    expect(run.code).toBe(4);
+    expect(run.out).toHaveLength(1);
+    expect(run.out[0]).toMatch(/^CONSISTENT, NOT AUTHENTICATED: request req_partner1 erased/);
+    expect(run.out[0]).toContain('pass --public-key');
+    expect(run.out[0]).not.toMatch(/^VALID/);
     expect(usage).toBe(2);
   });
 
@@ -190,5 +207,249 @@ describe('certificates of erasure', () => {
     // Assess
     expect(answer.status).toBe(409);
     expect(answer.body?.error?.message).toMatch(/does not verify: .*removed/);
+  });
+});
+
+/** A certificate re-signed by a key of the forger's own, carried in its `keys` as the genuine one is. */
+const resignedBy = async (forger: KeyPairSigner, body: Omit<Certificate, 'signature' | 'keys' | 'keyId'>) => {
+  const [key] = await forger.publicKeys();
+  if (key === undefined) throw new Error('the forger has no key');
+  const unsigned = { ...body, keys: [key], keyId: key.keyId };
+  const { signature } = await forger.sign(certificateSigningText(unsigned));
+  return { ...unsigned, signature } as Certificate;
+};
+
+describe('certificates that cannot mislead an auditor', () => {
+  it("facts changed and re-signed with a key of the forger's own are INVALID, with or without --public-key", async () => {
+    // Prepare: the walkthrough's forgery: own key added to `keys`, keyId pointed at it, facts changed.
+    const built = await completed();
+    const certificate = (await certificateOf(built)).body as unknown as Certificate;
+    const forger = KeyPairSigner.generate();
+    const [forgerKey] = await forger.publicKeys();
+    const [task] = certificate.tasks;
+    if (task === undefined || forgerKey === undefined) throw new Error('no task or key');
+    const unsigned = {
+      ...certificate,
+      keys: [...certificate.keys, forgerKey],
+      keyId: forgerKey.keyId,
+      completedAt: '2026-11-21T11:00:00.000Z',
+      reasonCode: 'gdpr-art17-objection',
+      dataClasses: ['closed-account', 'customer-profile'],
+      tasks: [{ ...task, affectedCount: 999, target: 'customer-records' }],
+    };
+    const forged = {
+      ...unsigned,
+      signature: (await forger.sign(certificateSigningText(unsigned))).signature,
+    };
+
+    // Act
+    const unpinned = await cli(JSON.stringify(forged));
+    const pinned = await cli(JSON.stringify(forged), await pemsOf(built));
+
+    // Assess
+    expect(unpinned.code).toBe(1);
+    expect(unpinned.out).toEqual([]);
+    const problems = unpinned.err.join('\n');
+    expect(problems).toContain('INVALID: cert.json');
+    for (const fact of [
+      'completedAt is "2026-11-21T11:00:00.000Z" in the certificate but',
+      'reasonCode is "gdpr-art17-objection" in the certificate but "gdpr-art17-request" in its request.received entry',
+      'dataClasses is "closed-account,customer-profile" in the certificate but "closed-account"',
+      `task ${task.taskId}: affectedCount is 999 in the certificate but 1 in its task.verified entry`,
+      `task ${task.taskId}: target is "customer-records" in the certificate but "partner-services"`,
+    ]) {
+      expect(problems).toContain(fact);
+    }
+    expect(pinned.code).toBe(1);
+    expect(pinned.err.join('\n')).toContain('unknown key: the certificate is signed by');
+  });
+
+  it('a forgery consistent with itself (chain, anchor and certificate all re-made) is at best NOT AUTHENTICATED without --public-key, INVALID with it', async () => {
+    // Prepare: the forger rewrites the task's entry, re-hashes the chain, re-makes the anchor over
+    // it and signs anchor and certificate with a key of their own.
+    const built = await completed();
+    const certificate = (await certificateOf(built)).body as unknown as Certificate;
+    const forger = KeyPairSigner.generate();
+    const forgerKeyId = await forger.currentKeyId();
+    const { chainId } = certificate.chain;
+    const first = certificate.chain.entries[0] as AuditEntry;
+    let previous = { seq: first.seq - 1, hash: first.prevHash };
+    const entries = certificate.chain.entries.map((original) => {
+      const { hash: _h, seq: _s, prevHash: _p, chainId: _c, subjectPseudonym: _sp, ...event } = original;
+      const rewritten = chainEntry(
+        previous,
+        event.type === 'task.verified'
+          ? { ...event, detail: { ...event.detail, affectedCount: 999 } }
+          : event,
+        chainId,
+        original.subjectPseudonym,
+      );
+      previous = { seq: rewritten.seq, hash: rewritten.hash };
+      return rewritten;
+    });
+    const leaf = { chainId, seq: previous.seq, hash: previous.hash };
+    const header = {
+      ...anchorHeaderOf(certificate.anchor),
+      root: rootFromProof(leaf, certificate.anchor.proof),
+      keyId: forgerKeyId,
+    };
+    const anchorHash = hashAnchorHeader(header);
+    const { signature: _signature, keys: _keys, keyId: _keyId, ...rest } = certificate;
+    const forged = await resignedBy(forger, {
+      ...rest,
+      tasks: certificate.tasks.map((task) => ({ ...task, affectedCount: 999 })),
+      requestEntries: entries
+        .filter((entry) => entry.requestId === certificate.requestId)
+        .map((entry) => ({ seq: entry.seq, type: entry.type, hash: entry.hash })),
+      chain: { chainId, head: { seq: leaf.seq, hash: leaf.hash }, entries },
+      anchor: {
+        ...certificate.anchor,
+        ...header,
+        hash: anchorHash,
+        signature: (await forger.sign(anchorHash)).signature,
+        leaf,
+      },
+    });
+
+    // Act
+    const unpinned = await cli(JSON.stringify(forged));
+    const pinned = await cli(JSON.stringify(forged), await pemsOf(built));
+
+    // Assess: nothing inside a certificate can tell this forgery from the genuine one; only the
+    // pinned key can, so without it the verdict is never VALID and the exit code is not 0.
+    expect(verifyCertificate(forged)).toMatchObject({ ok: false, verdict: 'unauthenticated' });
+    expect(unpinned.code).toBe(4);
+    expect(unpinned.out[0]).toMatch(/^CONSISTENT, NOT AUTHENTICATED: .*999 record\(s\)/);
+    expect(unpinned.out[0]).toContain(forgerKeyId);
+    expect(pinned.code).toBe(1);
+    expect(pinned.err.join('\n')).toContain(
+      `unknown key: anchor ${certificate.anchor.seq} is signed by ${forgerKeyId}`,
+    );
+  });
+
+  it("one --public-key file may hold every published key (a stranger's among them changes nothing)", async () => {
+    // Prepare: the keys as `jq -r '.keys[].publicKeyPem'` writes them, one after the other.
+    const built = await completed();
+    const { raw } = await certificateOf(built);
+    const stranger = (await KeyPairSigner.generate().publicKeys())[0]?.publicKeyPem as string;
+    const keysFile = [stranger, ...(await pemsOf(built))].map((pem) => pem.trim()).join('\n');
+
+    // Act
+    const run = await cli(raw, [keysFile]);
+
+    // Assess
+    expect(run).toMatchObject({ code: 0, err: [] });
+    expect(run.out[0]).toMatch(/^VALID: request req_partner1 erased .* both pinned$/);
+  });
+
+  it('a task of the request left out of the certificate, or listed twice, is named', async () => {
+    // Prepare
+    const built = await completed();
+    const certificate = (await certificateOf(built)).body as unknown as Certificate;
+    const { signature: _signature, ...body } = certificate;
+    const sign = async (changed: Omit<Certificate, 'signature'>) => ({
+      ...changed,
+      signature: (await built.signer.sign(certificateSigningText(changed))).signature,
+    });
+    const [task] = certificate.tasks;
+    if (task === undefined) throw new Error('no task');
+
+    // Act
+    const none = verifyCertificate(await sign({ ...body, tasks: [] }), {
+      publicKeysPem: await pemsOf(built),
+    });
+    const twice = verifyCertificate(await sign({ ...body, tasks: [task, task] }), {
+      publicKeysPem: await pemsOf(built),
+    });
+
+    // Assess
+    expect(!none.ok && none.problems).toEqual(
+      expect.arrayContaining([
+        `task ${task.taskId} (task.verified entry seq ${
+          certificate.chain.entries.find((entry) => entry.type === 'task.verified')?.seq
+        }) is missing from the certificate`,
+      ]),
+    );
+    expect(!twice.ok && twice.problems).toEqual(
+      expect.arrayContaining([`task ${task.taskId} is listed twice`]),
+    );
+  });
+
+  it('unaddressed targets are listed (names, identifier name, no values), signed, and checked against request.received', async () => {
+    // Prepare
+    const unaddressed = [
+      { target: 'marketing-list', identifier: 'email' },
+      { target: 'device-video', identifier: 'deviceId' },
+    ];
+    const built = await seedCompletedRequest({ unaddressed });
+
+    // Act
+    const answer = await certificateOf(built);
+    const certificate = answer.body as unknown as Certificate;
+    const { signature: _signature, ...body } = certificate;
+    const withoutThem = { ...body, unaddressed: [] };
+    const stripped = {
+      ...withoutThem,
+      signature: (await built.signer.sign(certificateSigningText(withoutThem))).signature,
+    };
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(certificate.unaddressed).toEqual(unaddressed);
+    const run = await cli(answer.raw, await pemsOf(built));
+    expect(run.code).toBe(0);
+    expect(run.out[0]).toContain(
+      'except 2 target(s) it could not address: marketing-list (no email), device-video (no deviceId)',
+    );
+    // Left out, even under the genuine key, the received entry still names them.
+    expect(verifyCertificate(stripped, { publicKeysPem: await pemsOf(built) })).toMatchObject({
+      ok: false,
+      problems: [
+        expect.stringMatching(
+          /^unaddressed targets is "" in the certificate but "device-video,marketing-list" in its request.received entry/,
+        ),
+      ],
+    });
+  });
+
+  it('a request with every target addressed says so: unaddressed is an empty list', async () => {
+    const built = await completed();
+    const certificate = (await certificateOf(built)).body as unknown as Certificate;
+    expect(certificate.unaddressed).toEqual([]);
+  });
+
+  it('the certificate anchors without clearing marks (its role may not UpdateItem the audit table); the sweep clears them', async () => {
+    // Prepare: markAnchored refused, as AWS refuses an UpdateItem to a role with read access.
+    const built = await completed();
+    const refused: string[] = [];
+    const readOnly: HandlerDeps = {
+      ...built,
+      deps: {
+        ...built.deps,
+        audit: {
+          ...built.deps.audit,
+          markAnchored: async () => {
+            refused.push('markAnchored');
+            throw new Error('AccessDeniedException: not authorized to perform dynamodb:UpdateItem');
+          },
+        },
+      },
+    };
+
+    // Act
+    const answer = await certificateOf(readOnly);
+    const marked = await built.deps.audit.unanchoredHeads();
+    const swept = await anchorAuditTrail(built.deps);
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(refused).toEqual([]);
+    expect(built.anchors.anchors).toHaveLength(1);
+    const chainId = built.ports.chainIdFor(SEEDED.subjectId);
+    expect(marked.map((head) => head.chainId)).toContain(chainId);
+    // The sweep's run drops what the latest anchor already holds and clears the marks.
+    expect(swept).toEqual({ anchoredChains: 0 });
+    expect(built.anchors.anchors).toHaveLength(1);
+    expect(await built.deps.audit.unanchoredHeads()).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * before and after.
  */
 import { expect } from 'vitest';
-import { callbackNonceFor } from '../../domain/erasure/index.js';
+import { callbackNonceFor, type ErasureRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErrorBody } from '../../functions/api/types.js';
 import { makeHandler } from '../../functions/api.js';
 import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../functions/connectors/registry.js';
@@ -263,9 +263,32 @@ export const watchPorts = (built: HandlerDeps): HandlerDeps & { readonly touched
  * The seeded state with the waiting task's signed callback answered: its request completed, so a
  * certificate can be issued for it (the certificate tests start here).
  */
-export const seedCompletedRequest = async (): Promise<HandlerDeps> => {
+export const seedCompletedRequest = async (
+  options: { readonly unaddressed?: ErasureRequest['unaddressed'] } = {},
+): Promise<HandlerDeps> => {
   const built = handlerDeps();
   await seedApiState(built);
+  // The request's receipt as intake records it (its request.received entry), so that every fact a
+  // certificate states has the anchored entry it is checked against.
+  const seeded = built.ports.state.requests.get(SEEDED.dispatchedRequestId) as ErasureRequest;
+  const request =
+    options.unaddressed === undefined ? seeded : { ...seeded, unaddressed: options.unaddressed };
+  built.ports.state.requests.set(request.requestId, request);
+  const received = receiveRequest({
+    requestId: request.requestId,
+    subjectId: request.subjectId,
+    origin: request.origin,
+    dataClasses: request.dataClasses,
+    reason: request.reason,
+    receivedAt: request.receivedAt,
+    taskCount: request.taskCount,
+    ...(request.unaddressed === undefined ? {} : { unaddressed: request.unaddressed }),
+  });
+  expect(await built.ports.uow.commit([], [{ event: received.audit, subjectId: request.subjectId }])).toEqual(
+    {
+      committed: true,
+    },
+  );
   const body = seededCallbackBody();
   const answer = await callApi(built, {
     method: 'POST',

@@ -83,6 +83,25 @@ describe('proof resources', () => {
     });
   });
 
+  it('the certificate function anchors and signs with read access to the tables: no write to the audit table, kms:Sign on the signing key', () => {
+    const [, fn] = functionNamed('Erasure Orchestrator certificates of erasure');
+    const policies = policiesOfRole(fn.Properties.Role['Fn::GetAtt'][0]);
+    const writes = policies.flatMap(([, statements]) =>
+      statements.flatMap((statement) =>
+        list(statement.Action).filter((action) =>
+          /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems|PartiQL)/.test(action),
+        ),
+      ),
+    );
+    // Anchoring on demand leaves the marks (functions/services/anchors.ts writeAnchor); the sweep clears them.
+    expect(writes).toEqual([]);
+    const signing = policies.flatMap(([, statements]) =>
+      statements.filter((statement) => list(statement.Action).includes('kms:Sign')),
+    );
+    expect(signing).toHaveLength(1);
+    expect(JSON.stringify(signing[0]?.Resource)).toContain('SigningKey');
+  });
+
   it('the API, the certificate function and the sweep get the bucket, the key and the grants to anchor; the worker gets none', () => {
     for (const description of ['API', 'certificates of erasure', 'sweep']) {
       const [, fn] = functionNamed(`Erasure Orchestrator ${description}`);

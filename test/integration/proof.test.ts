@@ -179,7 +179,13 @@ describe('tamper matrix: certificates and anchors', () => {
     const forged = { ...answer.body, completedAt: '2027-01-01T00:00:00.000Z' };
     expect(verifyCertificate(forged, { publicKeysPem: pems })).toMatchObject({
       ok: false,
-      problems: [expect.stringMatching(/^bad signature/)],
+      verdict: 'invalid',
+      problems: [
+        expect.stringMatching(/^bad signature/),
+        expect.stringMatching(
+          /^completedAt is "2027-01-01T00:00:00.000Z" in the certificate but .* request.completed entry/,
+        ),
+      ],
     });
   });
 
