@@ -10,12 +10,14 @@ import { seedDemoActivity } from './demo-activity.js';
 import { startEmulators } from './emulators.js';
 import { DEFAULT_TOKENS, startLocalRuntime } from './runtime.js';
 
-/** Where DynamoDB Local keeps its database between runs (git-ignored). */
-const STATE_DIR = '.local/dynamodb';
+/** Everything `npm start` keeps (git-ignored); ERASURE_LOCAL_DIR moves it (a second runtime, tests). */
+const LOCAL_DIR = process.env.ERASURE_LOCAL_DIR || '.local';
+/** Where DynamoDB Local keeps its database between runs. */
+const STATE_DIR = `${LOCAL_DIR}/dynamodb`;
 /** The local signing key and the anchors (README "Proof"), kept and cleared with the database. */
-const PROOF_DIR = '.local/proof';
+const PROOF_DIR = `${LOCAL_DIR}/proof`;
 /** The running runtime's URL and tokens, for the `erasure` CLI to find (cli/api-client.ts); removed on stop. */
-const RUNTIME_FILE = '.local/runtime.json';
+const RUNTIME_FILE = `${LOCAL_DIR}/runtime.json`;
 
 const port = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -120,7 +122,7 @@ const main = async (): Promise<void> => {
   await seedDemoActivity(runtime).catch((error: unknown) => {
     console.error('The demo activity for the reports could not be seeded:', error);
   });
-  await mkdir('.local', { recursive: true });
+  await mkdir(LOCAL_DIR, { recursive: true });
   await writeFile(
     RUNTIME_FILE,
     `${JSON.stringify({ apiUrl: runtime.apiUrl, tokens: runtime.tokens }, null, 2)}\n`,
