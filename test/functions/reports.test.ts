@@ -13,7 +13,6 @@ import {
   HOLDS_CSV_COLUMNS,
   UPCOMING_CSV_COLUMNS,
 } from '../../domain/reports/index.js';
-import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import {
   type ApiAnswer,
   bearer,
@@ -21,15 +20,10 @@ import {
   SEEDED,
   seedApiState,
   seedCompletedRequest,
-  seededCallbackBody,
+  sendSeededCallback,
   watchPorts,
 } from '../helpers/api-handler.js';
-import {
-  HANDLER_NOW,
-  HANDLER_WEBHOOK_SECRET,
-  type HandlerDeps,
-  handlerDeps,
-} from '../helpers/handler-deps.js';
+import { HANDLER_NOW, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
 const report = (
   built: HandlerDeps,
@@ -215,19 +209,7 @@ describe('GET /v1/reports/erasures', () => {
   it('ALE-5: a verified task is counted once in its month under its rule, however often its outcome arrives', async () => {
     const built = await seedCompletedRequest();
     // The partner sends its answer again: the outcome is not counted twice (nor audited twice).
-    const body = seededCallbackBody();
-    const again = await callApi(built, {
-      method: 'POST',
-      path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
-      body,
-      headers: {
-        'X-Erasure-Signature': signPayload(
-          HANDLER_WEBHOOK_SECRET,
-          body,
-          Math.floor(Date.parse(HANDLER_NOW) / 1000),
-        ),
-      },
-    });
+    const again = await sendSeededCallback(built);
     expect(again.status).toBe(200);
     const answer = await report(built, 'erasures', { from: '2026-11', to: '2026-11' });
     expect(answer.body).toEqual({

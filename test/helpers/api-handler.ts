@@ -289,8 +289,14 @@ export const seedCompletedRequest = async (
       committed: true,
     },
   );
+  expect((await sendSeededCallback(built)).status).toBe(200);
+  return built;
+};
+
+/** The partner's signed `done` callback for the seeded waiting task, as the partner sends it. */
+export const sendSeededCallback = (built: HandlerDeps) => {
   const body = seededCallbackBody();
-  const answer = await callApi(built, {
+  return callApi(built, {
     method: 'POST',
     path: `/v1/tasks/${SEEDED.waitingTaskId}/callback`,
     body,
@@ -302,6 +308,4 @@ export const seedCompletedRequest = async (
       ),
     },
   });
-  expect(answer.status).toBe(200);
-  return built;
 };
