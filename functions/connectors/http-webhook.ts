@@ -241,6 +241,23 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
     }
   };
 
+  /**
+   * An answer that must come at once (an export, a preview): 200 is read with `read`, another 2xx
+   * (a 202 that promises a callback) is refused as permanent, errors map as for erasures.
+   */
+  const answeredAtOnce = <T>(
+    target: HttpWebhookTarget,
+    { response, text }: { response: Response; text: string },
+    rule: string,
+    read: (text: string) => T,
+  ): T => {
+    const status = response.status;
+    if (status === 200) return read(text);
+    if (status >= 200 && status < 300)
+      throw permanent(target, `HTTP ${status}: ${rule}`, 'HttpStatus', status);
+    throw failure(target, response);
+  };
+
   /** The error for an answer that is not a success. */
   const failure = (target: HttpWebhookTarget, response: Response): Error => {
     const status = response.status;
@@ -293,21 +310,10 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
         dataClasses: invocation.dataClasses,
         action: 'export',
       };
-      const { response, text } = await post(target, JSON.stringify(request), invocation.exportId);
-      const status = response.status;
-      if (status === 200)
-        return exportedRecords(text, () =>
-          permanent(target, 'malformed export answer', 'MalformedAnswer', status),
-        );
-      if (status >= 200 && status < 300) {
-        throw permanent(
-          target,
-          `HTTP ${status}: an export must be answered with 200 and its records`,
-          'HttpStatus',
-          status,
-        );
-      }
-      throw failure(target, response);
+      const answer = await post(target, JSON.stringify(request), invocation.exportId);
+      return answeredAtOnce(target, answer, 'an export must be answered with 200 and its records', (text) =>
+        exportedRecords(text, () => permanent(target, 'malformed export answer', 'MalformedAnswer', 200)),
+      );
     },
 
     /**
@@ -325,18 +331,13 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
         action: 'preview',
         erasureAction: invocation.action,
       };
-      const { response, text } = await post(target, JSON.stringify(request), invocation.idempotencyKey);
-      const status = response.status;
-      if (status === 200) return previewAnswer(text);
-      if (status >= 200 && status < 300) {
-        throw permanent(
-          target,
-          `HTTP ${status}: a preview must be answered with 200 and its count`,
-          'HttpStatus',
-          status,
-        );
-      }
-      throw failure(target, response);
+      const answer = await post(target, JSON.stringify(request), invocation.idempotencyKey);
+      return answeredAtOnce(
+        target,
+        answer,
+        'a preview must be answered with 200 and its count',
+        previewAnswer,
+      );
     },
 
     async verify(target: HttpWebhookTarget): Promise<VerificationResult> {
