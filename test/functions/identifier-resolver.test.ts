@@ -6,11 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ResolverError } from '../../domain/errors.js';
-import type { TaskMessage } from '../../domain/ports/index.js';
 import { ConnectorPermanentError } from '../../functions/connectors/errors.js';
-import { runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
-import { bearer, callApi, nothingWrittenSince, offlineRegistry } from '../helpers/api-handler.js';
+import {
+  bearer,
+  callApi,
+  drainTasks,
+  nothingWrittenSince,
+  offlineRegistry,
+  submitErasure,
+} from '../helpers/api-handler.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import { HANDLER_NOW, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 import { resolverConfig } from '../helpers/identifiers.js';
@@ -30,18 +35,9 @@ const built = (registry = stubRegistry()) => {
 };
 
 const submit = (deps: HandlerDeps, body: Record<string, unknown>, key = 'resolver-0001') =>
-  callApi(deps, {
-    method: 'POST',
-    path: '/v1/erasure-requests',
-    headers: { ...bearer('service'), 'Idempotency-Key': key },
-    body,
-  });
+  submitErasure(deps, body, key);
 
-/** Runs every queued task message once, as the worker would. */
-const drain = async (deps: HandlerDeps): Promise<void> => {
-  const messages: TaskMessage[] = deps.ports.sent.splice(0);
-  for (const message of messages) await runConnectorTask(deps.deps, message, 1);
-};
+const drain = drainTasks;
 
 const addressed = (registry: ReturnType<typeof stubRegistry>, name: string) =>
   registry.invocations

@@ -6,10 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { identifierHash } from '../../domain/identifiers/index.js';
-import type { TaskMessage } from '../../domain/ports/index.js';
-import { runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
-import { bearer, callApi, nothingWrittenSince } from '../helpers/api-handler.js';
+import { bearer, callApi, drainTasks, nothingWrittenSince, submitErasure } from '../helpers/api-handler.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import {
   HANDLER_NOW,
@@ -27,18 +25,9 @@ const built = (registry = stubRegistry()): HandlerDeps =>
   handlerDeps({ overrides: { config: identifierConfig(), connectors: registry } });
 
 const submit = (deps: HandlerDeps, body: Record<string, unknown>, key = 'identifiers-0001') =>
-  callApi(deps, {
-    method: 'POST',
-    path: '/v1/erasure-requests',
-    headers: { ...bearer('service'), 'Idempotency-Key': key },
-    body,
-  });
+  submitErasure(deps, body, key);
 
-/** Runs every queued task message once, as the worker would. */
-const drain = async (deps: HandlerDeps): Promise<void> => {
-  const messages: TaskMessage[] = deps.ports.sent.splice(0);
-  for (const message of messages) await runConnectorTask(deps.deps, message, 1);
-};
+const drain = drainTasks;
 
 const everything = (deps: HandlerDeps): string =>
   JSON.stringify({

@@ -11,6 +11,7 @@ import type { ConnectorPlugin, ConnectorRegistry, TargetLike } from '../../funct
 import { signPayload } from '../../functions/connectors/webhook-signature.js';
 import { makeHandler as makeCertificateHandler } from '../../functions/render-certificate.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { runConnectorTask } from '../../functions/services/run-task.js';
 import { functionServing } from '../../functions/shared/routes.js';
 import {
   type ApiCall,
@@ -308,4 +309,18 @@ export const sendSeededCallback = (built: HandlerDeps) => {
       ),
     },
   });
+};
+
+/** `POST /v1/erasure-requests` as a service sends it, with its Idempotency-Key. */
+export const submitErasure = (built: HandlerDeps, body: Record<string, unknown>, key: string) =>
+  callApi(built, {
+    method: 'POST',
+    path: '/v1/erasure-requests',
+    headers: { ...bearer('service'), 'Idempotency-Key': key },
+    body,
+  });
+
+/** Runs every queued task message once, as the worker would. */
+export const drainTasks = async (built: HandlerDeps): Promise<void> => {
+  for (const message of built.ports.sent.splice(0)) await runConnectorTask(built.deps, message, 1);
 };
