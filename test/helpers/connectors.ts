@@ -54,3 +54,17 @@ export const stubRegistry = (
     kinds: () => ['s3-prefix', 'dynamodb-items', 'http-webhook'],
   };
 };
+
+/** One subject's unit of work for a connector called directly (no request behind it). */
+export const connectorInvocation = (
+  subjectId: string,
+  overrides: Partial<ConnectorInvocation> = {},
+): ConnectorInvocation => ({
+  taskId: `task-${subjectId}`,
+  requestId: `req-${subjectId}`,
+  subjectId,
+  dataClass: 'test-data',
+  action: 'delete',
+  idempotencyKey: `req-${subjectId}:task-${subjectId}`,
+  ...overrides,
+});

@@ -15,14 +15,11 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  ConnectorInvocation,
-  DynamoDbItemsTarget,
-  S3PrefixTarget,
-} from '../../domain/connectors/types.js';
+import type { DynamoDbItemsTarget, S3PrefixTarget } from '../../domain/connectors/types.js';
 import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
 import { type ConnectorRegistry, createConnectorRegistry } from '../../functions/connectors/registry.js';
 import { destroyLocalClients, type LocalClients } from '../../local/aws-clients.js';
+import { connectorInvocation } from '../helpers/connectors.js';
 import { type ConnectorStores, createConnectorStores, testClients } from '../helpers/emulators.js';
 
 const SUBJECT_OBJECTS = 2_500;
@@ -36,18 +33,7 @@ let table: string;
 let indexedTable: string;
 let stores: ConnectorStores | undefined;
 
-const invocation = (
-  subjectId: string,
-  overrides: Partial<ConnectorInvocation> = {},
-): ConnectorInvocation => ({
-  taskId: `task-${subjectId}`,
-  requestId: `req-${subjectId}`,
-  subjectId,
-  dataClass: 'test-data',
-  action: 'delete',
-  idempotencyKey: `req-${subjectId}:task-${subjectId}`,
-  ...overrides,
-});
+const invocation = connectorInvocation;
 
 /** Runs `fn` over `items`, `limit` at a time. */
 const inParallel = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>) => {

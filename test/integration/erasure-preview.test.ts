@@ -24,21 +24,11 @@ import { type ConnectorRegistry, createConnectorRegistry } from '../../functions
 import { destroyLocalClients, type LocalClients } from '../../local/aws-clients.js';
 import { seedDemoSubject } from '../../local/demo.js';
 import { type DemoWebhook, startDemoWebhook } from '../../local/demo-webhook.js';
+import { connectorInvocation } from '../helpers/connectors.js';
 import { type ConnectorStores, createConnectorStores, testClients } from '../helpers/emulators.js';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
-const invocation = (
-  subjectId: string,
-  overrides: Partial<ConnectorInvocation> = {},
-): ConnectorInvocation => ({
-  taskId: `task-${subjectId}`,
-  requestId: `prv-${subjectId}`,
-  subjectId,
-  dataClass: 'test-data',
-  action: 'delete',
-  idempotencyKey: `task-${subjectId}`,
-  ...overrides,
-});
+const invocation = connectorInvocation;
 
 describe('connector previews on the emulators', () => {
   const SECRET = 'preview-test-secret';
