@@ -2,6 +2,7 @@
  * Test factories, one section per area; names start with their area (`schedule...`).
  */
 import { createHash } from 'node:crypto';
+import { claimAttempt, createTask, dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { LifecycleEvent, LifecycleEventType } from '../../domain/events.js';
@@ -118,3 +119,44 @@ export const storedTask = (
   affectedCount: 0,
   ...overrides,
 });
+
+/**
+ * A `closed-account` request dispatched at `at` with one running s3-prefix task per target
+ * (`<requestId>_t<index>`), and its `request.received` event: what a worker finds mid-erasure.
+ */
+export const runningRequestOf = (options: {
+  readonly requestId: string;
+  readonly subjectId: string;
+  readonly targets: readonly string[];
+  readonly at: string;
+  readonly origin?: 'api' | 'schedule';
+}) => {
+  const { requestId, subjectId, targets, at, origin = 'api' } = options;
+  const { next: received, audit: receivedEvent } = receiveRequest({
+    requestId,
+    subjectId,
+    origin,
+    dataClasses: ['closed-account'],
+    reason: origin === 'api' ? 'gdpr-art17-request' : 'retention:all-1',
+    receivedAt: at,
+    taskCount: targets.length,
+  });
+  const { next: request } = dispatchRequest(received, targets.length, at);
+  const tasks: ErasureTask[] = targets.map((target, index) =>
+    claimAttempt(
+      {
+        ...createTask({
+          requestId,
+          subjectId,
+          dataClass: 'closed-account',
+          action: 'delete',
+          target,
+          connector: 's3-prefix',
+        }),
+        taskId: `${requestId}_t${index}`,
+      },
+      at,
+    ),
+  );
+  return { request, tasks, receivedEvent };
+};

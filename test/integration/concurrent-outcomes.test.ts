@@ -6,8 +6,6 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
-import { claimAttempt, createTask, dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
-import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
@@ -15,6 +13,7 @@ import { finish } from '../../functions/services/run-task.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 import { createTestAdapters, testClients } from '../helpers/emulators.js';
+import { runningRequestOf } from '../helpers/factories.js';
 
 const PSEUDONYM_KEY = 'concurrent-outcomes-test-pseudonym-key-01234';
 const NOW = '2026-11-21T12:00:00.000Z';
@@ -38,29 +37,11 @@ it('counts five concurrent outcomes of one request once each and settles it once
   const subjectId = 'subject-concurrent-1';
   const requestId = 'req_concurrent_outcomes_1';
   const targets = ['customer-records', 'user-files', 'cloud-video', 'alarm-events', 'partner-services'];
-  const { next: received, audit: receivedEvent } = receiveRequest({
-    requestId,
-    subjectId,
-    origin: 'api',
-    dataClasses: ['closed-account'],
-    reason: 'gdpr-art17-request',
-    receivedAt: NOW,
-    taskCount: targets.length,
-  });
-  const { next: request } = dispatchRequest(received, targets.length, NOW);
-  const running: ErasureTask[] = targets.map((target) =>
-    claimAttempt(
-      createTask({
-        requestId,
-        subjectId,
-        dataClass: 'closed-account',
-        action: 'delete',
-        target,
-        connector: 's3-prefix',
-      }),
-      NOW,
-    ),
-  );
+  const {
+    request,
+    tasks: running,
+    receivedEvent,
+  } = runningRequestOf({ requestId, subjectId, targets, at: NOW });
   expect(
     await uow.commit(
       [{ kind: 'request.create', request, tasks: running }],

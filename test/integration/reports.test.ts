@@ -6,14 +6,7 @@
  */
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  claimAttempt,
-  createTask,
-  dispatchRequest,
-  receiveRequest,
-  redriveRequest,
-  redriveTask,
-} from '../../domain/erasure/index.js';
+import { redriveRequest, redriveTask } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
@@ -27,7 +20,7 @@ import { finish } from '../../functions/services/run-task.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 import { createTestAdapters, testClients } from '../helpers/emulators.js';
-import { scheduleApply, scheduleEmpty, scheduleEvent } from '../helpers/factories.js';
+import { runningRequestOf, scheduleApply, scheduleEmpty, scheduleEvent } from '../helpers/factories.js';
 
 const PSEUDONYM_KEY = 'reports-test-pseudonym-key-0123456789abcdef';
 const NOW = '2026-11-21T12:00:00.000Z';
@@ -79,32 +72,13 @@ const runningRequest = async (
   origin: 'api' | 'schedule' = 'api',
 ) => {
   const subjectId = `subject-${requestId}`;
-  const { next: received, audit: receivedEvent } = receiveRequest({
+  const { request, tasks, receivedEvent } = runningRequestOf({
     requestId,
     subjectId,
+    targets,
+    at: NOW,
     origin,
-    dataClasses: ['closed-account'],
-    reason: origin === 'api' ? 'gdpr-art17-request' : 'retention:all-1',
-    receivedAt: NOW,
-    taskCount: targets.length,
   });
-  const { next: request } = dispatchRequest(received, targets.length, NOW);
-  const tasks: ErasureTask[] = targets.map((target, index) =>
-    claimAttempt(
-      {
-        ...createTask({
-          requestId,
-          subjectId,
-          dataClass: 'closed-account',
-          action: 'delete',
-          target,
-          connector: 's3-prefix',
-        }),
-        taskId: `${requestId}_t${index}`,
-      },
-      NOW,
-    ),
-  );
   expect(
     await uow.commit([{ kind: 'request.create', request, tasks }], [{ event: receivedEvent, subjectId }]),
   ).toEqual({ committed: true });
