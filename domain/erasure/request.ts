@@ -314,12 +314,24 @@ export const countOutcome = (
   request: ErasureRequest,
   outcome: TaskOutcome,
   at: string,
+): CountedOutcome | undefined => countOutcomes(request, [outcome], at);
+
+/**
+ * Counts several tasks' final outcomes in one commit (a worker's outcomes of one request that
+ * finished together): as `countOutcome` one after the other, the request settling if the last of
+ * them is its last task. `undefined` when the request does not count outcomes now, or has fewer
+ * tasks left to report than `outcomes` (some were counted already).
+ */
+export const countOutcomes = (
+  request: ErasureRequest,
+  outcomes: readonly TaskOutcome[],
+  at: string,
 ): CountedOutcome | undefined => {
-  if (request.status !== 'dispatched') return undefined;
+  if (request.status !== 'dispatched' || outcomes.length === 0) return undefined;
   instantMs(at, 'at');
-  if (request.verifiedCount + request.failedCount >= request.taskCount) return undefined;
-  const verifiedCount = request.verifiedCount + (outcome === 'verified' ? 1 : 0);
-  const failedCount = request.failedCount + (outcome === 'failed' ? 1 : 0);
+  const verifiedCount = request.verifiedCount + outcomes.filter((outcome) => outcome === 'verified').length;
+  const failedCount = request.failedCount + outcomes.filter((outcome) => outcome === 'failed').length;
+  if (verifiedCount + failedCount > request.taskCount) return undefined;
   if (verifiedCount + failedCount < request.taskCount) {
     return { next: { ...request, verifiedCount, failedCount } };
   }

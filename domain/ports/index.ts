@@ -300,6 +300,16 @@ export type Change =
       readonly expected: TaskExpectation;
       readonly request?: OutcomeCount;
     }
+  /**
+   * Final states of several tasks of one request, counted on it in one commit (a worker's
+   * outcomes that finished together): each task's expectation and the counts read are conditions,
+   * as for `task.outcome` with `request`; the last outcomes settle the request in the same commit.
+   */
+  | {
+      readonly kind: 'task.outcomes';
+      readonly outcomes: readonly { readonly next: ErasureTask; readonly expected: TaskExpectation }[];
+      readonly request: OutcomeCount;
+    }
   /** A partially failed request and its failed tasks re-opened together. */
   | {
       readonly kind: 'request.redrive';

@@ -24,7 +24,9 @@ export interface ErasureTally {
   readonly dataClass: string;
   readonly ruleRef: string;
   readonly action: RetentionAction;
-  /** Records the erasure affected. */
+  /** Erasures it counts: 1, or more when outcomes committed together share a counter item. */
+  readonly erasures: number;
+  /** Records the erasures affected. */
   readonly items: number;
   /** `00`..: which counter item takes it (a hash of what was erased: a task id, a window run). */
   readonly shard: string;
@@ -71,9 +73,29 @@ export const erasureTally = (input: {
   dataClass: input.dataClass,
   ruleRef: input.ruleRef,
   action: input.action,
+  erasures: 1,
   items: input.items,
   shard: shardOf(input.key, TALLY_SHARDS),
 });
+
+/**
+ * Tallies of one commit added up per counter item and action: a transaction may write an item
+ * once, and outcomes committed together (one request's tasks) often share one.
+ */
+export const sumTallies = (tallies: readonly ErasureTally[]): ErasureTally[] => {
+  const sums = new Map<string, ErasureTally>();
+  for (const tally of tallies) {
+    const key = JSON.stringify([tally.shard, tally.month, tally.dataClass, tally.ruleRef, tally.action]);
+    const sum = sums.get(key);
+    sums.set(
+      key,
+      sum === undefined
+        ? tally
+        : { ...sum, erasures: sum.erasures + tally.erasures, items: sum.items + tally.items },
+    );
+  }
+  return [...sums.values()];
+};
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 

@@ -60,6 +60,7 @@ export type RequestChange = Extract<
       | 'request.transition'
       | 'task.transition'
       | 'task.outcome'
+      | 'task.outcomes'
       | 'request.redrive'
       | 'request.forget-subject'
       | 'erasure.tally';
@@ -71,6 +72,7 @@ export const REQUEST_CHANGE_KINDS: readonly RequestChange['kind'][] = [
   'request.transition',
   'task.transition',
   'task.outcome',
+  'task.outcomes',
   'request.redrive',
   'request.forget-subject',
   'erasure.tally',
@@ -289,7 +291,7 @@ export class DynamoRequestStore implements RequestStore {
       case 'task.transition':
         return [this.taskPut(change.next, change.expected)];
       case 'task.outcome':
-        if (change.request !== undefined) return this.countedOutcomeItems(change, change.request);
+        if (change.request !== undefined) return this.countedOutcomeItems([change], change.request);
         // Counted on the request in the same transaction, so each task is counted exactly once
         // however often its message is delivered.
         return [
@@ -306,6 +308,8 @@ export class DynamoRequestStore implements RequestStore {
             },
           },
         ];
+      case 'task.outcomes':
+        return this.countedOutcomeItems(change.outcomes, change.request);
       case 'request.redrive':
         return this.redriveItems(change);
       case 'request.forget-subject':
@@ -443,26 +447,33 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   /**
-   * The task's outcome, counted on the request only if the request still has the counts it was read
-   * with (a concurrent outcome makes this commit fail, and the caller counts again from fresh
-   * counts), so whichever outcome is the last one knows it and settles the request here.
+   * The tasks' outcomes, counted on the request only if the request still has the counts they were
+   * read with (a concurrent outcome makes this commit fail, and the caller counts again from fresh
+   * counts), so whichever outcomes are the last ones know it and settle the request here.
    */
   private countedOutcomeItems(
-    change: Extract<RequestChange, { kind: 'task.outcome' }>,
+    outcomes: readonly { readonly next: ErasureTask; readonly expected: TaskExpectation }[],
     count: OutcomeCount,
   ): TransactItem[] {
     const { previous, next, forget } = count;
     const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
-    const names: Record<string, string> = {
-      '#status': 'status',
-      '#counter': change.next.status === 'verified' ? 'verifiedCount' : 'failedCount',
-    };
+    const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {
-      ':one': 1,
       ':dispatched': 'dispatched',
       ':verified': previous.verifiedCount,
       ':failed': previous.failedCount,
     };
+    const verified = outcomes.filter((outcome) => outcome.next.status === 'verified').length;
+    const added: string[] = [];
+    for (const [counter, by] of [
+      ['verifiedCount', verified],
+      ['failedCount', outcomes.length - verified],
+    ] as const) {
+      if (by === 0) continue;
+      names[`#${counter}`] = counter;
+      values[`:${counter}`] = by;
+      added.push(`#${counter} :${counter}`);
+    }
     const set: string[] = [];
     const settles = next.status !== 'dispatched';
     if (settles) {
@@ -483,14 +494,19 @@ export class DynamoRequestStore implements RequestStore {
     }
     // Forgotten with the subject id: the raw identifier values (their keyed hashes stay).
     const forgetIdentifiers = replacement === undefined ? '' : ' REMOVE identifiers';
-    const task = replacement === undefined ? change.next : forgottenTask(change.next, replacement);
+    const reported = new Set(outcomes.map((outcome) => outcome.next.taskId));
     return [
-      this.taskPut(task, change.expected),
+      ...outcomes.map((outcome) =>
+        this.taskPut(
+          replacement === undefined ? outcome.next : forgottenTask(outcome.next, replacement),
+          outcome.expected,
+        ),
+      ),
       {
         Update: {
           TableName: this.tableName,
           Key: { pk: requestPk(next.requestId), sk: REQUEST_SK },
-          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD #counter :one${
+          UpdateExpression: `${set.length > 0 ? `SET ${set.join(', ')} ` : ''}ADD ${added.join(', ')}${
             settles
               ? ` REMOVE openBucket, reviewAt${forgetIdentifiers === '' ? '' : ', identifiers'}`
               : forgetIdentifiers
@@ -504,7 +520,7 @@ export class DynamoRequestStore implements RequestStore {
       ...(replacement === undefined
         ? []
         : (forget?.taskIds ?? [])
-            .filter((taskId) => taskId !== change.next.taskId)
+            .filter((taskId) => !reported.has(taskId))
             .map(
               (taskId): TransactItem => ({
                 Update: {
@@ -557,7 +573,7 @@ export class DynamoRequestStore implements RequestStore {
         TableName: this.tableName,
         Key: { pk: tallyPk(tally.shard), sk: tallySk(tally.month, tally.dataClass, tally.ruleRef) },
         UpdateExpression:
-          'SET #month = :month, dataClass = :dataClass, ruleRef = :ruleRef ADD #counter :one, #items :items',
+          'SET #month = :month, dataClass = :dataClass, ruleRef = :ruleRef ADD #counter :erasures, #items :items',
         ExpressionAttributeNames: {
           '#month': 'month',
           '#counter': ACTION_COUNTER[tally.action],
@@ -567,7 +583,7 @@ export class DynamoRequestStore implements RequestStore {
           ':month': tally.month,
           ':dataClass': tally.dataClass,
           ':ruleRef': tally.ruleRef,
-          ':one': 1,
+          ':erasures': tally.erasures,
           ':items': tally.items,
         },
       },

@@ -28,6 +28,7 @@ import type {
   HoldStore,
   IdempotencyRecord,
   IdentifierResolver,
+  OutcomeCount,
   RecordedEvent,
   ReportStore,
   RequestStore,
@@ -35,6 +36,7 @@ import type {
   ScheduleStore,
   StoredSchedule,
   SuppressionStore,
+  TaskExpectation,
   TaskMessage,
   TaskQueue,
   UnitOfWork,
@@ -471,6 +473,68 @@ const setReview = (state: InMemoryState, requestId: string): void => {
   else state.reviews.set(requestId, reviewAt);
 };
 
+/**
+ * Tasks' outcomes counted on their request, as the adapter's conditional update does: every task
+ * still as expected and the request still with the counts read, or nothing (the caller's copy).
+ */
+const countOutcomes = (
+  state: InMemoryState,
+  outcomes: readonly { readonly next: ErasureTask; readonly expected: TaskExpectation }[],
+  { previous, next, forget }: OutcomeCount,
+): boolean => {
+  const request = state.requests.get(next.requestId);
+  if (
+    request?.status !== 'dispatched' ||
+    request.verifiedCount !== previous.verifiedCount ||
+    request.failedCount !== previous.failedCount
+  ) {
+    return false;
+  }
+  for (const outcome of outcomes) {
+    const current = state.tasks.get(taskKey(outcome.next.requestId, outcome.next.taskId));
+    if (
+      current === undefined ||
+      current.status !== outcome.expected.status ||
+      current.attempts !== outcome.expected.attempts
+    ) {
+      return false;
+    }
+  }
+  const verified = outcomes.filter((outcome) => outcome.next.status === 'verified').length;
+  const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
+  const counted: ErasureRequest = {
+    ...request,
+    verifiedCount: request.verifiedCount + verified,
+    failedCount: request.failedCount + outcomes.length - verified,
+    ...(next.status === 'dispatched'
+      ? {}
+      : {
+          status: next.status,
+          ...(next.completedAt === undefined ? {} : { completedAt: next.completedAt }),
+        }),
+  };
+  state.requests.set(
+    request.requestId,
+    replacement === undefined ? counted : forgotten(counted, replacement),
+  );
+  for (const outcome of outcomes) {
+    state.tasks.set(
+      taskKey(request.requestId, outcome.next.taskId),
+      clone(replacement === undefined ? outcome.next : forgotten(outcome.next, replacement)),
+    );
+  }
+  const reported = new Set(outcomes.map((outcome) => outcome.next.taskId));
+  for (const taskId of forget?.taskIds ?? []) {
+    const other = state.tasks.get(taskKey(request.requestId, taskId));
+    if (replacement !== undefined && other !== undefined && !reported.has(taskId)) {
+      state.tasks.set(taskKey(request.requestId, taskId), forgotten(other, replacement));
+    }
+  }
+  // A settled request leaves the review index, as the adapter's REMOVE does.
+  if (next.status !== 'dispatched') state.reviews.delete(request.requestId);
+  return true;
+};
+
 const apply = (state: InMemoryState, change: Change, pseudonymKey: string): boolean => {
   switch (change.kind) {
     case 'request.create': {
@@ -527,44 +591,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         return false;
       }
       if (change.kind === 'task.outcome' && change.request !== undefined) {
-        const { previous, next, forget } = change.request;
-        const request = state.requests.get(change.next.requestId);
-        if (
-          request?.status !== 'dispatched' ||
-          request.verifiedCount !== previous.verifiedCount ||
-          request.failedCount !== previous.failedCount
-        ) {
-          return false;
-        }
-        const counter = change.next.status === 'verified' ? 'verifiedCount' : 'failedCount';
-        const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
-        const counted: ErasureRequest = { ...request, [counter]: request[counter] + 1 };
-        state.requests.set(request.requestId, {
-          ...counted,
-          ...(next.status === 'dispatched'
-            ? {}
-            : {
-                status: next.status,
-                ...(next.completedAt === undefined ? {} : { completedAt: next.completedAt }),
-              }),
-        });
-        if (replacement !== undefined) {
-          const settledRequest = state.requests.get(request.requestId) as ErasureRequest;
-          state.requests.set(request.requestId, forgotten(settledRequest, replacement));
-        }
-        state.tasks.set(
-          key,
-          clone(replacement === undefined ? change.next : forgotten(change.next, replacement)),
-        );
-        for (const taskId of forget?.taskIds ?? []) {
-          const other = state.tasks.get(taskKey(request.requestId, taskId));
-          if (replacement !== undefined && other !== undefined && taskId !== change.next.taskId) {
-            state.tasks.set(taskKey(request.requestId, taskId), forgotten(other, replacement));
-          }
-        }
-        // A settled request leaves the review index, as the adapter's REMOVE does.
-        if (next.status !== 'dispatched') state.reviews.delete(request.requestId);
-        return true;
+        return countOutcomes(state, [change], change.request);
       }
       state.tasks.set(key, clone(change.next));
       if (change.kind === 'task.outcome') {
@@ -576,6 +603,8 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       }
       return true;
     }
+    case 'task.outcomes':
+      return countOutcomes(state, change.outcomes, change.request);
     case 'request.redrive': {
       const current = state.requests.get(change.next.requestId);
       if (
@@ -718,7 +747,11 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         items: 0,
       };
       const counter = ACTION_COUNTER[tally.action];
-      state.tallies.set(key, { ...row, [counter]: row[counter] + 1, items: row.items + tally.items });
+      state.tallies.set(key, {
+        ...row,
+        [counter]: row[counter] + tally.erasures,
+        items: row.items + tally.items,
+      });
       return true;
     }
     case 'hold.place': {

@@ -14,6 +14,7 @@ import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js'
 import { ValidationError } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
 import type { AuditRecord, Change, StoredSchedule } from '../../domain/ports/index.js';
+import { erasureTally } from '../../domain/reports/erasures.js';
 import { dueBucket } from '../../domain/schedule/buckets.js';
 import type { EventRef, ScheduleEntry } from '../../domain/schedule/types.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
@@ -595,6 +596,152 @@ describe('task.outcome counted against the counts read', () => {
       0,
       request.subjectId,
     );
+  });
+});
+
+describe('task.outcomes: outcomes of one request counted together', () => {
+  const running = (tasks: readonly ErasureTask[]) =>
+    tasks.map((task) => ({ ...task, status: 'running' as const, attempts: 1 }));
+
+  it('counts each outcome on the request in one commit; the last ones settle it', async () => {
+    // Prepare
+    const { request, tasks } = requestWithTasks(4, { status: 'dispatched', dispatchedAt: NOW });
+    const [first, second, third, fourth] = running(tasks) as [
+      ErasureTask,
+      ErasureTask,
+      ErasureTask,
+      ErasureTask,
+    ];
+    await commitOk([create(request, [first, second, third, fourth])]);
+    const afterThree: ErasureRequest = { ...request, verifiedCount: 2, failedCount: 1 };
+
+    // Act
+    await commitOk(
+      [
+        {
+          kind: 'task.outcomes',
+          outcomes: [
+            { next: { ...first, status: 'verified', verifiedAt: NOW }, expected: first },
+            {
+              next: { ...second, status: 'failed', failedAt: NOW, errorCode: 'permanent:x' },
+              expected: second,
+            },
+            { next: { ...third, status: 'verified', verifiedAt: NOW }, expected: third },
+          ],
+          request: { previous: request, next: afterThree },
+        },
+      ],
+      [record(request.subjectId), record(request.subjectId), record(request.subjectId)],
+    );
+    const counted = await requests.get(request.requestId);
+    await commitOk(
+      [
+        {
+          kind: 'task.outcomes',
+          outcomes: [{ next: { ...fourth, status: 'verified', verifiedAt: LATER }, expected: fourth }],
+          request: {
+            previous: afterThree,
+            next: { ...afterThree, verifiedCount: 3, status: 'partially_failed' },
+          },
+        },
+      ],
+      [record(request.subjectId)],
+    );
+
+    // Assess
+    expect(counted?.request).toEqual(afterThree);
+    expect(counted?.tasks.map((task) => task.status)).toEqual(['verified', 'failed', 'verified', 'running']);
+    const settled = await requests.get(request.requestId);
+    expect(settled?.request).toMatchObject({ status: 'partially_failed', verifiedCount: 3, failedCount: 1 });
+  });
+
+  it('fails and writes nothing when one task of the group had moved on', async () => {
+    // Prepare
+    const { request, tasks } = requestWithTasks(2, { status: 'dispatched' });
+    const [first, second] = running(tasks) as [ErasureTask, ErasureTask];
+    await commitOk([create(request, [first, { ...second, status: 'verified' }])]);
+
+    // Act, Assess
+    await expectConflict(
+      [
+        {
+          kind: 'task.outcomes',
+          outcomes: [
+            { next: { ...first, status: 'verified', verifiedAt: NOW }, expected: first },
+            { next: { ...second, status: 'verified', verifiedAt: NOW }, expected: second },
+          ],
+          request: { previous: request, next: { ...request, verifiedCount: 2, status: 'completed' } },
+        },
+      ],
+      0,
+      request.subjectId,
+    );
+  });
+
+  it('the largest settling commit fits one transaction: 8 outcomes of 32 tasks, 33 suppressions', async () => {
+    // Prepare: 24 of 32 tasks reported; the other 8 report together and complete the request.
+    const { request: fresh32, tasks } = requestWithTasks(32, { status: 'dispatched', dispatchedAt: NOW });
+    const request: ErasureRequest = { ...fresh32, verifiedCount: 24 };
+    const stored = [
+      ...tasks.slice(0, 24).map((task) => ({ ...task, status: 'verified' as const, attempts: 1 })),
+      ...running(tasks.slice(24)),
+    ];
+    await commitOk([create(request, stored)]);
+    const last = stored.slice(24);
+    const completed: ErasureRequest = {
+      ...request,
+      verifiedCount: 32,
+      status: 'completed',
+      completedAt: LATER,
+    };
+    const pseudonym = pseudonymise(PSEUDONYM_KEY, request.subjectId);
+
+    // Act
+    const result = await uow.commit(
+      [
+        {
+          kind: 'task.outcomes',
+          outcomes: last.map((task) => ({
+            next: { ...task, status: 'verified', verifiedAt: LATER },
+            expected: task,
+          })),
+          request: {
+            previous: request,
+            next: completed,
+            forget: { pseudonym, taskIds: stored.map((t) => t.taskId) },
+          },
+        },
+        // Each on its own counter item: eight classes.
+        ...last.map(
+          (task, index): Change => ({
+            kind: 'erasure.tally',
+            tally: erasureTally({
+              at: LATER,
+              dataClass: `class-${index}`,
+              ruleRef: 'ALU-3',
+              action: 'delete',
+              items: 1,
+              key: task.taskId,
+            }),
+          }),
+        ),
+        {
+          kind: 'suppression.add',
+          entries: Array.from({ length: 33 }, (_, index) => ({
+            hash: fresh(`hash-${index}`),
+            listedAt: LATER,
+            expiresAt: '2030-01-01T00:00:00.000Z',
+          })),
+        },
+      ],
+      [...last.map(() => record(request.subjectId)), record(request.subjectId)],
+    );
+
+    // Assess
+    expect(result).toEqual({ committed: true });
+    const settled = await requests.get(request.requestId);
+    expect(settled?.request).toMatchObject({ status: 'completed', verifiedCount: 32 });
+    expect(settled?.tasks.every((task) => task.subjectId === `pseudonym:${pseudonym}`)).toBe(true);
   });
 });
 

@@ -5,6 +5,8 @@ import type { AuditEntry, AuditEvent } from '../../domain/audit/types.js';
 import {
   blockRequest,
   cancelTask,
+  countOutcome,
+  countOutcomes,
   createTask,
   DeadlineAlreadyExtendedError,
   deadlineWithin,
@@ -669,6 +671,65 @@ describe('task outcomes on a request', () => {
         },
       ),
     );
+  });
+
+  it('counts outcomes committed together as if they had come one at a time', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('verified' as const, 'failed' as const), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 20, maxLength: 20 }),
+        (outcomes, groupSizes) => {
+          // Prepare
+          const dispatched = dispatchRequest(receivedRequest(), outcomes.length, LATER).next;
+          const groups: (typeof outcomes)[] = [];
+          let start = 0;
+          for (const size of groupSizes) {
+            if (start >= outcomes.length) break;
+            groups.push(outcomes.slice(start, start + size));
+            start += size;
+          }
+
+          // Act
+          let grouped = dispatched;
+          let settledAudit: string | undefined;
+          for (const group of groups) {
+            const counted = countOutcomes(grouped, group, LATER);
+            if (counted === undefined) throw new Error('a group was refused');
+            grouped = counted.next;
+            settledAudit = counted.settled?.audit.idempotencyKey ?? settledAudit;
+          }
+          let single = dispatched;
+          for (const outcome of outcomes) single = countOutcome(single, outcome, LATER)?.next ?? single;
+
+          // Assess
+          expect(grouped).toEqual(single);
+          expect(settledAudit).toBe(
+            single.status === 'completed'
+              ? `request:${single.requestId}:completed`
+              : `request:${single.requestId}:partially_failed`,
+          );
+          expect(countOutcomes(grouped, ['verified'], LATER)).toBeUndefined();
+        },
+      ),
+    );
+  });
+
+  it('refuses a group with more outcomes than tasks left to report, or none', () => {
+    // Prepare
+    const dispatched = dispatchRequest(receivedRequest(), 2, LATER).next;
+
+    // Act
+    const tooMany = countOutcomes(dispatched, ['verified', 'verified', 'failed'], LATER);
+    const none = countOutcomes(dispatched, [], LATER);
+
+    // Assess
+    expect(tooMany).toBeUndefined();
+    expect(none).toBeUndefined();
+    expect(countOutcomes(dispatched, ['verified', 'failed'], LATER)?.next).toMatchObject({
+      status: 'partially_failed',
+      verifiedCount: 1,
+      failedCount: 1,
+    });
   });
 
   it('settles a request whose store counted the outcomes, and leaves others alone', () => {

@@ -24,6 +24,7 @@ import {
   holdsCsv,
   reportMonths,
   sumErasureCounts,
+  sumTallies,
   TALLY_SHARDS,
   upcomingDays,
   upcomingRows,
@@ -174,6 +175,38 @@ describe('erasure counts (ALE-5)', () => {
     expect(tally).toMatchObject({ month: '2026-11', items: 4 });
     expect(Number(tally.shard)).toBeLessThan(TALLY_SHARDS);
     expect(erasureTally({ ...tally, at: '2026-12-01T00:00:00.000Z', key: 'task_1' }).shard).toBe(tally.shard);
+  });
+
+  it('ALE-5: tallies committed together add up per counter item, and count what went in', () => {
+    const tally = fc.record({
+      at: fc.constantFrom('2026-11-02T00:00:00.000Z', '2026-12-02T00:00:00.000Z'),
+      dataClass: fc.constantFrom('cloud-video', 'closed-account'),
+      ruleRef: fc.constantFrom('ALL-1', 'IMOU-1'),
+      action: fc.constantFrom('delete' as const, 'anonymise' as const),
+      items: fc.nat(1000),
+      key: fc.constantFrom('task_1', 'task_2', 'task_3', 'task_4'),
+    });
+    fc.assert(
+      fc.property(fc.array(tally, { maxLength: 12 }), (inputs) => {
+        // Prepare
+        const tallies = inputs.map(erasureTally);
+        const item = (t: (typeof tallies)[number]) =>
+          JSON.stringify([t.shard, t.month, t.dataClass, t.ruleRef, t.action]);
+
+        // Act
+        const summed = sumTallies(tallies);
+
+        // Assess
+        expect(new Set(summed.map(item)).size).toBe(summed.length);
+        for (const key of new Set(tallies.map(item))) {
+          const of = (list: typeof tallies) => list.filter((t) => item(t) === key);
+          const total = (list: typeof tallies, field: 'erasures' | 'items') =>
+            of(list).reduce((sum, t) => sum + t[field], 0);
+          expect(total(summed, 'erasures')).toBe(of(tallies).length);
+          expect(total(summed, 'items')).toBe(total(tallies, 'items'));
+        }
+      }),
+    );
   });
 
   it('ALE-5: the shards of a month, class and rule sum to the counts that went in', () => {
