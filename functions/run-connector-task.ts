@@ -3,7 +3,12 @@ import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import type { WorkerDeps } from './services/deps.js';
-import { runConnectorTask } from './services/run-task.js';
+import {
+  type OutcomeGroups,
+  outcomeGroups,
+  runConnectorTask,
+  type TaskRunOutcome,
+} from './services/run-task.js';
 import { clientsFromEnvironment, composeWorker, lazily, loadSecrets } from './shared/dependencies.js';
 import { loadEnv } from './shared/env.js';
 import { logger } from './shared/observability.js';
@@ -18,7 +23,7 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-const handleRecord = async (deps: WorkerDeps, record: SQSRecord): Promise<boolean> => {
+const handleRecord = async (deps: WorkerDeps, groups: OutcomeGroups, record: SQSRecord): Promise<boolean> => {
   const parsed = TaskMessageBody.safeParse(parseJson(record.body));
   if (!parsed.success) {
     deps.log.error('malformed task message', { messageId: record.messageId });
@@ -27,7 +32,14 @@ const handleRecord = async (deps: WorkerDeps, record: SQSRecord): Promise<boolea
     return false;
   }
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
-  const outcome = await runConnectorTask(deps, parsed.data, receiveCount);
+  // The task's outcome commits with those of its request's other tasks in this batch.
+  const outcomes = groups.enter(parsed.data.requestId);
+  let outcome: TaskRunOutcome;
+  try {
+    outcome = await runConnectorTask({ ...deps, outcomes }, parsed.data, receiveCount);
+  } finally {
+    outcomes.leave();
+  }
   if (outcome.kind === 'retry') {
     await deps.queue.delayRetry(record.receiptHandle, outcome.retryAfterSeconds);
     return false;
@@ -42,8 +54,7 @@ const handleRecord = async (deps: WorkerDeps, record: SQSRecord): Promise<boolea
 
 /**
  * Records of one batch run at once, at most this many: the tasks of one request (one message per
- * task) then erase in parallel. Their outcome commits on the same request and audit chain
- * conflict now and then; the unit of work and `finish` retry those from fresh state.
+ * task) then erase in parallel, and their outcomes commit in groups (see `outcomeGroups`).
  */
 export const BATCH_CONCURRENCY = 8;
 
@@ -71,9 +82,12 @@ export const makeHandler = (provide: () => Promise<WorkerDeps>, concurrency = BA
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const deps = await provide();
+      // Outcomes of one request in this batch commit together, instead of one commit each that
+      // conflict on the request's counts and audit chain.
+      const groups = outcomeGroups(deps);
       const succeeded = await mapBounded(event.Records, concurrency, async (record) => {
         try {
-          return await handleRecord(deps, record);
+          return await handleRecord(deps, groups, record);
         } catch (error) {
           deps.log.error('task message failed unexpectedly', {
             messageId: record.messageId,

@@ -16,6 +16,7 @@ import type {
 } from '../../domain/ports/index.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { MetricsSink } from '../shared/observability.js';
+import type { OutcomeSink } from './run-task.js';
 
 /** Logging port: structured, and never given subject ids or personal data. */
 export interface Log {
@@ -100,7 +101,11 @@ export type SettleDeps = Pick<ServiceDeps, 'requests' | 'uow' | 'audit' | 'clock
 export type WorkerDeps = Pick<
   ServiceDeps,
   'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
-> & { readonly settings: WorkerSettings };
+> & {
+  readonly settings: WorkerSettings;
+  /** Where the task's outcome is committed with its request's others in the batch (the handler's). */
+  readonly outcomes?: OutcomeSink;
+};
 
 /**
  * The sweep: no webhook secrets. Its connectors run the rolling windows (window-runs.ts);

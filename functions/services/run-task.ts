@@ -9,7 +9,7 @@ import type {
 import {
   callbackNonceFor,
   claimAttempt,
-  countOutcome,
+  countOutcomes,
   holdTask,
   settleRequest,
   type TaskCompletion,
@@ -30,11 +30,12 @@ import {
   type SubjectIdentifiers,
   targetIdentifier,
 } from '../../domain/identifiers/identifiers.js';
-import type { Change, TaskMessage } from '../../domain/ports/index.js';
-import { erasureRuleRef, erasureTally } from '../../domain/reports/erasures.js';
+import type { Change, RequestWithTasks, TaskMessage } from '../../domain/ports/index.js';
+import { erasureRuleRef, erasureTally, sumTallies } from '../../domain/reports/erasures.js';
 import { findTarget } from '../../domain/vocabulary/index.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/errors.js';
 import { METRIC } from '../shared/metric-names.js';
+import { CommitGroups, type GroupParticipant } from './commit-groups.js';
 import { nowIso, type SettleDeps, type WorkerDeps } from './deps.js';
 import { completionSuppression } from './suppressions.js';
 
@@ -335,45 +336,107 @@ const attemptFailed = async (
   return decision.deadLetter ? { kind: 'dead-letter' } : { kind: 'done' };
 };
 
-/** Rounds of counting a task's outcome against concurrent outcomes of the same request. */
+/** Rounds of counting outcomes against concurrent outcomes of the same request. */
 const OUTCOME_ATTEMPTS = 8;
+
+/**
+ * Outcomes of one request committed together at most. The commit that settles a request writes,
+ * per outcome, the task, its counter and two audit items (4 × 8), and the request, the chain head
+ * and the settling entry (4), the other tasks forgetting the subject (≤ 32 − 8) and its
+ * suppression entries (≤ 33): 93 of DynamoDB's 100 items per transaction at worst.
+ */
+export const MAX_OUTCOMES_TOGETHER = 8;
+
+/** A task's final outcome, to be committed alone or with other outcomes of its request. */
+export interface OutcomeReport {
+  readonly task: ErasureTask;
+  readonly outcome: 'verified' | 'failed';
+  readonly failure?: { readonly message: string; readonly code?: string };
+  readonly completion?: Omit<TaskCompletion, 'executedAt'> & { readonly executedAt?: string };
+}
+
+/**
+ * How long an outcome waits for the other tasks of its request in the same batch, at most: they
+ * usually finish within milliseconds of each other, and a slow one (a large prefix) should not
+ * hold the others' outcomes back for long.
+ */
+export const OUTCOME_LINGER_MS = 250;
+
+/** Outcomes of one request in one batch, committed together (see `CommitGroups`). */
+export type OutcomeGroups = CommitGroups<OutcomeReport, boolean>;
+/** Where one task run's outcome goes: its place in the batch's group of its request. */
+export type OutcomeSink = GroupParticipant<OutcomeReport, boolean>;
+
+/** Group commit of outcomes, per request, for one batch of task messages (the worker's handler). */
+export const outcomeGroups = (deps: SettleDeps): OutcomeGroups => {
+  const known: KnownRequests = new Map();
+  return new CommitGroups((requestId, reports) => finishTogether(deps, requestId, reports, known), {
+    maxGroup: MAX_OUTCOMES_TOGETHER,
+    lingerMs: OUTCOME_LINGER_MS,
+  });
+};
+
+/**
+ * What the batch's last outcome commit left each request as. The next group counts on it without
+ * reading the request again; should another writer have moved it since, the commit's condition
+ * fails and the group reads it afresh.
+ */
+type KnownRequests = Map<string, RequestWithTasks>;
 
 /**
  * Final state of a task with its audit entry, counted on its request in the same commit; the last
  * task to report settles the request (completed / partially_failed) in that commit too, with the
- * request's entry, and a completed request forgets whose it was there and then. Outcomes of one
- * request's tasks committed concurrently conflict on the counts; the loser counts again from the
- * fresh request. Should that keep failing, the outcome is counted on its own and `settle` finishes.
+ * request's entry, and a completed request forgets whose it was there and then. With `outcomes`
+ * (a worker batch), it is committed with the other outcomes of its request in the batch.
  * True when this call reported the outcome (false: another delivery or writer had moved the task on).
  */
 export const finish = async (
-  deps: SettleDeps,
+  deps: SettleDeps & { readonly outcomes?: OutcomeSink },
   task: ErasureTask,
   outcome: 'verified' | 'failed',
-  failure?: { readonly message: string; readonly code?: string },
-  completion?: Omit<TaskCompletion, 'executedAt'> & { readonly executedAt?: string },
+  failure?: OutcomeReport['failure'],
+  completion?: OutcomeReport['completion'],
 ): Promise<boolean> => {
-  const decide = (at: string) =>
-    outcome === 'verified'
-      ? taskCompleted(
-          task,
-          {
-            affectedCount: completion?.affectedCount ?? task.affectedCount,
-            executedAt: completion?.executedAt ?? at,
-            ...(completion?.viaCallback === undefined ? {} : { viaCallback: completion.viaCallback }),
-          },
-          at,
-        )
-      : taskFailed(task, failure ?? { message: 'failed' }, at);
-  // ALE-5: a verified task is counted for the erasures report in its outcome's own commit, which
-  // fails for an outcome already counted, so a redelivery never counts it twice.
-  const tallied = (next: ErasureTask, request: ErasureRequest | undefined): Change[] =>
-    next.status !== 'verified' || request === undefined
-      ? []
-      : [
-          {
-            kind: 'erasure.tally',
-            tally: erasureTally({
+  const report: OutcomeReport = {
+    task,
+    outcome,
+    ...(failure === undefined ? {} : { failure }),
+    ...(completion === undefined ? {} : { completion }),
+  };
+  if (deps.outcomes !== undefined) return await deps.outcomes.submit(report);
+  const [reported] = await finishTogether(deps, task.requestId, [report]);
+  return reported === true;
+};
+
+const decideOutcome = ({ task, outcome, failure, completion }: OutcomeReport, at: string) =>
+  outcome === 'verified'
+    ? taskCompleted(
+        task,
+        {
+          affectedCount: completion?.affectedCount ?? task.affectedCount,
+          executedAt: completion?.executedAt ?? at,
+          ...(completion?.viaCallback === undefined ? {} : { viaCallback: completion.viaCallback }),
+        },
+        at,
+      )
+    : taskFailed(task, failure ?? { message: 'failed' }, at);
+
+/**
+ * ALE-5: verified tasks are counted for the erasures report in their outcomes' own commit, which
+ * fails for an outcome already counted, so a redelivery never counts one twice.
+ */
+const talliesOf = (
+  deps: Pick<SettleDeps, 'clock'>,
+  tasks: readonly ErasureTask[],
+  request: ErasureRequest | undefined,
+): Change[] =>
+  request === undefined
+    ? []
+    : sumTallies(
+        tasks
+          .filter((next) => next.status === 'verified')
+          .map((next) =>
+            erasureTally({
               at: next.verifiedAt ?? nowIso(deps),
               dataClass: next.dataClass,
               ruleRef: erasureRuleRef(request),
@@ -381,24 +444,47 @@ export const finish = async (
               items: next.affectedCount,
               key: next.taskId,
             }),
-          },
-        ];
+          ),
+      ).map((tally) => ({ kind: 'erasure.tally', tally }));
+
+/**
+ * Commits outcomes of one request's tasks: all counted on the request in one commit, conditional
+ * on the counts read; a concurrent outcome (another worker's) makes it fail and the outcomes are
+ * counted again from the fresh request. Should that keep failing, each outcome is counted on its
+ * own and `settle` finishes. Per report: whether this call reported it.
+ */
+const finishTogether = async (
+  deps: SettleDeps,
+  requestId: string,
+  reports: readonly OutcomeReport[],
+  known?: KnownRequests,
+): Promise<boolean[]> => {
+  const reported = new Map<OutcomeReport, boolean>();
+  let live = [...reports];
   let read: ErasureRequest | undefined;
-  for (let round = 1; round <= OUTCOME_ATTEMPTS; round++) {
-    const found = await deps.requests.get(task.requestId);
+  for (let round = 1; round <= OUTCOME_ATTEMPTS && live.length > 0; round++) {
+    const cached = round === 1 ? known?.get(requestId) : undefined;
+    const found = cached ?? (await deps.requests.get(requestId));
     read = found?.request;
-    const stored = found?.tasks.find((candidate) => candidate.taskId === task.taskId);
-    // Another delivery reported this attempt first: nothing left to do.
-    if (
-      found === undefined ||
-      stored === undefined ||
-      stored.status !== task.status ||
-      stored.attempts !== task.attempts
-    )
-      return false;
+    if (cached === undefined) {
+      // Another delivery reported an attempt first: nothing left to do for it. (Against a cached
+      // copy, whose tasks may have moved on since, each task's own condition decides instead.)
+      live = live.filter((report) => {
+        const stored = found?.tasks.find((candidate) => candidate.taskId === report.task.taskId);
+        const current = stored?.status === report.task.status && stored.attempts === report.task.attempts;
+        if (!current) reported.set(report, false);
+        return current;
+      });
+    }
+    if (found === undefined || live.length === 0) break;
     const at = nowIso(deps);
-    const { next, audit } = decide(at);
-    const counted = countOutcome(found.request, outcome, at);
+    const decided = live.map((report) => ({ report, ...decideOutcome(report, at) }));
+    const counted = countOutcomes(
+      found.request,
+      live.map((report) => report.outcome),
+      at,
+    );
+    if (counted === undefined && cached !== undefined) continue;
     if (counted === undefined) break;
     const { request } = found;
     const forget =
@@ -408,32 +494,50 @@ export const finish = async (
     const result = await deps.uow.commit(
       [
         {
-          kind: 'task.outcome',
-          next,
-          expected: task,
+          kind: 'task.outcomes',
+          outcomes: decided.map(({ report, next }) => ({ next, expected: report.task })),
           request: { previous: request, next: counted.next, ...(forget === undefined ? {} : { forget }) },
         },
-        ...tallied(next, request),
+        ...talliesOf(
+          deps,
+          decided.map(({ next }) => next),
+          request,
+        ),
         // Erased: the subject's keyed hashes go on the suppression list in the same commit.
         ...(forget === undefined ? [] : completionSuppression(deps, request, at)),
       ],
       [
-        { event: audit, subjectId: task.subjectId },
+        ...decided.map(({ report, audit }) => ({ event: audit, subjectId: report.task.subjectId })),
         ...(counted.settled === undefined
           ? []
           : [{ event: counted.settled.audit, subjectId: request.subjectId }]),
       ],
     );
-    if (result.committed) return true;
+    if (result.committed) {
+      for (const report of live) reported.set(report, true);
+      live = [];
+      const written = new Map(decided.map(({ next }) => [next.taskId, next]));
+      known?.set(requestId, {
+        request: counted.next,
+        tasks: found.tasks.map((stored) => written.get(stored.taskId) ?? stored),
+      });
+    } else {
+      known?.delete(requestId);
+    }
   }
-  const at = nowIso(deps);
-  const { next, audit } = decide(at);
-  const counted = await deps.uow.commit(
-    [{ kind: 'task.outcome', next, expected: task }, ...tallied(next, read)],
-    [{ event: audit, subjectId: task.subjectId }],
-  );
-  await settle(deps, task.requestId);
-  return counted.committed;
+  if (live.length > 0) {
+    const at = nowIso(deps);
+    for (const report of live) {
+      const { next, audit } = decideOutcome(report, at);
+      const counted = await deps.uow.commit(
+        [{ kind: 'task.outcome', next, expected: report.task }, ...talliesOf(deps, [next], read)],
+        [{ event: audit, subjectId: report.task.subjectId }],
+      );
+      reported.set(report, counted.committed);
+    }
+    await settle(deps, requestId);
+  }
+  return reports.map((report) => reported.get(report) === true);
 };
 
 /**
