@@ -3,12 +3,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import type { WorkerDeps } from './services/deps.js';
-import {
-  type OutcomeGroups,
-  outcomeGroups,
-  runConnectorTask,
-  type TaskRunOutcome,
-} from './services/run-task.js';
+import { runConnectorTask, type TaskRunOutcome, WorkerBatch } from './services/run-task.js';
 import { clientsFromEnvironment, composeWorker, lazily, loadSecrets } from './shared/dependencies.js';
 import { loadEnv } from './shared/env.js';
 import { logger } from './shared/observability.js';
@@ -23,7 +18,7 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-const handleRecord = async (deps: WorkerDeps, groups: OutcomeGroups, record: SQSRecord): Promise<boolean> => {
+const handleRecord = async (deps: WorkerDeps, batch: WorkerBatch, record: SQSRecord): Promise<boolean> => {
   const parsed = TaskMessageBody.safeParse(parseJson(record.body));
   if (!parsed.success) {
     deps.log.error('malformed task message', { messageId: record.messageId });
@@ -32,13 +27,13 @@ const handleRecord = async (deps: WorkerDeps, groups: OutcomeGroups, record: SQS
     return false;
   }
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
-  // The task's outcome commits with those of its request's other tasks in this batch.
-  const outcomes = groups.enter(parsed.data.requestId);
+  // The batch's tasks of one request read it once and commit their outcomes together.
+  const inBatch = batch.enter(parsed.data.requestId);
   let outcome: TaskRunOutcome;
   try {
-    outcome = await runConnectorTask({ ...deps, outcomes }, parsed.data, receiveCount);
+    outcome = await runConnectorTask({ ...deps, batch: inBatch }, parsed.data, receiveCount);
   } finally {
-    outcomes.leave();
+    inBatch.leave();
   }
   if (outcome.kind === 'retry') {
     await deps.queue.delayRetry(record.receiptHandle, outcome.retryAfterSeconds);
@@ -54,7 +49,7 @@ const handleRecord = async (deps: WorkerDeps, groups: OutcomeGroups, record: SQS
 
 /**
  * Records of one batch run at once, at most this many: the tasks of one request (one message per
- * task) then erase in parallel, and their outcomes commit in groups (see `outcomeGroups`).
+ * task) then erase in parallel, and their outcomes commit in groups (see `WorkerBatch`).
  */
 export const BATCH_CONCURRENCY = 8;
 
@@ -84,10 +79,10 @@ export const makeHandler = (provide: () => Promise<WorkerDeps>, concurrency = BA
       const deps = await provide();
       // Outcomes of one request in this batch commit together, instead of one commit each that
       // conflict on the request's counts and audit chain.
-      const groups = outcomeGroups(deps);
+      const batch = new WorkerBatch(deps);
       const succeeded = await mapBounded(event.Records, concurrency, async (record) => {
         try {
-          return await handleRecord(deps, groups, record);
+          return await handleRecord(deps, batch, record);
         } catch (error) {
           deps.log.error('task message failed unexpectedly', {
             messageId: record.messageId,

@@ -16,7 +16,7 @@ import type {
 } from '../../domain/ports/index.js';
 import type { ConnectorRegistry } from '../connectors/registry.js';
 import type { MetricsSink } from '../shared/observability.js';
-import type { OutcomeSink } from './run-task.js';
+import type { RequestInBatch } from './run-task.js';
 
 /** Logging port: structured, and never given subject ids or personal data. */
 export interface Log {
@@ -103,8 +103,8 @@ export type WorkerDeps = Pick<
   'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
 > & {
   readonly settings: WorkerSettings;
-  /** Where the task's outcome is committed with its request's others in the batch (the handler's). */
-  readonly outcomes?: OutcomeSink;
+  /** The task's request in the handler's batch: read once, outcomes committed together. */
+  readonly batch?: RequestInBatch;
 };
 
 /**

@@ -179,7 +179,10 @@ export const runConnectorTask = async (
   message: TaskMessage,
   receiveCount: number,
 ): Promise<TaskRunOutcome> => {
-  const task = await deps.requests.getTask(message.requestId, message.taskId);
+  const task =
+    deps.batch === undefined
+      ? await deps.requests.getTask(message.requestId, message.taskId)
+      : (await deps.batch.read())?.tasks.find((candidate) => candidate.taskId === message.taskId);
   if (task === undefined) {
     deps.log.warn('task message for an unknown task', { ...message });
     return { kind: 'done' };
@@ -362,36 +365,74 @@ export interface OutcomeReport {
  */
 export const OUTCOME_LINGER_MS = 250;
 
-/** Outcomes of one request in one batch, committed together (see `CommitGroups`). */
-export type OutcomeGroups = CommitGroups<OutcomeReport, boolean>;
-/** Where one task run's outcome goes: its place in the batch's group of its request. */
-export type OutcomeSink = GroupParticipant<OutcomeReport, boolean>;
-
-/** Group commit of outcomes, per request, for one batch of task messages (the worker's handler). */
-export const outcomeGroups = (deps: SettleDeps): OutcomeGroups => {
-  const known: KnownRequests = new Map();
-  return new CommitGroups((requestId, reports) => finishTogether(deps, requestId, reports, known), {
-    maxGroup: MAX_OUTCOMES_TOGETHER,
-    lingerMs: OUTCOME_LINGER_MS,
-  });
-};
+/** One task run's place in the worker's batch: its request, read once, and its outcome's group. */
+export interface RequestInBatch extends GroupParticipant<OutcomeReport, boolean> {
+  /** The request and its tasks as the batch first read them, for all its tasks in the batch. */
+  read(): Promise<RequestWithTasks | undefined>;
+}
 
 /**
- * What the batch's last outcome commit left each request as. The next group counts on it without
- * reading the request again; should another writer have moved it since, the commit's condition
- * fails and the group reads it afresh.
+ * One batch of task messages (the worker's handler): the tasks of one request in it read the
+ * request once, and commit their outcomes together (`CommitGroups`, per request).
  */
-type KnownRequests = Map<string, RequestWithTasks>;
+export class WorkerBatch {
+  /**
+   * What the batch last read or wrote of each request. The outcome commit counts on it without
+   * reading the request again; should another writer have moved it since, the commit's condition
+   * fails and the group reads it afresh. (Its tasks' states are not relied on: each task's own
+   * condition decides.)
+   */
+  private readonly known = new Map<string, RequestWithTasks>();
+  private readonly reads = new Map<string, Promise<RequestWithTasks | undefined>>();
+  private readonly groups: CommitGroups<OutcomeReport, boolean>;
+
+  constructor(private readonly deps: SettleDeps) {
+    this.groups = new CommitGroups(
+      (requestId, reports) => finishTogether(deps, requestId, reports, this.known),
+      {
+        maxGroup: MAX_OUTCOMES_TOGETHER,
+        lingerMs: OUTCOME_LINGER_MS,
+      },
+    );
+  }
+
+  enter(requestId: string): RequestInBatch {
+    const participant = this.groups.enter(requestId);
+    return {
+      submit: (report) => participant.submit(report),
+      leave: () => participant.leave(),
+      read: () => this.read(requestId),
+    };
+  }
+
+  private read(requestId: string): Promise<RequestWithTasks | undefined> {
+    const pending = this.reads.get(requestId);
+    if (pending !== undefined) return pending;
+    const read = this.deps.requests.get(requestId).then(
+      (found) => {
+        if (found !== undefined && !this.known.has(requestId)) this.known.set(requestId, found);
+        return found;
+      },
+      (error: unknown) => {
+        // A failed read is not kept: the next task of the request reads again.
+        this.reads.delete(requestId);
+        throw error;
+      },
+    );
+    this.reads.set(requestId, read);
+    return read;
+  }
+}
 
 /**
  * Final state of a task with its audit entry, counted on its request in the same commit; the last
  * task to report settles the request (completed / partially_failed) in that commit too, with the
- * request's entry, and a completed request forgets whose it was there and then. With `outcomes`
- * (a worker batch), it is committed with the other outcomes of its request in the batch.
+ * request's entry, and a completed request forgets whose it was there and then. In a worker batch
+ * (`batch`), it is committed with the other outcomes of its request in the batch.
  * True when this call reported the outcome (false: another delivery or writer had moved the task on).
  */
 export const finish = async (
-  deps: SettleDeps & { readonly outcomes?: OutcomeSink },
+  deps: SettleDeps & { readonly batch?: Pick<RequestInBatch, 'submit'> },
   task: ErasureTask,
   outcome: 'verified' | 'failed',
   failure?: OutcomeReport['failure'],
@@ -403,7 +444,7 @@ export const finish = async (
     ...(failure === undefined ? {} : { failure }),
     ...(completion === undefined ? {} : { completion }),
   };
-  if (deps.outcomes !== undefined) return await deps.outcomes.submit(report);
+  if (deps.batch !== undefined) return await deps.batch.submit(report);
   const [reported] = await finishTogether(deps, task.requestId, [report]);
   return reported === true;
 };
@@ -457,7 +498,7 @@ const finishTogether = async (
   deps: SettleDeps,
   requestId: string,
   reports: readonly OutcomeReport[],
-  known?: KnownRequests,
+  known?: Map<string, RequestWithTasks>,
 ): Promise<boolean[]> => {
   const reported = new Map<OutcomeReport, boolean>();
   let live = [...reports];
@@ -484,8 +525,12 @@ const finishTogether = async (
       live.map((report) => report.outcome),
       at,
     );
-    if (counted === undefined && cached !== undefined) continue;
-    if (counted === undefined) break;
+    if (counted === undefined) {
+      if (cached === undefined) break;
+      // The copy is out of date (the request settled elsewhere): read it afresh.
+      known?.delete(requestId);
+      continue;
+    }
     const { request } = found;
     const forget =
       counted.next.status === 'completed'

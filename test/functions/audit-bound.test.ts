@@ -49,6 +49,7 @@ const eraseThroughWorker = async (dataClasses: readonly string[], failFirst = fa
   }
   const worker = makeWorker(() => Promise.resolve(built.deps));
   const reads = vi.spyOn(built.deps.requests, 'get');
+  const taskReads = vi.spyOn(built.deps.requests, 'getTask');
   const receipt = await submitErasureRequest(
     built.deps,
     { subjectId: SUBJECT, dataClasses, reason: 'gdpr-art17-request' },
@@ -69,7 +70,7 @@ const eraseThroughWorker = async (dataClasses: readonly string[], failFirst = fa
       if (failed.has(record.messageId)) built.ports.sent.push(messages[index] as (typeof messages)[number]);
     });
   }
-  const requestReads = reads.mock.calls.length;
+  const requestReads = reads.mock.calls.length + taskReads.mock.calls.length;
   const found = await built.deps.requests.get(receipt.requestId);
   const entries = await built.deps.audit.query({ requestId: receipt.requestId });
   return { built, found, entries, tally, requestReads };
@@ -171,7 +172,7 @@ describe('a batch of one request runs concurrently', () => {
         }),
       ),
     ).toBeGreaterThan(1);
-    // Only the first group read the request; the next counted on what the first one wrote.
+    // The batch read the request once, for all its tasks, and the outcome commit counted on it.
     expect(requestReads).toBe(1);
   });
 
@@ -214,6 +215,33 @@ describe('a batch of one request runs concurrently', () => {
       (commit) => !commit.result.committed && commit.changes[0]?.kind === 'task.outcomes',
     );
     expect(lost.length).toBeGreaterThan(0);
+  });
+
+  it('a failed read of the request fails the tasks that shared it only; the next task reads again', async () => {
+    // Prepare
+    const { registry } = slowConnectors();
+    const built = handlerDeps({ overrides: { connectors: registry } });
+    const receipt = await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'bound-read-fails',
+    );
+    const reads = vi
+      .spyOn(built.deps.requests, 'get')
+      .mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+    const worker = makeWorker(() => Promise.resolve(built.deps), 2);
+    const records = built.ports.sent
+      .splice(0)
+      .map((message, index) => sqsRecord(`m-${index}`, JSON.stringify(message)));
+
+    // Act
+    const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
+
+    // Assess: the two tasks that started together shared the failed read and are retried.
+    expect(batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['m-0', 'm-1']);
+    const found = await built.deps.requests.get(receipt.requestId);
+    expect(found?.tasks.filter((task) => task.status === 'verified')).toHaveLength(3);
+    expect(reads.mock.calls.length).toBeGreaterThanOrEqual(2);
   });
 
   it('runs at most the given number of records at once', async () => {

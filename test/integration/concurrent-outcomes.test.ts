@@ -12,7 +12,7 @@ import type { UnitOfWork } from '../../domain/ports/index.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
-import { finish, outcomeGroups } from '../../functions/services/run-task.js';
+import { finish, WorkerBatch } from '../../functions/services/run-task.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
 import { createTestAdapters, testClients } from '../helpers/emulators.js';
@@ -88,9 +88,9 @@ it('a batch counting on the request it last wrote reads it afresh when another w
     },
   };
   const deps = { requests, uow: recording, audit, clock: () => new Date(NOW) };
-  const groups = outcomeGroups(deps);
+  const batch = new WorkerBatch(deps);
   /** One task's run in the batch: its outcome goes to the batch's group of its request. */
-  const inBatch = () => ({ ...deps, outcomes: groups.enter(requestId) });
+  const inBatch = () => ({ ...deps, batch: batch.enter(requestId) });
   const [first, second, ...rest] = tasks as [ErasureTask, ErasureTask, ...ErasureTask[]];
   const done = { affectedCount: 1, executedAt: NOW };
 
