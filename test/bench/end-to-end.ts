@@ -36,6 +36,8 @@ const e2eSizes = () => ({
   objects: size('BENCH_E2E_S3_OBJECTS', 10_000, 200, 0),
   items: size('BENCH_E2E_DDB_ITEMS', 1000, 50, 0),
   pairs: size('BENCH_E2E_PAIRS', 5, 1),
+  /** Pairs run first and not measured: the emulator's JIT has not compiled the deletes' paths yet. */
+  warmUpPairs: size('BENCH_E2E_WARM_UP_PAIRS', 1, 0, 0),
   empty: size('BENCH_E2E_EMPTY', 5, 1),
 });
 
@@ -171,9 +173,11 @@ export const benchEndToEnd = async ({
   let largeEntries = 0;
   let largeTasks = 0;
   const runId = Date.now().toString(36);
-  for (let pair = 0; pair < sizes.pairs; pair++) {
+  for (let pair = -sizes.warmUpPairs; pair < sizes.pairs; pair++) {
+    const measured = pair >= 0;
+    const pairLabel = measured ? String(pair) : `warm-up${-pair}`;
     const runOrchestrator = async (): Promise<number> => {
-      const subjectId = `bench-large-o-${runId}-${pair}`;
+      const subjectId = `bench-large-o-${runId}-${pairLabel}`;
       await seedLargeSubject(runtime.clients, runtime.stores, subjectId, sizes);
       reset();
       const cpu = startCpuMeter(dynamodbPid);
@@ -181,10 +185,13 @@ export const benchEndToEnd = async ({
         runtime,
         subjectId,
         ['child-data'],
-        `bench-large-${runId}-${pair}`,
+        `bench-large-${runId}-${pairLabel}`,
       );
-      orchestratorCpu.push(cpu());
-      orchestratorCalls = snapshot();
+      const used = cpu();
+      if (measured) {
+        orchestratorCpu.push(used);
+        orchestratorCalls = snapshot();
+      }
       if (process.env.BENCH_E2E_DEBUG !== undefined) {
         progress(
           JSON.stringify(
@@ -202,15 +209,18 @@ export const benchEndToEnd = async ({
       return completedMs;
     };
     const runScript = async (): Promise<number> => {
-      const subjectId = `bench-large-s-${runId}-${pair}`;
+      const subjectId = `bench-large-s-${runId}-${pairLabel}`;
       await seedLargeSubject(runtime.clients, runtime.stores, subjectId, sizes);
       reset();
       const cpu = startCpuMeter(dynamodbPid);
       const start = performance.now();
       const erased = await minimalErase(runtime.clients, runtime.stores, subjectId);
       const ms = performance.now() - start;
-      scriptCpu.push(cpu());
-      scriptCalls = snapshot();
+      const used = cpu();
+      if (measured) {
+        scriptCpu.push(used);
+        scriptCalls = snapshot();
+      }
       if (erased !== sizes.objects + sizes.items + 1) {
         throw new Error(`The script erased ${erased} of ${sizes.objects + sizes.items + 1}`);
       }
@@ -224,6 +234,12 @@ export const benchEndToEnd = async ({
     } else {
       script = await runScript();
       orchestrator = await runOrchestrator();
+    }
+    if (!measured) {
+      progress(
+        `e2e warm-up pair (not measured): orchestrator ${formatNumber(orchestrator)} ms, script ${formatNumber(script)} ms`,
+      );
+      continue;
     }
     orchestratorMs.push(orchestrator);
     scriptMs.push(script);
@@ -369,7 +385,7 @@ export const benchEndToEnd = async ({
       '',
       `Ratio orchestrator / script, median of ${ratios.length} alternating pairs: **${formatNumber(median(ratios))}×** (pairs: ${ratios.map((ratio) => `${formatNumber(ratio)}×`).join(', ')}).`,
       '',
-      `Each pair seeds two subjects alike (not timed): ${label}. The orchestrator's time runs from \`POST /v1/erasure-requests\` (\`child-data\`: customer-records, user-files, cloud-video, alarm-events, four tasks) through \`drainQueue()\` (the Lambda task handler, a batch at a time) to the \`GET\` that reads \`completed\`; the script's is \`minimalErase\` (test/bench/minimal-script.ts: ListObjectsV2 + DeleteObjects per page, Query + BatchWriteItem of 25, the four stores at once). Pairs alternate which side goes first. Calls are counted by middleware on the shared SDK clients; verification reads are measured by running each target's \`verify\` once more on its own. Sizes: \`BENCH_E2E_S3_OBJECTS\`, \`BENCH_E2E_DDB_ITEMS\`, \`BENCH_E2E_PAIRS\`.`,
+      `Each pair seeds two subjects alike (not timed): ${label}. The orchestrator's time runs from \`POST /v1/erasure-requests\` (\`child-data\`: customer-records, user-files, cloud-video, alarm-events, four tasks) through \`drainQueue()\` (the Lambda task handler, a batch at a time) to the \`GET\` that reads \`completed\`; the script's is \`minimalErase\` (test/bench/minimal-script.ts: ListObjectsV2 + DeleteObjects per page, Query + BatchWriteItem of 25, the four stores at once). Pairs alternate which side goes first; ${sizes.warmUpPairs === 0 ? 'no pair runs before them' : `${sizes.warmUpPairs} pair(s) run before them and are not measured (\`BENCH_E2E_WARM_UP_PAIRS\`): the first erasure of a run is the emulator's coldest, as its JIT has not yet compiled the deletes' paths`}. Calls are counted by middleware on the shared SDK clients; verification reads are measured by running each target's \`verify\` once more on its own. Sizes: \`BENCH_E2E_S3_OBJECTS\`, \`BENCH_E2E_DDB_ITEMS\`, \`BENCH_E2E_PAIRS\`.`,
       '',
       '| calls | orchestrator | minimal script | note |',
       '| --- | ---: | ---: | --- |',
