@@ -31,22 +31,24 @@ const slowConnectors = (failFirst = false) => {
   return { registry, tally };
 };
 
+/** Commits take a moment, like a DynamoDB round trip: concurrent outcomes read the same counts. */
+const slowDownCommits = (built: ReturnType<typeof handlerDeps>): void => {
+  const { commit } = built.ports.uow;
+  Object.assign(built.deps, {
+    uow: {
+      commit: async (...args: Parameters<typeof commit>) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return commit(...args);
+      },
+    },
+  });
+};
+
 /** Submits through the service, then delivers the queue to the worker until it is empty. */
 const eraseThroughWorker = async (dataClasses: readonly string[], failFirst = false, slowCommits = false) => {
   const { registry, tally } = slowConnectors(failFirst);
   const built = handlerDeps({ overrides: { connectors: registry } });
-  if (slowCommits) {
-    // Commits take a moment, like a DynamoDB round trip: concurrent outcomes read the same counts.
-    const { commit } = built.ports.uow;
-    Object.assign(built.deps, {
-      uow: {
-        commit: async (...args: Parameters<typeof commit>) => {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          return commit(...args);
-        },
-      },
-    });
-  }
+  if (slowCommits) slowDownCommits(built);
   const worker = makeWorker(() => Promise.resolve(built.deps));
   const reads = vi.spyOn(built.deps.requests, 'get');
   const taskReads = vi.spyOn(built.deps.requests, 'getTask');
@@ -180,15 +182,7 @@ describe('a batch of one request runs concurrently', () => {
     // Prepare
     const { registry } = slowConnectors();
     const built = handlerDeps({ overrides: { connectors: registry } });
-    const { commit } = built.ports.uow;
-    Object.assign(built.deps, {
-      uow: {
-        commit: async (...args: Parameters<typeof commit>) => {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          return commit(...args);
-        },
-      },
-    });
+    slowDownCommits(built);
     const receipt = await submitErasureRequest(
       built.deps,
       { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },

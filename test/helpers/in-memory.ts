@@ -473,6 +473,12 @@ const setReview = (state: InMemoryState, requestId: string): void => {
   else state.reviews.set(requestId, reviewAt);
 };
 
+/** The task is stored, in the status and attempt a change was decided on (the adapters' condition). */
+const taskIsAt = (state: InMemoryState, task: ErasureTask, expected: TaskExpectation): boolean => {
+  const current = state.tasks.get(taskKey(task.requestId, task.taskId));
+  return current?.status === expected.status && current.attempts === expected.attempts;
+};
+
 /**
  * Tasks' outcomes counted on their request, as the adapter's conditional update does: every task
  * still as expected and the request still with the counts read, or nothing (the caller's copy).
@@ -490,16 +496,7 @@ const countOutcomes = (
   ) {
     return false;
   }
-  for (const outcome of outcomes) {
-    const current = state.tasks.get(taskKey(outcome.next.requestId, outcome.next.taskId));
-    if (
-      current === undefined ||
-      current.status !== outcome.expected.status ||
-      current.attempts !== outcome.expected.attempts
-    ) {
-      return false;
-    }
-  }
+  if (!outcomes.every((outcome) => taskIsAt(state, outcome.next, outcome.expected))) return false;
   const verified = outcomes.filter((outcome) => outcome.next.status === 'verified').length;
   const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
   const counted: ErasureRequest = {
@@ -582,14 +579,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'task.transition':
     case 'task.outcome': {
       const key = taskKey(change.next.requestId, change.next.taskId);
-      const current = state.tasks.get(key);
-      if (
-        current === undefined ||
-        current.status !== change.expected.status ||
-        current.attempts !== change.expected.attempts
-      ) {
-        return false;
-      }
+      if (!taskIsAt(state, change.next, change.expected)) return false;
       if (change.kind === 'task.outcome' && change.request !== undefined) {
         return countOutcomes(state, [change], change.request);
       }
@@ -614,15 +604,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       ) {
         return false;
       }
-      for (const task of change.tasks) {
-        const stored = state.tasks.get(taskKey(task.next.requestId, task.next.taskId));
-        if (
-          stored === undefined ||
-          stored.status !== task.previous.status ||
-          stored.attempts !== task.previous.attempts
-        )
-          return false;
-      }
+      if (!change.tasks.every((task) => taskIsAt(state, task.next, task.previous))) return false;
       const { completedAt: _completedAt, ...rest } = current;
       state.requests.set(current.requestId, {
         ...rest,
