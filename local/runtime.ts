@@ -186,8 +186,15 @@ export const readBody = async (request: AsyncIterable<Buffer>, limit = MAX_BODY_
   return Buffer.concat(chunks).toString('utf8');
 };
 
+/** Query parameters as API Gateway (payload 2.0) passes them: a repeated one's values joined with commas. */
+const joinedQuery = (params: URLSearchParams): Record<string, string> => {
+  const query: Record<string, string> = {};
+  for (const [name, value] of params) query[name] = name in query ? `${query[name]},${value}` : value;
+  return query;
+};
+
 /** The API Gateway HTTP API (payload 2.0) event that API Gateway would build for this request. */
-const toApiEvent = (request: IncomingMessage, body: string): APIGatewayProxyEventV2 => {
+export const toApiEvent = (request: IncomingMessage, body: string): APIGatewayProxyEventV2 => {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -200,7 +207,7 @@ const toApiEvent = (request: IncomingMessage, body: string): APIGatewayProxyEven
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers,
-    ...(url.search === '' ? {} : { queryStringParameters: Object.fromEntries(url.searchParams.entries()) }),
+    ...(url.search === '' ? {} : { queryStringParameters: joinedQuery(url.searchParams) }),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',

@@ -75,11 +75,40 @@ const sweep = (now: string): ApiCall => ({
   body: { now },
 });
 
-const audit = (query: Record<string, string>): ApiCall => ({
+const audit = (query: ApiCall['query'] & object): ApiCall => ({
   method: 'GET',
   path: '/v1/audit',
   headers: bearer('compliance'),
   query,
+});
+
+describe('API input: a query parameter given more than once is a 400 naming it', () => {
+  it.each([
+    ['an audit filter', audit({ dataClass: ['cloud-video', 'child-data'] }), 'dataClass'],
+    ['an audit filter, once empty', audit({ subjectId: [SUBJECT, ''] }), 'subjectId'],
+    [
+      'a report format',
+      {
+        method: 'GET',
+        path: '/v1/reports/deadlines',
+        headers: bearer('compliance'),
+        query: { format: ['csv', 'json'] },
+      },
+      'format',
+    ],
+  ] as const)(
+    'refuses %s given twice, instead of reading the values joined as one',
+    async (_name, call, field) => {
+      const response = await attempt(call);
+      expect(response.status).toBe(400);
+      expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+    },
+  );
+
+  it('still answers a query whose parameters are each given once', async () => {
+    const response = await attempt(audit({ dataClass: 'cloud-video', subjectId: SUBJECT }));
+    expect(response.status).toBe(200);
+  });
 });
 
 describe('API input: every instant is bounded', () => {

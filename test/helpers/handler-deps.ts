@@ -159,7 +159,8 @@ export interface ApiCall {
   readonly method: string;
   readonly path: string;
   readonly headers?: Record<string, string>;
-  readonly query?: Record<string, string>;
+  /** A list is the parameter given once per value (`?a=1&a=2`). */
+  readonly query?: Record<string, string | readonly string[]>;
   /** A string is sent as it is; anything else as JSON. */
   readonly body?: unknown;
   /** Sends the body base64-encoded, as API Gateway does for some content types. */
@@ -169,7 +170,17 @@ export interface ApiCall {
 
 /** The HTTP API (payload 2.0) event API Gateway builds for a call. */
 export const apiEvent = (call: ApiCall): APIGatewayProxyEventV2 => {
-  const rawQueryString = new URLSearchParams(call.query ?? {}).toString();
+  const pairs = Object.entries(call.query ?? {}).flatMap(([name, value]) =>
+    (typeof value === 'string' ? [value] : value).map((one): [string, string] => [name, one]),
+  );
+  const rawQueryString = new URLSearchParams(pairs).toString();
+  // API Gateway (payload 2.0) joins the values of a repeated parameter with commas.
+  const query = Object.fromEntries(
+    Object.entries(call.query ?? {}).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : value.join(','),
+    ]),
+  );
   const text =
     call.body === undefined || typeof call.body === 'string' ? call.body : JSON.stringify(call.body);
   return {
@@ -178,7 +189,7 @@ export const apiEvent = (call: ApiCall): APIGatewayProxyEventV2 => {
     rawPath: call.path,
     rawQueryString,
     headers: { 'content-type': 'application/json', ...call.headers },
-    ...(call.query === undefined ? {} : { queryStringParameters: call.query }),
+    ...(call.query === undefined ? {} : { queryStringParameters: query }),
     requestContext: {
       accountId: '123456789012',
       apiId: 'test-api',
