@@ -65,8 +65,10 @@ export class CommitGroups<T, R> {
     return lane;
   }
 
+  /** Drops an idle lane; one that a later participant of the key replaced is left to that one. */
   private forget(key: string, lane: Lane<T, R>): void {
-    if (lane.pending === 0 && !lane.draining && lane.waiting.length === 0) this.lanes.delete(key);
+    const idle = lane.pending === 0 && !lane.draining && lane.waiting.length === 0;
+    if (idle && this.lanes.get(key) === lane) this.lanes.delete(key);
   }
 
   private async drain(key: string, lane: Lane<T, R>): Promise<void> {

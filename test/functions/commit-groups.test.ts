@@ -128,3 +128,28 @@ describe('CommitGroups', () => {
     expect(() => new CommitGroups(commit, { maxGroup: 0, lingerMs: 1 })).toThrow(RangeError);
   });
 });
+
+describe('CommitGroups, a participant that leaves after its lane was replaced', () => {
+  it('does not drop the new lane: later participants of the key still group together', async () => {
+    // Prepare: the first participant submits, its commit finishes, and it leaves only later.
+    const { groups, commit, release } = gatedCommits();
+    const committer = new CommitGroups(commit, LONG);
+    const early = committer.enter('req-1');
+    const first = early.submit(1);
+    await settle();
+    await release();
+    await first;
+    const second = committer.enter('req-1');
+
+    // Act
+    early.leave();
+    const third = committer.enter('req-1');
+    const results = [second.submit(2), third.submit(3)];
+    await settle();
+    await release();
+
+    // Assess
+    expect(await Promise.all(results)).toEqual([20, 30]);
+    expect(groups.map((group) => group.items)).toEqual([[1], [2, 3]]);
+  });
+});
