@@ -11,6 +11,7 @@ export interface GroupParticipant<T, R> {
  * once it has waited `lingerMs` for them, with at most `maxGroup` items; items that arrive while
  * it is in flight go together in the next. So the tasks of one request that run in one batch
  * usually report in one commit, and a slow sibling holds the others back for `lingerMs` at most.
+ * A group whose commit fails is committed again item by item, so one bad item fails alone.
  */
 export class CommitGroups<T, R> {
   private readonly lanes = new Map<string, Lane<T, R>>();
@@ -84,7 +85,19 @@ export class CommitGroups<T, R> {
           waiting.resolve(results[index] as R);
         });
       } catch (error) {
-        for (const waiting of group) waiting.reject(error);
+        if (group.length === 1) {
+          group[0]?.reject(error);
+          continue;
+        }
+        // One item's failure must not fail the others with it: each is committed on its own.
+        for (const waiting of group) {
+          try {
+            const [result] = await this.commitTogether(key, [waiting.item]);
+            waiting.resolve(result as R);
+          } catch (alone) {
+            waiting.reject(alone);
+          }
+        }
       }
     }
     // No await since the loop's last check: nothing can have joined the lane in between.

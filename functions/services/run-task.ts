@@ -501,7 +501,13 @@ const finishTogether = async (
   known?: Map<string, RequestWithTasks>,
 ): Promise<boolean[]> => {
   const reported = new Map<OutcomeReport, boolean>();
-  let live = [...reports];
+  // Two deliveries of one task in a batch report it once: a commit may write a task only once.
+  const firsts = new Map<string, OutcomeReport>();
+  for (const report of reports) {
+    if (firsts.has(report.task.taskId)) reported.set(report, false);
+    else firsts.set(report.task.taskId, report);
+  }
+  let live = [...firsts.values()];
   let read: ErasureRequest | undefined;
   for (let round = 1; round <= OUTCOME_ATTEMPTS && live.length > 0; round++) {
     const cached = round === 1 ? known?.get(requestId) : undefined;

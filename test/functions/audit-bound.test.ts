@@ -6,6 +6,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
+import type { TaskMessage } from '../../domain/ports/index.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
 import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
@@ -237,6 +239,51 @@ describe('a batch of one request runs concurrently', () => {
     expect(found?.tasks.filter((task) => task.status === 'verified')).toHaveLength(3);
     expect(reads.mock.calls.length).toBeGreaterThanOrEqual(2);
   });
+
+  it.each([
+    ['left succeeded by an older worker', { status: 'succeeded' as const, attempts: 1 }],
+    ['out of attempts', { status: 'running' as const, attempts: 20 }],
+  ])(
+    'a task delivered twice in one batch (%s) reports once, and its siblings are unharmed',
+    async (_name, state) => {
+      // Prepare: three tasks; the first is delivered twice, the second is at its last receive.
+      const built = handlerDeps({ overrides: { connectors: slowConnectors().registry } });
+      const receipt = await submitErasureRequest(
+        built.deps,
+        { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+        'bound-twice',
+      );
+      const [twice, last] = built.ports.sent.splice(0) as [TaskMessage, TaskMessage];
+      const key = `${twice.requestId}\u0000${twice.taskId}`;
+      built.ports.state.tasks.set(key, { ...(built.ports.state.tasks.get(key) as ErasureTask), ...state });
+      const worker = makeWorker(() => Promise.resolve(built.deps));
+
+      // Act
+      const { batchItemFailures } = await worker(
+        {
+          Records: [
+            sqsRecord('m-1', JSON.stringify(twice)),
+            sqsRecord('m-2', JSON.stringify(twice)),
+            sqsRecord('m-3', JSON.stringify(last), { receiveCount: 5 }),
+          ],
+        },
+        lambdaContext('worker'),
+      );
+
+      // Assess
+      expect(batchItemFailures).toEqual([]);
+      const found = await built.deps.requests.get(receipt.requestId);
+      const statuses = new Map(found?.tasks.map((task) => [task.taskId, task.status]));
+      expect(statuses.get(last.taskId)).toBe('verified');
+      expect(statuses.get(twice.taskId)).toBe(state.status === 'succeeded' ? 'verified' : 'failed');
+      const counted = (found?.request.verifiedCount ?? 0) + (found?.request.failedCount ?? 0);
+      expect(counted).toBe(2);
+      const entries = await built.deps.audit.query({ requestId: receipt.requestId });
+      expect(
+        entries.filter((entry) => entry.taskId === twice.taskId && entry.type.startsWith('task.')),
+      ).toHaveLength(1);
+    },
+  );
 
   it('runs at most the given number of records at once', async () => {
     // Prepare

@@ -83,6 +83,7 @@ describe('CommitGroups', () => {
 
     // Assess
     expect(waited).toBeGreaterThanOrEqual(25);
+    expect(waited).toBeLessThan(2000);
     expect(await result).toBe(10);
     slow.leave();
   });
@@ -126,6 +127,35 @@ describe('CommitGroups', () => {
     expect(await second).toBe(20);
     expect(groups.map((group) => group.items)).toEqual([[13], [2]]);
     expect(() => new CommitGroups(commit, { maxGroup: 0, lingerMs: 1 })).toThrow(RangeError);
+  });
+});
+
+describe('CommitGroups, a group whose commit fails', () => {
+  it('commits its items again one by one, so only the bad one fails', async () => {
+    // Prepare: a commit that refuses any group holding 13, at once.
+    const groups: (readonly number[])[] = [];
+    const committer = new CommitGroups(
+      async (_key: string, items: readonly number[]) => {
+        groups.push(items);
+        if (items.includes(13)) throw new Error('unlucky group');
+        return items.map((item) => item * 10);
+      },
+      { maxGroup: 8, lingerMs: 60_000 },
+    );
+    const participants = [1, 13, 3].map(() => committer.enter('req-1'));
+
+    // Act
+    const results = await Promise.allSettled(
+      participants.map((participant, index) => participant.submit([1, 13, 3][index] as number)),
+    );
+
+    // Assess
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : 'rejected'))).toEqual([
+      10,
+      'rejected',
+      30,
+    ]);
+    expect(groups).toEqual([[1, 13, 3], [1], [13], [3]]);
   });
 });
 
