@@ -427,6 +427,13 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     await page.locator('#release-hold-id').fill('hold_unknown');
     await page.getByRole('button', { name: 'Release hold', exact: true }).click();
     await expect.poll(() => text(page.locator('#notice'))).toContain('Release hold_unknown: 404');
+    // The answer shows where the user is: the notice stays in view however far down the form is.
+    const box = await page.locator('#notice').boundingBox();
+    const viewport = page.viewportSize();
+    expect(box).not.toBeNull();
+    expect(box?.y).toBeGreaterThanOrEqual(0);
+    expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(viewport?.height ?? 0);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-notice.png') });
   });
 
   it('previews an erasure of a held subject: blocked with the hold id shown, and nothing changed', async () => {
