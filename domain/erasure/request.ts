@@ -296,7 +296,7 @@ export const recordTaskOutcome = (
   };
 };
 
-/** A request after counting one task's outcome, and its settling transition if that was the last. */
+/** A request after counting outcomes, and its settling transition if they were the last. */
 export interface CountedOutcome {
   readonly next: ErasureRequest;
   /** Present when every task has now reported: `completed` or `partially_failed`, with its event. */
@@ -304,23 +304,12 @@ export interface CountedOutcome {
 }
 
 /**
- * Counts one task's final outcome for a commit that writes it together with the task (and, for the
- * last task, the request's final status and its entry), so a request settles in the commit of its
- * last task's outcome. Only the settling is audited: each task's own entry already carries its
- * outcome, so a count in between would narrate, not prove. `undefined` when the request does not
- * count outcomes now (not `dispatched`).
- */
-export const countOutcome = (
-  request: ErasureRequest,
-  outcome: TaskOutcome,
-  at: string,
-): CountedOutcome | undefined => countOutcomes(request, [outcome], at);
-
-/**
- * Counts several tasks' final outcomes in one commit (a worker's outcomes of one request that
- * finished together): as `countOutcome` one after the other, the request settling if the last of
- * them is its last task. `undefined` when the request does not count outcomes now, or has fewer
- * tasks left to report than `outcomes` (some were counted already).
+ * Counts tasks' final outcomes (one, or a worker's outcomes of one request that finished together)
+ * for a commit that writes them with the tasks (and, with the last task, the request's final
+ * status and its entry), so a request settles in the commit of its last outcomes. Only the
+ * settling is audited: each task's own entry already carries its outcome, so a count in between
+ * would narrate, not prove. `undefined` when the request does not count outcomes now (not
+ * `dispatched`), or has fewer tasks left to report than `outcomes` (some were counted already).
  */
 export const countOutcomes = (
   request: ErasureRequest,

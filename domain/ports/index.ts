@@ -289,21 +289,16 @@ export type Change =
   /** A task's state, if it is still in the status and attempt it was read in. */
   | { readonly kind: 'task.transition'; readonly next: ErasureTask; readonly expected: TaskExpectation }
   /**
-   * A task's final state, counted on its request; fails if the task was already counted. With
-   * `request`, the count is conditional on the counts read (and the request being `dispatched`), and
-   * the request takes `request.next`'s status: the last task's outcome settles the request in the
-   * same commit. Without it, the outcome is counted whatever the request's state.
+   * A task's final state, counted on its request whatever the request's state; fails if the task
+   * was already counted. The fallback when counting against the counts read keeps failing
+   * (`settle` finishes the request afterwards).
    */
-  | {
-      readonly kind: 'task.outcome';
-      readonly next: ErasureTask;
-      readonly expected: TaskExpectation;
-      readonly request?: OutcomeCount;
-    }
+  | { readonly kind: 'task.outcome'; readonly next: ErasureTask; readonly expected: TaskExpectation }
   /**
-   * Final states of several tasks of one request, counted on it in one commit (a worker's
-   * outcomes that finished together): each task's expectation and the counts read are conditions,
-   * as for `task.outcome` with `request`; the last outcomes settle the request in the same commit.
+   * Final states of tasks of one request (one, or a worker's outcomes that finished together),
+   * counted on it in one commit: each task's expectation, the request being `dispatched` and the
+   * counts read are conditions, and the request takes `request.next`'s status, so the last
+   * outcomes settle the request in the same commit.
    */
   | {
       readonly kind: 'task.outcomes';
@@ -388,7 +383,7 @@ export type Change =
   /** Takes keyed hashes off the suppression list. Unconditional (lifting twice is harmless). */
   | { readonly kind: 'suppression.lift'; readonly hashes: readonly string[] };
 
-/** The request a task outcome is counted on, as read and after counting (see `countOutcome`). */
+/** The request task outcomes are counted on, as read and after counting (see `countOutcomes`). */
 export interface OutcomeCount {
   readonly previous: ErasureRequest;
   readonly next: ErasureRequest;

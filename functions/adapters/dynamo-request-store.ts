@@ -291,7 +291,6 @@ export class DynamoRequestStore implements RequestStore {
       case 'task.transition':
         return [this.taskPut(change.next, change.expected)];
       case 'task.outcome':
-        if (change.request !== undefined) return this.countedOutcomeItems([change], change.request);
         // Counted on the request in the same transaction, so each task is counted exactly once
         // however often its message is delivered.
         return [

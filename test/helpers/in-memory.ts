@@ -580,9 +580,6 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'task.outcome': {
       const key = taskKey(change.next.requestId, change.next.taskId);
       if (!taskIsAt(state, change.next, change.expected)) return false;
-      if (change.kind === 'task.outcome' && change.request !== undefined) {
-        return countOutcomes(state, [change], change.request);
-      }
       state.tasks.set(key, clone(change.next));
       if (change.kind === 'task.outcome') {
         const request = state.requests.get(change.next.requestId);

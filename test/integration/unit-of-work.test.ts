@@ -509,7 +509,7 @@ describe('task.outcome', () => {
   });
 });
 
-describe('task.outcome counted against the counts read', () => {
+describe('task.outcomes of one task, counted against the counts read', () => {
   it('settles the request in the commit of its last outcome, and the request forgets whose it was', async () => {
     // Prepare: two running tasks; the first has reported.
     const { request, tasks } = requestWithTasks(2, { status: 'dispatched', dispatchedAt: NOW });
@@ -522,9 +522,8 @@ describe('task.outcome counted against the counts read', () => {
     await commitOk(
       [
         {
-          kind: 'task.outcome',
-          next: { ...first, status: 'verified', verifiedAt: NOW },
-          expected: first,
+          kind: 'task.outcomes',
+          outcomes: [{ next: { ...first, status: 'verified', verifiedAt: NOW }, expected: first }],
           request: { previous: request, next: afterFirst },
         },
       ],
@@ -542,9 +541,8 @@ describe('task.outcome counted against the counts read', () => {
     await commitOk(
       [
         {
-          kind: 'task.outcome',
-          next: { ...second, status: 'verified', verifiedAt: LATER },
-          expected: second,
+          kind: 'task.outcomes',
+          outcomes: [{ next: { ...second, status: 'verified', verifiedAt: LATER }, expected: second }],
           request: {
             previous: afterFirst,
             next: completed,
@@ -587,9 +585,8 @@ describe('task.outcome counted against the counts read', () => {
     await expectConflict(
       [
         {
-          kind: 'task.outcome',
-          next: { ...second, status: 'verified', verifiedAt: NOW },
-          expected: second,
+          kind: 'task.outcomes',
+          outcomes: [{ next: { ...second, status: 'verified', verifiedAt: NOW }, expected: second }],
           request: { previous: stale, next: { ...stale, verifiedCount: 1 } },
         },
       ],

@@ -5,7 +5,6 @@ import type { AuditEntry, AuditEvent } from '../../domain/audit/types.js';
 import {
   blockRequest,
   cancelTask,
-  countOutcome,
   countOutcomes,
   createTask,
   DeadlineAlreadyExtendedError,
@@ -699,7 +698,7 @@ describe('task outcomes on a request', () => {
             settledAudit = counted.settled?.audit.idempotencyKey ?? settledAudit;
           }
           let single = dispatched;
-          for (const outcome of outcomes) single = countOutcome(single, outcome, LATER)?.next ?? single;
+          for (const outcome of outcomes) single = countOutcomes(single, [outcome], LATER)?.next ?? single;
 
           // Assess
           expect(grouped).toEqual(single);
