@@ -103,7 +103,7 @@ export type WorkerDeps = Pick<
   'config' | 'requests' | 'holds' | 'audit' | 'uow' | 'queue' | 'connectors' | 'clock' | 'metrics' | 'log'
 > & {
   readonly settings: WorkerSettings;
-  /** The task's request in the handler's batch: read once, outcomes committed together. */
+  /** The task's request in the handler's batch: read once, holds read once, outcomes committed together. */
   readonly batch?: RequestInBatch;
 };
 

@@ -22,7 +22,7 @@ import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
-import { holdsBlocking } from '../../domain/holds.js';
+import { holdsBlocking, type LegalHold } from '../../domain/holds.js';
 import {
   addressValues,
   hasIdentifiers,
@@ -187,8 +187,11 @@ export const runConnectorTask = async (
     deps.log.warn('task message for an unknown task', { ...message });
     return { kind: 'done' };
   }
+  // A way out before the holds check that still has work to do (settle, finish) first lets its
+  // siblings' shared holds read go without it (`passHolds`); the quick ones leave with the record.
   if (task.status === 'cancelled') return { kind: 'done' };
   if (task.status === 'verified' || task.status === 'failed') {
+    deps.batch?.passHolds();
     // Already reported; settling again is harmless and finishes a request whose last reporter
     // stopped between counting its outcome and settling.
     await settle(deps, task.requestId);
@@ -201,6 +204,7 @@ export const runConnectorTask = async (
     const decision = decideAwaitingCallback(task, nowIso(deps), deps.settings.maxReceives);
     if (decision.kind === 'wait') return { kind: 'done' };
     if (decision.kind === 'give-up') {
+      deps.batch?.passHolds();
       await finish(deps, task, 'failed', { message: decision.message, code: decision.code });
       deps.metrics.count(METRIC.taskFailed, 1);
       deps.metrics.flush();
@@ -214,6 +218,7 @@ export const runConnectorTask = async (
       return { kind: 'done' };
     }
   } else if (attemptsExhausted(task, deps.settings.maxReceives)) {
+    deps.batch?.passHolds();
     await finish(deps, task, 'failed', {
       message: `Gave up after ${task.attempts} attempts`,
       code: 'attempts-exhausted',
@@ -227,7 +232,10 @@ export const runConnectorTask = async (
     if (current.status !== 'succeeded') {
       // The attempt's lease: not audited on its own, its outcome entry names the attempt.
       const started = claimAttempt(current, nowIso(deps));
-      if (!(await commitState(deps, current, started))) return { kind: 'done' };
+      if (!(await commitState(deps, current, started))) {
+        deps.batch?.passHolds();
+        return { kind: 'done' };
+      }
       current = started;
     }
     // ALM-3 also after dispatch: the holds are read after the lease, right before the connector
@@ -254,8 +262,10 @@ export const runConnectorTask = async (
     deps.metrics.count(METRIC.taskSucceeded, 1);
     return { kind: 'done' };
   } catch (error) {
+    deps.batch?.passHolds();
     return await attemptFailed(deps, current, error, receiveCount);
   } finally {
+    deps.batch?.passHolds();
     deps.metrics.flush();
   }
 };
@@ -277,7 +287,7 @@ const commitState = async (
 const heldBack = async (deps: WorkerDeps, task: ErasureTask): Promise<boolean> => {
   const at = nowIso(deps);
   const holds = holdsBlocking(
-    await deps.holds.forSubject(task.subjectId),
+    await (deps.batch?.holds(task.subjectId) ?? deps.holds.forSubject(task.subjectId)),
     deps.config.catalog,
     { dataClass: task.dataClass, target: task.target },
     at,
@@ -365,10 +375,25 @@ export interface OutcomeReport {
  */
 export const OUTCOME_LINGER_MS = 250;
 
-/** One task run's place in the worker's batch: its request, read once, and its outcome's group. */
+/**
+ * How long a task, its lease taken, waits for its siblings' leases before the holds are read for
+ * those that have theirs: the leases go out together, so they usually land within milliseconds.
+ */
+export const HOLDS_LINGER_MS = 50;
+/** Tasks whose holds check one read serves, at most (an SQS batch has 10 messages by default). */
+const HOLD_READERS_TOGETHER = 10;
+
+/** One task run's place in the worker's batch: its request read once, its holds check and its outcome's group. */
 export interface RequestInBatch extends GroupParticipant<OutcomeReport, boolean> {
   /** The request and its tasks as the batch first read them, for all its tasks in the batch. */
   read(): Promise<RequestWithTasks | undefined>;
+  /**
+   * The subject's legal holds, for a task whose lease is taken: one read serves the request's
+   * tasks in the batch that ask, and starts only once each of them has asked (so after its lease).
+   */
+  holds(subjectId: string): Promise<readonly LegalHold[]>;
+  /** This task will not ask for the holds (it stopped, or has asked): its siblings need not wait. */
+  passHolds(): void;
 }
 
 /**
@@ -385,8 +410,13 @@ export class WorkerBatch {
   private readonly known = new Map<string, RequestWithTasks>();
   private readonly reads = new Map<string, Promise<RequestWithTasks | undefined>>();
   private readonly groups: CommitGroups<OutcomeReport, boolean>;
+  /**
+   * ALM-3 holds checks, one read per request and batch: a group goes once every sibling that
+   * entered has asked or passed, so the read starts after each asker's lease, as it must.
+   */
+  private readonly holdReads: CommitGroups<string, readonly LegalHold[]>;
 
-  constructor(private readonly deps: SettleDeps) {
+  constructor(private readonly deps: SettleDeps & Pick<WorkerDeps, 'holds'>) {
     this.groups = new CommitGroups(
       (requestId, reports) => finishTogether(deps, requestId, reports, this.known),
       {
@@ -394,14 +424,34 @@ export class WorkerBatch {
         lingerMs: OUTCOME_LINGER_MS,
       },
     );
+    this.holdReads = new CommitGroups(
+      async (_requestId, subjectIds) => {
+        // One subject per request; a Map keeps that an assumption the code does not rely on.
+        const reads = new Map<string, Promise<readonly LegalHold[]>>();
+        return await Promise.all(
+          subjectIds.map((subjectId) => {
+            const read = reads.get(subjectId) ?? deps.holds.forSubject(subjectId);
+            reads.set(subjectId, read);
+            return read;
+          }),
+        );
+      },
+      { maxGroup: HOLD_READERS_TOGETHER, lingerMs: HOLDS_LINGER_MS },
+    );
   }
 
   enter(requestId: string): RequestInBatch {
     const participant = this.groups.enter(requestId);
+    const holdsCheck = this.holdReads.enter(requestId);
     return {
       submit: (report) => participant.submit(report),
-      leave: () => participant.leave(),
+      leave: () => {
+        holdsCheck.leave();
+        participant.leave();
+      },
       read: () => this.read(requestId),
+      holds: (subjectId) => holdsCheck.submit(subjectId),
+      passHolds: () => holdsCheck.leave(),
     };
   }
 

@@ -180,6 +180,51 @@ describe('a batch of one request runs concurrently', () => {
     expect(requestReads).toBe(1);
   });
 
+  it("reads the subject's holds once for the request's tasks in the batch, after every task's lease", async () => {
+    // Prepare: record, in order, each lease that commits and each read of the holds.
+    const { registry } = slowConnectors();
+    const built = handlerDeps({ overrides: { connectors: registry } });
+    slowDownCommits(built);
+    await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'bound-holds-once',
+    );
+    const events: string[] = [];
+    const { commit } = built.deps.uow;
+    Object.assign(built.deps, {
+      uow: {
+        commit: async (...args: Parameters<typeof commit>) => {
+          const result = await commit(...args);
+          const [change] = args[0];
+          if (result.committed && change?.kind === 'task.transition' && change.next.status === 'running') {
+            events.push(`lease ${change.next.taskId}`);
+          }
+          return result;
+        },
+      },
+    });
+    const forSubject = built.deps.holds.forSubject.bind(built.deps.holds);
+    vi.spyOn(built.deps.holds, 'forSubject').mockImplementation((subjectId) => {
+      events.push('holds read');
+      return forSubject(subjectId);
+    });
+    const records = built.ports.sent
+      .splice(0)
+      .map((message, index) => sqsRecord(`m-${index}`, JSON.stringify(message)));
+    const worker = makeWorker(() => Promise.resolve(built.deps));
+
+    // Act
+    const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
+
+    // Assess: five leases, then one read of the holds for all five tasks.
+    expect(batchItemFailures).toEqual([]);
+    expect(events.slice(0, 5).every((event) => event.startsWith('lease '))).toBe(true);
+    expect(new Set(events.slice(0, 5)).size).toBe(5);
+    expect(events.slice(5)).toEqual(['holds read']);
+    expect(registry.executed).toHaveLength(5);
+  });
+
   it('outcomes of one request in two batches at once: the loser counts again from fresh counts', async () => {
     // Prepare
     const { registry } = slowConnectors();

@@ -8,13 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
+import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { describeErasureRequest, submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import { stubRegistry } from '../helpers/connectors.js';
-import { HANDLER_NOW, type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
+import {
+  HANDLER_NOW,
+  type HandlerDeps,
+  handlerDeps,
+  lambdaContext,
+  sqsRecord,
+} from '../helpers/handler-deps.js';
 
 const SUBJECT = 'subject-held-7c1';
 
@@ -186,6 +193,45 @@ describe('ALM-3: a hold on a data class protects the targets that class lives in
         detail: expect.objectContaining({ holds: 'hold_late' }),
       }),
     ]);
+  });
+
+  it('in a batch, a hold placed while the last sibling starts stops every sibling: the holds are read after all their leases', async () => {
+    // Prepare: the second task's lease takes a while, and the hold lands while it commits. The
+    // first task's lease is long committed by then.
+    const connectors = stubRegistry();
+    const built = await dispatched(handlerDeps({ overrides: { connectors } }));
+    const { commit } = built.deps.uow;
+    let leases = 0;
+    Object.assign(built.deps, {
+      uow: {
+        commit: async (...args: Parameters<typeof commit>) => {
+          const [change] = args[0];
+          if (change?.kind === 'task.transition' && change.next.status === 'running' && ++leases === 2) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            built.ports.state.holds.set('hold_late', hold('hold_late'));
+          }
+          return commit(...args);
+        },
+      },
+    });
+    const worker = makeWorker(() => Promise.resolve(built.deps));
+    const records = [CUSTOMER_TASK, FILES_TASK].map((each, index) =>
+      sqsRecord(`m-${index}`, JSON.stringify({ taskId: each.taskId, requestId: each.requestId })),
+    );
+
+    // Act
+    const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
+
+    // Assess: neither task erased anything; both wait for the hold to end, each with its entry.
+    expect(batchItemFailures).toEqual([]);
+    expect(leases).toBe(2);
+    expect(connectors.executed).toEqual([]);
+    for (const each of [CUSTOMER_TASK, FILES_TASK]) {
+      expect(built.ports.state.tasks.get(`req_held\u0000${each.taskId}`)).toMatchObject({
+        status: 'pending',
+      });
+    }
+    expect(auditTypes(built).filter((type) => type === 'task.held')).toHaveLength(2);
   });
 
   it('lets the sweep re-send a held task only once no hold covers it', async () => {

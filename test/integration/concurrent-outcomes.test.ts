@@ -10,6 +10,7 @@ import { verifyChain } from '../../domain/audit/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { UnitOfWork } from '../../domain/ports/index.js';
 import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
+import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
 import { finish, WorkerBatch } from '../../functions/services/run-task.js';
@@ -25,9 +26,15 @@ let resources: OrchestratorResources;
 let requests: DynamoRequestStore;
 let audit: DynamoAuditLog;
 let uow: DynamoUnitOfWork;
+let holds: DynamoHoldStore;
 
 beforeAll(async () => {
-  ({ resources, requests, audit, uow } = await createTestAdapters('outcomes', clients, PSEUDONYM_KEY, 4));
+  ({ resources, requests, audit, uow, holds } = await createTestAdapters(
+    'outcomes',
+    clients,
+    PSEUDONYM_KEY,
+    4,
+  ));
 });
 
 afterAll(async () => {
@@ -87,7 +94,7 @@ it('a batch counting on the request it last wrote reads it afresh when another w
       return result;
     },
   };
-  const deps = { requests, uow: recording, audit, clock: () => new Date(NOW) };
+  const deps = { requests, uow: recording, audit, holds, clock: () => new Date(NOW) };
   const batch = new WorkerBatch(deps);
   /** One task's run in the batch: its outcome goes to the batch's group of its request. */
   const inBatch = () => ({ ...deps, batch: batch.enter(requestId) });
