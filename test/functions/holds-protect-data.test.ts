@@ -4,7 +4,7 @@
  * (dispatch, the worker, the sweep and the request view) run on the in-memory ports; the
  * assertions are on what is stored, audited and sent.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dispatchRequest, receiveRequest } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
@@ -12,7 +12,7 @@ import { makeHandler as makeWorker } from '../../functions/run-connector-task.js
 import { describeErasureRequest, submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
-import { runConnectorTask } from '../../functions/services/run-task.js';
+import { HOLDS_LINGER_MS, runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import {
@@ -195,9 +195,11 @@ describe('ALM-3: a hold on a data class protects the targets that class lives in
     ]);
   });
 
-  it('in a batch, a hold placed while the last sibling starts stops every sibling: the holds are read after all their leases', async () => {
-    // Prepare: the second task's lease takes a while, and the hold lands while it commits. The
-    // first task's lease is long committed by then.
+  /**
+   * A worker batch with both tasks of the request, whose second lease takes `leaseMs` and lets a
+   * hold land while it commits; the first lease is committed at once.
+   */
+  const batchWithSlowSecondLease = async (leaseMs: number) => {
     const connectors = stubRegistry();
     const built = await dispatched(handlerDeps({ overrides: { connectors } }));
     const { commit } = built.deps.uow;
@@ -207,31 +209,50 @@ describe('ALM-3: a hold on a data class protects the targets that class lives in
         commit: async (...args: Parameters<typeof commit>) => {
           const [change] = args[0];
           if (change?.kind === 'task.transition' && change.next.status === 'running' && ++leases === 2) {
-            await new Promise((resolve) => setTimeout(resolve, 20));
+            await new Promise((resolve) => setTimeout(resolve, leaseMs));
             built.ports.state.holds.set('hold_late', hold('hold_late'));
           }
           return commit(...args);
         },
       },
     });
+    const reads = vi.spyOn(built.deps.holds, 'forSubject');
     const worker = makeWorker(() => Promise.resolve(built.deps));
     const records = [CUSTOMER_TASK, FILES_TASK].map((each, index) =>
       sqsRecord(`m-${index}`, JSON.stringify({ taskId: each.taskId, requestId: each.requestId })),
     );
-
-    // Act
     const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
+    const statusOf = (each: ErasureTask) => built.ports.state.tasks.get(`req_held\u0000${each.taskId}`)?.status;
+    return { built, connectors, batchItemFailures, reads, statusOf };
+  };
 
-    // Assess: neither task erased anything; both wait for the hold to end, each with its entry.
+  it('in a batch, a hold placed while a sibling starts stops every sibling: the holds are read after all their leases', async () => {
+    // Act: the second lease lands well within the time the first task waits for its siblings.
+    const { built, connectors, batchItemFailures, reads, statusOf } = await batchWithSlowSecondLease(
+      HOLDS_LINGER_MS / 2,
+    );
+
+    // Assess: one read, after both leases; neither task erased anything, both wait for the hold.
     expect(batchItemFailures).toEqual([]);
-    expect(leases).toBe(2);
+    expect(reads).toHaveBeenCalledTimes(1);
     expect(connectors.executed).toEqual([]);
-    for (const each of [CUSTOMER_TASK, FILES_TASK]) {
-      expect(built.ports.state.tasks.get(`req_held\u0000${each.taskId}`)).toMatchObject({
-        status: 'pending',
-      });
-    }
+    expect([statusOf(CUSTOMER_TASK), statusOf(FILES_TASK)]).toEqual(['pending', 'pending']);
     expect(auditTypes(built).filter((type) => type === 'task.held')).toHaveLength(2);
+  });
+
+  it('in a batch, a sibling whose lease is slow holds the others back for a while only, and its own check still follows its lease', async () => {
+    // Act: the second lease takes longer than the first task waits for it.
+    const { connectors, batchItemFailures, reads, statusOf } = await batchWithSlowSecondLease(
+      HOLDS_LINGER_MS * 3,
+    );
+
+    // Assess: the first task read the holds without waiting any longer and erased (no hold yet);
+    // the second read them after its lease, found the hold and waits for it.
+    expect(batchItemFailures).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(connectors.executed).toEqual([CUSTOMER_TASK.taskId]);
+    expect(statusOf(CUSTOMER_TASK)).toBe('verified');
+    expect(statusOf(FILES_TASK)).toBe('pending');
   });
 
   it('lets the sweep re-send a held task only once no hold covers it', async () => {
