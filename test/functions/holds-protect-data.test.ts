@@ -222,7 +222,8 @@ describe('ALM-3: a hold on a data class protects the targets that class lives in
       sqsRecord(`m-${index}`, JSON.stringify({ taskId: each.taskId, requestId: each.requestId })),
     );
     const { batchItemFailures } = await worker({ Records: records }, lambdaContext('worker'));
-    const statusOf = (each: ErasureTask) => built.ports.state.tasks.get(`req_held\u0000${each.taskId}`)?.status;
+    const statusOf = (each: ErasureTask) =>
+      built.ports.state.tasks.get(`req_held\u0000${each.taskId}`)?.status;
     return { built, connectors, batchItemFailures, reads, statusOf };
   };
 
