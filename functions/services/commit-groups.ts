@@ -11,14 +11,20 @@ export interface GroupParticipant<T, R> {
  * once it has waited `lingerMs` for them, with at most `maxGroup` items; items that arrive while
  * it is in flight go together in the next. So the tasks of one request that run in one batch
  * usually report in one commit, and a slow sibling holds the others back for `lingerMs` at most.
- * A group whose commit fails is committed again item by item, so one bad item fails alone.
+ * A group whose commit fails is committed again item by item, so one bad item fails alone (unless
+ * `retryEachAlone` is false: a group of like items, one read for all, fails together).
  */
 export class CommitGroups<T, R> {
   private readonly lanes = new Map<string, Lane<T, R>>();
 
   constructor(
     private readonly commitTogether: (key: string, items: readonly T[]) => Promise<readonly R[]>,
-    private readonly options: { readonly maxGroup: number; readonly lingerMs: number },
+    private readonly options: {
+      readonly maxGroup: number;
+      readonly lingerMs: number;
+      /** @default true */
+      readonly retryEachAlone?: boolean;
+    },
   ) {
     if (!Number.isInteger(options.maxGroup) || options.maxGroup < 1) {
       throw new RangeError('maxGroup must be at least 1');
@@ -85,8 +91,8 @@ export class CommitGroups<T, R> {
           waiting.resolve(results[index] as R);
         });
       } catch (error) {
-        if (group.length === 1) {
-          group[0]?.reject(error);
+        if (group.length === 1 || this.options.retryEachAlone === false) {
+          for (const waiting of group) waiting.reject(error);
           continue;
         }
         // One item's failure must not fail the others with it: each is committed on its own.

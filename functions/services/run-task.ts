@@ -436,7 +436,9 @@ export class WorkerBatch {
           }),
         );
       },
-      { maxGroup: HOLD_READERS_TOGETHER, lingerMs: HOLDS_LINGER_MS },
+      // A failed read fails every task that shared it (each is retried as a failed attempt): reading
+      // again once per task would only add load to a store that is already refusing.
+      { maxGroup: HOLD_READERS_TOGETHER, lingerMs: HOLDS_LINGER_MS, retryEachAlone: false },
     );
   }
 

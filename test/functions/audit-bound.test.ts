@@ -225,6 +225,46 @@ describe('a batch of one request runs concurrently', () => {
     expect(registry.executed).toHaveLength(5);
   });
 
+  it('a failed shared holds read fails the tasks that shared it, once each; their retry completes the request', async () => {
+    // Prepare
+    const { registry } = slowConnectors();
+    const built = handlerDeps({ overrides: { connectors: registry } });
+    const receipt = await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'bound-holds-read-fails',
+    );
+    const reads = vi
+      .spyOn(built.deps.holds, 'forSubject')
+      .mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+    const worker = makeWorker(() => Promise.resolve(built.deps));
+    const messages = built.ports.sent.splice(0);
+    const deliver = (receiveCount: number) =>
+      worker(
+        {
+          Records: messages.map((message, index) =>
+            sqsRecord(`m-${index}`, JSON.stringify(message), { receiveCount }),
+          ),
+        },
+        lambdaContext('worker'),
+      );
+
+    // Act
+    const first = await deliver(1);
+    const afterFirst = reads.mock.calls.length;
+    const second = await deliver(2);
+
+    // Assess: one read, which failed all five; nothing erased until the redelivery.
+    expect(first.batchItemFailures).toHaveLength(5);
+    expect(afterFirst).toBe(1);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(registry.executed).toHaveLength(5);
+    const found = await built.deps.requests.get(receipt.requestId);
+    expect(found?.request).toMatchObject({ status: 'completed', verifiedCount: 5 });
+    const entries = await built.deps.audit.query({ requestId: receipt.requestId });
+    expect(entries.filter((entry) => entry.type === 'task.attempt_failed')).toHaveLength(5);
+  });
+
   it('outcomes of one request in two batches at once: the loser counts again from fresh counts', async () => {
     // Prepare
     const { registry } = slowConnectors();

@@ -159,6 +159,30 @@ describe('CommitGroups, a group whose commit fails', () => {
   });
 });
 
+describe('CommitGroups, a group of like items (retryEachAlone: false)', () => {
+  it('fails the whole group with the one error, without committing each again', async () => {
+    // Prepare
+    const groups: (readonly number[])[] = [];
+    const committer = new CommitGroups(
+      async (_key: string, items: readonly number[]) => {
+        groups.push(items);
+        throw new Error('ProvisionedThroughputExceededException');
+      },
+      { maxGroup: 8, lingerMs: 60_000, retryEachAlone: false },
+    );
+    const participants = [1, 2, 3].map(() => committer.enter('req-1'));
+
+    // Act
+    const results = await Promise.allSettled(
+      participants.map((participant, index) => participant.submit(index)),
+    );
+
+    // Assess
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(groups).toEqual([[0, 1, 2]]);
+  });
+});
+
 describe('CommitGroups, a participant that leaves after its lane was replaced', () => {
   it('does not drop the new lane: later participants of the key still group together', async () => {
     // Prepare: the first participant submits, its commit finishes, and it leaves only later.
