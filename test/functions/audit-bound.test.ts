@@ -46,6 +46,19 @@ const slowDownCommits = (built: ReturnType<typeof handlerDeps>): void => {
   });
 };
 
+/** A closed-account request (five tasks) submitted through the service; its messages wait in `built.ports.sent`. */
+const submittedClosedAccount = async (idempotencyKey: string, slowCommits = false) => {
+  const { registry, tally } = slowConnectors();
+  const built = handlerDeps({ overrides: { connectors: registry } });
+  if (slowCommits) slowDownCommits(built);
+  const receipt = await submitErasureRequest(
+    built.deps,
+    { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+    idempotencyKey,
+  );
+  return { registry, tally, built, receipt };
+};
+
 /** Submits through the service, then delivers the queue to the worker until it is empty. */
 const eraseThroughWorker = async (dataClasses: readonly string[], failFirst = false, slowCommits = false) => {
   const { registry, tally } = slowConnectors(failFirst);
@@ -182,14 +195,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it("reads the subject's holds once for the request's tasks in the batch, after every task's lease", async () => {
     // Prepare: record, in order, each lease that commits and each read of the holds.
-    const { registry } = slowConnectors();
-    const built = handlerDeps({ overrides: { connectors: registry } });
-    slowDownCommits(built);
-    await submitErasureRequest(
-      built.deps,
-      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
-      'bound-holds-once',
-    );
+    const { registry, built } = await submittedClosedAccount('bound-holds-once', true);
     const events: string[] = [];
     const { commit } = built.deps.uow;
     Object.assign(built.deps, {
@@ -227,13 +233,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('a failed shared holds read fails the tasks that shared it, once each; their retry completes the request', async () => {
     // Prepare
-    const { registry } = slowConnectors();
-    const built = handlerDeps({ overrides: { connectors: registry } });
-    const receipt = await submitErasureRequest(
-      built.deps,
-      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
-      'bound-holds-read-fails',
-    );
+    const { registry, built, receipt } = await submittedClosedAccount('bound-holds-read-fails');
     const reads = vi
       .spyOn(built.deps.holds, 'forSubject')
       .mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
@@ -267,14 +267,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('outcomes of one request in two batches at once: the loser counts again from fresh counts', async () => {
     // Prepare
-    const { registry } = slowConnectors();
-    const built = handlerDeps({ overrides: { connectors: registry } });
-    slowDownCommits(built);
-    const receipt = await submitErasureRequest(
-      built.deps,
-      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
-      'bound-two-batches',
-    );
+    const { registry, built, receipt } = await submittedClosedAccount('bound-two-batches', true);
     const records = built.ports.sent
       .splice(0)
       .map((message, index) => sqsRecord(`m-${index}`, JSON.stringify(message)));
@@ -300,13 +293,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('a failed read of the request fails the tasks that shared it only; the next task reads again', async () => {
     // Prepare
-    const { registry } = slowConnectors();
-    const built = handlerDeps({ overrides: { connectors: registry } });
-    const receipt = await submitErasureRequest(
-      built.deps,
-      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
-      'bound-read-fails',
-    );
+    const { registry, built, receipt } = await submittedClosedAccount('bound-read-fails');
     const reads = vi
       .spyOn(built.deps.requests, 'get')
       .mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
@@ -372,13 +359,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('runs at most the given number of records at once', async () => {
     // Prepare
-    const { registry, tally } = slowConnectors();
-    const built = handlerDeps({ overrides: { connectors: registry } });
-    await submitErasureRequest(
-      built.deps,
-      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
-      'bound-limit',
-    );
+    const { registry, tally, built } = await submittedClosedAccount('bound-limit');
     const worker = makeWorker(() => Promise.resolve(built.deps), 2);
     const records = built.ports.sent
       .splice(0)
