@@ -232,10 +232,7 @@ export const runConnectorTask = async (
     if (current.status !== 'succeeded') {
       // The attempt's lease: not audited on its own, its outcome entry names the attempt.
       const started = claimAttempt(current, nowIso(deps));
-      if (!(await commitState(deps, current, started))) {
-        deps.batch?.passHolds();
-        return { kind: 'done' };
-      }
+      if (!(await commitState(deps, current, started))) return { kind: 'done' };
       current = started;
     }
     // ALM-3 also after dispatch: the holds are read after the lease, right before the connector
@@ -265,6 +262,7 @@ export const runConnectorTask = async (
     deps.batch?.passHolds();
     return await attemptFailed(deps, current, error, receiveCount);
   } finally {
+    // Any other way out of here (a lost lease race) lets the siblings' holds read go at once.
     deps.batch?.passHolds();
     deps.metrics.flush();
   }
