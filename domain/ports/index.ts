@@ -412,6 +412,12 @@ export type CommitResult =
  */
 export interface UnitOfWork {
   commit(changes: readonly Change[], audit?: readonly AuditRecord[]): Promise<CommitResult>;
+  /**
+   * A commit auditing on these subjects' chains (`undefined`: the system chain) is coming soon: an
+   * adapter may start reading what it needs (the chain heads) now, beside the caller's own reads.
+   * Only a hint: a commit without it, or long after it, reads as usual.
+   */
+  prepare?(subjectIds: readonly (string | undefined)[]): void;
 }
 
 /** An advance notice (IMOU-3): the subject is to be told that a deletion is coming. */

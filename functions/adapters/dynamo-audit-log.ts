@@ -71,9 +71,13 @@ export interface OlderHeadsRun {
 export const unanchoredShard = (chainId: string): string =>
   String(Number.parseInt(sha256(chainId).slice(0, 8), 16) % UNANCHORED_SHARDS).padStart(2, '0');
 
+type HeadRead = { readonly read: ChainHead | undefined } | { readonly failed: true };
+
 /** Transaction items that append audit records, and which item claims which record's key. */
 export interface AuditAppendPlan {
   readonly items: TransactItem[];
+  /** The chains the items append to. */
+  readonly chains: readonly string[];
   /** Item index (within `items`) → index of the record whose idempotency marker it puts. */
   readonly markers: ReadonlyMap<number, number>;
 }
@@ -93,9 +97,14 @@ export interface AuditAppendPlan {
 const inTimeOrder = (entries: AuditEntry[]): AuditEntry[] =>
   entries.sort((a, b) => a.at.localeCompare(b.at) || a.chainId.localeCompare(b.chainId) || a.seq - b.seq);
 
+/** How long a head read ahead of its commit may serve it; an older one is read again. */
+export const PREFETCHED_HEAD_TTL_MS = 1000;
+
 export class DynamoAuditLog implements AuditLog {
   /** Whether every older head is known to be marked (the marker said `done` once). */
   private olderHeadsMarked = false;
+  /** Heads read ahead of a commit (`prefetchHeads`), each for the next plan on its chain. */
+  private readonly prefetched = new Map<string, { readonly at: number; readonly head: Promise<HeadRead> }>();
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -128,7 +137,7 @@ export class DynamoAuditLog implements AuditLog {
     const items: TransactItem[] = [];
     const markers = new Map<number, number>();
     for (const [chainId, chain] of byChain) {
-      const read = await this.readHead(chainId);
+      const read = await this.headForPlan(chainId);
       let head = read;
       for (const index of chain.indexes) {
         const event = (records[index] as AuditRecord).event;
@@ -173,7 +182,7 @@ export class DynamoAuditLog implements AuditLog {
         },
       });
     }
-    return { items, markers };
+    return { items, markers, chains: [...byChain.keys()] };
   }
 
   async query(query: AuditQuery): Promise<AuditEntry[]> {
@@ -457,6 +466,45 @@ export class DynamoAuditLog implements AuditLog {
         (query.from === undefined || entry.at >= query.from) &&
         (query.to === undefined || entry.at <= query.to),
     );
+  }
+
+  /**
+   * Starts reading the heads of these subjects' chains for the next plan on each, so the read runs
+   * beside the caller's own instead of after them. A head read ahead may be stale by the time it
+   * is used; the head's condition then cancels the transaction and the retry reads afresh.
+   */
+  prefetchHeads(subjectIds: readonly (string | undefined)[], now = Date.now()): void {
+    for (const [chainId, ahead] of this.prefetched) {
+      if (now - ahead.at > PREFETCHED_HEAD_TTL_MS) this.prefetched.delete(chainId);
+    }
+    for (const subjectId of subjectIds) {
+      const chainId = this.chainIdFor(subjectId);
+      if (this.prefetched.has(chainId)) continue;
+      const head = this.readHead(chainId).then(
+        (read): HeadRead => ({ read }),
+        // A failed read ahead is no answer: the plan reads again and meets the error itself.
+        (): HeadRead => ({ failed: true }),
+      );
+      this.prefetched.set(chainId, { at: now, head });
+    }
+  }
+
+  /** Drops heads read ahead on chains a commit just wrote (or tried to): they are older now. */
+  forgetPrefetchedHeads(chainIds: Iterable<string>): void {
+    for (const chainId of chainIds) this.prefetched.delete(chainId);
+  }
+
+  /** The head read ahead for this chain if there is a recent one (used once), else a fresh read. */
+  private async headForPlan(chainId: string): Promise<ChainHead | undefined> {
+    const ahead = this.prefetched.get(chainId);
+    if (ahead !== undefined) {
+      this.prefetched.delete(chainId);
+      if (Date.now() - ahead.at <= PREFETCHED_HEAD_TTL_MS) {
+        const result = await ahead.head;
+        if (!('failed' in result)) return result.read;
+      }
+    }
+    return await this.readHead(chainId);
   }
 
   private async readHead(chainId: string): Promise<ChainHead | undefined> {

@@ -102,9 +102,16 @@ export class DynamoUnitOfWork implements UnitOfWork {
         pending = pending.filter((_, index) => !appended.has(index));
         // Another writer moved a chain head, or the transaction met a conflict or throttling.
         if (attempt < MAX_COMMIT_ATTEMPTS) await this.sleep(Math.random() * 10 * 2 ** attempt);
+      } finally {
+        // Heads read ahead on these chains predate this write (or this attempt's race).
+        this.stores.audit.forgetPrefetchedHeads(plan.chains);
       }
     }
     throw new Error(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
+  }
+
+  prepare(subjectIds: readonly (string | undefined)[]): void {
+    this.stores.audit.prefetchHeads(subjectIds);
   }
 
   private async writeOne(item: TransactItem, changes: readonly Change[]): Promise<CommitResult> {

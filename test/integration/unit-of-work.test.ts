@@ -6,7 +6,7 @@
  * single chain that verifies. The passing conflicts an emulator cannot stage on demand (a
  * TransactionConflict cancellation, throttling) are in test/functions/dynamo-*.test.ts.
  */
-import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalJson, pseudonymise, verifyChain } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
@@ -17,7 +17,7 @@ import type { AuditRecord, Change, StoredSchedule } from '../../domain/ports/ind
 import { erasureTally } from '../../domain/reports/erasures.js';
 import { dueBucket } from '../../domain/schedule/buckets.js';
 import type { EventRef, ScheduleEntry } from '../../domain/schedule/types.js';
-import type { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
+import { DynamoAuditLog, PREFETCHED_HEAD_TTL_MS } from '../../functions/adapters/dynamo-audit-log.js';
 import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
@@ -1490,5 +1490,127 @@ describe('audit appends', () => {
     const chain = await chainOf(subjectId);
     expect(chain.verification).toMatchObject({ ok: true, length: 2 });
     expect(chain.entries[1]?.idempotencyKey).toBe(delivered.event.idempotencyKey);
+  });
+});
+
+describe('chain heads read ahead (`prepare`)', () => {
+  /** The documents client's calls while `act` runs (`count` tells them so far): heads read, transactions. */
+  const callsDuring = async (
+    act: (count: () => { headReads: number; transactions: number }) => Promise<void>,
+  ) => {
+    const send = vi.spyOn(clients.documents, 'send');
+    const count = () => {
+      const commands = send.mock.calls.map(([command]) => command);
+      return {
+        headReads: commands.filter((command) => command instanceof GetCommand).length,
+        transactions: commands.filter((command) => command instanceof TransactWriteCommand).length,
+      };
+    };
+    try {
+      await act(count);
+      return count();
+    } finally {
+      send.mockRestore();
+    }
+  };
+
+  it('lets the commit use the head read beside the caller’s reads, not a read of its own', async () => {
+    // Prepare
+    const subjectId = fresh('person');
+    await commitOk([], [record(subjectId)]);
+
+    // Act
+    let whenPrepared: unknown;
+    const calls = await callsDuring(async (count) => {
+      uow.prepare([subjectId]);
+      whenPrepared = count();
+      await commitOk([], [record(subjectId)]);
+    });
+
+    // Assess: the head was read as `prepare` was called, and only then.
+    expect(whenPrepared).toEqual({ headReads: 1, transactions: 0 });
+    expect(calls).toEqual({ headReads: 1, transactions: 1 });
+    expect((await chainOf(subjectId)).verification).toMatchObject({ ok: true, length: 2 });
+  });
+
+  it('a head another writer moved since it was read ahead: the head’s condition refuses it, the retry reads afresh, the chain verifies', async () => {
+    // Prepare: another writer (another Lambda) appends once the head was read ahead.
+    const subjectId = fresh('person');
+    await commitOk([], [record(subjectId)]);
+    const otherAudit = new DynamoAuditLog(clients.documents, resources.tables.audit, PSEUDONYM_KEY);
+    const otherUow = new DynamoUnitOfWork(clients.documents, { requests, holds, audit: otherAudit });
+
+    // Act
+    const calls = await callsDuring(async () => {
+      uow.prepare([subjectId]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await otherUow.commit([], [record(subjectId)])).toEqual({ committed: true });
+      await commitOk([], [record(subjectId)]);
+    });
+
+    // Assess: the read ahead, the other writer's read, the retry's read; a refused transaction.
+    expect(calls).toEqual({ headReads: 3, transactions: 3 });
+    const chain = await chainOf(subjectId);
+    expect(chain.verification).toMatchObject({ ok: true, length: 3 });
+  });
+
+  it('a commit on the chain drops a head read ahead before it landed, so the next commit is not refused', async () => {
+    // Prepare: the first commit's transaction waits until the head read ahead has answered.
+    const subjectId = fresh('person');
+    await commitOk([], [record(subjectId)]);
+    const send = clients.documents.send.bind(clients.documents);
+    let readAhead: Promise<unknown> | undefined;
+    let headReads = 0;
+    let transactions = 0;
+    const spy = vi.spyOn(clients.documents, 'send').mockImplementation(((command: unknown) => {
+      if (command instanceof GetCommand && ++headReads === 2) {
+        readAhead = send(command as GetCommand);
+        return readAhead;
+      }
+      if (command instanceof TransactWriteCommand && ++transactions === 1) {
+        return (async () => {
+          await vi.waitFor(() => expect(readAhead).toBeDefined());
+          await readAhead;
+          return await send(command);
+        })();
+      }
+      return send(command as GetCommand);
+    }) as typeof clients.documents.send);
+
+    // Act
+    try {
+      const first = uow.commit([], [record(subjectId)]);
+      uow.prepare([subjectId]);
+      expect(await first).toEqual({ committed: true });
+      await commitOk([], [record(subjectId)]);
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess: the second commit read the head again and went through at its first transaction.
+    expect({ headReads, transactions }).toEqual({ headReads: 3, transactions: 2 });
+    expect((await chainOf(subjectId)).verification).toMatchObject({ ok: true, length: 3 });
+  });
+
+  it(`reads the head again when the one read ahead is older than ${PREFETCHED_HEAD_TTL_MS} ms, or its read failed`, async () => {
+    // Prepare
+    const subjectId = fresh('person');
+    await commitOk([], [record(subjectId)]);
+
+    // Act
+    const stale = await callsDuring(async () => {
+      audit.prefetchHeads([subjectId], Date.now() - PREFETCHED_HEAD_TTL_MS - 1);
+      await commitOk([], [record(subjectId)]);
+    });
+    const failed = await callsDuring(async () => {
+      vi.mocked(clients.documents.send).mockRejectedValueOnce(new Error('connection reset'));
+      uow.prepare([subjectId]);
+      await commitOk([], [record(subjectId)]);
+    });
+
+    // Assess
+    expect(stale).toEqual({ headReads: 2, transactions: 1 });
+    expect(failed).toEqual({ headReads: 2, transactions: 1 });
+    expect((await chainOf(subjectId)).verification).toMatchObject({ ok: true, length: 3 });
   });
 });
