@@ -126,6 +126,8 @@ export const submitErasureRequest = async (
   idempotencyKey: string,
 ): Promise<ErasureRequestReceipt> => {
   const hash = bodyHash(deps.settings.idKey, input);
+  // The commit's chain head is read beside these (a replay wastes it).
+  deps.uow.prepare?.([input.subjectId]);
   // Three independent reads at once: a replay wastes the other two, a new request (the usual
   // case) waits for one round trip instead of three.
   const [replay, { schedule }, holds] = await Promise.all([

@@ -77,6 +77,8 @@ export const recordLifecycleEvent = async (
   const flagged = <T extends LifecycleEventResult>(result: T): T =>
     suppressed.length === 0 ? result : { ...result, suppressed };
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // The commit's chain head is read beside this attempt's reads (a replay wastes it).
+    deps.uow.prepare?.([event.subjectId]);
     const recorded = await deps.schedules.recordedEvent(event.subjectId, event.eventId);
     if (recorded !== undefined) return flagged(recorded);
     const stored = await deps.schedules.load(event.subjectId);

@@ -250,6 +250,8 @@ export const runConnectorTask = async (
       return { kind: 'done' };
     }
     const executedAt = nowIso(deps);
+    // The outcome's chain head is read while verification reads the target.
+    deps.uow.prepare?.([current.subjectId]);
     const verification = await verifyAll(deps, target, invocations);
     if (!verification.verified) {
       throw new Error(`Verification found ${verification.remaining} items left: ${verification.detail}`);

@@ -1,0 +1,118 @@
+/**
+ * The services that commit with an audit entry after reads of their own ask the unit of work to
+ * read the chain head ahead (`prepare`), so the head's round trip runs beside theirs instead of
+ * after them: intake before its three reads, a lifecycle event before its two, the worker while
+ * verification reads the target. The adapter's side (the head read once, a stale one refused and
+ * read again) is proven against DynamoDB Local in test/integration/unit-of-work.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
+import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
+import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { stubRegistry } from '../helpers/connectors.js';
+import { handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
+
+const SUBJECT = 'subject-read-ahead-1';
+
+/** The deps of `handlerDeps`, with every read, `prepare` and commit written to one log in order. */
+const logged = (options: Parameters<typeof handlerDeps>[0] = {}) => {
+  const built = handlerDeps(options);
+  const log: string[] = [];
+  const { deps } = built;
+  const wrap = <T extends object>(port: T, name: string, methods: readonly (keyof T & string)[]) => {
+    for (const method of methods) {
+      const original = (port[method] as (...args: unknown[]) => unknown).bind(port);
+      Object.assign(port, {
+        [method]: (...args: unknown[]) => {
+          log.push(`${name}.${method}`);
+          return original(...args);
+        },
+      });
+    }
+  };
+  wrap(deps.requests, 'requests', ['idempotencyRecord', 'get']);
+  wrap(deps.schedules, 'schedules', ['load', 'recordedEvent']);
+  wrap(deps.holds, 'holds', ['forSubject']);
+  wrap(deps.uow, 'uow', ['commit']);
+  Object.assign(deps.uow, {
+    prepare: (subjectIds: readonly (string | undefined)[]) => log.push(`uow.prepare ${subjectIds.join(',')}`),
+  });
+  return { built, log };
+};
+
+describe('chain heads read ahead', () => {
+  it('intake asks for the head before its three reads, and commits after them', async () => {
+    // Prepare
+    const { built, log } = logged();
+
+    // Act
+    await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['cloud-video'], reason: 'gdpr-art17-request' },
+      'read-ahead-intake',
+    );
+
+    // Assess
+    expect(log.slice(0, 4)).toEqual([
+      `uow.prepare ${SUBJECT}`,
+      'requests.idempotencyRecord',
+      'schedules.load',
+      'holds.forSubject',
+    ]);
+    expect(log.filter((line) => line.startsWith('uow.'))).toEqual([`uow.prepare ${SUBJECT}`, 'uow.commit']);
+  });
+
+  it('a lifecycle event asks for the head before its reads', async () => {
+    // Prepare
+    const { built, log } = logged();
+
+    // Act
+    await recordLifecycleEvent(built.deps, {
+      subjectId: SUBJECT,
+      type: 'contract.ended',
+      occurredAt: '2026-11-01T00:00:00.000Z',
+      attributes: {},
+    });
+
+    // Assess
+    expect(log.slice(0, 3)).toEqual([`uow.prepare ${SUBJECT}`, 'schedules.recordedEvent', 'schedules.load']);
+    expect(log.at(-1)).toBe('uow.commit');
+  });
+
+  it('the worker asks for it when the connector is done, so the read runs while verification reads the target', async () => {
+    // Prepare
+    const steps: string[] = [];
+    const registry = stubRegistry(
+      async () => {
+        steps.push('execute');
+        return { status: 'done', affectedCount: 2 };
+      },
+      async () => {
+        steps.push('verify');
+        return { verified: true };
+      },
+    );
+    const { built } = logged({ overrides: { connectors: registry } });
+    await submitErasureRequest(
+      built.deps,
+      { subjectId: SUBJECT, dataClasses: ['cloud-video'], reason: 'gdpr-art17-request' },
+      'read-ahead-worker',
+    );
+    const [message] = built.ports.sent.splice(0);
+    Object.assign(built.deps.uow, {
+      prepare: (subjectIds: readonly string[]) => steps.push(`prepare ${subjectIds.join(',')}`),
+    });
+
+    // Act
+    const worker = makeWorker(() => Promise.resolve(built.deps));
+    const { batchItemFailures } = await worker(
+      { Records: [sqsRecord('m-1', JSON.stringify(message), { receiveCount: 1 })] },
+      lambdaContext('worker'),
+    );
+
+    // Assess
+    expect(batchItemFailures).toEqual([]);
+    expect(steps).toEqual(['execute', `prepare ${SUBJECT}`, 'verify']);
+    expect((await built.deps.requests.get(message?.requestId ?? ''))?.request.status).toBe('completed');
+  });
+});
