@@ -78,6 +78,8 @@ export interface AuditAppendPlan {
   readonly items: TransactItem[];
   /** The chains the items append to. */
   readonly chains: readonly string[];
+  /** Whether a head read ahead (`prefetchHeads`) was used, rather than one read by this plan. */
+  readonly readAhead: boolean;
   /** Item index (within `items`) → index of the record whose idempotency marker it puts. */
   readonly markers: ReadonlyMap<number, number>;
 }
@@ -136,8 +138,10 @@ export class DynamoAuditLog implements AuditLog {
     });
     const items: TransactItem[] = [];
     const markers = new Map<number, number>();
+    let readAhead = false;
     for (const [chainId, chain] of byChain) {
-      const read = await this.headForPlan(chainId);
+      const { read, ahead } = await this.headForPlan(chainId);
+      readAhead ||= ahead;
       let head = read;
       for (const index of chain.indexes) {
         const event = (records[index] as AuditRecord).event;
@@ -182,7 +186,7 @@ export class DynamoAuditLog implements AuditLog {
         },
       });
     }
-    return { items, markers, chains: [...byChain.keys()] };
+    return { items, markers, chains: [...byChain.keys()], readAhead };
   }
 
   async query(query: AuditQuery): Promise<AuditEntry[]> {
@@ -495,16 +499,16 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /** The head read ahead for this chain if there is a recent one (used once), else a fresh read. */
-  private async headForPlan(chainId: string): Promise<ChainHead | undefined> {
+  private async headForPlan(chainId: string): Promise<{ read: ChainHead | undefined; ahead: boolean }> {
     const ahead = this.prefetched.get(chainId);
     if (ahead !== undefined) {
       this.prefetched.delete(chainId);
       if (Date.now() - ahead.at <= PREFETCHED_HEAD_TTL_MS) {
         const result = await ahead.head;
-        if (!('failed' in result)) return result.read;
+        if (!('failed' in result)) return { read: result.read, ahead: true };
       }
     }
-    return await this.readHead(chainId);
+    return { read: await this.readHead(chainId), ahead: false };
   }
 
   private async readHead(chainId: string): Promise<ChainHead | undefined> {

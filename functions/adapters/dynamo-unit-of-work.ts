@@ -100,8 +100,11 @@ export class DynamoUnitOfWork implements UnitOfWork {
           if (record !== undefined && reason.Code === 'ConditionalCheckFailed') appended.add(record);
         });
         pending = pending.filter((_, index) => !appended.has(index));
-        // Another writer moved a chain head, or the transaction met a conflict or throttling.
-        if (attempt < MAX_COMMIT_ATTEMPTS) await this.sleep(Math.random() * 10 * 2 ** attempt);
+        // Another writer moved a chain head, or the transaction met a conflict or throttling. A
+        // head read ahead may simply have aged: the next plan reads afresh, at once.
+        if (attempt < MAX_COMMIT_ATTEMPTS && !plan.readAhead) {
+          await this.sleep(Math.random() * 10 * 2 ** attempt);
+        }
       } finally {
         // Heads read ahead on these chains predate this write (or this attempt's race).
         this.stores.audit.forgetPrefetchedHeads(plan.chains);

@@ -1494,21 +1494,30 @@ describe('audit appends', () => {
 });
 
 describe('chain heads read ahead (`prepare`)', () => {
-  /** The documents client's calls while `act` runs (`count` tells them so far): heads read, transactions. */
-  const callsDuring = async (
-    act: (count: () => { headReads: number; transactions: number }) => Promise<void>,
-  ) => {
+  interface Calls {
+    /** The calls so far: heads read and transactions sent. */
+    count(): { headReads: number; transactions: number };
+    /** Resolves once every call so far has been answered. */
+    answered(): Promise<void>;
+  }
+  /** The documents client's calls while `act` runs. */
+  const callsDuring = async (act: (calls: Calls) => Promise<void>) => {
     const send = vi.spyOn(clients.documents, 'send');
-    const count = () => {
-      const commands = send.mock.calls.map(([command]) => command);
-      return {
-        headReads: commands.filter((command) => command instanceof GetCommand).length,
-        transactions: commands.filter((command) => command instanceof TransactWriteCommand).length,
-      };
+    const calls: Calls = {
+      count: () => {
+        const commands = send.mock.calls.map(([command]) => command);
+        return {
+          headReads: commands.filter((command) => command instanceof GetCommand).length,
+          transactions: commands.filter((command) => command instanceof TransactWriteCommand).length,
+        };
+      },
+      answered: async () => {
+        await Promise.allSettled(send.mock.results.map((result) => result.value));
+      },
     };
     try {
-      await act(count);
-      return count();
+      await act(calls);
+      return calls.count();
     } finally {
       send.mockRestore();
     }
@@ -1521,7 +1530,7 @@ describe('chain heads read ahead (`prepare`)', () => {
 
     // Act
     let whenPrepared: unknown;
-    const calls = await callsDuring(async (count) => {
+    const calls = await callsDuring(async ({ count }) => {
       uow.prepare([subjectId]);
       whenPrepared = count();
       await commitOk([], [record(subjectId)]);
@@ -1533,23 +1542,40 @@ describe('chain heads read ahead (`prepare`)', () => {
     expect((await chainOf(subjectId)).verification).toMatchObject({ ok: true, length: 2 });
   });
 
-  it('a head another writer moved since it was read ahead: the head’s condition refuses it, the retry reads afresh, the chain verifies', async () => {
+  it('a head another writer moved since it was read ahead: the head’s condition refuses it, the retry reads afresh at once, the chain verifies', async () => {
     // Prepare: another writer (another Lambda) appends once the head was read ahead.
     const subjectId = fresh('person');
     await commitOk([], [record(subjectId)]);
-    const otherAudit = new DynamoAuditLog(clients.documents, resources.tables.audit, PSEUDONYM_KEY);
-    const otherUow = new DynamoUnitOfWork(clients.documents, { requests, holds, audit: otherAudit });
+    const otherUow = new DynamoUnitOfWork(clients.documents, {
+      requests,
+      holds,
+      audit: new DynamoAuditLog(clients.documents, resources.tables.audit, PSEUDONYM_KEY),
+    });
+    const sleeps: number[] = [];
+    const ownUow = new DynamoUnitOfWork(
+      clients.documents,
+      {
+        requests,
+        holds,
+        audit: new DynamoAuditLog(clients.documents, resources.tables.audit, PSEUDONYM_KEY),
+      },
+      async (ms) => {
+        sleeps.push(ms);
+      },
+    );
 
     // Act
-    const calls = await callsDuring(async () => {
-      uow.prepare([subjectId]);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const calls = await callsDuring(async ({ answered }) => {
+      ownUow.prepare([subjectId]);
+      await answered();
       expect(await otherUow.commit([], [record(subjectId)])).toEqual({ committed: true });
-      await commitOk([], [record(subjectId)]);
+      expect(await ownUow.commit([], [record(subjectId)])).toEqual({ committed: true });
     });
 
-    // Assess: the read ahead, the other writer's read, the retry's read; a refused transaction.
+    // Assess: the read ahead, the other writer's read, the retry's read; a refused transaction,
+    // retried without a backoff (the head was this writer's own stale read, not a crowd).
     expect(calls).toEqual({ headReads: 3, transactions: 3 });
+    expect(sleeps).toEqual([]);
     const chain = await chainOf(subjectId);
     expect(chain.verification).toMatchObject({ ok: true, length: 3 });
   });
