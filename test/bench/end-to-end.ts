@@ -11,7 +11,7 @@ import type { BenchContext, SectionResult } from './context.js';
 import { type CpuTime, startCpuMeter } from './cpu.js';
 import type { DynamoCounts } from './dynamo-counter.js';
 import { minimalErase, seedLargeSubject } from './minimal-script.js';
-import { formatNumber, median, progress, type Row } from './stats.js';
+import { formatNumber, median, medianInterval, progress, type Row } from './stats.js';
 
 const call = async <T>(runtime: LocalRuntime, method: string, path: string, body?: unknown, headers = {}) => {
   const response = await fetch(`${runtime.apiUrl}${path}`, {
@@ -137,6 +137,14 @@ const cpuTotals = (samples: readonly CpuTime[]): number[] =>
 
 const sumOf = (counts: ReadonlyMap<string, number>, ...operations: string[]) =>
   callsOf(counts, ...operations);
+
+/** The median ratio's 95 % interval (order statistics of the pairs), or why there is none. */
+const ratioInterval = (ratios: readonly number[]): string => {
+  const interval = medianInterval(ratios);
+  return interval === undefined
+    ? 'too few pairs for a 95 % interval of the median: 6 or more'
+    : `95 % interval of the median, from the pairs' order statistics (${formatNumber(interval.coverage * 100)} % coverage): ${formatNumber(interval.low)}×–${formatNumber(interval.high)}×`;
+};
 
 /**
  * 5. End to end. (a) Side by side, in alternating pairs: one subject's S3 objects, DynamoDB items and
@@ -384,7 +392,7 @@ export const benchEndToEnd = async ({
     details.push(
       `### End to end, side by side: calls of one erasure (${label}, last pair)`,
       '',
-      `Ratio orchestrator / script, median of ${ratios.length} alternating pairs: **${formatNumber(median(ratios))}×** (pairs: ${ratios.map((ratio) => `${formatNumber(ratio)}×`).join(', ')}).`,
+      `Ratio orchestrator / script, median of ${ratios.length} alternating pairs: **${formatNumber(median(ratios))}×** (${ratioInterval(ratios)}; pairs: ${ratios.map((ratio) => `${formatNumber(ratio)}×`).join(', ')}).`,
       '',
       `Each pair seeds two subjects alike (not timed): ${label}. The orchestrator's time runs from \`POST /v1/erasure-requests\` (\`child-data\`: customer-records, user-files, cloud-video, alarm-events, four tasks) through \`drainQueue()\` (the Lambda task handler, a batch at a time) to the \`GET\` that reads \`completed\`; the script's is \`minimalErase\` (test/bench/minimal-script.ts: ListObjectsV2 + DeleteObjects per page, Query + BatchWriteItem of 25, the four stores at once). Pairs alternate which side goes first; ${sizes.warmUpPairs === 0 ? 'no pair runs before them' : `${sizes.warmUpPairs} pair(s) run before them and are not measured (\`BENCH_E2E_WARM_UP_PAIRS\`): the first erasure of a run is the emulator's coldest, as its JIT has not yet compiled the deletes' paths`}. Calls are counted by middleware on the shared SDK clients; verification reads are measured by running each target's \`verify\` once more on its own. Sizes: \`BENCH_E2E_S3_OBJECTS\`, \`BENCH_E2E_DDB_ITEMS\`, \`BENCH_E2E_PAIRS\`.`,
       '',
