@@ -66,22 +66,30 @@ export const recordLifecycleEvent = async (
   input: LifecycleEventInput,
 ): Promise<LifecycleEventResult> => {
   const event: LifecycleEvent = { ...input, eventId: lifecycleEventId(deps.settings.idKey, input) };
-  // Read before the event lists anything itself: a re-sent account.deleted is not its own match.
-  const suppressed =
+  // One round trip for the event's answer and the subject's schedule (a replay wastes the
+  // schedule read), with the commit's chain head read beside them.
+  const readSchedule = () => {
+    deps.uow.prepare?.([event.subjectId]);
+    return Promise.all([
+      deps.schedules.recordedEvent(event.subjectId, event.eventId),
+      deps.schedules.load(event.subjectId),
+    ]);
+  };
+  const [suppressed, firstRead] = await Promise.all([
+    // Read before the event lists anything itself: a re-sent account.deleted is not its own match.
     deps.suppressions === undefined
       ? []
-      : await checkSuppressions(deps, {
+      : checkSuppressions(deps, {
           subjectId: input.subjectId,
           ...(input.identifiers === undefined ? {} : { identifiers: input.identifiers }),
-        });
+        }),
+    readSchedule(),
+  ]);
   const flagged = <T extends LifecycleEventResult>(result: T): T =>
     suppressed.length === 0 ? result : { ...result, suppressed };
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    // The commit's chain head is read beside this attempt's reads (a replay wastes it).
-    deps.uow.prepare?.([event.subjectId]);
-    const recorded = await deps.schedules.recordedEvent(event.subjectId, event.eventId);
+    const [recorded, stored] = attempt === 1 ? firstRead : await readSchedule();
     if (recorded !== undefined) return flagged(recorded);
-    const stored = await deps.schedules.load(event.subjectId);
     const decided = decide(deps.config.catalog, stored.schedule, event);
     const at = nowIso(deps);
     const late = await withdrawLate(deps, event, decided.withdrawn ?? [], at);
