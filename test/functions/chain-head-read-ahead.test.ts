@@ -2,13 +2,15 @@
  * The services that commit with an audit entry after reads of their own ask the unit of work to
  * read the chain head ahead (`prepare`), so the head's round trip runs beside theirs instead of
  * after them: intake before its three reads, a lifecycle event before its two, the worker while
- * verification reads the target. The adapter's side (the head read once, a stale one refused and
+ * verification reads the target, the sweep beside a due entry's holds. The adapter's side (the head read once, a stale one refused and
  * read again) is proven against DynamoDB Local in test/integration/unit-of-work.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import type { ScheduleEntry } from '../../domain/schedule/types.js';
 import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import { handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
 
@@ -131,5 +133,41 @@ describe('chain heads read ahead', () => {
     expect(batchItemFailures).toEqual([]);
     expect(steps).toEqual(['execute', `prepare ${SUBJECT}`, 'verify']);
     expect((await built.deps.requests.get(message?.requestId ?? ''))?.request.status).toBe('completed');
+  });
+
+  it('ALL-3: the sweep asks for the head of a due subject beside its holds read, and commits after it', async () => {
+    // Prepare: a suspended account's deletion, due and listed in the due index.
+    const now = '2027-03-01T00:00:00.000Z';
+    const occurred = {
+      eventId: 'evt_suspended',
+      type: 'account.suspended',
+      occurredAt: '2026-11-28T00:00:00.000Z',
+    } as const;
+    const due: ScheduleEntry = {
+      subjectId: SUBJECT,
+      dataClass: 'suspended-account',
+      status: 'pending',
+      action: 'delete',
+      ruleRef: 'ALL-3',
+      dueAt: '2027-02-28T00:00:00.000Z',
+      trigger: occurred,
+      lastEvent: occurred,
+      lastChange: 'scheduled',
+    };
+    const { built, log } = logged({ now, dueBucketShards: 1 });
+    built.ports.state.subjects.set(SUBJECT, { version: 1 });
+    built.ports.state.entries.set(`${SUBJECT}\u0000suspended-account`, { entry: due });
+    built.ports.schedules.queryDue = async (bucket) =>
+      bucket === '2027-02#00' ? [{ kind: 'entry', entry: due }] : [];
+
+    // Act
+    const report = await sweepDueDeletions(built.deps, now);
+
+    // Assess: the head was asked for before the holds read started; the entry's commit came after it.
+    expect(report.dispatched.map((dispatched) => dispatched.ruleRef)).toEqual(['ALL-3']);
+    const prepared = log.indexOf(`uow.prepare ${SUBJECT}`);
+    expect(prepared).toBeGreaterThanOrEqual(0);
+    expect(prepared).toBeLessThan(log.indexOf('holds.forSubject'));
+    expect(log.indexOf('uow.commit', prepared)).toBeGreaterThan(log.indexOf('holds.forSubject.end'));
   });
 });
