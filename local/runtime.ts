@@ -152,7 +152,7 @@ export interface LocalRuntime {
 }
 
 export const DEFAULT_TOKENS = { service: 'dev-service-token', compliance: 'dev-compliance-token' } as const;
-const DEV_PSEUDONYM_KEY = 'local-development-pseudonym-key-not-for-production';
+export const DEV_PSEUDONYM_KEY = 'local-development-pseudonym-key-not-for-production';
 const DEV_WEBHOOK_SECRET = 'local-development-webhook-secret';
 
 const lambdaContext = (functionName: string): Context => ({

@@ -119,16 +119,20 @@ export class DynamoAuditLog implements AuditLog {
     return subjectId === undefined ? SYSTEM_CHAIN_ID : pseudonymise(this.pseudonymKey, subjectId);
   }
 
+  /** The chain a record is appended to. */
+  chainOf(record: AuditRecord): string {
+    // A named chain (`window:<target>`) is no subject's: its ids cannot be pseudonyms (hex).
+    return record.subjectId === undefined && record.chain !== undefined
+      ? record.chain
+      : this.chainIdFor(record.subjectId);
+  }
+
   /** Reads each chain's head and chains the records onto it, in order. */
   async planAppend(records: readonly AuditRecord[]): Promise<AuditAppendPlan> {
     const byChain = new Map<string, { subjectId: string | undefined; indexes: number[] }>();
     records.forEach((record, index) => {
       if (record.subjectId !== undefined) assertNoSubjectData(record.event, record.subjectId);
-      // A named chain (`window:<target>`) is no subject's: its ids cannot be pseudonyms (hex).
-      const chainId =
-        record.subjectId === undefined && record.chain !== undefined
-          ? record.chain
-          : this.chainIdFor(record.subjectId);
+      const chainId = this.chainOf(record);
       const chain = byChain.get(chainId) ?? { subjectId: record.subjectId, indexes: [] };
       // The same event twice in one commit is appended once.
       const key = record.event.idempotencyKey;

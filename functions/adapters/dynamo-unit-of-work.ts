@@ -24,8 +24,17 @@ import {
 
 /** DynamoDB's limit on the items of one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
-/** Conflicts between writers (chain head moved, transaction conflict, throttling) settle within this. */
-const MAX_COMMIT_ATTEMPTS = 8;
+/**
+ * Conflicts between writers (chain head moved, transaction conflict, throttling) settle within this
+ * many attempts: enough for a burst of 64 functions writing one chain at once (`npm run bench`).
+ */
+export const MAX_COMMIT_ATTEMPTS = 12;
+/**
+ * The longest wait between two attempts. Waits are drawn at random up to 10 ms × 2^attempt (full
+ * jitter, so racing writers spread out), and up to this once that is longer: 12 attempts then wait
+ * 6.3 s at most in all, well inside the API's 29 s.
+ */
+export const COMMIT_BACKOFF_CAP_MS = 1000;
 
 export interface DynamoUnitOfWorkStores {
   readonly requests: DynamoRequestStore;
@@ -43,6 +52,34 @@ const isKind = <K extends Change['kind']>(
 ): change is Extract<Change, { kind: K }> => (kinds as readonly string[]).includes(change.kind);
 
 /**
+ * Runs work one at a time per key: a call waits for every earlier call that shares a key with it,
+ * and for nothing else. Keys are taken all at once, in call order, so calls on several keys can
+ * never wait on each other in a circle.
+ */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(keys: Iterable<string>, work: () => Promise<T>): Promise<T> {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return work();
+    let done: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const before = unique.flatMap((key) => this.tails.get(key) ?? []);
+    for (const key of unique) this.tails.set(key, mine);
+    try {
+      // Nothing ahead: the work starts now, in this tick, as it would without the queue.
+      if (before.length > 0) await Promise.all(before);
+      return await work();
+    } finally {
+      done();
+      for (const key of unique) if (this.tails.get(key) === mine) this.tails.delete(key);
+    }
+  }
+}
+
+/**
  * Commits state changes and their audit entries in one TransactWriteItems call: the stores turn
  * each change into conditional items, the audit log chains the records onto their chain heads.
  * A failed condition of a change is the caller's answer (someone else changed that state first);
@@ -57,7 +94,21 @@ export class DynamoUnitOfWork implements UnitOfWork {
       new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
+  /**
+   * Commits of this instance (one Lambda's) on one chain go one at a time: racing each other for
+   * the head, all but one would lose, back off and retry, each a wasted transaction. Writers in
+   * other functions still race, and settle through the head's condition.
+   */
+  private readonly chains = new KeyedQueue();
+
   async commit(changes: readonly Change[], audit: readonly AuditRecord[] = []): Promise<CommitResult> {
+    return this.chains.run(
+      audit.map((record) => this.stores.audit.chainOf(record)),
+      () => this.commitNow(changes, audit),
+    );
+  }
+
+  private async commitNow(changes: readonly Change[], audit: readonly AuditRecord[]): Promise<CommitResult> {
     const state = changes.flatMap((change, index) => this.itemsOf(change).map((item) => ({ item, index })));
     assertOneOperationPerItem(
       this.stores,
@@ -103,7 +154,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
         // Another writer moved a chain head, or the transaction met a conflict or throttling. A
         // head read ahead may simply have aged: the next plan reads afresh, at once.
         if (attempt < MAX_COMMIT_ATTEMPTS && !plan.readAhead) {
-          await this.sleep(Math.random() * 10 * 2 ** attempt);
+          await this.sleep(Math.random() * Math.min(COMMIT_BACKOFF_CAP_MS, 10 * 2 ** attempt));
         }
       } finally {
         // Heads read ahead on these chains predate this write (or this attempt's race).

@@ -21,7 +21,11 @@ import type { AuditRecord, Change } from '../../domain/ports/index.js';
 import { DynamoAuditLog } from '../../functions/adapters/dynamo-audit-log.js';
 import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
-import { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
+import {
+  COMMIT_BACKOFF_CAP_MS,
+  DynamoUnitOfWork,
+  MAX_COMMIT_ATTEMPTS,
+} from '../../functions/adapters/dynamo-unit-of-work.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -138,7 +142,7 @@ describe('audit appends in a commit', () => {
     });
   });
 
-  it('gives up after 8 cancelled attempts, backing off longer each time', async () => {
+  it(`gives up after ${MAX_COMMIT_ATTEMPTS} cancelled attempts, backing off longer each time up to ${COMMIT_BACKOFF_CAP_MS} ms`, async () => {
     // Prepare
     ddb.on(GetCommand).resolves({});
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None'));
@@ -148,11 +152,14 @@ describe('audit appends in a commit', () => {
     const commit = uow.commit([], [verified]);
 
     // Assess
-    await expect(commit).rejects.toThrow('A commit did not settle after 8 attempts');
-    expect(transactions()).toHaveLength(8);
+    await expect(commit).rejects.toThrow(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
+    expect(transactions()).toHaveLength(MAX_COMMIT_ATTEMPTS);
+    expect(sleeps).toHaveLength(MAX_COMMIT_ATTEMPTS - 1);
     sleeps.forEach((ms, index) => {
       expect(ms).toBeGreaterThanOrEqual(0);
-      expect(ms).toBeLessThan(10 * 2 ** (index + 1));
+      expect(ms).toBeLessThan(Math.min(COMMIT_BACKOFF_CAP_MS, 10 * 2 ** (index + 1)));
     });
+    // The later waits are drawn up to the cap: a burst of writers spreads over a second, not more.
+    expect(sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThan(6300);
   });
 });

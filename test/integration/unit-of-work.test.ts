@@ -190,6 +190,14 @@ const expectConflict = async (changes: readonly Change[], conflict: number, subj
 };
 
 /** A subject's chain as stored, and what the domain's verifier says of it against the stored head. */
+/** The unit of work of another function (another Lambda): an audit log and queues of its own. */
+const anotherFunction = () =>
+  new DynamoUnitOfWork(clients.documents, {
+    requests,
+    holds,
+    audit: new DynamoAuditLog(clients.documents, resources.tables.audit, PSEUDONYM_KEY),
+  });
+
 const chainOf = async (subjectId: string | undefined) => {
   const { entries, head, chainId } = await audit.readChain(subjectId);
   const verification = verifyChain(entries, {
@@ -1430,10 +1438,12 @@ describe('audit appends', () => {
     }
   });
 
-  it('settles concurrent commits on one chain into a single chain without a fork', async () => {
-    // Prepare: a request whose tasks start and succeed at the same time, on a chain not started yet.
+  it('settles concurrent commits of several functions on one chain into a single chain without a fork', async () => {
+    // Prepare: a request whose tasks start and succeed at the same time in three functions (three
+    // Lambdas: a unit of work each), on a chain not started yet.
     const { request, tasks } = requestWithTasks(6);
     await commitOk([create(request, tasks)]);
+    const functions = [uow, anotherFunction(), anotherFunction()];
     const running = tasks.map((task): ErasureTask => ({ ...task, status: 'running', attempts: 1 }));
     const keys: string[] = [];
     const step = (from: readonly ErasureTask[], to: readonly ErasureTask[]) =>
@@ -1441,7 +1451,7 @@ describe('audit appends', () => {
         from.map((task, index) => {
           const started = record(request.subjectId, { taskId: task.taskId });
           keys.push(started.event.idempotencyKey);
-          return uow.commit(
+          return (functions[index % functions.length] as DynamoUnitOfWork).commit(
             [{ kind: 'task.transition', next: to[index] as ErasureTask, expected: task }],
             [started],
           );
@@ -1474,6 +1484,58 @@ describe('audit appends', () => {
     expect((await requests.get(request.requestId))?.tasks.every((task) => task.status === 'succeeded')).toBe(
       true,
     );
+  });
+
+  it('queues the commits of one function on one chain: none loses a race, each takes one transaction', async () => {
+    // Prepare: twelve commits at once on a chain, through one unit of work (one Lambda's).
+    const subjectId = fresh('person');
+    const records = Array.from({ length: 12 }, () => record(subjectId));
+    const send = vi.spyOn(clients.documents, 'send');
+
+    // Act
+    const results = await Promise.all(records.map((one) => uow.commit([], [one])));
+    const transactions = send.mock.calls.filter(
+      ([command]) => command instanceof TransactWriteCommand,
+    ).length;
+    send.mockRestore();
+
+    // Assess
+    expect(results).toEqual(Array(12).fill({ committed: true }));
+    expect(transactions).toBe(12);
+    const chain = await chainOf(subjectId);
+    expect(chain.verification).toMatchObject({ ok: true, length: 12 });
+    expect(chain.entries.map((entry) => entry.idempotencyKey).sort()).toEqual(
+      records.map((one) => one.event.idempotencyKey).sort(),
+    );
+  });
+
+  it('queues by chain only: a commit on another chain does not wait for one in flight', async () => {
+    // Prepare: the transaction on the first chain is held until the second chain's commit is done.
+    const [held, free] = [fresh('person'), fresh('person')];
+    const heldChain = audit.chainIdFor(held);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const send = clients.documents.send.bind(clients.documents);
+    const spy = vi.spyOn(clients.documents, 'send').mockImplementation((async (command: unknown) => {
+      if (command instanceof TransactWriteCommand && JSON.stringify(command.input).includes(heldChain)) {
+        await gate;
+      }
+      return send(command as TransactWriteCommand);
+    }) as typeof clients.documents.send);
+
+    // Act
+    const first = uow.commit([], [record(held)]);
+    const second = await uow.commit([], [record(free), record(free)]);
+    release();
+    const results = [await first, second];
+    spy.mockRestore();
+
+    // Assess
+    expect(results).toEqual([{ committed: true }, { committed: true }]);
+    expect((await chainOf(held)).verification).toMatchObject({ ok: true, length: 1 });
+    expect((await chainOf(free)).verification).toMatchObject({ ok: true, length: 2 });
   });
 
   it('appends a record committed by concurrent deliveries once', async () => {
