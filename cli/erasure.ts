@@ -372,9 +372,13 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
             },
           );
           const { totals } = preview;
+          const partial = totals.partial ?? 0;
           io.err(
             `dry run, nothing changed: intake would be ${preview.intake}; would erase ${totals.erase}, ` +
-              `blocked ${totals.blocked}, withheld ${totals.withheld}, ${totals.unknown} task(s) without a count`,
+              `blocked ${totals.blocked}, withheld ${totals.withheld}, ${totals.unknown} task(s) without a count` +
+              (partial === 0
+                ? ''
+                : `, ${partial} task(s) counted only in part (time limit): the figures are lower bounds`),
           );
           printJson(io, preview);
           return;

@@ -197,6 +197,8 @@ export interface TargetPreview {
   /** null when the target cannot tell (`unknown` says why). */
   readonly count: number | null;
   readonly unit?: string;
+  /** Counting stopped at the dry run's time limit: there are at least `count`. */
+  readonly partial?: true;
   readonly unknown?: { readonly reason: string; readonly code?: string };
 }
 
@@ -214,6 +216,8 @@ export interface ErasurePreview {
     readonly blocked: number;
     readonly withheld: number;
     readonly unknown: number;
+    /** Tasks counted only in part: the sums are lower bounds. */
+    readonly partial: number;
   };
 }
 

@@ -288,7 +288,7 @@ export interface PreviewRow {
   readonly outcome: 'erase' | 'withheld' | 'blocked' | 'unaddressed';
   /** The outcome in words, with the holds or the reason. */
   readonly outcomeText: string;
-  /** `12 object versions`, or `unknown: …` with the reason. */
+  /** `12 object versions`, `at least 412000 object versions (counting stopped at the time limit)`, or `unknown: …` with the reason. */
   readonly countText: string;
   readonly known: boolean;
 }
@@ -336,7 +336,9 @@ export const previewRows = (preview: ErasurePreview): PreviewRow[] => [
       countText:
         task.count === null
           ? `unknown: ${why}${task.unknown?.code === undefined ? '' : ` (${task.unknown.code})`}`
-          : countText(task.count, task.unit),
+          : task.partial === true
+            ? `at least ${countText(task.count, task.unit)} (counting stopped at the time limit)`
+            : countText(task.count, task.unit),
       known: task.count !== null,
     };
   }),
@@ -364,10 +366,14 @@ const INTAKE: Readonly<Record<ErasurePreview['intake'], string>> = {
 export const previewSummary = (
   preview: ErasurePreview,
 ): { readonly totals: string; readonly intake: string } => {
-  const { erase, blocked, withheld, unknown } = preview.totals;
+  const { erase, blocked, withheld, unknown, partial } = preview.totals;
   const without = unknown === 0 ? '' : `; ${unknown} ${unknown === 1 ? 'task' : 'tasks'} without a count`;
+  const inPart =
+    partial === 0
+      ? ''
+      : ` ${partial === 1 ? 'One task was' : `${partial} tasks were`} counted only in part, as far as the time limit allowed: these are lower bounds.`;
   return {
-    totals: `Of the known counts, ${erase} would be erased, ${blocked} blocked and ${withheld} withheld${without}.`,
+    totals: `Of the known counts, ${erase} would be erased, ${blocked} blocked and ${withheld} withheld${without}.${inPart}`,
     intake: INTAKE[preview.intake] ?? `A real request now would be ${preview.intake}.`,
   };
 };

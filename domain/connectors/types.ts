@@ -131,8 +131,19 @@ export type PreviewResult =
       readonly count: number;
       /** What is counted: `object-versions` (S3: versions and delete markers), `items`, `records`. */
       readonly unit: string;
+      /** Counting stopped at the dry run's time limit (`PreviewLimits`): there are at least `count`. */
+      readonly partial?: true;
     }
   | { readonly status: 'unknown'; readonly reason: 'not-supported' | 'not-counted' };
+
+/** How long a dry run may count: it must answer within the API's time, however much a subject holds. */
+export interface PreviewLimits {
+  /**
+   * Aborted when counting must stop. A connector checks it between pages (the page in flight is
+   * counted) and answers what it counted so far, marked `partial`.
+   */
+  readonly signal?: AbortSignal;
+}
 
 /** What one connector is asked to copy for a portability export (ALU-6). */
 export interface ExportInvocation {
@@ -195,7 +206,7 @@ export interface Connector<T extends ConnectorTarget = ConnectorTarget> {
    * same listing, query and filters as `execute`, no writes. Optional: a target whose connector
    * lacks it is reported with an unknown count.
    */
-  preview?(target: T, invocation: ConnectorInvocation): Promise<PreviewResult>;
+  preview?(target: T, invocation: ConnectorInvocation, limits?: PreviewLimits): Promise<PreviewResult>;
   /**
    * Erases what is older than the run's cut-offs across every subject (rolling windows), at a
    * cost that grows with what expired where the store allows it. Idempotent. Optional: a class

@@ -169,6 +169,10 @@ export const ErasurePreviewSchema = z.object({
         description: 'What the erasure would delete, anonymise or restrict there now; null when unknown.',
       }),
       unit: z.string().optional().meta({ description: '`object-versions`, `items` or `records`.' }),
+      partial: z.literal(true).optional().meta({
+        description:
+          'Counting stopped at the dry run’s time limit (20 s): there are at least `count`, and the totals are lower bounds.',
+      }),
       unknown: z
         .object({ reason: z.enum(['not-supported', 'not-counted', 'error']), code: z.string().optional() })
         .optional(),
@@ -187,6 +191,11 @@ export const ErasurePreviewSchema = z.object({
     blocked: z.number().int().min(0),
     withheld: z.number().int().min(0),
     unknown: z.number().int().min(0).meta({ description: 'Tasks whose count is unknown.' }),
+    partial: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Tasks counted only in part (`partial`): the sums are then lower bounds.' }),
   }),
 }) satisfies z.ZodType<ErasurePreview>;
 
@@ -236,7 +245,7 @@ const erasurePreviewExample: ErasurePreview = {
       unknown: { reason: 'not-supported' },
     },
   ],
-  totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1 },
+  totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1, partial: 0 },
 };
 
 export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {

@@ -16,6 +16,7 @@ import type {
   DynamoDbItemsTarget,
   ExportedRecords,
   ExportInvocation,
+  PreviewLimits,
   PreviewResult,
   VerificationResult,
   WindowInvocation,
@@ -398,8 +399,15 @@ export const createDynamoDbItemsConnector = (
         ? [RESTRICTED_ATTRIBUTE]
         : [];
 
-  /** Items of the subject in the table itself, counted by DynamoDB (no item is returned). */
-  const countByTableKey = async (target: DynamoDbItemsTarget, subjectId: string): Promise<number> => {
+  /**
+   * Items of the subject in the table itself, counted by DynamoDB (no item is returned). Once
+   * `signal` is aborted, no further page is read: `partial` when there was one.
+   */
+  const countByTableKey = async (
+    target: DynamoDbItemsTarget,
+    subjectId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ count: number; partial: boolean }> => {
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -421,8 +429,9 @@ export const createDynamoDbItemsConnector = (
       }
       count += page.Count ?? 0;
       startKey = page.LastEvaluatedKey;
+      if (startKey !== undefined && signal?.aborted === true) return { count, partial: true };
     } while (startKey !== undefined);
-    return count;
+    return { count, partial: false };
   };
 
   return {
@@ -434,19 +443,29 @@ export const createDynamoDbItemsConnector = (
      * through a GSI, or with `olderThan`, they are found exactly as `execute` finds them (GSI hits
      * re-read from the table, timestamps parsed), reading only their keys.
      */
-    async preview(target: DynamoDbItemsTarget, invocation: ConnectorInvocation): Promise<PreviewResult> {
+    async preview(
+      target: DynamoDbItemsTarget,
+      invocation: ConnectorInvocation,
+      { signal }: PreviewLimits = {},
+    ): Promise<PreviewResult> {
       const olderThan = parseOlderThan(invocation.olderThan, target.name);
       validate(target, invocation.action, olderThan);
+      const counted = ({ count, partial }: { count: number; partial: boolean }): PreviewResult => ({
+        status: 'counted',
+        count,
+        unit: 'items',
+        ...(partial ? { partial } : {}),
+      });
       if (target.indexName === undefined && olderThan === undefined) {
-        return {
-          status: 'counted',
-          count: await countByTableKey(target, addressedValue(invocation)),
-          unit: 'items',
-        };
+        return counted(await countByTableKey(target, addressedValue(invocation), signal));
       }
       let count = 0;
-      for await (const items of findItems(target, invocation, olderThan, [])) count += items.length;
-      return { status: 'counted', count, unit: 'items' };
+      for await (const items of findItems(target, invocation, olderThan, [])) {
+        count += items.length;
+        // The page in flight is counted; the next is not read.
+        if (signal?.aborted === true) return counted({ count, partial: true });
+      }
+      return counted({ count, partial: false });
     },
 
     /** Every attribute of every item of the subject, read like `verify` reads (GSI hits re-read). */

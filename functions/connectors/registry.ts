@@ -6,6 +6,7 @@ import type {
   ConnectorTarget,
   ExportedRecords,
   ExportInvocation,
+  PreviewLimits,
   PreviewResult,
   VerificationResult,
   WindowInvocation,
@@ -32,8 +33,11 @@ export interface ConnectorPlugin<T extends TargetLike = TargetLike> {
   verify(target: T, invocation: ConnectorInvocation): Promise<VerificationResult>;
   /** Optional: reads the subject's data for a portability export (ALU-6). */
   export?(target: T, invocation: ExportInvocation): Promise<ExportedRecords>;
-  /** Optional: counts what `execute` would erase, changing nothing (dry runs, `Connector.preview`). */
-  preview?(target: T, invocation: ConnectorInvocation): Promise<PreviewResult>;
+  /**
+   * Optional: counts what `execute` would erase, changing nothing (dry runs, `Connector.preview`).
+   * `limits.signal` aborts when the dry run must answer: stop reading and answer `partial`.
+   */
+  preview?(target: T, invocation: ConnectorInvocation, limits?: PreviewLimits): Promise<PreviewResult>;
   /** Optional: a rolling-window run across every subject (`Connector.expire`). */
   expire?(target: T, invocation: WindowInvocation): Promise<WindowOutcome>;
 }

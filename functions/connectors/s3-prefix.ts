@@ -17,6 +17,7 @@ import {
   type ConnectorOutcome,
   type ExportedRecords,
   type ExportInvocation,
+  type PreviewLimits,
   type PreviewResult,
   type S3PrefixTarget,
   type VerificationResult,
@@ -350,20 +351,25 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     return batch.length;
   };
 
-  /** What `execute` would delete for `invocation`, and `verify` finds left: versions and markers. */
+  /**
+   * What `execute` would delete for `invocation`, and `verify` finds left: versions and markers.
+   * `signal` (dry runs only): once aborted, counting stops after the page in flight (`partial`).
+   */
   const countSelected = async (
     target: S3PrefixTarget,
     invocation: ConnectorInvocation,
     // Counts never trust a remembered "no versions": they must see what an erasure leaves.
     listing: { readonly remembered: false; readonly eager?: boolean } = { remembered: false },
-  ): Promise<number> => {
+    signal?: AbortSignal,
+  ): Promise<{ count: number; partial: boolean }> => {
     const prefix = subjectPrefix(target, addressedValue(invocation));
     const selected = selector(prefix, parseOlderThan(invocation.olderThan, target.name));
     let count = 0;
     for await (const page of listEntries(target, prefix, listing)) {
       count += page.filter(selected).length;
+      if (signal?.aborted === true) return { count, partial: true };
     }
-    return count;
+    return { count, partial: false };
   };
 
   const requireDelete = (target: S3PrefixTarget, invocation: ConnectorInvocation): void => {
@@ -382,9 +388,14 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
      * A dry run: the versions and delete markers `execute` would delete (the same listing, prefix
      * and `olderThan` selection), so a versioned bucket counts every version, not just the objects.
      */
-    async preview(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<PreviewResult> {
+    async preview(
+      target: S3PrefixTarget,
+      invocation: ConnectorInvocation,
+      limits: PreviewLimits = {},
+    ): Promise<PreviewResult> {
       requireDelete(target, invocation);
-      return { status: 'counted', count: await countSelected(target, invocation), unit: 'object-versions' };
+      const { count, partial } = await countSelected(target, invocation, undefined, limits.signal);
+      return { status: 'counted', count, unit: 'object-versions', ...(partial ? { partial } : {}) };
     },
 
     /**
@@ -539,7 +550,10 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     },
 
     async verify(target: S3PrefixTarget, invocation: ConnectorInvocation): Promise<VerificationResult> {
-      const remaining = await countSelected(target, invocation, { remembered: false, eager: true });
+      const { count: remaining } = await countSelected(target, invocation, {
+        remembered: false,
+        eager: true,
+      });
       if (remaining === 0) return { verified: true };
       return {
         verified: false,

@@ -56,6 +56,8 @@ export interface TargetPreview {
   readonly blockedBy?: readonly string[];
   /** What `execute` would erase there now; null when it cannot be told (see `unknown`). */
   readonly count: number | null;
+  /** Counting stopped at the time limit (`PREVIEW_COUNT_LIMIT_MS`): there are at least `count`. */
+  readonly partial?: true;
   /** What is counted: `object-versions`, `items`, `records`. */
   readonly unit?: string;
   readonly unknown?: UnknownCount;
@@ -78,16 +80,32 @@ export interface ErasurePreview {
    * resolved): the real request would not erase them, and its receipt would say so.
    */
   readonly unaddressed?: ErasureRequest['unaddressed'];
-  /** Sums of the known counts by outcome, and how many tasks have no count. */
+  /**
+   * Sums of the known counts by outcome, how many tasks have no count, and how many were counted
+   * only in part (their counts, and so the sums, are lower bounds).
+   */
   readonly totals: {
     readonly erase: number;
     readonly blocked: number;
     readonly withheld: number;
     readonly unknown: number;
+    readonly partial: number;
   };
 }
 
 const PREVIEW_ID_PREFIX = 'prv_';
+
+/**
+ * How long a dry run counts before it answers with what it has (`partial` counts): the API's
+ * Lambda and API Gateway give up at 29 s, and the answer still needs its audit commit. A subject
+ * with hundreds of thousands of objects takes longer than that to list.
+ */
+export const PREVIEW_COUNT_LIMIT_MS = 20_000;
+
+export interface PreviewOptions {
+  /** @default PREVIEW_COUNT_LIMIT_MS */
+  readonly countLimitMs?: number;
+}
 
 /**
  * A retried dry run (same Idempotency-Key, same body) gets the same id, so its audit entry is
@@ -101,7 +119,11 @@ const previewIdFor = (deps: PreviewDeps, input: ErasureRequestInput, idempotency
         JSON.stringify(['preview', idempotencyKey, bodyHash(deps.settings.idKey, input)]),
       ).slice(0, 32)}`;
 
-const countOf = async (deps: PreviewDeps, planned: PreviewTask): Promise<PreviewResult | UnknownCount> => {
+const countOf = async (
+  deps: PreviewDeps,
+  planned: PreviewTask,
+  signal: AbortSignal,
+): Promise<PreviewResult | UnknownCount> => {
   const target = targetNamed(deps.config, planned.task.target);
   const connector = deps.connectors.connectorFor(target);
   if (connector.preview === undefined) return { reason: 'not-supported' };
@@ -109,16 +131,18 @@ const countOf = async (deps: PreviewDeps, planned: PreviewTask): Promise<Preview
   try {
     // The same units of work the worker runs: one per value of the identifier the target is keyed by.
     const results = await Promise.all(
-      invocationsOf(planned.task, target).map((invocation) => preview(target, invocation)),
+      invocationsOf(planned.task, target).map((invocation) => preview(target, invocation, { signal })),
     );
     let count = 0;
+    let partial = false;
     for (const result of results) {
       if (result.status !== 'counted') return result;
       count += result.count;
+      partial ||= result.partial === true;
     }
     const [first] = results;
     return first?.status === 'counted'
-      ? { status: 'counted', count, unit: first.unit }
+      ? { status: 'counted', count, unit: first.unit, ...(partial ? { partial: true as const } : {}) }
       : { reason: 'not-supported' };
   } catch (error) {
     // One target that cannot be read leaves the others' counts worth having; the answer says which.
@@ -140,7 +164,12 @@ const targetPreview = (planned: PreviewTask, counted: PreviewResult | UnknownCou
   };
   if ('status' in counted) {
     return counted.status === 'counted'
-      ? { ...base, count: counted.count, unit: counted.unit }
+      ? {
+          ...base,
+          count: counted.count,
+          unit: counted.unit,
+          ...(counted.partial === true ? { partial: true as const } : {}),
+        }
       : { ...base, count: null, unknown: { reason: counted.reason } };
   }
   return { ...base, count: null, unknown: counted };
@@ -160,7 +189,10 @@ export const previewErasureRequest = async (
   deps: PreviewDeps,
   input: ErasureRequestInput,
   idempotencyKey?: string,
+  options: PreviewOptions = {},
 ): Promise<ErasurePreview> => {
+  // From the start: identifier resolution counts against the time too.
+  const countingEnds = AbortSignal.timeout(options.countLimitMs ?? PREVIEW_COUNT_LIMIT_MS);
   const previewId = previewIdFor(deps, input, idempotencyKey);
   const requested = requestedDataClasses(deps.config, input.dataClasses);
   const [{ schedule }, holds] = await Promise.all([
@@ -200,12 +232,13 @@ export const previewErasureRequest = async (
     now,
   });
   const targets = await Promise.all(
-    decision.tasks.map(async (planned) => targetPreview(planned, await countOf(deps, planned))),
+    decision.tasks.map(async (planned) => targetPreview(planned, await countOf(deps, planned, countingEnds))),
   );
-  const totals = { erase: 0, blocked: 0, withheld: 0, unknown: 0 };
+  const totals = { erase: 0, blocked: 0, withheld: 0, unknown: 0, partial: 0 };
   for (const target of targets) {
     if (target.count === null) totals.unknown++;
     else totals[target.outcome] += target.count;
+    if (target.partial === true) totals.partial++;
   }
 
   // Of the classes the request would erase, as its receipt names them.
@@ -217,6 +250,7 @@ export const previewErasureRequest = async (
     blocked: totals.blocked,
     withheld: totals.withheld,
     unknown: totals.unknown,
+    ...(totals.partial === 0 ? {} : { partial: totals.partial }),
     ...(unaddressed.length === 0 ? {} : { unaddressed: unaddressed.map((u) => u.target).join(',') }),
     ...resolvedDetail(resolved),
   };
@@ -225,7 +259,9 @@ export const previewErasureRequest = async (
     if (target === undefined) return;
     // One key per planned task, as the plan names it: `customer-records#delete`, `partner-services#delete#cookies`.
     const key = planKey({ name: task.target, kind: task.connector }, task.action, task.dataClass);
-    detail[`${key}.${target.outcome}`] = target.count ?? 'unknown';
+    // A count that stopped at the time limit is a lower bound: `>=` says so.
+    detail[`${key}.${target.outcome}`] =
+      target.count === null ? 'unknown' : target.partial === true ? `>=${target.count}` : target.count;
   });
   await deps.uow.commit(
     [],

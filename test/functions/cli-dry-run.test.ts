@@ -14,12 +14,15 @@ const PREVIEW = {
   intake: 'blocked',
   dataClasses: [],
   targets: [],
-  totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1 },
+  totals: { erase: 12, blocked: 1, withheld: 0, unknown: 1, partial: 0 },
 };
 
 const servers = closedAfterEach();
 
-const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknown; path?: string }[]) => {
+const fakeApi = async (
+  seen: { headers: IncomingMessage['headers']; body: unknown; path?: string }[],
+  answer: object = PREVIEW,
+) => {
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -29,7 +32,7 @@ const fakeApi = async (seen: { headers: IncomingMessage['headers']; body: unknow
       path: `${request.method} ${request.url}`,
     });
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify(PREVIEW));
+    response.end(JSON.stringify(answer));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
@@ -91,5 +94,27 @@ describe('erasure requests submit --dry-run', () => {
     ]);
 
     expect(seen[0]?.headers['idempotency-key']).toBe('dry-run-key-01');
+  });
+
+  it('says when counts stopped at the time limit: the figures are then lower bounds', async () => {
+    const api = await fakeApi([], { ...PREVIEW, totals: { ...PREVIEW.totals, erase: 412_000, partial: 1 } });
+
+    const result = await run([
+      'requests',
+      'submit',
+      '--subject',
+      'customer-42',
+      '--reason',
+      'gdpr-art17-request',
+      '--dry-run',
+      '--api',
+      api,
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.err).toEqual([
+      'dry run, nothing changed: intake would be blocked; would erase 412000, blocked 1, withheld 0, 1 task(s) ' +
+        'without a count, 1 task(s) counted only in part (time limit): the figures are lower bounds',
+    ]);
   });
 });

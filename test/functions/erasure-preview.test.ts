@@ -4,7 +4,7 @@
  * count, and changes nothing but one `request.previewed` audit entry.
  */
 import { describe, expect, it } from 'vitest';
-import type { ConnectorInvocation, PreviewResult } from '../../domain/connectors/types.js';
+import type { ConnectorInvocation, PreviewLimits, PreviewResult } from '../../domain/connectors/types.js';
 import { RetentionRequiredError } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { ErasurePreviewSchema, OPERATIONS } from '../../functions/api/openapi.js';
@@ -29,7 +29,11 @@ const COUNTS: Readonly<Record<string, number>> = {
 
 /** A registry whose connectors count from COUNTS and record what they are asked; erasing throws. */
 const countingRegistry = (
-  count: (target: TargetLike, invocation: ConnectorInvocation) => Promise<PreviewResult> = async (target) =>
+  count: (
+    target: TargetLike,
+    invocation: ConnectorInvocation,
+    limits?: PreviewLimits,
+  ) => Promise<PreviewResult> = async (target) =>
     target.kind === 'http-webhook'
       ? { status: 'unknown', reason: 'not-supported' }
       : { status: 'counted', count: COUNTS[target.name] ?? 0, unit: 'items' },
@@ -40,9 +44,9 @@ const countingRegistry = (
     kind,
     execute: stub.execute,
     verify: stub.verify,
-    preview: async (target, invocation) => {
+    preview: async (target, invocation, limits) => {
       previewed.push({ target: target.name, invocation });
-      return count(target, invocation);
+      return count(target, invocation, limits);
     },
   });
   return { ...stub, previewed, connectorFor: (target) => plugin(target.kind) };
@@ -134,7 +138,7 @@ describe('a dry run of an erasure request', () => {
       count: null,
       unknown: { reason: 'not-supported' },
     });
-    expect(preview.totals).toEqual({ erase: 17, blocked: 0, withheld: 0, unknown: 2 });
+    expect(preview.totals).toEqual({ erase: 17, blocked: 0, withheld: 0, unknown: 2, partial: 0 });
     expect(preview.dataClasses.map(({ dataClass, outcome }) => [dataClass, outcome])).toEqual([
       ['closed-account', 'erase'],
       ['cookies', 'erase'],
@@ -223,7 +227,7 @@ describe('a dry run of an erasure request', () => {
       count: 40,
     });
     expect(targets['partner-services#cookies']).toMatchObject({ outcome: 'erase', count: 1 });
-    expect(preview.totals).toEqual({ erase: 1, blocked: 0, withheld: 40, unknown: 0 });
+    expect(preview.totals).toEqual({ erase: 1, blocked: 0, withheld: 40, unknown: 0, partial: 0 });
     expect(preview.dataClasses.find((item) => item.dataClass === 'billing-traffic')).toMatchObject({
       outcome: 'withheld',
       reason: 'unpaid-invoice',
@@ -265,7 +269,57 @@ describe('a dry run of an erasure request', () => {
       unknown: { reason: 'error', code: 'SlowDown' },
     });
     expect(byTarget(preview)['alarm-events#alarm-events']).toMatchObject({ count: 1 });
-    expect(preview.totals).toEqual({ erase: 1, blocked: 0, withheld: 0, unknown: 1 });
+    expect(preview.totals).toEqual({ erase: 1, blocked: 0, withheld: 0, unknown: 1, partial: 0 });
+  });
+
+  it('answers within its time limit: a target still counting then gives what it counted, as a lower bound', async () => {
+    // Prepare: cloud-video lists a page of 1,000 every 5 ms and would go on for ever; the rest count at once.
+    const limitsSeen: (AbortSignal | undefined)[] = [];
+    const deps = built(
+      countingRegistry(async (target, _invocation, limits) => {
+        limitsSeen.push(limits?.signal);
+        if (target.name !== 'cloud-video') return { status: 'counted', count: 3, unit: 'items' };
+        let count = 0;
+        do {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          count += 1000;
+        } while (limits?.signal?.aborted !== true);
+        return { status: 'counted', count, unit: 'object-versions', partial: true };
+      }),
+    );
+    const started = Date.now();
+
+    // Act
+    const preview = await previewErasureRequest(
+      deps.deps,
+      { subjectId: SUBJECT, dataClasses: ['cloud-video', 'alarm-events'], reason: 'gdpr-art17-request' },
+      undefined,
+      { countLimitMs: 100 },
+    );
+
+    // Assess: answered once the limit passed, with the partial count marked and summed as a bound.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(limitsSeen.every((signal) => signal instanceof AbortSignal)).toBe(true);
+    const video = byTarget(preview)['cloud-video#cloud-video'];
+    expect(video).toMatchObject({ outcome: 'erase', partial: true, unit: 'object-versions' });
+    expect(video?.count).toBeGreaterThanOrEqual(1000);
+    expect(byTarget(preview)['alarm-events#alarm-events']).toEqual(
+      expect.not.objectContaining({ partial: expect.anything() }),
+    );
+    expect(preview.totals).toEqual({
+      erase: (video?.count ?? 0) + 3,
+      blocked: 0,
+      withheld: 0,
+      unknown: 0,
+      partial: 1,
+    });
+    const [entry] = (await deps.ports.audit.readChain(SUBJECT)).entries;
+    expect(entry?.detail).toMatchObject({
+      partial: 1,
+      'cloud-video#delete.erase': `>=${video?.count}`,
+      'alarm-events#delete.erase': 3,
+    });
+    expect(ErasurePreviewSchema.safeParse(preview).success).toBe(true);
   });
 
   it('is audited once per Idempotency-Key and body, and leaves the key free for the real request', async () => {

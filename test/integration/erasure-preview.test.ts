@@ -185,6 +185,78 @@ describe('connector previews on the emulators', () => {
     expect(await scan(indexedTable)).toEqual(before);
   });
 
+  it('s3-prefix stops listing once the time is up: the page in flight is counted, the answer is a lower bound', async () => {
+    const target: S3PrefixTarget = {
+      name: 'clips',
+      kind: 's3-prefix',
+      bucket,
+      prefixTemplate: 'clips/{subjectId}/',
+    };
+    const keys = Array.from(
+      { length: 1_500 },
+      (_, i) => `clips/cam-7/clip-${String(i).padStart(5, '0')}.mp4`,
+    );
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(
+        keys
+          .slice(i, i + 100)
+          .map((Key) => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
+      );
+    }
+    const connector = registry.connectorFor(target);
+
+    // A listing page holds 1,000 keys: the first page is counted, the second never asked for.
+    await expect(
+      connector.preview?.(target, invocation('cam-7'), { signal: AbortSignal.abort() }),
+    ).resolves.toEqual({ status: 'counted', count: 1_000, unit: 'object-versions', partial: true });
+    await expect(
+      connector.preview?.(target, invocation('cam-7'), { signal: AbortSignal.timeout(60_000) }),
+    ).resolves.toEqual({ status: 'counted', count: 1_500, unit: 'object-versions' });
+  });
+
+  it('dynamodb-items reads no further page once the time is up (by key and as execute selects), and says the count is a lower bound', async () => {
+    const target: DynamoDbItemsTarget = {
+      name: 'journal',
+      kind: 'dynamodb-items',
+      table,
+      subjectAttribute: 'subjectId',
+      keyAttributes: ['subjectId', 'itemId'],
+      timestampAttribute: 'createdAt',
+    };
+    // 600 items of about 2 KB: more than the 1 MB a Query page reads.
+    await putItems(
+      table,
+      Array.from({ length: 600 }, (_, i) => ({
+        subjectId: 'journal-1',
+        itemId: `entry-${String(i).padStart(4, '0')}`,
+        createdAt: '2025-01-01T00:00:00.000Z',
+        body: 'x'.repeat(2_000),
+      })),
+    );
+    const connector = registry.connectorFor(target);
+    const stopped = { signal: AbortSignal.abort() };
+    const olderThan = { olderThan: '2026-01-01T00:00:00.000Z' };
+
+    const byKey = await connector.preview?.(target, invocation('journal-1'), stopped);
+    const selected = await connector.preview?.(target, invocation('journal-1', olderThan), stopped);
+
+    for (const result of [byKey, selected]) {
+      expect(result).toMatchObject({ status: 'counted', unit: 'items', partial: true });
+      expect(result?.status === 'counted' ? result.count : -1).toBeGreaterThan(0);
+      expect(result?.status === 'counted' ? result.count : 600).toBeLessThan(600);
+    }
+    await expect(connector.preview?.(target, invocation('journal-1'), {})).resolves.toEqual({
+      status: 'counted',
+      count: 600,
+      unit: 'items',
+    });
+    await expect(connector.preview?.(target, invocation('journal-1', olderThan))).resolves.toEqual({
+      status: 'counted',
+      count: 600,
+      unit: 'items',
+    });
+  });
+
   it('http-webhook asks a service that declares preview (signed, action preview) and erases nothing; one that does not is never called', async () => {
     webhook.records.set('partner-1', 6);
     const target: HttpWebhookTarget = {
@@ -347,7 +419,7 @@ describe('a dry run through the API changes nothing', () => {
       ]),
     );
     expect(view).toHaveLength(4);
-    expect(preview.totals).toEqual({ erase: 4, blocked: 3, withheld: 2, unknown: 0 });
+    expect(preview.totals).toEqual({ erase: 4, blocked: 3, withheld: 2, unknown: 0, partial: 0 });
 
     // Nothing changed: every table, queue, bucket, the anchors and the partner service.
     const { audit: auditBefore, ...restBefore } = before;

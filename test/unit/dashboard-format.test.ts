@@ -368,7 +368,7 @@ describe('the erasure preview', () => {
       },
     ],
     unaddressed: [{ target: 'cloud-video', identifier: 'deviceId' }],
-    totals: { erase: 12, blocked: 1, withheld: 0, unknown: 2 },
+    totals: { erase: 12, blocked: 1, withheld: 0, unknown: 2, partial: 0 },
   };
 
   it('shows each task: the outcome in words with its holds or reason, the count with its unit or why it is unknown', () => {
@@ -406,12 +406,36 @@ describe('the erasure preview', () => {
       previewSummary({
         ...preview,
         intake: 'refused',
-        totals: { erase: 0, blocked: 0, withheld: 4, unknown: 0 },
+        totals: { erase: 0, blocked: 0, withheld: 4, unknown: 0, partial: 0 },
       }),
     ).toEqual({
       totals: 'Of the known counts, 0 would be erased, 0 blocked and 4 withheld.',
       intake: 'A real request now would be refused: every class asked for is withheld (ALE-2).',
     });
+  });
+
+  it('says a count that stopped at the time limit is a lower bound, in its row and under the table', () => {
+    // Prepare: the user-files listing ran out of time after 412,000 object versions.
+    const stopped: ErasurePreview = {
+      ...preview,
+      targets: preview.targets.map((task) =>
+        task.target === 'user-files' ? { ...task, count: 412_000, partial: true } : task,
+      ),
+      totals: { ...preview.totals, erase: 412_000, partial: 1 },
+    };
+
+    // Act
+    const rows = previewRows(stopped);
+
+    // Assess
+    expect(rows.find((row) => row.target === 'user-files')).toMatchObject({
+      countText: 'at least 412000 object versions (counting stopped at the time limit)',
+      known: true,
+    });
+    expect(previewSummary(stopped).totals).toBe(
+      'Of the known counts, 412000 would be erased, 1 blocked and 0 withheld; 2 tasks without a count. ' +
+        'One task was counted only in part, as far as the time limit allowed: these are lower bounds.',
+    );
   });
 
   it('reads identifiers as name=value lines, a repeated name as several values, and names a broken line', () => {
