@@ -216,8 +216,8 @@ export interface ErasurePreview {
     readonly blocked: number;
     readonly withheld: number;
     readonly unknown: number;
-    /** Tasks counted only in part: the sums are lower bounds. */
-    readonly partial: number;
+    /** Tasks counted only in part: the sums are lower bounds. Absent from an API before it. */
+    readonly partial?: number;
   };
 }
 

@@ -366,7 +366,7 @@ const INTAKE: Readonly<Record<ErasurePreview['intake'], string>> = {
 export const previewSummary = (
   preview: ErasurePreview,
 ): { readonly totals: string; readonly intake: string } => {
-  const { erase, blocked, withheld, unknown, partial } = preview.totals;
+  const { erase, blocked, withheld, unknown, partial = 0 } = preview.totals;
   const without = unknown === 0 ? '' : `; ${unknown} ${unknown === 1 ? 'task' : 'tasks'} without a count`;
   const inPart =
     partial === 0

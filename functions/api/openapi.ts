@@ -171,7 +171,7 @@ export const ErasurePreviewSchema = z.object({
       unit: z.string().optional().meta({ description: '`object-versions`, `items` or `records`.' }),
       partial: z.literal(true).optional().meta({
         description:
-          'Counting stopped at the dry run’s time limit (20 s): there are at least `count`, and the totals are lower bounds.',
+          'Counting stopped at the dry run’s time limit (15 s): there are at least `count`, and the totals are lower bounds.',
       }),
       unknown: z
         .object({ reason: z.enum(['not-supported', 'not-counted', 'error']), code: z.string().optional() })

@@ -281,6 +281,8 @@ export const createDynamoDbItemsConnector = (
     invocation: Pick<ConnectorInvocation, 'subjectId' | 'address'>,
     olderThan: Date | undefined,
     extra: readonly string[] | 'all',
+    /** A dry run's: once aborted, no further page is read, and `cut` says one was left. */
+    stop?: { readonly signal: AbortSignal; cut: boolean },
   ): AsyncGenerator<Item[]> {
     const wanted: readonly string[] | 'all' =
       extra === 'all'
@@ -328,6 +330,10 @@ export const createDynamoDbItemsConnector = (
         : items;
       yield current.filter(keep);
       startKey = page.LastEvaluatedKey;
+      if (startKey !== undefined && stop?.signal.aborted === true) {
+        stop.cut = true;
+        return;
+      }
     } while (startKey !== undefined);
   }
 
@@ -459,13 +465,10 @@ export const createDynamoDbItemsConnector = (
       if (target.indexName === undefined && olderThan === undefined) {
         return counted(await countByTableKey(target, addressedValue(invocation), signal));
       }
+      const stop = signal === undefined ? undefined : { signal, cut: false };
       let count = 0;
-      for await (const items of findItems(target, invocation, olderThan, [])) {
-        count += items.length;
-        // The page in flight is counted; the next is not read.
-        if (signal?.aborted === true) return counted({ count, partial: true });
-      }
-      return counted({ count, partial: false });
+      for await (const items of findItems(target, invocation, olderThan, [], stop)) count += items.length;
+      return counted({ count, partial: stop?.cut === true });
     },
 
     /** Every attribute of every item of the subject, read like `verify` reads (GSI hits re-read). */

@@ -5,6 +5,7 @@ import type {
   ExportedRecords,
   ExportInvocation,
   HttpWebhookTarget,
+  PreviewLimits,
   PreviewResult,
   VerificationResult,
   WindowInvocation,
@@ -212,6 +213,8 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
     target: HttpWebhookTarget,
     body: string,
     idempotencyKey: string,
+    /** Aborts the call earlier than `timeoutMs` (a dry run whose time is up). */
+    stop?: AbortSignal,
   ): Promise<{ response: Response; text: string }> => {
     const { url, timeoutMs } = checkTarget(target);
     const secret = await resolveSecret(target);
@@ -226,7 +229,10 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
         },
         body,
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal:
+          stop === undefined
+            ? AbortSignal.timeout(timeoutMs)
+            : AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
       });
       const text = response.ok && response.status !== 202 ? await response.text() : '';
       if (!response.ok || response.status === 202) await response.body?.cancel();
@@ -322,7 +328,11 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
      * might take for an erasure, so its count is `unknown`. The answer must come at once (200,
      * `{ count }`); 202 or another 2xx is refused as a permanent error, errors map as for erasures.
      */
-    async preview(target: HttpWebhookTarget, invocation: ConnectorInvocation): Promise<PreviewResult> {
+    async preview(
+      target: HttpWebhookTarget,
+      invocation: ConnectorInvocation,
+      { signal }: PreviewLimits = {},
+    ): Promise<PreviewResult> {
       checkTarget(target);
       if (target.preview !== true) return { status: 'unknown', reason: 'not-supported' };
       const { callbackNonce: _attemptNonce, ...erasure } = invocation;
@@ -331,7 +341,14 @@ export const createHttpWebhookConnector = (deps: HttpWebhookConnectorDeps): Conn
         action: 'preview',
         erasureAction: invocation.action,
       };
-      const answer = await post(target, JSON.stringify(request), invocation.idempotencyKey);
+      let answer: { response: Response; text: string };
+      try {
+        answer = await post(target, JSON.stringify(request), invocation.idempotencyKey, signal);
+      } catch (error) {
+        // The dry run's time is up before the service answered: no count, and no error of the service's.
+        if (signal?.aborted === true) return { status: 'unknown', reason: 'not-counted' };
+        throw error;
+      }
       return answeredAtOnce(
         target,
         answer,

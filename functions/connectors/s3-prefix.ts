@@ -81,6 +81,12 @@ const asText = (bytes: Uint8Array, contentType: string | undefined): string | un
   return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
 };
 
+/** A listing a dry run may cut short: `cut` once a next page was left unread because `signal` aborted. */
+interface ListingStop {
+  readonly signal: AbortSignal;
+  cut: boolean;
+}
+
 /** One thing to delete: an object version, a delete marker, or (unversioned listing) an object. */
 interface Listed {
   readonly key: string;
@@ -202,6 +208,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     target: S3PrefixTarget,
     prefix: string,
     first?: ListObjectsV2CommandOutput,
+    stop?: ListingStop,
   ): AsyncGenerator<Listed[]> {
     let page = first ?? (await listCurrentPage(target, prefix, undefined));
     for (;;) {
@@ -220,6 +227,10 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
             code: 'MalformedListing',
           },
         );
+      }
+      if (stop?.signal.aborted === true) {
+        stop.cut = true;
+        return;
       }
       page = await listCurrentPage(target, prefix, token);
     }
@@ -253,10 +264,14 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
   async function* listEntries(
     target: S3PrefixTarget,
     prefix: string,
-    { remembered, eager = false }: { readonly remembered: boolean; readonly eager?: boolean },
+    {
+      remembered,
+      eager = false,
+      stop,
+    }: { readonly remembered: boolean; readonly eager?: boolean; readonly stop?: ListingStop },
   ): AsyncGenerator<Listed[]> {
     if (remembered && versionless.has(target.bucket)) {
-      yield* listCurrentObjects(target, prefix);
+      yield* listCurrentObjects(target, prefix, undefined, stop);
       return;
     }
     const early = eager ? listCurrentPage(target, prefix, undefined) : undefined;
@@ -265,6 +280,10 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (let first = true; ; first = false) {
+      if (!first && stop?.signal.aborted === true) {
+        stop.cut = true;
+        return;
+      }
       let page: ListObjectVersionsCommandOutput;
       try {
         page = await s3.send(
@@ -277,7 +296,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
         );
       } catch (error) {
         if (first && isNotImplemented(error)) {
-          yield* listCurrentObjects(target, prefix, early === undefined ? undefined : await early);
+          yield* listCurrentObjects(target, prefix, early === undefined ? undefined : await early, stop);
           return;
         }
         throw classifyAwsError(error, 'S3 ListObjectVersions', target.name);
@@ -289,7 +308,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
         const current = await (early ?? listCurrentPage(target, prefix, undefined));
         if ((current.Contents ?? []).length > 0) {
           versionless.add(target.bucket);
-          yield* listCurrentObjects(target, prefix, current);
+          yield* listCurrentObjects(target, prefix, current, stop);
         }
         return;
       }
@@ -353,7 +372,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
 
   /**
    * What `execute` would delete for `invocation`, and `verify` finds left: versions and markers.
-   * `signal` (dry runs only): once aborted, counting stops after the page in flight (`partial`).
+   * `signal` (dry runs only): once aborted, no further page is read (`partial` when one was left).
    */
   const countSelected = async (
     target: S3PrefixTarget,
@@ -364,12 +383,15 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
   ): Promise<{ count: number; partial: boolean }> => {
     const prefix = subjectPrefix(target, addressedValue(invocation));
     const selected = selector(prefix, parseOlderThan(invocation.olderThan, target.name));
+    const stop = signal === undefined ? undefined : { signal, cut: false };
     let count = 0;
-    for await (const page of listEntries(target, prefix, listing)) {
+    for await (const page of listEntries(target, prefix, {
+      ...listing,
+      ...(stop === undefined ? {} : { stop }),
+    })) {
       count += page.filter(selected).length;
-      if (signal?.aborted === true) return { count, partial: true };
     }
-    return { count, partial: false };
+    return { count, partial: stop?.cut === true };
   };
 
   const requireDelete = (target: S3PrefixTarget, invocation: ConnectorInvocation): void => {

@@ -97,10 +97,11 @@ const PREVIEW_ID_PREFIX = 'prv_';
 
 /**
  * How long a dry run counts before it answers with what it has (`partial` counts): the API's
- * Lambda and API Gateway give up at 29 s, and the answer still needs its audit commit. A subject
- * with hundreds of thousands of objects takes longer than that to list.
+ * Lambda and API Gateway give up at 29 s, and the answer still needs its audit commit (up to 6.3 s
+ * of backoff under contention, `COMMIT_BACKOFF_CAP_MS`). A subject with hundreds of thousands of
+ * objects takes longer than that to list.
  */
-export const PREVIEW_COUNT_LIMIT_MS = 20_000;
+export const PREVIEW_COUNT_LIMIT_MS = 15_000;
 
 export interface PreviewOptions {
   /** @default PREVIEW_COUNT_LIMIT_MS */

@@ -299,7 +299,8 @@ class SweepContext {
     }
     if (entry === undefined || (entry.status !== 'pending' && entry.status !== 'blocked')) return;
     if (entry.dueAt > this.now) return;
-    // Whatever the verdict, a commit on the subject's chain follows: its head is read beside the holds.
+    // Blocked or run, a commit on the subject's chain almost always follows (not when another sweep
+    // got there first): its head is read beside the holds.
     this.deps.uow.prepare?.([entry.subjectId]);
     const verdict = evaluateDue({
       catalog: this.deps.config.catalog,

@@ -101,14 +101,18 @@ export const benchAudit = async ({ runtime, counter, config }: BenchContext): Pr
       let failed = 0;
       counter.reset();
       const sharedRun = await timed(() =>
-        forEachConcurrently(range(total), writers, async (index) => {
-          // The appends in flight at once are consecutive: each in another function.
-          const through = where === 'one' ? uow : (functions[index % writers] as UnitOfWork);
-          // a commit gives up after MAX_COMMIT_ATTEMPTS lost races: counted, not fatal, as that is the contention shown here.
-          await append(event(`shared-${where}-${rep}`, index), contended, through).catch(() => {
-            failed++;
-          });
-        }),
+        // Writer w appends entries w, w + W, ...: through the one unit of work, or through its own.
+        Promise.all(
+          range(writers).map(async (writer) => {
+            const through = where === 'one' ? uow : (functions[writer] as UnitOfWork);
+            for (let index = writer; index < total; index += writers) {
+              // a commit gives up after MAX_COMMIT_ATTEMPTS lost races: counted, not fatal, as that is the contention shown here.
+              await append(event(`shared-${where}-${rep}`, index), contended, through).catch(() => {
+                failed++;
+              });
+            }
+          }),
+        ),
       );
       shared[where].push(perSecond(total - failed, sharedRun.ms));
       sharedConflicts[where].push(conflicts() / total);

@@ -159,7 +159,5 @@ describe('audit appends in a commit', () => {
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThan(Math.min(COMMIT_BACKOFF_CAP_MS, 10 * 2 ** (index + 1)));
     });
-    // The later waits are drawn up to the cap: a burst of writers spreads over a second, not more.
-    expect(sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThan(6300);
   });
 });

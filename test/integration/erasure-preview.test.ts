@@ -212,6 +212,17 @@ describe('connector previews on the emulators', () => {
     await expect(
       connector.preview?.(target, invocation('cam-7'), { signal: AbortSignal.timeout(60_000) }),
     ).resolves.toEqual({ status: 'counted', count: 1_500, unit: 'object-versions' });
+    // A listing of one page was read whole when the time ran out: exact, not a lower bound.
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        clients.s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: `clips/cam-8/clip-${i}.mp4`, Body: 'x' }),
+        ),
+      ),
+    );
+    await expect(
+      connector.preview?.(target, invocation('cam-8'), { signal: AbortSignal.abort() }),
+    ).resolves.toEqual({ status: 'counted', count: 40, unit: 'object-versions' });
   });
 
   it('dynamodb-items reads no further page once the time is up (by key and as execute selects), and says the count is a lower bound', async () => {
@@ -250,6 +261,19 @@ describe('connector previews on the emulators', () => {
       count: 600,
       unit: 'items',
     });
+    // A subject whose items fit one page was counted whole when the time ran out: exact.
+    await putItems(table, [
+      { subjectId: 'journal-2', itemId: 'entry-0', createdAt: '2025-01-01T00:00:00.000Z' },
+    ]);
+    for (const overrides of [{}, olderThan]) {
+      await expect(connector.preview?.(target, invocation('journal-2', overrides), stopped)).resolves.toEqual(
+        {
+          status: 'counted',
+          count: 1,
+          unit: 'items',
+        },
+      );
+    }
     await expect(connector.preview?.(target, invocation('journal-1', olderThan))).resolves.toEqual({
       status: 'counted',
       count: 600,

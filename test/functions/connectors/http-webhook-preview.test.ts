@@ -86,4 +86,19 @@ describe('http-webhook preview', () => {
     expect(unavailable).toBeInstanceOf(ConnectorRetryableError);
     expect(refused).toBeInstanceOf(ConnectorPermanentError);
   });
+
+  it("stops waiting when the dry run's time is up, before its own timeout: not counted, no error", async () => {
+    server.respond = () => {
+      // Never answers.
+    };
+    const startedAt = Date.now();
+
+    const answer = await connector().preview?.(target({ preview: true, timeoutMs: 30_000 }), invocation(), {
+      signal: AbortSignal.timeout(150),
+    });
+
+    expect(answer).toEqual({ status: 'unknown', reason: 'not-counted' });
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(server.received).toHaveLength(1);
+  });
 });
