@@ -41,24 +41,27 @@ const fakeApi = async (
 
 const run = runCli;
 
+/** `requests submit --dry-run` for customer-42 against `api`, with `extra` options. */
+const dryRun = (api: string, ...extra: string[]) =>
+  run([
+    'requests',
+    'submit',
+    '--subject',
+    'customer-42',
+    '--reason',
+    'gdpr-art17-request',
+    ...extra,
+    '--dry-run',
+    '--api',
+    api,
+  ]);
+
 describe('erasure requests submit --dry-run', () => {
   it('asks the preview route (which compliance may call) without a made-up key, prints the preview and a one-line summary', async () => {
     const seen: { headers: IncomingMessage['headers']; body: unknown; path?: string }[] = [];
     const api = await fakeApi(seen);
 
-    const result = await run([
-      'requests',
-      'submit',
-      '--subject',
-      'customer-42',
-      '--reason',
-      'gdpr-art17-request',
-      '--data-class',
-      'closed-account',
-      '--dry-run',
-      '--api',
-      api,
-    ]);
+    const result = await dryRun(api, '--data-class', 'closed-account');
 
     expect(result.code).toBe(0);
     expect(seen).toHaveLength(1);
@@ -79,19 +82,7 @@ describe('erasure requests submit --dry-run', () => {
     const seen: { headers: IncomingMessage['headers']; body: unknown }[] = [];
     const api = await fakeApi(seen);
 
-    await run([
-      'requests',
-      'submit',
-      '--subject',
-      'customer-42',
-      '--reason',
-      'gdpr-art17-request',
-      '--dry-run',
-      '--idempotency-key',
-      'dry-run-key-01',
-      '--api',
-      api,
-    ]);
+    await dryRun(api, '--idempotency-key', 'dry-run-key-01');
 
     expect(seen[0]?.headers['idempotency-key']).toBe('dry-run-key-01');
   });
@@ -99,17 +90,7 @@ describe('erasure requests submit --dry-run', () => {
   it('says when counts stopped at the time limit: the figures are then lower bounds', async () => {
     const api = await fakeApi([], { ...PREVIEW, totals: { ...PREVIEW.totals, erase: 412_000, partial: 1 } });
 
-    const result = await run([
-      'requests',
-      'submit',
-      '--subject',
-      'customer-42',
-      '--reason',
-      'gdpr-art17-request',
-      '--dry-run',
-      '--api',
-      api,
-    ]);
+    const result = await dryRun(api);
 
     expect(result.code).toBe(0);
     expect(result.err).toEqual([

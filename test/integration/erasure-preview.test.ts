@@ -53,6 +53,17 @@ describe('connector previews on the emulators', () => {
     return count;
   };
 
+  /** Puts a one-byte object at each key, 100 at a time. */
+  const putObjects = async (keys: readonly string[]) => {
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(
+        keys
+          .slice(i, i + 100)
+          .map((Key) => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
+      );
+    }
+  };
+
   const putItems = async (tableName: string, items: Record<string, unknown>[]) => {
     for (let i = 0; i < items.length; i += 25) {
       const chunk = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
@@ -99,13 +110,7 @@ describe('connector previews on the emulators', () => {
       // A subject whose id starts with this one's: the '/' keeps it out of the count.
       ...Array.from({ length: 30 }, (_, i) => `video/cam-10/clip-${i}.mp4`),
     ];
-    for (let i = 0; i < keys.length; i += 100) {
-      await Promise.all(
-        keys
-          .slice(i, i + 100)
-          .map((Key) => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
-      );
-    }
+    await putObjects(keys);
 
     const preview = await registry.connectorFor(target).preview?.(target, invocation('cam-1'));
 
@@ -196,13 +201,7 @@ describe('connector previews on the emulators', () => {
       { length: 1_500 },
       (_, i) => `clips/cam-7/clip-${String(i).padStart(5, '0')}.mp4`,
     );
-    for (let i = 0; i < keys.length; i += 100) {
-      await Promise.all(
-        keys
-          .slice(i, i + 100)
-          .map((Key) => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }))),
-      );
-    }
+    await putObjects(keys);
     const connector = registry.connectorFor(target);
 
     // A listing page holds 1,000 keys: the first page is counted, the second never asked for.
@@ -213,13 +212,7 @@ describe('connector previews on the emulators', () => {
       connector.preview?.(target, invocation('cam-7'), { signal: AbortSignal.timeout(60_000) }),
     ).resolves.toEqual({ status: 'counted', count: 1_500, unit: 'object-versions' });
     // A listing of one page was read whole when the time ran out: exact, not a lower bound.
-    await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        clients.s3.send(
-          new PutObjectCommand({ Bucket: bucket, Key: `clips/cam-8/clip-${i}.mp4`, Body: 'x' }),
-        ),
-      ),
-    );
+    await putObjects(Array.from({ length: 40 }, (_, i) => `clips/cam-8/clip-${i}.mp4`));
     await expect(
       connector.preview?.(target, invocation('cam-8'), { signal: AbortSignal.abort() }),
     ).resolves.toEqual({ status: 'counted', count: 40, unit: 'object-versions' });
