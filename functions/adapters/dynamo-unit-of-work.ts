@@ -7,6 +7,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, Change, CommitResult, UnitOfWork } from '../../domain/ports/index.js';
+import { METRIC } from '../shared/metric-names.js';
+import type { MetricsSink } from '../shared/observability.js';
 import type { DynamoAuditLog } from './dynamo-audit-log.js';
 import { isConditionFailure, type TransactItem } from './dynamo-helpers.js';
 import { type DynamoHoldStore, HOLD_CHANGE_KINDS, type HoldChange } from './dynamo-hold-store.js';
@@ -92,6 +94,8 @@ export class DynamoUnitOfWork implements UnitOfWork {
     private readonly stores: DynamoUnitOfWorkStores,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
+    /** Counts lost races and give-ups (`METRIC.auditCommitRaceLost`, `METRIC.auditCommitGaveUp`). */
+    private readonly metrics?: Pick<MetricsSink, 'count'>,
   ) {}
 
   /**
@@ -151,6 +155,16 @@ export class DynamoUnitOfWork implements UnitOfWork {
           if (record !== undefined && reason.Code === 'ConditionalCheckFailed') appended.add(record);
         });
         pending = pending.filter((_, index) => !appended.has(index));
+        // Records found already appended (a replay) are no race; anything else cancelling is.
+        const raced =
+          reasons.length === 0 ||
+          reasons.some(
+            (reason, index) =>
+              reason.Code !== undefined &&
+              reason.Code !== 'None' &&
+              !(reason.Code === 'ConditionalCheckFailed' && plan.markers.has(index - state.length)),
+          );
+        if (raced) this.metrics?.count(METRIC.auditCommitRaceLost, 1);
         // Another writer moved a chain head, or the transaction met a conflict or throttling. A
         // head read ahead may simply have aged: the next plan reads afresh, at once.
         if (attempt < MAX_COMMIT_ATTEMPTS && !plan.readAhead) {
@@ -161,6 +175,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
         this.stores.audit.forgetPrefetchedHeads(plan.chains);
       }
     }
+    this.metrics?.count(METRIC.auditCommitGaveUp, 1);
     throw new Error(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
   }
 

@@ -138,6 +138,8 @@ export const dynamoStorage = (
   pseudonymKey: string,
   schedulesTable?: { readonly name: string; readonly shards: number },
   auditOptions: AuditLogOptions = {},
+  /** Where the unit of work counts lost races and give-ups on chain heads. */
+  metrics?: Pick<MetricsSink, 'count'>,
 ) => {
   const suppressions =
     tables.suppressions === undefined
@@ -150,20 +152,28 @@ export const dynamoStorage = (
     schedulesTable === undefined
       ? undefined
       : new DynamoScheduleStore(documents, schedulesTable.name, schedulesTable.shards, pseudonymKey);
-  const uow = new DynamoUnitOfWork(documents, {
-    requests,
-    holds,
-    audit,
-    ...(schedules === undefined ? {} : { schedules }),
-    ...(suppressions === undefined ? {} : { suppressions }),
-  });
+  const uow = new DynamoUnitOfWork(
+    documents,
+    {
+      requests,
+      holds,
+      audit,
+      ...(schedules === undefined ? {} : { schedules }),
+      ...(suppressions === undefined ? {} : { suppressions }),
+    },
+    undefined,
+    metrics,
+  );
   return { requests, holds, audit, uow, schedules, ...(suppressions === undefined ? {} : { suppressions }) };
 };
+
+/** The platform's metrics sink, or Powertools' (one EMF buffer per function, however many wrappers). */
+const metricsOf = (platform: Platform): MetricsSink => platform.metrics ?? powertoolsMetrics();
 
 const basics = (config: DeploymentConfig, platform: Platform) => ({
   config,
   clock: platform.clock ?? (() => new Date()),
-  metrics: platform.metrics ?? powertoolsMetrics(),
+  metrics: metricsOf(platform),
   log: platform.log ?? powertoolsLog,
 });
 
@@ -212,6 +222,7 @@ export const composeSweepShard = (
     platform.secrets.pseudonymKey,
     { name: env.SCHEDULES_TABLE, shards: env.DUE_BUCKET_SHARDS },
     auditOptions,
+    metricsOf(platform),
   );
   return {
     ...basics(config, platform),
@@ -320,6 +331,9 @@ export const composeWorker = (env: FunctionEnvironment<'worker'>, platform: Plat
       suppressions: env.SUPPRESSIONS_TABLE,
     },
     platform.secrets.pseudonymKey,
+    undefined,
+    {},
+    metricsOf(platform),
   );
   return {
     ...basics(config, platform),

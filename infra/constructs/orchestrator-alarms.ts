@@ -40,6 +40,7 @@ export class OrchestratorAlarms extends Construct {
   public readonly sweepShardDeadLetterQueueNotEmpty: cloudwatch.Alarm;
   public readonly sweepShardErrors: cloudwatch.Alarm;
   public readonly deletionTooLate: cloudwatch.Alarm;
+  public readonly auditCommitsGaveUp: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OrchestratorAlarmsProps) {
     super(scope, id);
@@ -169,6 +170,16 @@ export class OrchestratorAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.auditCommitsGaveUp = new cloudwatch.Alarm(this, 'AuditCommitsGaveUp', {
+      alarmDescription:
+        'A state change and its audit entry gave up after 12 lost races on one audit chain (many Lambdas writing one subject at once). Nothing was written; its caller retries (an API client gets a 500, a task message is received again). AuditCommitRaceLost shows how contended the chains are.',
+      metric: metric(METRICS.auditCommitGaveUp, 'Sum', period),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     if (props.alarmTopic !== undefined) {
       const action = new actions.SnsAction(props.alarmTopic);
       for (const alarm of this.all) {
@@ -190,6 +201,7 @@ export class OrchestratorAlarms extends Construct {
       this.sweepShardDeadLetterQueueNotEmpty,
       this.sweepShardErrors,
       this.deletionTooLate,
+      this.auditCommitsGaveUp,
     ];
   }
 }

@@ -42,6 +42,7 @@ const CHAIN = pseudonymise(PSEUDONYM_KEY, SUBJECT);
 const unitOfWork = () => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
   const sleeps: number[] = [];
+  const counted: string[] = [];
   const uow = new DynamoUnitOfWork(
     documents,
     {
@@ -52,8 +53,9 @@ const unitOfWork = () => {
     async (ms) => {
       sleeps.push(ms);
     },
+    { count: (name, value) => counted.push(...Array<string>(value).fill(name)) },
   );
-  return { uow, sleeps };
+  return { uow, sleeps, counted };
 };
 
 const verified: AuditRecord = {
@@ -146,14 +148,18 @@ describe('audit appends in a commit', () => {
     // Prepare
     ddb.on(GetCommand).resolves({});
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None'));
-    const { uow, sleeps } = unitOfWork();
+    const { uow, sleeps, counted } = unitOfWork();
 
     // Act
     const commit = uow.commit([], [verified]);
 
-    // Assess
+    // Assess: every lost race and the give-up are counted, for the operators' dashboards and alarm.
     await expect(commit).rejects.toThrow(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
     expect(transactions()).toHaveLength(MAX_COMMIT_ATTEMPTS);
+    expect(counted).toEqual([
+      ...Array<string>(MAX_COMMIT_ATTEMPTS).fill('AuditCommitRaceLost'),
+      'AuditCommitGaveUp',
+    ]);
     expect(sleeps).toHaveLength(MAX_COMMIT_ATTEMPTS - 1);
     sleeps.forEach((ms, index) => {
       expect(ms).toBeGreaterThanOrEqual(0);

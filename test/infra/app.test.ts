@@ -133,7 +133,7 @@ describe('WorkerStack', () => {
     worker.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     worker.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
     worker.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
-    worker.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    worker.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     // One per function and the API's access logs.
     worker.resourceCountIs('AWS::Logs::LogGroup', 6);
     worker.resourceCountIs('AWS::DynamoDB::Table', 0);
@@ -513,6 +513,18 @@ describe('WorkerStack', () => {
         MetricName: 'DeletionTooLate',
         Dimensions: [{ Name: 'service', Value: 'erasure-orchestrator' }],
         Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('fires when a commit gave up on a contended audit chain (AuditCommitGaveUp > 0)', () => {
+      worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ErasureOrchestrator',
+        MetricName: 'AuditCommitGaveUp',
+        Dimensions: [{ Name: 'service', Value: 'erasure-orchestrator' }],
+        Statistic: 'Sum',
+        Period: 300,
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
       });

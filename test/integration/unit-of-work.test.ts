@@ -22,6 +22,7 @@ import type { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoScheduleStore } from '../../functions/adapters/dynamo-schedule-store.js';
 import { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
+import { dynamoStorage } from '../../functions/shared/dependencies.js';
 import type { TableKey } from '../../infra/resources.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
@@ -190,13 +191,22 @@ const expectConflict = async (changes: readonly Change[], conflict: number, subj
 };
 
 /** A subject's chain as stored, and what the domain's verifier says of it against the stored head. */
-/** The unit of work of another function (another Lambda): an audit log and queues of its own. */
-const anotherFunction = () =>
-  new DynamoUnitOfWork(clients.documents, {
-    requests,
-    holds,
-    audit: new DynamoAuditLog(clients.documents, resources.tables.audit, PSEUDONYM_KEY),
-  });
+/**
+ * The unit of work of another function (another Lambda): an audit log and queues of its own; the
+ * metrics it counts go to `counted`.
+ */
+const anotherFunction = (counted: string[] = []) =>
+  // Built as the functions build theirs (functions/shared/dependencies.ts), metrics sink included.
+  dynamoStorage(
+    clients.documents,
+    resources.tables,
+    PSEUDONYM_KEY,
+    undefined,
+    {},
+    {
+      count: (name, value) => counted.push(...Array<string>(value).fill(name)),
+    },
+  ).uow;
 
 const chainOf = async (subjectId: string | undefined) => {
   const { entries, head, chainId } = await audit.readChain(subjectId);
@@ -1443,7 +1453,8 @@ describe('audit appends', () => {
     // Lambdas: a unit of work each), on a chain not started yet.
     const { request, tasks } = requestWithTasks(6);
     await commitOk([create(request, tasks)]);
-    const functions = [uow, anotherFunction(), anotherFunction()];
+    const counted: string[] = [];
+    const functions = [anotherFunction(counted), anotherFunction(counted), anotherFunction(counted)];
     const running = tasks.map((task): ErasureTask => ({ ...task, status: 'running', attempts: 1 }));
     const keys: string[] = [];
     const step = (from: readonly ErasureTask[], to: readonly ErasureTask[]) =>
@@ -1473,8 +1484,9 @@ describe('audit appends', () => {
 
     // Assess
     expect([...first, ...second]).toEqual(Array(12).fill({ committed: true }));
-    // The writers did race: some lost on the chain head and were retried.
+    // The writers did race: some lost on the chain head and were retried, each loss counted.
     expect(transactions).toBeGreaterThan(12);
+    expect(counted).toEqual(Array(transactions - 12).fill('AuditCommitRaceLost'));
     const chain = await chainOf(request.subjectId);
     expect(chain.verification).toMatchObject({ ok: true, length: 12 });
     expect(chain.entries.map((entry) => entry.seq)).toEqual(
@@ -1543,12 +1555,15 @@ describe('audit appends', () => {
     const subjectId = fresh('person');
     await commitOk([], [record(subjectId)]);
     const delivered = record(subjectId);
+    const counted: string[] = [];
+    const worker = anotherFunction(counted);
 
     // Act
-    const results = await Promise.all(Array.from({ length: 4 }, () => uow.commit([], [delivered])));
+    const results = await Promise.all(Array.from({ length: 4 }, () => worker.commit([], [delivered])));
 
-    // Assess
+    // Assess: the replays found the entry there: no race counted.
     expect(results).toEqual(Array(4).fill({ committed: true }));
+    expect(counted).toEqual([]);
     const chain = await chainOf(subjectId);
     expect(chain.verification).toMatchObject({ ok: true, length: 2 });
     expect(chain.entries[1]?.idempotencyKey).toBe(delivered.event.idempotencyKey);
