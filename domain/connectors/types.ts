@@ -140,7 +140,7 @@ export type PreviewResult =
 export interface PreviewLimits {
   /**
    * Aborted when counting must stop. A connector checks it between pages (the page in flight is
-   * counted) and answers what it counted so far, marked `partial`.
+   * counted) and answers what it counted so far, marked `partial` when a page was left unread.
    */
   readonly signal?: AbortSignal;
 }

@@ -28,7 +28,8 @@ import {
 export const MAX_TRANSACTION_ITEMS = 100;
 /**
  * Conflicts between writers (chain head moved, transaction conflict, throttling) settle within this
- * many attempts: enough for a burst of 64 functions writing one chain at once (`npm run bench`).
+ * many attempts: enough for a burst of 64 functions writing one chain at once on DynamoDB Local
+ * (a one-off measurement: docs/architecture.md, "Writers on one chain").
  */
 export const MAX_COMMIT_ATTEMPTS = 12;
 /**
