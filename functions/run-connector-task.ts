@@ -6,7 +6,7 @@ import type { WorkerDeps } from './services/deps.js';
 import { runConnectorTask, type TaskRunOutcome, WorkerBatch } from './services/run-task.js';
 import { clientsFromEnvironment, composeWorker, lazily, loadSecrets } from './shared/dependencies.js';
 import { loadEnv } from './shared/env.js';
-import { logger } from './shared/observability.js';
+import { logger, publishingMetrics } from './shared/observability.js';
 
 const TaskMessageBody = z.object({ taskId: z.string().min(1), requestId: z.string().min(1) });
 
@@ -77,24 +77,26 @@ export const makeHandler = (provide: () => Promise<WorkerDeps>, concurrency = BA
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const deps = await provide();
-      // Outcomes of one request in this batch commit together, instead of one commit each that
-      // conflict on the request's counts and audit chain.
-      const batch = new WorkerBatch(deps);
-      const succeeded = await mapBounded(event.Records, concurrency, async (record) => {
-        try {
-          return await handleRecord(deps, batch, record);
-        } catch (error) {
-          deps.log.error('task message failed unexpectedly', {
-            messageId: record.messageId,
-            errorName: error instanceof Error ? error.name : typeof error,
-          });
-          return false;
-        }
+      return publishingMetrics(deps, async () => {
+        // Outcomes of one request in this batch commit together, instead of one commit each that
+        // conflict on the request's counts and audit chain.
+        const batch = new WorkerBatch(deps);
+        const succeeded = await mapBounded(event.Records, concurrency, async (record) => {
+          try {
+            return await handleRecord(deps, batch, record);
+          } catch (error) {
+            deps.log.error('task message failed unexpectedly', {
+              messageId: record.messageId,
+              errorName: error instanceof Error ? error.name : typeof error,
+            });
+            return false;
+          }
+        });
+        const batchItemFailures: SQSBatchItemFailure[] = event.Records.flatMap((record, index) =>
+          succeeded[index] === true ? [] : [{ itemIdentifier: record.messageId }],
+        );
+        return { batchItemFailures };
       });
-      const batchItemFailures: SQSBatchItemFailure[] = event.Records.flatMap((record, index) =>
-        succeeded[index] === true ? [] : [{ itemIdentifier: record.messageId }],
-      );
-      return { batchItemFailures };
     });
 
 export const handler = makeHandler(

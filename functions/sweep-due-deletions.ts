@@ -5,7 +5,7 @@ import type { SweepDeps } from './services/deps.js';
 import { type SweepReport, sweepDueDeletions } from './services/sweep.js';
 import { clientsFromEnvironment, composeSweep, lazily, loadSecrets } from './shared/dependencies.js';
 import { loadEnv } from './shared/env.js';
-import { logger } from './shared/observability.js';
+import { logger, publishingMetrics } from './shared/observability.js';
 
 /** EventBridge schedule entry point. "Now" is the scheduled event's time, so a late run sweeps the slot it was for. */
 export const makeHandler = (provide: () => Promise<SweepDeps>) =>
@@ -16,7 +16,7 @@ export const makeHandler = (provide: () => Promise<SweepDeps>) =>
       const now = Number.isNaN(Date.parse(event.time))
         ? deps.clock().toISOString()
         : new Date(event.time).toISOString();
-      return sweepDueDeletions(deps, now);
+      return publishingMetrics(deps, () => sweepDueDeletions(deps, now));
     });
 
 export const handler = makeHandler(

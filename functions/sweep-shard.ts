@@ -6,7 +6,7 @@ import type { SweepShardDeps } from './services/deps.js';
 import { type SweepShardReport, sweepShard } from './services/sweep.js';
 import { clientsFromEnvironment, composeSweepShard, lazily, loadSecrets } from './shared/dependencies.js';
 import { loadEnv } from './shared/env.js';
-import { logger } from './shared/observability.js';
+import { logger, publishingMetrics } from './shared/observability.js';
 
 const Instant = z.iso.datetime();
 const ShardMessageBody = z.object({
@@ -38,29 +38,31 @@ export const makeHandler = (provide: () => Promise<SweepShardDeps>) =>
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       const deps = await provide();
-      const batchItemFailures: SQSBatchItemFailure[] = [];
-      const reports: SweepShardReport[] = [];
-      for (const record of event.Records) {
-        const parsed = ShardMessageBody.safeParse(parseJson(record.body));
-        if (!parsed.success) {
-          // It can never succeed: failing it lets the redrive move it to the DLQ for inspection.
-          deps.log.error('malformed sweep-shard message', { messageId: record.messageId });
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-          continue;
+      return publishingMetrics(deps, async () => {
+        const batchItemFailures: SQSBatchItemFailure[] = [];
+        const reports: SweepShardReport[] = [];
+        for (const record of event.Records) {
+          const parsed = ShardMessageBody.safeParse(parseJson(record.body));
+          if (!parsed.success) {
+            // It can never succeed: failing it lets the redrive move it to the DLQ for inspection.
+            deps.log.error('malformed sweep-shard message', { messageId: record.messageId });
+            batchItemFailures.push({ itemIdentifier: record.messageId });
+            continue;
+          }
+          try {
+            reports.push(
+              await sweepShard(deps, { ...parsed.data, now: new Date(parsed.data.now).toISOString() }),
+            );
+          } catch (error) {
+            deps.log.error('sweep shard failed; SQS delivers it again', {
+              messageId: record.messageId,
+              errorName: error instanceof Error ? error.name : typeof error,
+            });
+            batchItemFailures.push({ itemIdentifier: record.messageId });
+          }
         }
-        try {
-          reports.push(
-            await sweepShard(deps, { ...parsed.data, now: new Date(parsed.data.now).toISOString() }),
-          );
-        } catch (error) {
-          deps.log.error('sweep shard failed; SQS delivers it again', {
-            messageId: record.messageId,
-            errorName: error instanceof Error ? error.name : typeof error,
-          });
-          batchItemFailures.push({ itemIdentifier: record.messageId });
-        }
-      }
-      return { batchItemFailures, reports };
+        return { batchItemFailures, reports };
+      });
     });
 
 export const handler = makeHandler(

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Log } from '../services/deps.js';
-import { logger } from '../shared/observability.js';
+import { logger, type MetricsSink, publishingMetrics } from '../shared/observability.js';
 import {
   type Authorisation,
   dispatch,
@@ -15,6 +15,8 @@ import {
 export interface HttpDeps {
   readonly log: Log;
   readonly authorisation: Authorisation;
+  /** Published at the end of every invocation (`publishingMetrics`). */
+  readonly metrics?: Pick<MetricsSink, 'flush'>;
 }
 
 type RouteHandlers<Deps> = (deps: Deps) => Readonly<Record<string, RouteHandler>>;
@@ -29,7 +31,10 @@ const build = <Deps extends HttpDeps, Result>(
     .handler(async (event, context) => {
       const deps = await provide();
       const requestId = event.requestContext.requestId ?? context.awsRequestId;
-      return (await run(event, handlersOf(deps), deps.authorisation, deps.log, requestId)) as Result;
+      return publishingMetrics(
+        deps,
+        async () => (await run(event, handlersOf(deps), deps.authorisation, deps.log, requestId)) as Result,
+      );
     });
 
 /**

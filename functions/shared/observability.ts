@@ -15,7 +15,28 @@ export interface MetricsSink {
   flush(): void;
 }
 
-export const powertoolsMetrics = (target: Metrics = metrics): MetricsSink => ({
+export const powertoolsMetrics = (
+  target: Pick<Metrics, 'addMetric' | 'hasStoredMetrics' | 'publishStoredMetrics'> = metrics,
+): MetricsSink => ({
   count: (name, value) => target.addMetric(name, MetricUnit.Count, value),
-  flush: () => target.publishStoredMetrics(),
+  // Nothing counted: nothing to publish, and no "no metrics" warning in every invocation's log.
+  flush: () => {
+    if (target.hasStoredMetrics()) target.publishStoredMetrics();
+  },
 });
+
+/**
+ * Runs an invocation and publishes what it counted when it ends, however it ends: Powertools
+ * buffers metrics until they are published, and a function that never publishes (as the API did)
+ * never shows them to the alarms that read them.
+ */
+export const publishingMetrics = async <T>(
+  deps: { readonly metrics?: Pick<MetricsSink, 'flush'> },
+  invocation: () => Promise<T>,
+): Promise<T> => {
+  try {
+    return await invocation();
+  } finally {
+    deps.metrics?.flush();
+  }
+};
