@@ -1299,6 +1299,42 @@ describe('one commit, one transaction', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('a transaction whose answer was lost is re-sent by the SDK and counts once, not as a conflict', async () => {
+    // Prepare: the first TransactWriteItems reaches DynamoDB Local and is applied, but its answer
+    // is lost on the way back (a timeout): the SDK sends it again, with the ClientRequestToken it
+    // generated for the call (an idempotency token), so DynamoDB answers it as the first and does
+    // not refuse it on the conditions the first already met.
+    const { request, tasks } = requestWithTasks(2);
+    const entry = record(request.subjectId);
+    let lost = 0;
+    clients.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const answer = await next(args);
+        if (context.commandName === 'TransactWriteItemsCommand' && lost++ === 0) {
+          throw Object.assign(new Error('the answer was lost'), { name: 'TimeoutError', $retryable: {} });
+        }
+        return answer;
+      },
+      { step: 'deserialize', name: 'loseFirstAnswer' },
+    );
+
+    // Act
+    let result: unknown;
+    try {
+      result = await uow.commit([create(request, tasks)], [entry]);
+    } finally {
+      clients.dynamodb.middlewareStack.remove('loseFirstAnswer');
+    }
+
+    // Assess: sent twice, applied once, answered as committed.
+    expect(lost).toBe(2);
+    expect(result).toEqual({ committed: true });
+    expect((await requests.get(request.requestId))?.tasks).toHaveLength(2);
+    const chain = await chainOf(request.subjectId);
+    expect(chain.verification).toMatchObject({ ok: true, length: 1 });
+    expect(chain.entries[0]?.idempotencyKey).toBe(entry.event.idempotencyKey);
+  });
+
   it('commits nothing at all for no changes and no records', async () => {
     // Prepare
     const before = await snapshot();
