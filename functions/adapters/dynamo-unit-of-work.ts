@@ -95,7 +95,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
     private readonly stores: DynamoUnitOfWorkStores,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
-    /** Counts lost races and give-ups (`METRIC.auditCommitRaceLost`, `METRIC.auditCommitGaveUp`). */
+    /** Counts cancelled attempts (`METRIC.commitRetried`) and give-ups (`METRIC.commitGaveUp`). */
     private readonly metrics?: Pick<MetricsSink, 'count'>,
   ) {}
 
@@ -165,7 +165,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
               reason.Code !== 'None' &&
               !(reason.Code === 'ConditionalCheckFailed' && plan.markers.has(index - state.length)),
           );
-        if (raced) this.metrics?.count(METRIC.auditCommitRaceLost, 1);
+        if (raced) this.metrics?.count(METRIC.commitRetried, 1);
         // Another writer moved a chain head, or the transaction met a conflict or throttling. A
         // head read ahead may simply have aged: the next plan reads afresh, at once.
         if (attempt < MAX_COMMIT_ATTEMPTS && !plan.readAhead) {
@@ -176,7 +176,7 @@ export class DynamoUnitOfWork implements UnitOfWork {
         this.stores.audit.forgetPrefetchedHeads(plan.chains);
       }
     }
-    this.metrics?.count(METRIC.auditCommitGaveUp, 1);
+    this.metrics?.count(METRIC.commitGaveUp, 1);
     throw new Error(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
   }
 

@@ -207,7 +207,6 @@ export const runConnectorTask = async (
       deps.batch?.passHolds();
       await finish(deps, task, 'failed', { message: decision.message, code: decision.code });
       deps.metrics.count(METRIC.taskFailed, 1);
-      deps.metrics.flush();
       deps.log.warn('no callback came; task failed', {
         taskId: task.taskId,
         requestId: task.requestId,
@@ -224,7 +223,6 @@ export const runConnectorTask = async (
       code: 'attempts-exhausted',
     });
     deps.metrics.count(METRIC.taskFailed, 1);
-    deps.metrics.flush();
     return { kind: 'done' };
   }
   let current = task;
@@ -266,7 +264,6 @@ export const runConnectorTask = async (
   } finally {
     // Any other way out of here (a lost lease race) lets the siblings' holds read go at once.
     deps.batch?.passHolds();
-    deps.metrics.flush();
   }
 };
 

@@ -169,7 +169,6 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     anchored?.anchor === undefined
       ? {}
       : { anchor: { seq: anchored.anchor.seq, chains: anchored.anchoredChains } };
-  deps.metrics.flush();
   deps.log.info('sweep finished', {
     ...anchor,
     now,

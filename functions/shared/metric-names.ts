@@ -13,8 +13,11 @@ export const METRIC = {
   taskFailed: 'ConnectorTaskFailed',
   /** A cancelling event arrived after the deletion it cancels had (partly) run: data was lost. */
   deletionTooLate: 'DeletionTooLate',
-  /** A commit's transaction lost a race on a chain head (another Lambda wrote first) and was retried. */
-  auditCommitRaceLost: 'AuditCommitRaceLost',
-  /** A commit gave up after MAX_COMMIT_ATTEMPTS lost races: its use case failed and is retried by its caller. */
-  auditCommitGaveUp: 'AuditCommitGaveUp',
+  /**
+   * A commit's transaction was cancelled and is tried again: a race lost on a chain head (another
+   * Lambda wrote first), a transaction conflict or throttling. Not a replay finding its entry there.
+   */
+  commitRetried: 'CommitRetried',
+  /** A commit gave up after MAX_COMMIT_ATTEMPTS cancelled attempts: its use case failed and is retried by its caller. */
+  commitGaveUp: 'CommitGaveUp',
 } as const;

@@ -40,7 +40,7 @@ export class OrchestratorAlarms extends Construct {
   public readonly sweepShardDeadLetterQueueNotEmpty: cloudwatch.Alarm;
   public readonly sweepShardErrors: cloudwatch.Alarm;
   public readonly deletionTooLate: cloudwatch.Alarm;
-  public readonly auditCommitsGaveUp: cloudwatch.Alarm;
+  public readonly commitsGaveUp: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: OrchestratorAlarmsProps) {
     super(scope, id);
@@ -170,10 +170,10 @@ export class OrchestratorAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    this.auditCommitsGaveUp = new cloudwatch.Alarm(this, 'AuditCommitsGaveUp', {
+    this.commitsGaveUp = new cloudwatch.Alarm(this, 'CommitsGaveUp', {
       alarmDescription:
-        'A state change and its audit entry gave up after 12 lost races on one audit chain (many Lambdas writing one subject at once). Nothing was written; its caller retries (an API client gets a 500, a task message is received again). AuditCommitRaceLost shows how contended the chains are.',
-      metric: metric(METRICS.auditCommitGaveUp, 'Sum', period),
+        'A state change and its audit entry gave up after their last attempt: each was cancelled, by races on one audit chain (many Lambdas writing one subject at once), transaction conflicts or throttling. Nothing was written; its caller retries (an API client gets a 500, a task message is received again). CommitRetried shows how often commits are cancelled.',
+      metric: metric(METRICS.commitGaveUp, 'Sum', period),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -201,7 +201,7 @@ export class OrchestratorAlarms extends Construct {
       this.sweepShardDeadLetterQueueNotEmpty,
       this.sweepShardErrors,
       this.deletionTooLate,
-      this.auditCommitsGaveUp,
+      this.commitsGaveUp,
     ];
   }
 }

@@ -10,7 +10,9 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   type GetCommandInput,
+  PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,7 +116,7 @@ describe('audit appends in a commit', () => {
       .on(TransactWriteCommand)
       .rejectsOnce(cancelled('None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'))
       .resolves({});
-    const { uow, sleeps } = unitOfWork();
+    const { uow, sleeps, counted } = unitOfWork();
 
     // Act
     const result = await uow.commit([succeeded], [verified]);
@@ -122,6 +124,7 @@ describe('audit appends in a commit', () => {
     // Assess
     expect(result).toEqual({ committed: true });
     expect(sleeps).toHaveLength(1);
+    expect(counted).toEqual(['CommitRetried']);
     const [first, second] = transactions();
     expect(transactions()).toHaveLength(2);
     expect(first?.[1]?.Put?.Item).toMatchObject({ seq: 4, prevHash: 'a'.repeat(64) });
@@ -144,6 +147,27 @@ describe('audit appends in a commit', () => {
     });
   });
 
+  it('counts a race, not a replay: a record found appended already is dropped and the state change alone is written', async () => {
+    // Prepare: the head is read at seq 3; the transaction (task, entry, marker, head) is cancelled
+    // on the marker alone: another delivery appended this record. The retry writes the task alone.
+    ddb.on(GetCommand).resolves({ Item: headItem(3, 'a'.repeat(64)) });
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed', 'None'));
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const { uow, sleeps, counted } = unitOfWork();
+
+    // Act
+    const result = await uow.commit([succeeded], [verified]);
+
+    // Assess
+    expect(result).toEqual({ committed: true });
+    expect(transactions()).toHaveLength(1);
+    // One plain conditional write of the task: nothing left to audit.
+    expect([...ddb.commandCalls(PutCommand), ...ddb.commandCalls(UpdateCommand)]).toHaveLength(1);
+    expect(sleeps).toHaveLength(1);
+    expect(counted).toEqual([]);
+  });
+
   it(`gives up after ${MAX_COMMIT_ATTEMPTS} cancelled attempts, backing off longer each time up to ${COMMIT_BACKOFF_CAP_MS} ms`, async () => {
     // Prepare
     ddb.on(GetCommand).resolves({});
@@ -156,10 +180,7 @@ describe('audit appends in a commit', () => {
     // Assess: every lost race and the give-up are counted, for the operators' dashboards and alarm.
     await expect(commit).rejects.toThrow(`A commit did not settle after ${MAX_COMMIT_ATTEMPTS} attempts`);
     expect(transactions()).toHaveLength(MAX_COMMIT_ATTEMPTS);
-    expect(counted).toEqual([
-      ...Array<string>(MAX_COMMIT_ATTEMPTS).fill('AuditCommitRaceLost'),
-      'AuditCommitGaveUp',
-    ]);
+    expect(counted).toEqual([...Array<string>(MAX_COMMIT_ATTEMPTS).fill('CommitRetried'), 'CommitGaveUp']);
     expect(sleeps).toHaveLength(MAX_COMMIT_ATTEMPTS - 1);
     sleeps.forEach((ms, index) => {
       expect(ms).toBeGreaterThanOrEqual(0);

@@ -1,7 +1,7 @@
 /**
  * Every function publishes what an invocation counted when the invocation ends, however it ends.
  * Powertools buffers metrics until they are published; the API never published them, so a count
- * it made (`DeletionTooLate`, a commit's `AuditCommitRaceLost` or `AuditCommitGaveUp`) never
+ * it made (`DeletionTooLate`, a commit's `CommitRetried` or `CommitGaveUp`) never
  * reached the alarms that read it. An invocation that counted nothing publishes nothing.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';

@@ -518,10 +518,10 @@ describe('WorkerStack', () => {
       });
     });
 
-    it('fires when a commit gave up on a contended audit chain (AuditCommitGaveUp > 0)', () => {
+    it('fires when a commit gave up on a contended audit chain (CommitGaveUp > 0)', () => {
       worker.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'ErasureOrchestrator',
-        MetricName: 'AuditCommitGaveUp',
+        MetricName: 'CommitGaveUp',
         Dimensions: [{ Name: 'service', Value: 'erasure-orchestrator' }],
         Statistic: 'Sum',
         Period: 300,

@@ -1306,6 +1306,8 @@ describe('one commit, one transaction', () => {
     // not refuse it on the conditions the first already met.
     const { request, tasks } = requestWithTasks(2);
     const entry = record(request.subjectId);
+    const counted: string[] = [];
+    const worker = anotherFunction(counted);
     let lost = 0;
     clients.dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
@@ -1321,14 +1323,15 @@ describe('one commit, one transaction', () => {
     // Act
     let result: unknown;
     try {
-      result = await uow.commit([create(request, tasks)], [entry]);
+      result = await worker.commit([create(request, tasks)], [entry]);
     } finally {
       clients.dynamodb.middlewareStack.remove('loseFirstAnswer');
     }
 
-    // Assess: sent twice, applied once, answered as committed.
+    // Assess: sent twice, applied once, answered as committed, and no cancellation counted.
     expect(lost).toBe(2);
     expect(result).toEqual({ committed: true });
+    expect(counted).toEqual([]);
     expect((await requests.get(request.requestId))?.tasks).toHaveLength(2);
     const chain = await chainOf(request.subjectId);
     expect(chain.verification).toMatchObject({ ok: true, length: 1 });
@@ -1522,7 +1525,7 @@ describe('audit appends', () => {
     expect([...first, ...second]).toEqual(Array(12).fill({ committed: true }));
     // The writers did race: some lost on the chain head and were retried, each loss counted.
     expect(transactions).toBeGreaterThan(12);
-    expect(counted).toEqual(Array(transactions - 12).fill('AuditCommitRaceLost'));
+    expect(counted).toEqual(Array(transactions - 12).fill('CommitRetried'));
     const chain = await chainOf(request.subjectId);
     expect(chain.verification).toMatchObject({ ok: true, length: 12 });
     expect(chain.entries.map((entry) => entry.seq)).toEqual(
