@@ -32,6 +32,7 @@ import {
   classifyAwsError,
   parseOlderThan,
 } from './errors.js';
+import { type ListingStop, listingStop, stopsBeforeNextPage } from './listing-stop.js';
 
 /** What `anonymise` writes over each of `anonymiseAttributes`. */
 export const ANONYMISED_MARKER = '[erased]';
@@ -282,7 +283,7 @@ export const createDynamoDbItemsConnector = (
     olderThan: Date | undefined,
     extra: readonly string[] | 'all',
     /** A dry run's: once aborted, no further page is read, and `cut` says one was left. */
-    stop?: { readonly signal: AbortSignal; cut: boolean },
+    stop?: ListingStop,
   ): AsyncGenerator<Item[]> {
     const wanted: readonly string[] | 'all' =
       extra === 'all'
@@ -330,10 +331,7 @@ export const createDynamoDbItemsConnector = (
         : items;
       yield current.filter(keep);
       startKey = page.LastEvaluatedKey;
-      if (startKey !== undefined && stop?.signal.aborted === true) {
-        stop.cut = true;
-        return;
-      }
+      if (startKey !== undefined && stopsBeforeNextPage(stop)) return;
     } while (startKey !== undefined);
   }
 
@@ -405,15 +403,12 @@ export const createDynamoDbItemsConnector = (
         ? [RESTRICTED_ATTRIBUTE]
         : [];
 
-  /**
-   * Items of the subject in the table itself, counted by DynamoDB (no item is returned). Once
-   * `signal` is aborted, no further page is read: `partial` when there was one.
-   */
+  /** Items of the subject in the table itself, counted by DynamoDB (no item is returned). */
   const countByTableKey = async (
     target: DynamoDbItemsTarget,
     subjectId: string,
-    signal: AbortSignal | undefined,
-  ): Promise<{ count: number; partial: boolean }> => {
+    stop: ListingStop | undefined,
+  ): Promise<number> => {
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -435,9 +430,9 @@ export const createDynamoDbItemsConnector = (
       }
       count += page.Count ?? 0;
       startKey = page.LastEvaluatedKey;
-      if (startKey !== undefined && signal?.aborted === true) return { count, partial: true };
+      if (startKey !== undefined && stopsBeforeNextPage(stop)) break;
     } while (startKey !== undefined);
-    return { count, partial: false };
+    return count;
   };
 
   return {
@@ -456,19 +451,15 @@ export const createDynamoDbItemsConnector = (
     ): Promise<PreviewResult> {
       const olderThan = parseOlderThan(invocation.olderThan, target.name);
       validate(target, invocation.action, olderThan);
-      const counted = ({ count, partial }: { count: number; partial: boolean }): PreviewResult => ({
-        status: 'counted',
-        count,
-        unit: 'items',
-        ...(partial ? { partial } : {}),
-      });
-      if (target.indexName === undefined && olderThan === undefined) {
-        return counted(await countByTableKey(target, addressedValue(invocation), signal));
-      }
-      const stop = signal === undefined ? undefined : { signal, cut: false };
+      // Once the dry run's time is up no further page is read: the count is then a lower bound.
+      const stop = listingStop(signal);
       let count = 0;
-      for await (const items of findItems(target, invocation, olderThan, [], stop)) count += items.length;
-      return counted({ count, partial: stop?.cut === true });
+      if (target.indexName === undefined && olderThan === undefined) {
+        count = await countByTableKey(target, addressedValue(invocation), stop);
+      } else {
+        for await (const items of findItems(target, invocation, olderThan, [], stop)) count += items.length;
+      }
+      return { status: 'counted', count, unit: 'items', ...(stop?.cut === true ? { partial: true } : {}) };
     },
 
     /** Every attribute of every item of the subject, read like `verify` reads (GSI hits re-read). */

@@ -39,6 +39,7 @@ import {
   classifyAwsError,
   parseOlderThan,
 } from './errors.js';
+import { type ListingStop, listingStop, stopsBeforeNextPage } from './listing-stop.js';
 
 /** S3 DeleteObjects accepts at most 1,000 keys per call. */
 export const S3_DELETE_BATCH = 1000;
@@ -80,12 +81,6 @@ const asText = (bytes: Uint8Array, contentType: string | undefined): string | un
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters mark binary data.
   return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text) ? undefined : text;
 };
-
-/** A listing a dry run may cut short: `cut` once a next page was left unread because `signal` aborted. */
-interface ListingStop {
-  readonly signal: AbortSignal;
-  cut: boolean;
-}
 
 /** One thing to delete: an object version, a delete marker, or (unversioned listing) an object. */
 interface Listed {
@@ -228,10 +223,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
           },
         );
       }
-      if (stop?.signal.aborted === true) {
-        stop.cut = true;
-        return;
-      }
+      if (stopsBeforeNextPage(stop)) return;
       page = await listCurrentPage(target, prefix, token);
     }
   }
@@ -280,10 +272,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     for (let first = true; ; first = false) {
-      if (!first && stop?.signal.aborted === true) {
-        stop.cut = true;
-        return;
-      }
+      if (!first && stopsBeforeNextPage(stop)) return;
       let page: ListObjectVersionsCommandOutput;
       try {
         page = await s3.send(
@@ -383,7 +372,7 @@ export const createS3PrefixConnector = (deps: S3PrefixConnectorDeps): Connector<
   ): Promise<{ count: number; partial: boolean }> => {
     const prefix = subjectPrefix(target, addressedValue(invocation));
     const selected = selector(prefix, parseOlderThan(invocation.olderThan, target.name));
-    const stop = signal === undefined ? undefined : { signal, cut: false };
+    const stop = listingStop(signal);
     let count = 0;
     for await (const page of listEntries(target, prefix, {
       ...listing,
