@@ -34,6 +34,7 @@ import { ConnectorPermanentError } from '../connectors/errors.js';
 import { createConnectorRegistry } from '../connectors/registry.js';
 import type { CertificateDeps } from '../services/certificates.js';
 import type { Log, ServiceDeps, SweepDeps, SweepShardDeps, WorkerDeps } from '../services/deps.js';
+import { API_CALL_HTTP, type HttpOptions, S3_HTTP } from './aws-http.js';
 import type { FunctionEnvironment } from './env.js';
 import { logger, type MetricsSink, powertoolsMetrics } from './observability.js';
 
@@ -53,23 +54,27 @@ export interface AwsClients {
 }
 
 /**
- * Clients from the environment. The endpoint variables (AWS_ENDPOINT_URL_*) point them at the
- * local emulators; path-style S3 and queue-URL handling are what the emulators need and are
- * harmless on AWS.
+ * Clients from the environment, with time limits (aws-http.ts). The endpoint variables
+ * (AWS_ENDPOINT_URL_*) point them at the local emulators; path-style S3 and queue-URL handling are
+ * what the emulators need and are harmless on AWS.
  */
-export const clientsFromEnvironment = (source: NodeJS.ProcessEnv = process.env): AwsClients => {
+export const clientsFromEnvironment = (
+  source: NodeJS.ProcessEnv = process.env,
+  /** Tests shorten the limits to watch them act. */
+  http: { readonly api: HttpOptions; readonly s3: HttpOptions } = { api: API_CALL_HTTP, s3: S3_HTTP },
+): AwsClients => {
   const local = source.AWS_ENDPOINT_URL_S3 !== undefined || source.AWS_ENDPOINT_URL_SQS !== undefined;
-  const dynamodb = new DynamoDBClient({});
+  const dynamodb = new DynamoDBClient({ requestHandler: http.api });
   return {
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient(local ? { useQueueUrlAsEndpoint: false } : {}),
-    s3: new S3Client(local ? { forcePathStyle: true } : {}),
+    sqs: new SQSClient({ requestHandler: http.api, ...(local ? { useQueueUrlAsEndpoint: false } : {}) }),
+    s3: new S3Client({ requestHandler: http.s3, ...(local ? { forcePathStyle: true } : {}) }),
   };
 };
 
 export const loadSecrets = async (secretsArn: string): Promise<Secrets> => {
-  const { SecretString } = await new SecretsManagerClient({}).send(
+  const { SecretString } = await new SecretsManagerClient({ requestHandler: API_CALL_HTTP }).send(
     new GetSecretValueCommand({ SecretId: secretsArn }),
   );
   return Secrets.parse(JSON.parse(SecretString ?? '{}'));
@@ -106,7 +111,11 @@ const proofOf = (
   const retired = (env.RETIRED_SIGNING_KEY_ARNS ?? '').split(',').filter((arn) => arn.length > 0);
   return {
     anchors: new S3AnchorStore(platform.clients.s3, bucket),
-    signer: new KmsSigner(platform.clients.kms ?? new KMSClient({}), keyArn, retired),
+    signer: new KmsSigner(
+      platform.clients.kms ?? new KMSClient({ requestHandler: API_CALL_HTTP }),
+      keyArn,
+      retired,
+    ),
   };
 };
 
