@@ -20,21 +20,32 @@ export const placeLegalHold = async (deps: ServiceDeps, input: LegalHoldInput): 
   return hold;
 };
 
+/** Reads and commits a release tries before it gives up on a subject whose schedule keeps moving. */
+export const RELEASE_ATTEMPTS = 5;
+
 /**
- * Ends a hold. Deletions it blocked go back into the due index at once, so the next sweep runs
- * them (unless another hold still covers them). Releasing twice is harmless.
+ * Ends a hold. Deletions it blocked go back into the due index in the same commit, so the next
+ * sweep runs them (unless another hold still covers them) even if this function dies right after
+ * the release. Releasing again is harmless: a hold already released is left as it is (its subject
+ * is a pseudonym by then) and nothing is appended.
  */
 export const releaseLegalHold = async (deps: ServiceDeps, holdId: string): Promise<void> => {
-  const hold = await deps.holds.find(holdId);
-  if (hold === undefined) throw new NotFoundError(`Legal hold '${holdId}' not found`);
-  const at = nowIso(deps);
-  // A hold already released fails its condition and appends nothing: the first release is audited.
-  await deps.uow.commit(
-    [{ kind: 'hold.release', hold, releasedAt: at }],
-    [{ event: holdReleased(holdId, at), subjectId: hold.subjectId }],
-  );
-  const { schedule } = await deps.schedules.load(hold.subjectId);
-  for (const entry of schedule.entries.filter((candidate) => candidate.status === 'blocked')) {
-    await deps.uow.commit([{ kind: 'schedule.replace', expected: entry, next: entry, at, retryAt: at }]);
+  for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
+    const hold = await deps.holds.find(holdId);
+    if (hold === undefined) throw new NotFoundError(`Legal hold '${holdId}' not found`);
+    if (hold.releasedAt !== undefined) return;
+    const at = nowIso(deps);
+    const { schedule } = await deps.schedules.load(hold.subjectId);
+    const requeued = schedule.entries
+      .filter((entry) => entry.status === 'blocked')
+      .map((entry) => ({ kind: 'schedule.replace' as const, expected: entry, next: entry, at, retryAt: at }));
+    const outcome = await deps.uow.commit(
+      [{ kind: 'hold.release', hold, releasedAt: at }, ...requeued],
+      [{ event: holdReleased(holdId, at), subjectId: hold.subjectId }],
+    );
+    if (outcome.committed) return;
+    // Another release won (the next read finds the hold released), or the sweep moved one of the
+    // subject's entries since they were read: read both again.
   }
+  throw new Error(`Legal hold '${holdId}': the release did not settle after ${RELEASE_ATTEMPTS} attempts`);
 };

@@ -299,6 +299,28 @@ describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices',
     expect(deps.ports.sent).toEqual([]);
   });
 
+  it('ALL-3: a release puts the deletion it blocked back in the due index in the same commit, so a release that dies right after still lets it run', async () => {
+    // Prepare: a due suspended-account deletion, blocked by the hold (no end, so no retry time).
+    const deps = await placed(built(), hold('hold_profile', ['customer-profile']));
+    await event(deps, 'account.suspended', '2026-11-28T00:00:00.000Z');
+    const whileHeld = await sweepDueDeletions(deps.deps, '2027-03-01T00:00:00.000Z');
+    expect(whileHeld.blocked).toHaveLength(1);
+    const commit = deps.deps.uow.commit.bind(deps.deps.uow);
+    vi.spyOn(deps.deps.uow, 'commit').mockImplementationOnce(async (changes, audit) => {
+      await commit(changes, audit);
+      throw new Error('the function died after its first commit');
+    });
+
+    // Act: the release dies after its first commit; a retried DELETE finds the hold released.
+    await expect(releaseLegalHold(deps.deps, 'hold_profile')).rejects.toThrow('the function died');
+    await releaseLegalHold(deps.deps, 'hold_profile');
+    const report = await sweepDueDeletions(deps.deps, '2027-03-01T00:05:00.000Z');
+
+    // Assess: released once, and the deletion it blocked runs.
+    expect(auditTypes(deps).filter((type) => type === 'hold.released')).toHaveLength(1);
+    expect(report.dispatched).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
+  });
+
   it('IMOU-1: a hold on cloud-video also excludes its subject from the cloud-video-window run on that prefix', async () => {
     // Prepare
     const connectors = stubRegistry();
