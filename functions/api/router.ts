@@ -3,6 +3,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { Log } from '../services/deps.js';
 import { ForbiddenError, mapError, PayloadTooLargeError, UnauthorizedError } from '../shared/http-errors.js';
 import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
+import { MAX_ECHOED_NAME } from './schemas.js';
 
 export type Authorisation =
   /** API Gateway's IAM authoriser already allowed the caller on this route. */
@@ -103,9 +104,6 @@ const authorise = (
   if (!route.roles.includes(role))
     throw new ForbiddenError(`The '${role}' role may not call ${route.method} ${route.path}`);
 };
-
-/** Longest parameter name a refusal repeats. */
-const MAX_ECHOED_NAME = 64;
 
 /**
  * The query parameters, each given once. API Gateway (payload 2.0) joins the values of a repeated

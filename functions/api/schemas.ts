@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { MAX_CURSOR_LENGTH } from '../../domain/audit/cursor.js';
+import { ValidationError } from '../../domain/errors.js';
 import { LIFECYCLE_EVENT_TYPES } from '../../domain/events.js';
 import {
   MAX_IDENTIFIER_VALUE_LENGTH,
@@ -167,6 +168,24 @@ export const parseBody = <Schema extends z.ZodType>(schema: Schema, input: unkno
 export const parsePathParameter = (name: PathParameter, value: string | undefined): string =>
   parseWith(PATH_PARAMETERS[name], value, { root: name });
 
-/** Parses query or path parameters; the first problem becomes a 400 naming its field. */
-export const parseQuery = <Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> =>
-  parseWith(schema, input, { root: 'query' });
+/** Longest parameter name a refusal repeats. */
+export const MAX_ECHOED_NAME = 64;
+
+/**
+ * Parses query parameters; the first problem becomes a 400 naming its field. A parameter the route
+ * does not know is one: a misspelt filter (`subjectID=`) would otherwise be ignored, and an
+ * auditor would read an unfiltered answer as the filtered one.
+ */
+export const parseQuery = <Schema extends z.ZodObject>(
+  schema: Schema,
+  input: Readonly<Record<string, string | undefined>>,
+): z.output<Schema> => {
+  const known = Object.keys(schema.shape);
+  const unknown = Object.keys(input).find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    const field = unknown.slice(0, MAX_ECHOED_NAME);
+    const allowed = known.length === 0 ? 'none' : known.join(', ');
+    throw new ValidationError(`Query parameter '${field}' is not known here (known: ${allowed})`, field);
+  }
+  return parseWith(schema, input, { root: 'query' });
+};

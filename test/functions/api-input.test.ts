@@ -111,6 +111,35 @@ describe('API input: a query parameter given more than once is a 400 naming it',
   });
 });
 
+describe('API input: a query parameter the route does not know is a 400 naming it', () => {
+  it.each([
+    ['a misspelt audit filter', audit({ subjectID: SUBJECT }), 'subjectID'],
+    ['an unknown audit parameter beside a known one', audit({ subjectId: SUBJECT, foo: '1' }), 'foo'],
+    [
+      'a report parameter of another report',
+      {
+        method: 'GET',
+        path: '/v1/reports/deadlines',
+        headers: bearer('compliance'),
+        query: { days: '30' },
+      },
+      'days',
+    ],
+  ] as const)('refuses %s instead of answering as if unfiltered', async (_name, call, field) => {
+    const response = await attempt(call);
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+    expect(response.body?.error?.message).toContain('known: ');
+  });
+
+  it('cuts a long unknown name it repeats', async () => {
+    const name = 'x'.repeat(500);
+    const response = await attempt(audit({ [name]: '1' }));
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('x'.repeat(64));
+  });
+});
+
 describe('API input: every instant is bounded', () => {
   it.each([
     ['year 1 (deletion due at once)', '0001-01-01T00:00:00Z'],
