@@ -263,6 +263,7 @@ or its published key), never from the certificate.
 Exit codes:
   0  VALID: consistent, and the anchor and the certificate are signed by a --public-key given
   1  INVALID: each problem is named on stderr
+  2  wrong command line, or a file that cannot be read (nothing was checked)
   4  CONSISTENT, NOT AUTHENTICATED: no --public-key given; the keys the certificate carries prove
      nothing (anyone can make a key and sign a certificate with it)
 Example:
@@ -870,16 +871,25 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     )
     .addHelpText('after', EXAMPLES.verify)
     .action(async (file: string, options: { publicKey?: string[] }) => {
-      let input: unknown;
+      let text: string;
       let keys: string[];
       try {
         // A file may hold several keys (all of GET /v1/audit/public-keys, retired ones included).
         keys = (await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)))).flatMap(
-          (text) => text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [text],
+          (pem) => pem.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [pem],
         );
-        input = JSON.parse(await io.readText(file));
+        text = await io.readText(file);
       } catch (error) {
-        io.err(`INVALID: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+        // Nothing was checked: no verdict on the certificate, which an auditor could take for one.
+        io.err(`cannot read: ${error instanceof Error ? error.message : String(error)}`);
+        exitCode = EXIT.usage;
+        return;
+      }
+      let input: unknown;
+      try {
+        input = JSON.parse(text);
+      } catch (error) {
+        io.err(`INVALID: ${file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
         exitCode = EXIT.failed;
         return;
       }

@@ -174,6 +174,43 @@ describe('certificates of erasure', () => {
     expect(usage).toBe(2);
   });
 
+  it('a certificate or key file that cannot be read exits 2 (nothing checked), not INVALID; a file that is not JSON is INVALID', async () => {
+    // Prepare
+    const built = await completed();
+    const [key] = await pemsOf(built);
+    const run = async (args: string[], files: Record<string, string>) => {
+      const err: string[] = [];
+      const code = await main(args, {
+        readText: async (path) => {
+          const found = files[path];
+          if (found === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+          return found;
+        },
+        out: () => undefined,
+        err: (line) => err.push(line),
+      });
+      return { code, err };
+    };
+
+    // Act
+    const noCertificate = await run(['verify-certificate', 'missing.json', '--public-key', 'key.pem'], {
+      'key.pem': String(key),
+    });
+    const noKey = await run(['verify-certificate', 'cert.json', '--public-key', 'missing.pem'], {
+      'cert.json': '{}',
+    });
+    const notJson = await run(['verify-certificate', 'cert.json'], { 'cert.json': 'not json' });
+
+    // Assess
+    expect(noCertificate).toEqual({
+      code: 2,
+      err: [expect.stringMatching(/^cannot read: ENOENT.*missing\.json/)],
+    });
+    expect(noKey).toEqual({ code: 2, err: [expect.stringMatching(/^cannot read: ENOENT.*missing\.pem/)] });
+    expect(notJson.code).toBe(1);
+    expect(notJson.err).toEqual([expect.stringMatching(/^INVALID: cert\.json: not JSON/)]);
+  });
+
   it('a request not every task of which is verified gets 409 naming what is missing', async () => {
     // Prepare
     const built = handlerDeps();
