@@ -141,6 +141,7 @@ export interface RequestDetail {
   readonly deadline: string;
   readonly deadlineExtension?: { readonly reason: string; readonly extendedAt: string };
   readonly rejection?: { readonly legalReason: string; readonly rejectedAt: string };
+  /** Only while `status` is `blocked`. */
   readonly blockedBy?: readonly string[];
   readonly dispatchedAt?: string;
   readonly completedAt?: string;

@@ -91,7 +91,11 @@ const requestView = (request: ErasureRequest): RequestView => ({
   ...(request.deadlineExtension === undefined ? {} : { deadlineExtension: request.deadlineExtension }),
   ...(request.rejection === undefined ? {} : { rejection: request.rejection }),
   ...(request.cancellation === undefined ? {} : { cancellation: request.cancellation }),
-  ...(request.blockedBy === undefined ? {} : { blockedBy: request.blockedBy }),
+  // The stored field keeps what once held the request back (the trail has it too); shown once the
+  // request runs, it would read as a hold still in force.
+  ...(request.blockedBy === undefined || request.status !== 'blocked'
+    ? {}
+    : { blockedBy: request.blockedBy }),
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
   ...(request.unaddressed === undefined ? {} : { unaddressed: request.unaddressed }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),

@@ -63,6 +63,7 @@ export interface RequestView {
   readonly deadlineExtension?: ErasureRequest['deadlineExtension'];
   readonly rejection?: ErasureRequest['rejection'];
   readonly cancellation?: ErasureRequest['cancellation'];
+  /** ALM-3, while `status` is `blocked`: the legal holds that keep the request from running. */
   readonly blockedBy?: readonly string[];
   readonly withheld?: ErasureRequest['withheld'];
   /** Targets keyed by an identifier the request gave no value of: not erased by it. */

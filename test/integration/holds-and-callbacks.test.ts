@@ -48,6 +48,7 @@ describe('on a clock the tests move', () => {
       }),
     ]);
     const blocked = await getErasureRequest(rt, submitted.body.requestId);
+    expect(blocked.blockedBy).toEqual([holdId]);
     expect(blocked.tasks.find((task) => task.target === 'customer-records')).toMatchObject({
       status: 'pending',
       blockedBy: [holdId],
@@ -65,6 +66,8 @@ describe('on a clock the tests move', () => {
 
     const done = await getErasureRequest(rt, submitted.body.requestId);
     expect(done.status).toBe('completed');
+    // Neither the request nor a task reads as held once it ran; the trail keeps request.blocked.
+    expect(done.blockedBy).toBeUndefined();
     expect(done.tasks.every((task) => task.status === 'verified' && task.blockedBy === undefined)).toBe(true);
     const left = await remainingData(rt, subjectId);
     expect(left.customer).toBeUndefined();
