@@ -53,6 +53,7 @@ export const dashboardPage = (config: PageConfig): string => `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Compliance dashboard · Erasure Orchestrator</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/styles.css">
 <script type="application/json" id="${CONFIG_ELEMENT_ID}">${JSON.stringify(config).replaceAll('<', '\\u003c')}</script>
 <script type="module" src="/dashboard/app.js"></script>

@@ -243,6 +243,11 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       if (message.type() === 'error' && !/status of 4\d\d/.test(message.text()))
         problems.push(message.text());
     });
+    page.on('response', (response) => {
+      // The API's 404s are answers the page shows; anything else missing is the page's own fault.
+      const { pathname } = new URL(response.url());
+      if (response.status() === 404 && !pathname.startsWith('/v1/')) problems.push(`not found: ${pathname}`);
+    });
     page.on('request', (request) => {
       if (!request.url().startsWith(rt.apiUrl) && !request.url().startsWith('blob:'))
         problems.push(`fetched from outside: ${request.url()}`);
