@@ -23,6 +23,12 @@ export interface LegalHold {
   readonly until?: string;
   readonly releasedAt?: string;
   /**
+   * How many times the sweep has blocked a deletion on this hold (absent: never). A release is
+   * conditional on the count it read, so a block and a release that cross cannot leave a deletion
+   * blocked by a hold that is gone: one of the two commits fails and reads again.
+   */
+  readonly blockCount?: number;
+  /**
    * The subject's identifiers named when the hold was placed (a record of what it protects, raw
    * while active like the subject id); a released hold keeps none.
    */

@@ -376,8 +376,16 @@ export type Change =
    * counts twice.
    */
   | { readonly kind: 'erasure.tally'; readonly tally: ErasureTally }
-  /** Ends a hold; fails if it was already released. */
+  /**
+   * Ends a hold; fails if it was already released, or blocked a deletion since it was read (its
+   * `blockCount` moved: the caller reads the deletions it blocked again).
+   */
   | { readonly kind: 'hold.release'; readonly hold: LegalHold; readonly releasedAt: string }
+  /**
+   * A deletion is blocked on the hold: fails if the hold is released (or gone), and counts the
+   * block on the hold (`blockCount`), so a release that read the hold before fails too.
+   */
+  | { readonly kind: 'hold.confirm'; readonly hold: LegalHold }
   /** Lists keyed hashes for suppression; listing one again renews its period. Unconditional. */
   | { readonly kind: 'suppression.add'; readonly entries: readonly Suppression[] }
   /** Takes keyed hashes off the suppression list. Unconditional (lifting twice is harmless). */

@@ -11,8 +11,12 @@ import { releasedHoldSubject } from '../../domain/holds.js';
 import type { Change, HoldStore } from '../../domain/ports/index.js';
 import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
 
-export type HoldChange = Extract<Change, { kind: 'hold.place' | 'hold.release' }>;
-export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = ['hold.place', 'hold.release'];
+export type HoldChange = Extract<Change, { kind: 'hold.place' | 'hold.release' | 'hold.confirm' }>;
+export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = [
+  'hold.place',
+  'hold.release',
+  'hold.confirm',
+];
 
 /** The one partition of the `activeHolds` index: holds are few and placed by people. */
 const ACTIVE_HOLD = 'active';
@@ -177,16 +181,33 @@ export class DynamoHoldStore implements HoldStore {
         },
       ];
     }
+    if (change.kind === 'hold.confirm') {
+      return [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { subjectId: change.hold.subjectId, holdId: change.hold.holdId },
+            UpdateExpression: 'ADD blockCount :one',
+            ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+      ];
+    }
     // A released hold blocks nothing and no longer needs whose hold it was: it moves from the
     // subject's partition to its pseudonym's, in one transaction, so the table forgets the id.
-    const { identifiers: _identifiers, ...hold } = change.hold;
+    const { identifiers: _identifiers, blockCount, ...hold } = change.hold;
     const { releasedAt } = change;
     return [
       {
         Delete: {
           TableName: this.tableName,
           Key: { subjectId: hold.subjectId, holdId: hold.holdId },
-          ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
+          // Unchanged since it was read: a block in between fails this, and the release reads again.
+          ConditionExpression: `attribute_exists(holdId) AND attribute_not_exists(releasedAt) AND ${
+            blockCount === undefined ? 'attribute_not_exists(blockCount)' : 'blockCount = :blockCount'
+          }`,
+          ...(blockCount === undefined ? {} : { ExpressionAttributeValues: { ':blockCount': blockCount } }),
         },
       },
       {

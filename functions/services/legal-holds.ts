@@ -30,12 +30,19 @@ export const RELEASE_ATTEMPTS = 5;
  * is a pseudonym by then) and nothing is appended.
  */
 export const releaseLegalHold = async (deps: ServiceDeps, holdId: string): Promise<void> => {
+  const found = await deps.holds.find(holdId);
+  if (found === undefined) throw new NotFoundError(`Legal hold '${holdId}' not found`);
+  if (found.releasedAt !== undefined) return;
   for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
-    const hold = await deps.holds.find(holdId);
-    if (hold === undefined) throw new NotFoundError(`Legal hold '${holdId}' not found`);
-    if (hold.releasedAt !== undefined) return;
+    // The id lookup may lag; the subject's holds are read consistently, with their `blockCount`.
+    const [holds, { schedule }] = await Promise.all([
+      deps.holds.forSubject(found.subjectId),
+      deps.schedules.load(found.subjectId),
+    ]);
+    const hold = holds.find((candidate) => candidate.holdId === holdId);
+    // Gone from the subject's holds: released meanwhile (a released hold moves to a pseudonym).
+    if (hold === undefined || hold.releasedAt !== undefined) return;
     const at = nowIso(deps);
-    const { schedule } = await deps.schedules.load(hold.subjectId);
     const requeued = schedule.entries
       .filter((entry) => entry.status === 'blocked')
       .map((entry) => ({ kind: 'schedule.replace' as const, expected: entry, next: entry, at, retryAt: at }));
@@ -44,8 +51,8 @@ export const releaseLegalHold = async (deps: ServiceDeps, holdId: string): Promi
       [{ event: holdReleased(holdId, at), subjectId: hold.subjectId }],
     );
     if (outcome.committed) return;
-    // Another release won (the next read finds the hold released), or the sweep moved one of the
-    // subject's entries since they were read: read both again.
+    // Another release won (the next read finds the hold gone), or the sweep blocked a deletion on
+    // the hold or moved one of the subject's entries since they were read: read both again.
   }
   throw new Error(`Legal hold '${holdId}': the release did not settle after ${RELEASE_ATTEMPTS} attempts`);
 };

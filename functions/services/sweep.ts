@@ -301,16 +301,17 @@ class SweepContext {
     // Blocked or run, a commit on the subject's chain almost always follows (not when another sweep
     // got there first): its head is read beside the holds.
     this.deps.uow.prepare?.([entry.subjectId]);
+    const holds = await this.holdsOf(entry.subjectId);
     const verdict = evaluateDue({
       catalog: this.deps.config.catalog,
       policy,
       entry,
       schedule,
-      holds: await this.holdsOf(entry.subjectId),
+      holds,
       now: this.now,
     });
     if (verdict.kind === 'blocked') {
-      await this.block(entry, verdict.blockers, verdict.retryAt);
+      await this.block(entry, verdict.blockers, verdict.retryAt, holds);
       return;
     }
     await this.run(entry, policy, verdict.olderThan);
@@ -433,13 +434,17 @@ class SweepContext {
     entry: ScheduleEntry,
     blockers: readonly ({ kind: 'legal-hold'; holdIds: readonly string[] } | { kind: 'unpaid-invoice' })[],
     retryAt: string | undefined,
+    holds: readonly LegalHold[],
   ): Promise<void> {
     const names = blockers.map((blocker) =>
       blocker.kind === 'legal-hold' ? `legal-hold:${blocker.holdIds.join('+')}` : 'unpaid-invoice',
     );
+    const holdIds = new Set(
+      blockers.flatMap((blocker) => (blocker.kind === 'legal-hold' ? blocker.holdIds : [])),
+    );
     const blocked: ScheduleEntry = { ...entry, status: 'blocked' };
     const ref = this.ref(entry.subjectId, entry.dataClass, entry.dueAt);
-    await this.deps.uow.commit(
+    const outcome = await this.deps.uow.commit(
       [
         {
           kind: 'schedule.replace',
@@ -448,9 +453,15 @@ class SweepContext {
           at: this.now,
           ...(retryAt === undefined ? {} : { retryAt }),
         },
+        // Only while each hold still stands: a hold released since it was read fails this commit,
+        // and the entry stays due for the next sweep (a release re-queues only what is blocked).
+        ...holds
+          .filter((hold) => holdIds.has(hold.holdId))
+          .map((hold) => ({ kind: 'hold.confirm' as const, hold })),
       ],
       [{ event: deletionBlocked(entry, ref, names, retryAt, this.now), subjectId: entry.subjectId }],
     );
+    if (!outcome.committed) return;
     this.report.blocked.push({
       dataClass: entry.dataClass,
       ruleRef: entry.ruleRef,

@@ -321,6 +321,49 @@ describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices',
     expect(report.dispatched).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
   });
 
+  it('ALL-3: a hold released while the sweep blocks on it: the block does not land, and the next sweep runs the deletion', async () => {
+    // Prepare: the sweep reads the hold, and the hold is released before the sweep commits.
+    const deps = await placed(built(), hold('hold_profile', ['customer-profile']));
+    await event(deps, 'account.suspended', '2026-11-28T00:00:00.000Z');
+    const read = deps.deps.holds.forSubject.bind(deps.deps.holds);
+    vi.spyOn(deps.deps.holds, 'forSubject').mockImplementationOnce(async (subjectId) => {
+      const holds = await read(subjectId);
+      await releaseLegalHold(deps.deps, 'hold_profile');
+      return holds;
+    });
+
+    // Act
+    const crossed = await sweepDueDeletions(deps.deps, '2027-03-01T00:00:00.000Z');
+    const next = await sweepDueDeletions(deps.deps, '2027-03-01T00:05:00.000Z');
+
+    // Assess: nothing was left blocked by a hold that is gone.
+    expect(crossed.blocked).toEqual([]);
+    expect(next.dispatched).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
+  });
+
+  it('ALL-3: a deletion blocked while a release reads the schedule: the release reads again and puts it back in the due index', async () => {
+    // Prepare: the release reads the subject's schedule; the sweep blocks the deletion before the
+    // release commits.
+    const deps = await placed(built(), hold('hold_profile', ['customer-profile']));
+    await event(deps, 'account.suspended', '2026-11-28T00:00:00.000Z');
+    const load = deps.deps.schedules.load.bind(deps.deps.schedules);
+    const blockedMeanwhile: unknown[] = [];
+    vi.spyOn(deps.deps.schedules, 'load').mockImplementationOnce(async (subjectId) => {
+      const loaded = await load(subjectId);
+      blockedMeanwhile.push(...(await sweepDueDeletions(deps.deps, '2027-03-01T00:00:00.000Z')).blocked);
+      return loaded;
+    });
+
+    // Act
+    await releaseLegalHold(deps.deps, 'hold_profile');
+    const next = await sweepDueDeletions(deps.deps, '2027-03-01T00:05:00.000Z');
+
+    // Assess: released once, and the deletion blocked in between runs.
+    expect(blockedMeanwhile).toHaveLength(1);
+    expect(auditTypes(deps).filter((type) => type === 'hold.released')).toHaveLength(1);
+    expect(next.dispatched).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
+  });
+
   it('IMOU-1: a hold on cloud-video also excludes its subject from the cloud-video-window run on that prefix', async () => {
     // Prepare
     const connectors = stubRegistry();

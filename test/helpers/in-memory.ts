@@ -741,12 +741,20 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'hold.release': {
       const current = state.holds.get(change.hold.holdId);
       if (current === undefined || current.releasedAt !== undefined) return false;
-      const { identifiers: _identifiers, ...kept } = current;
+      // As DynamoHoldStore: a deletion blocked on the hold since it was read fails the release.
+      if (current.blockCount !== change.hold.blockCount) return false;
+      const { identifiers: _identifiers, blockCount: _blockCount, ...kept } = current;
       state.holds.set(current.holdId, {
         ...kept,
         subjectId: releasedHoldSubject(pseudonymKey, current.subjectId),
         releasedAt: change.releasedAt,
       });
+      return true;
+    }
+    case 'hold.confirm': {
+      const current = state.holds.get(change.hold.holdId);
+      if (current === undefined || current.releasedAt !== undefined) return false;
+      state.holds.set(current.holdId, { ...current, blockCount: (current.blockCount ?? 0) + 1 });
       return true;
     }
     case 'suppression.add':

@@ -1223,6 +1223,31 @@ describe('hold.place and hold.release', () => {
     // Act, Assess
     await expectConflict([{ kind: 'hold.release', hold: aHold(), releasedAt: LATER }], 0);
   });
+
+  it('counts each deletion blocked on a hold; a release that read the hold before a block fails, one that read it after succeeds', async () => {
+    // Prepare
+    const hold = aHold();
+    await commitOk([{ kind: 'hold.place', hold }]);
+
+    // Act: blocked twice, then released with the hold as read before the blocks, then as read now.
+    await commitOk([{ kind: 'hold.confirm', hold }]);
+    await commitOk([{ kind: 'hold.confirm', hold }]);
+    const afterBlocks = await holds.find(hold.holdId);
+    await expectConflict([{ kind: 'hold.release', hold, releasedAt: LATER }], 0, hold.subjectId);
+    await commitOk(
+      [{ kind: 'hold.release', hold: afterBlocks ?? hold, releasedAt: LATER }],
+      [record(hold.subjectId, { type: 'hold.released' })],
+    );
+
+    // Assess: the released copy keeps no count; a block on a released hold fails.
+    expect(afterBlocks).toEqual({ ...hold, blockCount: 2 });
+    expect(await holds.find(hold.holdId)).toEqual({
+      ...hold,
+      subjectId: `pseudonym:${pseudonymise(PSEUDONYM_KEY, hold.subjectId)}`,
+      releasedAt: LATER,
+    });
+    await expectConflict([{ kind: 'hold.confirm', hold }], 0, hold.subjectId);
+  });
 });
 
 // ---- atomicity and limits ----------------------------------------------------------------------
