@@ -19,12 +19,27 @@ export const TASK_QUEUE_ENV = 'TASK_QUEUE_URL';
 export const SWEEP_SHARD_QUEUE_ENV = 'SWEEP_SHARD_QUEUE_URL';
 
 /**
- * - `read`: GetItem, Query (table and its indexes), ConditionCheckItem (inside transactions).
+ * - `read`: GetItem, BatchGetItem, Query (table and its indexes), ConditionCheckItem (inside
+ *   transactions).
  * - `readWrite`: read + PutItem, UpdateItem, DeleteItem.
  * - `append`: read + PutItem, UpdateItem. For the audit table: entries are put with
  *   `attribute_not_exists` and the chain head is updated; nothing is ever deleted.
  */
 export type TableAccess = 'read' | 'readWrite' | 'append';
+
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  // The suppression list is checked for all of a request's hashes at once.
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+] as const;
+/** The IAM actions each access level grants on a table (infra/constructs/data-access.ts grants them). */
+export const TABLE_ACCESS_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
+  read: READ_ACTIONS,
+  readWrite: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  append: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+};
 
 /**
  * `send`: SendMessage (producers). `consume`: the queue's event source; ChangeMessageVisibility for
@@ -110,7 +125,8 @@ export const FUNCTIONS = {
     tables: {
       schedules: 'readWrite',
       requests: 'readWrite',
-      legalHolds: 'read',
+      // A due deletion blocked on a hold is counted on it (`hold.confirm`): UpdateItem, never Delete.
+      legalHolds: 'append',
       audit: 'append',
       suppressions: 'append',
     },
@@ -127,7 +143,8 @@ export const FUNCTIONS = {
   /** One due bucket: due entries and holds in; requests, tasks, blocked entries, audit entries out. */
   sweepShard: {
     entry: 'sweep-shard.ts',
-    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'read', audit: 'append' },
+    // legalHolds: a due deletion blocked on a hold is counted on it (`hold.confirm`).
+    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'append', audit: 'append' },
     queue: 'send',
     sweepShardQueue: 'consume',
     settings: ['DUE_BUCKET_SHARDS'],

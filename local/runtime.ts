@@ -43,6 +43,7 @@ import { type DemoWebhook, type DemoWebhookMode, startDemoWebhook } from './demo
 import { FolderAnchorStore } from './folder-anchor-store.js';
 import { localSigner } from './key-pair-signer.js';
 import { createOrchestratorResources, type OrchestratorResources } from './resources.js';
+import { asFunction, guardTableAccess } from './table-access-guard.js';
 
 export interface LocalRuntimeOptions {
   readonly endpoints: EmulatorEndpoints;
@@ -281,6 +282,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     CALLBACK_BASE_URL: apiUrl,
   };
   const env = <K extends FunctionKey>(key: K) => parseEnvironment(key, environment);
+  // Each handler's DynamoDB calls are held to its function's IAM grants, as in AWS.
+  guardTableAccess(clients.dynamodb, resources.tables);
   // The functions share this process (in AWS, each has its own): each logs under its own name.
   const platformOf = (key: FunctionKey): Platform => ({
     ...platform,
@@ -332,21 +335,39 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   };
   // One server, one catch-all route: each call goes to the function API Gateway would integrate.
   const httpHandlers = {
-    api: { name: FUNCTION_NAMES.api, handle: makeApiHandler(() => Promise.resolve(deps)) },
+    api: {
+      name: FUNCTION_NAMES.api,
+      handle: asFunction(
+        'api',
+        makeApiHandler(() => Promise.resolve(deps)),
+      ),
+    },
     certificate: {
       name: FUNCTION_NAMES.certificate,
-      handle: makeCertificateHandler(() => Promise.resolve(certificateDeps)),
+      handle: asFunction(
+        'certificate',
+        makeCertificateHandler(() => Promise.resolve(certificateDeps)),
+      ),
     },
   };
-  const runTasks = makeTaskHandler(() => Promise.resolve(workerDeps));
+  const runTasks = asFunction(
+    'worker',
+    makeTaskHandler(() => Promise.resolve(workerDeps)),
+  );
   const sweep0 = composeSweep(env('sweep'), platformOf('sweep'));
   const sweepDeps = {
     ...sweep0,
     settings: { ...sweep0.settings, ...(options.windowRuns === false ? { windowRuns: false } : {}) },
   };
-  const sweepHandler = makeSweepHandler(() => Promise.resolve(sweepDeps));
+  const sweepHandler = asFunction(
+    'sweep',
+    makeSweepHandler(() => Promise.resolve(sweepDeps)),
+  );
   const sweepShardDeps = composeSweepShard(env('sweepShard'), platformOf('sweepShard'));
-  const sweepShardHandler = makeSweepShardHandler(() => Promise.resolve(sweepShardDeps));
+  const sweepShardHandler = asFunction(
+    'sweepShard',
+    makeSweepShardHandler(() => Promise.resolve(sweepShardDeps)),
+  );
 
   const apiPort = (server.address() as AddressInfo).port;
   server.on('request', (request, response) => {

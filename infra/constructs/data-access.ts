@@ -1,6 +1,12 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { FUNCTIONS, type FunctionKey, PROOF_ENV, type TableAccess } from '../../functions/manifest.js';
+import {
+  FUNCTIONS,
+  type FunctionKey,
+  PROOF_ENV,
+  TABLE_ACCESS_ACTIONS,
+  type TableAccess,
+} from '../../functions/manifest.js';
 import { TABLES, type TableKey } from '../resources.js';
 import type { OrchestratorDataRefs } from './orchestrator-data.js';
 
@@ -12,12 +18,7 @@ export const FUNCTION_TABLE_ACCESS = Object.fromEntries(
   (Object.keys(FUNCTIONS) as FunctionKey[]).map((key) => [key, FUNCTIONS[key].tables]),
 ) as { readonly [K in FunctionKey]: Readonly<Partial<Record<TableKey, TableAccess>>> };
 
-const READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-const ACTIONS: Record<TableAccess, readonly string[]> = {
-  read: READ,
-  readWrite: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  append: [...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-};
+const ACTIONS = TABLE_ACCESS_ACTIONS;
 
 /** Statements on exactly the named tables and their declared indexes (no `index/*`). */
 export const tableStatements = (

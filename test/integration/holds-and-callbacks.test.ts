@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALLBACK_TIMEOUT_MS } from '../../domain/erasure/recovery.js';
 import type { ErasureRequestReceipt, HoldReceipt, RequestView } from '../../functions/api/types.js';
 import { seedDemoSubject } from '../../local/demo.js';
-import { auditEntriesOf, getErasureRequest, sweepAndDrain } from '../helpers/api.js';
+import { auditEntriesOf, getErasureRequest, postLifecycleEvent, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
 describe('on a clock the tests move', () => {
@@ -77,6 +77,35 @@ describe('on a clock the tests move', () => {
       expect.arrayContaining(['hold.placed', 'request.blocked', 'hold.released', 'request.completed']),
     );
     expect(types.filter((type) => type === 'hold.released')).toHaveLength(1);
+  });
+
+  it('ALM-3 at the scheduled sweep, under its own functions and grants: a held due deletion is blocked, and runs once the hold is released', async () => {
+    // Prepare: a suspension 3 months ago (ALL-3) and a hold on the class that shares its target.
+    rt.clock.set('2027-03-01T00:00:00.000Z');
+    const subjectId = 'holds-scheduled-sweep';
+    await seedDemoSubject(rt.clients, rt.stores, subjectId, rt.clock.now());
+    await postLifecycleEvent(rt, subjectId, 'account.suspended', '2026-11-20T00:00:00.000Z');
+    const hold = await rt.call<HoldReceipt>('POST', '/v1/legal-holds', {
+      role: 'compliance',
+      body: { subjectId, dataClasses: ['customer-profile'], reason: 'litigation-2027-003' },
+    });
+    expect(hold.status).toBe(201);
+
+    // Act: the sweep function and its shard workers (not the API's sweep), before and after release.
+    const whileHeld = await rt.sweep(new Date('2027-03-01T00:00:00.000Z'));
+    await rt.drainQueue();
+    const kept = await remainingData(rt, subjectId);
+    const release = await rt.call('DELETE', `/v1/legal-holds/${hold.body.holdId}`, { role: 'compliance' });
+    const released = await rt.sweep(new Date('2027-03-01T00:05:00.000Z'));
+    await rt.drainQueue();
+
+    // Assess
+    expect(whileHeld.blocked).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
+    expect(whileHeld.dispatched).toEqual([]);
+    expect(kept.customer).toBeDefined();
+    expect(release.status).toBe(204);
+    expect(released.dispatched).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
+    expect((await remainingData(rt, subjectId)).customer).toBeUndefined();
   });
 
   it('ALU-3: a partner that answers 202 and never calls back is asked again after each callback timeout, and once the attempts are spent the task fails (callback-timeout), the request ends partially_failed within its deadline, and a re-drive completes it', async () => {
