@@ -384,21 +384,25 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     }
     void (async () => {
       const event = toApiEvent(request, await readBody(request as AsyncIterable<Buffer>));
-      const fn = httpHandlers[functionServing(event.requestContext.http.method, event.rawPath)];
+      const servedBy = functionServing(event.requestContext.http.method, event.rawPath);
+      const fn = httpHandlers[servedBy];
       const result = await fn.handle(event, lambdaContext(fn.name));
       response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       if ('stream' in result) {
         // Page by page, waiting for the client to drain: memory stays at one page however long.
+        // The pages are still the function's reads, held to its grants.
         try {
-          for await (const chunk of result.stream) {
-            if (response.destroyed) break; // the client went away: stop reading pages
-            if (!response.write(chunk)) {
-              await new Promise((resolve) => {
-                response.once('drain', resolve);
-                response.once('close', resolve);
-              });
+          await asFunction(servedBy, async () => {
+            for await (const chunk of result.stream) {
+              if (response.destroyed) break; // the client went away: stop reading pages
+              if (!response.write(chunk)) {
+                await new Promise((resolve) => {
+                  response.once('drain', resolve);
+                  response.once('close', resolve);
+                });
+              }
             }
-          }
+          })();
           response.end();
         } catch (error) {
           // The status is sent: all that is left is to cut the answer short, visibly.

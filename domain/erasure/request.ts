@@ -194,6 +194,13 @@ export const blockRequest = (
 };
 
 /**
+ * The holds that keep the request from running now: its `blockedBy` while it is `blocked`, and
+ * none once it runs (the field stays as a record; the trail's `request.blocked` entry has it too).
+ */
+export const holdingBack = (request: Pick<ErasureRequest, 'status' | 'blockedBy'>): readonly string[] =>
+  request.status === 'blocked' ? (request.blockedBy ?? []) : [];
+
+/**
  * Hands the request's tasks to the connectors: from `received`, or from `blocked` once the holds are
  * released (the caller checks them). Keeps `blockedBy` as a record of what held the request back.
  * A request with no task would never complete, so `taskCount` must be at least 1.

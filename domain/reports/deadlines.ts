@@ -3,6 +3,7 @@
  * passes the open requests (read from the `openByDeadline` index) and the instant.
  */
 import { deadlineWithin, isOverdue, MS_PER_DAY } from '../erasure/deadline.js';
+import { holdingBack } from '../erasure/request.js';
 import { instantMs } from '../erasure/transition.js';
 import type { ErasureRequest, RequestStatus } from '../erasure/types.js';
 
@@ -80,9 +81,7 @@ export const deadlineReport = (requests: readonly ErasureRequest[], now: string)
       daysToDeadline: days,
       overdue: isOverdue(request, now),
       extended: request.deadlineExtension !== undefined,
-      ...(request.blockedBy === undefined || request.blockedBy.length === 0
-        ? {}
-        : { blockedBy: request.blockedBy }),
+      ...(holdingBack(request).length === 0 ? {} : { blockedBy: holdingBack(request) }),
     };
   });
   const counts = new Map<DeadlineBucket, number>(DEADLINE_BUCKETS.map((bucket) => [bucket, 0]));

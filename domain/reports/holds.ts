@@ -1,4 +1,5 @@
 /** The holds report: each active hold, where it protects data, and the open requests it holds back. */
+import { holdingBack } from '../erasure/request.js';
 import type { ErasureRequest, RequestStatus } from '../erasure/types.js';
 import { holdTargets, type LegalHold } from '../holds.js';
 import type { PolicyCatalog } from '../policy/types.js';
@@ -37,7 +38,7 @@ export const holdRows = (
       ...(hold.until === undefined ? {} : { until: hold.until }),
       targets: holdTargets(hold, catalog),
       blockedRequests: openRequests
-        .filter((request) => request.blockedBy?.includes(hold.holdId) === true)
+        .filter((request) => holdingBack(request).includes(hold.holdId))
         .map((request) => ({ requestId: request.requestId, status: request.status }))
         .sort((a, b) => a.requestId.localeCompare(b.requestId)),
     }));

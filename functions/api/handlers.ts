@@ -5,6 +5,7 @@ import {
   requireHoldEnd,
   requireSweepTime,
 } from '../../domain/bounds.js';
+import { holdingBack } from '../../domain/erasure/request.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
 import { hasIdentifiers } from '../../domain/identifiers/identifiers.js';
@@ -91,11 +92,8 @@ const requestView = (request: ErasureRequest): RequestView => ({
   ...(request.deadlineExtension === undefined ? {} : { deadlineExtension: request.deadlineExtension }),
   ...(request.rejection === undefined ? {} : { rejection: request.rejection }),
   ...(request.cancellation === undefined ? {} : { cancellation: request.cancellation }),
-  // The stored field keeps what once held the request back (the trail has it too); shown once the
-  // request runs, it would read as a hold still in force.
-  ...(request.blockedBy === undefined || request.status !== 'blocked'
-    ? {}
-    : { blockedBy: request.blockedBy }),
+  // Shown once the request runs, the stored field would read as a hold still in force.
+  ...(holdingBack(request).length === 0 ? {} : { blockedBy: holdingBack(request) }),
   ...(request.withheld === undefined ? {} : { withheld: request.withheld }),
   ...(request.unaddressed === undefined ? {} : { unaddressed: request.unaddressed }),
   ...(request.dispatchedAt === undefined ? {} : { dispatchedAt: request.dispatchedAt }),

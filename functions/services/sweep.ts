@@ -278,7 +278,7 @@ class SweepContext {
    * last event, so a stale copy writes nothing. Only classes an unpaid invoice can block read the
    * schedule, for its invoice state.
    */
-  private async handleEntry(indexed: ScheduleEntry): Promise<void> {
+  private async handleEntry(indexed: ScheduleEntry, rejudged = false): Promise<void> {
     let entry: ScheduleEntry | undefined = indexed;
     const policy = findPolicy(this.deps.config.catalog, indexed.dataClass);
     if (policy === undefined) {
@@ -311,7 +311,13 @@ class SweepContext {
       now: this.now,
     });
     if (verdict.kind === 'blocked') {
-      await this.block(entry, verdict.blockers, verdict.retryAt, holds);
+      const blocked = await this.block(entry, verdict.blockers, verdict.retryAt, holds);
+      if (blocked === 'hold-released' && !rejudged) {
+        // A hold was released since it was read (its release re-queued only what was blocked then):
+        // judge the entry again on fresh holds, now, rather than leave it to a later sweep.
+        this.holdsBySubject.delete(entry.subjectId);
+        await this.handleEntry(indexed, true);
+      }
       return;
     }
     await this.run(entry, policy, verdict.olderThan);
@@ -435,7 +441,7 @@ class SweepContext {
     blockers: readonly ({ kind: 'legal-hold'; holdIds: readonly string[] } | { kind: 'unpaid-invoice' })[],
     retryAt: string | undefined,
     holds: readonly LegalHold[],
-  ): Promise<void> {
+  ): Promise<'blocked' | 'hold-released' | 'moved'> {
     const names = blockers.map((blocker) =>
       blocker.kind === 'legal-hold' ? `legal-hold:${blocker.holdIds.join('+')}` : 'unpaid-invoice',
     );
@@ -461,13 +467,14 @@ class SweepContext {
       ],
       [{ event: deletionBlocked(entry, ref, names, retryAt, this.now), subjectId: entry.subjectId }],
     );
-    if (!outcome.committed) return;
+    if (!outcome.committed) return outcome.change === 'hold.confirm' ? 'hold-released' : 'moved';
     this.report.blocked.push({
       dataClass: entry.dataClass,
       ruleRef: entry.ruleRef,
       dueAt: entry.dueAt,
       blockers: names,
     });
+    return 'blocked';
   }
 
   /**

@@ -148,11 +148,15 @@ describe('deadlineReport', () => {
       [
         request({ requestId: 'req_a', status: 'blocked', blockedBy: ['hold_1'] }),
         request({ requestId: 'req_b', blockedBy: [] }),
+        // Dispatched once its hold was released: the stored blockedBy is a record, not a hold now.
+        request({ requestId: 'req_c', status: 'dispatched', blockedBy: ['hold_1'] }),
       ],
       NOW,
     );
     expect(report.requests[0]?.blockedBy).toEqual(['hold_1']);
     expect(report.requests[1]).not.toHaveProperty('blockedBy');
+    expect(report.requests[2]).toMatchObject({ requestId: 'req_c', status: 'dispatched' });
+    expect(report.requests[2]).not.toHaveProperty('blockedBy');
   });
 });
 
@@ -328,6 +332,8 @@ describe('holds and failures', () => {
     const open = [
       request({ requestId: 'req_b', status: 'blocked', blockedBy: ['hold-1'] }),
       request({ requestId: 'req_c', status: 'blocked', blockedBy: ['hold-2'] }),
+      // Running again: what once held it back is no longer blocking it.
+      request({ requestId: 'req_d', status: 'dispatched', blockedBy: ['hold-1'] }),
     ];
     const [classHold, everything] = holdRows(
       [
