@@ -122,6 +122,14 @@ const queryOf = (event: APIGatewayProxyEventV2): Record<string, string | undefin
   return event.queryStringParameters ?? {};
 };
 
+/** A route that takes no query parameters: the first one given is a 400 naming it. */
+const refuseQuery = (event: APIGatewayProxyEventV2): void => {
+  const [first] = new URLSearchParams(event.rawQueryString ?? '').keys();
+  if (first === undefined) return;
+  const field = first.slice(0, MAX_ECHOED_NAME);
+  throw new ValidationError(`Query parameter '${field}' is not known here (known: none)`, field);
+};
+
 /** The body as text, or a 413 when it is over MAX_BODY_BYTES (measured after base64 decoding). */
 const boundedBody = (event: APIGatewayProxyEventV2): string => {
   if (event.body === undefined) return '';
@@ -256,6 +264,8 @@ const route = async (
         event.pathParameters?.[name] ?? decodeSegment(raw, name, signed),
       ]),
     );
+    const route: RouteDefinition = matched.route;
+    if (route.query !== true && Array.isArray(route.roles)) refuseQuery(event);
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
     if (handler === undefined)
       throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);

@@ -21,6 +21,12 @@ export interface RouteDefinition {
    * it, and the local runtime hands it the call. @default 'api'
    */
   readonly servedBy?: RouteFunction;
+  /**
+   * It takes query parameters: its handler parses them, and refuses those it does not know.
+   * Without it a query parameter is a 400 at once (on routes that authenticate a role): the route
+   * reads none, and `DELETE ...?dryRun=true` must not release a hold as if nothing were asked.
+   */
+  readonly query?: true;
 }
 
 /** The functions that answer routes. */
@@ -48,21 +54,22 @@ export const ROUTES = [
     path: '/v1/erasure-requests/{requestId}/certificate',
     roles: ['compliance'],
     servedBy: 'certificate',
+    query: true,
   },
   { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
   { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
   { method: 'POST', path: '/v1/sweeps', roles: ['service'] },
-  { method: 'GET', path: '/v1/audit', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/audit/verification', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit', roles: ['compliance'], query: true },
+  { method: 'GET', path: '/v1/audit/verification', roles: ['compliance'], query: true },
   { method: 'POST', path: '/v1/audit/anchors', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/audit/anchors', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/audit/anchors', roles: ['compliance'], query: true },
   { method: 'GET', path: '/v1/audit/public-keys', roles: ['compliance'] },
   // Compliance reports: each from an index or counters (functions/services/reports.ts).
-  { method: 'GET', path: '/v1/reports/deadlines', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/reports/holds', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/reports/failures', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/reports/erasures', roles: ['compliance'] },
-  { method: 'GET', path: '/v1/reports/upcoming', roles: ['compliance'] },
+  { method: 'GET', path: '/v1/reports/deadlines', roles: ['compliance'], query: true },
+  { method: 'GET', path: '/v1/reports/holds', roles: ['compliance'], query: true },
+  { method: 'GET', path: '/v1/reports/failures', roles: ['compliance'], query: true },
+  { method: 'GET', path: '/v1/reports/erasures', roles: ['compliance'], query: true },
+  { method: 'GET', path: '/v1/reports/upcoming', roles: ['compliance'], query: true },
   { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
   // Identifiers travel in the body, never in a path (paths are logged): both are POSTs.
   { method: 'POST', path: '/v1/suppressions/check', roles: ['service'] },

@@ -132,6 +132,47 @@ describe('API input: a query parameter the route does not know is a 400 naming i
     expect(response.body?.error?.message).toContain('known: ');
   });
 
+  it.each([
+    [
+      'a hold release',
+      {
+        method: 'DELETE',
+        path: '/v1/legal-holds/hold_1',
+        headers: bearer('compliance'),
+        query: { dryRun: 'true' },
+      },
+      'dryRun',
+    ],
+    [
+      'a schedule read',
+      {
+        method: 'GET',
+        path: `/v1/subjects/${SUBJECT}/schedule`,
+        headers: bearer('service'),
+        query: { dataClass: 'cookies' },
+      },
+      'dataClass',
+    ],
+    [
+      'a lifecycle event',
+      { ...lifecycleEvent({}), path: '/v1/lifecycle-events', query: { async: '1' } },
+      'async',
+    ],
+  ] as const)(
+    'refuses any query parameter on %s, a route that takes none, before it acts',
+    async (_name, call, field) => {
+      const response = await attempt(call as ApiCall);
+      expect(response.status).toBe(400);
+      expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+      expect(response.body?.error?.message).toContain('known: none');
+    },
+  );
+
+  it('lets a public route be called with a query (a load balancer may add one)', async () => {
+    const response = await attempt({ method: 'GET', path: '/livez', query: { probe: '1' } });
+    expect(response.status).toBe(200);
+  });
+
   it('cuts a long unknown name it repeats', async () => {
     const name = 'x'.repeat(500);
     const response = await attempt(audit({ [name]: '1' }));
