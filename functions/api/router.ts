@@ -264,8 +264,8 @@ const route = async (
         event.pathParameters?.[name] ?? decodeSegment(raw, name, signed),
       ]),
     );
-    const route: RouteDefinition = matched.route;
-    if (route.query !== true && Array.isArray(route.roles)) refuseQuery(event);
+    const definition: RouteDefinition = matched.route;
+    if (definition.query !== true && Array.isArray(definition.roles)) refuseQuery(event);
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
     if (handler === undefined)
       throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);

@@ -459,8 +459,8 @@ class SweepContext {
           at: this.now,
           ...(retryAt === undefined ? {} : { retryAt }),
         },
-        // Only while each hold still stands: a hold released since it was read fails this commit,
-        // and the entry stays due for the next sweep (a release re-queues only what is blocked).
+        // Only while each hold still stands: a hold released since it was read fails this commit
+        // (its release re-queued only what was blocked then), and the caller judges again.
         ...holds
           .filter((hold) => holdIds.has(hold.holdId))
           .map((hold) => ({ kind: 'hold.confirm' as const, hold })),
