@@ -20,8 +20,13 @@ export const placeLegalHold = async (deps: ServiceDeps, input: LegalHoldInput): 
   return hold;
 };
 
-/** Reads and commits a release tries before it gives up on a subject whose schedule keeps moving. */
-export const RELEASE_ATTEMPTS = 5;
+/**
+ * Reads and commits a release tries before it gives up on a subject whose schedule keeps moving:
+ * a sweep shard may block several of the subject's deletions at once, each counted on the hold.
+ */
+export const RELEASE_ATTEMPTS = 8;
+/** The longest pause between two attempts (full jitter, doubling from 20 ms): 1.6 s at most in all. */
+const RELEASE_BACKOFF_CAP_MS = 500;
 
 /**
  * Ends a hold. Deletions it blocked go back into the due index in the same commit, so the next
@@ -52,7 +57,10 @@ export const releaseLegalHold = async (deps: ServiceDeps, holdId: string): Promi
     );
     if (outcome.committed) return;
     // Another release won (the next read finds the hold gone), or the sweep blocked a deletion on
-    // the hold or moved one of the subject's entries since they were read: read both again.
+    // the hold or moved one of the subject's entries since they were read: read both again, after
+    // a pause that lets a burst of blocks pass.
+    const pause = Math.random() * Math.min(RELEASE_BACKOFF_CAP_MS, 10 * 2 ** attempt);
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
   throw new Error(`Legal hold '${holdId}': the release did not settle after ${RELEASE_ATTEMPTS} attempts`);
 };

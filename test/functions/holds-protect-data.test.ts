@@ -10,7 +10,7 @@ import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
 import { describeErasureRequest, submitErasureRequest } from '../../functions/services/erasure-requests.js';
-import { releaseLegalHold } from '../../functions/services/legal-holds.js';
+import { RELEASE_ATTEMPTS, releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { HOLDS_LINGER_MS, runConnectorTask } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
@@ -361,6 +361,28 @@ describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices',
     expect(blockedMeanwhile).toHaveLength(1);
     expect(auditTypes(deps).filter((type) => type === 'hold.released')).toHaveLength(1);
     expect(next.dispatched).toEqual([expect.objectContaining({ dataClass: 'suspended-account' })]);
+  });
+
+  it('a release outlasts a burst of blocks on its hold: it reads again after each lost commit, up to RELEASE_ATTEMPTS', async () => {
+    // Prepare: the first RELEASE_ATTEMPTS - 1 release commits lose (a block moved the hold's count).
+    const deps = await placed(built(), hold('hold_profile', ['customer-profile']));
+    const commit = deps.deps.uow.commit.bind(deps.deps.uow);
+    let lost = 0;
+    vi.spyOn(deps.deps.uow, 'commit').mockImplementation(async (changes, audit) => {
+      if (changes[0]?.kind === 'hold.release' && lost < RELEASE_ATTEMPTS - 1) {
+        lost++;
+        return { committed: false, conflict: 0, change: 'hold.release' };
+      }
+      return commit(changes, audit);
+    });
+
+    // Act
+    await releaseLegalHold(deps.deps, 'hold_profile');
+
+    // Assess
+    expect(lost).toBe(RELEASE_ATTEMPTS - 1);
+    expect(auditTypes(deps).filter((type) => type === 'hold.released')).toHaveLength(1);
+    expect(await deps.deps.holds.forSubject(SUBJECT)).toEqual([]);
   });
 
   it('IMOU-1: a hold on cloud-video also excludes its subject from the cloud-video-window run on that prefix', async () => {
