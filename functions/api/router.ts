@@ -1,9 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import type { Log } from '../services/deps.js';
 import { ForbiddenError, mapError, PayloadTooLargeError, UnauthorizedError } from '../shared/http-errors.js';
 import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
-import { MAX_ECHOED_NAME } from './schemas.js';
+import { MAX_ECHOED_NAME, parseQuery } from './schemas.js';
+
+const NO_QUERY = z.object({});
 
 export type Authorisation =
   /** API Gateway's IAM authoriser already allowed the caller on this route. */
@@ -120,14 +123,6 @@ const queryOf = (event: APIGatewayProxyEventV2): Record<string, string | undefin
     seen.add(name);
   }
   return event.queryStringParameters ?? {};
-};
-
-/** A route that takes no query parameters: the first one given is a 400 naming it. */
-const refuseQuery = (event: APIGatewayProxyEventV2): void => {
-  const [first] = new URLSearchParams(event.rawQueryString ?? '').keys();
-  if (first === undefined) return;
-  const field = first.slice(0, MAX_ECHOED_NAME);
-  throw new ValidationError(`Query parameter '${field}' is not known here (known: none)`, field);
 };
 
 /** The body as text, or a 413 when it is over MAX_BODY_BYTES (measured after base64 decoding). */
@@ -265,7 +260,8 @@ const route = async (
       ]),
     );
     const definition: RouteDefinition = matched.route;
-    if (definition.query !== true && Array.isArray(definition.roles)) refuseQuery(event);
+    // A route that takes no query parameters: any one given is a 400 naming it (parseQuery's rule).
+    if (definition.query !== true && Array.isArray(definition.roles)) parseQuery(NO_QUERY, queryOf(event));
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
     if (handler === undefined)
       throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);
