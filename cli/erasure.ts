@@ -87,6 +87,12 @@ export const REPORTS = {
 } as const;
 export type ReportName = keyof typeof REPORTS;
 
+/** The query options each report takes; the API refuses any other with a 400. */
+const REPORT_OPTIONS = { from: 'erasures', to: 'erasures', days: 'upcoming' } as const satisfies Record<
+  string,
+  ReportName
+>;
+
 const FINAL_STATUSES = new Set(['completed', 'rejected', 'cancelled', 'partially_failed']);
 
 /** `unauthenticated`: verify-certificate found the certificate consistent but was given no key to trust. */
@@ -643,7 +649,12 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
         options: { from?: string; to?: string; days?: number; csv?: boolean; output?: string },
         command: Command,
       ) => {
-        await runReport(command, name, { from: options.from, to: options.to, days: options.days }, options);
+        const query = { from: options.from, to: options.to, days: options.days };
+        for (const [option, report] of Object.entries(REPORT_OPTIONS)) {
+          if (query[option as keyof typeof query] !== undefined && report !== name)
+            throw new UsageError(`--${option} is an option of the ${report} report, not of ${name}`);
+        }
+        await runReport(command, name, query, options);
       },
     );
 

@@ -346,6 +346,25 @@ describe('reports', () => {
     expect(asked).toBe('/v1/reports/erasures?from=2026-01&to=2026-06');
     expect(JSON.parse(result.out.join('\n'))).toEqual({ months: [] });
   });
+
+  it('an option the report does not take is a usage error naming the reports that do, and nothing is asked', async () => {
+    let calls = 0;
+    const api = await fakeApi(() => {
+      calls += 1;
+      return { status: 200, body: JSON.stringify({ upcoming: [] }) };
+    });
+
+    const days = await run(['reports', 'deadlines', '--days', '7', '--api', api]);
+    const months = await run(['reports', 'upcoming', '--from', '2026-01', '--api', api]);
+    const fine = await run(['reports', 'upcoming', '--days', '7', '--api', api]);
+
+    expect(days.code).toBe(2);
+    expect(days.err.join('\n')).toContain('--days is an option of the upcoming report, not of deadlines');
+    expect(months.code).toBe(2);
+    expect(months.err.join('\n')).toContain('--from is an option of the erasures report, not of upcoming');
+    expect(fine.code).toBe(0);
+    expect(calls).toBe(1);
+  });
 });
 
 describe('command line', () => {
