@@ -24,8 +24,10 @@ export const SWEEP_SHARD_QUEUE_ENV = 'SWEEP_SHARD_QUEUE_URL';
  * - `readWrite`: read + PutItem, UpdateItem, DeleteItem.
  * - `append`: read + PutItem, UpdateItem. For the audit table: entries are put with
  *   `attribute_not_exists` and the chain head is updated; nothing is ever deleted.
+ * - `update`: read + UpdateItem. Items are changed in place, never put or deleted: the sweep
+ *   counts a block on a hold (`hold.confirm`) but can neither place nor release one.
  */
-export type TableAccess = 'read' | 'readWrite' | 'append';
+export type TableAccess = 'read' | 'readWrite' | 'append' | 'update';
 
 const READ_ACTIONS = [
   'dynamodb:GetItem',
@@ -39,6 +41,7 @@ export const TABLE_ACCESS_ACTIONS: Readonly<Record<TableAccess, readonly string[
   read: READ_ACTIONS,
   readWrite: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   append: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  update: [...READ_ACTIONS, 'dynamodb:UpdateItem'],
 };
 
 /**
@@ -125,8 +128,8 @@ export const FUNCTIONS = {
     tables: {
       schedules: 'readWrite',
       requests: 'readWrite',
-      // A due deletion blocked on a hold is counted on it (`hold.confirm`): UpdateItem, never Delete.
-      legalHolds: 'append',
+      // A due deletion blocked on a hold is counted on it (`hold.confirm`).
+      legalHolds: 'update',
       audit: 'append',
       suppressions: 'append',
     },
@@ -144,7 +147,7 @@ export const FUNCTIONS = {
   sweepShard: {
     entry: 'sweep-shard.ts',
     // legalHolds: a due deletion blocked on a hold is counted on it (`hold.confirm`).
-    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'append', audit: 'append' },
+    tables: { schedules: 'readWrite', requests: 'readWrite', legalHolds: 'update', audit: 'append' },
     queue: 'send',
     sweepShardQueue: 'consume',
     settings: ['DUE_BUCKET_SHARDS'],

@@ -65,6 +65,19 @@ describe('the local runtime holds each function to its IAM grants (functions/man
         }),
     ],
     [
+      'sweep',
+      'a PutItem on a hold (it only counts blocks on holds that exist)',
+      () => new PutCommand({ TableName: TABLES.legalHolds, Item: { subjectId: 's', holdId: 'h' } }),
+    ],
+    [
+      'sweepShard',
+      'a transaction that puts a hold',
+      () =>
+        new TransactWriteCommand({
+          TransactItems: [{ Put: { TableName: TABLES.legalHolds, Item: { subjectId: 's', holdId: 'h' } } }],
+        }),
+    ],
+    [
       'worker',
       'a Scan of the audit table (no `scans` in its manifest)',
       () => new ScanCommand({ TableName: TABLES.audit }),
