@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { keyFingerprint, type PublicKeyInfo, SIGNING_ALGORITHM } from '../../domain/audit/anchor.js';
 import type { Signer } from '../../domain/ports/index.js';
@@ -32,8 +32,10 @@ export class KmsSigner implements Signer {
       this.kms.send(
         new SignCommand({
           KeyId: this.keyArn,
-          Message: Buffer.from(message, 'utf8'),
-          MessageType: 'RAW',
+          // KMS signs at most 4,096 bytes RAW, and a certificate's signing text is longer. ECDSA_SHA_256
+          // over the digest is the same signature as over the message, so verification is unchanged.
+          Message: createHash('sha256').update(message, 'utf8').digest(),
+          MessageType: 'DIGEST',
           SigningAlgorithm: SIGNING_ALGORITHM,
         }),
       ),

@@ -1,12 +1,12 @@
 /**
  * The AWS side of the trail's proof, over mocked clients (no emulator has asymmetric KMS keys or
- * Object Lock): KmsSigner signs with KMS Sign (RAW message, ECDSA_SHA_256) and lists the current
+ * Object Lock): KmsSigner signs with KMS Sign (the message's SHA-256 digest, ECDSA_SHA_256) and lists the current
  * and retired keys' public keys; S3AnchorStore writes each anchor once (If-None-Match, with the
  * checksum Object Lock requires) and reads them back in seq order. The local implementations
  * (local/key-pair-signer.ts, local/folder-anchor-store.ts) run in the service tests.
  */
 
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -37,27 +37,46 @@ const keyPair = () => {
 };
 
 describe('KmsSigner', () => {
-  it('signs the raw message with ECDSA_SHA_256 on the current key; the signature verifies with its public key', async () => {
-    // Prepare
+  it('signs the SHA-256 digest of the message (KMS takes at most 4,096 bytes RAW) with ECDSA_SHA_256 on the current key; the signature verifies against the message', async () => {
+    // Prepare: a fake of KMS Sign as documented: RAW messages of at most 4,096 bytes; a DIGEST
+    // message is the 32-byte hash, and the signature is the one of the message it hashes.
     const current = keyPair();
     const retired = keyPair();
+    const signedMessages = new Map<string, Buffer>();
     kms.on(GetPublicKeyCommand, { KeyId: KEY_ARN }).resolves({ PublicKey: current.der });
     kms.on(GetPublicKeyCommand, { KeyId: RETIRED_ARN }).resolves({ PublicKey: retired.der });
-    kms.on(SignCommand).callsFake((input: { Message: Uint8Array }) => ({
-      Signature: new Uint8Array(sign('sha256', Buffer.from(input.Message), current.privateKey)),
-    }));
+    kms.on(SignCommand).callsFake((input: { Message: Uint8Array; MessageType?: string }) => {
+      const message = Buffer.from(input.Message);
+      if (input.MessageType !== 'DIGEST') {
+        if (message.length > 4096)
+          throw Object.assign(new Error('Message too long'), { name: 'ValidationException' });
+        return { Signature: new Uint8Array(sign('sha256', message, current.privateKey)) };
+      }
+      const original = signedMessages.get(message.toString('hex'));
+      if (message.length !== 32 || original === undefined)
+        throw new Error('not the digest of a known message');
+      return { Signature: new Uint8Array(sign('sha256', original, current.privateKey)) };
+    });
     const signer = new KmsSigner(new KMSClient({ region: 'eu-west-1' }), KEY_ARN, [RETIRED_ARN]);
+    // A certificate's signing text: the whole certificate, well over 4,096 bytes.
+    const text = JSON.stringify({
+      entries: Array.from({ length: 80 }, (_, seq) => ({ seq, hash: 'f'.repeat(64) })),
+    });
+    expect(Buffer.byteLength(text)).toBeGreaterThan(4096);
+    signedMessages.set(createHash('sha256').update(text, 'utf8').digest('hex'), Buffer.from(text, 'utf8'));
 
     // Act
-    const signed = await signer.sign('anchor-hash');
+    const signed = await signer.sign(text);
     const keys = await signer.publicKeys();
 
     // Assess
     const call = kms.commandCalls(SignCommand)[0]?.args[0].input;
-    expect(call).toMatchObject({ KeyId: KEY_ARN, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
-    expect(Buffer.from(call?.Message ?? []).toString('utf8')).toBe('anchor-hash');
+    expect(call).toMatchObject({ KeyId: KEY_ARN, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' });
+    expect(Buffer.from(call?.Message ?? []).toString('hex')).toBe(
+      createHash('sha256').update(text).digest('hex'),
+    );
     expect(signed.keyId).toBe(keyFingerprint(current.pem));
-    expect(signatureValid('anchor-hash', signed.signature, current.pem)).toBe(true);
+    expect(signatureValid(text, signed.signature, current.pem)).toBe(true);
     expect(keys.map((key) => key.keyId)).toEqual([keyFingerprint(retired.pem), keyFingerprint(current.pem)]);
     expect(keys[0]?.publicKeyPem).toBe(retired.pem);
     // The public keys are read once per cold start.
