@@ -59,7 +59,8 @@ export interface LocalRuntimeOptions {
   /** Sweep every this many milliseconds; false for none (tests sweep through the API). @default 60000 */
   readonly sweepIntervalMs?: number | false;
   /**
-   * Whether sweeps run the rolling windows per target. @default true. Tests whose clock travels
+   * Whether the scheduled sweep runs the rolling windows per target (the API's sweep on demand
+   * never does, as in AWS). @default true. Tests whose clock travels
    * years from S3's real object stamps turn it off and run the windows they are about themselves.
    */
   readonly windowRuns?: boolean;
@@ -317,7 +318,6 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     settings: {
       ...api.settings,
       sweepsMayRunAhead: true,
-      ...(options.windowRuns === false ? { windowRuns: false } : {}),
     },
     authorisation,
   };

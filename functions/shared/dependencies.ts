@@ -283,6 +283,9 @@ export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform):
   const webhookSecret = webhookSecretOf(platform.secrets);
   return {
     ...sweep,
+    // Rolling windows list a bucket's root and delete across subjects: only the sweep's role may
+    // (RuntimeConnectorWindowsPolicy), so a sweep on demand leaves them to the scheduled one.
+    settings: { ...sweep.settings, windowRuns: false },
     webhookSecret,
     // The API may write the holds table: after an upgrade it indexes holds placed before the
     // activeHolds index, the first time it reads the active holds (README, "Reports").
