@@ -161,7 +161,7 @@ export type ConnectorExportPolicyProps = TargetPolicyProps;
  * Read access for portability exports (ALU-6) and dry runs of erasure requests (connectors'
  * `preview`), scoped like `ConnectorTargetsPolicy`: only targets a data class names, only their
  * declared prefixes, tables and indexes, and only reads (list objects and their versions, get
- * objects; query, get and batch-get items). Nothing here can change or delete data.
+ * objects; query and batch-get items). Nothing here can change or delete data.
  */
 export class ConnectorExportPolicy extends TargetAccessPolicy {
   constructor(scope: Construct, id: string, props: ConnectorExportPolicyProps) {
@@ -194,10 +194,7 @@ export class ConnectorExportPolicy extends TargetAccessPolicy {
     this.policy.addStatements(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [queryArn] }),
       // Items found through a GSI are read again from the table (consistent) before they are copied.
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-        resources: [tableArn],
-      }),
+      new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [tableArn] }),
     );
   }
 }

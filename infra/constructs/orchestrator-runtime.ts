@@ -107,7 +107,9 @@ export interface OrchestratorRuntimeOptions {
    */
   readonly connectorErrorRateThreshold?: number;
   /**
-   * Customer-managed KMS keys (key ARNs) encrypting target tables the worker reads and updates.
+   * Customer-managed KMS keys (key ARNs) of targets given by name: tables the worker, the sweep's
+   * window runs and the API's exports use, and buckets whose objects exports read (SSE-KMS). Keys of
+   * tables and buckets given as constructs are added without being listed here.
    * @default - none: the targets use AWS owned or AWS managed keys
    */
   readonly targetEncryptionKeyArns?: readonly string[];
