@@ -6,7 +6,7 @@
  * wait that timed out, 4 a certificate consistent but checked without a pinned key, 130 interrupted. `erasure <command> --help` shows each command's options
  * and examples.
  */
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
@@ -97,6 +97,29 @@ const FINAL_STATUSES = new Set(['completed', 'rejected', 'cancelled', 'partially
 
 /** `unauthenticated`: verify-certificate found the certificate consistent but was given no key to trust. */
 const EXIT = { ok: 0, failed: 1, usage: 2, timeout: 3, unauthenticated: 4, interrupted: 130 } as const;
+
+/**
+ * The PEM public keys of a --public-key file (GET /v1/audit/public-keys gives several, retired ones
+ * included). A file with none, or with one that does not parse, is a usage error: an empty file
+ * left by a failed key fetch must not make a genuine certificate INVALID.
+ */
+const publicKeysIn = (path: string, text: string): string[] => {
+  const pems = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+  if (pems.length === 0)
+    throw new UsageError(
+      `cannot use ${path}: it holds no PEM public key (-----BEGIN PUBLIC KEY-----); is it empty?`,
+    );
+  pems.forEach((pem, index) => {
+    try {
+      createPublicKey(pem);
+    } catch (error) {
+      throw new UsageError(
+        `cannot use ${path}: its key ${index + 1} is not a public key (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  });
+  return pems;
+};
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -883,16 +906,17 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .addHelpText('after', EXAMPLES.verify)
     .action(async (file: string, options: { publicKey?: string[] }) => {
       let text: string;
-      let keys: string[];
+      const keys: string[] = [];
       try {
-        // A file may hold several keys (all of GET /v1/audit/public-keys, retired ones included).
-        keys = (await Promise.all((options.publicKey ?? []).map((path) => io.readText(path)))).flatMap(
-          (pem) => pem.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [pem],
-        );
+        for (const path of options.publicKey ?? []) keys.push(...publicKeysIn(path, await io.readText(path)));
         text = await io.readText(file);
       } catch (error) {
         // Nothing was checked: no verdict on the certificate, which an auditor could take for one.
-        io.err(`cannot read: ${error instanceof Error ? error.message : String(error)}`);
+        io.err(
+          error instanceof UsageError
+            ? error.message
+            : `cannot read: ${error instanceof Error ? error.message : String(error)}`,
+        );
         exitCode = EXIT.usage;
         return;
       }

@@ -174,7 +174,7 @@ describe('certificates of erasure', () => {
     expect(usage).toBe(2);
   });
 
-  it('a certificate or key file that cannot be read exits 2 (nothing checked), not INVALID; a file that is not JSON is INVALID', async () => {
+  it('a certificate or key file that cannot be read, or a key file with no usable key, exits 2 (nothing checked), not INVALID; a file that is not JSON is INVALID', async () => {
     // Prepare
     const built = await completed();
     const [key] = await pemsOf(built);
@@ -200,6 +200,16 @@ describe('certificates of erasure', () => {
       'cert.json': '{}',
     });
     const notJson = await run(['verify-certificate', 'cert.json'], { 'cert.json': 'not json' });
+    // What the README's key-fetch pipeline leaves when the call fails, and a file that is no key:
+    // the certificate is not judged, so a genuine one is not called INVALID for a bad key file.
+    const emptyKey = await run(['verify-certificate', 'cert.json', '--public-key', 'keys.pem'], {
+      'cert.json': '{}',
+      'keys.pem': '',
+    });
+    const notAKey = await run(['verify-certificate', 'cert.json', '--public-key', 'keys.pem'], {
+      'cert.json': '{}',
+      'keys.pem': '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n',
+    });
 
     // Assess
     expect(noCertificate).toEqual({
@@ -209,6 +219,14 @@ describe('certificates of erasure', () => {
     expect(noKey).toEqual({ code: 2, err: [expect.stringMatching(/^cannot read: ENOENT.*missing\.pem/)] });
     expect(notJson.code).toBe(1);
     expect(notJson.err).toEqual([expect.stringMatching(/^INVALID: cert\.json: not JSON/)]);
+    expect(emptyKey).toEqual({
+      code: 2,
+      err: ['cannot use keys.pem: it holds no PEM public key (-----BEGIN PUBLIC KEY-----); is it empty?'],
+    });
+    expect(notAKey).toEqual({
+      code: 2,
+      err: [expect.stringMatching(/^cannot use keys\.pem: its key 1 is not a public key \(/)],
+    });
   });
 
   it('a request not every task of which is verified gets 409 naming what is missing', async () => {
