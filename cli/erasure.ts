@@ -244,7 +244,8 @@ Example:
 Examples:
   $ erasure holds place --subject customer-42 --reason litigation-hold
   $ erasure holds place --subject customer-42 --reason tax-audit --data-class billing-traffic --until 2027-12-31T00:00:00Z
-Prints {"holdId": ...}: keep it to release the hold.`,
+Prints {"holdId": ...}: keep it to release the hold. Without --idempotency-key one is made up and
+printed on stderr; placing again with it answers the same hold and places no second one.`,
   release: `
 Example:
   $ erasure holds release hold_0123`,
@@ -583,13 +584,23 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--reason <code>', 'reason code, e.g. litigation-hold')
     .option('--data-class <class>', 'hold only this data class (repeatable); none holds everything', collect)
     .option('--until <instant>', 'ISO 8601 end of the hold; none for a hold without an end')
+    .option('--idempotency-key <key>', 'reuse a key to retry safely (8 to 128 characters)')
     .addHelpText('after', EXAMPLES.place)
     .action(
       async (
-        options: { subject: string; reason: string; dataClass?: string[]; until?: string },
+        options: {
+          subject: string;
+          reason: string;
+          dataClass?: string[];
+          until?: string;
+          idempotencyKey?: string;
+        },
         command: Command,
       ) => {
         const client = await clientFor(command, 'compliance');
+        // A retry with the printed key answers the same hold instead of placing a second one.
+        const key = options.idempotencyKey ?? randomUUID();
+        if (options.idempotencyKey === undefined) io.err(`Idempotency-Key: ${key}`);
         printJson(
           io,
           await client.json('POST', '/v1/legal-holds', {
@@ -599,6 +610,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
               ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
               ...(options.until === undefined ? {} : { until: options.until }),
             },
+            headers: { 'idempotency-key': key },
           }),
         );
       },

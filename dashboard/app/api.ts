@@ -34,7 +34,7 @@ const urlOf = (path: string, query: Query = {}): string => {
 export const send = (
   method: string,
   path: string,
-  options: { query?: Query; body?: unknown; accept?: string } = {},
+  options: { query?: Query; body?: unknown; accept?: string; idempotencyKey?: string } = {},
 ): Promise<Response> =>
   fetch(urlOf(path, options.query), {
     method,
@@ -42,6 +42,7 @@ export const send = (
       accept: options.accept ?? 'application/json',
       authorization: `Bearer ${config.token}`,
       ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
     },
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });
@@ -76,7 +77,7 @@ const failureOf = async (response: Response): Promise<Result<never>> => {
 export const call = async <T>(
   method: string,
   path: string,
-  options: { query?: Query; body?: unknown } = {},
+  options: { query?: Query; body?: unknown; idempotencyKey?: string } = {},
 ): Promise<Result<T>> => {
   let response: Response;
   try {

@@ -888,6 +888,8 @@ const Holds = ({
   const [until, setUntil] = useState('');
   const [releaseId, setReleaseId] = useState('');
   const [placed, setPlaced] = useState<PlacedHold[]>([]);
+  // One key per hold being placed: a double click or a retry answers the same hold, not a second.
+  const [placeKey, setPlaceKey] = useState(() => crypto.randomUUID());
   const release = async (holdId: string) => {
     const result = await call('DELETE', `/v1/legal-holds/${encodeURIComponent(holdId)}`);
     notify(
@@ -911,16 +913,27 @@ const Holds = ({
         ...(dataClasses.length === 0 ? {} : { dataClasses }),
         ...(until.trim() === '' ? {} : { until: until.trim() }),
       },
+      idempotencyKey: placeKey,
     });
     if (!result.ok) {
       notify({ tone: 'error', text: `Place hold: ${describeFailure(result)}` });
       return;
     }
     notify({ tone: 'ok', text: `Hold ${result.data.holdId} placed` });
-    setPlaced((current) => [
-      { holdId: result.data.holdId, subjectId: subjectId.trim(), reason: reason.trim(), released: false },
-      ...current,
-    ]);
+    setPlaced((current) =>
+      current.some((hold) => hold.holdId === result.data.holdId)
+        ? current
+        : [
+            {
+              holdId: result.data.holdId,
+              subjectId: subjectId.trim(),
+              reason: reason.trim(),
+              released: false,
+            },
+            ...current,
+          ],
+    );
+    setPlaceKey(crypto.randomUUID());
     setSubjectId('');
     onChanged();
   };

@@ -28,12 +28,20 @@ export interface IdempotencyRecord {
   readonly bodyHash: string;
 }
 
+/** What a legal hold's Idempotency-Key placed (`POST /v1/legal-holds`). */
+export interface HoldIdempotencyRecord {
+  readonly holdId: string;
+  readonly bodyHash: string;
+}
+
 export interface RequestStore {
   get(requestId: string): Promise<RequestWithTasks | undefined>;
   getTask(requestId: string, taskId: string): Promise<ErasureTask | undefined>;
   /** Callbacks address a task by its id alone. */
   requestIdOfTask(taskId: string): Promise<string | undefined>;
   idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined>;
+  /** The hold a legal hold's Idempotency-Key placed: kept beside the requests' keys, apart from them. */
+  holdIdempotencyRecord(key: string): Promise<HoldIdempotencyRecord | undefined>;
   /**
    * Open requests whose review time (`reviewAtOf`, or a deferred one) is at or before `now`: only
    * those that may be stuck. Read from a sharded index, so the cost grows with them alone.
@@ -370,6 +378,17 @@ export type Change =
    * subject's id is never another's; the table is keyed (subjectId, holdId).
    */
   | { readonly kind: 'hold.place'; readonly hold: LegalHold }
+  /**
+   * The Idempotency-Key of a hold's placement, committed with it; fails if the key has placed a
+   * hold already, so two placements with one key leave one hold.
+   */
+  | {
+      readonly kind: 'hold.idempotency';
+      readonly key: string;
+      readonly holdId: string;
+      readonly bodyHash: string;
+      readonly at: string;
+    }
   /**
    * A verified erasure counted for the erasures report (ALE-5): added to its month's counter, in
    * the commit of the outcome it counts, so a retried outcome (whose own condition fails) never

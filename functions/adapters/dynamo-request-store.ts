@@ -4,6 +4,7 @@ import { reviewAtOf } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
 import type {
   Change,
+  HoldIdempotencyRecord,
   IdempotencyRecord,
   OutcomeCount,
   RequestStore,
@@ -63,7 +64,8 @@ export type RequestChange = Extract<
       | 'task.outcomes'
       | 'request.redrive'
       | 'request.forget-subject'
-      | 'erasure.tally';
+      | 'erasure.tally'
+      | 'hold.idempotency';
   }
 >;
 
@@ -76,6 +78,7 @@ export const REQUEST_CHANGE_KINDS: readonly RequestChange['kind'][] = [
   'request.redrive',
   'request.forget-subject',
   'erasure.tally',
+  'hold.idempotency',
 ];
 
 /** A task that no longer knows whose it was: the pseudonym instead of the id, no identifier values. */
@@ -121,6 +124,21 @@ export class DynamoRequestStore implements RequestStore {
     return Item === undefined
       ? undefined
       : { requestId: String(Item.requestId), bodyHash: String(Item.bodyHash) };
+  }
+
+  private holdIdempotencyPk(key: string): string {
+    return `idem#${pseudonymise(this.pseudonymKey, `hold-idempotency-key:${key}`)}`;
+  }
+
+  async holdIdempotencyRecord(key: string): Promise<HoldIdempotencyRecord | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: this.holdIdempotencyPk(key), sk: '#idem' },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : { holdId: String(Item.holdId), bodyHash: String(Item.bodyHash) };
   }
 
   async get(requestId: string): Promise<RequestWithTasks | undefined> {
@@ -286,6 +304,22 @@ export class DynamoRequestStore implements RequestStore {
     switch (change.kind) {
       case 'request.create':
         return this.createItems(change);
+      case 'hold.idempotency':
+        return [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: this.holdIdempotencyPk(change.key),
+                sk: '#idem',
+                holdId: change.holdId,
+                bodyHash: change.bodyHash,
+                expiresAt: Math.floor(Date.parse(change.at) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ];
       case 'request.transition':
         return [this.transitionItem(change.next, change.from, change.previous)];
       case 'task.transition':

@@ -120,6 +120,14 @@ const idempotencyKeyOf = (key: string | undefined): string => {
   return key;
 };
 
+/** An Idempotency-Key a route takes but does not require (a legal hold's): 8 to 128 characters if given. */
+const optionalIdempotencyKeyOf = (key: string | undefined): string | undefined => {
+  if (key !== undefined && (key.length < 8 || key.length > 128)) {
+    throw new ValidationError('The Idempotency-Key header must be 8 to 128 characters', 'Idempotency-Key');
+  }
+  return key;
+};
+
 /** An erasure request's body (or a preview's) as the services take it, its subject and identifiers checked. */
 const erasureInputOf = (
   deps: ServiceDeps,
@@ -266,13 +274,18 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     if (body.until !== undefined) requireHoldEnd(body.until, deps.clock().toISOString());
     validateAddressableSubject(deps.config, body.subjectId);
     const identifiers = validateIdentifiers(deps.config, body.identifiers);
-    const hold = await placeLegalHold(deps, {
-      subjectId: body.subjectId,
-      reason: body.reason,
-      ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
-      ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
-      ...(body.until === undefined ? {} : { until: body.until }),
-    });
+    const key = optionalIdempotencyKeyOf(request.headers['idempotency-key']);
+    const hold = await placeLegalHold(
+      deps,
+      {
+        subjectId: body.subjectId,
+        reason: body.reason,
+        ...(hasIdentifiers(identifiers) ? { identifiers } : {}),
+        ...(body.dataClasses === undefined ? {} : { dataClasses: body.dataClasses }),
+        ...(body.until === undefined ? {} : { until: body.until }),
+      },
+      key,
+    );
     return { statusCode: 201, body: { holdId: hold.holdId } satisfies HoldReceipt };
   },
 

@@ -441,11 +441,27 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
   'POST /v1/legal-holds': {
     summary: 'Place a legal hold: nothing of the subject (or of the classes named) is erased while it lasts',
     tag: 'Compliance',
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        description:
+          'Optional, 8 to 128 characters: placing again with the same key and body (a retry, a double click) ' +
+          'answers the hold that key placed, released or not, and places nothing. Without it every call places a hold.',
+        example: 'c1d5e8a2-3b4f-4c6d-9e0f-1a2b3c4d5e6f',
+        required: false,
+      },
+    ],
     body: {
       schema: LegalHoldBody,
       example: { subjectId: SUBJECT, reason: 'litigation-2026-114', dataClasses: ['closed-account'] },
     },
-    ok: { 201: { description: 'Placed', example: { holdId: HOLD_ID } } },
+    ok: {
+      201: {
+        description: 'Placed (or, with a key used before, the hold it placed)',
+        example: { holdId: HOLD_ID },
+      },
+    },
+    conflict: 'The Idempotency-Key was used with another body.',
   },
   'DELETE /v1/legal-holds/{holdId}': {
     summary: 'Release a legal hold; blocked deletions run at the next sweep',

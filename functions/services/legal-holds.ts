@@ -1,23 +1,76 @@
 import { holdPlaced, holdReleased } from '../../domain/audit/events.js';
-import { NotFoundError } from '../../domain/errors.js';
-import { type HoldRequest, type LegalHold, newHold } from '../../domain/holds.js';
+import { pseudonymise } from '../../domain/audit/index.js';
+import { IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
+import { type HoldRequest, newHold } from '../../domain/holds.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
 export type LegalHoldInput = HoldRequest;
 
-/** ALM-3: statutory retention wins over deletion. A hold blocks every due deletion it covers. */
-export const placeLegalHold = async (deps: ServiceDeps, input: LegalHoldInput): Promise<LegalHold> => {
+/** Keyed, like every value derived from a subject id that the orchestrator keeps. */
+const holdBodyHash = (key: string, input: LegalHoldInput): string =>
+  pseudonymise(
+    key,
+    JSON.stringify({
+      subjectId: input.subjectId,
+      reason: input.reason,
+      dataClasses: input.dataClasses === undefined ? null : [...input.dataClasses].sort(),
+      until: input.until ?? null,
+      identifiers: input.identifiers ?? null,
+    }),
+  );
+
+/**
+ * ALM-3: statutory retention wins over deletion. A hold blocks every due deletion it covers.
+ * With an Idempotency-Key, placing again (a retry, a double click) answers the hold the key placed,
+ * released or not, and places nothing; the key with another body is refused. The key's record is
+ * committed with the hold, so two placements at once leave one hold.
+ */
+export const placeLegalHold = async (
+  deps: ServiceDeps,
+  input: LegalHoldInput,
+  idempotencyKey?: string,
+): Promise<{ readonly holdId: string }> => {
+  const hash = idempotencyKey === undefined ? undefined : holdBodyHash(deps.settings.idKey, input);
+  const replayed = async (key: string): Promise<{ holdId: string } | undefined> => {
+    const record = await deps.requests.holdIdempotencyRecord(key);
+    if (record === undefined) return undefined;
+    if (record.bodyHash !== hash) {
+      throw new IdempotencyConflictError('This Idempotency-Key was already used for a different legal hold');
+    }
+    return { holdId: record.holdId };
+  };
+  if (idempotencyKey !== undefined) {
+    const replay = await replayed(idempotencyKey);
+    if (replay !== undefined) return replay;
+  }
+  const at = nowIso(deps);
   const hold = newHold(input, {
     holdId: `hold_${deps.randomId().replaceAll('-', '')}`,
-    createdAt: nowIso(deps),
+    createdAt: at,
     knownDataClasses: deps.config.catalog.dataClasses.map((policy) => policy.dataClass),
   });
   const outcome = await deps.uow.commit(
-    [{ kind: 'hold.place', hold }],
+    [
+      { kind: 'hold.place', hold },
+      ...(idempotencyKey === undefined || hash === undefined
+        ? []
+        : [
+            {
+              kind: 'hold.idempotency' as const,
+              key: idempotencyKey,
+              holdId: hold.holdId,
+              bodyHash: hash,
+              at,
+            },
+          ]),
+    ],
     [{ event: holdPlaced(hold), subjectId: hold.subjectId }],
   );
-  if (!outcome.committed) throw new Error(`Legal hold id '${hold.holdId}' is already taken`);
-  return hold;
+  if (outcome.committed) return { holdId: hold.holdId };
+  // A placement with the same key committed first: answer its hold.
+  const winner = idempotencyKey === undefined ? undefined : await replayed(idempotencyKey);
+  if (winner !== undefined) return winner;
+  throw new Error(`Legal hold id '${hold.holdId}' is already taken`);
 };
 
 /**

@@ -408,12 +408,18 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     expect((await call('GET', `/v1/erasure-requests/${ids.failed}`)).body.status).toBe('completed');
   });
 
-  it('places a legal hold and releases it, both in the audit trail', async () => {
+  it('places a legal hold (once, however often the button is clicked) and releases it, both in the audit trail', async () => {
+    const holdsPlaced = async () =>
+      (
+        (await call('GET', '/v1/audit?subjectId=demo-subject-1&limit=200')).body.entries as { type: string }[]
+      ).filter((entry) => entry.type === 'hold.placed').length;
+    const before = await holdsPlaced();
     await page.locator('#hold-subject').fill('demo-subject-1');
     await page.locator('#hold-reason').fill('litigation-hold');
     await page.locator('#hold-classes').fill('customer-profile, cloud-video');
-    await page.getByRole('button', { name: 'Place hold' }).click();
+    await page.getByRole('button', { name: 'Place hold' }).dblclick();
     await expect.poll(() => text(page.locator('#notice'))).toMatch(/Hold hold_\S+ placed/);
+    await expect.poll(holdsPlaced).toBe(before + 1);
     const holdId = /Hold (\S+) placed/.exec((await page.locator('#notice').textContent()) ?? '')?.[1] ?? '';
     const placed = page.locator('#placed-holds tbody tr', { hasText: holdId });
     await expect.poll(() => text(placed)).toContain('active');

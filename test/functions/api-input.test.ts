@@ -492,6 +492,7 @@ describe('API input: a callback is authenticated before its task is looked up', 
       getTask: fail,
       requestIdOfTask: fail,
       idempotencyRecord: fail,
+      holdIdempotencyRecord: fail,
       reviewDue: fail,
       deferReview: fail,
       deadlineCounts: fail,
@@ -640,5 +641,78 @@ describe('API input: a callback is authenticated before its task is looked up', 
 
     expect(response.status).toBe(400);
     expect(response.body?.error?.field).toBe('taskId');
+  });
+});
+
+describe('API input: placing a legal hold again with its Idempotency-Key places nothing more', () => {
+  const placeWith = (key: string | undefined, body: Record<string, unknown> = {}): ApiCall => {
+    const call = hold(body);
+    return {
+      ...call,
+      headers: { ...call.headers, ...(key === undefined ? {} : { 'Idempotency-Key': key }) },
+    };
+  };
+  const holdsOf = (built: ReturnType<typeof offline>) => [...built.ports.state.holds.values()];
+  const placedEntries = (built: ReturnType<typeof offline>) =>
+    built.ports.allEntries().filter((entry) => entry.type === 'hold.placed');
+
+  it('a retry (or a double click) with the same key answers the same hold, stored and audited once', async () => {
+    const built = offline();
+
+    const first = await callApi(built, placeWith('hold-key-0001'));
+    const again = await callApi(built, placeWith('hold-key-0001'));
+    const [raced, racedAgain] = await Promise.all([
+      callApi(built, placeWith('hold-key-0002')),
+      callApi(built, placeWith('hold-key-0002')),
+    ]);
+
+    expect(first.status).toBe(201);
+    expect(again).toMatchObject({ status: 201, body: first.body });
+    expect(raced.status).toBe(201);
+    expect(racedAgain).toMatchObject({ status: 201, body: raced.body });
+    expect(holdsOf(built)).toHaveLength(2);
+    expect(placedEntries(built)).toHaveLength(2);
+  });
+
+  it('the key of a released hold still answers that hold: a late retry places no new one', async () => {
+    const built = offline();
+    const first = await callApi(built, placeWith('hold-key-0003'));
+    const holdId = (first.body as { holdId: string }).holdId;
+    const released = await callApi(built, {
+      method: 'DELETE',
+      path: `/v1/legal-holds/${holdId}`,
+      headers: bearer('compliance'),
+    });
+
+    const late = await callApi(built, placeWith('hold-key-0003'));
+
+    expect(released.status).toBe(204);
+    expect(late).toMatchObject({ status: 201, body: { holdId } });
+    expect(holdsOf(built)).toHaveLength(1);
+    expect(holdsOf(built)[0]?.releasedAt).toBeDefined();
+  });
+
+  it('the same key with another body is a 409, and a malformed key a 400 naming the header; neither writes', async () => {
+    const built = offline();
+    await callApi(built, placeWith('hold-key-0004'));
+    const unchanged = nothingWrittenSince(built.ports);
+
+    const conflict = await callApi(built, placeWith('hold-key-0004', { reason: 'litigation-2026-002' }));
+    const short = await callApi(built, placeWith('short'));
+
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toMatchObject({ error: { code: 'idempotency_conflict' } });
+    expect(short.status).toBe(400);
+    expect(short.body).toMatchObject({ error: { field: 'Idempotency-Key' } });
+    unchanged();
+  });
+
+  it('without a key, each call places a hold of its own (the CLI and the dashboard always send one)', async () => {
+    const built = offline();
+
+    await callApi(built, placeWith(undefined));
+    await callApi(built, placeWith(undefined));
+
+    expect(holdsOf(built)).toHaveLength(2);
   });
 });

@@ -693,6 +693,7 @@ describe('API handler: unknown errors', () => {
       getTask: fail,
       requestIdOfTask: fail,
       idempotencyRecord: fail,
+      holdIdempotencyRecord: fail,
       reviewDue: fail,
       deferReview: fail,
       deadlineCounts: fail,

@@ -367,6 +367,45 @@ describe('reports', () => {
   });
 });
 
+describe('holds place', () => {
+  it('sends an Idempotency-Key, printed so that a retry can reuse it, or the one given', async () => {
+    const keys: (string | undefined)[] = [];
+    const api = await fakeApi((request) => {
+      keys.push(request.headers['idempotency-key'] as string | undefined);
+      return { status: 201, body: JSON.stringify({ holdId: 'hold_1' }) };
+    });
+
+    const made = await run([
+      'holds',
+      'place',
+      '--subject',
+      's-1',
+      '--reason',
+      'litigation-hold',
+      '--api',
+      api,
+    ]);
+    const given = await run([
+      'holds',
+      'place',
+      '--subject',
+      's-1',
+      '--reason',
+      'litigation-hold',
+      '--idempotency-key',
+      'hold-retry-0001',
+      '--api',
+      api,
+    ]);
+
+    expect(made.code).toBe(0);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(made.err).toContain(`Idempotency-Key: ${keys[0]}`);
+    expect(given.code).toBe(0);
+    expect(keys[1]).toBe('hold-retry-0001');
+  });
+});
+
 describe('command line', () => {
   it('every command has --help with examples, and a wrong command line exits 2', async () => {
     const commands = [

@@ -25,6 +25,7 @@ import type {
   Change,
   CommitResult,
   DueItem,
+  HoldIdempotencyRecord,
   HoldStore,
   IdempotencyRecord,
   IdentifierResolver,
@@ -86,6 +87,7 @@ export interface InMemoryState {
   requests: Map<string, ErasureRequest>;
   tasks: Map<string, ErasureTask>;
   idempotency: Map<string, IdempotencyRecord>;
+  holdIdempotency: Map<string, HoldIdempotencyRecord>;
   subjects: Map<
     string,
     { version: number; unpaidInvoiceSince?: string; lastInvoiceEvent?: SubjectSchedule['lastInvoiceEvent'] }
@@ -118,6 +120,7 @@ const emptyState = (): InMemoryState => ({
   requests: new Map(),
   tasks: new Map(),
   idempotency: new Map(),
+  holdIdempotency: new Map(),
   subjects: new Map(),
   entries: new Map(),
   notices: new Map(),
@@ -173,6 +176,7 @@ export class InMemoryPorts {
       requestIdOfTask: async (taskId) =>
         [...this.state.tasks.values()].find((task) => task.taskId === taskId)?.requestId,
       idempotencyRecord: async (key) => clone(this.state.idempotency.get(key)),
+      holdIdempotencyRecord: async (key) => clone(this.state.holdIdempotency.get(key)),
       reviewDue: async (now) =>
         [...this.state.reviews.entries()]
           .filter(([, reviewAt]) => reviewAt <= now)
@@ -731,6 +735,11 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         [counter]: row[counter] + tally.erasures,
         items: row.items + tally.items,
       });
+      return true;
+    }
+    case 'hold.idempotency': {
+      if (state.holdIdempotency.has(change.key)) return false;
+      state.holdIdempotency.set(change.key, { holdId: change.holdId, bodyHash: change.bodyHash });
       return true;
     }
     case 'hold.place': {

@@ -1219,6 +1219,30 @@ describe('hold.place and hold.release', () => {
     expect(await holds.find(hold.holdId)).toEqual(forgotten);
   });
 
+  it("records a hold's Idempotency-Key with it; a second placement with the key fails whole, whatever its subject", async () => {
+    // Prepare
+    const key = fresh('hold-key');
+    const first = aHold();
+    const second = aHold();
+    const placing = (hold: LegalHold): Change[] => [
+      { kind: 'hold.place', hold },
+      { kind: 'hold.idempotency', key, holdId: hold.holdId, bodyHash: 'body-hash', at: NOW },
+    ];
+
+    // Act
+    await commitOk(placing(first));
+
+    // Assess: the key answers the first hold; the second is not written, nor its audit record.
+    expect(await requests.holdIdempotencyRecord(key)).toEqual({
+      holdId: first.holdId,
+      bodyHash: 'body-hash',
+    });
+    await expectConflict(placing(second), 1, second.subjectId);
+    expect(await holds.find(second.holdId)).toBeUndefined();
+    // A request's key of the same text is another record.
+    expect(await requests.idempotencyRecord(key)).toBeUndefined();
+  });
+
   it('fails to release a hold that does not exist, and creates nothing', async () => {
     // Act, Assess
     await expectConflict([{ kind: 'hold.release', hold: aHold(), releasedAt: LATER }], 0);
