@@ -4,9 +4,19 @@ import { ValidationError } from '../../domain/errors.js';
 import type { Log } from '../services/deps.js';
 import { ForbiddenError, mapError, PayloadTooLargeError, UnauthorizedError } from '../shared/http-errors.js';
 import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
-import { MAX_ECHOED_NAME, parseQuery } from './schemas.js';
+import { MAX_ECHOED_NAME, parseNoBody, parseQuery } from './schemas.js';
 
 const NO_QUERY = z.object({});
+
+/** The parsed JSON body; an empty one is `{}`, a malformed one a 400 naming `body`. */
+const jsonOf = (rawBody: string): unknown => {
+  if (rawBody.trim() === '') return {};
+  try {
+    return JSON.parse(rawBody) as unknown;
+  } catch {
+    throw new ValidationError('Body is not valid JSON', 'body');
+  }
+};
 
 export type Authorisation =
   /** API Gateway's IAM authoriser already allowed the caller on this route. */
@@ -260,8 +270,10 @@ const route = async (
       ]),
     );
     const definition: RouteDefinition = matched.route;
-    // A route that takes no query parameters: any one given is a 400 naming it (parseQuery's rule).
+    // A route that takes no query parameters: any one given is a 400 naming it (parseQuery's rule);
+    // one that takes no body, likewise for a body field.
     if (definition.query !== true && Array.isArray(definition.roles)) parseQuery(NO_QUERY, queryOf(event));
+    if (definition.body !== true && Array.isArray(definition.roles)) parseNoBody(jsonOf(rawBody));
     const handler = handlers[`${matched.route.method} ${matched.route.path}`];
     if (handler === undefined)
       throw new Error(`No handler for ${matched.route.method} ${matched.route.path}`);
@@ -275,14 +287,7 @@ const route = async (
       },
       headers,
       rawBody,
-      json: () => {
-        if (rawBody.trim() === '') return {};
-        try {
-          return JSON.parse(rawBody) as unknown;
-        } catch {
-          throw new ValidationError('Body is not valid JSON', 'body');
-        }
-      },
+      json: () => jsonOf(rawBody),
     });
     // Inside the try: a buffered text answer that fails midway is mapped like any other error.
     return await respond(response, requestId, mode);

@@ -172,6 +172,20 @@ export const parsePathParameter = (name: PathParameter, value: string | undefine
 export const MAX_ECHOED_NAME = 64;
 
 /**
+ * The body of a route that takes none: `{}` (or an empty body, parsed as `{}`) is none; a field is a
+ * 400 naming it, so that `{"force": true}` is not read as an option that was honoured.
+ */
+export const parseNoBody = (input: unknown): void => {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const [first] = Object.keys(input);
+    if (first === undefined) return;
+    const field = first === '' ? 'body' : first.slice(0, MAX_ECHOED_NAME);
+    throw new ValidationError(`'${field}' is not a known field: this route takes no body`, field);
+  }
+  throw new ValidationError('This route takes no body (an empty one or {} is none)', 'body');
+};
+
+/**
  * Parses query parameters; the first problem becomes a 400 naming its field. A parameter the route
  * does not know is one: a misspelt filter (`subjectID=`) would otherwise be ignored, and an
  * auditor would read an unfiltered answer as the filtered one.

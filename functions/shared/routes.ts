@@ -27,6 +27,12 @@ export interface RouteDefinition {
    * reads none, and `DELETE ...?dryRun=true` must not release a hold as if nothing were asked.
    */
   readonly query?: true;
+  /**
+   * It takes a JSON body: its handler parses it, and refuses fields it does not know. Without it a
+   * body with any field is a 400 at once (on routes that authenticate a role): `{"force": true}` on
+   * a re-drive must not read as an option that was honoured. An empty body or `{}` is none.
+   */
+  readonly body?: true;
 }
 
 /** The functions that answer routes. */
@@ -38,15 +44,20 @@ export const ROUTES = [
   // The API's own description: the same for everyone and in the open-source repository anyway.
   { method: 'GET', path: '/openapi.json', roles: 'public' },
   { method: 'GET', path: '/healthz', roles: ['service', 'compliance'] },
-  { method: 'POST', path: '/v1/lifecycle-events', roles: ['service'] },
+  { method: 'POST', path: '/v1/lifecycle-events', roles: ['service'], body: true },
   { method: 'GET', path: '/v1/subjects/{subjectId}/schedule', roles: ['service', 'compliance'] },
-  { method: 'POST', path: '/v1/subjects/{subjectId}/export', roles: ['service', 'compliance'] },
-  { method: 'POST', path: '/v1/erasure-requests', roles: ['service'] },
+  { method: 'POST', path: '/v1/subjects/{subjectId}/export', roles: ['service', 'compliance'], body: true },
+  { method: 'POST', path: '/v1/erasure-requests', roles: ['service'], body: true },
   // The dry run on its own route: compliance may preview an erasure but not submit one (IAM grants per route).
-  { method: 'POST', path: '/v1/erasure-previews', roles: ['service', 'compliance'] },
+  { method: 'POST', path: '/v1/erasure-previews', roles: ['service', 'compliance'], body: true },
   { method: 'GET', path: '/v1/erasure-requests/{requestId}', roles: ['service', 'compliance'] },
-  { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'] },
-  { method: 'POST', path: '/v1/erasure-requests/{requestId}/deadline-extension', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/erasure-requests/{requestId}/rejection', roles: ['compliance'], body: true },
+  {
+    method: 'POST',
+    path: '/v1/erasure-requests/{requestId}/deadline-extension',
+    roles: ['compliance'],
+    body: true,
+  },
   { method: 'POST', path: '/v1/erasure-requests/{requestId}/redrive', roles: ['compliance'] },
   // Its own function (functions/render-certificate.ts): the PDF renderer apart, read-only grants.
   {
@@ -56,9 +67,9 @@ export const ROUTES = [
     servedBy: 'certificate',
     query: true,
   },
-  { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/legal-holds', roles: ['compliance'], body: true },
   { method: 'DELETE', path: '/v1/legal-holds/{holdId}', roles: ['compliance'] },
-  { method: 'POST', path: '/v1/sweeps', roles: ['service'] },
+  { method: 'POST', path: '/v1/sweeps', roles: ['service'], body: true },
   { method: 'GET', path: '/v1/audit', roles: ['compliance'], query: true },
   { method: 'GET', path: '/v1/audit/verification', roles: ['compliance'], query: true },
   { method: 'POST', path: '/v1/audit/anchors', roles: ['compliance'] },
@@ -70,10 +81,10 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/reports/failures', roles: ['compliance'], query: true },
   { method: 'GET', path: '/v1/reports/erasures', roles: ['compliance'], query: true },
   { method: 'GET', path: '/v1/reports/upcoming', roles: ['compliance'], query: true },
-  { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed' },
+  { method: 'POST', path: '/v1/tasks/{taskId}/callback', roles: 'signed', body: true },
   // Identifiers travel in the body, never in a path (paths are logged): both are POSTs.
-  { method: 'POST', path: '/v1/suppressions/check', roles: ['service'] },
-  { method: 'POST', path: '/v1/suppressions/lift', roles: ['compliance'] },
+  { method: 'POST', path: '/v1/suppressions/check', roles: ['service'], body: true },
+  { method: 'POST', path: '/v1/suppressions/lift', roles: ['compliance'], body: true },
 ] as const satisfies readonly RouteDefinition[];
 
 export type RouteKey = `${(typeof ROUTES)[number]['method']} ${(typeof ROUTES)[number]['path']}`;

@@ -291,6 +291,60 @@ describe('API input: a body field the API does not know is a 400 naming it, neve
   });
 });
 
+describe('API input: a route that takes no body refuses one with fields, naming the first', () => {
+  const seeded = async () => {
+    const built = offline();
+    await seedApiState(built);
+    return built;
+  };
+  const compliance = bearer('compliance');
+
+  it.each([
+    // `force` reads like an option; it is none: the re-drive would have run as if it were.
+    [
+      'a re-drive',
+      'POST',
+      `/v1/erasure-requests/${SEEDED.failedRequestId}/redrive`,
+      { force: true },
+      'force',
+    ],
+    ['a release', 'DELETE', `/v1/legal-holds/${SEEDED.holdId}`, { reason: 'settled' }, 'reason'],
+    ['an anchoring', 'POST', '/v1/audit/anchors', { seq: 3 }, 'seq'],
+  ] as const)(
+    'refuses %s with a body field, and writes nothing',
+    async (_name, method, path, body, field) => {
+      const built = await seeded();
+      const nothingWritten = nothingWrittenSince(built.ports);
+
+      const response = await callApi(built, { method, path, headers: compliance, body });
+
+      expect(response.status).toBe(400);
+      expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
+      expect(response.body?.error?.message).toContain('takes no body');
+      nothingWritten();
+    },
+  );
+
+  it('takes an empty body, or an empty object, as none', async () => {
+    const built = await seeded();
+
+    const empty = await callApi(built, {
+      method: 'POST',
+      path: `/v1/erasure-requests/${SEEDED.failedRequestId}/redrive`,
+      headers: compliance,
+    });
+    const emptyObject = await callApi(built, {
+      method: 'DELETE',
+      path: `/v1/legal-holds/${SEEDED.holdId}`,
+      headers: compliance,
+      body: {},
+    });
+
+    expect(empty.status).toBe(202);
+    expect(emptyObject.status).toBe(204);
+  });
+});
+
 describe('API input: a storagePeriod is bounded (P1D to P10Y)', () => {
   it.each([
     ['P5000Y (fails every sweep, holds the watermark back)', 'P5000Y'],
@@ -330,7 +384,7 @@ describe('API input: path parameters are checked, a 400 and never a 500', () => 
       method,
       path,
       headers,
-      body: method === 'POST' ? { legalReason: 'gdpr-art17-3b' } : undefined,
+      body: path.endsWith('/rejection') ? { legalReason: 'gdpr-art17-3b' } : undefined,
     });
 
     expect(response.status).toBe(400);
