@@ -134,6 +134,17 @@ export interface CertificateFacts {
  */
 export const requireCertifiable = (facts: Pick<CertificateFacts, 'request' | 'tasks'>): void => {
   const { request } = facts;
+  // Final without erasing: say so, rather than list tasks as if they were still to come.
+  if (request.status === 'rejected') {
+    throw new NotReadyError(
+      `Request ${request.requestId} was rejected (IMOU-6): nothing was erased, so there is no certificate of erasure`,
+    );
+  }
+  if (request.status === 'cancelled') {
+    throw new NotReadyError(
+      `Request ${request.requestId} was cancelled (its deletion was withdrawn): there is no certificate of erasure`,
+    );
+  }
   const unverified = facts.tasks.filter(
     (task) => task.status !== 'verified' || task.verifiedAt === undefined,
   );

@@ -320,12 +320,17 @@ export type Change =
       readonly next: ErasureRequest;
       readonly tasks: readonly { readonly previous: ErasureTask; readonly next: ErasureTask }[];
     }
-  /** A completed or rejected request and its tasks keep the subject's pseudonym instead of its id. */
+  /**
+   * A completed or rejected request and its tasks keep the subject's pseudonym instead of its id.
+   * `cancelTaskIds` (a rejected request's tasks, none of which ran) become `cancelled`, if still
+   * `pending`.
+   */
   | {
       readonly kind: 'request.forget-subject';
       readonly requestId: string;
       readonly taskIds: readonly string[];
       readonly pseudonym: string;
+      readonly cancelTaskIds?: readonly string[];
     }
   /** A subject's schedule after a lifecycle event, guarded by the version it was loaded at. */
   | {

@@ -641,17 +641,34 @@ export class DynamoRequestStore implements RequestStore {
           },
         },
       },
-      ...change.taskIds.map(
-        (taskId): TransactItem => ({
+      ...change.taskIds.map((taskId): TransactItem => {
+        const key = { pk: requestPk(change.requestId), sk: taskSk(taskId) };
+        if (change.cancelTaskIds?.includes(taskId) !== true) {
+          return {
+            Update: {
+              TableName: this.tableName,
+              Key: key,
+              UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':replacement': replacement },
+            },
+          };
+        }
+        return {
           Update: {
             TableName: this.tableName,
-            Key: { pk: requestPk(change.requestId), sk: taskSk(taskId) },
-            UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':replacement': replacement },
+            Key: key,
+            UpdateExpression: 'SET subjectId = :replacement, #status = :cancelled REMOVE identifiers',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':replacement': replacement,
+              ':cancelled': 'cancelled',
+              ':pending': 'pending',
+            },
           },
-        }),
-      ),
+        };
+      }),
     ];
   }
 }

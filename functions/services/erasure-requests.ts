@@ -440,6 +440,8 @@ export const rejectErasureRequest = async (
       requestId,
       taskIds: tasks.map((task) => task.taskId),
       pseudonym: deps.audit.chainIdFor(rejected.subjectId),
+      // None ran (the request was never dispatched): they end with it, not left pending for ever.
+      cancelTaskIds: tasks.filter((task) => task.status === 'pending').map((task) => task.taskId),
     },
   ]);
   return rejected;

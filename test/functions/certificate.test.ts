@@ -249,6 +249,50 @@ describe('certificates of erasure', () => {
     expect(built.anchors.anchors).toHaveLength(0);
   });
 
+  it('a rejected request: its tasks are cancelled with it, and its certificate is a 409 that says it was rejected', async () => {
+    // Prepare: a request a hold keeps blocked, then refused (IMOU-6).
+    const built = handlerDeps();
+    const subjectId = 'subject-refused-1';
+    await callApi(built, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: compliance,
+      body: { subjectId, reason: 'litigation-2026-050' },
+    });
+    const submitted = await callApi(built, {
+      method: 'POST',
+      path: '/v1/erasure-requests',
+      headers: { ...bearer('service'), 'Idempotency-Key': 'refused-request-0001' },
+      body: { subjectId, reason: 'gdpr-art17-request' },
+    });
+    const requestId = (submitted.body as { requestId: string; status: string }).requestId;
+    expect(submitted.body).toMatchObject({ status: 'blocked' });
+
+    // Act
+    const rejected = await callApi(built, {
+      method: 'POST',
+      path: `/v1/erasure-requests/${requestId}/rejection`,
+      headers: compliance,
+      body: { legalReason: 'art17-3e-legal-claims' },
+    });
+    const view = await callApi(built, {
+      method: 'GET',
+      path: `/v1/erasure-requests/${requestId}`,
+      headers: compliance,
+    });
+    const certificate = await certificateOf(built, requestId);
+
+    // Assess
+    expect(rejected.status).toBe(200);
+    const tasks = (view.body as { tasks: { status: string }[] }).tasks;
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks.every((task) => task.status === 'cancelled')).toBe(true);
+    expect(certificate.status).toBe(409);
+    expect(certificate.body?.error?.message).toBe(
+      `Request ${requestId} was rejected (IMOU-6): nothing was erased, so there is no certificate of erasure`,
+    );
+  });
+
   it('a trail tampered with after it was anchored gets no certificate', async () => {
     // Prepare
     const built = await completed();

@@ -627,7 +627,10 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
         const key = taskKey(change.requestId, taskId);
         const task = state.tasks.get(key);
         if (task === undefined) return false;
-        state.tasks.set(key, forgotten(task, replacement));
+        const cancel = change.cancelTaskIds?.includes(taskId) === true;
+        // As the adapter: a task to cancel must still be pending.
+        if (cancel && task.status !== 'pending') return false;
+        state.tasks.set(key, forgotten(cancel ? { ...task, status: 'cancelled' } : task, replacement));
       }
       return true;
     }

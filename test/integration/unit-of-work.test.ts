@@ -899,6 +899,31 @@ describe('request.forget-subject', () => {
     );
   });
 
+  it("cancels a rejected request's pending tasks with it; a task that has moved on fails the whole commit", async () => {
+    // Prepare
+    const { request, tasks } = requestWithTasks(2, { status: 'rejected' });
+    const [first, second] = tasks;
+    const moved = requestWithTasks(1, { status: 'rejected' });
+    const running = { ...(moved.tasks[0] as ErasureTask), status: 'running' as const };
+    await commitOk([create(request, tasks), create(moved.request, [running])]);
+    const forget = (of: ErasureRequest, ids: string[]): Change => ({
+      kind: 'request.forget-subject',
+      requestId: of.requestId,
+      taskIds: ids,
+      pseudonym: audit.chainIdFor(of.subjectId),
+      cancelTaskIds: ids,
+    });
+
+    // Act
+    await commitOk([forget(request, [first?.taskId ?? '', second?.taskId ?? ''])]);
+
+    // Assess
+    const after = await requests.get(request.requestId);
+    expect(after?.tasks.map((task) => task.status)).toEqual(['cancelled', 'cancelled']);
+    expect(after?.tasks.every((task) => task.subjectId.startsWith('pseudonym:'))).toBe(true);
+    await expectConflict([forget(moved.request, [running.taskId])], 0);
+  });
+
   it('fails when a task does not exist, and leaves the request with its subject id', async () => {
     // Prepare
     const { request, tasks } = requestWithTasks(1, { status: 'completed', completedAt: NOW });
