@@ -16,8 +16,8 @@ import {
   validateSubjectId,
 } from '../vocabulary/codes.js';
 import { taskIdFor } from './ids.js';
-import { type Detail, instantMs, omit, requireCount, type Transition } from './transition.js';
-import type { ErasureTask, TaskStatus } from './types.js';
+import { type Detail, instantMs, omit, requestRuleRef, requireCount, type Transition } from './transition.js';
+import type { ErasureRequest, ErasureTask, TaskStatus } from './types.js';
 
 /** Task errors are operational hints, not logs: long texts tend to carry payloads. */
 export const MAX_TASK_ERROR_LENGTH = 500;
@@ -42,6 +42,7 @@ const taskEvent = (
   taskId: next.taskId,
   dataClass: next.dataClass,
   target: next.target,
+  ...(next.ruleRef === undefined ? {} : { ruleRef: next.ruleRef }),
   detail: {
     status: next.status,
     attempts: next.attempts,
@@ -65,6 +66,8 @@ export interface CreateTaskInput {
   readonly olderThan?: string;
   /** The identifier values the task's target addresses (see `ErasureTask.identifiers`). */
   readonly identifiers?: SubjectIdentifiers;
+  /** The rule its request is done under (`requestRuleRef`). */
+  readonly ruleRef?: string;
 }
 
 /** The pending tasks of a request from its plan (`planTasks`): one per planned unit of work, with its id. */
@@ -77,13 +80,20 @@ export const tasksFromPlan = (
   request: {
     readonly requestId: string;
     readonly subjectId: string;
+    /** With `reason`: the rule the tasks' audit entries carry (`requestRuleRef`). */
+    readonly origin?: ErasureRequest['origin'];
+    readonly reason?: string;
     readonly olderThan?: string;
     readonly identifiers?: SubjectIdentifiers;
   },
 ): ErasureTask[] =>
   planned.map((task) => {
     const identifiers = identifiersFor(task.target, request.identifiers);
+    const { origin, reason } = request;
     return createTask({
+      ...(origin === undefined || reason === undefined
+        ? {}
+        : { ruleRef: requestRuleRef({ origin, reason }) }),
       ...(Object.keys(identifiers).length === 0 ? {} : { identifiers }),
       requestId: request.requestId,
       subjectId: request.subjectId,
@@ -127,6 +137,7 @@ export const createTask = (input: CreateTaskInput): ErasureTask => {
     affectedCount: 0,
     ...(olderThan === undefined ? {} : { olderThan }),
     ...(identifiers === undefined ? {} : { identifiers }),
+    ...(input.ruleRef === undefined ? {} : { ruleRef: input.ruleRef }),
   };
 };
 

@@ -55,7 +55,19 @@ export const requireRequestStatus = (
 export const roundSuffix = (request: ErasureRequest): string =>
   (request.redriveCount ?? 0) > 0 ? `:r${request.redriveCount}` : '';
 
-/** The audit event of a request change; keys are `request:<requestId>:<key>`. */
+/**
+ * The rule a request is done under: a scheduled deletion's reason names it (`retention:all-3` →
+ * `ALL-3`); an erasure request a subject made is answered under ALU-3.
+ */
+export const requestRuleRef = (request: Pick<ErasureRequest, 'origin' | 'reason'>): string =>
+  request.origin === 'schedule' && request.reason.startsWith('retention:')
+    ? request.reason.slice('retention:'.length).toUpperCase()
+    : 'ALU-3';
+
+/**
+ * The audit event of a request change; keys are `request:<requestId>:<key>`. Its rule is the
+ * request's unless the change is a decision under a rule of its own (IMOU-6, ALM-3).
+ */
 export const requestEvent = (
   next: ErasureRequest,
   event: { type: string; key: string; at: string; detail: Detail; ruleRef?: string | undefined },
@@ -64,6 +76,6 @@ export const requestEvent = (
   at: event.at,
   idempotencyKey: `request:${next.requestId}:${event.key}`,
   requestId: next.requestId,
-  ...(event.ruleRef === undefined ? {} : { ruleRef: event.ruleRef }),
+  ruleRef: event.ruleRef ?? requestRuleRef(next),
   detail: { status: next.status, ...event.detail },
 });

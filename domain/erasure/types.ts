@@ -76,6 +76,11 @@ export interface ErasureTask {
    */
   readonly identifiers?: SubjectIdentifiers;
   readonly dataClass: string;
+  /**
+   * The rule its request is done under (`requestRuleRef`), on each of its audit entries so that the
+   * trail filters by rule as the erasures report counts. Absent on tasks stored before it.
+   */
+  readonly ruleRef?: string;
   readonly action: RetentionAction;
   /** Connector target name from the catalog. */
   readonly target: string;

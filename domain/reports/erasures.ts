@@ -5,7 +5,7 @@
  * they do not conflict on one); the report sums the shards.
  */
 
-import type { ErasureRequest } from '../erasure/types.js';
+import { requestRuleRef } from '../erasure/transition.js';
 import { ValidationError } from '../errors.js';
 import type { RetentionAction } from '../policy/types.js';
 import { shardOf } from '../schedule/buckets.js';
@@ -51,14 +51,8 @@ export const ACTION_COUNTER: Readonly<
   restrict: 'restrictions',
 };
 
-/**
- * The rule an erasure request's tasks were done under: a scheduled deletion's reason names it
- * (`retention:all-3` → `ALL-3`); an erasure request a subject made is answered under ALU-3.
- */
-export const erasureRuleRef = (request: Pick<ErasureRequest, 'origin' | 'reason'>): string =>
-  request.origin === 'schedule' && request.reason.startsWith('retention:')
-    ? request.reason.slice('retention:'.length).toUpperCase()
-    : 'ALU-3';
+/** The rule an erasure request's tasks were done under (the one its audit entries carry). */
+export const erasureRuleRef = requestRuleRef;
 
 export const erasureTally = (input: {
   readonly at: string;

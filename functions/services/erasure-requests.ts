@@ -223,7 +223,8 @@ export interface NewRequest {
  */
 export const plannedTasks = (
   deps: Pick<RequestDeps, 'config'>,
-  spec: Pick<NewRequest, 'requestId' | 'subjectId' | 'dataClasses' | 'olderThan' | 'identifiers'>,
+  spec: Pick<NewRequest, 'requestId' | 'subjectId' | 'dataClasses' | 'olderThan' | 'identifiers'> &
+    Partial<Pick<NewRequest, 'origin' | 'reason'>>,
 ): ErasureTask[] => {
   const planned = planTasks(deps.config, spec.dataClasses, spec.identifiers);
   if (planned.length > MAX_TASKS_PER_REQUEST) {

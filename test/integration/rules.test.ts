@@ -25,6 +25,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
+import type { AuditEntry } from '../../domain/audit/types.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import { scheduledRequestId } from '../../domain/erasure/index.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
@@ -494,6 +495,19 @@ describe('every data class with a trigger, end to end', () => {
       expect(types.filter((type) => type === 'task.verified')).toHaveLength(policy.targets.length);
       expect(verifyChain(entries).ok).toBe(true);
       expect(JSON.stringify(entries)).not.toContain(subjectId);
+      // The trail filtered by the rule finds the erasure as the erasures report counts it.
+      const byRule = await rt.call<{ entries: AuditEntry[] }>(
+        'GET',
+        `/v1/audit?subjectId=${subjectId}&ruleRef=${ruleRef}`,
+        { role: 'compliance' },
+      );
+      const ruled = byRule.body.entries
+        .filter((entry) => entry.requestId === requestId)
+        .map((entry) => entry.type);
+      expect(ruled).toEqual(
+        expect.arrayContaining(['request.received', 'request.completed', 'task.verified']),
+      );
+      expect(ruled.filter((type) => type === 'task.verified')).toHaveLength(policy.targets.length);
     });
   }
 });
@@ -618,7 +632,8 @@ describe('rules with concrete dates, end to end', () => {
       status: 'rejected',
       rejection: { legalReason, rejectedAt: '2026-11-21T10:30:00.000Z' },
     });
-    expect(view.tasks.every((task) => task.status === 'pending')).toBe(true);
+    // None ran, and none will: they end with the request.
+    expect(view.tasks.every((task) => task.status === 'cancelled')).toBe(true);
     expect(await rt.drainQueue()).toBe(0);
     const left = await remainingData(rt, subjectId);
     expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2, webhookErasures: [] });

@@ -31,6 +31,7 @@ import {
   taskPending,
   taskSucceeded,
   taskVerified,
+  tasksFromPlan,
   withdrawRequest,
 } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
@@ -342,6 +343,8 @@ describe('receiveRequest', () => {
       at: RECEIVED_AT,
       idempotencyKey: 'request:req_1:received',
       requestId: 'req_1',
+      // The rule the scheduled deletion is done under, named by its reason.
+      ruleRef: 'IMOU-2',
       detail: {
         status: 'received',
         origin: 'schedule',
@@ -1296,5 +1299,53 @@ describe('ids', () => {
     expect(newRequestId('0b7c5a1e-1111-4c55-9a55-0e0d6c1b7a10')).not.toBe(id);
     expect(newRequestId(new Uint8Array([1, 2, 3]))).toMatch(/^req_[0-9a-f]{32}$/);
     expect(() => newRequestId('')).toThrow(ValidationError);
+  });
+});
+
+describe('the rule an erasure is done under is on its audit entries, so the trail filters by rule as the erasures report counts', () => {
+  const requestOf = (origin: 'api' | 'schedule', reason: string) =>
+    receiveRequest({
+      requestId: 'req_0123456789abcdef',
+      subjectId: SUBJECT,
+      origin,
+      dataClasses: ['customer-profile'],
+      reason,
+      receivedAt: RECEIVED_AT,
+    });
+  const taskOf = (request: ErasureRequest) =>
+    tasksFromPlan(
+      [
+        {
+          dataClass: 'customer-profile',
+          action: 'delete',
+          target: {
+            kind: 'dynamodb-items',
+            name: 'customer-records',
+            table: 'customers',
+            keyAttributes: ['subjectId'],
+            subjectAttribute: 'subjectId',
+          },
+        },
+      ],
+      request,
+    )[0] as ErasureTask;
+
+  it.each([
+    ['a subject’s erasure request (ALU-3)', 'api', 'gdpr-art17-request', 'ALU-3'],
+    ['a scheduled deletion (its retention rule)', 'schedule', 'retention:all-1', 'ALL-1'],
+  ] as const)('%s: the request’s and its tasks’ entries', (_name, origin, reason, ruleRef) => {
+    const received = requestOf(origin, reason);
+    const task = taskOf(received.next);
+    const dispatched = dispatchRequest(received.next, 1, LATER);
+    const started = startTask(task, LATER);
+    const verified = taskVerified(taskSucceeded(started.next, 3, LATER).next, LATER);
+
+    expect(received.audit.ruleRef).toBe(ruleRef);
+    expect(dispatched.audit.ruleRef).toBe(ruleRef);
+    expect(task.ruleRef).toBe(ruleRef);
+    expect(started.audit.ruleRef).toBe(ruleRef);
+    expect(verified.audit.ruleRef).toBe(ruleRef);
+    // A decision of its own keeps its own rule.
+    expect(rejectRequest(received.next, LEGAL_REASON, LATER).audit.ruleRef).toBe('IMOU-6');
   });
 });
