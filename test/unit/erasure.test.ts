@@ -30,8 +30,8 @@ import {
   taskIdFor,
   taskPending,
   taskSucceeded,
-  taskVerified,
   tasksFromPlan,
+  taskVerified,
   withdrawRequest,
 } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
