@@ -356,9 +356,13 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
 
   'GET /v1/audit/verification': async (request) => {
     const query = parseQuery(VerificationParams, request.query);
+    if (query.subjectId !== undefined && query.chain !== undefined) {
+      throw new ValidationError('Give subjectId or chain, not both', 'chain');
+    }
+    const scope = query.chain === undefined ? { subjectId: query.subjectId } : { chainId: query.chain };
     return {
       statusCode: 200,
-      body: (await verifyAuditTrail(deps, query.subjectId)) satisfies VerificationAnswer,
+      body: (await verifyAuditTrail(deps, scope)) satisfies VerificationAnswer,
     };
   },
 

@@ -520,7 +520,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     },
   },
   'GET /v1/audit/verification': {
-    summary: "Verify a subject's chain (or the system chain) on its own and against its anchors",
+    summary:
+      "Verify a subject's chain, or a named one (chain=window:<target>, chain=system), on its own and against its anchors",
     tag: 'Audit',
     query: { schema: VerificationParams, example: { subjectId: SUBJECT } },
     ok: { 200: { description: 'The verification' } },

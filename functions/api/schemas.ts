@@ -156,7 +156,17 @@ export const CertificateParams = z.object({
   format: z.enum(['json', 'pdf'], { message: 'must be json or pdf' }).optional(),
 });
 
-export const VerificationParams = z.object({ subjectId: SubjectIdSchema.optional() });
+/** Chains of no subject, by their ids: the system chain and each target's window-run chain. */
+const NamedChain = z
+  .string()
+  .max(IDENTIFIER_MAX_LENGTH)
+  .regex(/^(system|window:[a-z0-9]+(-[a-z0-9]+)*)$/, "is not a named chain ('system' or 'window:<target>')");
+
+/** A subject's chain (`subjectId`), a named one (`chain`), or without either the system chain. */
+export const VerificationParams = z.object({
+  subjectId: SubjectIdSchema.optional(),
+  chain: NamedChain.optional(),
+});
 
 export const AnchorListParams = z.object({ from: InstantSchema.optional(), to: InstantSchema.optional() });
 

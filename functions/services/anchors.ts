@@ -101,16 +101,25 @@ export interface AuditVerification {
  */
 export const verifyAuditTrail = async (
   deps: ProofDeps,
-  subjectId: string | undefined,
+  /** A subject's chain, a named one (`system`, `window:<target>`), or neither: the system chain. */
+  scope: { readonly subjectId?: string | undefined; readonly chainId?: string },
 ): Promise<AuditVerification> => {
   const [chain, anchors, keys] = await Promise.all([
-    deps.audit.readChain(subjectId),
+    scope.chainId === undefined
+      ? deps.audit.readChain(scope.subjectId)
+      : deps.audit.readChainById(scope.chainId),
     deps.anchors.list(),
     deps.signer.publicKeys(),
   ]);
   const verification = verifyAnchoredChain(chain, anchors);
   if ('noChain' in verification) {
-    throw new NoChainError('No audit trail exists for this subject, and none was ever anchored');
+    throw new NoChainError(
+      scope.chainId !== undefined
+        ? `No audit trail exists for chain ${scope.chainId}`
+        : scope.subjectId === undefined
+          ? 'No audit trail exists for the system chain'
+          : 'No audit trail exists for this subject, and none was ever anchored',
+    );
   }
   return { chainId: chain.chainId, verification, anchors: verifyAnchorChain(anchors, keys) };
 };

@@ -12,6 +12,7 @@ import { releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import { runWindows } from '../../functions/services/window-runs.js';
+import { bearer, callApi } from '../helpers/api-handler.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import { type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
@@ -139,6 +140,38 @@ describe('window runs', () => {
     expect(JSON.stringify(entries)).not.toContain('subject-');
     const chain = built.ports.state.chains.get('window:alarm-events') ?? [];
     expect(verifyChain(chain, { chainId: 'window:alarm-events' }).ok).toBe(true);
+  });
+
+  it('a window chain is verified through the API by its name (chain=window:<target>)', async () => {
+    // Prepare
+    const { built, stores, deps } = setup();
+    stores.set(
+      'alarm-events',
+      alarmsOf(10, (index) => (index < 2 ? 10 : 1)),
+    );
+    await sweepDueDeletions(deps, NOW);
+    await callApi(built, { method: 'POST', path: '/v1/audit/anchors', headers: bearer('compliance') });
+    const verify = (query: Record<string, string>) =>
+      callApi(built, { method: 'GET', path: '/v1/audit/verification', query, headers: bearer('compliance') });
+
+    // Act
+    const window = await verify({ chain: 'window:alarm-events' });
+    const unknown = await verify({ chain: 'window:no-such-target' });
+    const both = await verify({ chain: 'system', subjectId: 'subject-0001' });
+    const notAChain = await verify({ chain: 'subject-0001' });
+
+    // Assess
+    expect(window.status).toBe(200);
+    expect(window.body).toMatchObject({
+      chainId: 'window:alarm-events',
+      verification: { ok: true, unanchored: 0 },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body?.error?.message).toBe('No audit trail exists for chain window:no-such-target');
+    expect(both.status).toBe(400);
+    expect(both.body?.error).toMatchObject({ field: 'chain' });
+    expect(notAChain.status).toBe(400);
+    expect(notAChain.body?.error).toMatchObject({ field: 'chain' });
   });
 
   it('is idempotent in one slot: a second sweep, or two at once, erase once and audit once', async () => {

@@ -156,7 +156,7 @@ describe('heads written before the byUnanchored index, after an upgrade', () => 
       3,
     );
     for (const subjectId of [...never, 'moved-after-anchor', 'after-upgrade']) {
-      const { verification } = await verifyAuditTrail(proofDeps(auditLog({})), subjectId);
+      const { verification } = await verifyAuditTrail(proofDeps(auditLog({})), { subjectId });
       expect(verification).toMatchObject({ ok: true, unanchored: 0, anchor: { anchorSeq: 2 } });
     }
     expect(count('ScanCommand')).toBe(1);
@@ -252,7 +252,7 @@ describe('heads written before the byUnanchored index, after an upgrade', () => 
     expect([runs[0].done, runs[1].done, runs[2].done]).toEqual([true, true, true]);
     expect(result.anchoredChains).toBe(older.length);
     expect(result.anchor?.heads.find((head) => head.chainId === chainIdOf('concurrent-0'))?.seq).toBe(2);
-    const { verification } = await verifyAuditTrail(proofDeps(auditLog({})), 'concurrent-0');
+    const { verification } = await verifyAuditTrail(proofDeps(auditLog({})), { subjectId: 'concurrent-0' });
     expect(verification).toMatchObject({ ok: true, unanchored: 0 });
     expect(await marker()).toEqual({ ...MARKER_KEY, done: true });
   });
