@@ -113,6 +113,21 @@ export const startDemoWebhook = async (options: DemoWebhookOptions): Promise<Dem
   let mode = options.mode ?? 'sync';
   const server: Server = createServer((request, response) => {
     void (async () => {
+      // The demo's one control: fixing the cause of a refusal (README, re-drive), unsigned as an
+      // operator would do it on the partner's side; the server listens on loopback only.
+      const lifting = /^\/demo\/refusing\/([^/]+)$/.exec(request.url ?? '');
+      if (request.method === 'DELETE' && lifting !== null) {
+        await readBody(request);
+        let subjectId: string;
+        try {
+          subjectId = decodeURIComponent(lifting[1] ?? '');
+        } catch {
+          response.writeHead(400).end();
+          return;
+        }
+        response.writeHead(refusing.delete(subjectId) ? 204 : 404).end();
+        return;
+      }
       const body = await readBody(request);
       const nowSeconds = Math.floor(Date.now() / 1000);
       const signature = request.headers['x-erasure-signature'];
