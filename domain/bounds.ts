@@ -103,6 +103,19 @@ export const requireAuditScope = (
   if (from !== undefined && to !== undefined && from > to)
     throw new ValidationError('from is after to', 'from');
   if (query.subjectId !== undefined || query.requestId !== undefined) return;
+  // Name what is missing: half a time window is missing its other half, not a subject.
+  if (from !== undefined && to === undefined) {
+    throw new ValidationError(
+      'A time window needs to as well as from (or give subjectId or requestId)',
+      'to',
+    );
+  }
+  if (from === undefined && to !== undefined) {
+    throw new ValidationError(
+      'A time window needs from as well as to (or give subjectId or requestId)',
+      'from',
+    );
+  }
   if (from === undefined || to === undefined) {
     throw new ValidationError('Give subjectId, requestId, or both from and to', 'subjectId');
   }

@@ -37,6 +37,14 @@ describe('bounds: instants', () => {
   });
 
   it.each([
+    ['to', { from: '2026-11-01T00:00:00.000Z' }],
+    ['from', { to: '2026-11-01T00:00:00.000Z' }],
+    ['subjectId', {}],
+  ] as const)('an audit query without its scope names what is missing: %s', (field, query) => {
+    expect(validationErrorOf(() => requireAuditScope(query, NOW)).field).toBe(field);
+  });
+
+  it.each([
     () => requireEventTime(EARLIEST_INSTANT, NOW),
     () => requireEventTime('2026-11-22T12:00:00.000Z', NOW),
     () => requireSweepTime('2036-11-21T12:00:00.000Z', NOW, true),
