@@ -43,9 +43,13 @@ export class IllegalTransitionError extends DomainError {
     readonly entity: 'request' | 'task',
     readonly from: string,
     readonly to: string,
-    options?: { cause?: unknown },
+    /** `allowed`: which states may, in words ("only a request that is received or blocked can"). */
+    options?: { cause?: unknown; allowed?: string },
   ) {
-    super(`A ${entity} cannot go from '${from}' to '${to}'.`, options);
+    super(
+      `A ${entity} cannot go from '${from}' to '${to}'${options?.allowed === undefined ? '' : `: ${options.allowed}`}.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
   }
 }
 

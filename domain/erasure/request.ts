@@ -369,7 +369,11 @@ export const redriveRequest = (
 ): Transition<ErasureRequest> => {
   const redrivable =
     request.status === 'partially_failed' || (request.status === 'dispatched' && request.failedCount > 0);
-  if (!redrivable) throw new IllegalTransitionError('request', request.status, 'dispatched');
+  if (!redrivable) {
+    throw new IllegalTransitionError('request', request.status, 'dispatched', {
+      allowed: 'only a request that is partially_failed, or dispatched with a failed task, can be re-driven',
+    });
+  }
   requireCount(redrivenTaskCount, 'redrivenTaskCount', 1, request.failedCount);
   instantMs(at, 'at');
   const redriveCount = (request.redriveCount ?? 0) + 1;

@@ -23,7 +23,11 @@ import type { ErasureRequest, ErasureTask, TaskStatus } from './types.js';
 export const MAX_TASK_ERROR_LENGTH = 500;
 
 const requireTaskStatus = (task: ErasureTask, allowed: readonly TaskStatus[], to: TaskStatus): void => {
-  if (!allowed.includes(task.status)) throw new IllegalTransitionError('task', task.status, to);
+  if (!allowed.includes(task.status)) {
+    throw new IllegalTransitionError('task', task.status, to, {
+      allowed: `only a task that is ${allowed.join(' or ')} can`,
+    });
+  }
 };
 
 /**

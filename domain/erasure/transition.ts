@@ -48,7 +48,11 @@ export const requireRequestStatus = (
   allowed: readonly RequestStatus[],
   to: string,
 ): void => {
-  if (!allowed.includes(request.status)) throw new IllegalTransitionError('request', request.status, to);
+  if (!allowed.includes(request.status)) {
+    throw new IllegalTransitionError('request', request.status, to, {
+      allowed: `only a request that is ${allowed.join(' or ')} can`,
+    });
+  }
 };
 
 /** Keys of events that can recur after a re-drive get the round, so each round is audited once. */

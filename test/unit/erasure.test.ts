@@ -1349,3 +1349,32 @@ describe('the rule an erasure is done under is on its audit entries, so the trai
     expect(rejectRequest(received.next, LEGAL_REASON, LATER).audit.ruleRef).toBe('IMOU-6');
   });
 });
+
+describe('a refused transition says which states allow it', () => {
+  it('rejecting a completed request, and re-driving one with nothing failed', () => {
+    const completed = requestIn('completed');
+
+    const rejecting = (() => {
+      try {
+        rejectRequest(completed, LEGAL_REASON, LATER);
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    const redriving = (() => {
+      try {
+        redriveRequest(completed, 1, LATER);
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+
+    expect(rejecting).toBeInstanceOf(IllegalTransitionError);
+    expect(rejecting?.message).toBe(
+      "A request cannot go from 'completed' to 'rejected': only a request that is received or blocked can.",
+    );
+    expect(redriving?.message).toBe(
+      "A request cannot go from 'completed' to 'dispatched': only a request that is partially_failed, or dispatched with a failed task, can be re-driven.",
+    );
+  });
+});
