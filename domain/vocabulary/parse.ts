@@ -117,19 +117,43 @@ const toProblem = (issue: z.core.$ZodIssue, input: unknown, options: ParseOption
 export const toProblems = (error: z.ZodError, input: unknown, options: ParseOptions = {}): Problem[] =>
   error.issues.map((issue) => toProblem(issue, input, options));
 
+const looseName = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/** A required field missing beside `unknownKey` that differs from it only in case, `_` or `-`. */
+const missingFieldLike = (error: z.ZodError, parent: Path, unknownKey: string): string | undefined => {
+  for (const candidate of error.issues) {
+    const name = candidate.path.at(-1);
+    if (
+      candidate.code === 'invalid_type' &&
+      typeof name === 'string' &&
+      candidate.path.length === parent.length + 1 &&
+      parent.every((segment, index) => candidate.path[index] === segment) &&
+      looseName(name) === looseName(unknownKey)
+    ) {
+      return name;
+    }
+  }
+  return undefined;
+};
+
 /** One ValidationError for the first problem; `cause` keeps the full ZodError with every problem. */
 export function toValidationError(
   error: z.ZodError,
   input: unknown,
   options: ParseOptions = {},
 ): ValidationError {
-  const issue = error.issues[0];
+  // An unknown field first: a misspelt required one (`subjectID`) is what to fix, not "required".
+  const issue = error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? error.issues[0];
   if (issue === undefined) {
     return new ValidationError(`${options.root ?? 'input'} is invalid`, options.root, { cause: error });
   }
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path: Path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
-  const predicate = unknownKey === undefined ? issue.message : 'is not a known field';
+  const meant = unknownKey === undefined ? undefined : missingFieldLike(error, issue.path, unknownKey);
+  const predicate =
+    unknownKey === undefined
+      ? issue.message
+      : `is not a known field${meant === undefined ? '' : ` (did you mean ${meant}?)`}`;
   const field = formatPath(path) || options.root;
   const entry = options.locateEntry?.(input, path);
   const subject = entry === undefined ? (field ?? 'input') : formatPath(path.slice(entry.depth));

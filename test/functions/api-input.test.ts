@@ -282,12 +282,27 @@ describe('API input: a body field the API does not know is a 400 naming it, neve
       lifecycleEvent({ ['__proto__']: { polluted: true } }),
       '__proto__',
     ],
+    // A misspelt required field: the unknown name is what to fix, not the "required" one.
+    [
+      'an erasure request with subjectID',
+      { ...erasureRequest({}), body: { subjectID: SUBJECT, reason: 'gdpr-art17-request' } },
+      'subjectID',
+    ],
   ])('refuses %s with an unknown field', async (_name, request, field) => {
     const response = await attempt(request);
 
     expect(response.status).toBe(400);
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field });
     expect(response.body?.error?.message).toContain('is not a known field');
+  });
+
+  it('suggests the known field a misspelt one stands for', async () => {
+    const response = await attempt({
+      ...erasureRequest({}),
+      body: { subjectID: SUBJECT, reason: 'gdpr-art17-request' },
+    });
+
+    expect(response.body?.error?.message).toBe('subjectID is not a known field (did you mean subjectId?)');
   });
 });
 
@@ -469,7 +484,8 @@ describe('API input: bodies are at most 256 KiB', () => {
     const response = await attempt({ ...lifecycleEvent({}), body });
 
     expect(response.status).toBe(400);
-    expect(response.body?.error?.field).toBe('subjectId');
+    // Validated: its one field is not a known one.
+    expect(response.body?.error?.field).toBe('padding');
   });
 });
 
