@@ -101,7 +101,10 @@ export const parseIdentifiers = (
         path,
       );
     }
-    const pattern = anchored((declared[name] as IdentifierDeclaration).pattern);
+    const declaration = declared[name] as IdentifierDeclaration;
+    const pattern = anchored(declaration.pattern);
+    // The declaration's own words say what a value looks like; the value itself is never repeated.
+    const described = declaration.description === undefined ? '' : ` (${declaration.description})`;
     const values: string[] = [];
     list.forEach((value: unknown, index) => {
       const at = typeof raw === 'string' ? path : `${path}[${index}]`;
@@ -112,7 +115,7 @@ export const parseIdentifiers = (
         );
       }
       if (CONTROL.test(value) || !pattern.test(value)) {
-        throw new ValidationError(`${at} does not match the pattern declared for '${name}'`, at);
+        throw new ValidationError(`${at} does not match the pattern declared for '${name}'${described}`, at);
       }
       if (!values.includes(value)) values.push(value);
     });

@@ -43,7 +43,11 @@ describe('parseIdentifiers', () => {
   it.each([
     [{ phone: '+31' }, 'identifiers.phone', 'is not a declared identifier (declared: email, deviceId)'],
     [{ subjectId: 'x' }, 'identifiers.subjectId', 'the subject id goes in subjectId'],
-    [{ email: 'Ana@Example.com' }, 'identifiers.email', "does not match the pattern declared for 'email'"],
+    [
+      { email: 'Ana@Example.com' },
+      'identifiers.email',
+      "does not match the pattern declared for 'email' (e-mail address, lower case)",
+    ],
     [{ deviceId: ['CAM-0001', 'cam 2'] }, 'identifiers.deviceId[1]', 'does not match the pattern'],
     [{ deviceId: [] }, 'identifiers.deviceId', 'must be a string or a list of 1 to 16 strings'],
     [{ email: 7 }, 'identifiers.email', 'must be a string or a list'],
