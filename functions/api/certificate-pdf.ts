@@ -58,6 +58,11 @@ class Layout {
     this.y = PAGE.height - MARGIN;
   }
 
+  /** Starts a new page unless `height` fits on this one: a block that must not be split. */
+  keep(height: number): void {
+    this.room(height);
+  }
+
   /** Splits `text` into lines no wider than `width`; long unbroken tokens (hashes) are cut. */
   wrap(text: string, font: PdfFont, size: number, width: number): string[] {
     const lines: string[] = [];
@@ -124,7 +129,8 @@ class Layout {
   }
 
   heading(text: string): void {
-    this.room(40);
+    // The heading (37 points) and at least two lines of what it heads.
+    this.room(37 + 30);
     this.y -= 12;
     this.page.drawText(printable(text), {
       x: MARGIN,
@@ -212,6 +218,8 @@ export const renderCertificatePdf = async (certificate: Certificate): Promise<Ui
 
   out.heading(`Tasks (${certificate.tasks.length}, all verified)`);
   for (const [index, task] of certificate.tasks.entries()) {
+    // A task's title and its five fields on one page (13 + 5 × 15 points, and the gap).
+    out.keep(13 + 5 * 15 + 4);
     out.text(`${index + 1}. ${task.dataClass}: ${task.action} in ${task.target}`, { font: fonts.bold });
     out.field('Task id', task.taskId, true);
     out.field('Connector', task.connector);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type Certificate, verifyCertificate } from '../../domain/audit/index.js';
+import { renderCertificatePdf } from '../../functions/api/certificate-pdf.js';
 import { bearer, callApi, SEEDED, seedApiState, seedCompletedRequest } from '../helpers/api-handler.js';
 import { type HandlerDeps, handlerDeps } from '../helpers/handler-deps.js';
 
@@ -165,4 +166,36 @@ describe('the PDF certificate of erasure', () => {
     expect(badFormat.status).toBe(400);
     expect(badFormat.body?.error).toMatchObject({ field: 'format' });
   });
+});
+
+describe('the PDF layout', () => {
+  it.runIf(has('pdftotext'))(
+    'never leaves a heading or a task title at the foot of a page without what follows it',
+    async () => {
+      const built = await completed();
+      const json = (await certificate(built, {})).body as unknown as Certificate;
+      const [task] = json.tasks;
+      if (task === undefined) throw new Error('no task');
+      // From 1 to 14 tasks: the page breaks fall in every place a block can start.
+      for (let count = 1; count <= 14; count++) {
+        const tasks = Array.from({ length: count }, (_, index) => ({
+          ...task,
+          taskId: `task_${String(index).padStart(4, '0')}`,
+          target: `target-${index}`,
+        }));
+        const pdf = Buffer.from(await renderCertificatePdf({ ...json, tasks }));
+        const pages = execFileSync('pdftotext', ['-layout', '-', '-'], { input: pdf })
+          .toString('utf8')
+          .split('\f');
+        const pageOf = (needle: string) => pages.findIndex((page) => page.includes(needle));
+        for (const [index, each] of tasks.entries()) {
+          expect(pageOf(`${index + 1}. ${each.dataClass}`), `${count} tasks, task ${index + 1}`).toBe(
+            pageOf(each.taskId),
+          );
+        }
+        expect(pageOf('Tasks ('), `${count} tasks`).toBe(pageOf(`1. ${task.dataClass}`));
+        expect(pageOf('How to verify'), `${count} tasks`).toBe(pageOf('erasure verify-certificate'));
+      }
+    },
+  );
 });
