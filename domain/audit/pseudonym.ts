@@ -15,6 +15,12 @@ export const pseudonymise = (key: string | Uint8Array, subjectId: string): strin
   return createHmac('sha256', key).update(subjectId, 'utf8').digest('hex');
 };
 
+/**
+ * What a forgotten subject id starts with: a final request, its tasks and a released hold keep
+ * `pseudonym:<pseudonym>` in place of the id.
+ */
+export const FORGOTTEN_PREFIX = 'pseudonym:';
+
 const REGEXP_SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 

@@ -147,6 +147,8 @@ export const rejectRequest = (
   request: ErasureRequest,
   legalReason: string,
   at: string,
+  /** Its tasks that end with it (none ran: a received or blocked request was never dispatched). */
+  cancelledTasks = 0,
 ): Transition<ErasureRequest> => {
   requireRequestStatus(request, ['received', 'blocked'], 'rejected');
   validateReasonCode(legalReason, 'legalReason', request.subjectId);
@@ -159,7 +161,7 @@ export const rejectRequest = (
       key: 'rejected',
       at,
       ruleRef: 'IMOU-6',
-      detail: { legalReason, previousStatus: request.status },
+      detail: { legalReason, previousStatus: request.status, cancelledTasks },
     }),
   };
 };

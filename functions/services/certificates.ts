@@ -4,6 +4,7 @@ import {
   type CertificateAnchor,
   certificateBody,
   certificateSigningText,
+  FORGOTTEN_PREFIX,
   inclusionProof,
   requireCertifiable,
   verifyAnchoredChain,
@@ -21,8 +22,6 @@ export type CertificateDeps = Pick<ServiceDeps, 'requests' | 'anchors' | 'signer
   readonly audit: Omit<ServiceDeps['audit'], 'markAnchored'>;
 };
 
-const PSEUDONYM_PREFIX = 'pseudonym:';
-
 /**
  * A signed certificate of erasure for a completed request whose every task is verified. Anchors
  * the trail first if no anchor holds the request's last entry yet, and refuses (409) if the
@@ -33,8 +32,8 @@ export const issueCertificate = async (deps: CertificateDeps, requestId: string)
   if (found === undefined) throw new NotFoundError(`No erasure request ${requestId}`);
   const { request, tasks } = found;
   requireCertifiable({ request, tasks });
-  const chainId = request.subjectId.startsWith(PSEUDONYM_PREFIX)
-    ? request.subjectId.slice(PSEUDONYM_PREFIX.length)
+  const chainId = request.subjectId.startsWith(FORGOTTEN_PREFIX)
+    ? request.subjectId.slice(FORGOTTEN_PREFIX.length)
     : deps.audit.chainIdFor(request.subjectId);
   let chain = await deps.audit.readChainById(chainId);
   const lastOwn = chain.entries.filter((entry) => entry.requestId === requestId).at(-1);

@@ -1,5 +1,5 @@
 import { requestWithheld } from '../../domain/audit/events.js';
-import { pseudonymise } from '../../domain/audit/index.js';
+import { FORGOTTEN_PREFIX, pseudonymise } from '../../domain/audit/index.js';
 import {
   blockRequest,
   dispatchRequest,
@@ -424,27 +424,46 @@ const applyDecision = async (
 
 /**
  * IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. A
- * rejected request is final: like a completed one, it then forgets whose it was.
+ * rejected request is final: like a completed one, it then forgets whose it was, and its tasks,
+ * none of which ran, are cancelled. Those are a second commit (the request item changes in both);
+ * a rejection that died between them is finished by a retry with the same reason, which answers
+ * as the first would have.
  */
 export const rejectErasureRequest = async (
   deps: RequestDeps,
   requestId: string,
   legalReason: string,
 ): Promise<ErasureRequest> => {
-  const rejected = await applyDecision(deps, requestId, (request, at) =>
-    rejectRequest(request, legalReason, at),
-  );
+  const before = await getErasureRequest(deps, requestId);
+  const retried =
+    before.request.status === 'rejected' && before.request.rejection?.legalReason === legalReason;
+  const rejected = retried
+    ? before.request
+    : await applyDecision(deps, requestId, (request, at) =>
+        rejectRequest(
+          request,
+          legalReason,
+          at,
+          before.tasks.filter((task) => task.status === 'pending').length,
+        ),
+      );
+  // Forgotten already: the cancellations were in that same commit.
+  if (rejected.subjectId.startsWith(FORGOTTEN_PREFIX)) return rejected;
   const { tasks } = await getErasureRequest(deps, requestId);
-  await deps.uow.commit([
+  const outcome = await deps.uow.commit([
     {
       kind: 'request.forget-subject',
       requestId,
       taskIds: tasks.map((task) => task.taskId),
       pseudonym: deps.audit.chainIdFor(rejected.subjectId),
-      // None ran (the request was never dispatched): they end with it, not left pending for ever.
       cancelTaskIds: tasks.filter((task) => task.status === 'pending').map((task) => task.taskId),
     },
   ]);
+  if (!outcome.committed) {
+    throw new ConcurrentModificationError(
+      `Erasure request '${requestId}' changed while it was rejected; try again`,
+    );
+  }
   return rejected;
 };
 

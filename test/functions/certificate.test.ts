@@ -3,7 +3,7 @@
  * `GET /v1/erasure-requests/{id}/certificate` → offline verification (the exported function and
  * the CLI); one flipped byte or one forged field fails with the reason.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/erasure.js';
 import {
   type AuditEntry,
@@ -291,6 +291,58 @@ describe('certificates of erasure', () => {
     expect(certificate.body?.error?.message).toBe(
       `Request ${requestId} was rejected (IMOU-6): nothing was erased, so there is no certificate of erasure`,
     );
+  });
+
+  it('a rejection that dies after its first commit is finished by a retry: tasks cancelled, subject forgotten, audited once', async () => {
+    // Prepare: a blocked request, as above.
+    const built = handlerDeps();
+    const subjectId = 'subject-refused-2';
+    await callApi(built, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: compliance,
+      body: { subjectId, reason: 'litigation-2026-051' },
+    });
+    const submitted = await callApi(built, {
+      method: 'POST',
+      path: '/v1/erasure-requests',
+      headers: { ...bearer('service'), 'Idempotency-Key': 'refused-request-0002' },
+      body: { subjectId, reason: 'gdpr-art17-request' },
+    });
+    const requestId = (submitted.body as { requestId: string }).requestId;
+    const reject = (legalReason = 'art17-3e-legal-claims') =>
+      callApi(built, {
+        method: 'POST',
+        path: `/v1/erasure-requests/${requestId}/rejection`,
+        headers: compliance,
+        body: { legalReason },
+      });
+    const commit = built.deps.uow.commit.bind(built.deps.uow);
+    vi.spyOn(built.deps.uow, 'commit').mockImplementationOnce(async (changes, audit) => {
+      await commit(changes, audit);
+      throw new Error('the function died after its first commit');
+    });
+
+    // Act
+    const died = await reject();
+    const retried = await reject();
+    const otherReason = await reject('art17-3b-legal-obligation');
+
+    // Assess
+    expect(died.status).toBe(500);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'rejected' });
+    expect(otherReason.status).toBe(409);
+    const stored = built.ports.state.requests.get(requestId);
+    expect(stored?.subjectId).toMatch(/^pseudonym:/);
+    const tasks = [...built.ports.state.tasks.values()].filter((task) => task.requestId === requestId);
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(
+      tasks.every((task) => task.status === 'cancelled' && task.subjectId.startsWith('pseudonym:')),
+    ).toBe(true);
+    const rejections = built.ports.allEntries().filter((entry) => entry.type === 'request.rejected');
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]?.detail).toMatchObject({ cancelledTasks: tasks.length });
   });
 
   it('a trail tampered with after it was anchored gets no certificate', async () => {

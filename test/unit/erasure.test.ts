@@ -202,6 +202,7 @@ describe('erasure requests: rules', () => {
         status: 'rejected',
         legalReason: 'gdpr-art17-3b-legal-obligation',
         previousStatus: 'received',
+        cancelledTasks: 0,
       },
     });
     expect(() => rejectRequest(request, 'Mr Smith owes us money', LATER)).toThrow(
