@@ -24,8 +24,9 @@ export const SWEEP_SHARD_QUEUE_ENV = 'SWEEP_SHARD_QUEUE_URL';
  * - `readWrite`: read + PutItem, UpdateItem, DeleteItem.
  * - `append`: read + PutItem, UpdateItem. For the audit table: entries are put with
  *   `attribute_not_exists` and the chain head is updated; nothing is ever deleted.
- * - `update`: read + UpdateItem. Items are changed in place, never put or deleted: the sweep
- *   counts a block on a hold (`hold.confirm`) but can neither place nor release one.
+ * - `update`: read + UpdateItem, no PutItem or DeleteItem: the sweep counts a block on a hold
+ *   (`hold.confirm`, conditioned on the hold existing). IAM cannot require that condition, so an
+ *   UpdateItem could still create or change an item; a `dynamodb:Attributes` condition would narrow it.
  */
 export type TableAccess = 'read' | 'readWrite' | 'append' | 'update';
 

@@ -889,7 +889,12 @@ const Holds = ({
   const [releaseId, setReleaseId] = useState('');
   const [placed, setPlaced] = useState<PlacedHold[]>([]);
   // One key per hold being placed: a double click or a retry answers the same hold, not a second.
+  // An edited form is another hold: a new key, so a placement whose answer was lost cannot make
+  // every later try a 409.
   const [placeKey, setPlaceKey] = useState(() => crypto.randomUUID());
+  useEffect(() => {
+    setPlaceKey(crypto.randomUUID());
+  }, [subjectId, reason, classes, until]);
   const release = async (holdId: string) => {
     const result = await call('DELETE', `/v1/legal-holds/${encodeURIComponent(holdId)}`);
     notify(

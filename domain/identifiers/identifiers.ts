@@ -82,9 +82,11 @@ export const parseIdentifiers = (
           : names.length === 0
             ? 'this deployment declares no identifiers'
             : `declared: ${names.join(', ')}`;
+      // A name is echoed cut short, as the API's other refusals repeat names.
+      const echoed = name.slice(0, 64);
       throw new ValidationError(
-        `${field}.${name} is not a declared identifier (${hint})`,
-        `${field}.${name}`,
+        `${field}.${echoed} is not a declared identifier (${hint})`,
+        `${field}.${echoed}`,
       );
     }
   }

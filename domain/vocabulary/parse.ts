@@ -119,6 +119,9 @@ export const toProblems = (error: z.ZodError, input: unknown, options: ParseOpti
 
 const looseName = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
 
+/** Longest unknown field name a refusal repeats (as the API's query and no-body refusals). */
+const MAX_ECHOED_KEY = 64;
+
 /** A required field missing beside `unknownKey` that differs from it only in case, `_` or `-`. */
 const missingFieldLike = (error: z.ZodError, parent: Path, unknownKey: string): string | undefined => {
   for (const candidate of error.issues) {
@@ -147,7 +150,7 @@ export function toValidationError(
   if (issue === undefined) {
     return new ValidationError(`${options.root ?? 'input'} is invalid`, options.root, { cause: error });
   }
-  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0]?.slice(0, MAX_ECHOED_KEY) : undefined;
   const path: Path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
   const meant = unknownKey === undefined ? undefined : missingFieldLike(error, issue.path, unknownKey);
   const predicate =

@@ -296,6 +296,15 @@ describe('API input: a body field the API does not know is a 400 naming it, neve
     expect(response.body?.error?.message).toContain('is not a known field');
   });
 
+  it('repeats an unknown field name cut to 64 characters', async () => {
+    const name = `x${'y'.repeat(300)}`;
+
+    const response = await attempt(erasureRequest({ [name]: 1 }));
+
+    expect(response.body?.error?.field).toBe(name.slice(0, 64));
+    expect(response.body?.error?.message).not.toContain(name.slice(0, 65));
+  });
+
   it('suggests the known field a misspelt one stands for', async () => {
     const response = await attempt({
       ...erasureRequest({}),
