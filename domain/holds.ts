@@ -1,4 +1,4 @@
-import { pseudonymise } from './audit/pseudonym.js';
+import { FORGOTTEN_PREFIX, pseudonymise } from './audit/pseudonym.js';
 import type { ErasureTask } from './erasure/types.js';
 import { ValidationError } from './errors.js';
 import { hasIdentifiers } from './identifiers/identifiers.js';
@@ -151,4 +151,6 @@ export const newHold = (
 
 /** What a released hold keeps instead of the subject id: its keyed pseudonym. */
 export const releasedHoldSubject = (pseudonymKey: string, subjectId: string): string =>
-  subjectId.startsWith('pseudonym:') ? subjectId : `pseudonym:${pseudonymise(pseudonymKey, subjectId)}`;
+  subjectId.startsWith(FORGOTTEN_PREFIX)
+    ? subjectId
+    : `${FORGOTTEN_PREFIX}${pseudonymise(pseudonymKey, subjectId)}`;

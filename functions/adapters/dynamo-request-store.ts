@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { pseudonymise } from '../../domain/audit/index.js';
+import { FORGOTTEN_PREFIX, pseudonymise } from '../../domain/audit/index.js';
 import { reviewAtOf } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
 import type {
@@ -489,7 +489,7 @@ export class DynamoRequestStore implements RequestStore {
     count: OutcomeCount,
   ): TransactItem[] {
     const { previous, next, forget } = count;
-    const replacement = forget === undefined ? undefined : `pseudonym:${forget.pseudonym}`;
+    const replacement = forget === undefined ? undefined : `${FORGOTTEN_PREFIX}${forget.pseudonym}`;
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {
       ':dispatched': 'dispatched',
@@ -625,7 +625,7 @@ export class DynamoRequestStore implements RequestStore {
 
   /** Only completed or rejected requests: the condition keeps an id a re-drive would still need. */
   private forgetItems(change: Extract<RequestChange, { kind: 'request.forget-subject' }>): TransactItem[] {
-    const replacement = `pseudonym:${change.pseudonym}`;
+    const replacement = `${FORGOTTEN_PREFIX}${change.pseudonym}`;
     return [
       {
         Update: {
