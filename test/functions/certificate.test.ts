@@ -31,6 +31,24 @@ const certificateOf = async (built: HandlerDeps, requestId: string = SEEDED.disp
     headers: compliance,
   });
 
+/** An erasure request of `subjectId` that a hold on the subject keeps `blocked`; its id. */
+const blockedRequest = async (built: HandlerDeps, subjectId: string): Promise<string> => {
+  await callApi(built, {
+    method: 'POST',
+    path: '/v1/legal-holds',
+    headers: compliance,
+    body: { subjectId, reason: 'litigation-2026-050' },
+  });
+  const submitted = await callApi(built, {
+    method: 'POST',
+    path: '/v1/erasure-requests',
+    headers: { ...bearer('service'), 'Idempotency-Key': `refused-${subjectId}` },
+    body: { subjectId, reason: 'gdpr-art17-request' },
+  });
+  expect(submitted.body).toMatchObject({ status: 'blocked' });
+  return (submitted.body as { requestId: string }).requestId;
+};
+
 const pemsOf = async (built: HandlerDeps): Promise<string[]> =>
   (await built.signer.publicKeys()).map((key) => key.publicKeyPem);
 
@@ -252,21 +270,7 @@ describe('certificates of erasure', () => {
   it('a rejected request: its tasks are cancelled with it, and its certificate is a 409 that says it was rejected', async () => {
     // Prepare: a request a hold keeps blocked, then refused (IMOU-6).
     const built = handlerDeps();
-    const subjectId = 'subject-refused-1';
-    await callApi(built, {
-      method: 'POST',
-      path: '/v1/legal-holds',
-      headers: compliance,
-      body: { subjectId, reason: 'litigation-2026-050' },
-    });
-    const submitted = await callApi(built, {
-      method: 'POST',
-      path: '/v1/erasure-requests',
-      headers: { ...bearer('service'), 'Idempotency-Key': 'refused-request-0001' },
-      body: { subjectId, reason: 'gdpr-art17-request' },
-    });
-    const requestId = (submitted.body as { requestId: string; status: string }).requestId;
-    expect(submitted.body).toMatchObject({ status: 'blocked' });
+    const requestId = await blockedRequest(built, 'subject-refused-1');
 
     // Act
     const rejected = await callApi(built, {
@@ -296,20 +300,7 @@ describe('certificates of erasure', () => {
   it('a rejection that dies after its first commit is finished by a retry: tasks cancelled, subject forgotten, audited once', async () => {
     // Prepare: a blocked request, as above.
     const built = handlerDeps();
-    const subjectId = 'subject-refused-2';
-    await callApi(built, {
-      method: 'POST',
-      path: '/v1/legal-holds',
-      headers: compliance,
-      body: { subjectId, reason: 'litigation-2026-051' },
-    });
-    const submitted = await callApi(built, {
-      method: 'POST',
-      path: '/v1/erasure-requests',
-      headers: { ...bearer('service'), 'Idempotency-Key': 'refused-request-0002' },
-      body: { subjectId, reason: 'gdpr-art17-request' },
-    });
-    const requestId = (submitted.body as { requestId: string }).requestId;
+    const requestId = await blockedRequest(built, 'subject-refused-2');
     const reject = (legalReason = 'art17-3e-legal-claims') =>
       callApi(built, {
         method: 'POST',

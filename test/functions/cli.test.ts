@@ -375,28 +375,10 @@ describe('holds place', () => {
       return { status: 201, body: JSON.stringify({ holdId: 'hold_1' }) };
     });
 
-    const made = await run([
-      'holds',
-      'place',
-      '--subject',
-      's-1',
-      '--reason',
-      'litigation-hold',
-      '--api',
-      api,
-    ]);
-    const given = await run([
-      'holds',
-      'place',
-      '--subject',
-      's-1',
-      '--reason',
-      'litigation-hold',
-      '--idempotency-key',
-      'hold-retry-0001',
-      '--api',
-      api,
-    ]);
+    const place = ['holds', 'place', '--subject', 's-1', '--reason', 'litigation-hold', '--api', api];
+
+    const made = await run(place);
+    const given = await run([...place, '--idempotency-key', 'hold-retry-0001']);
 
     expect(made.code).toBe(0);
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
