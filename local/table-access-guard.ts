@@ -19,6 +19,9 @@ import type { TableKey } from '../infra/resources.js';
 
 const running = new AsyncLocalStorage<FunctionKey>();
 
+/** The function whose handler the current call runs in, if any (tests record calls by it). */
+export const runningFunction = (): FunctionKey | undefined => running.getStore();
+
 /** `handler` as the function `key` runs it: its DynamoDB calls are held to that function's grants. */
 export const asFunction =
   <Args extends unknown[], Result>(key: FunctionKey, handler: (...args: Args) => Promise<Result>) =>
