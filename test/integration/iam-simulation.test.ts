@@ -2,7 +2,8 @@
  * The emulators check no permissions, so a call a function's IAM role would refuse passes every
  * other test (the API's sweeps ran rolling windows its role may not run). Here the local runtime
  * runs the connector work of each function (an erasure, an export, a dry run, sweeps on demand and
- * scheduled, window runs), its S3 and DynamoDB calls on connector targets are recorded by function,
+ * scheduled, window runs), its S3 and DynamoDB calls on connector targets and its SQS calls are
+ * recorded by function,
  * and each is checked against the policies `cdk synth` gives that function's role for the same
  * catalog and targets. The orchestrator's own tables are held to their grants at run time
  * (local/table-access-guard.ts).
@@ -78,11 +79,23 @@ const allowed = (statements: readonly Statement[], check: Authorisation): boolea
 
 /** The IAM authorisations a connector call needs, for the targets' buckets and tables only. */
 const authorisationsOf = (
-  service: 's3' | 'dynamodb',
+  service: 's3' | 'dynamodb' | 'sqs',
   command: string,
   input: Record<string, unknown>,
-  targets: { readonly buckets: ReadonlySet<string>; readonly tables: ReadonlySet<string> },
+  targets: {
+    readonly buckets: ReadonlySet<string>;
+    readonly tables: ReadonlySet<string>;
+    /** The local queue URLs, by the flattened ARN of the queue the stack makes for each. */
+    readonly queues: ReadonlyMap<string, string>;
+  },
 ): Authorisation[] => {
+  if (service === 'sqs') {
+    const resource = targets.queues.get(String(input.QueueUrl ?? ''));
+    if (resource === undefined) return [];
+    // A batch is authorised as its single action.
+    const action = `sqs:${command.replace(/Command$/, '').replace(/Batch$/, '')}`;
+    return [{ action, resource }];
+  }
   if (service === 's3') {
     const bucket = String(input.Bucket ?? '');
     if (!targets.buckets.has(bucket)) return [];
@@ -119,6 +132,9 @@ const authorisationsOf = (
   return [{ action, resource: `${tableArn(table)}${index}` }];
 };
 
+/** The flattened ARNs of the stack's queues (set by `synthesizedStatements`). */
+const queueArns = { tasks: '', sweepShards: '' };
+
 /** The role statements `cdk synth` gives each function for `config`, resources as flattened ARNs. */
 const synthesizedStatements = (config: DeploymentConfig): Record<FunctionKey, Statement[]> => {
   const app = new App();
@@ -146,6 +162,10 @@ const synthesizedStatements = (config: DeploymentConfig): Record<FunctionKey, St
           ? {}
           : { condition: statement.Condition as Statement['condition'] }),
       }));
+  const queueArn = (queue: { node: { defaultChild?: unknown } }) =>
+    `<${stack.getLogicalId(queue.node.defaultChild as never)}.Arn>`;
+  queueArns.tasks = queueArn(orchestrator.runtime.taskQueue.queue);
+  queueArns.sweepShards = queueArn(orchestrator.runtime.sweepShardQueue.queue);
   return {
     api: statementsOf(roleOf('apiFunction')),
     certificate: statementsOf(roleOf('certificateFunction')),
@@ -175,9 +195,13 @@ describe("the connector calls each function makes are allowed by its role's synt
       tables: new Set(
         rt.deps.config.targets.flatMap((target) => (target.kind === 'dynamodb-items' ? [target.table] : [])),
       ),
+      queues: new Map([
+        [rt.resources.taskQueueUrl, queueArns.tasks],
+        [rt.resources.sweepShardQueueUrl, queueArns.sweepShards],
+      ]),
     };
     const record =
-      (service: 's3' | 'dynamodb'): InitializeMiddleware<object, MetadataBearer> =>
+      (service: 's3' | 'dynamodb' | 'sqs'): InitializeMiddleware<object, MetadataBearer> =>
       (next, context) =>
       async (args) => {
         const fn = runningFunction();
@@ -193,6 +217,7 @@ describe("the connector calls each function makes are allowed by its role's synt
       step: 'initialize',
       name: 'iamSimulation',
     });
+    rt.clients.sqs.middlewareStack.add(record('sqs') as never, { step: 'initialize', name: 'iamSimulation' });
   });
   afterAll(async () => {
     await rt.stop();
@@ -212,6 +237,11 @@ describe("the connector calls each function makes are allowed by its role's synt
     expect(
       allowed(statements.api, { action: 's3:DeleteObject', resource: `${bucketArn(bucket.bucket)}/x/y` }),
     ).toBe(false);
+    // The worker sends no sweep-shard messages; the API sends task messages.
+    expect(allowed(statements.worker, { action: 'sqs:SendMessage', resource: queueArns.sweepShards })).toBe(
+      false,
+    );
+    expect(allowed(statements.api, { action: 'sqs:SendMessage', resource: queueArns.tasks })).toBe(true);
   });
 
   it('an erasure, an export, a dry run, sweeps on demand and scheduled with their window runs: every call allowed', async () => {
@@ -235,8 +265,16 @@ describe("the connector calls each function makes are allowed by its role's synt
     });
     expect(submitted.status).toBe(202);
     await rt.drainQueue();
-    // The scheduled sweep: its window runs over every rolling class's targets.
+    // The scheduled sweep: a deletion due now (a closed account) through its shard, and its window
+    // runs over every rolling class's targets.
+    const closed = 'iam-sim-closed';
+    await seedDemoSubject(rt.clients, rt.stores, closed, rt.clock.now());
+    const event = await rt.call('POST', '/v1/lifecycle-events', {
+      body: { subjectId: closed, type: 'account.closed', occurredAt: rt.clock.now().toISOString() },
+    });
+    expect(event.status).toBe(202);
     await rt.sweep();
+    await rt.drainQueue();
 
     const denied = recorded.flatMap((call) =>
       call.checks
@@ -248,12 +286,15 @@ describe("the connector calls each function makes are allowed by its role's synt
     );
     expect(denied).toEqual([]);
     // Not vacuous: each of these functions made connector calls that were checked.
-    expect(new Set(recorded.map((call) => call.fn))).toEqual(new Set(['api', 'worker', 'sweep']));
+    expect(new Set(recorded.map((call) => call.fn))).toEqual(
+      new Set(['api', 'worker', 'sweep', 'sweepShard']),
+    );
     for (const command of [
       'ListObjectsV2Command',
       'DeleteObjectsCommand',
       'QueryCommand',
       'BatchWriteItemCommand',
+      'SendMessageBatchCommand',
     ]) {
       expect(recorded.map((call) => call.command)).toContain(command);
     }
