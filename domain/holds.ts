@@ -86,6 +86,23 @@ export const holdsBlocking = (
   now: string,
 ): LegalHold[] => holds.filter((hold) => isHoldActive(hold, now) && holdCovers(hold, catalog, scope));
 
+/**
+ * The holds that name one of `identifiers`' values under the same identifier: a task that erases by
+ * those values erases data a hold protects, whoever's request it belongs to (a request may carry
+ * another person's e-mail; the hold of that person must still win).
+ */
+export const holdsNamingIdentifiers = (
+  holds: readonly LegalHold[],
+  identifiers: SubjectIdentifiers | undefined,
+): LegalHold[] =>
+  identifiers === undefined
+    ? []
+    : holds.filter((hold) =>
+        Object.entries(identifiers).some(([name, values]) =>
+          values.some((value) => hold.identifiers?.[name]?.includes(value) === true),
+        ),
+      );
+
 /** A task a hold keeps from erasing, and the ids of the holds (sorted). */
 export interface HeldTask {
   readonly task: ErasureTask;

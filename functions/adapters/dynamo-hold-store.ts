@@ -56,6 +56,11 @@ export class DynamoHoldStore implements HoldStore {
        * first time it reads the active holds (an upgrade); the others read by a scan until then.
        */
       readonly indexOlderHolds?: boolean;
+      /**
+       * A function that may not scan the table (the worker) reads the active holds from the index
+       * alone: holds placed before the index existed are missed here until the API indexes them.
+       */
+      readonly activeFromIndexOnly?: boolean;
     } = {},
   ) {}
 
@@ -91,12 +96,12 @@ export class DynamoHoldStore implements HoldStore {
       const { Item } = await this.documents.send(
         new GetCommand({ TableName: this.tableName, Key: INDEXED_MARKER, ConsistentRead: true }),
       );
-      if (Item === undefined) {
+      if (Item === undefined && this.options.activeFromIndexOnly !== true) {
         // A table from before the index: holds placed then are not in it. Never miss a hold.
         if (this.options.indexOlderHolds !== true) return this.activeByScan(now);
         await this.indexActiveHolds();
       }
-      this.indexed = true;
+      if (Item !== undefined || this.options.indexOlderHolds === true) this.indexed = true;
     }
     const items = await queryAll(this.documents, {
       TableName: this.tableName,

@@ -22,7 +22,7 @@ import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
-import { holdsBlocking, type LegalHold } from '../../domain/holds.js';
+import { holdsBlocking, holdsNamingIdentifiers, type LegalHold } from '../../domain/holds.js';
 import {
   addressValues,
   hasIdentifiers,
@@ -283,8 +283,16 @@ const commitState = async (
  */
 const heldBack = async (deps: WorkerDeps, task: ErasureTask): Promise<boolean> => {
   const at = nowIso(deps);
+  const [own, named] = await Promise.all([
+    deps.batch?.holds(task.subjectId) ?? deps.holds.forSubject(task.subjectId),
+    // A task that erases by identifier values (an e-mail, a camera serial) is also held by any
+    // active hold naming one of them: the values may be another held person's.
+    hasIdentifiers(task.identifiers)
+      ? deps.holds.active(at).then((active) => holdsNamingIdentifiers(active, task.identifiers))
+      : Promise.resolve([]),
+  ]);
   const holds = holdsBlocking(
-    await (deps.batch?.holds(task.subjectId) ?? deps.holds.forSubject(task.subjectId)),
+    [...own, ...named.filter((hold) => !own.some((mine) => mine.holdId === hold.holdId))],
     deps.config.catalog,
     { dataClass: task.dataClass, target: task.target },
     at,

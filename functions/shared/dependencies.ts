@@ -350,6 +350,16 @@ export const composeWorker = (env: FunctionEnvironment<'worker'>, platform: Plat
   return {
     ...basics(config, platform),
     ...stores,
+    // The worker may not scan the holds table: it reads the active holds (those naming a task's
+    // identifier values) from the activeHolds index alone.
+    holds: new DynamoHoldStore(
+      platform.clients.documents,
+      env.LEGAL_HOLDS_TABLE,
+      platform.secrets.pseudonymKey,
+      {
+        activeFromIndexOnly: true,
+      },
+    ),
     queue: new SqsTaskQueue(platform.clients.sqs, env.TASK_QUEUE_URL),
     connectors: createConnectorRegistry({
       s3: platform.clients.s3,

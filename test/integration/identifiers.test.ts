@@ -21,6 +21,39 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
+describe("ALM-3 across subjects: a hold on a subject protects its identifiers from another subject's request", () => {
+  it("a request for another subject id carrying the held subject's e-mail and camera serials erases none of that data", async () => {
+    // Prepare: OTHER is held, with its identifiers; a request claims them for a stranger.
+    const identifiers = demoIdentifiersOf(OTHER);
+    const placed = await runtime.call('POST', '/v1/legal-holds', {
+      role: 'compliance',
+      body: { subjectId: OTHER, reason: 'litigation-2026-061', identifiers },
+    });
+    expect(placed.status).toBe(201);
+    const before = await remainingData(runtime, OTHER);
+
+    // Act
+    const submitted = await runtime.call('POST', '/v1/erasure-requests', {
+      headers: { 'idempotency-key': 'identifiers-it-bypass' },
+      body: {
+        subjectId: 'someone-else-77',
+        dataClasses: ['closed-account'],
+        reason: 'gdpr-art17-request',
+        identifiers,
+      },
+    });
+    await runtime.drainQueue();
+
+    // Assess: the held person's marketing record and camera videos are all still there.
+    expect(submitted.status).toBe(202);
+    expect(await remainingData(runtime, OTHER)).toEqual(before);
+    const released = await runtime.call('DELETE', `/v1/legal-holds/${String(placed.body.holdId)}`, {
+      role: 'compliance',
+    });
+    expect(released.status).toBe(204);
+  });
+});
+
 describe('a subject with many identifiers', () => {
   it('IMOU-4: video under two camera serials and a marketing record keyed by e-mail are erased and verified', async () => {
     // Prepare
