@@ -18,7 +18,9 @@ export const LIFECYCLE_EVENT_TYPES = [
 
 export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 
+import { ValidationError } from './errors.js';
 import type { SubjectIdentifiers } from './identifiers/types.js';
+import type { PolicyCatalog } from './policy/types.js';
 
 export interface LifecycleEvent {
   /** Deterministic id: the same (subjectId, type, occurredAt, attributes) always gets the same id. */
@@ -40,3 +42,38 @@ export interface LifecycleEvent {
    */
   readonly identifiers?: SubjectIdentifiers;
 }
+
+/** The attribute names the orchestrator reads: `jurisdiction`, `productId`, each rolling window's. */
+export const knownAttributeNames = (catalog: PolicyCatalog): string[] => [
+  ...new Set([
+    'jurisdiction',
+    'productId',
+    ...catalog.dataClasses.flatMap((policy) =>
+      policy.rollingWindowAttribute === undefined ? [] : [policy.rollingWindowAttribute],
+    ),
+  ]),
+];
+
+const looseName = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/**
+ * Attributes are free-form, but one that differs from a known name only in case, `_` or `-`
+ * (`Jurisdiction`, `storage_period`) is a typo: the event would be decided without it, with a
+ * default retention that may be shorter. A ValidationError naming it and the name it stands for.
+ */
+export const requireAttributeNames = (
+  attributes: Readonly<Record<string, string>>,
+  catalog: PolicyCatalog,
+): void => {
+  const known = knownAttributeNames(catalog);
+  for (const name of Object.keys(attributes)) {
+    if (known.includes(name)) continue;
+    const meant = known.find((candidate) => looseName(candidate) === looseName(name));
+    if (meant !== undefined) {
+      throw new ValidationError(
+        `attributes.${name} is not a known attribute (did you mean ${meant}?)`,
+        `attributes.${name}`,
+      );
+    }
+  }
+};

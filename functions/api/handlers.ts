@@ -8,6 +8,7 @@ import {
 import { holdingBack } from '../../domain/erasure/request.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
+import { requireAttributeNames } from '../../domain/events.js';
 import { hasIdentifiers } from '../../domain/identifiers/identifiers.js';
 import { validateAddressableSubject, validateIdentifiers } from '../../domain/vocabulary/index.js';
 import { anchorAuditTrail, listAnchors, publicKeys, verifyAuditTrail } from '../services/anchors.js';
@@ -174,6 +175,7 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
 
   'POST /v1/lifecycle-events': async (request) => {
     const body = parseBody(LifecycleEventBody, request.json());
+    requireAttributeNames(body.attributes ?? {}, deps.config.catalog);
     const { occurredAt } = body;
     requireEventTime(occurredAt, deps.clock().toISOString());
     validateAddressableSubject(deps.config, body.subjectId);

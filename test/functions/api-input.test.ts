@@ -315,6 +315,37 @@ describe('API input: a body field the API does not know is a 400 naming it, neve
   });
 });
 
+describe('API input: an attribute that differs from a known one only in case or separators is a typo, refused', () => {
+  it.each([
+    // A misspelt jurisdiction: the default (shorter) retention would apply, and data go early.
+    [
+      { type: 'contract.ended', attributes: { Jurisdiction: 'SE' } },
+      'attributes.Jurisdiction',
+      'jurisdiction',
+    ],
+    // A misspelt storagePeriod: the default 30-day window instead of the plan's 90 days.
+    [
+      { type: 'plan.renewed', attributes: { storage_period: 'P90D' } },
+      'attributes.storage_period',
+      'storagePeriod',
+    ],
+  ])('refuses %j naming the attribute and the known one', async (body, field, meant) => {
+    const response = await attempt(lifecycleEvent(body));
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toMatchObject({ field });
+    expect(response.body?.error?.message).toContain(`did you mean ${meant}?`);
+  });
+
+  it('takes attributes it does not know otherwise (they are free-form)', async () => {
+    const response = await attempt(
+      lifecycleEvent({ type: 'contract.ended', attributes: { salesChannel: 'web' } }),
+    );
+
+    expect(response.status).toBe(202);
+  });
+});
+
 describe('API input: a route that takes no body refuses one with fields, naming the first', () => {
   const seeded = async () => {
     const built = offline();
