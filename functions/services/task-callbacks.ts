@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import { callbackNonceFor } from '../../domain/erasure/index.js';
-import { NotFoundError, StaleCallbackError, ValidationError } from '../../domain/errors.js';
+import {
+  IllegalTransitionError,
+  NotFoundError,
+  StaleCallbackError,
+  ValidationError,
+} from '../../domain/errors.js';
 import { findTarget, parseWith, validateIdentifier } from '../../domain/vocabulary/index.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
@@ -16,6 +21,20 @@ export const CallbackBody = z.object({
   deletedCount: z.number().int().min(0).optional(),
   error: z.string().max(300).optional(),
 });
+
+/** A reason code the service may report (`contract-records-kept`); anything else is free text. */
+const REASON_CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/**
+ * What is kept of a service's reported reason: a code as it is; free text not at all, since it may
+ * name people (the subject id is redacted elsewhere, other names and e-mails could not be).
+ */
+const reasonOf = (error: string | undefined): string =>
+  error === undefined
+    ? 'no reason given'
+    : REASON_CODE.test(error)
+      ? error
+      : '(a free-text reason, not kept: it may name people)';
 
 /**
  * The http-webhook targets of the deployment whose signing secret signed `rawBody`: none for an
@@ -77,9 +96,16 @@ export const handleTaskCallback = async (
   if (task.status === 'verified' || task.status === 'failed' || task.status === 'cancelled') {
     return { taskId, status: task.status };
   }
+  // A pending task is asked nothing now (not started, or held back by a hold): no answer can be
+  // for it. A running one may be answered before the worker has recorded the service's 202.
+  if (task.status === 'pending') {
+    throw new IllegalTransitionError('task', task.status, 'answered', {
+      allowed: 'only a task whose attempt asked the service can be answered',
+    });
+  }
   if (callback.status === 'failed') {
     await finish(deps, task, 'failed', {
-      message: `Reported by ${target.name}: ${callback.error ?? 'no reason given'}`,
+      message: `Reported by ${target.name}: ${reasonOf(callback.error)}`,
       code: 'reported-by-service',
     });
     return { taskId, status: 'failed' };

@@ -264,3 +264,42 @@ describe('a callback is bound to the attempt that asked', () => {
     expect(built.ports.snapshot()).toEqual(before);
   });
 });
+
+describe('a callback answers a task that was asked', () => {
+  it('refuses a signed `failed` for a task that is pending (held back, not asked now) with 409, changing nothing', async () => {
+    // Prepare: attempt 1 started, then a hold put the task back to pending.
+    const { built } = await seeded(awaiting({ status: 'pending', awaitingCallback: undefined }));
+    const before = built.ports.snapshot();
+
+    // Act
+    const response = await postCallback(
+      built,
+      signedCallback({ nonce: callbackNonceFor({ taskId: 'task_webhook', attempts: 1 }), status: 'failed' }),
+    );
+
+    // Assess
+    expect(response.status).toBe(409);
+    expect(built.ports.snapshot()).toEqual(before);
+  });
+
+  it("keeps a reported reason that is a code, and not the service's free text, which may name people", async () => {
+    const code = await seeded(awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1) }));
+    const prose = await seeded(awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1) }));
+    const nonce = callbackNonceFor({ taskId: 'task_webhook', attempts: 1 });
+
+    await postCallback(
+      code.built,
+      signedCallback({ nonce, status: 'failed', error: 'contract-records-kept' }),
+    );
+    await postCallback(
+      prose.built,
+      signedCallback({ nonce, status: 'failed', error: 'customer john.smith@example.test John Smith' }),
+    );
+
+    expect(storedTask(code.built)?.error).toBe('Reported by partner-services: contract-records-kept');
+    expect(storedTask(prose.built)?.error).toBe(
+      'Reported by partner-services: (a free-text reason, not kept: it may name people)',
+    );
+    expect(JSON.stringify(prose.built.ports.snapshot())).not.toContain('john.smith');
+  });
+});
