@@ -3,6 +3,7 @@ import { pseudonymise } from '../../domain/audit/index.js';
 import { IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
 import { type HoldRequest, newHold } from '../../domain/holds.js';
 import { nowIso, type ServiceDeps } from './deps.js';
+import { resolveIdentifiers } from './identifier-resolution.js';
 
 export type LegalHoldInput = HoldRequest;
 
@@ -18,6 +19,33 @@ const holdBodyHash = (key: string, input: LegalHoldInput): string =>
       identifiers: input.identifiers ?? null,
     }),
   );
+
+/**
+ * The hold's input with the subject's identifiers as the deployment's resolver knows them (merged
+ * with those given), so that the hold also recognises them in another subject's request. A hold
+ * never waits on a lookup: if the resolver cannot answer, it is placed with what was given.
+ */
+const withResolvedIdentifiers = async (
+  deps: ServiceDeps,
+  input: LegalHoldInput,
+  holdId: string,
+): Promise<LegalHoldInput> => {
+  if (deps.identifierResolver === undefined) return input;
+  try {
+    const { identifiers } = await resolveIdentifiers(
+      deps,
+      { subjectId: input.subjectId, requestId: holdId },
+      input.identifiers,
+    );
+    return identifiers === undefined ? input : { ...input, identifiers };
+  } catch (error) {
+    deps.log.warn('identifier resolver did not answer; the hold is placed with the identifiers given', {
+      holdId,
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    return input;
+  }
+};
 
 /**
  * ALM-3: statutory retention wins over deletion. A hold blocks every due deletion it covers.
@@ -44,8 +72,9 @@ export const placeLegalHold = async (
     if (replay !== undefined) return replay;
   }
   const at = nowIso(deps);
-  const hold = newHold(input, {
-    holdId: `hold_${deps.randomId().replaceAll('-', '')}`,
+  const holdId = `hold_${deps.randomId().replaceAll('-', '')}`;
+  const hold = newHold(await withResolvedIdentifiers(deps, input, holdId), {
+    holdId,
     createdAt: at,
     knownDataClasses: deps.config.catalog.dataClasses.map((policy) => policy.dataClass),
   });

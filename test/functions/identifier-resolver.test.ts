@@ -309,3 +309,44 @@ describe('identifiers resolved for an export', () => {
     expect(generated?.detail).toMatchObject({ resolved: 'email,deviceId', resolvedValues: 3 });
   });
 });
+
+describe('a legal hold asks the resolver for its subject’s identifiers', () => {
+  const placeHold = (deps: HandlerDeps, subjectId: string) =>
+    callApi(deps, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: bearer('compliance'),
+      body: { subjectId, reason: 'litigation-2026-070' },
+    });
+
+  it("so a request for another subject id carrying the held subject's e-mail and cameras erases none of it", async () => {
+    // Prepare: the hold names no identifiers; the deployment's resolver knows them.
+    const { deps, registry } = built();
+    expect((await placeHold(deps, SUBJECT)).status).toBe(201);
+
+    // Act
+    await submit(deps, {
+      subjectId: 'someone-else-78',
+      dataClasses: ['closed-account'],
+      reason: 'gdpr-art17-request',
+      identifiers: { email: EMAIL, deviceId: [CAMERAS[1]] },
+    });
+    await drain(deps);
+
+    // Assess
+    const held = [...deps.ports.state.holds.values()][0];
+    expect(held?.identifiers).toEqual({ email: [EMAIL], deviceId: CAMERAS });
+    expect(registry.invocations.filter((invocation) => invocation.address !== undefined)).toEqual([]);
+  });
+
+  it('is placed all the same when the resolver cannot answer: a hold never waits on a lookup', async () => {
+    const { deps, resolver } = built();
+    resolver.failing = new Error('identity service down');
+
+    const placed = await placeHold(deps, SUBJECT);
+
+    expect(placed.status).toBe(201);
+    expect([...deps.ports.state.holds.values()][0]?.identifiers).toBeUndefined();
+    expect(deps.logs.some((line) => line.message.includes('resolver'))).toBe(true);
+  });
+});
