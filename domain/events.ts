@@ -21,6 +21,7 @@ export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 import { ValidationError } from './errors.js';
 import type { SubjectIdentifiers } from './identifiers/types.js';
 import type { PolicyCatalog } from './policy/types.js';
+import { sameNameLoosely } from './vocabulary/parse.js';
 
 export interface LifecycleEvent {
   /** Deterministic id: the same (subjectId, type, occurredAt, attributes) always gets the same id. */
@@ -54,8 +55,6 @@ export const knownAttributeNames = (catalog: PolicyCatalog): string[] => [
   ]),
 ];
 
-const looseName = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
-
 /**
  * Attributes are free-form, but one that differs from a known name only in case, `_` or `-`
  * (`Jurisdiction`, `storage_period`) is a typo: the event would be decided without it, with a
@@ -68,7 +67,7 @@ export const requireAttributeNames = (
   const known = knownAttributeNames(catalog);
   for (const name of Object.keys(attributes)) {
     if (known.includes(name)) continue;
-    const meant = known.find((candidate) => looseName(candidate) === looseName(name));
+    const meant = known.find((candidate) => sameNameLoosely(candidate, name));
     if (meant !== undefined) {
       throw new ValidationError(
         `attributes.${name} is not a known attribute (did you mean ${meant}?)`,

@@ -7,6 +7,7 @@
 import { pseudonymise } from '../audit/pseudonym.js';
 import type { ConnectorTarget } from '../connectors/types.js';
 import { ValidationError } from '../errors.js';
+import { MAX_ECHOED_NAME } from '../vocabulary/parse.js';
 import { IDENTIFIER_NAME_PATTERN, templatePlaceholder } from '../vocabulary/subject-template.js';
 import type { SubjectIdentifiers } from './types.js';
 
@@ -82,8 +83,7 @@ export const parseIdentifiers = (
           : names.length === 0
             ? 'this deployment declares no identifiers'
             : `declared: ${names.join(', ')}`;
-      // A name is echoed cut short, as the API's other refusals repeat names.
-      const echoed = name.slice(0, 64);
+      const echoed = name.slice(0, MAX_ECHOED_NAME);
       throw new ValidationError(
         `${field}.${echoed} is not a declared identifier (${hint})`,
         `${field}.${echoed}`,

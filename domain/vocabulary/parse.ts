@@ -117,10 +117,14 @@ const toProblem = (issue: z.core.$ZodIssue, input: unknown, options: ParseOption
 export const toProblems = (error: z.ZodError, input: unknown, options: ParseOptions = {}): Problem[] =>
   error.issues.map((issue) => toProblem(issue, input, options));
 
-const looseName = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+/** Longest name (an unknown field, parameter or attribute) a refusal repeats. */
+export const MAX_ECHOED_NAME = 64;
 
-/** Longest unknown field name a refusal repeats (as the API's query and no-body refusals). */
-const MAX_ECHOED_KEY = 64;
+/** Two names that differ only in case, `_` or `-` (`subjectID`, `storage_period`): one is a typo of the other. */
+export const sameNameLoosely = (a: string, b: string): boolean => {
+  const loose = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
+  return loose(a) === loose(b);
+};
 
 /** A required field missing beside `unknownKey` that differs from it only in case, `_` or `-`. */
 const missingFieldLike = (error: z.ZodError, parent: Path, unknownKey: string): string | undefined => {
@@ -131,7 +135,7 @@ const missingFieldLike = (error: z.ZodError, parent: Path, unknownKey: string): 
       typeof name === 'string' &&
       candidate.path.length === parent.length + 1 &&
       parent.every((segment, index) => candidate.path[index] === segment) &&
-      looseName(name) === looseName(unknownKey)
+      sameNameLoosely(name, unknownKey)
     ) {
       return name;
     }
@@ -150,7 +154,8 @@ export function toValidationError(
   if (issue === undefined) {
     return new ValidationError(`${options.root ?? 'input'} is invalid`, options.root, { cause: error });
   }
-  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0]?.slice(0, MAX_ECHOED_KEY) : undefined;
+  const unknownKey =
+    issue.code === 'unrecognized_keys' ? issue.keys[0]?.slice(0, MAX_ECHOED_NAME) : undefined;
   const path: Path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
   const meant = unknownKey === undefined ? undefined : missingFieldLike(error, issue.path, unknownKey);
   const predicate =

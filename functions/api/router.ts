@@ -1,10 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { ValidationError } from '../../domain/errors.js';
+import { MAX_ECHOED_NAME } from '../../domain/vocabulary/index.js';
 import type { Log } from '../services/deps.js';
 import { ForbiddenError, mapError, PayloadTooLargeError, UnauthorizedError } from '../shared/http-errors.js';
 import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
-import { MAX_ECHOED_NAME, parseNoBody, parseQuery } from './schemas.js';
+import { parseNoBody, parseQuery } from './schemas.js';
 
 const NO_QUERY = z.object({});
 

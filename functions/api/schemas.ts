@@ -15,6 +15,7 @@ import {
   IDENTIFIER_MAX_LENGTH,
   IdentifierSchema,
   InstantSchema,
+  MAX_ECHOED_NAME,
   parseWith,
   ReasonCodeSchema,
   RULE_REF_PATTERN,
@@ -177,9 +178,6 @@ export const parseBody = <Schema extends z.ZodType>(schema: Schema, input: unkno
 /** A path parameter checked with its rule; a missing or broken one is a 400 naming it. */
 export const parsePathParameter = (name: PathParameter, value: string | undefined): string =>
   parseWith(PATH_PARAMETERS[name], value, { root: name });
-
-/** Longest parameter name a refusal repeats. */
-export const MAX_ECHOED_NAME = 64;
 
 /**
  * The body of a route that takes none: `{}` (or an empty body, parsed as `{}`) is none; a field is a
