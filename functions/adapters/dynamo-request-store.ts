@@ -109,36 +109,31 @@ export class DynamoRequestStore implements RequestStore {
   /** Set once the old-format partition read empty: no request is written in that format any more. */
   private legacyMoved = false;
 
-  private idempotencyPk(key: string): string {
-    return `idem#${pseudonymise(this.pseudonymKey, `idempotency-key:${key}`)}`;
+  /** The record of a client's key in its namespace (a request's, a legal hold's): keyed, never the key itself. */
+  private idempotencyPk(
+    key: string,
+    scope: 'idempotency-key' | 'hold-idempotency-key' = 'idempotency-key',
+  ): string {
+    return `idem#${pseudonymise(this.pseudonymKey, `${scope}:${key}`)}`;
+  }
+
+  private async idempotencyItem(pk: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk: '#idem' }, ConsistentRead: true }),
+    );
+    return Item;
   }
 
   async idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: this.idempotencyPk(key), sk: '#idem' },
-        ConsistentRead: true,
-      }),
-    );
-    return Item === undefined
+    const item = await this.idempotencyItem(this.idempotencyPk(key));
+    return item === undefined
       ? undefined
-      : { requestId: String(Item.requestId), bodyHash: String(Item.bodyHash) };
-  }
-
-  private holdIdempotencyPk(key: string): string {
-    return `idem#${pseudonymise(this.pseudonymKey, `hold-idempotency-key:${key}`)}`;
+      : { requestId: String(item.requestId), bodyHash: String(item.bodyHash) };
   }
 
   async holdIdempotencyRecord(key: string): Promise<HoldIdempotencyRecord | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: this.holdIdempotencyPk(key), sk: '#idem' },
-        ConsistentRead: true,
-      }),
-    );
-    return Item === undefined ? undefined : { holdId: String(Item.holdId), bodyHash: String(Item.bodyHash) };
+    const item = await this.idempotencyItem(this.idempotencyPk(key, 'hold-idempotency-key'));
+    return item === undefined ? undefined : { holdId: String(item.holdId), bodyHash: String(item.bodyHash) };
   }
 
   async get(requestId: string): Promise<RequestWithTasks | undefined> {
@@ -310,7 +305,7 @@ export class DynamoRequestStore implements RequestStore {
             Put: {
               TableName: this.tableName,
               Item: {
-                pk: this.holdIdempotencyPk(change.key),
+                pk: this.idempotencyPk(change.key, 'hold-idempotency-key'),
                 sk: '#idem',
                 holdId: change.holdId,
                 bodyHash: change.bodyHash,

@@ -110,23 +110,24 @@ const requestDetail = (
   tasks: tasks.map((task) => taskView(task, blockedBy.get(task.taskId))),
 });
 
-/** The Idempotency-Key header of an erasure request: 8 to 128 characters. */
-const idempotencyKeyOf = (key: string | undefined): string => {
-  if (key === undefined || key.length < 8 || key.length > 128) {
-    throw new ValidationError(
-      'The Idempotency-Key header is required (8 to 128 characters)',
-      'Idempotency-Key',
-    );
-  }
-  return key;
-};
-
-/** An Idempotency-Key a route takes but does not require (a legal hold's): 8 to 128 characters if given. */
+/** An Idempotency-Key header a route takes but does not require (a legal hold's): 8 to 128 characters if given. */
 const optionalIdempotencyKeyOf = (key: string | undefined): string | undefined => {
   if (key !== undefined && (key.length < 8 || key.length > 128)) {
     throw new ValidationError('The Idempotency-Key header must be 8 to 128 characters', 'Idempotency-Key');
   }
   return key;
+};
+
+/** The Idempotency-Key header of an erasure request: required, 8 to 128 characters. */
+const idempotencyKeyOf = (key: string | undefined): string => {
+  const checked = optionalIdempotencyKeyOf(key);
+  if (checked === undefined) {
+    throw new ValidationError(
+      'The Idempotency-Key header is required (8 to 128 characters)',
+      'Idempotency-Key',
+    );
+  }
+  return checked;
 };
 
 /** An erasure request's body (or a preview's) as the services take it, its subject and identifiers checked. */
