@@ -449,7 +449,9 @@ export const rejectErasureRequest = async (
       );
   // Forgotten already: the cancellations were in that same commit.
   if (rejected.subjectId.startsWith(FORGOTTEN_PREFIX)) return rejected;
-  const { tasks } = await getErasureRequest(deps, requestId);
+  // The tasks as read before: a received or blocked request's tasks do not move, and the commit's
+  // condition (still pending) fails it should one have.
+  const { tasks } = before;
   const outcome = await deps.uow.commit([
     {
       kind: 'request.forget-subject',
