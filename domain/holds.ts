@@ -91,7 +91,7 @@ export const holdsBlocking = (
  * those values erases data a hold protects, whoever's request it belongs to (a request may carry
  * another person's e-mail; the hold of that person must still win).
  */
-export const holdsNamingIdentifiers = (
+const holdsNamingIdentifiers = (
   holds: readonly LegalHold[],
   identifiers: SubjectIdentifiers | undefined,
 ): LegalHold[] =>
@@ -110,19 +110,53 @@ export interface HeldTask {
 }
 
 /**
- * The tasks of a request that holds keep from erasing at `now`: those that have not erased yet
- * (`pending`, or `running`, as the worker checks again before its connector call). Tasks that
- * succeeded, were verified or failed are past the point a hold can stop.
+ * Whether judging `tasks` needs every active hold, of any subject (`HoldStore.active`), beside the
+ * subject's own: only when one of them erases by identifier values. Otherwise the subject's own
+ * holds are all that can stop them, and the read is saved.
+ */
+export const needsActiveHolds = (tasks: readonly ErasureTask[]): boolean =>
+  tasks.some((task) => hasIdentifiers(task.identifiers));
+
+/**
+ * ALM-3 for one task: the holds that keep it from erasing at `now`. `holds` are the subject's own;
+ * `active` (every active hold, of any subject, when `needsActiveHolds`) adds those naming a value
+ * the task erases by, as a request may carry another person's e-mail. Either kind must also cover
+ * the task's class or target (`holdCovers`). The one rule for intake, dispatch, the dry run, the
+ * request view, the sweep and the worker.
+ */
+export const holdsOnTask = (
+  task: ErasureTask,
+  holds: readonly LegalHold[],
+  catalog: PolicyCatalog,
+  now: string,
+  active: readonly LegalHold[] = [],
+): LegalHold[] => {
+  const named = holdsNamingIdentifiers(active, task.identifiers).filter(
+    (hold) => !holds.some((own) => own.holdId === hold.holdId),
+  );
+  return holdsBlocking(
+    [...holds, ...named],
+    catalog,
+    { dataClass: task.dataClass, target: task.target },
+    now,
+  );
+};
+
+/**
+ * The tasks of a request that holds keep from erasing at `now` (`holdsOnTask`): those that have
+ * not erased yet (`pending`, or `running`, as the worker checks again before its connector call).
+ * Tasks that succeeded, were verified or failed are past the point a hold can stop.
  */
 export const heldTasks = (
   tasks: readonly ErasureTask[],
   holds: readonly LegalHold[],
   catalog: PolicyCatalog,
   now: string,
+  active: readonly LegalHold[] = [],
 ): HeldTask[] =>
   tasks.flatMap((task) => {
     if (task.status !== 'pending' && task.status !== 'running') return [];
-    const blocking = holdsBlocking(holds, catalog, { dataClass: task.dataClass, target: task.target }, now);
+    const blocking = holdsOnTask(task, holds, catalog, now, active);
     return blocking.length === 0 ? [] : [{ task, holdIds: blocking.map((hold) => hold.holdId).sort() }];
   });
 

@@ -55,6 +55,8 @@ export interface PreviewInput {
   readonly withheldTasks: readonly ErasureTask[];
   /** The subject's holds, as intake reads them. */
   readonly holds: readonly LegalHold[];
+  /** Every active hold, when a task erases by identifier values (`heldTasks`), as intake reads them. */
+  readonly active?: readonly LegalHold[];
   readonly now: string;
 }
 
@@ -75,10 +77,9 @@ const sortedUnion = (lists: readonly (readonly string[])[]): string[] => [...new
 
 export const decidePreview = (config: DeploymentConfig, input: PreviewInput): PreviewDecision => {
   const held = new Map(
-    heldTasks(input.eraseTasks, input.holds, config.catalog, input.now).map(({ task, holdIds }) => [
-      task.taskId,
-      holdIds,
-    ]),
+    heldTasks(input.eraseTasks, input.holds, config.catalog, input.now, input.active).map(
+      ({ task, holdIds }) => [task.taskId, holdIds],
+    ),
   );
   const withheldClasses = new Set(input.withholding.withheld.map((item) => item.dataClass));
   const tasks: PreviewTask[] = [

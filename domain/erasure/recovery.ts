@@ -73,9 +73,13 @@ export const mayBeStuck = (request: ErasureRequest, now: string): boolean => {
   return request.status === 'blocked';
 };
 
-/** The subject's legal holds and the catalog that says where each class's data lives. */
+/**
+ * The subject's legal holds, every active hold when a task erases by identifier values
+ * (`heldTasks`), and the catalog that says where each class's data lives.
+ */
 export interface HoldsInForce {
   readonly holds: readonly LegalHold[];
+  readonly active?: readonly LegalHold[];
   readonly catalog: PolicyCatalog;
 }
 
@@ -89,9 +93,9 @@ export interface HoldsInForce {
 export const stoppedTasks = (
   tasks: readonly ErasureTask[],
   now: string,
-  { holds, catalog }: HoldsInForce,
+  { holds, active, catalog }: HoldsInForce,
 ): ErasureTask[] => {
-  const held = new Set(heldTasks(tasks, holds, catalog, now).map(({ task }) => task.taskId));
+  const held = new Set(heldTasks(tasks, holds, catalog, now, active).map(({ task }) => task.taskId));
   return tasks.filter(
     (task) =>
       !held.has(task.taskId) &&

@@ -20,6 +20,7 @@ import { isConnectorError } from '../connectors/errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { bodyHash, type ErasureRequestInput, plannedTasks } from './erasure-requests.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
+import { activeHoldsFor } from './legal-holds.js';
 import { invocationsOf } from './run-task.js';
 
 /** What a dry run needs: what intake reads, the connectors to count with, and the unit of work for its one audit entry. */
@@ -230,6 +231,7 @@ export const previewErasureRequest = async (
     eraseTasks,
     withheldTasks,
     holds,
+    active: await activeHoldsFor(deps.holds, eraseTasks, now),
     now,
   });
   const targets = await Promise.all(

@@ -30,6 +30,7 @@ import {
 import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
+import { activeHoldsFor } from './legal-holds.js';
 
 /** What creating, dispatching and deciding on requests needs (the API and the sweep). */
 type RequestDeps = Pick<
@@ -105,8 +106,12 @@ const blockedTasksOf = async (deps: RequestDeps, tasks: readonly ErasureTask[]):
   const open = tasks.filter((task) => task.status === 'pending' || task.status === 'running');
   const [first] = open;
   if (first === undefined) return [];
-  const holds = await deps.holds.forSubject(first.subjectId);
-  return heldTasks(open, holds, deps.config.catalog, nowIso(deps)).map(({ task, holdIds }) => ({
+  const at = nowIso(deps);
+  const [holds, active] = await Promise.all([
+    deps.holds.forSubject(first.subjectId),
+    activeHoldsFor(deps.holds, open, at),
+  ]);
+  return heldTasks(open, holds, deps.config.catalog, at, active).map(({ task, holdIds }) => ({
     taskId: task.taskId,
     dataClass: task.dataClass,
     target: task.target,
@@ -208,7 +213,8 @@ export interface NewRequest {
   readonly idempotency?: { readonly key: string; readonly bodyHash: string };
   readonly withheld?: ErasureRequest['withheld'];
   /**
-   * The subject's legal holds, read just before. When none covers any task, the request is stored
+   * The subject's legal holds, read just before (the active holds naming a task's identifier
+   * values are read here, `heldTasks`). When none covers any task, the request is stored
    * `dispatched` at once, its `dispatched` entry in the same commit as its `received` one (one
    * write instead of two); the caller then sends its tasks. Otherwise it is stored `received` and
    * `dispatchOrBlock` decides.
@@ -270,7 +276,13 @@ export const createRequest = async (
   if (
     spec.dispatchUnlessHeld !== undefined &&
     tasks.length > 0 &&
-    heldTasks(tasks, spec.dispatchUnlessHeld, deps.config.catalog, receivedAt).length === 0
+    heldTasks(
+      tasks,
+      spec.dispatchUnlessHeld,
+      deps.config.catalog,
+      receivedAt,
+      await activeHoldsFor(deps.holds, tasks, receivedAt),
+    ).length === 0
   ) {
     const dispatched = dispatchRequest(request, tasks.length, receivedAt);
     request = dispatched.next;
@@ -339,8 +351,11 @@ export const dispatchOrBlock = async (
   tasks: readonly ErasureTask[],
 ): Promise<ErasureRequest> => {
   const at = nowIso(deps);
-  const holds = await deps.holds.forSubject(request.subjectId);
-  const held = heldTasks(tasks, holds, deps.config.catalog, at);
+  const [holds, active] = await Promise.all([
+    deps.holds.forSubject(request.subjectId),
+    activeHoldsFor(deps.holds, tasks, at),
+  ]);
+  const held = heldTasks(tasks, holds, deps.config.catalog, at, active);
   const holdIds = [...new Set(held.flatMap(({ holdIds }) => holdIds))];
   if (holdIds.length > 0 && request.status !== 'dispatched') {
     if (request.status === 'blocked') return request;

@@ -1,7 +1,9 @@
 import { holdPlaced, holdReleased } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
 import { IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
-import { type HoldRequest, newHold } from '../../domain/holds.js';
+import { type HoldRequest, type LegalHold, needsActiveHolds, newHold } from '../../domain/holds.js';
+import type { HoldStore } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
 
@@ -146,3 +148,14 @@ export const releaseLegalHold = async (deps: ServiceDeps, holdId: string): Promi
   }
   throw new Error(`Legal hold '${holdId}': the release did not settle after ${RELEASE_ATTEMPTS} attempts`);
 };
+
+/**
+ * Every hold active at `at`, of any subject, when one of `tasks` erases by identifier values
+ * (`needsActiveHolds`): what `heldTasks` needs to find another subject's hold naming those values.
+ * No read otherwise.
+ */
+export const activeHoldsFor = async (
+  holds: Pick<HoldStore, 'active'>,
+  tasks: readonly ErasureTask[],
+  at: string,
+): Promise<LegalHold[]> => (needsActiveHolds(tasks) ? holds.active(at) : []);

@@ -22,7 +22,7 @@ import { decideAwaitingCallback } from '../../domain/erasure/recovery.js';
 import { attemptsExhausted, decideAttemptFailure, safeErrorCode } from '../../domain/erasure/retry.js';
 import type { Transition } from '../../domain/erasure/state-machine.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
-import { holdsBlocking, holdsNamingIdentifiers, type LegalHold } from '../../domain/holds.js';
+import { holdsOnTask, type LegalHold } from '../../domain/holds.js';
 import {
   addressValues,
   hasIdentifiers,
@@ -37,6 +37,7 @@ import { ConnectorPermanentError, ConnectorRetryableError } from '../connectors/
 import { METRIC } from '../shared/metric-names.js';
 import { CommitGroups, type GroupParticipant } from './commit-groups.js';
 import { nowIso, type SettleDeps, type WorkerDeps } from './deps.js';
+import { activeHoldsFor } from './legal-holds.js';
 import { completionSuppression } from './suppressions.js';
 
 export type TaskRunOutcome =
@@ -283,20 +284,13 @@ const commitState = async (
  */
 const heldBack = async (deps: WorkerDeps, task: ErasureTask): Promise<boolean> => {
   const at = nowIso(deps);
-  const [own, named] = await Promise.all([
+  const [own, active] = await Promise.all([
     deps.batch?.holds(task.subjectId) ?? deps.holds.forSubject(task.subjectId),
     // A task that erases by identifier values (an e-mail, a camera serial) is also held by any
     // active hold naming one of them: the values may be another held person's.
-    hasIdentifiers(task.identifiers)
-      ? deps.holds.active(at).then((active) => holdsNamingIdentifiers(active, task.identifiers))
-      : Promise.resolve([]),
+    activeHoldsFor(deps.holds, [task], at),
   ]);
-  const holds = holdsBlocking(
-    [...own, ...named.filter((hold) => !own.some((mine) => mine.holdId === hold.holdId))],
-    deps.config.catalog,
-    { dataClass: task.dataClass, target: task.target },
-    at,
-  );
+  const holds = holdsOnTask(task, own, deps.config.catalog, at, active);
   if (holds.length === 0) return false;
   const holdIds = holds.map((hold) => hold.holdId);
   if (task.status === 'running' && task.awaitingCallback !== true) {

@@ -35,6 +35,7 @@ import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
 import { addressingOf, createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
+import { activeHoldsFor } from './legal-holds.js';
 import { settle } from './run-task.js';
 import { runWindows, type WindowRunReport } from './window-runs.js';
 
@@ -240,6 +241,8 @@ const inParallel = async <T>(
 class SweepContext {
   readonly report: MutableShardReport = emptyShardReport();
   private readonly holdsBySubject = new Map<string, Promise<LegalHold[]>>();
+  /** Every active hold, read once per shard run when a task erases by identifier values. */
+  private active: Promise<LegalHold[]> | undefined;
   /** The use cases this shard calls read each subject's holds once, here. */
   private readonly deps: SweepShardDeps;
   private readonly holdStore: HoldStore;
@@ -252,7 +255,7 @@ class SweepContext {
     const holds: HoldStore = {
       find: (holdId) => deps.holds.find(holdId),
       forSubject: (subjectId) => this.holdsOf(subjectId),
-      active: (at) => deps.holds.active(at),
+      active: (at) => this.activeHolds(at),
     };
     this.deps = { ...deps, holds };
   }
@@ -395,8 +398,14 @@ class SweepContext {
     const planned = planTasks(this.deps.config, spec.dataClasses, spec.identifiers);
     if (planned.length > MAX_TASKS_PER_REQUEST) return this.general(spec, claim);
     const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
-    const holds = await this.holdsOf(spec.subjectId);
-    if (tasks.length === 0 || heldTasks(tasks, holds, this.deps.config.catalog, this.now).length > 0) {
+    const [holds, active] = await Promise.all([
+      this.holdsOf(spec.subjectId),
+      activeHoldsFor(this.deps.holds, tasks, this.now),
+    ]);
+    if (
+      tasks.length === 0 ||
+      heldTasks(tasks, holds, this.deps.config.catalog, this.now, active).length > 0
+    ) {
       return this.general(spec, claim);
     }
     const at = this.deps.clock().toISOString();
@@ -532,6 +541,15 @@ class SweepContext {
     return entryRef(this.deps.settings.idKey, subjectId, dataClass, dueAt);
   }
 
+  /**
+   * Read once per run: a hold that ends meanwhile still counts until the next sweep (safe), and
+   * the worker reads the holds again right before erasing.
+   */
+  private activeHolds(at: string): Promise<LegalHold[]> {
+    this.active ??= this.holdStore.active(at);
+    return this.active;
+  }
+
   private holdsOf(subjectId: string): Promise<LegalHold[]> {
     let holds = this.holdsBySubject.get(subjectId);
     if (holds === undefined) {
@@ -605,9 +623,12 @@ const reviewOne = async (
     };
   }
   await settle(deps, request.requestId);
-  const holds = await deps.holds.forSubject(found.request.subjectId);
-  const stopped = stoppedTasks(found.tasks, clockNow, { holds, catalog: deps.config.catalog });
+  const [holds, active] = await Promise.all([
+    deps.holds.forSubject(found.request.subjectId),
+    activeHoldsFor(deps.holds, found.tasks, clockNow),
+  ]);
+  const stopped = stoppedTasks(found.tasks, clockNow, { holds, active, catalog: deps.config.catalog });
   await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
-  const held = heldTasks(found.tasks, holds, deps.config.catalog, clockNow).length > 0;
+  const held = heldTasks(found.tasks, holds, deps.config.catalog, clockNow, active).length > 0;
   return { sent: stopped.length > 0, held, after: found };
 };

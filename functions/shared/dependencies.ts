@@ -236,6 +236,16 @@ export const composeSweepShard = (
   return {
     ...basics(config, platform),
     ...stores,
+    // A shard may not scan the holds table: it reads the active holds (those naming a task's
+    // identifier values) from the activeHolds index alone. The coordinator's may (`sweepOf`).
+    holds: new DynamoHoldStore(
+      platform.clients.documents,
+      env.LEGAL_HOLDS_TABLE,
+      platform.secrets.pseudonymKey,
+      {
+        activeFromIndexOnly: true,
+      },
+    ),
     schedules: schedules as DynamoScheduleStore,
     ...notifierOf(config, platform.secrets),
     ...identifierResolverOf(config, platform.clients.documents, platform.secrets),
@@ -252,6 +262,12 @@ const sweepOf = (
   auditOptions: AuditLogOptions,
 ): SweepDeps => ({
   ...composeSweepShard(env, platform, auditOptions),
+  // Window runs read the active holds, by a scan on a table not indexed yet (`scans`).
+  holds: new DynamoHoldStore(
+    platform.clients.documents,
+    env.LEGAL_HOLDS_TABLE,
+    platform.secrets.pseudonymKey,
+  ),
   ...proofOf(env, platform),
   // Rolling windows run from the coordinator, one connector call per target and run.
   connectors: createConnectorRegistry({

@@ -352,4 +352,159 @@ describe("ALM-3 across subjects: a hold protects the identifier values it names,
     expect(held.every((task) => task.status === 'pending')).toBe(true);
     expect(deps.ports.state.requests.get(requestId)?.status).not.toBe('completed');
   });
+
+  const STRANGER = 'someone-else-77';
+  /** A request for STRANGER that carries the held subject's e-mail and one of its cameras. */
+  const claiming = {
+    subjectId: STRANGER,
+    dataClasses: ['closed-account'],
+    reason: 'gdpr-art17-request',
+    identifiers: { email: EMAIL, deviceId: [CAMERAS[0] as string] },
+  };
+  const HELD_TARGETS = ['device-video', 'marketing-list'];
+
+  const placeHold = async (deps: HandlerDeps): Promise<string> => {
+    const placed = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: bearer('compliance'),
+      body: {
+        subjectId: SUBJECT,
+        reason: 'litigation-2026-060',
+        identifiers: { email: EMAIL, deviceId: CAMERAS },
+      },
+    });
+    expect(placed.status).toBe(201);
+    return String(placed.body?.holdId);
+  };
+
+  /** The targets and holds of what `list` says is blocked (a receipt's `blockedTasks`, a view's tasks, a dry run's targets). */
+  const blockedIn = (list: unknown) =>
+    ((list ?? []) as { target: string; blockedBy?: string[] }[])
+      .filter(({ blockedBy }) => blockedBy !== undefined)
+      .map(({ target, blockedBy }) => ({ target, blockedBy }))
+      .sort((a, b) => a.target.localeCompare(b.target));
+
+  it('intake, the request view and the dry run judge by that hold too: the request is blocked, naming it, and nothing is queued', async () => {
+    // Prepare
+    const registry = stubRegistry();
+    const deps = built(registry);
+    const holdId = await placeHold(deps);
+
+    // Act
+    const preview = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-previews',
+      headers: bearer('service'),
+      body: claiming,
+    });
+    const answer = await submit(deps, claiming);
+    const view = await callApi(deps, {
+      method: 'GET',
+      path: `/v1/erasure-requests/${String(answer.body?.requestId)}`,
+      headers: bearer('service'),
+    });
+    await drain(deps);
+
+    // Assess
+    const expected = HELD_TARGETS.map((target) => ({ target, blockedBy: [holdId] }));
+    expect(preview.status).toBe(200);
+    expect(preview.body?.intake).toBe('blocked');
+    expect(blockedIn(preview.body?.targets)).toEqual(expected);
+    expect(answer.status).toBe(202);
+    expect(answer.body?.status).toBe('blocked');
+    expect(blockedIn(answer.body?.blockedTasks)).toEqual(expected);
+    expect(view.status).toBe(200);
+    expect(blockedIn(view.body?.tasks)).toEqual(expected);
+    expect(registry.invocations).toEqual([]);
+  });
+
+  it('once the hold is released, the next sweep dispatches the blocked request and the values are erased', async () => {
+    // Prepare
+    const registry = stubRegistry();
+    const deps = built(registry);
+    const holdId = await placeHold(deps);
+    const answer = await submit(deps, claiming);
+    expect(answer.body?.status).toBe('blocked');
+    const released = await callApi(deps, {
+      method: 'DELETE',
+      path: `/v1/legal-holds/${holdId}`,
+      headers: bearer('compliance'),
+    });
+    expect(released.status).toBe(204);
+
+    // Act
+    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+    await drain(deps);
+
+    // Assess
+    expect(deps.ports.state.requests.get(String(answer.body?.requestId))?.status).toBe('completed');
+    expect(registry.invocations.map((invocation) => invocation.address?.value)).toEqual(
+      expect.arrayContaining([EMAIL, CAMERAS[0]]),
+    );
+  });
+
+  it('a hold placed after dispatch: the stuck-work review does not send its tasks again while it stands, and the view names it', async () => {
+    // Prepare: dispatched before the hold; the worker then holds back the tasks keyed by its values.
+    const registry = stubRegistry();
+    const deps = built(registry);
+    const answer = await submit(deps, claiming);
+    expect(answer.body?.status).toBe('dispatched');
+    const holdId = await placeHold(deps);
+    await drain(deps);
+    const requestId = String(answer.body?.requestId);
+    const later = new Date(Date.parse(HANDLER_NOW) + 2 * 3_600_000).toISOString();
+    const laterDeps = { ...deps.deps, clock: () => new Date(later) };
+
+    // Act
+    await sweepDueDeletions(laterDeps, later);
+    const view = await callApi(deps, {
+      method: 'GET',
+      path: `/v1/erasure-requests/${requestId}`,
+      headers: bearer('service'),
+    });
+
+    // Assess: no message for a held task; both still wait, named by the hold.
+    const held = [...deps.ports.state.tasks.values()].filter(
+      (task) => task.requestId === requestId && HELD_TARGETS.includes(task.target),
+    );
+    expect(held.map((task) => task.status)).toEqual(['pending', 'pending']);
+    const resent = deps.ports.sent.map((message) => message.taskId);
+    expect(held.filter((task) => resent.includes(task.taskId))).toEqual([]);
+    expect(blockedIn(view.body?.tasks)).toEqual(
+      HELD_TARGETS.map((target) => ({ target, blockedBy: [holdId] })),
+    );
+    expect(registry.invocations.filter((invocation) => invocation.address !== undefined)).toEqual([]);
+  });
+
+  it("a due deletion whose identifiers a hold names is blocked at the sweep's dispatch, naming the hold", async () => {
+    // Prepare: the stranger's consent withdrawal schedules a deletion keyed by the held e-mail.
+    const registry = stubRegistry();
+    const deps = built(registry);
+    const holdId = await placeHold(deps);
+    const event = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: {
+        subjectId: STRANGER,
+        type: 'consent.withdrawn',
+        occurredAt: '2026-11-20T09:00:00Z',
+        identifiers: { email: EMAIL },
+      },
+    });
+    expect(event.status).toBe(202);
+
+    // Act
+    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+    await drain(deps);
+
+    // Assess
+    const requests = [...deps.ports.state.requests.values()];
+    expect(requests.map((request) => [request.subjectId, request.status, request.blockedBy])).toEqual([
+      [STRANGER, 'blocked', [holdId]],
+    ]);
+    expect(deps.ports.sent).toEqual([]);
+    expect(registry.invocations).toEqual([]);
+  });
 });

@@ -5,6 +5,7 @@
  * the erased e-mail is then reported by the suppression check.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoIdentifiersOf } from '../../local/demo.js';
 import { type ApiBody, remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
@@ -44,13 +45,68 @@ describe("ALM-3 across subjects: a hold on a subject protects its identifiers fr
     });
     await runtime.drainQueue();
 
-    // Assess: the held person's marketing record and camera videos are all still there.
+    // Assess: the held person's marketing record and camera videos are all still there, and intake
+    // said why: blocked by that hold.
     expect(submitted.status).toBe(202);
+    expect(submitted.body.status).toBe('blocked');
+    expect(submitted.body.blockedTasks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ target: 'marketing-list', blockedBy: [placed.body.holdId] }),
+      ]),
+    );
     expect(await remainingData(runtime, OTHER)).toEqual(before);
     const released = await runtime.call('DELETE', `/v1/legal-holds/${String(placed.body.holdId)}`, {
       role: 'compliance',
     });
     expect(released.status).toBe(204);
+  });
+});
+
+describe("ALM-3 across subjects at the sweep's dispatch", () => {
+  it("a due deletion keyed by the held subject's e-mail is blocked by a sweep shard reading the active holds from the index alone", async () => {
+    // Prepare: a table as after an upgrade (no index marker), where only the coordinator and the
+    // API may scan for older holds; a stranger's consent withdrawal claims the held e-mail.
+    const identifiers = demoIdentifiersOf(OTHER);
+    const placed = await runtime.call('POST', '/v1/legal-holds', {
+      role: 'compliance',
+      body: { subjectId: OTHER, reason: 'litigation-2026-062', identifiers },
+    });
+    expect(placed.status).toBe(201);
+    await runtime.clients.documents.send(
+      new DeleteCommand({
+        TableName: runtime.resources.tables.legalHolds,
+        Key: { subjectId: '#index active-holds', holdId: '#indexed' },
+      }),
+    );
+    const before = await remainingData(runtime, OTHER);
+    const event = await runtime.call('POST', '/v1/lifecycle-events', {
+      body: {
+        subjectId: 'someone-else-78',
+        type: 'consent.withdrawn',
+        occurredAt: '2026-11-20T09:00:00Z',
+        identifiers: { email: identifiers.email },
+      },
+    });
+    expect(event.status).toBe(202);
+
+    // Act
+    await runtime.sweep();
+    await runtime.drainQueue();
+
+    // Assess: the shard blocked the request on the other subject's hold; nothing of it was erased.
+    const deadlines = await runtime.call<ApiBody & { requests: ApiBody[] }>('GET', '/v1/reports/deadlines', {
+      role: 'compliance',
+    });
+    expect(
+      deadlines.body.requests
+        .filter((request) => JSON.stringify(request.blockedBy).includes(String(placed.body.holdId)))
+        .map((request) => [request.origin, request.status, request.blockedBy]),
+    ).toEqual([['schedule', 'blocked', [placed.body.holdId]]]);
+    expect(await remainingData(runtime, OTHER)).toEqual(before);
+    expect(
+      (await runtime.call('DELETE', `/v1/legal-holds/${String(placed.body.holdId)}`, { role: 'compliance' }))
+        .status,
+    ).toBe(204);
   });
 });
 

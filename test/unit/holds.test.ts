@@ -8,7 +8,7 @@ import { holdTask, startTask } from '../../domain/erasure/index.js';
 import { stoppedTasks } from '../../domain/erasure/recovery.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { IllegalTransitionError } from '../../domain/errors.js';
-import { heldTasks, holdsBlocking, type LegalHold } from '../../domain/holds.js';
+import { heldTasks, holdsBlocking, type LegalHold, needsActiveHolds } from '../../domain/holds.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
 import { evaluateDue } from '../../domain/schedule/due.js';
 import { scheduleApply, scheduleEntry, scheduleEvent, scheduleHold } from '../helpers/factories.js';
@@ -114,6 +114,58 @@ describe('heldTasks', () => {
       ['task_suspended-account_user-files', ['hold-a']],
       ['running', ['hold-a', 'hold-b']],
     ]);
+  });
+});
+
+describe("heldTasks with every active hold: another subject's hold naming a task's identifier values", () => {
+  const EMAIL = 'ana.lindqvist@example.com';
+  const byEmail = task('closed-account', 'partner-services', {
+    taskId: 'by-email',
+    identifiers: { email: [EMAIL] },
+  });
+  const byId = task('closed-account', 'customer-records', { taskId: 'by-id' });
+  const others = (patch: Partial<LegalHold> = {}) =>
+    held(undefined, {
+      holdId: 'hold-other',
+      subjectId: 'subject-2',
+      identifiers: { email: [EMAIL] },
+      ...patch,
+    });
+  const judged = (active: readonly LegalHold[], own: readonly LegalHold[] = []) =>
+    heldTasks([byEmail, byId], own, catalog, NOW, active).map(({ task: t, holdIds }) => [t.taskId, holdIds]);
+
+  it('ALM-3: holds the task erasing by a value the hold names, not the task keyed by the subject id', () => {
+    expect(judged([others()])).toEqual([['by-email', ['hold-other']]]);
+  });
+
+  it('a hold naming another value, or another identifier with the same value, holds nothing', () => {
+    expect(judged([others({ identifiers: { email: ['someone@example.com'] } })])).toEqual([]);
+    expect(judged([others({ identifiers: { deviceId: [EMAIL] } })])).toEqual([]);
+  });
+
+  it("the other subject's hold must still cover the task's class or target; released and ended ones hold nothing", () => {
+    expect(judged([others({ dataClasses: ['cloud-video'] })])).toEqual([]);
+    expect(judged([others({ dataClasses: ['marketing-contact'] })])).toEqual([['by-email', ['hold-other']]]);
+    expect(
+      judged([others({ releasedAt: '2027-02-01T00:00:00.000Z' }), others({ holdId: 'ended', until: NOW })]),
+    ).toEqual([]);
+  });
+
+  it("the subject's own hold, also among the active ones, is named once", () => {
+    const own = held(undefined, {
+      holdId: 'hold-own',
+      subjectId: 'subject-1',
+      identifiers: { email: [EMAIL] },
+    });
+    expect(judged([own, others()], [own])).toEqual([
+      ['by-email', ['hold-other', 'hold-own']],
+      ['by-id', ['hold-own']],
+    ]);
+  });
+
+  it('needsActiveHolds: only tasks that erase by identifier values need them read', () => {
+    expect(needsActiveHolds([byId])).toBe(false);
+    expect(needsActiveHolds([byId, byEmail])).toBe(true);
   });
 });
 
