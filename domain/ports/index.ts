@@ -293,6 +293,11 @@ export type Change =
       readonly from: readonly RequestStatus[];
       /** The copy `next` was made from: only the fields that differ are written. */
       readonly previous: ErasureRequest;
+      /**
+       * The request ends (completed, rejected) and forgets whose it was in the same write, so no
+       * crash can leave the subject id behind: as `request.forget-subject`, for `next`'s request.
+       */
+      readonly forget?: SubjectForgetting;
     }
   /** A task's state, if it is still in the status and attempt it was read in. */
   | { readonly kind: 'task.transition'; readonly next: ErasureTask; readonly expected: TaskExpectation }
@@ -321,17 +326,10 @@ export type Change =
       readonly tasks: readonly { readonly previous: ErasureTask; readonly next: ErasureTask }[];
     }
   /**
-   * A completed or rejected request and its tasks keep the subject's pseudonym instead of its id.
-   * `cancelTaskIds` (a rejected request's tasks, none of which ran) become `cancelled`, if still
-   * `pending`.
+   * A completed or rejected request forgets whose it was (`SubjectForgetting`): what finishes a
+   * rejection stored before both went into one write.
    */
-  | {
-      readonly kind: 'request.forget-subject';
-      readonly requestId: string;
-      readonly taskIds: readonly string[];
-      readonly pseudonym: string;
-      readonly cancelTaskIds?: readonly string[];
-    }
+  | ({ readonly kind: 'request.forget-subject'; readonly requestId: string } & SubjectForgetting)
   /** A subject's schedule after a lifecycle event, guarded by the version it was loaded at. */
   | {
       readonly kind: 'schedule.save';
@@ -414,6 +412,17 @@ export type Change =
   | { readonly kind: 'suppression.add'; readonly entries: readonly Suppression[] }
   /** Takes keyed hashes off the suppression list. Unconditional (lifting twice is harmless). */
   | { readonly kind: 'suppression.lift'; readonly hashes: readonly string[] };
+
+/**
+ * A completed or rejected request and its tasks (`taskIds`) keep the subject's pseudonym instead of
+ * its id, and lose the raw identifier values (their keyed hashes stay). `cancelTaskIds` (a rejected
+ * request's tasks, none of which ran) become `cancelled`, if still `pending`.
+ */
+export interface SubjectForgetting {
+  readonly taskIds: readonly string[];
+  readonly pseudonym: string;
+  readonly cancelTaskIds?: readonly string[];
+}
 
 /** The request task outcomes are counted on, as read and after counting (see `countOutcomes`). */
 export interface OutcomeCount {

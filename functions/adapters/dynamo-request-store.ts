@@ -10,6 +10,7 @@ import type {
   RequestStore,
   RequestWithTasks,
   ReviewItem,
+  SubjectForgetting,
   TaskExpectation,
 } from '../../domain/ports/index.js';
 import { ACTION_COUNTER } from '../../domain/reports/erasures.js';
@@ -316,7 +317,10 @@ export class DynamoRequestStore implements RequestStore {
           },
         ];
       case 'request.transition':
-        return [this.transitionItem(change.next, change.from, change.previous)];
+        return [
+          this.transitionItem(change.next, change.from, change.previous, change.forget),
+          ...(change.forget === undefined ? [] : this.forgetTaskItems(change.next.requestId, change.forget)),
+        ];
       case 'task.transition':
         return [this.taskPut(change.next, change.expected)];
       case 'task.outcome':
@@ -407,6 +411,7 @@ export class DynamoRequestStore implements RequestStore {
     next: ErasureRequest,
     from: readonly RequestStatus[],
     previous: ErasureRequest,
+    forget?: SubjectForgetting,
   ): TransactItem {
     const fields: Partial<Record<keyof ErasureRequest, unknown>> = {
       status: next.status,
@@ -442,6 +447,12 @@ export class DynamoRequestStore implements RequestStore {
     }
     // A request that ends partially failed enters the failures index; one that leaves that state leaves it.
     const removed = reviewAt === undefined ? ['openBucket', 'reviewAt'] : [];
+    if (forget !== undefined) {
+      // Forgotten with the subject id: the raw identifier values (their keyed hashes stay).
+      values[':replacement'] = `${FORGOTTEN_PREFIX}${forget.pseudonym}`;
+      assignments.push('subjectId = :replacement');
+      removed.push('identifiers');
+    }
     if (next.status === 'partially_failed') {
       values[':failedBucket'] = failedBucketOf(next.requestId);
       assignments.push('failedBucket = :failedBucket');
@@ -620,7 +631,6 @@ export class DynamoRequestStore implements RequestStore {
 
   /** Only completed or rejected requests: the condition keeps an id a re-drive would still need. */
   private forgetItems(change: Extract<RequestChange, { kind: 'request.forget-subject' }>): TransactItem[] {
-    const replacement = `${FORGOTTEN_PREFIX}${change.pseudonym}`;
     return [
       {
         Update: {
@@ -630,40 +640,46 @@ export class DynamoRequestStore implements RequestStore {
           ConditionExpression: '#status IN (:completed, :rejected)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':replacement': replacement,
+            ':replacement': `${FORGOTTEN_PREFIX}${change.pseudonym}`,
             ':completed': 'completed',
             ':rejected': 'rejected',
           },
         },
       },
-      ...change.taskIds.map((taskId): TransactItem => {
-        const key = { pk: requestPk(change.requestId), sk: taskSk(taskId) };
-        if (change.cancelTaskIds?.includes(taskId) !== true) {
-          return {
-            Update: {
-              TableName: this.tableName,
-              Key: key,
-              UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeValues: { ':replacement': replacement },
-            },
-          };
-        }
+      ...this.forgetTaskItems(change.requestId, change),
+    ];
+  }
+
+  /** The tasks' side of `SubjectForgetting`: the pseudonym for the id, and the cancellations. */
+  private forgetTaskItems(requestId: string, forget: SubjectForgetting): TransactItem[] {
+    const replacement = `${FORGOTTEN_PREFIX}${forget.pseudonym}`;
+    return forget.taskIds.map((taskId): TransactItem => {
+      const key = { pk: requestPk(requestId), sk: taskSk(taskId) };
+      if (forget.cancelTaskIds?.includes(taskId) !== true) {
         return {
           Update: {
             TableName: this.tableName,
             Key: key,
-            UpdateExpression: 'SET subjectId = :replacement, #status = :cancelled REMOVE identifiers',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':replacement': replacement,
-              ':cancelled': 'cancelled',
-              ':pending': 'pending',
-            },
+            UpdateExpression: 'SET subjectId = :replacement REMOVE identifiers',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':replacement': replacement },
           },
         };
-      }),
-    ];
+      }
+      return {
+        Update: {
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET subjectId = :replacement, #status = :cancelled REMOVE identifiers',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':replacement': replacement,
+            ':cancelled': 'cancelled',
+            ':pending': 'pending',
+          },
+        },
+      };
+    });
   }
 }

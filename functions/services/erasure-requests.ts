@@ -27,7 +27,7 @@ import {
   identifierHashes,
   type SubjectIdentifiers,
 } from '../../domain/identifiers/identifiers.js';
-import type { AuditRecord, Change, RequestWithTasks } from '../../domain/ports/index.js';
+import type { AuditRecord, Change, RequestWithTasks, SubjectForgetting } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
 import { activeHoldsFor } from './legal-holds.js';
@@ -332,10 +332,11 @@ const transition = async (
   previous: ErasureRequest,
   { next, audit }: Transition<ErasureRequest>,
   from: readonly ErasureRequest['status'][] = [previous.status],
+  forget?: SubjectForgetting,
 ): Promise<boolean> =>
   (
     await deps.uow.commit(
-      [{ kind: 'request.transition', next, from, previous }],
+      [{ kind: 'request.transition', next, from, previous, ...(forget === undefined ? {} : { forget }) }],
       [{ event: audit, subjectId: previous.subjectId }],
     )
   ).committed;
@@ -427,22 +428,25 @@ const DECISION_ATTEMPTS = 3;
 const applyDecision = async (
   deps: RequestDeps,
   requestId: string,
-  decide: (request: ErasureRequest, at: string) => Transition<ErasureRequest>,
+  decide: (request: ErasureRequest, at: string, tasks: readonly ErasureTask[]) => Transition<ErasureRequest>,
+  /** A decision that ends the request forgets whose it was in the same write. */
+  forgetting?: (found: RequestWithTasks) => SubjectForgetting,
 ): Promise<ErasureRequest> => {
   for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
-    const { request } = await getErasureRequest(deps, requestId);
-    const decided = decide(request, nowIso(deps));
-    if (await transition(deps, request, decided)) return decided.next;
+    const found = await getErasureRequest(deps, requestId);
+    const { request } = found;
+    const decided = decide(request, nowIso(deps), found.tasks);
+    if (await transition(deps, request, decided, [request.status], forgetting?.(found))) return decided.next;
   }
   throw new ConcurrentModificationError(`Erasure request '${requestId}' kept changing; try again`);
 };
 
 /**
  * IMOU-6: refuse a request for a stated legal reason; the requester reads it on the request. A
- * rejected request is final: like a completed one, it then forgets whose it was, and its tasks,
- * none of which ran, are cancelled. Those are a second commit (the request item changes in both);
- * a rejection that died between them is finished by a retry with the same reason, which answers
- * as the first would have.
+ * rejected request is final: like a completed one, it forgets whose it was, and its tasks, none of
+ * which ran, are cancelled, all in the write that rejects it. A retry with the same reason answers
+ * as the first did (and finishes a rejection stored by an earlier version in two writes, which a
+ * crash could leave halfway).
  */
 export const rejectErasureRequest = async (
   deps: RequestDeps,
@@ -450,38 +454,31 @@ export const rejectErasureRequest = async (
   legalReason: string,
 ): Promise<ErasureRequest> => {
   const before = await getErasureRequest(deps, requestId);
-  const retried =
-    before.request.status === 'rejected' && before.request.rejection?.legalReason === legalReason;
-  const rejected = retried
-    ? before.request
-    : await applyDecision(deps, requestId, (request, at) =>
-        rejectRequest(
-          request,
-          legalReason,
-          at,
-          before.tasks.filter((task) => task.status === 'pending').length,
-        ),
-      );
-  // Forgotten already: the cancellations were in that same commit.
-  if (rejected.subjectId.startsWith(FORGOTTEN_PREFIX)) return rejected;
-  // The tasks as read before: a received or blocked request's tasks do not move, and the commit's
-  // condition (still pending) fails it should one have.
-  const { tasks } = before;
-  const outcome = await deps.uow.commit([
-    {
-      kind: 'request.forget-subject',
+  const pending = (tasks: readonly ErasureTask[]) =>
+    tasks.filter((task) => task.status === 'pending').map((task) => task.taskId);
+  const forgetting = ({ request, tasks }: RequestWithTasks): SubjectForgetting => ({
+    taskIds: tasks.map((task) => task.taskId),
+    pseudonym: deps.audit.chainIdFor(request.subjectId),
+    cancelTaskIds: pending(tasks),
+  });
+  if (before.request.status !== 'rejected' || before.request.rejection?.legalReason !== legalReason) {
+    return applyDecision(
+      deps,
       requestId,
-      taskIds: tasks.map((task) => task.taskId),
-      pseudonym: deps.audit.chainIdFor(rejected.subjectId),
-      cancelTaskIds: tasks.filter((task) => task.status === 'pending').map((task) => task.taskId),
-    },
+      (request, at, tasks) => rejectRequest(request, legalReason, at, pending(tasks).length),
+      forgetting,
+    );
+  }
+  if (before.request.subjectId.startsWith(FORGOTTEN_PREFIX)) return before.request;
+  const outcome = await deps.uow.commit([
+    { kind: 'request.forget-subject', requestId, ...forgetting(before) },
   ]);
   if (!outcome.committed) {
     throw new ConcurrentModificationError(
       `Erasure request '${requestId}' changed while it was rejected; try again`,
     );
   }
-  return rejected;
+  return before.request;
 };
 
 /**

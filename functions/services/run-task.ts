@@ -653,23 +653,28 @@ export const settle = async (deps: SettleDeps, requestId: string): Promise<void>
   const settled = settleRequest(request, nowIso(deps));
   if (settled === undefined) return;
   const at = settled.next.completedAt ?? nowIso(deps);
+  const completed = settled.next.status === 'completed';
   await deps.uow.commit(
     [
-      { kind: 'request.transition', next: settled.next, from: ['dispatched'], previous: request },
-      ...(settled.next.status === 'completed' ? completionSuppression(deps, request, at) : []),
+      {
+        kind: 'request.transition',
+        next: settled.next,
+        from: ['dispatched'],
+        previous: request,
+        // Data minimisation, in the same write: once everything is verified gone, the request no
+        // longer needs to know whose data it was. A partially failed request keeps the id so its
+        // tasks can be re-driven.
+        ...(completed
+          ? {
+              forget: {
+                taskIds: found.tasks.map((task) => task.taskId),
+                pseudonym: deps.audit.chainIdFor(request.subjectId),
+              },
+            }
+          : {}),
+      },
+      ...(completed ? completionSuppression(deps, request, at) : []),
     ],
     [{ event: settled.audit, subjectId: request.subjectId }],
   );
-  if (settled.next.status === 'completed') {
-    // Data minimisation: once everything is verified gone, the request no longer needs to know
-    // whose data it was. A partially failed request keeps the id so its tasks can be re-driven.
-    await deps.uow.commit([
-      {
-        kind: 'request.forget-subject',
-        requestId,
-        taskIds: found.tasks.map((task) => task.taskId),
-        pseudonym: deps.audit.chainIdFor(request.subjectId),
-      },
-    ]);
-  }
 };

@@ -8,9 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../domain/audit/index.js';
 import { makeHandler as makeWorker } from '../../functions/run-connector-task.js';
-import { submitErasureRequest } from '../../functions/services/erasure-requests.js';
+import { rejectErasureRequest, submitErasureRequest } from '../../functions/services/erasure-requests.js';
 import { placeLegalHold, releaseLegalHold } from '../../functions/services/legal-holds.js';
 import { recordLifecycleEvent } from '../../functions/services/lifecycle-events.js';
+import { settle } from '../../functions/services/run-task.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import { type HandlerDeps, handlerDeps, lambdaContext, sqsRecord } from '../helpers/handler-deps.js';
@@ -62,6 +63,8 @@ interface Scenario {
   run(w: World): Promise<void>;
   /** The state every run must end in. */
   check(w: World): void;
+  /** The entry types every run's trail must hold. @default received, dispatched, verified, completed */
+  readonly entries?: readonly string[];
 }
 
 const completedRequests = (w: World) =>
@@ -128,7 +131,42 @@ const SCENARIOS: readonly Scenario[] = [
       );
     },
   },
+  {
+    name: 'a blocked request rejected by compliance (IMOU-6), the rejection retried with the same reason',
+    run: async (w) => {
+      if (w.built.ports.state.holds.size === 0) {
+        await placeLegalHold(w.built.deps, { subjectId: SUBJECT, reason: 'litigation-2026-9' });
+      }
+      const { requestId } = await submitErasureRequest(
+        w.built.deps,
+        { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+        'crash-key-3',
+      );
+      await rejectErasureRequest(w.built.deps, requestId, 'legal-claims-art17-3e');
+    },
+    check: (w) => {
+      const requests = [...w.built.ports.state.requests.values()];
+      expect(requests.map((request) => request.status)).toEqual(['rejected']);
+      const tasks = [...w.built.ports.state.tasks.values()];
+      expect(tasks.length).toBeGreaterThan(0);
+      expect(tasks.every((task) => task.status === 'cancelled')).toBe(true);
+    },
+    entries: ['request.received', 'request.blocked', 'request.rejected'],
+  },
 ];
+
+/**
+ * Data minimisation whatever write the crash followed: a request that ended (completed, rejected)
+ * and its tasks keep the subject's pseudonym, never its id.
+ */
+const checkForgotten = (w: World) => {
+  const ended = [...w.built.ports.state.requests.values()].filter(
+    (request) => request.status === 'completed' || request.status === 'rejected',
+  );
+  const ids = new Set(ended.map((request) => request.requestId));
+  const tasks = [...w.built.ports.state.tasks.values()].filter((task) => ids.has(task.requestId));
+  expect(JSON.stringify({ ended, tasks })).not.toContain(SUBJECT);
+};
 
 /** The trail after a run: every chain verifies, and no event is in it twice. */
 const checkTrail = (w: World) => {
@@ -167,6 +205,7 @@ describe('a crash right after any write', () => {
         const w = world();
         await runToEnd(scenario, w);
         checkTrail(w);
+        checkForgotten(w);
         expect(w.built.ports.commits.length).toBeGreaterThan(2);
       });
 
@@ -188,8 +227,9 @@ describe('a crash right after any write', () => {
           // Assess
           expect(written, `crash after write ${crashAfter}`).toBeGreaterThanOrEqual(crashAfter);
           checkTrail(w);
+          checkForgotten(w);
           const types = new Set(w.built.ports.allEntries().map((entry) => entry.type));
-          for (const type of [
+          for (const type of scenario.entries ?? [
             'request.received',
             'request.dispatched',
             'task.verified',
@@ -201,4 +241,82 @@ describe('a crash right after any write', () => {
       });
     });
   }
+});
+
+describe('a crash inside a settling or rejecting commit never leaves the subject id behind', () => {
+  it('settle: a request whose tasks all reported completes and forgets whose it was in one write, so a crash right after it leaves no id', async () => {
+    // Prepare: every task verified and counted (an outcome that fell back to counting alone), the
+    // request still dispatched; the process then dies right after settle's first write.
+    const w = world();
+    const { requestId } = await submitErasureRequest(
+      w.built.deps,
+      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'crash-key-settle',
+    );
+    w.built.ports.sent.splice(0);
+    const tasks = [...w.built.ports.state.tasks.values()].filter((task) => task.requestId === requestId);
+    for (const task of tasks) {
+      const next = {
+        ...task,
+        status: 'verified' as const,
+        attempts: 1,
+        verifiedAt: new Date(START).toISOString(),
+      };
+      expect(
+        await w.built.deps.uow.commit([
+          { kind: 'task.outcome', next, expected: { status: 'pending', attempts: 0 } },
+        ]),
+      ).toEqual({ committed: true });
+    }
+    let written = 0;
+    w.built.ports.afterCommit = () => {
+      if (++written === 1) throw new Error('crash after the first write');
+    };
+
+    // Act: settle dies after its first write; the sweep (and any later settle) runs afterwards.
+    await expect(settle(w.built.deps, requestId)).rejects.toThrow('crash after the first write');
+    w.advance(2);
+    await w.sweep();
+    await settle(w.built.deps, requestId);
+
+    // Assess
+    expect(w.built.ports.state.requests.get(requestId)?.status).toBe('completed');
+    checkForgotten(w);
+  });
+
+  it('rejection: the request is rejected, its tasks cancelled and the subject forgotten in one write, so a crash right after it leaves no id', async () => {
+    // Prepare
+    const w = world();
+    await placeLegalHold(w.built.deps, { subjectId: SUBJECT, reason: 'litigation-2026-9' });
+    const { requestId } = await submitErasureRequest(
+      w.built.deps,
+      { subjectId: SUBJECT, dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'crash-key-reject',
+    );
+    let written = 0;
+    w.built.ports.afterCommit = () => {
+      if (++written === 1) throw new Error('crash after the first write');
+    };
+
+    // Act: the officer's call dies; nobody retries it.
+    await expect(rejectErasureRequest(w.built.deps, requestId, 'legal-claims-art17-3e')).rejects.toThrow(
+      'crash after the first write',
+    );
+    w.advance(2);
+    await w.sweep();
+
+    // Assess
+    expect(w.built.ports.state.requests.get(requestId)?.status).toBe('rejected');
+    expect(
+      [...w.built.ports.state.tasks.values()]
+        .filter((task) => task.requestId === requestId)
+        .map((task) => task.status),
+    ).toEqual(expect.arrayContaining(['cancelled']));
+    expect(
+      [...w.built.ports.state.tasks.values()].some(
+        (task) => task.requestId === requestId && task.status === 'pending',
+      ),
+    ).toBe(false);
+    checkForgotten(w);
+  });
 });

@@ -36,6 +36,7 @@ import type {
   RequestWithTasks,
   ScheduleStore,
   StoredSchedule,
+  SubjectForgetting,
   SuppressionStore,
   TaskExpectation,
   TaskMessage,
@@ -487,6 +488,23 @@ const taskIsAt = (state: InMemoryState, task: ErasureTask, expected: TaskExpecta
  * Tasks' outcomes counted on their request, as the adapter's conditional update does: every task
  * still as expected and the request still with the counts read, or nothing (the caller's copy).
  */
+/** `SubjectForgetting` on a request and its tasks, as the adapter writes it (cancelled tasks must be pending). */
+const forgetSubject = (state: InMemoryState, requestId: string, forget: SubjectForgetting): boolean => {
+  const current = state.requests.get(requestId);
+  if (current === undefined) return false;
+  const replacement = `pseudonym:${forget.pseudonym}`;
+  state.requests.set(requestId, forgotten(current, replacement));
+  for (const taskId of forget.taskIds) {
+    const key = taskKey(requestId, taskId);
+    const task = state.tasks.get(key);
+    if (task === undefined) return false;
+    const cancel = forget.cancelTaskIds?.includes(taskId) === true;
+    if (cancel && task.status !== 'pending') return false;
+    state.tasks.set(key, forgotten(cancel ? { ...task, status: 'cancelled' } : task, replacement));
+  }
+  return true;
+};
+
 const countOutcomes = (
   state: InMemoryState,
   outcomes: readonly { readonly next: ErasureTask; readonly expected: TaskExpectation }[],
@@ -578,7 +596,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
       }
       state.requests.set(current.requestId, updated as unknown as ErasureRequest);
       setReview(state, current.requestId);
-      return true;
+      return change.forget === undefined || forgetSubject(state, current.requestId, change.forget);
     }
     case 'task.transition':
     case 'task.outcome': {
@@ -621,18 +639,7 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'request.forget-subject': {
       const current = state.requests.get(change.requestId);
       if (current?.status !== 'completed' && current?.status !== 'rejected') return false;
-      const replacement = `pseudonym:${change.pseudonym}`;
-      state.requests.set(change.requestId, forgotten(current, replacement));
-      for (const taskId of change.taskIds) {
-        const key = taskKey(change.requestId, taskId);
-        const task = state.tasks.get(key);
-        if (task === undefined) return false;
-        const cancel = change.cancelTaskIds?.includes(taskId) === true;
-        // As the adapter: a task to cancel must still be pending.
-        if (cancel && task.status !== 'pending') return false;
-        state.tasks.set(key, forgotten(cancel ? { ...task, status: 'cancelled' } : task, replacement));
-      }
-      return true;
+      return forgetSubject(state, change.requestId, change);
     }
     case 'schedule.save': {
       const { previous, next, event, at } = change;

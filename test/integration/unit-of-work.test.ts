@@ -354,6 +354,44 @@ describe('request.transition', () => {
     );
   });
 
+  it('ends a request and forgets whose it was in the same write: a rejection cancels its pending tasks; a task that moved on fails it all', async () => {
+    // Prepare: two blocked requests, one with a task that has started meanwhile.
+    const { request, tasks } = requestWithTasks(2, { status: 'blocked' });
+    const moved = requestWithTasks(1, { status: 'blocked' });
+    const running = { ...(moved.tasks[0] as ErasureTask), status: 'running' as const };
+    await commitOk([create(request, tasks), create(moved.request, [running])]);
+    const reject = (of: ErasureRequest, ids: readonly string[]): Change => ({
+      kind: 'request.transition',
+      previous: of,
+      next: { ...of, status: 'rejected', rejection: { legalReason: 'legal-claims', rejectedAt: NOW } },
+      from: ['blocked'],
+      forget: { taskIds: ids, pseudonym: audit.chainIdFor(of.subjectId), cancelTaskIds: ids },
+    });
+
+    // Act
+    await commitOk([
+      reject(
+        request,
+        tasks.map((task) => task.taskId),
+      ),
+    ]);
+
+    // Assess
+    const after = await requests.get(request.requestId);
+    expect(after?.request.status).toBe('rejected');
+    expect(after?.request.subjectId).toBe(`pseudonym:${audit.chainIdFor(request.subjectId)}`);
+    expect(after?.tasks.map((task) => [task.status, task.subjectId.startsWith('pseudonym:')])).toEqual([
+      ['cancelled', true],
+      ['cancelled', true],
+    ]);
+    expect((await openRequests()).map((open) => open.requestId)).not.toContain(request.requestId);
+    await expectConflict([reject(moved.request, [running.taskId])], 0, moved.request.subjectId);
+    expect((await requests.get(moved.request.requestId))?.request).toMatchObject({
+      status: 'blocked',
+      subjectId: moved.request.subjectId,
+    });
+  });
+
   it('writes only what the transition changed, so a concurrent deadline extension survives', async () => {
     // Prepare: the request was read before compliance extended its deadline.
     const request = dispatched(aRequest());
