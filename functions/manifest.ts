@@ -113,8 +113,8 @@ export const FUNCTIONS = {
     queue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
-    // Once after an upgrade: holds placed before the activeHolds index are put into it
-    // (DynamoHoldStore.indexActiveHolds); every other read is a Query or GetItem.
+    // Once after an upgrade: holds placed before the list of active holds are put on it
+    // (DynamoHoldStore.listActiveHolds); every other read is a Query or GetItem.
     scans: ['legalHolds'],
     // Erasure requests, dry runs and exports resolve the subject's identifiers.
     identifierResolver: 'read',

@@ -1,9 +1,11 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
@@ -25,9 +27,25 @@ const NO_END = '9999-12-31T23:59:59.999Z';
 
 /**
  * Written once every hold placed before the `activeHolds` index existed carries its attributes
- * (`indexActiveHolds`). A subject id has no spaces, so no subject's partition is this one.
+ * (`listActiveHolds`). A subject id has no spaces, so no subject's partition is this one.
  */
 const INDEXED_MARKER = { subjectId: '#index active-holds', holdId: '#indexed' } as const;
+
+/**
+ * The list of active holds in the table itself, read consistently (a GSI can lag the table, and a
+ * hold acknowledged to its placer must stop every erasure that reads holds after it): one item per
+ * hold not released, keyed `<activeUntil>#<holdId>` so a Query past `now` skips holds that ran out.
+ * Written and deleted in the transactions that place and release the hold.
+ */
+const ACTIVE_LIST = '#active holds';
+/** Written once every hold placed before the list existed is on it (`listActiveHolds`). */
+const LISTED_MARKER = { subjectId: '#index active-holds', holdId: '#listed' } as const;
+const listKey = (hold: Pick<LegalHold, 'holdId' | 'until'>) => ({
+  subjectId: ACTIVE_LIST,
+  holdId: `${hold.until ?? NO_END}#${hold.holdId}`,
+});
+/** Partitions of the table's own bookkeeping (a subject id never starts with `#`). */
+const isBookkeeping = (item: Record<string, unknown>): boolean => String(item.subjectId).startsWith('#');
 
 /** The hold as the domain knows it: without the index attributes. */
 const holdOf = (item: Record<string, unknown>): LegalHold => {
@@ -44,6 +62,8 @@ export class DynamoHoldStore implements HoldStore {
   readonly keyAttributes: readonly string[] = ['subjectId', 'holdId'];
   /** Whether the index is known to hold every active hold (the marker was read once). */
   private indexed = false;
+  /** Whether the list is known to hold every active hold (its marker was read once). */
+  private listed = false;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -52,13 +72,15 @@ export class DynamoHoldStore implements HoldStore {
     private readonly pseudonymKey: string,
     private readonly options: {
       /**
-       * A function that may write the table indexes holds placed before the index existed, the
-       * first time it reads the active holds (an upgrade); the others read by a scan until then.
+       * A function that may write the table lists holds placed before the list of active holds
+       * existed (`listActiveHolds`), the first time it reads the active holds (an upgrade); the
+       * others read the `activeHolds` index, or scan, until then.
        */
       readonly indexOlderHolds?: boolean;
       /**
-       * A function that may not scan the table (the worker) reads the active holds from the index
-       * alone: holds placed before the index existed are missed here until the API indexes them.
+       * A function that may not scan the table (the worker, the sweep's shards): until the older
+       * holds are listed, it reads the active holds from the index alone, where holds placed
+       * before the index existed are missed until the API indexes them.
        */
       readonly activeFromIndexOnly?: boolean;
     } = {},
@@ -73,7 +95,7 @@ export class DynamoHoldStore implements HoldStore {
         ExpressionAttributeValues: { ':holdId': holdId },
       }),
     );
-    const item = Items?.[0];
+    const item = Items?.find((candidate) => !isBookkeeping(candidate));
     return item === undefined ? undefined : holdOf(item);
   }
 
@@ -88,20 +110,42 @@ export class DynamoHoldStore implements HoldStore {
   }
 
   /**
-   * Every hold active at `now`: the sparse `activeHolds` index past `now` (released holds left it
-   * when released, holds that ran out sort before `now`), so the cost grows with active holds only.
+   * Every hold active at `now`, read consistently: the list of active holds past `now` (released
+   * holds left it when released, holds that ran out sort before `now`), so the cost grows with
+   * active holds only. On a table from before the list (an upgrade), until a function that may
+   * write the table has listed the older holds: the sparse `activeHolds` index, or a scan.
    */
   async active(now: string): Promise<LegalHold[]> {
+    if (!this.listed) {
+      const { Item } = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: LISTED_MARKER, ConsistentRead: true }),
+      );
+      if (Item === undefined && this.options.indexOlderHolds === true) await this.listActiveHolds();
+      this.listed = Item !== undefined || this.options.indexOlderHolds === true;
+    }
+    if (this.listed) {
+      const items = await queryAll(this.documents, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'subjectId = :list AND holdId > :now',
+        ExpressionAttributeValues: { ':list': ACTIVE_LIST, ':now': now },
+        ConsistentRead: true,
+      });
+      return items.map((item) => item.hold as LegalHold);
+    }
+    return this.activeFromIndex(now);
+  }
+
+  /**
+   * `active` before the list is complete: the `activeHolds` index (which may lag the table), or,
+   * on a table from before the index too, a scan (never miss a hold) where the function may scan.
+   */
+  private async activeFromIndex(now: string): Promise<LegalHold[]> {
     if (!this.indexed) {
       const { Item } = await this.documents.send(
         new GetCommand({ TableName: this.tableName, Key: INDEXED_MARKER, ConsistentRead: true }),
       );
-      if (Item === undefined && this.options.activeFromIndexOnly !== true) {
-        // A table from before the index: holds placed then are not in it. Never miss a hold.
-        if (this.options.indexOlderHolds !== true) return this.activeByScan(now);
-        await this.indexActiveHolds();
-      }
-      if (Item !== undefined || this.options.indexOlderHolds === true) this.indexed = true;
+      if (Item === undefined && this.options.activeFromIndexOnly !== true) return this.activeByScan(now);
+      this.indexed = Item !== undefined;
     }
     const items = await queryAll(this.documents, {
       TableName: this.tableName,
@@ -113,43 +157,53 @@ export class DynamoHoldStore implements HoldStore {
   }
 
   /**
-   * Puts every hold not released that lacks the index attributes into `activeHolds`, then writes
-   * the marker. One scan, once per table (after an upgrade); safe to run again or concurrently.
+   * Puts every hold not released on the list of active holds (with the `activeHolds` index
+   * attributes it may lack), then writes the list's marker. One scan, once per table (after an
+   * upgrade); safe to run again or concurrently, and a hold released meanwhile is not listed (the
+   * write is conditional on the hold, unreleased, in its subject's partition).
    */
-  async indexActiveHolds(): Promise<number> {
-    let indexed = 0;
+  async listActiveHolds(): Promise<number> {
+    let listed = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'attribute_not_exists(releasedAt) AND attribute_not_exists(activeHold)',
+          FilterExpression: 'attribute_not_exists(releasedAt)',
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of page.Items ?? []) {
-        if (item.subjectId === INDEXED_MARKER.subjectId) continue;
+        if (isBookkeeping(item)) continue;
+        const hold = holdOf(item);
         try {
           await this.documents.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: { subjectId: item.subjectId, holdId: item.holdId },
-              UpdateExpression: 'SET activeHold = :active, activeUntil = :until',
-              // A hold released meanwhile moved away: nothing to index.
-              ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
-              ExpressionAttributeValues: { ':active': ACTIVE_HOLD, ':until': item.until ?? NO_END },
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: { subjectId: hold.subjectId, holdId: hold.holdId },
+                    UpdateExpression: 'SET activeHold = :active, activeUntil = :until',
+                    ConditionExpression: 'attribute_exists(holdId) AND attribute_not_exists(releasedAt)',
+                    ExpressionAttributeValues: { ':active': ACTIVE_HOLD, ':until': hold.until ?? NO_END },
+                  },
+                },
+                { Put: { TableName: this.tableName, Item: { ...listKey(hold), hold } } },
+              ],
             }),
           );
-          indexed++;
+          listed++;
         } catch (error) {
-          if (!isConditionFailure(error)) throw error;
+          if (!(error instanceof TransactionCanceledException)) throw error;
         }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...INDEXED_MARKER } }));
-    return indexed;
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...LISTED_MARKER } }));
+    return listed;
   }
 
   /** What `active` read before the index: every item, filtered. */
@@ -161,9 +215,9 @@ export class DynamoHoldStore implements HoldStore {
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression:
-            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now) AND subjectId <> :marker',
+            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now) AND NOT begins_with(subjectId, :bookkeeping)',
           ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':now': now, ':marker': INDEXED_MARKER.subjectId },
+          ExpressionAttributeValues: { ':now': now, ':bookkeeping': '#' },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -181,6 +235,13 @@ export class DynamoHoldStore implements HoldStore {
           Put: {
             TableName: this.tableName,
             Item: { ...change.hold, activeHold: ACTIVE_HOLD, activeUntil: change.hold.until ?? NO_END },
+            ConditionExpression: 'attribute_not_exists(holdId)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...listKey(change.hold), hold: change.hold },
             ConditionExpression: 'attribute_not_exists(holdId)',
           },
         },
@@ -227,6 +288,8 @@ export class DynamoHoldStore implements HoldStore {
           ConditionExpression: 'attribute_not_exists(holdId)',
         },
       },
+      // Off the list of active holds (unconditional: a hold placed before the list may not be on it).
+      { Delete: { TableName: this.tableName, Key: listKey(hold) } },
     ];
   }
 }

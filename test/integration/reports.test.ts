@@ -88,8 +88,8 @@ const runningRequest = async (
 const deps = (at = NOW) => ({ requests, uow, audit, clock: () => new Date(at) });
 
 describe('the activeHolds index', () => {
-  it('after an upgrade: a hold placed before the index is read by a scan until indexActiveHolds puts it in', async () => {
-    // A hold as an earlier version stored it: no index attributes.
+  it('after an upgrade: a hold placed before the index is read by a scan until listActiveHolds lists it', async () => {
+    // A hold as an earlier version stored it: no index attributes, not on the list.
     const older: LegalHold = {
       holdId: 'hold_reports_old',
       subjectId: 'subject-held-old',
@@ -109,18 +109,76 @@ describe('the activeHolds index', () => {
     expect(await indexOnly.active(NOW)).toEqual([]);
     expect(scans).toBe(scansBefore);
 
-    expect(await holds.indexActiveHolds()).toBe(1);
-    const indexedStore = new DynamoHoldStore(clients.documents, resources.tables.legalHolds, PSEUDONYM_KEY);
+    expect(await holds.listActiveHolds()).toBe(1);
+    const listedStore = new DynamoHoldStore(clients.documents, resources.tables.legalHolds, PSEUDONYM_KEY);
     scans = 0;
-    expect(await indexedStore.active(NOW)).toEqual([older]);
+    sent.length = 0;
+    expect(await listedStore.active(NOW)).toEqual([older]);
     expect(scans).toBe(0);
-    // The store that wrote the marker reads the index from now on too.
+    // From now on every store reads the list (the marker once, then one consistent Query).
     expect(await holds.active(NOW)).toEqual([older]);
     expect(await indexOnly.active(NOW)).toEqual([older]);
     expect(scans).toBe(0);
     expect(await uow.commit([{ kind: 'hold.release', hold: older, releasedAt: NOW }])).toEqual({
       committed: true,
     });
+    expect(await listedStore.active(NOW)).toEqual([]);
+  });
+
+  it('reads the active holds from the list in the table, consistently, not from the index (which may lag)', async () => {
+    // Prepare
+    const hold: LegalHold = {
+      holdId: 'hold_reports_list',
+      subjectId: 'subject-held-list',
+      reason: 'litigation-2026-070',
+      createdAt: NOW,
+      identifiers: { email: ['held@example.com'] },
+    };
+    await holds.listActiveHolds(); // as the API does at its first read after an upgrade
+    scans--; // that one scan is the upgrade's
+    const reads: { index?: string; consistent?: boolean }[] = [];
+    const store = new DynamoHoldStore(clients.documents, resources.tables.legalHolds, PSEUDONYM_KEY, {
+      activeFromIndexOnly: true,
+    });
+    clients.documents.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TableName?: string; IndexName?: string; ConsistentRead?: boolean };
+        if (context.commandName === 'QueryCommand' && input.TableName === resources.tables.legalHolds) {
+          reads.push({ index: input.IndexName, consistent: input.ConsistentRead });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdReads' },
+    );
+
+    // Act
+    try {
+      expect(await uow.commit([{ kind: 'hold.place', hold }])).toEqual({ committed: true });
+      const placed = await store.active(NOW);
+      expect(await uow.commit([{ kind: 'hold.release', hold, releasedAt: NOW }])).toEqual({
+        committed: true,
+      });
+      const released = await store.active(NOW);
+
+      // Assess
+      expect(placed.map((active) => active.holdId)).toContain(hold.holdId);
+      expect(placed.find((active) => active.holdId === hold.holdId)).toEqual(hold);
+      expect(released.map((active) => active.holdId)).not.toContain(hold.holdId);
+      expect(reads).toEqual([
+        { index: undefined, consistent: true },
+        { index: undefined, consistent: true },
+      ]);
+      // Released: the list keeps nothing of it (neither the subject nor the e-mail).
+      const { Items } = await clients.documents.send(
+        new ScanCommand({ TableName: resources.tables.legalHolds, ConsistentRead: true }),
+      );
+      scans--; // this one is the test's own look at the table
+      expect(JSON.stringify(Items)).not.toContain('held@example.com');
+      expect(JSON.stringify(Items)).not.toContain('"subject-held-list"');
+      expect((await store.find(hold.holdId))?.releasedAt).toBe(NOW);
+    } finally {
+      clients.documents.middlewareStack.remove('holdReads');
+    }
   });
 
   it('holds a hold from its placement to its release, and HoldStore.active reads it', async () => {
