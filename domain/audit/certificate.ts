@@ -152,7 +152,13 @@ export const requireCertifiable = (facts: Pick<CertificateFacts, 'request' | 'ta
     const named = unverified.map((task) => `${task.taskId} (${task.target}: ${task.status})`).join(', ');
     throw new NotReadyError(
       facts.tasks.length === 0
-        ? `Request ${request.requestId} has no tasks to certify`
+        ? `Request ${request.requestId} has no tasks to certify${
+            request.unaddressed === undefined || request.unaddressed.length === 0
+              ? ''
+              : `: it erased nothing, as every target it names is keyed by an identifier it had no value of (${request.unaddressed
+                  .map(({ target, identifier }) => `${target} by ${identifier}`)
+                  .join(', ')})`
+          }`
         : `Not every task of request ${request.requestId} is verified: ${named}`,
     );
   }

@@ -205,7 +205,8 @@ export const holdingBack = (request: Pick<ErasureRequest, 'status' | 'blockedBy'
 /**
  * Hands the request's tasks to the connectors: from `received`, or from `blocked` once the holds are
  * released (the caller checks them). Keeps `blockedBy` as a record of what held the request back.
- * A request with no task would never complete, so `taskCount` must be at least 1.
+ * A scheduled deletion may have no task (every target its class lives in is keyed by an identifier
+ * it has no value of, `unaddressed`): dispatched with none, it settles at once.
  */
 export const dispatchRequest = (
   request: ErasureRequest,
@@ -213,7 +214,7 @@ export const dispatchRequest = (
   at: string,
 ): Transition<ErasureRequest> => {
   requireRequestStatus(request, ['received', 'blocked'], 'dispatched');
-  requireCount(taskCount, 'taskCount', 1);
+  requireCount(taskCount, 'taskCount', 0);
   instantMs(at, 'at');
   const next: ErasureRequest = {
     ...request,

@@ -18,7 +18,12 @@ import type { RetentionAction } from '../../domain/policy/types.js';
 import { targetNamed } from '../../domain/vocabulary/index.js';
 import { isConnectorError } from '../connectors/errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
-import { bodyHash, type ErasureRequestInput, plannedTasks } from './erasure-requests.js';
+import {
+  bodyHash,
+  type ErasureRequestInput,
+  plannedTasks,
+  requireSomethingToErase,
+} from './erasure-requests.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
 import { activeHoldsFor } from './legal-holds.js';
 import { invocationsOf } from './run-task.js';
@@ -215,6 +220,7 @@ export const previewErasureRequest = async (
   };
   const eraseTasks =
     split.erasable.length === 0 ? [] : plannedTasks(deps, { ...spec, dataClasses: split.erasable });
+  if (split.erasable.length > 0) requireSomethingToErase(deps, eraseTasks, split.erasable, identifiers);
   // The withheld classes' own tasks: what planning them after the erasable ones adds (the same keys
   // come first in the same order, so the rest is theirs alone).
   const withheldClasses = split.withheld.map((item) => item.dataClass);

@@ -31,6 +31,7 @@ import type { AuditRecord, Change, RequestWithTasks, SubjectForgetting } from '.
 import { nowIso, type ServiceDeps } from './deps.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
 import { activeHoldsFor } from './legal-holds.js';
+import { settle } from './run-task.js';
 
 /** What creating, dispatching and deciding on requests needs (the API and the sweep). */
 type RequestDeps = Pick<
@@ -151,6 +152,12 @@ export const submitErasureRequest = async (
     { subjectId: input.subjectId, requestId },
     input.identifiers,
   );
+  requireSomethingToErase(
+    deps,
+    plannedTasks(deps, { requestId, subjectId: input.subjectId, dataClasses: erasable, ...addressed }),
+    erasable,
+    addressed.identifiers,
+  );
   const created = await createRequest(deps, {
     requestId,
     subjectId: input.subjectId,
@@ -223,6 +230,30 @@ export interface NewRequest {
 }
 
 /**
+ * Intake refuses a request it could erase nothing of, before anything is stored: every target its
+ * classes live in is keyed by an identifier it gives no value of (400 naming the first). A
+ * scheduled deletion has nobody to ask: it completes at once with nothing erased, its
+ * `unaddressed` listing those targets (`createRequest`).
+ */
+export const requireSomethingToErase = (
+  deps: Pick<RequestDeps, 'config'>,
+  tasks: readonly ErasureTask[],
+  dataClasses: readonly string[],
+  identifiers: SubjectIdentifiers | undefined,
+): void => {
+  if (tasks.length > 0) return;
+  const missing = unaddressedTargets(deps.config, dataClasses, identifiers ?? {});
+  const [first] = missing;
+  if (first === undefined) return;
+  throw new ValidationError(
+    `Nothing to erase: ${missing
+      .map(({ target, identifier }) => `${target} is keyed by ${identifier}`)
+      .join(', ')}, and the request gives no value of it`,
+    `identifiers.${first.identifier}`,
+  );
+};
+
+/**
  * The tasks a request for `spec.dataClasses` gets, or a ValidationError when they are too many
  * for one request. The one planning step of intake: `createRequest` stores these, and a dry run
  * (erasure-preview.ts) counts and judges the same ones.
@@ -274,15 +305,15 @@ export const createRequest = async (
     });
   }
   if (
-    spec.dispatchUnlessHeld !== undefined &&
-    tasks.length > 0 &&
-    heldTasks(
-      tasks,
-      spec.dispatchUnlessHeld,
-      deps.config.catalog,
-      receivedAt,
-      await activeHoldsFor(deps.holds, tasks, receivedAt),
-    ).length === 0
+    tasks.length === 0 ||
+    (spec.dispatchUnlessHeld !== undefined &&
+      heldTasks(
+        tasks,
+        spec.dispatchUnlessHeld,
+        deps.config.catalog,
+        receivedAt,
+        await activeHoldsFor(deps.holds, tasks, receivedAt),
+      ).length === 0)
   ) {
     const dispatched = dispatchRequest(request, tasks.length, receivedAt);
     request = dispatched.next;
@@ -300,7 +331,11 @@ export const createRequest = async (
     ],
     records,
   );
-  return outcome.committed ? { request, tasks } : undefined;
+  if (!outcome.committed) return undefined;
+  // Nothing to erase (`requireSomethingToErase`): done at once. A crash before leaves it dispatched
+  // with no task, which the sweep's review settles.
+  if (tasks.length === 0) await settle(deps, request.requestId);
+  return { request, tasks };
 };
 
 /**

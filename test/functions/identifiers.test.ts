@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { identifierHash } from '../../domain/identifiers/index.js';
+import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/index.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import { bearer, callApi, drainTasks, nothingWrittenSince, submitErasure } from '../helpers/api-handler.js';
 import { stubRegistry } from '../helpers/connectors.js';
@@ -506,5 +507,92 @@ describe("ALM-3 across subjects: a hold protects the identifier values it names,
     ]);
     expect(deps.ports.sent).toEqual([]);
     expect(registry.invocations).toEqual([]);
+  });
+});
+
+describe('a request for classes kept only in targets keyed by an identifier it has no value of', () => {
+  /** `marketing-contact` lives only in `marketing-list`, keyed by e-mail. */
+  const onlyByEmail = (registry = stubRegistry()): HandlerDeps =>
+    handlerDeps({
+      overrides: {
+        connectors: registry,
+        config: identifierConfig(
+          {},
+          {
+            catalog: {
+              ...BUILT_IN_CATALOG,
+              dataClasses: BUILT_IN_CATALOG.dataClasses.map((policy) =>
+                policy.dataClass === 'marketing-contact' ? { ...policy, targets: [] } : policy,
+              ),
+            },
+            targets: EXAMPLE_TARGETS,
+          },
+        ),
+      },
+    });
+  const body = { subjectId: SUBJECT, dataClasses: ['marketing-contact'], reason: 'gdpr-art17-request' };
+
+  it('from the API: 400 naming the identifier, for the request and its dry run, and nothing is stored', async () => {
+    // Prepare
+    const deps = onlyByEmail();
+    const unchanged = nothingWrittenSince(deps.ports);
+
+    // Act
+    const first = await submit(deps, body, 'only-by-email-1');
+    const retried = await submit(deps, body, 'only-by-email-1');
+    const dryRun = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/erasure-previews',
+      headers: bearer('service'),
+      body,
+    });
+
+    // Assess
+    for (const answer of [first, retried, dryRun]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body?.error?.field).toBe('identifiers.email');
+      expect(answer.body?.error?.message).toContain('marketing-list');
+    }
+    unchanged();
+  });
+
+  it('from a schedule: the request completes at once with nothing erased, listing the target it could not address, and forgets the subject', async () => {
+    // Prepare: a consent withdrawal without the e-mail; no resolver.
+    const registry = stubRegistry();
+    const deps = onlyByEmail(registry);
+    const event = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: { subjectId: SUBJECT, type: 'consent.withdrawn', occurredAt: '2026-11-20T09:00:00Z' },
+    });
+    expect(event.status).toBe(202);
+
+    // Act
+    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+    await drain(deps);
+    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+
+    // Assess
+    const requests = [...deps.ports.state.requests.values()];
+    expect(requests.map((request) => [request.status, request.taskCount, request.unaddressed])).toEqual([
+      ['completed', 0, [{ target: 'marketing-list', identifier: 'email' }]],
+    ]);
+    expect(registry.invocations).toEqual([]);
+    expect(JSON.stringify(requests)).not.toContain(SUBJECT);
+    expect(deps.logs.filter((line) => line.level === 'error')).toEqual([]);
+    const types = deps.ports.allEntries().map((entry) => entry.type);
+    expect(types).toEqual(
+      expect.arrayContaining(['request.received', 'request.dispatched', 'request.completed']),
+    );
+    // No certificate of erasure for an erasure of nothing: the refusal says why.
+    const certificate = await callApi(deps, {
+      method: 'GET',
+      path: `/v1/erasure-requests/${requests[0]?.requestId}/certificate`,
+      headers: bearer('compliance'),
+    });
+    expect(certificate.status).toBe(409);
+    expect(certificate.body?.error?.message).toContain('erased nothing');
+    expect(certificate.body?.error?.message).toContain('marketing-list by email');
   });
 });

@@ -518,9 +518,14 @@ describe('request transitions', () => {
     );
   });
 
-  it('refuses to dispatch a request without tasks, which could never complete', () => {
-    // Act / Assess
-    expect(() => dispatchRequest(receivedRequest(), 0, LATER)).toThrow(
+  it('dispatches a request without tasks (nothing it could address), which then settles at once as completed', () => {
+    // Act
+    const { next } = dispatchRequest(receivedRequest(), 0, LATER);
+
+    // Assess
+    expect(next).toMatchObject({ status: 'dispatched', taskCount: 0 });
+    expect(settleRequest(next, LATER)?.next).toMatchObject({ status: 'completed', completedAt: LATER });
+    expect(() => dispatchRequest(receivedRequest(), -1, LATER)).toThrow(
       expect.objectContaining({ name: 'ValidationError', field: 'taskCount' }),
     );
   });
