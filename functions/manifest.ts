@@ -129,8 +129,10 @@ export const FUNCTIONS = {
     tables: {
       schedules: 'readWrite',
       requests: 'readWrite',
-      // A due deletion blocked on a hold is counted on it (`hold.confirm`).
-      legalHolds: 'update',
+      // A due deletion blocked on a hold is counted on it (`hold.confirm`), and a hold that ran
+      // out moves to its subject's pseudonym (`forgetEndedHolds`: a Delete and a Put). `update`
+      // could already neutralise a hold (SET releasedAt), so this widens nothing that matters.
+      legalHolds: 'readWrite',
       audit: 'append',
       suppressions: 'append',
     },

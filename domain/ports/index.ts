@@ -116,6 +116,11 @@ export interface HoldStore {
   forSubject(subjectId: string): Promise<LegalHold[]>;
   /** Every hold active at `now`, of any subject (window runs exclude their subjects). */
   active(now: string): Promise<LegalHold[]>;
+  /**
+   * Holds not released whose end (`until`) is at or before `now`, as stored in their subject's
+   * partition: what the sweep forgets (`forgetEndedHolds`).
+   */
+  ended(now: string): Promise<LegalHold[]>;
 }
 
 /**

@@ -166,3 +166,21 @@ export const activeHoldsFor = async (
   tasks: readonly ErasureTask[],
   at: string,
 ): Promise<LegalHold[]> => (needsActiveHolds(tasks) ? holds.active(at) : []);
+
+/**
+ * Data minimisation for holds that ran out (`until` passed): each is moved to its subject's
+ * pseudonym and loses its identifiers, as a release does (`releasedAt` is its end), so no hold
+ * keeps the id or the e-mail of a person it no longer protects. Run by the sweep. No audit entry:
+ * the hold's `hold.placed` entry records its end. A hold released by hand meanwhile wins.
+ */
+export const forgetEndedHolds = async (
+  deps: Pick<ServiceDeps, 'holds' | 'uow'>,
+  now: string,
+): Promise<number> => {
+  let forgotten = 0;
+  for (const hold of await deps.holds.ended(now)) {
+    const outcome = await deps.uow.commit([{ kind: 'hold.release', hold, releasedAt: hold.until ?? now }]);
+    if (outcome.committed) forgotten++;
+  }
+  return forgotten;
+};

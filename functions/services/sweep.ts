@@ -35,7 +35,7 @@ import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
 import { addressingOf, createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
-import { activeHoldsFor } from './legal-holds.js';
+import { activeHoldsFor, forgetEndedHolds } from './legal-holds.js';
 import { settle } from './run-task.js';
 import { runWindows, type WindowRunReport } from './window-runs.js';
 
@@ -157,6 +157,13 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
       ? []
       : await runWindows({ ...deps, connectors: deps.connectors }, now);
   const open = await reviewOpenRequests(deps, now, clockNow);
+  // Holds that ran out keep no id (a failure is logged: the next sweep forgets them).
+  const endedHolds = await forgetEndedHolds(deps, clockNow).catch((error: unknown) => {
+    deps.log.error('forgetting ended legal holds failed; the next sweep tries again', {
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    return 0;
+  });
   deps.metrics.count(METRIC.requestsOverdue, open.overdue);
   deps.metrics.count(METRIC.requestsNearDeadline, open.nearDeadline);
   // Last, so it holds what this sweep appended. A failure is logged: the next sweep anchors it all.
@@ -180,6 +187,7 @@ export const sweepDueDeletions = async (deps: SweepDeps, now: string): Promise<S
     blocked: report.blocked.length,
     notices: report.notices.length,
     heldNotices: report.heldNotices.length,
+    endedHolds,
     ...open,
   });
   return { now, bucketsRead: buckets.length, shardsQueued, ...report, ...open, windows, ...anchor };
@@ -256,6 +264,7 @@ class SweepContext {
       find: (holdId) => deps.holds.find(holdId),
       forSubject: (subjectId) => this.holdsOf(subjectId),
       active: (at) => this.activeHolds(at),
+      ended: (at) => deps.holds.ended(at),
     };
     this.deps = { ...deps, holds };
   }

@@ -428,3 +428,33 @@ describe('ALM-3 at the sweep: scheduled deletions, rolling windows and notices',
     expect(released.notices.map((notice) => notice.dataClass)).toEqual(['inactive-account']);
   });
 });
+
+describe('a hold that ran out (`until` passed) keeps no personal data', () => {
+  it('the sweep moves it to the pseudonym and drops its identifiers, as a release does; an active one stays', async () => {
+    // Prepare: one hold ended yesterday, one ends next year; both name the subject and an e-mail.
+    const built = await placed(
+      handlerDeps(),
+      {
+        ...hold('hold_ended'),
+        until: '2026-11-20T00:00:00.000Z',
+        identifiers: { email: ['held.person@example.com'] },
+      },
+      { ...hold('hold_running', undefined, 'subject-held-other'), until: '2027-11-20T00:00:00.000Z' },
+    );
+
+    // Act
+    await sweepDueDeletions(built.deps, HANDLER_NOW);
+    await sweepDueDeletions(built.deps, HANDLER_NOW);
+
+    // Assess
+    const holds = [...built.ports.state.holds.values()];
+    const ended = holds.find((candidate) => candidate.holdId === 'hold_ended');
+    expect(ended?.releasedAt).toBe('2026-11-20T00:00:00.000Z');
+    expect(JSON.stringify(holds)).not.toContain(SUBJECT);
+    expect(JSON.stringify(holds)).not.toContain('held.person@example.com');
+    expect(holds.find((candidate) => candidate.holdId === 'hold_running')).toMatchObject({
+      subjectId: 'subject-held-other',
+    });
+    expect(holds.find((candidate) => candidate.holdId === 'hold_running')?.releasedAt).toBeUndefined();
+  });
+});

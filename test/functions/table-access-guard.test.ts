@@ -65,7 +65,7 @@ describe('the local runtime holds each function to its IAM grants (functions/man
         }),
     ],
     [
-      'sweep',
+      'sweepShard',
       'a PutItem on a hold (it only counts blocks on holds that exist)',
       () => new PutCommand({ TableName: TABLES.legalHolds, Item: { subjectId: 's', holdId: 'h' } }),
     ],

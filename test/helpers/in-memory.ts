@@ -235,6 +235,12 @@ export class InMemoryPorts {
     this.holds = {
       find: async (holdId) => clone([...this.state.holds.values()].find((hold) => hold.holdId === holdId)),
       active: async (now) => clone([...this.state.holds.values()].filter((hold) => isHoldActive(hold, now))),
+      ended: async (now) =>
+        clone(
+          [...this.state.holds.values()].filter(
+            (hold) => hold.releasedAt === undefined && hold.until !== undefined && hold.until <= now,
+          ),
+        ),
       forSubject: async (subjectId) =>
         [...this.state.holds.values()].filter((hold) => hold.subjectId === subjectId).map(clone),
     };

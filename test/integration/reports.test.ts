@@ -16,6 +16,7 @@ import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import { DynamoReportStore } from '../../functions/adapters/dynamo-report-store.js';
 import type { DynamoRequestStore } from '../../functions/adapters/dynamo-request-store.js';
 import type { DynamoUnitOfWork } from '../../functions/adapters/dynamo-unit-of-work.js';
+import { forgetEndedHolds } from '../../functions/services/legal-holds.js';
 import { finish } from '../../functions/services/run-task.js';
 import { destroyLocalClients } from '../../local/aws-clients.js';
 import { deleteOrchestratorResources, type OrchestratorResources } from '../../local/resources.js';
@@ -179,6 +180,38 @@ describe('the activeHolds index', () => {
     } finally {
       clients.documents.middlewareStack.remove('holdReads');
     }
+  });
+
+  it('a hold that ran out: ended() finds it, and forgetEndedHolds moves it to the pseudonym without its identifiers', async () => {
+    // Prepare: placed with an end that is past at NOW, and a block counted on it since.
+    await holds.listActiveHolds();
+    scans--; // that one scan is the upgrade's
+    const ranOut: LegalHold = {
+      holdId: 'hold_reports_ended',
+      subjectId: 'subject-held-ended',
+      reason: 'litigation-2026-071',
+      createdAt: '2026-10-01T00:00:00.000Z',
+      until: '2026-11-20T00:00:00.000Z',
+      identifiers: { email: ['ended@example.com'] },
+    };
+    expect(await uow.commit([{ kind: 'hold.place', hold: ranOut }])).toEqual({ committed: true });
+    expect(await uow.commit([{ kind: 'hold.confirm', hold: ranOut }])).toEqual({ committed: true });
+
+    // Act
+    const ended = await holds.ended(NOW);
+    const forgotten = await forgetEndedHolds({ holds, uow }, NOW);
+
+    // Assess
+    expect(ended).toEqual([{ ...ranOut, blockCount: 1 }]);
+    expect(forgotten).toBe(1);
+    expect(await holds.ended(NOW)).toEqual([]);
+    expect((await holds.find(ranOut.holdId))?.releasedAt).toBe(ranOut.until);
+    const { Items } = await clients.documents.send(
+      new ScanCommand({ TableName: resources.tables.legalHolds, ConsistentRead: true }),
+    );
+    scans--; // this one is the test's own look at the table
+    expect(JSON.stringify(Items)).not.toContain('ended@example.com');
+    expect(JSON.stringify(Items)).not.toContain('"subject-held-ended"');
   });
 
   it('holds a hold from its placement to its release, and HoldStore.active reads it', async () => {
