@@ -27,8 +27,16 @@ export const deadlineBucket = (days: number): DeadlineBucket => {
   return '31+';
 };
 
-/** Requests the requester still waits on: the ones the deadline report lists. */
-export const OPEN_STATUSES: readonly RequestStatus[] = ['received', 'blocked', 'dispatched'];
+/**
+ * Requests the requester still waits on, which the deadline report lists and counts: the open ones,
+ * and partially failed ones (ALU-3: not fulfilled until a re-drive completes them).
+ */
+export const UNFULFILLED_STATUSES: readonly RequestStatus[] = [
+  'received',
+  'blocked',
+  'dispatched',
+  'partially_failed',
+];
 
 export interface DeadlineRow {
   readonly requestId: string;
@@ -56,13 +64,13 @@ export interface DeadlineReport {
 }
 
 /**
- * The report of `requests` at `now`: only open ones count (a final request the index still showed
- * is left out), sorted by deadline then id. `dueWithin7Days` is ALU-3's exact window
+ * The report of `requests` at `now`: only unfulfilled ones count (a request completed, rejected or
+ * cancelled that an index still showed is left out), sorted by deadline then id. `dueWithin7Days` is ALU-3's exact window
  * (`deadlineWithin`: deadline in [now, now + 7 days]); the `0-7` bucket counts whole days.
  */
 export const deadlineReport = (requests: readonly ErasureRequest[], now: string): DeadlineReport => {
   const open = requests
-    .filter((request) => OPEN_STATUSES.includes(request.status))
+    .filter((request) => UNFULFILLED_STATUSES.includes(request.status))
     .slice()
     .sort((a, b) =>
       a.deadline === b.deadline

@@ -53,16 +53,17 @@ export class DynamoReportStore implements ReportStore {
 
   /** Every shard of `openByDeadline`, each in deadline order, merged. */
   async openRequests(): Promise<ErasureRequest[]> {
-    const shards = await Promise.all(
-      shardIds(OPEN_SHARDS).map((shard) =>
-        queryAll(this.documents, {
-          TableName: this.tables.requests,
-          IndexName: 'openByDeadline',
-          KeyConditionExpression: 'openBucket = :bucket',
-          ExpressionAttributeValues: { ':bucket': `open#${shard}` },
-        }),
-      ),
-    );
+    const read = (indexName: string, key: string, bucket: string) =>
+      queryAll(this.documents, {
+        TableName: this.tables.requests,
+        IndexName: indexName,
+        KeyConditionExpression: `${key} = :bucket`,
+        ExpressionAttributeValues: { ':bucket': bucket },
+      });
+    const shards = await Promise.all([
+      ...shardIds(OPEN_SHARDS).map((shard) => read('openByDeadline', 'openBucket', `open#${shard}`)),
+      ...shardIds(FAILED_SHARDS).map((shard) => read('byFailure', 'failedBucket', `failed#${shard}`)),
+    ]);
     return shards
       .flat()
       .map((item) => withoutKeys<ErasureRequest>(item))

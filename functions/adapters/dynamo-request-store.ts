@@ -45,6 +45,10 @@ const openAttributes = (request: ErasureRequest): Record<string, string> => {
 /** Partially failed requests spread over as many `failedBucket` values (`failed#00`..). */
 export const FAILED_SHARDS = OPEN_SHARDS;
 export const failedBucketOf = (requestId: string): string => `failed#${shardOf(requestId, FAILED_SHARDS)}`;
+const failedShards = Array.from(
+  { length: FAILED_SHARDS },
+  (_, shard) => `failed#${String(shard).padStart(2, '0')}`,
+);
 /** Partition of the erasure counters of one shard (`ErasureTally.shard`); sort key `<month>#<class>#<rule>`. */
 export const tallyPk = (shard: string): string => `tally#${shard}`;
 export const tallySk = (month: string, dataClass: string, ruleRef: string): string =>
@@ -263,15 +267,24 @@ export class DynamoRequestStore implements RequestStore {
   /** Select COUNT per shard of `openByDeadline`: DynamoDB counts, nothing is returned. */
   async deadlineCounts(now: string, nearMs: number): Promise<{ overdue: number; nearDeadline: number }> {
     const near = new Date(Date.parse(now) + nearMs).toISOString();
-    const count = async (bucket: string, condition: string, values: Record<string, string>) => {
+    // Open requests, and partially failed ones (not fulfilled either): both indexes by deadline.
+    const buckets = [
+      ...openShards.map((bucket) => ({ index: 'openByDeadline', key: 'openBucket', bucket })),
+      ...failedShards.map((bucket) => ({ index: 'byFailure', key: 'failedBucket', bucket })),
+    ];
+    const count = async (
+      { index, key, bucket }: (typeof buckets)[number],
+      condition: string,
+      values: Record<string, string>,
+    ) => {
       let total = 0;
       let startKey: Record<string, unknown> | undefined;
       do {
         const page = await this.documents.send(
           new QueryCommand({
             TableName: this.tableName,
-            IndexName: 'openByDeadline',
-            KeyConditionExpression: `openBucket = :bucket AND ${condition}`,
+            IndexName: index,
+            KeyConditionExpression: `${key} = :bucket AND ${condition}`,
             ExpressionAttributeValues: { ':bucket': bucket, ...values },
             Select: 'COUNT',
             ExclusiveStartKey: startKey,
@@ -283,7 +296,7 @@ export class DynamoRequestStore implements RequestStore {
       return total;
     };
     const sum = async (condition: string, values: Record<string, string>) =>
-      (await Promise.all(openShards.map((bucket) => count(bucket, condition, values)))).reduce(
+      (await Promise.all(buckets.map((bucket) => count(bucket, condition, values)))).reduce(
         (total, value) => total + value,
         0,
       );

@@ -13,6 +13,7 @@ import {
   HOLDS_CSV_COLUMNS,
   UPCOMING_CSV_COLUMNS,
 } from '../../domain/reports/index.js';
+import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import {
   type ApiAnswer,
   bearer,
@@ -47,35 +48,52 @@ const seeded = async (): Promise<HandlerDeps> => {
 const csvLines = (answer: ApiAnswer) => answer.raw.split('\r\n').filter((line) => line !== '');
 
 describe('GET /v1/reports/deadlines', () => {
-  it('ALU-3: lists open requests with days to their deadline; a partially failed one is not open', async () => {
+  it('ALU-3: lists the requests not fulfilled with days to their deadline: open ones and partially failed ones, which are still owed', async () => {
     const built = await seeded();
     const answer = await report(built, 'deadlines');
     expect(answer.status).toBe(200);
+    const row = (requestId: string, status: string) => ({
+      requestId,
+      status,
+      origin: 'api',
+      dataClasses: ['closed-account'],
+      receivedAt: '2026-11-21T10:59:00.000Z',
+      deadline: '2026-12-21T10:59:00.000Z',
+      daysToDeadline: 29,
+      overdue: false,
+      extended: false,
+    });
     expect(answer.body).toEqual({
       asOf: HANDLER_NOW,
-      summary: { open: 1, overdue: 0, dueWithin7Days: 0, extended: 0 },
+      summary: { open: 2, overdue: 0, dueWithin7Days: 0, extended: 0 },
       byDaysToDeadline: [
         { bucket: 'overdue', count: 0 },
         { bucket: '0-7', count: 0 },
         { bucket: '8-14', count: 0 },
         { bucket: '15-21', count: 0 },
-        { bucket: '22-30', count: 1 },
+        { bucket: '22-30', count: 2 },
         { bucket: '31+', count: 0 },
       ],
       requests: [
-        {
-          requestId: SEEDED.dispatchedRequestId,
-          status: 'dispatched',
-          origin: 'api',
-          dataClasses: ['closed-account'],
-          receivedAt: '2026-11-21T10:59:00.000Z',
-          deadline: '2026-12-21T10:59:00.000Z',
-          daysToDeadline: 29,
-          overdue: false,
-          extended: false,
-        },
+        row(SEEDED.failedRequestId, 'partially_failed'),
+        row(SEEDED.dispatchedRequestId, 'dispatched'),
       ],
     });
+  });
+
+  it("ALU-3: a partially failed request past its deadline is overdue, in the report and in the sweep's counts, until a re-drive completes it", async () => {
+    const built = await seeded();
+    const later = handlerDeps({ now: '2027-01-05T00:00:00.000Z' });
+    later.ports.state = built.ports.state;
+
+    const answer = await report(later, 'deadlines');
+    const swept = await sweepDueDeletions(later.deps, '2027-01-05T00:00:00.000Z');
+
+    expect(answer.body?.summary).toMatchObject({ open: 2, overdue: 2 });
+    expect(answer.body?.requests).toEqual(
+      expect.arrayContaining([expect.objectContaining({ requestId: SEEDED.failedRequestId, overdue: true })]),
+    );
+    expect(swept.overdue).toBe(2);
   });
 
   it('ALU-3: an extended deadline shows as extended, an overdue one as overdue', async () => {
@@ -90,8 +108,17 @@ describe('GET /v1/reports/deadlines', () => {
     const later = handlerDeps({ now: '2027-03-01T00:00:00.000Z' });
     later.ports.state = built.ports.state;
     const answer = await report(later, 'deadlines');
-    expect(answer.body?.summary).toEqual({ open: 1, overdue: 1, dueWithin7Days: 0, extended: 1 });
-    expect(answer.body?.requests).toMatchObject([{ overdue: true, extended: true, daysToDeadline: -10 }]);
+    expect(answer.body?.summary).toEqual({ open: 2, overdue: 2, dueWithin7Days: 0, extended: 1 });
+    expect(answer.body?.requests).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          requestId: SEEDED.dispatchedRequestId,
+          overdue: true,
+          extended: true,
+          daysToDeadline: -10,
+        }),
+      ]),
+    );
   });
 
   it('answers CSV for format=csv and for Accept: text/csv, one row per request', async () => {
@@ -105,6 +132,7 @@ describe('GET /v1/reports/deadlines', () => {
       expect(answer.headers?.['content-disposition']).toBe('attachment; filename="deadlines.csv"');
       expect(csvLines(answer)).toEqual([
         DEADLINES_CSV_COLUMNS.join(','),
+        `${SEEDED.failedRequestId},partially_failed,api,closed-account,2026-11-21T10:59:00.000Z,2026-12-21T10:59:00.000Z,29,false,false,`,
         `${SEEDED.dispatchedRequestId},dispatched,api,closed-account,2026-11-21T10:59:00.000Z,2026-12-21T10:59:00.000Z,29,false,false,`,
       ]);
     }

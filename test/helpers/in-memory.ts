@@ -190,7 +190,9 @@ export class InMemoryPorts {
       },
       deadlineCounts: async (now, nearMs) => {
         const near = new Date(Date.parse(now) + nearMs).toISOString();
-        const open = [...this.state.requests.values()].filter((request) => !FINAL.includes(request.status));
+        const open = [...this.state.requests.values()].filter(
+          (request) => !FINAL.includes(request.status) || request.status === 'partially_failed',
+        );
         return {
           overdue: open.filter((request) => request.deadline < now).length,
           nearDeadline: open.filter((request) => request.deadline >= now && request.deadline <= near).length,
@@ -249,7 +251,7 @@ export class InMemoryPorts {
     this.reports = {
       openRequests: async () =>
         [...this.state.requests.values()]
-          .filter((request) => !FINAL.includes(request.status))
+          .filter((request) => !FINAL.includes(request.status) || request.status === 'partially_failed')
           .sort((a, b) => (a.deadline < b.deadline ? -1 : a.deadline > b.deadline ? 1 : 0))
           .map(clone),
       failedRequests: async () =>

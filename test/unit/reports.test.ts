@@ -53,7 +53,7 @@ const request = (overrides: Partial<ErasureRequest> = {}): ErasureRequest => ({
 
 /** A deadline within ±120 days of NOW, to the millisecond. */
 const offsetMs = fc.integer({ min: -120 * MS_PER_DAY, max: 120 * MS_PER_DAY });
-const OPEN: readonly RequestStatus[] = ['received', 'blocked', 'dispatched'];
+const OPEN: readonly RequestStatus[] = ['received', 'blocked', 'dispatched', 'partially_failed'];
 const ANY: readonly RequestStatus[] = [...OPEN, 'completed', 'partially_failed', 'rejected', 'cancelled'];
 
 describe('daysToDeadline and its buckets', () => {
@@ -103,7 +103,7 @@ describe('deadlineReport', () => {
     { maxLength: 30 },
   );
 
-  it('ALU-3: counts open requests only, every bucket once in order, summary as the rows say', () => {
+  it('ALU-3: counts unfulfilled requests only (open or partially failed), every bucket once in order, summary as the rows say', () => {
     fc.assert(
       fc.property(requests, (drawn) => {
         const stored = drawn.map(({ offset, status, extended }, index) =>
