@@ -394,9 +394,16 @@ export const dispatchOrBlock = async (
   const held = heldTasks(tasks, holds, deps.config.catalog, at, active);
   const holdIds = [...new Set(held.flatMap(({ holdIds }) => holdIds))];
   if (holdIds.length > 0 && request.status !== 'dispatched') {
-    if (request.status === 'blocked') return request;
+    // Blocked already by exactly these holds: nothing to record. Blocked by others (one released,
+    // another placed since): blocked again, so `blockedBy` and the holds report name what holds it now.
+    if (
+      request.status === 'blocked' &&
+      [...(request.blockedBy ?? [])].sort().join() === [...holdIds].sort().join()
+    ) {
+      return request;
+    }
     const blocked = blockRequest(request, holdIds, at);
-    if (await transition(deps, request, blocked, ['received'])) return blocked.next;
+    if (await transition(deps, request, blocked, [request.status])) return blocked.next;
     return currentState(deps, request);
   }
   // Marked dispatched before the messages go out: a fast worker must find the request dispatched,

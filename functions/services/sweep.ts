@@ -367,8 +367,18 @@ class SweepContext {
     };
     const direct = await this.createDispatched(spec, claim);
     if (direct === 'changed') return;
-    if (direct !== 'exists') {
+    if (direct === 'sent') {
       this.dispatched(requestId, entry);
+      return;
+    }
+    if (typeof direct === 'object') {
+      // The request is blocked whole: a hold of another subject names one of its identifier values.
+      this.report.blocked.push({
+        dataClass: entry.dataClass,
+        ruleRef: entry.ruleRef,
+        dueAt: entry.dueAt,
+        blockers: [`legal-hold:${direct.held.join('+')}`],
+      });
       return;
     }
     // Not created: either the entry changed under us (skip), or an earlier sweep created the
@@ -403,7 +413,7 @@ class SweepContext {
       resolved?: Readonly<Record<string, number>>;
     },
     claim: Change,
-  ): Promise<'sent' | 'held' | 'exists' | 'changed'> {
+  ): Promise<'sent' | { readonly held: readonly string[] } | 'exists' | 'changed'> {
     const planned = planTasks(this.deps.config, spec.dataClasses, spec.identifiers);
     if (planned.length > MAX_TASKS_PER_REQUEST) return this.general(spec, claim);
     const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
@@ -434,15 +444,19 @@ class SweepContext {
     return 'sent';
   }
 
-  /** Creates the request as the API does (`received`), then dispatches or blocks it. */
+  /**
+   * Creates the request as the API does (`received`), then dispatches or blocks it: `sent`, or the
+   * holds that block it.
+   */
   private async general(
     spec: Parameters<typeof createRequest>[1],
     claim: Change,
-  ): Promise<'held' | 'exists' | 'changed'> {
+  ): Promise<'sent' | { readonly held: readonly string[] } | 'exists'> {
     const created = await createRequest(this.deps, spec, [claim]);
     if (created === undefined) return 'exists';
-    if (!isFinal(created.request.status)) await dispatchOrBlock(this.deps, created.request, created.tasks);
-    return 'held';
+    if (isFinal(created.request.status)) return 'sent';
+    const after = await dispatchOrBlock(this.deps, created.request, created.tasks);
+    return after.status === 'blocked' ? { held: after.blockedBy ?? [] } : 'sent';
   }
 
   private dispatched(requestId: string, entry: ScheduleEntry): void {

@@ -497,14 +497,16 @@ describe("ALM-3 across subjects: a hold protects the identifier values it names,
     expect(event.status).toBe(202);
 
     // Act
-    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+    const swept = await sweepDueDeletions(deps.deps, HANDLER_NOW);
     await drain(deps);
 
-    // Assess
+    // Assess: blocked, and the sweep's answer says so.
     const requests = [...deps.ports.state.requests.values()];
     expect(requests.map((request) => [request.subjectId, request.status, request.blockedBy])).toEqual([
       [STRANGER, 'blocked', [holdId]],
     ]);
+    expect(swept.dispatched).toEqual([]);
+    expect(swept.blocked).toEqual([expect.objectContaining({ blockers: [`legal-hold:${holdId}`] })]);
     expect(deps.ports.sent).toEqual([]);
     expect(registry.invocations).toEqual([]);
   });
@@ -594,5 +596,52 @@ describe('a request for classes kept only in targets keyed by an identifier it h
     expect(certificate.status).toBe(409);
     expect(certificate.body?.error?.message).toContain('erased nothing');
     expect(certificate.body?.error?.message).toContain('marketing-list by email');
+  });
+});
+
+describe('a blocked request names the holds that hold it now', () => {
+  it("its own hold released while another subject's hold names its e-mail: the sweep blocks it again on that hold, and the holds report lists it there", async () => {
+    // Prepare: blocked on the subject's own hold; then another subject's hold names the e-mail.
+    const deps = built();
+    const own = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: bearer('compliance'),
+      body: { subjectId: 'someone-else-79', reason: 'litigation-2026-063' },
+    });
+    const answer = await submit(deps, {
+      subjectId: 'someone-else-79',
+      dataClasses: ['closed-account'],
+      reason: 'gdpr-art17-request',
+      identifiers: { email: EMAIL },
+    });
+    expect(answer.body?.blockedTasks).toBeDefined();
+    const other = await callApi(deps, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: bearer('compliance'),
+      body: { subjectId: SUBJECT, reason: 'litigation-2026-064', identifiers: { email: EMAIL } },
+    });
+    await callApi(deps, {
+      method: 'DELETE',
+      path: `/v1/legal-holds/${String(own.body?.holdId)}`,
+      headers: bearer('compliance'),
+    });
+
+    // Act
+    await sweepDueDeletions(deps.deps, HANDLER_NOW);
+    const holdsReport = await callApi(deps, {
+      method: 'GET',
+      path: '/v1/reports/holds',
+      headers: bearer('compliance'),
+    });
+
+    // Assess
+    const requestId = String(answer.body?.requestId);
+    expect(deps.ports.state.requests.get(requestId)).toMatchObject({
+      status: 'blocked',
+      blockedBy: [other.body?.holdId],
+    });
+    expect(JSON.stringify(holdsReport.body)).toContain(requestId);
   });
 });
