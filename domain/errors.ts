@@ -36,6 +36,14 @@ export class NotReadyError extends DomainError {
   readonly code = 'not_ready';
 }
 
+/**
+ * The audit trail, or the anchor a proof would rest on, does not verify: no proof is given over
+ * it (an auditor's verifier would call it INVALID). Not a wait-and-retry: someone must look.
+ */
+export class TrailBrokenError extends DomainError {
+  readonly code = 'trail_broken';
+}
+
 /** A state change that the current state does not allow (e.g. verifying a failed task). */
 export class IllegalTransitionError extends DomainError {
   readonly code = 'illegal_transition';

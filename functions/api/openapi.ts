@@ -436,7 +436,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
         media: 'json',
       },
     },
-    conflict: 'The request is not completed with every task verified, or its audit trail does not verify.',
+    conflict:
+      'The request is not completed with every task verified (`not_ready`), or its audit trail, or the anchor the certificate would rest on, does not verify (`trail_broken`).',
   },
   'POST /v1/legal-holds': {
     summary: 'Place a legal hold: nothing of the subject (or of the classes named) is erased while it lasts',

@@ -7,9 +7,10 @@ import {
   FORGOTTEN_PREFIX,
   inclusionProof,
   requireCertifiable,
+  verifyAnchor,
   verifyAnchoredChain,
 } from '../../domain/audit/index.js';
-import { NotFoundError, NotReadyError } from '../../domain/errors.js';
+import { NotFoundError, NotReadyError, TrailBrokenError } from '../../domain/errors.js';
 import { findPolicy } from '../../domain/vocabulary/index.js';
 import { writeAnchor } from './anchors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -25,7 +26,8 @@ export type CertificateDeps = Pick<ServiceDeps, 'requests' | 'anchors' | 'signer
 /**
  * A signed certificate of erasure for a completed request whose every task is verified. Anchors
  * the trail first if no anchor holds the request's last entry yet, and refuses (409) if the
- * subject's chain does not verify against its anchors: a tampered trail gets no certificate.
+ * subject's chain does not verify against its anchors, or the anchor it would rest on does not
+ * verify on its own: a tampered trail or anchor gets no certificate (`trail_broken`).
  */
 export const issueCertificate = async (deps: CertificateDeps, requestId: string): Promise<Certificate> => {
   const found = await deps.requests.get(requestId);
@@ -52,12 +54,21 @@ export const issueCertificate = async (deps: CertificateDeps, requestId: string)
   }
   const checked = verifyAnchoredChain(chain, anchors);
   if ('noChain' in checked || !checked.ok) {
-    throw new NotReadyError(
+    throw new TrailBrokenError(
       `The audit trail of request ${requestId} does not verify${'noChain' in checked ? '' : `: ${checked.message}`}`,
     );
   }
   const newest = covering();
   if (newest === undefined) throw new NotReadyError(`Request ${requestId} has no audit entries`);
+  const [keys, keyId] = await Promise.all([deps.signer.publicKeys(), deps.signer.currentKeyId()]);
+  // The anchor the certificate rests on, checked as the offline verifier checks it: hash, root,
+  // signature by a published key. An anchor altered since it was written gets no certificate.
+  const anchorProblem = verifyAnchor(newest.anchor, keys);
+  if (anchorProblem !== undefined) {
+    throw new TrailBrokenError(
+      `The anchor request ${requestId} would rest on does not verify: ${anchorProblem.message}`,
+    );
+  }
   const anchor: CertificateAnchor = {
     format: newest.anchor.format,
     seq: newest.anchor.seq,
@@ -71,7 +82,6 @@ export const issueCertificate = async (deps: CertificateDeps, requestId: string)
     leaf: newest.head,
     proof: inclusionProof(newest.anchor.heads, chainId) ?? [],
   };
-  const [keys, keyId] = await Promise.all([deps.signer.publicKeys(), deps.signer.currentKeyId()]);
   const ruleRefs = [
     ...new Set(
       request.dataClasses.flatMap((dataClass) => findPolicy(deps.config.catalog, dataClass)?.ruleRefs ?? []),

@@ -10,6 +10,7 @@ import {
   ResolverError,
   RetentionRequiredError,
   StaleCallbackError,
+  TrailBrokenError,
   ValidationError,
 } from '../../domain/errors.js';
 import { isConnectorError } from '../connectors/errors.js';
@@ -47,6 +48,7 @@ const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> 
   [NotFoundError, 404],
   [NoChainError, 404],
   [NotReadyError, 409],
+  [TrailBrokenError, 409],
   [IllegalTransitionError, 409],
   [IdempotencyConflictError, 409],
   [LegalHoldActiveError, 409],

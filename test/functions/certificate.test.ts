@@ -348,7 +348,28 @@ describe('certificates of erasure', () => {
 
     // Assess
     expect(answer.status).toBe(409);
+    expect(answer.body?.error?.code).toBe('trail_broken');
     expect(answer.body?.error?.message).toMatch(/does not verify: .*removed/);
+  });
+
+  it('an anchor altered after it was written gets no certificate resting on it (the verifier would call it INVALID)', async () => {
+    // Prepare: one digit of the covering anchor's time changed, as an edit of the local anchor file would.
+    const built = await completed();
+    await callApi(built, { method: 'POST', path: '/v1/audit/anchors', headers: compliance });
+    const [anchor] = built.anchors.anchors;
+    if (anchor === undefined) throw new Error('no anchor');
+    built.anchors.anchors[0] = {
+      ...anchor,
+      at: anchor.at.replace(/\d(?=Z$|\.\d+Z$)/, (digit) => String((Number(digit) + 1) % 10)),
+    };
+
+    // Act
+    const answer = await certificateOf(built);
+
+    // Assess
+    expect(answer.status).toBe(409);
+    expect(answer.body?.error?.code).toBe('trail_broken');
+    expect(answer.body?.error?.message).toContain(`Anchor ${anchor.seq} does not match its hash`);
   });
 });
 
