@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConnectorTarget } from '../domain/connectors/types.js';
@@ -53,12 +54,24 @@ export const DEMO_IDENTIFIERS = {
 const DEVICE_VIDEO_CLASSES = ['closed-account', 'cloud-video', 'child-data', 'inactive-account'];
 const MARKETING_CLASSES = ['closed-account', 'marketing-contact', 'inactive-account'];
 
-/** What the demo seeds for a subject: its e-mail and two camera serials (`demo-subject-2`: CAM-0002, CAM-002F). */
+/**
+ * What the demo seeds for a subject: its e-mail and two camera serials. The walkthrough's
+ * `demo-subject-N` has `customerN@example.test`, `CAM-000N` and `CAM-00NF`; every other subject
+ * gets values of its own (from its id), so no two demo subjects share an e-mail or a camera: a
+ * request for one never erases what another's legal hold protects.
+ */
 export const demoIdentifiersOf = (subjectId: string): { email: string; deviceId: string[] } => {
-  const number = subjectId.replace(/\D/g, '') || '0';
+  const walkthrough = /^demo-subject-(\d+)$/.exec(subjectId)?.[1];
+  if (walkthrough !== undefined) {
+    return {
+      email: `customer${walkthrough}@example.test`,
+      deviceId: [`CAM-${walkthrough.padStart(4, '0')}`, `CAM-${walkthrough.padStart(3, '0')}F`],
+    };
+  }
+  const serial = createHash('sha256').update(subjectId).digest('hex').slice(0, 8).toUpperCase();
   return {
-    email: `customer${number}@example.test`,
-    deviceId: [`CAM-${number.padStart(4, '0')}`, `CAM-${number.padStart(3, '0')}F`],
+    email: `${subjectId.toLowerCase().replace(/[^a-z0-9._%+-]/g, '-')}@example.test`,
+    deviceId: [`CAM-${serial}`, `CAM-${serial}F`],
   };
 };
 
@@ -212,7 +225,7 @@ export const seedDemoSubject = async (
               Item: {
                 subjectId,
                 name: `Demo Customer ${number}`,
-                email: `customer${number}@example.test`,
+                email: demoIdentifiersOf(subjectId).email,
                 phone: `+31 20 555 01${number.padStart(2, '0')}`,
                 plan: 'cloud-30d',
               },
@@ -230,9 +243,8 @@ export const seedDemoSubject = async (
             },
           },
         ],
-        // Only the walkthrough's subjects are known to the identity service: other demo subjects
-        // (the reports' activity, `demo-erased-1`) share their number's e-mail and serials, and
-        // resolving those would erase `demo-subject-1`'s camera video and marketing record.
+        // Only the walkthrough's subjects are known to the identity service: requests for the
+        // other demo subjects (the reports' activity, `demo-erased-1`) address what they carry.
         ...(DEMO_RESOLVED_SUBJECT.test(subjectId)
           ? {
               [stores.identityTable]: [

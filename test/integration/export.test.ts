@@ -67,7 +67,7 @@ describe('portability export, end to end', () => {
       {
         subjectId: SUBJECT,
         name: 'Demo Customer 1',
-        email: 'customer1@example.test',
+        email: demoIdentifiersOf(SUBJECT).email,
         phone: '+31 20 555 0101',
         plan: 'cloud-30d',
       },
@@ -94,7 +94,7 @@ describe('portability export, end to end', () => {
       demoIdentifiersOf(SUBJECT).deviceId.map((serial) => `devices/${serial}/clip-1.mp4`),
     );
     expect(recordsOf('marketing-list')).toEqual([
-      expect.objectContaining({ email: 'customer1@example.test', newsletter: 'weekly' }),
+      expect.objectContaining({ email: demoIdentifiersOf(SUBJECT).email, newsletter: 'weekly' }),
     ]);
     expect(recordsOf('partner-services')).toEqual([
       { subjectId: SUBJECT, source: 'partner-services', recordCount: 2 },
@@ -128,7 +128,7 @@ describe('portability export, end to end', () => {
       'cloud-video.truncated': false,
     });
     const stored = JSON.stringify(generated);
-    for (const secret of [SUBJECT, 'customer1@example.test', 'demo video', '192.0.2.1']) {
+    for (const secret of [SUBJECT, demoIdentifiersOf(SUBJECT).email, 'demo video', '192.0.2.1']) {
       expect(stored).not.toContain(secret);
     }
   });

@@ -45,7 +45,7 @@ import type {
 import { ANONYMISED_MARKER, RESTRICTED_ATTRIBUTE } from '../../functions/connectors/dynamodb-items.js';
 import type { WebhookRequestBody } from '../../functions/connectors/http-webhook.js';
 import { runWindows, type WindowRunReport } from '../../functions/services/window-runs.js';
-import { seedDemoSubject } from '../../local/demo.js';
+import { demoIdentifiersOf, seedDemoSubject } from '../../local/demo.js';
 import { auditEntriesOf, getErasureRequest, postLifecycleEvent, sweepAndDrain } from '../helpers/api.js';
 import { remainingData, startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 
@@ -1044,7 +1044,7 @@ describe('rules with concrete dates, end to end', () => {
       { target: 'partner-services', action: 'anonymise', status: 'verified' },
     ]);
     const left = await remainingData(rt, subjectId);
-    expect(left.customer).toMatchObject({ email: { S: 'customer5@example.test' } });
+    expect(left.customer).toMatchObject({ email: { S: demoIdentifiersOf(subjectId).email } });
     expect(left).toMatchObject({ alarms: 3, videos: 3, files: 2 });
   });
 
