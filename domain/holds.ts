@@ -145,7 +145,9 @@ export const holdsOnTask = (
 /**
  * The tasks of a request that holds keep from erasing at `now` (`holdsOnTask`): those that have
  * not erased yet (`pending`, or `running`, as the worker checks again before its connector call).
- * Tasks that succeeded, were verified or failed are past the point a hold can stop.
+ * Tasks that succeeded, were verified or failed are past the point a hold can stop, and so is a
+ * task awaiting a callback: the other service has the work (once its callback is late it is sent
+ * again, and the worker's own check stops it asking again while a hold stands).
  */
 export const heldTasks = (
   tasks: readonly ErasureTask[],
@@ -155,7 +157,7 @@ export const heldTasks = (
   active: readonly LegalHold[] = [],
 ): HeldTask[] =>
   tasks.flatMap((task) => {
-    if (task.status !== 'pending' && task.status !== 'running') return [];
+    if ((task.status !== 'pending' && task.status !== 'running') || task.awaitingCallback === true) return [];
     const blocking = holdsOnTask(task, holds, catalog, now, active);
     return blocking.length === 0 ? [] : [{ task, holdIds: blocking.map((hold) => hold.holdId).sort() }];
   });

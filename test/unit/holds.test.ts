@@ -228,4 +228,17 @@ describe('stoppedTasks and holds', () => {
     expect(whileHeld.map((t) => t.target)).toEqual(['user-files']);
     expect(released.map((t) => t.target)).toEqual(['customer-records', 'user-files']);
   });
+
+  it('a task awaiting a callback is not held (the other service has the work): once its callback is late it is sent again, for the worker to ask again or give up', () => {
+    const awaiting = task('suspended-account', 'customer-records', {
+      status: 'running',
+      attempts: 1,
+      awaitingCallback: true,
+      startedAt: '2027-02-01T00:00:00.000Z',
+    });
+    const holds = [held(['customer-profile'])];
+
+    expect(heldTasks([awaiting], holds, catalog, NOW)).toEqual([]);
+    expect(stoppedTasks([awaiting], NOW, { holds, catalog }).map((t) => t.taskId)).toEqual([awaiting.taskId]);
+  });
 });
