@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { callbackNonceFor } from '../../domain/erasure/index.js';
+import type { ErasureTask } from '../../domain/erasure/types.js';
 import {
   IllegalTransitionError,
   NotFoundError,
@@ -27,14 +28,18 @@ const REASON_CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /**
  * What is kept of a service's reported reason: a code as it is; free text not at all, since it may
- * name people (the subject id is redacted elsewhere, other names and e-mails could not be).
+ * name people (the subject id is redacted elsewhere, other names and e-mails could not be); nor a
+ * code that carries the subject id or one of the task's identifier values (a camera serial).
  */
-const reasonOf = (error: string | undefined): string =>
-  error === undefined
-    ? 'no reason given'
-    : REASON_CODE.test(error)
-      ? error
-      : '(a free-text reason, not kept: it may name people)';
+const reasonOf = (error: string | undefined, task: ErasureTask): string => {
+  if (error === undefined) return 'no reason given';
+  if (!REASON_CODE.test(error)) return '(a free-text reason, not kept: it may name people)';
+  const lower = error.toLowerCase();
+  const named = [task.subjectId, ...Object.values(task.identifiers ?? {}).flat()].some(
+    (value) => value.length > 0 && lower.includes(value.toLowerCase()),
+  );
+  return named ? '(a reason naming the subject or its identifiers, not kept)' : error;
+};
 
 /**
  * The http-webhook targets of the deployment whose signing secret signed `rawBody`: none for an
@@ -105,7 +110,7 @@ export const handleTaskCallback = async (
   }
   if (callback.status === 'failed') {
     await finish(deps, task, 'failed', {
-      message: `Reported by ${target.name}: ${reasonOf(callback.error)}`,
+      message: `Reported by ${target.name}: ${reasonOf(callback.error, task)}`,
       code: 'reported-by-service',
     });
     return { taskId, status: 'failed' };

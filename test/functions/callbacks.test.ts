@@ -302,4 +302,25 @@ describe('a callback answers a task that was asked', () => {
     );
     expect(JSON.stringify(prose.built.ports.snapshot())).not.toContain('john.smith');
   });
+
+  it("keeps no reason code that carries the subject id or one of the task's identifier values", async () => {
+    const bySerial = await seeded(
+      awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1), identifiers: { deviceId: ['CAM-00A1'] } }),
+    );
+    const byId = await seeded(awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1) }));
+    const nonce = callbackNonceFor({ taskId: 'task_webhook', attempts: 1 });
+
+    await postCallback(
+      bySerial.built,
+      signedCallback({ nonce, status: 'failed', error: 'kept-for-cam-00a1' }),
+    );
+    await postCallback(byId.built, signedCallback({ nonce, status: 'failed', error: `kept:${SUBJECT}` }));
+
+    for (const { built } of [bySerial, byId]) {
+      expect(storedTask(built)?.status).toBe('failed');
+      expect(storedTask(built)?.error).toBe(
+        'Reported by partner-services: (a reason naming the subject or its identifiers, not kept)',
+      );
+    }
+  });
 });
