@@ -253,6 +253,7 @@ export class DynamoScheduleStore implements ScheduleStore {
       case 'schedule.replace':
         return this.withWindow(
           [
+            ...this.noticeEnded(change.next, change.at),
             {
               Put: {
                 TableName: this.tableName,
@@ -349,8 +350,20 @@ export class DynamoScheduleStore implements ScheduleStore {
     return items;
   }
 
+  /**
+   * An entry that will not run again (dispatched, cancelled) ends its notice too: the notice item
+   * leaves the due index and forgets the subject, sent or not (one whose delivery kept failing would
+   * otherwise keep the id once the watermark passed it). Unconditional: `load` ignores notice items.
+   */
+  private noticeEnded(next: ScheduleEntry, now: string): TransactItem[] {
+    if (next.status === 'pending' || next.status === 'blocked') return [];
+    const notice = this.noticeWrite(next, now);
+    return notice === undefined ? [] : [notice];
+  }
+
   private claimItems(expected: ScheduleEntry, next: ScheduleEntry, now: string): TransactItem[] {
     return [
+      ...this.noticeEnded(next, now),
       {
         Put: {
           TableName: this.tableName,

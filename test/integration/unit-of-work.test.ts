@@ -1102,6 +1102,30 @@ describe('schedule.claim', () => {
     );
   });
 
+  it("IMOU-3: a claimed entry's notice item keeps no subject id, sent or not (a notice whose delivery kept failing is read no more)", async () => {
+    // Prepare: an entry announced in advance; its notice never went out.
+    const subjectId = fresh('person');
+    const entry = anEntry(subjectId, {
+      dataClass: 'inactive-account',
+      dueAt: '2026-11-20T00:00:00.000Z',
+      noticeAt: '2026-10-20T00:00:00.000Z',
+    });
+    await commitOk([save(await schedules.load(subjectId), [entry])]);
+
+    // Act
+    await commitOk(
+      [{ kind: 'schedule.claim', expected: entry, next: { ...entry, status: 'dispatched' }, at: NOW }],
+      [record(subjectId)],
+    );
+
+    // Assess
+    const { Items } = await clients.documents.send(
+      new ScanCommand({ TableName: resources.tables.schedules, ConsistentRead: true }),
+    );
+    const named = (Items ?? []).filter((item) => new RegExp(`${subjectId}(?![0-9])`).test(JSON.stringify(item)));
+    expect(named).toEqual([]);
+  });
+
   it.each([
     [
       'another event was applied to it',
