@@ -244,6 +244,9 @@ Example:
 Examples:
   $ erasure holds place --subject customer-42 --reason litigation-hold
   $ erasure holds place --subject customer-42 --reason tax-audit --data-class billing-traffic --until 2027-12-31T00:00:00Z
+  $ erasure holds place --subject customer-42 --reason litigation-hold --identifier email=ana@example.com --identifier deviceId=CAM-00A1
+--identifier names a value of the subject's (repeat a name for several): data keyed by it is then
+protected from any subject's request that carries it, not only from the subject's own.
 Prints {"holdId": ...}: keep it to release the hold. Without --idempotency-key one is made up and
 printed on stderr; placing again with it answers the same hold and places no second one.`,
   release: `
@@ -584,6 +587,11 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
     .requiredOption('--reason <code>', 'reason code, e.g. litigation-hold')
     .option('--data-class <class>', 'hold only this data class (repeatable); none holds everything', collect)
     .option('--until <instant>', 'ISO 8601 end of the hold; none for a hold without an end')
+    .option(
+      '--identifier <name=value>',
+      "a declared identifier of the subject (repeatable): protected from any subject's request",
+      collectIdentifier,
+    )
     .option('--idempotency-key <key>', 'reuse a key to retry safely (8 to 128 characters)')
     .addHelpText('after', EXAMPLES.place)
     .action(
@@ -593,6 +601,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
           reason: string;
           dataClass?: string[];
           until?: string;
+          identifier?: Record<string, string[]>;
           idempotencyKey?: string;
         },
         command: Command,
@@ -609,6 +618,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
               reason: options.reason,
               ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
               ...(options.until === undefined ? {} : { until: options.until }),
+              ...identifiersBody(options.identifier),
             },
             headers: { 'idempotency-key': key },
           }),

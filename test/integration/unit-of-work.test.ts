@@ -1122,7 +1122,9 @@ describe('schedule.claim', () => {
     const { Items } = await clients.documents.send(
       new ScanCommand({ TableName: resources.tables.schedules, ConsistentRead: true }),
     );
-    const named = (Items ?? []).filter((item) => new RegExp(`${subjectId}(?![0-9])`).test(JSON.stringify(item)));
+    const named = (Items ?? []).filter((item) =>
+      new RegExp(`${subjectId}(?![0-9])`).test(JSON.stringify(item)),
+    );
     expect(named).toEqual([]);
   });
 
