@@ -651,7 +651,10 @@ const Detail = ({
     );
   };
   const request = detail.state === 'ok' ? detail.data : undefined;
-  const open = request !== undefined && ['received', 'blocked', 'dispatched'].includes(request.status);
+  // What the API allows: IMOU-6 refuses a request nothing of which ran; ALU-3 extends any not fulfilled.
+  const rejectable = request !== undefined && ['received', 'blocked'].includes(request.status);
+  const extendable =
+    request !== undefined && ['received', 'blocked', 'dispatched', 'partially_failed'].includes(request.status);
   const certificatePath = `/v1/erasure-requests/${encodeURIComponent(requestId)}/certificate`;
   return (
     <section aria-labelledby="detail-heading" id="detail" class="panel detail">
@@ -726,8 +729,8 @@ const Detail = ({
           <fieldset class="actions">
             <legend>Actions</legend>
             <p class="muted hint-line">
-              Reject and extend apply to an open request (received, blocked, dispatched); re-drive to a
-              partially failed one.
+              Reject applies to a request nothing of which has run (received, blocked); extend to one not
+              fulfilled (received, blocked, dispatched, partially failed); re-drive to a partially failed one.
             </p>
             <ReasonForm
               name="Reject the request"
@@ -736,7 +739,7 @@ const Detail = ({
               placeholder="gdpr-art17-3b-legal-obligation"
               value={legalReason}
               onInput={setLegalReason}
-              enabled={open}
+              enabled={rejectable}
               danger
               button="Reject request"
               onSubmit={(code) => void act('Reject', 'rejection', { legalReason: code })}
@@ -748,7 +751,7 @@ const Detail = ({
               placeholder="complex-request"
               value={extendReason}
               onInput={setExtendReason}
-              enabled={open}
+              enabled={extendable}
               button="Extend deadline"
               onSubmit={(code) => void act('Extend deadline', 'deadline-extension', { reason: code })}
             />
@@ -886,6 +889,8 @@ const Holds = ({
   const [reason, setReason] = useState('litigation-hold');
   const [classes, setClasses] = useState('');
   const [until, setUntil] = useState('');
+  const [identifiersText, setIdentifiersText] = useState('');
+  const identifiers = useMemo(() => parseIdentifiers(identifiersText), [identifiersText]);
   const [releaseId, setReleaseId] = useState('');
   const [placed, setPlaced] = useState<PlacedHold[]>([]);
   // One key per hold being placed: a double click or a retry answers the same hold, not a second.
@@ -894,7 +899,7 @@ const Holds = ({
   const [placeKey, setPlaceKey] = useState(() => crypto.randomUUID());
   useEffect(() => {
     setPlaceKey(crypto.randomUUID());
-  }, [subjectId, reason, classes, until]);
+  }, [subjectId, reason, classes, until, identifiersText]);
   const release = async (holdId: string) => {
     const result = await call('DELETE', `/v1/legal-holds/${encodeURIComponent(holdId)}`);
     notify(
@@ -910,6 +915,10 @@ const Holds = ({
     }
   };
   const place = async () => {
+    if (identifiers.problems.length > 0) {
+      notify({ tone: 'error', text: `Place hold: identifiers: ${identifiers.problems.join('; ')}` });
+      return;
+    }
     const dataClasses = parseList(classes);
     const result = await call<{ holdId: string }>('POST', '/v1/legal-holds', {
       body: {
@@ -917,6 +926,9 @@ const Holds = ({
         reason: reason.trim(),
         ...(dataClasses.length === 0 ? {} : { dataClasses }),
         ...(until.trim() === '' ? {} : { until: until.trim() }),
+        ...(Object.keys(identifiers.identifiers).length === 0
+          ? {}
+          : { identifiers: identifiers.identifiers }),
       },
       idempotencyKey: placeKey,
     });
@@ -940,6 +952,7 @@ const Holds = ({
     );
     setPlaceKey(crypto.randomUUID());
     setSubjectId('');
+    setIdentifiersText('');
     onChanged();
   };
   return (
@@ -972,6 +985,24 @@ const Holds = ({
             placeholder="2027-12-31T00:00:00Z"
             hint="ISO 8601 instant; leave empty for a hold without an end."
           />
+          <div class="field">
+            <label for="hold-identifiers">Identifiers</label>
+            <textarea
+              id="hold-identifiers"
+              rows={2}
+              value={identifiersText}
+              placeholder={'email=ana@example.com\ndeviceId=CAM-0001'}
+              aria-describedby="hold-identifiers-hint"
+              aria-invalid={identifiers.problems.length > 0}
+              onInput={(event) => setIdentifiersText((event.currentTarget as HTMLTextAreaElement).value)}
+              autocomplete="off"
+              spellcheck={false}
+            />
+            <span id="hold-identifiers-hint" class="hint">
+              Optional: the subject's <code>name=value</code>, one a line. Data keyed by them is then
+              protected from any subject's request, not only this subject's.
+            </span>
+          </div>
           <button type="submit" disabled={subjectId.trim() === '' || reason.trim() === ''}>
             Place hold
           </button>

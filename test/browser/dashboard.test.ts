@@ -417,10 +417,18 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     await page.locator('#hold-subject').fill('demo-subject-1');
     await page.locator('#hold-reason').fill('litigation-hold');
     await page.locator('#hold-classes').fill('customer-profile, cloud-video');
+    await page
+      .locator('#hold-identifiers')
+      .fill('email=customer1@example.test\ndeviceId=CAM-0001\ndeviceId=CAM-001F');
     await page.getByRole('button', { name: 'Place hold' }).dblclick();
     await expect.poll(() => text(page.locator('#notice'))).toMatch(/Hold hold_\S+ placed/);
     await expect.poll(holdsPlaced).toBe(before + 1);
     const holdId = /Hold (\S+) placed/.exec((await page.locator('#notice').textContent()) ?? '')?.[1] ?? '';
+    // The identifiers typed are the hold's: they protect that data from other subjects' requests.
+    expect((await rt.deps.holds.find(holdId))?.identifiers).toEqual({
+      email: ['customer1@example.test'],
+      deviceId: ['CAM-0001', 'CAM-001F'],
+    });
     const placed = page.locator('#placed-holds tbody tr', { hasText: holdId });
     await expect.poll(() => text(placed)).toContain('active');
     if (reportStatus.holds === 200) await page.locator(`#holds-table tr[data-hold-id="${holdId}"]`).waitFor();
