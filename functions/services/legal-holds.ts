@@ -184,3 +184,21 @@ export const forgetEndedHolds = async (
   }
   return forgotten;
 };
+
+/**
+ * `holds` with `active` read once, for one run of the sweep (a shard, the review of open
+ * requests): a hold that ends meanwhile still counts until the next sweep (the safe side), a hold
+ * placed meanwhile is seen by the worker, which reads the holds again right before erasing.
+ */
+export const activeReadOnce = (holds: HoldStore): HoldStore => {
+  let active: Promise<LegalHold[]> | undefined;
+  return {
+    find: (holdId) => holds.find(holdId),
+    forSubject: (subjectId) => holds.forSubject(subjectId),
+    ended: (now) => holds.ended(now),
+    active: (now) => {
+      active ??= holds.active(now);
+      return active;
+    },
+  };
+};

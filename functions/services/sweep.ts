@@ -35,7 +35,7 @@ import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
 import { addressingOf, createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
-import { activeHoldsFor, forgetEndedHolds } from './legal-holds.js';
+import { activeHoldsFor, activeReadOnce, forgetEndedHolds } from './legal-holds.js';
 import { settle } from './run-task.js';
 import { runWindows, type WindowRunReport } from './window-runs.js';
 
@@ -249,8 +249,6 @@ const inParallel = async <T>(
 class SweepContext {
   readonly report: MutableShardReport = emptyShardReport();
   private readonly holdsBySubject = new Map<string, Promise<LegalHold[]>>();
-  /** Every active hold, read once per shard run when a task erases by identifier values. */
-  private active: Promise<LegalHold[]> | undefined;
   /** The use cases this shard calls read each subject's holds once, here. */
   private readonly deps: SweepShardDeps;
   private readonly holdStore: HoldStore;
@@ -259,13 +257,9 @@ class SweepContext {
     deps: SweepShardDeps,
     private readonly now: string,
   ) {
-    this.holdStore = deps.holds;
-    const holds: HoldStore = {
-      find: (holdId) => deps.holds.find(holdId),
-      forSubject: (subjectId) => this.holdsOf(subjectId),
-      active: (at) => this.activeHolds(at),
-      ended: (at) => deps.holds.ended(at),
-    };
+    // Every active hold, read once per shard run (when a task erases by identifier values).
+    this.holdStore = activeReadOnce(deps.holds);
+    const holds: HoldStore = { ...this.holdStore, forSubject: (subjectId) => this.holdsOf(subjectId) };
     this.deps = { ...deps, holds };
   }
 
@@ -419,7 +413,7 @@ class SweepContext {
     const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
     const [holds, active] = await Promise.all([
       this.holdsOf(spec.subjectId),
-      activeHoldsFor(this.deps.holds, tasks, this.now),
+      activeHoldsFor(this.holdStore, tasks, this.now),
     ]);
     if (
       tasks.length === 0 ||
@@ -564,15 +558,6 @@ class SweepContext {
     return entryRef(this.deps.settings.idKey, subjectId, dataClass, dueAt);
   }
 
-  /**
-   * Read once per run: a hold that ends meanwhile still counts until the next sweep (safe), and
-   * the worker reads the holds again right before erasing.
-   */
-  private activeHolds(at: string): Promise<LegalHold[]> {
-    this.active ??= this.holdStore.active(at);
-    return this.active;
-  }
-
   private holdsOf(subjectId: string): Promise<LegalHold[]> {
     let holds = this.holdsBySubject.get(subjectId);
     if (holds === undefined) {
@@ -596,12 +581,14 @@ const reviewOpenRequests = async (
   clockNow: string,
 ): Promise<{ redispatched: number; overdue: number; nearDeadline: number }> => {
   const candidates = await deps.requests.reviewDue(clockNow);
+  // Held requests are reviewed every sweep: the active holds are read once for all of them.
+  const reviewDeps = { ...deps, holds: activeReadOnce(deps.holds) };
   let redispatched = 0;
   for (const { request, reviewAt } of candidates.filter((candidate) =>
     mayBeStuck(candidate.request, clockNow),
   )) {
     try {
-      const reviewed = await reviewOne(deps, request, clockNow);
+      const reviewed = await reviewOne(reviewDeps, request, clockNow);
       if (reviewed.sent) redispatched++;
       // A request a hold holds back stays due for review: it moves on at the first sweep after
       // the hold ends (ALM-3). Cost: the requests of held subjects, which are few.

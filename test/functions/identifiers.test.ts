@@ -645,3 +645,62 @@ describe('a blocked request names the holds that hold it now', () => {
     expect(JSON.stringify(holdsReport.body)).toContain(requestId);
   });
 });
+
+describe("the cost of judging other subjects' holds", () => {
+  it('a request without identifier values reads no active holds; a sweep reviewing several held requests reads them once', async () => {
+    // Prepare: count the reads of every active hold.
+    const deps = built();
+    let reads = 0;
+    const holds = deps.deps.holds;
+    const counted = {
+      ...deps,
+      deps: {
+        ...deps.deps,
+        holds: {
+          ...holds,
+          find: holds.find,
+          forSubject: holds.forSubject,
+          ended: holds.ended,
+          active: (now: string) => {
+            reads++;
+            return holds.active(now);
+          },
+        },
+      },
+    };
+    await callApi(counted, {
+      method: 'POST',
+      path: '/v1/legal-holds',
+      headers: bearer('compliance'),
+      body: { subjectId: SUBJECT, reason: 'litigation-2026-065', identifiers: { email: EMAIL } },
+    });
+
+    // Act
+    reads = 0;
+    await submit(
+      counted,
+      { subjectId: 'plain-1', dataClasses: ['closed-account'], reason: 'gdpr-art17-request' },
+      'plain-1',
+    );
+    const plainReads = reads;
+    for (const [index, subjectId] of ['claims-1', 'claims-2', 'claims-3'].entries()) {
+      const answer = await submit(
+        counted,
+        {
+          subjectId,
+          dataClasses: ['closed-account'],
+          reason: 'gdpr-art17-request',
+          identifiers: { email: EMAIL },
+        },
+        `claims-${index}`,
+      );
+      expect(answer.body?.status).toBe('blocked');
+    }
+    reads = 0;
+    await sweepDueDeletions(counted.deps, HANDLER_NOW);
+
+    // Assess
+    expect(plainReads).toBe(0);
+    expect(reads).toBe(1);
+  });
+});
