@@ -106,6 +106,12 @@ class Layout {
     }
   }
 
+  /** The height `text` takes (as `text` draws it, 9.5 points). */
+  textHeight(text: string, indent = 0): number {
+    const size = 9.5;
+    return this.wrap(text, this.fonts.regular, size, WIDTH - indent).length * size * 1.35;
+  }
+
   /** A label in the left column and its value, wrapped, in the right. */
   field(label: string, value: string, mono = false): void {
     const size = mono ? 8.5 : 9.5;
@@ -271,13 +277,13 @@ export const renderCertificatePdf = async (certificate: Certificate): Promise<Ui
   for (const key of certificate.keys) out.field('Public key', key.keyId, true);
   out.field('certificate.json SHA-256', jsonSha256, true);
 
-  out.heading('How to verify');
   const steps = [
     'This PDF is a readable rendering. The proof is the signed JSON certificate: it is attached to this PDF as ' +
-      `certificate.json (SHA-256 above), and the API answers it at GET /v1/erasure-requests/${certificate.requestId}/certificate.`,
+      `certificate.json (SHA-256 above); GET /v1/erasure-requests/${certificate.requestId}/certificate issues a fresh one, signed anew, at each call.`,
     'Take the public key from a source you trust, not from the certificate: GET /v1/audit/public-keys, or the key ' +
       "published by the operator (KMS key in AWS). Its fingerprint (SHA-256 of the key's DER) must be the key id printed above.",
-    'Run, without the service or AWS credentials: npx erasure verify-certificate certificate.json --public-key key.pem. ' +
+    'Run, without the service or AWS credentials: npx -p erasure-orchestrator erasure verify-certificate ' +
+      'certificate.json --public-key key.pem. ' +
       'It re-hashes every audit entry and link, checks the facts above against the anchored audit entries, the ' +
       'inclusion proof against the anchor root, the anchor signature and the certificate signature, and prints ' +
       'VALID (exit 0) or what is wrong (exit 1). Without --public-key it can only say the certificate is ' +
@@ -285,6 +291,11 @@ export const renderCertificatePdf = async (certificate: Certificate): Promise<Ui
     `Optionally compare anchor #${certificate.anchor.seq} with the copy in the anchor bucket (S3 Object Lock): ` +
       'its hash and root must match those printed here.',
   ];
+  // The steps stay together with their heading: an auditor reads them as one procedure.
+  out.keep(
+    37 + steps.reduce((height, step, index) => height + out.textHeight(`${index + 1}. ${step}`) + 3, 0),
+  );
+  out.heading('How to verify');
   for (const [index, step] of steps.entries()) {
     out.text(`${index + 1}. ${step}`, { indent: 0 });
     out.gap(3);
