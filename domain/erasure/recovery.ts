@@ -67,6 +67,8 @@ export const decideAwaitingCallback = (
  */
 export const mayBeStuck = (request: ErasureRequest, now: string): boolean => {
   if (request.status === 'received') return request.receivedAt < before(now, STUCK_AFTER_MS);
+  // A scheduled deletion with nothing it could address: settled by the next review.
+  if (request.status === 'dispatched' && request.taskCount === 0) return true;
   if (request.status === 'dispatched') {
     return (request.dispatchedAt ?? request.receivedAt) < before(now, STUCK_DISPATCH_AFTER_MS);
   }
@@ -119,6 +121,9 @@ const after = (instant: string, ms: number): string => new Date(Date.parse(insta
 export const reviewAtOf = (request: ErasureRequest): string | undefined => {
   if (isFinal(request.status)) return undefined;
   if (request.status === 'received') return after(request.receivedAt, STUCK_AFTER_MS);
+  if (request.status === 'dispatched' && request.taskCount === 0) {
+    return request.dispatchedAt ?? request.receivedAt;
+  }
   if (request.status === 'dispatched') {
     return after(request.dispatchedAt ?? request.receivedAt, STUCK_DISPATCH_AFTER_MS);
   }

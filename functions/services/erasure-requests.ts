@@ -31,7 +31,6 @@ import type { AuditRecord, Change, RequestWithTasks, SubjectForgetting } from '.
 import { nowIso, type ServiceDeps } from './deps.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
 import { activeHoldsFor } from './legal-holds.js';
-import { settle } from './run-task.js';
 
 /** What creating, dispatching and deciding on requests needs (the API and the sweep). */
 type RequestDeps = Pick<
@@ -331,11 +330,10 @@ export const createRequest = async (
     ],
     records,
   );
-  if (!outcome.committed) return undefined;
-  // Nothing to erase (`requireSomethingToErase`): done at once. A crash before leaves it dispatched
-  // with no task, which the sweep's review settles.
-  if (tasks.length === 0) await settle(deps, request.requestId);
-  return { request, tasks };
+  // Nothing to erase (`requireSomethingToErase`): stored dispatched with no task, for the sweep's
+  // coordinator to settle at its next review (`reviewAtOf`). A shard never completes a request:
+  // completion lists the subject for suppression, which only the coordinator may write.
+  return outcome.committed ? { request, tasks } : undefined;
 };
 
 /**

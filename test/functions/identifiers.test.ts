@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { identifierHash } from '../../domain/identifiers/index.js';
 import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/index.js';
-import { sweepDueDeletions } from '../../functions/services/sweep.js';
+import type { AuditRecord, Change, SweepShardMessage } from '../../domain/ports/index.js';
+import { sweepDueDeletions, sweepShard } from '../../functions/services/sweep.js';
 import { bearer, callApi, drainTasks, nothingWrittenSince, submitErasure } from '../helpers/api-handler.js';
 import { stubRegistry } from '../helpers/connectors.js';
 import {
@@ -558,7 +559,49 @@ describe('a request for classes kept only in targets keyed by an identifier it h
     unchanged();
   });
 
-  it('from a schedule: the request completes at once with nothing erased, listing the target it could not address, and forgets the subject', async () => {
+  it('from a schedule, through a shard of its own: the shard writes no suppression (its role may not) and the coordinator completes the request', async () => {
+    // Prepare: the coordinator hands buckets to shard workers over a queue, as in AWS; a shard's
+    // unit of work refuses a suppression listing, as the shard's has no suppressions store.
+    const deps = onlyByEmail();
+    await callApi(deps, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      headers: bearer('service'),
+      body: { subjectId: SUBJECT, type: 'consent.withdrawn', occurredAt: '2026-11-20T09:00:00Z' },
+    });
+    const queued: SweepShardMessage[] = [];
+    const coordinator = {
+      ...deps.deps,
+      sweepShards: {
+        send: async (messages: readonly SweepShardMessage[]) => {
+          queued.push(...messages);
+        },
+      },
+    };
+    const shardDeps = {
+      ...deps.deps,
+      uow: {
+        commit: (changes: readonly Change[], audit?: readonly AuditRecord[]) => {
+          if (changes.some((change) => change.kind === 'suppression.add')) {
+            throw new TypeError("No store writes 'suppression.add'");
+          }
+          return deps.deps.uow.commit(changes, audit);
+        },
+      },
+    };
+
+    // Act
+    await sweepDueDeletions(coordinator, HANDLER_NOW);
+    for (const message of queued.splice(0)) await sweepShard(shardDeps, message);
+    const afterShard = [...deps.ports.state.requests.values()].map((request) => request.status);
+    await sweepDueDeletions(coordinator, HANDLER_NOW);
+
+    // Assess
+    expect(afterShard).toEqual(['dispatched']);
+    expect([...deps.ports.state.requests.values()].map((request) => request.status)).toEqual(['completed']);
+  });
+
+  it("from a schedule: the request completes at the sweep's review with nothing erased, listing the target it could not address, and forgets the subject", async () => {
     // Prepare: a consent withdrawal without the e-mail; no resolver.
     const registry = stubRegistry();
     const deps = onlyByEmail(registry);

@@ -97,13 +97,26 @@ describe('stuck-work recovery', () => {
   it('reviews a received request only after its dispatch had time, a dispatched one after 30 minutes, a blocked one always', () => {
     expect(mayBeStuck(request({ receivedAt: '2027-03-15T05:59:00.000Z' }), NOW)).toBe(false);
     expect(mayBeStuck(request({ receivedAt: '2027-03-15T05:57:00.000Z' }), NOW)).toBe(true);
-    expect(mayBeStuck(request({ status: 'dispatched', dispatchedAt: '2027-03-15T05:45:00.000Z' }), NOW)).toBe(
-      false,
-    );
-    expect(mayBeStuck(request({ status: 'dispatched', dispatchedAt: '2027-03-15T05:15:00.000Z' }), NOW)).toBe(
-      true,
-    );
+    expect(
+      mayBeStuck(
+        request({ status: 'dispatched', taskCount: 2, dispatchedAt: '2027-03-15T05:45:00.000Z' }),
+        NOW,
+      ),
+    ).toBe(false);
+    expect(
+      mayBeStuck(
+        request({ status: 'dispatched', taskCount: 2, dispatchedAt: '2027-03-15T05:15:00.000Z' }),
+        NOW,
+      ),
+    ).toBe(true);
     expect(mayBeStuck(request({ status: 'blocked' }), NOW)).toBe(true);
+    // Dispatched with no task (nothing it could address): settled at the next review.
+    expect(
+      mayBeStuck(
+        request({ status: 'dispatched', taskCount: 0, dispatchedAt: '2027-03-15T05:59:00.000Z' }),
+        NOW,
+      ),
+    ).toBe(true);
   });
 
   it('re-sends tasks never started, started long ago, or awaiting a callback for a day', () => {

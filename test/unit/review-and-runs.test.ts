@@ -29,7 +29,7 @@ describe('reviewAtOf', () => {
       fc.property(fc.integer({ min: 0, max: 10 * 86_400_000 }), fc.boolean(), (offset, dispatched) => {
         const at = plus(AT, offset);
         const open = dispatched
-          ? request({ status: 'dispatched', receivedAt: AT, dispatchedAt: at })
+          ? request({ status: 'dispatched', taskCount: 3, receivedAt: AT, dispatchedAt: at })
           : request({ status: 'received', receivedAt: at });
         const reviewAt = reviewAtOf(open) ?? '';
         expect(mayBeStuck(open, plus(reviewAt, 1))).toBe(true);
@@ -38,11 +38,13 @@ describe('reviewAtOf', () => {
     );
   });
 
-  it('reviews a received request after 2 minutes, a dispatched one after 30, a blocked one at once, a final one never', () => {
+  it('reviews a received request after 2 minutes, a dispatched one after 30 (one without tasks at once), a blocked one at once, a final one never', () => {
     expect(reviewAtOf(request({ status: 'received', receivedAt: AT }))).toBe(plus(AT, STUCK_AFTER_MS));
-    expect(reviewAtOf(request({ status: 'dispatched', dispatchedAt: AT }))).toBe(
+    expect(reviewAtOf(request({ status: 'dispatched', taskCount: 3, dispatchedAt: AT }))).toBe(
       plus(AT, STUCK_DISPATCH_AFTER_MS),
     );
+    // Nothing it could address (no task): at once, to be settled.
+    expect(reviewAtOf(request({ status: 'dispatched', taskCount: 0, dispatchedAt: AT }))).toBe(AT);
     expect(reviewAtOf(request({ status: 'blocked', receivedAt: AT }))).toBe(AT);
     for (const status of ['completed', 'partially_failed', 'rejected', 'cancelled'] as const) {
       expect(reviewAtOf(request({ status }))).toBeUndefined();
