@@ -187,7 +187,9 @@ export const blockRequest = (
     next,
     audit: requestEvent(next, {
       type: 'blocked',
-      key: `blocked:${holds.join(',')}`,
+      // Blocked again on other holds (one released, another placed): a key of its own each time,
+      // or holds A, then A and B, then A again would take the first entry's key and go unrecorded.
+      key: request.status === 'blocked' ? `blocked:${holds.join(',')}@${at}` : `blocked:${holds.join(',')}`,
       at,
       ruleRef: 'ALM-3',
       detail: { holdIds: holds.join(','), holdCount: holds.length, previousStatus: request.status },

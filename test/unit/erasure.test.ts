@@ -492,7 +492,7 @@ describe('request transitions', () => {
       ruleRef: 'ALM-3',
       detail: { holdIds: 'hold-a,hold-b', holdCount: 2, previousStatus: 'received' },
     });
-    expect(reblocked.audit.idempotencyKey).toBe('request:req_hold:blocked:hold-b');
+    expect(reblocked.audit.idempotencyKey).toBe(`request:req_hold:blocked:hold-b@${minutesAfter(LATER, 1)}`);
     expect(dispatched.next).toMatchObject({
       status: 'dispatched',
       dispatchedAt: minutesAfter(LATER, 2),
@@ -515,6 +515,22 @@ describe('request transitions', () => {
     expect(() => blockRequest(request, [], LATER)).toThrow(expect.objectContaining({ field: 'holdIds' }));
     expect(() => blockRequest(request, ['hold for Alice'], LATER)).toThrow(
       expect.objectContaining({ field: 'holdIds[0]' }),
+    );
+  });
+
+  it('ALM-3: blocked again on other holds, each block is an entry of its own: holds A, then A and B, then A again gives three', () => {
+    // Act
+    const first = blockRequest(receivedRequest(), ['hold-a'], LATER);
+    const second = blockRequest(first.next, ['hold-a', 'hold-b'], '2026-11-23T00:00:00.000Z');
+    const third = blockRequest(second.next, ['hold-a'], '2026-11-24T00:00:00.000Z');
+
+    // Assess
+    const keys = [first, second, third].map(({ audit }) => audit.idempotencyKey);
+    expect(new Set(keys).size).toBe(3);
+    expect(third.next.blockedBy).toEqual(['hold-a']);
+    // A retried block (same holds, same instant) keeps its key: it is recorded once.
+    expect(blockRequest(second.next, ['hold-a'], '2026-11-24T00:00:00.000Z').audit.idempotencyKey).toBe(
+      keys[2],
     );
   });
 
