@@ -113,8 +113,9 @@ export const FUNCTIONS = {
     queue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
-    // Once after an upgrade: holds placed before the list of active holds are put on it
-    // (DynamoHoldStore.listActiveHolds); every other read is a Query or GetItem.
+    // Only after an upgrade, until the sweep has listed the holds placed before the list of active
+    // holds, and before the activeHolds index existed: the active holds are read by a scan
+    // (DynamoHoldStore.activeByScan); every other read is a Query or GetItem.
     scans: ['legalHolds'],
     // Erasure requests, dry runs and exports resolve the subject's identifiers.
     identifierResolver: 'read',
@@ -140,8 +141,8 @@ export const FUNCTIONS = {
     sweepShardQueue: 'send',
     settings: ['DUE_BUCKET_SHARDS'],
     proof: 'anchor',
-    // Window runs read the active holds; on a table whose older holds are not indexed yet (an
-    // upgrade, until the API indexes them) that read is a scan, so windows never wait on a person.
+    // Once after an upgrade, at its first read of holds, it lists the holds placed before the list
+    // of active holds (DynamoHoldStore.listActiveHolds: one scan).
     // Audit: once after an upgrade, a bounded part per sweep, heads written before the
     // byUnanchored index get their mark (DynamoAuditLog.markOlderHeads); anchoring reads the index.
     scans: ['legalHolds', 'audit'],

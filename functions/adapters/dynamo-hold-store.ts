@@ -6,12 +6,11 @@ import {
   QueryCommand,
   ScanCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { LegalHold } from '../../domain/holds.js';
 import { releasedHoldSubject } from '../../domain/holds.js';
 import type { Change, HoldStore } from '../../domain/ports/index.js';
-import { isConditionFailure, queryAll, type TransactItem } from './dynamo-helpers.js';
+import { queryAll, type TransactItem } from './dynamo-helpers.js';
 
 export type HoldChange = Extract<Change, { kind: 'hold.place' | 'hold.release' | 'hold.confirm' }>;
 export const HOLD_CHANGE_KINDS: readonly HoldChange['kind'][] = [
@@ -44,8 +43,9 @@ const listKey = (hold: Pick<LegalHold, 'holdId' | 'until'>) => ({
   subjectId: ACTIVE_LIST,
   holdId: `${hold.until ?? NO_END}#${hold.holdId}`,
 });
-/** Partitions of the table's own bookkeeping (a subject id never starts with `#`). */
-const isBookkeeping = (item: Record<string, unknown>): boolean => String(item.subjectId).startsWith('#');
+/** Items of the table's own bookkeeping: partitions with a space, which no subject id has. */
+const isBookkeeping = (item: Record<string, unknown>): boolean =>
+  item.subjectId === ACTIVE_LIST || item.subjectId === INDEXED_MARKER.subjectId;
 
 /** The hold as the domain knows it: without the index attributes. */
 const holdOf = (item: Record<string, unknown>): LegalHold => {
@@ -72,9 +72,9 @@ export class DynamoHoldStore implements HoldStore {
     private readonly pseudonymKey: string,
     private readonly options: {
       /**
-       * A function that may write the table lists holds placed before the list of active holds
-       * existed (`listActiveHolds`), the first time it reads the active holds (an upgrade); the
-       * others read the `activeHolds` index, or scan, until then.
+       * The sweep's coordinator lists holds placed before the list of active holds existed
+       * (`listActiveHolds`), the first time it reads holds (an upgrade); the other functions read
+       * the `activeHolds` index, or scan where they may, until then.
        */
       readonly indexOlderHolds?: boolean;
       /**
@@ -116,23 +116,31 @@ export class DynamoHoldStore implements HoldStore {
    * write the table has listed the older holds: the sparse `activeHolds` index, or a scan.
    */
   async active(now: string): Promise<LegalHold[]> {
-    if (!this.listed) {
-      const { Item } = await this.documents.send(
-        new GetCommand({ TableName: this.tableName, Key: LISTED_MARKER, ConsistentRead: true }),
-      );
-      if (Item === undefined && this.options.indexOlderHolds === true) await this.listActiveHolds();
-      this.listed = Item !== undefined || this.options.indexOlderHolds === true;
-    }
-    if (this.listed) {
-      const items = await queryAll(this.documents, {
-        TableName: this.tableName,
-        KeyConditionExpression: 'subjectId = :list AND holdId > :now',
-        ExpressionAttributeValues: { ':list': ACTIVE_LIST, ':now': now },
-        ConsistentRead: true,
-      });
-      return items.map((item) => item.hold as LegalHold);
-    }
-    return this.activeFromIndex(now);
+    if (!(await this.isListed())) return this.activeFromIndex(now);
+    const items = await queryAll(this.documents, {
+      TableName: this.tableName,
+      // Past `now`: a hold stops covering at its `until` (`isHoldActive`).
+      KeyConditionExpression: 'subjectId = :list AND holdId > :bound',
+      ExpressionAttributeValues: { ':list': ACTIVE_LIST, ':bound': `${now}#~` },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item.hold as LegalHold);
+  }
+
+  /**
+   * Whether the list holds every hold not released: its marker was read (once per store), or this
+   * store lists the older holds now (`indexOlderHolds`: the sweep's coordinator, once after an
+   * upgrade, in a 15-minute invocation rather than an API call). Until then it is read again at
+   * each call, so a store switches to the list as soon as the marker is written.
+   */
+  private async isListed(): Promise<boolean> {
+    if (this.listed) return true;
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: LISTED_MARKER, ConsistentRead: true }),
+    );
+    if (Item === undefined && this.options.indexOlderHolds === true) await this.listActiveHolds();
+    this.listed = Item !== undefined || this.options.indexOlderHolds === true;
+    return this.listed;
   }
 
   /**
@@ -141,10 +149,13 @@ export class DynamoHoldStore implements HoldStore {
    * the one there). On a table from before the list, only once the older holds are listed.
    */
   async ended(now: string): Promise<LegalHold[]> {
+    // On a table from before the list, holds that ran out before it are found once they are listed.
+    await this.isListed();
     const listed = await queryAll(this.documents, {
       TableName: this.tableName,
-      KeyConditionExpression: 'subjectId = :list AND holdId <= :now',
-      ExpressionAttributeValues: { ':list': ACTIVE_LIST, ':now': now },
+      // `<until>#<holdId>` up to `now` itself: a hold stops covering at its `until`.
+      KeyConditionExpression: 'subjectId = :list AND holdId <= :bound',
+      ExpressionAttributeValues: { ':list': ACTIVE_LIST, ':bound': `${now}#~` },
       ConsistentRead: true,
     });
     const ended: LegalHold[] = [];
@@ -222,7 +233,13 @@ export class DynamoHoldStore implements HoldStore {
           );
           listed++;
         } catch (error) {
-          if (!(error instanceof TransactionCanceledException)) throw error;
+          // Released meanwhile (its condition failed): nothing to list. Anything else (a
+          // conflicting write, throttling) fails the listing, which runs again whole next time:
+          // a hold skipped here would be missing from the list for good.
+          const released =
+            error instanceof TransactionCanceledException &&
+            error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
+          if (!released) throw error;
         }
       }
       startKey = page.LastEvaluatedKey;
@@ -241,9 +258,13 @@ export class DynamoHoldStore implements HoldStore {
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression:
-            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now) AND NOT begins_with(subjectId, :bookkeeping)',
+            'attribute_not_exists(releasedAt) AND (attribute_not_exists(#until) OR #until > :now) AND subjectId <> :marker AND subjectId <> :list',
           ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':now': now, ':bookkeeping': '#' },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':marker': INDEXED_MARKER.subjectId,
+            ':list': ACTIVE_LIST,
+          },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),

@@ -75,14 +75,7 @@ export const placeLegalHold = async (
   }
   const at = nowIso(deps);
   const holdId = `hold_${deps.randomId().replaceAll('-', '')}`;
-  const [withIdentifiers] = await Promise.all([
-    withResolvedIdentifiers(deps, input, holdId),
-    // Read before the first placement on a table from before the list of active holds: the API's
-    // store lists the older holds then (an upgrade, once), so every hold is on the list from
-    // here on and the functions that read it read it consistently. Cached after that.
-    deps.holds.active(at),
-  ]);
-  const hold = newHold(withIdentifiers, {
+  const hold = newHold(await withResolvedIdentifiers(deps, input, holdId), {
     holdId,
     createdAt: at,
     knownDataClasses: deps.config.catalog.dataClasses.map((policy) => policy.dataClass),

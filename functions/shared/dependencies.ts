@@ -262,11 +262,15 @@ const sweepOf = (
   auditOptions: AuditLogOptions,
 ): SweepDeps => ({
   ...composeSweepShard(env, platform, auditOptions),
-  // Window runs read the active holds, by a scan on a table not indexed yet (`scans`).
+  // After an upgrade it lists the holds placed before the list of active holds (one scan, in a
+  // 15-minute invocation); window runs read the active holds.
   holds: new DynamoHoldStore(
     platform.clients.documents,
     env.LEGAL_HOLDS_TABLE,
     platform.secrets.pseudonymKey,
+    {
+      indexOlderHolds: true,
+    },
   ),
   ...proofOf(env, platform),
   // Rolling windows run from the coordinator, one connector call per target and run.
@@ -303,15 +307,12 @@ export const composeApi = (env: FunctionEnvironment<'api'>, platform: Platform):
     // (RuntimeConnectorWindowsPolicy), so a sweep on demand leaves them to the scheduled one.
     settings: { ...sweep.settings, windowRuns: false },
     webhookSecret,
-    // The API may write the holds table: after an upgrade it indexes holds placed before the
-    // activeHolds index, the first time it reads the active holds (README, "Reports").
+    // The API lists no older holds (an upgrade's scan does not belong in a 29 s call): until the
+    // sweep has, it reads the active holds from the activeHolds index or by a scan (`scans`).
     holds: new DynamoHoldStore(
       platform.clients.documents,
       env.LEGAL_HOLDS_TABLE,
       platform.secrets.pseudonymKey,
-      {
-        indexOlderHolds: true,
-      },
     ),
     reports: new DynamoReportStore(
       platform.clients.documents,

@@ -182,6 +182,21 @@ describe('the activeHolds index', () => {
     }
   });
 
+  it('a subject id that starts with # is a subject like any other: its hold is found, listed and released', async () => {
+    const hold: LegalHold = {
+      holdId: 'hold_reports_hash',
+      subjectId: '#hash-subject-1',
+      reason: 'litigation-2026-072',
+      createdAt: NOW,
+    };
+    expect(await uow.commit([{ kind: 'hold.place', hold }])).toEqual({ committed: true });
+
+    expect((await holds.find(hold.holdId))?.subjectId).toBe(hold.subjectId);
+    expect((await holds.active(NOW)).map((active) => active.holdId)).toContain(hold.holdId);
+    expect(await uow.commit([{ kind: 'hold.release', hold, releasedAt: NOW }])).toEqual({ committed: true });
+    expect((await holds.find(hold.holdId))?.releasedAt).toBe(NOW);
+  });
+
   it('a hold that ran out: ended() finds it, and forgetEndedHolds moves it to the pseudonym without its identifiers', async () => {
     // Prepare: placed with an end that is past at NOW, and a block counted on it since.
     await holds.listActiveHolds();
