@@ -40,8 +40,9 @@ export const daysBetween = (asOf: string, deadline: string): number =>
   Math.floor((Date.parse(deadline) - Date.parse(asOf)) / DAY_MS);
 
 /**
- * The requests table: the open requests of the deadlines report and the partially failed ones
- * of the failures report, one row per request, by deadline (soonest first). Either report may be
+ * The requests table: the requests not fulfilled of the deadlines report (partially failed ones
+ * included) with the failing tasks of the failures report, one row per request, by deadline
+ * (soonest first). Either report may be
  * missing (an API that does not serve it).
  */
 export const requestRows = (
@@ -66,6 +67,20 @@ export const requestRows = (
   }
   for (const request of failures?.requests ?? []) {
     const days = daysBetween(failures?.asOf ?? request.receivedAt, request.deadline);
+    // The deadlines report lists partially failed requests too: its row keeps what the failures
+    // report does not say (an extension); the failures report adds the failing tasks.
+    const listed = rows.get(request.requestId);
+    if (listed !== undefined) {
+      rows.set(request.requestId, {
+        ...listed,
+        failedTasks: request.failedTasks.map((task) => ({
+          taskId: task.taskId,
+          target: task.target,
+          errorCode: task.errorCode,
+        })),
+      });
+      continue;
+    }
     rows.set(request.requestId, {
       requestId: request.requestId,
       status: 'partially_failed',

@@ -654,7 +654,8 @@ const Detail = ({
   // What the API allows: IMOU-6 refuses a request nothing of which ran; ALU-3 extends any not fulfilled.
   const rejectable = request !== undefined && ['received', 'blocked'].includes(request.status);
   const extendable =
-    request !== undefined && ['received', 'blocked', 'dispatched', 'partially_failed'].includes(request.status);
+    request !== undefined &&
+    ['received', 'blocked', 'dispatched', 'partially_failed'].includes(request.status);
   const certificatePath = `/v1/erasure-requests/${encodeURIComponent(requestId)}/certificate`;
   return (
     <section aria-labelledby="detail-heading" id="detail" class="panel detail">

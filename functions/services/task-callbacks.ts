@@ -36,7 +36,8 @@ const reasonOf = (error: string | undefined, task: ErasureTask): string => {
   if (!REASON_CODE.test(error)) return '(a free-text reason, not kept: it may name people)';
   const lower = error.toLowerCase();
   const named = [task.subjectId, ...Object.values(task.identifiers ?? {}).flat()].some(
-    (value) => value.length > 0 && lower.includes(value.toLowerCase()),
+    // Values of 4 characters or more: a subject id like `42` would otherwise hide most codes.
+    (value) => value.length >= 4 && lower.includes(value.toLowerCase()),
   );
   return named ? '(a reason naming the subject or its identifiers, not kept)' : error;
 };

@@ -267,7 +267,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('outcomes of one request in two batches at once: the loser counts again from fresh counts', async () => {
     // Prepare
-    const { registry, built, receipt } = await submittedClosedAccount('bound-two-batches', true);
+    const { built, receipt } = await submittedClosedAccount('bound-two-batches', true);
     const records = built.ports.sent
       .splice(0)
       .map((message, index) => sqsRecord(`m-${index}`, JSON.stringify(message)));
@@ -293,7 +293,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('a failed read of the request fails the tasks that shared it only; the next task reads again', async () => {
     // Prepare
-    const { registry, built, receipt } = await submittedClosedAccount('bound-read-fails');
+    const { built, receipt } = await submittedClosedAccount('bound-read-fails');
     const reads = vi
       .spyOn(built.deps.requests, 'get')
       .mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
@@ -359,7 +359,7 @@ describe('a batch of one request runs concurrently', () => {
 
   it('runs at most the given number of records at once', async () => {
     // Prepare
-    const { registry, tally, built } = await submittedClosedAccount('bound-limit');
+    const { tally, built } = await submittedClosedAccount('bound-limit');
     const worker = makeWorker(() => Promise.resolve(built.deps), 2);
     const records = built.ports.sent
       .splice(0)

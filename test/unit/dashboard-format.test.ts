@@ -164,6 +164,36 @@ describe('dashboard: the requests table', () => {
     expect(rows[0]).toMatchObject({ overdue: true, blockedBy: ['hold_1'] });
   });
 
+  it('a partially failed request both reports list keeps the deadlines row (its extension) and gains the failing tasks', () => {
+    const [failedRequest] = failures.requests;
+    if (failedRequest === undefined) throw new Error('no failed request');
+    const listedToo = {
+      ...deadlines,
+      requests: [
+        ...deadlines.requests,
+        {
+          requestId: failedRequest.requestId,
+          status: 'partially_failed' as const,
+          origin: failedRequest.origin,
+          dataClasses: failedRequest.dataClasses,
+          receivedAt: failedRequest.receivedAt,
+          deadline: failedRequest.deadline,
+          daysToDeadline: 9,
+          overdue: false,
+          extended: true,
+        },
+      ],
+    };
+
+    const rows = requestRows(listedToo, failures).filter((row) => row.requestId === failedRequest.requestId);
+
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      extended: true,
+      failedTasks: [{ taskId: 'task_1', target: 'user-files', errorCode: 'AccessDenied' }],
+    });
+  });
+
   it('shows what it has when an API serves one report and not the other', () => {
     expect(requestRows(undefined, failures).map((row) => row.requestId)).toEqual(['req_failed']);
     expect(requestRows(deadlines, undefined)).toHaveLength(3);
