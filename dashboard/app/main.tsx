@@ -159,6 +159,34 @@ const Field = (props: {
   </div>
 );
 
+/** The identifiers of a form: one `name=value` a line (`parseIdentifiers`), marked invalid while a line is not. */
+const IdentifiersField = (props: {
+  id: string;
+  value: string;
+  onInput: (value: string) => void;
+  invalid: boolean;
+  rows: number;
+  hint: preact.ComponentChildren;
+}) => (
+  <div class="field">
+    <label for={props.id}>Identifiers</label>
+    <textarea
+      id={props.id}
+      rows={props.rows}
+      value={props.value}
+      placeholder={'email=ana@example.com\ndeviceId=CAM-0001'}
+      aria-describedby={`${props.id}-hint`}
+      aria-invalid={props.invalid}
+      onInput={(event) => props.onInput((event.currentTarget as HTMLTextAreaElement).value)}
+      autocomplete="off"
+      spellcheck={false}
+    />
+    <span id={`${props.id}-hint`} class="hint">
+      {props.hint}
+    </span>
+  </div>
+);
+
 /** One action that takes a reason code (reject, extend): its field, and a button enabled once it has one. */
 const ReasonForm = (props: {
   readonly name: string;
@@ -986,24 +1014,19 @@ const Holds = ({
             placeholder="2027-12-31T00:00:00Z"
             hint="ISO 8601 instant; leave empty for a hold without an end."
           />
-          <div class="field">
-            <label for="hold-identifiers">Identifiers</label>
-            <textarea
-              id="hold-identifiers"
-              rows={2}
-              value={identifiersText}
-              placeholder={'email=ana@example.com\ndeviceId=CAM-0001'}
-              aria-describedby="hold-identifiers-hint"
-              aria-invalid={identifiers.problems.length > 0}
-              onInput={(event) => setIdentifiersText((event.currentTarget as HTMLTextAreaElement).value)}
-              autocomplete="off"
-              spellcheck={false}
-            />
-            <span id="hold-identifiers-hint" class="hint">
-              Optional: the subject's <code>name=value</code>, one a line. Data keyed by them is then
-              protected from any subject's request, not only this subject's.
-            </span>
-          </div>
+          <IdentifiersField
+            id="hold-identifiers"
+            rows={2}
+            value={identifiersText}
+            onInput={setIdentifiersText}
+            invalid={identifiers.problems.length > 0}
+            hint={
+              <>
+                Optional: the subject's <code>name=value</code>, one a line. Data keyed by them is then
+                protected from any subject's request, not only this subject's.
+              </>
+            }
+          />
           <button type="submit" disabled={subjectId.trim() === '' || reason.trim() === ''}>
             Place hold
           </button>
@@ -1288,23 +1311,18 @@ const Preview = () => {
             hint="Comma-separated; leave empty for every class."
           />
         </div>
-        <div class="field">
-          <label for="preview-identifiers">Identifiers</label>
-          <textarea
-            id="preview-identifiers"
-            rows={3}
-            value={identifiersText}
-            placeholder={'email=ana@example.com\ndeviceId=CAM-0001'}
-            aria-describedby="preview-identifiers-hint"
-            aria-invalid={parsed.problems.length > 0}
-            onInput={(event) => setIdentifiersText((event.currentTarget as HTMLTextAreaElement).value)}
-            autocomplete="off"
-            spellcheck={false}
-          />
-          <span id="preview-identifiers-hint" class="hint">
-            Optional: one <code>name=value</code> a line; repeat a name for several values.
-          </span>
-        </div>
+        <IdentifiersField
+          id="preview-identifiers"
+          rows={3}
+          value={identifiersText}
+          onInput={setIdentifiersText}
+          invalid={parsed.problems.length > 0}
+          hint={
+            <>
+              Optional: one <code>name=value</code> a line; repeat a name for several values.
+            </>
+          }
+        />
         <button type="submit" disabled={busy || subjectId.trim() === '' || reason.trim() === ''}>
           Preview erasure
         </button>

@@ -775,11 +775,9 @@ describe('API handler: IAM mode', () => {
     expect(built.deps.settings.sweepsMayRunAhead).toBeUndefined();
     const nothingWritten = nothingWrittenSince(built.ports);
 
-    // Act
-    const response = await call(
-      { method: 'POST', path: '/v1/sweeps', body: { now: '2030-01-01T00:00:00Z' } },
-      built,
-    );
+    // Act: three hours ahead, enough to erase a suspended account before a restore due in two.
+    const ahead = new Date(built.deps.clock().getTime() + 3 * 3_600_000).toISOString();
+    const response = await call({ method: 'POST', path: '/v1/sweeps', body: { now: ahead } }, built);
 
     // Assess: refused before the due index was even read.
     expect(response.status).toBe(400);

@@ -1,6 +1,6 @@
 /**
  * The `erasure` CLI's identifier options against a fake API on 127.0.0.1: `--identifier name=value`
- * on requests, and the suppression list's check (service role) and lift (compliance role).
+ * on requests and legal holds, and the suppression list's check (service role) and lift (compliance role).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,18 +29,26 @@ const fakeApi = async (answer: unknown, status = 200) => {
 };
 
 describe('identifiers on the command line', () => {
-  it('requests submit sends --identifier values by name, a repeated name as a list', async () => {
+  it.each([
+    [
+      'requests submit',
+      ['requests', 'submit', '--reason', 'gdpr-art17-request'],
+      'POST /v1/erasure-requests Bearer dev-service-token {"subjectId":"customer-42","reason":"gdpr-art17-request",',
+    ],
+    [
+      'holds place',
+      ['holds', 'place', '--reason', 'litigation-hold'],
+      'POST /v1/legal-holds Bearer dev-compliance-token {"subjectId":"customer-42","reason":"litigation-hold",',
+    ],
+  ])('%s sends --identifier values by name, a repeated name as a list', async (_name, command, sent) => {
     // Prepare
-    const { api, calls } = await fakeApi({ requestId: 'req_1', status: 'dispatched' }, 202);
+    const { api, calls } = await fakeApi({ requestId: 'req_1', holdId: 'hold_1', status: 'dispatched' }, 202);
 
     // Act
-    const submitted = await run([
-      'requests',
-      'submit',
+    const answered = await run([
+      ...command,
       '--subject',
       'customer-42',
-      '--reason',
-      'gdpr-art17-request',
       '--identifier',
       'email=ana@example.com',
       '--identifier',
@@ -54,9 +62,9 @@ describe('identifiers on the command line', () => {
     ]);
 
     // Assess
-    expect(submitted.code).toBe(0);
+    expect(answered.code).toBe(0);
     expect(calls).toEqual([
-      'POST /v1/erasure-requests Bearer dev-service-token {"subjectId":"customer-42","reason":"gdpr-art17-request","identifiers":{"email":"ana@example.com","deviceId":["CAM-00A1","CAM-00B2"]}}',
+      `${sent}"identifiers":{"email":"ana@example.com","deviceId":["CAM-00A1","CAM-00B2"]}}`,
     ]);
   });
 

@@ -386,40 +386,6 @@ describe('holds place', () => {
     expect(given.code).toBe(0);
     expect(keys[1]).toBe('hold-retry-0001');
   });
-
-  it("sends --identifier values as the hold's identifiers, a name given twice as a list", async () => {
-    const bodies: unknown[] = [];
-    const api = await fakeApi((_request, body) => {
-      bodies.push(JSON.parse(body));
-      return { status: 201, body: JSON.stringify({ holdId: 'hold_1' }) };
-    });
-
-    const placed = await run([
-      'holds',
-      'place',
-      '--subject',
-      's-1',
-      '--reason',
-      'litigation-hold',
-      '--identifier',
-      'email=ana@example.com',
-      '--identifier',
-      'deviceId=CAM-00A1',
-      '--identifier',
-      'deviceId=CAM-00B2',
-      '--api',
-      api,
-    ]);
-
-    expect(placed.code).toBe(0);
-    expect(bodies).toEqual([
-      {
-        subjectId: 's-1',
-        reason: 'litigation-hold',
-        identifiers: { email: 'ana@example.com', deviceId: ['CAM-00A1', 'CAM-00B2'] },
-      },
-    ]);
-  });
 });
 
 describe('command line', () => {

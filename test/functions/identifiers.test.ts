@@ -318,43 +318,6 @@ describe('suppression after erasure', () => {
 });
 
 describe("ALM-3 across subjects: a hold protects the identifier values it names, whoever's request names them", () => {
-  it("a request for another subject id that carries a held subject's e-mail and camera erases nothing keyed by them while the hold stands", async () => {
-    // Prepare: the hold names the subject's identifiers; the request claims them for someone else.
-    const registry = stubRegistry();
-    const deps = built(registry);
-    const placed = await callApi(deps, {
-      method: 'POST',
-      path: '/v1/legal-holds',
-      headers: bearer('compliance'),
-      body: {
-        subjectId: SUBJECT,
-        reason: 'litigation-2026-060',
-        identifiers: { email: EMAIL, deviceId: CAMERAS },
-      },
-    });
-    expect(placed.status).toBe(201);
-
-    // Act
-    const answer = await submit(deps, {
-      subjectId: 'someone-else-77',
-      dataClasses: ['closed-account'],
-      reason: 'gdpr-art17-request',
-      identifiers: { email: EMAIL, deviceId: [CAMERAS[0]] },
-    });
-    await drain(deps);
-
-    // Assess: nothing addressed by the held values was erased; the rest of the request ran.
-    expect(answer.status).toBe(202);
-    const touched = registry.invocations.filter((invocation) => invocation.address !== undefined);
-    expect(touched).toEqual([]);
-    const requestId = String(answer.body?.requestId);
-    const tasks = [...deps.ports.state.tasks.values()].filter((task) => task.requestId === requestId);
-    const held = tasks.filter((task) => task.target === 'device-video' || task.target === 'marketing-list');
-    expect(held.length).toBe(2);
-    expect(held.every((task) => task.status === 'pending')).toBe(true);
-    expect(deps.ports.state.requests.get(requestId)?.status).not.toBe('completed');
-  });
-
   const STRANGER = 'someone-else-77';
   /** A request for STRANGER that carries the held subject's e-mail and one of its cameras. */
   const claiming = {
@@ -379,6 +342,28 @@ describe("ALM-3 across subjects: a hold protects the identifier values it names,
     expect(placed.status).toBe(201);
     return String(placed.body?.holdId);
   };
+
+  it("a request for another subject id that carries a held subject's e-mail and camera erases nothing keyed by them while the hold stands", async () => {
+    // Prepare: the hold names the subject's identifiers; the request claims them for someone else.
+    const registry = stubRegistry();
+    const deps = built(registry);
+    await placeHold(deps);
+
+    // Act
+    const answer = await submit(deps, claiming);
+    await drain(deps);
+
+    // Assess: nothing addressed by the held values was erased.
+    expect(answer.status).toBe(202);
+    const touched = registry.invocations.filter((invocation) => invocation.address !== undefined);
+    expect(touched).toEqual([]);
+    const requestId = String(answer.body?.requestId);
+    const tasks = [...deps.ports.state.tasks.values()].filter((task) => task.requestId === requestId);
+    const held = tasks.filter((task) => HELD_TARGETS.includes(task.target));
+    expect(held.length).toBe(2);
+    expect(held.every((task) => task.status === 'pending')).toBe(true);
+    expect(deps.ports.state.requests.get(requestId)?.status).not.toBe('completed');
+  });
 
   /** The targets and holds of what `list` says is blocked (a receipt's `blockedTasks`, a view's tasks, a dry run's targets). */
   const blockedIn = (list: unknown) =>

@@ -186,6 +186,7 @@ describe('DynamoRequestStore reads', () => {
     // Prepare: requests as a version before the sharded indexes wrote them, far from other tests.
     const dispatched = aRequest({
       status: 'dispatched',
+      taskCount: 2,
       receivedAt: '2040-01-01T00:00:00.000Z',
       dispatchedAt: '2040-01-01T00:00:00.000Z',
       deadline: '2040-01-31T00:00:00.000Z',

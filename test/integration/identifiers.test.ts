@@ -21,15 +21,21 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
+/** A legal hold on OTHER naming its e-mail and camera serials. */
+const holdOther = async (reason: string) => {
+  const identifiers = demoIdentifiersOf(OTHER);
+  const placed = await runtime.call('POST', '/v1/legal-holds', {
+    role: 'compliance',
+    body: { subjectId: OTHER, reason, identifiers },
+  });
+  expect(placed.status).toBe(201);
+  return { identifiers, placed };
+};
+
 describe("ALM-3 across subjects: a hold on a subject protects its identifiers from another subject's request", () => {
   it("a request for another subject id carrying the held subject's e-mail and camera serials erases none of that data", async () => {
     // Prepare: OTHER is held, with its identifiers; a request claims them for a stranger.
-    const identifiers = demoIdentifiersOf(OTHER);
-    const placed = await runtime.call('POST', '/v1/legal-holds', {
-      role: 'compliance',
-      body: { subjectId: OTHER, reason: 'litigation-2026-061', identifiers },
-    });
-    expect(placed.status).toBe(201);
+    const { identifiers, placed } = await holdOther('litigation-2026-061');
     const before = await remainingData(runtime, OTHER);
 
     // Act
@@ -66,12 +72,7 @@ describe("ALM-3 across subjects at the sweep's dispatch", () => {
     // Prepare: this runtime's first sweep, so its shard reads holds before the coordinator has
     // listed any (as after an upgrade); only the coordinator and the API may scan the holds table.
     // A stranger's consent withdrawal claims the held e-mail.
-    const identifiers = demoIdentifiersOf(OTHER);
-    const placed = await runtime.call('POST', '/v1/legal-holds', {
-      role: 'compliance',
-      body: { subjectId: OTHER, reason: 'litigation-2026-062', identifiers },
-    });
-    expect(placed.status).toBe(201);
+    const { identifiers, placed } = await holdOther('litigation-2026-062');
     const before = await remainingData(runtime, OTHER);
     const event = await runtime.call('POST', '/v1/lifecycle-events', {
       body: {

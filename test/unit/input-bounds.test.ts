@@ -29,6 +29,8 @@ describe('bounds: instants', () => {
     ['now', () => requireSweepTime('0001-01-01T00:00:00.000Z', NOW, true)],
     ['now', () => requireSweepTime('2036-11-21T12:00:00.001Z', NOW, true)],
     ['now', () => requireSweepTime('2026-11-22T12:00:00.001Z', NOW, false)],
+    // ALL-3: not even a second ahead in a deployment, or a deletion would run before it is due.
+    ['now', () => requireSweepTime(new Date(Date.parse(NOW) + 1000).toISOString(), NOW, false)],
     ['until', () => requireHoldEnd('2126-11-21T12:00:00.001Z', NOW)],
     ['from', () => requireAuditScope({ subjectId: 's', from: '1999-01-01T00:00:00.000Z' }, NOW)],
     ['to', () => requireAuditScope({ requestId: 'r', to: '2026-11-23T00:00:00.000Z' }, NOW)],
