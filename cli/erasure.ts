@@ -610,19 +610,23 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
         // A retry with the printed key answers the same hold instead of placing a second one.
         const key = options.idempotencyKey ?? randomUUID();
         if (options.idempotencyKey === undefined) io.err(`Idempotency-Key: ${key}`);
-        printJson(
-          io,
-          await client.json('POST', '/v1/legal-holds', {
-            body: {
-              subjectId: options.subject,
-              reason: options.reason,
-              ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
-              ...(options.until === undefined ? {} : { until: options.until }),
-              ...identifiersBody(options.identifier),
-            },
-            headers: { 'idempotency-key': key },
-          }),
-        );
+        const placed = await client.json('POST', '/v1/legal-holds', {
+          body: {
+            subjectId: options.subject,
+            reason: options.reason,
+            ...(options.dataClass === undefined ? {} : { dataClasses: options.dataClass }),
+            ...(options.until === undefined ? {} : { until: options.until }),
+            ...identifiersBody(options.identifier),
+          },
+          headers: { 'idempotency-key': key },
+        });
+        printJson(io, placed);
+        const releasedAt = (placed as { releasedAt?: unknown } | undefined)?.releasedAt;
+        if (typeof releasedAt === 'string') {
+          io.err(
+            `This key's hold was released at ${releasedAt}: no hold is in place. Place a new one without --idempotency-key.`,
+          );
+        }
       },
     );
 

@@ -289,7 +289,13 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
       },
       key,
     );
-    return { statusCode: 201, body: { holdId: hold.holdId } satisfies HoldReceipt };
+    return {
+      statusCode: 201,
+      body: {
+        holdId: hold.holdId,
+        ...(hold.releasedAt === undefined ? {} : { releasedAt: hold.releasedAt }),
+      } satisfies HoldReceipt,
+    };
   },
 
   'DELETE /v1/legal-holds/{holdId}': async (request) => {

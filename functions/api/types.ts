@@ -99,6 +99,8 @@ export interface ScheduleView {
 /** `POST /v1/legal-holds` → 201. */
 export interface HoldReceipt {
   readonly holdId: string;
+  /** A replay (the same Idempotency-Key) of a hold released since: when it was released. */
+  readonly releasedAt?: string;
 }
 
 /** `GET /v1/audit`: one page; pass `nextCursor` back as `cursor` for the next (absent on the last). */

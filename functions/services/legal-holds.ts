@@ -59,15 +59,20 @@ export const placeLegalHold = async (
   deps: ServiceDeps,
   input: LegalHoldInput,
   idempotencyKey?: string,
-): Promise<{ readonly holdId: string }> => {
+): Promise<{ readonly holdId: string; readonly releasedAt?: string }> => {
   const hash = idempotencyKey === undefined ? undefined : holdBodyHash(deps.settings.idKey, input);
-  const replayed = async (key: string): Promise<{ holdId: string } | undefined> => {
+  const replayed = async (key: string): Promise<{ holdId: string; releasedAt?: string } | undefined> => {
     const record = await deps.requests.holdIdempotencyRecord(key);
     if (record === undefined) return undefined;
     if (record.bodyHash !== hash) {
       throw new IdempotencyConflictError('This Idempotency-Key was already used for a different legal hold');
     }
-    return { holdId: record.holdId };
+    // A key of a hold released since answers it as it is: released (a retry places no new one).
+    const hold = await deps.holds.find(record.holdId);
+    return {
+      holdId: record.holdId,
+      ...(hold?.releasedAt === undefined ? {} : { releasedAt: hold.releasedAt }),
+    };
   };
   if (idempotencyKey !== undefined) {
     const replay = await replayed(idempotencyKey);

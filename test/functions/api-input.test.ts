@@ -784,7 +784,7 @@ describe('API input: placing a legal hold again with its Idempotency-Key places 
     expect(placedEntries(built)).toHaveLength(2);
   });
 
-  it('the key of a released hold still answers that hold: a late retry places no new one', async () => {
+  it('the key of a released hold still answers that hold, saying it is released: a late retry places no new one', async () => {
     const built = offline();
     const first = await callApi(built, placeWith('hold-key-0003'));
     const holdId = (first.body as { holdId: string }).holdId;
@@ -797,7 +797,8 @@ describe('API input: placing a legal hold again with its Idempotency-Key places 
     const late = await callApi(built, placeWith('hold-key-0003'));
 
     expect(released.status).toBe(204);
-    expect(late).toMatchObject({ status: 201, body: { holdId } });
+    expect(late).toMatchObject({ status: 201, body: { holdId, releasedAt: holdsOf(built)[0]?.releasedAt } });
+    expect(first.body).not.toHaveProperty('releasedAt');
     expect(holdsOf(built)).toHaveLength(1);
     expect(holdsOf(built)[0]?.releasedAt).toBeDefined();
   });

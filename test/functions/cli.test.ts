@@ -386,6 +386,29 @@ describe('holds place', () => {
     expect(given.code).toBe(0);
     expect(keys[1]).toBe('hold-retry-0001');
   });
+
+  it("says so when the key's hold was released since: no hold is in place", async () => {
+    const api = await fakeApi(() => ({
+      status: 201,
+      body: JSON.stringify({ holdId: 'hold_1', releasedAt: '2026-11-30T10:00:00.000Z' }),
+    }));
+
+    const placed = await run([
+      'holds',
+      'place',
+      '--subject',
+      's-1',
+      '--reason',
+      'litigation-hold',
+      '--idempotency-key',
+      'hold-retry-0002',
+      '--api',
+      api,
+    ]);
+
+    expect(placed.code).toBe(0);
+    expect(placed.err.join('\n')).toContain('released at 2026-11-30T10:00:00.000Z: no hold is in place');
+  });
 });
 
 describe('command line', () => {
