@@ -74,6 +74,8 @@ export interface HoldRow {
   readonly placedAt: string;
   readonly until?: string;
   readonly targets: readonly string[];
+  /** Names of the identifiers whose values the hold names (absent from an older API). */
+  readonly identifiers?: readonly string[];
   readonly blockedRequests: readonly { readonly requestId: string; readonly status: string }[];
 }
 

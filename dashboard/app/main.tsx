@@ -1110,6 +1110,12 @@ const Holds = ({
                 <th scope="col">Placed</th>
                 <th scope="col">Until</th>
                 <th scope="col">Targets</th>
+                <th
+                  scope="col"
+                  title="Identifiers whose values the hold names: their data is protected from any subject's request"
+                >
+                  Identifiers
+                </th>
                 <th scope="col">Blocks</th>
                 <th scope="col">
                   <span class="visually-hidden">Action</span>
@@ -1135,6 +1141,9 @@ const Holds = ({
                   <td class="nowrap">{hold.until === undefined ? 'no end' : formatInstant(hold.until)}</td>
                   <td>
                     <CompactList items={hold.targets} noun="targets" />
+                  </td>
+                  <td>
+                    {(hold.identifiers ?? []).length === 0 ? 'none' : (hold.identifiers ?? []).join(', ')}
                   </td>
                   <td>
                     {hold.blockedRequests

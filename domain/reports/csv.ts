@@ -42,6 +42,7 @@ export const HOLDS_CSV_COLUMNS = [
   'placedAt',
   'until',
   'targets',
+  'identifiers',
   'blockedRequests',
 ] as const;
 
@@ -93,6 +94,7 @@ export const holdsCsv = (rows: readonly HoldReportRow[]): string =>
     row.placedAt,
     row.until,
     row.targets,
+    row.identifiers,
     row.blockedRequests.map((blocked) => `${blocked.requestId}:${blocked.status}`),
   ]);
 

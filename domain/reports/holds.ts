@@ -12,6 +12,12 @@ export interface HoldReportRow {
   readonly placedAt: string;
   readonly until?: string;
   readonly targets: readonly string[];
+  /**
+   * The identifiers whose values the hold names (names only, sorted; empty for none): data keyed by
+   * them is protected from any subject's request. Without, `targets` keyed by an identifier are
+   * protected from this subject's own requests only.
+   */
+  readonly identifiers: readonly string[];
   readonly blockedRequests: readonly { readonly requestId: string; readonly status: RequestStatus }[];
 }
 
@@ -37,6 +43,10 @@ export const holdRows = (
       placedAt: hold.createdAt,
       ...(hold.until === undefined ? {} : { until: hold.until }),
       targets: holdTargets(hold, catalog),
+      identifiers: Object.entries(hold.identifiers ?? {})
+        .filter(([, values]) => values.length > 0)
+        .map(([name]) => name)
+        .sort(),
       blockedRequests: openRequests
         .filter((request) => holdingBack(request).includes(hold.holdId))
         .map((request) => ({ requestId: request.requestId, status: request.status }))

@@ -431,7 +431,13 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
     });
     const placed = page.locator('#placed-holds tbody tr', { hasText: holdId });
     await expect.poll(() => text(placed)).toContain('active');
-    if (reportStatus.holds === 200) await page.locator(`#holds-table tr[data-hold-id="${holdId}"]`).waitFor();
+    if (reportStatus.holds === 200) {
+      const row = page.locator(`#holds-table tr[data-hold-id="${holdId}"]`);
+      await row.waitFor();
+      // The identifier names the hold protects from any subject's request (never their values).
+      await expect.poll(() => text(row)).toContain('deviceId, email');
+      expect(await text(row)).not.toContain('customer1@example.test');
+    }
     await shot('holds', '#holds');
 
     await placed.getByRole('button', { name: `Release ${holdId}` }).click();

@@ -671,6 +671,10 @@ describe('a blocked request names the holds that hold it now', () => {
       blockedBy: [other.body?.holdId],
     });
     expect(JSON.stringify(holdsReport.body)).toContain(requestId);
+    // The report names which identifiers each hold protects from any subject's request (names only).
+    const rows = (holdsReport.body?.holds ?? []) as { holdId: string; identifiers: string[] }[];
+    expect(rows.find((row) => row.holdId === other.body?.holdId)?.identifiers).toEqual(['email']);
+    expect(JSON.stringify(holdsReport.body)).not.toContain(EMAIL);
   });
 });
 

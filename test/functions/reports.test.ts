@@ -165,6 +165,7 @@ describe('GET /v1/reports/holds', () => {
         reason: 'litigation-2026-001',
         placedAt: '2026-11-01T00:00:00.000Z',
         targets: ['customer-records', 'partner-services'],
+        identifiers: [],
         blockedRequests: [],
       },
       {
@@ -174,6 +175,7 @@ describe('GET /v1/reports/holds', () => {
         reason: 'litigation-2026-002',
         placedAt: HANDLER_NOW,
         targets: expect.arrayContaining(['user-files']),
+        identifiers: [],
         blockedRequests: [{ requestId: submitted.body?.requestId, status: 'blocked' }],
       },
     ]);

@@ -436,9 +436,10 @@ describe('report CSV (RFC 4180)', () => {
         reason: 'litigation',
         placedAt: NOW,
         targets: ['a'],
+        identifiers: ['email', 'deviceId'],
         blockedRequests: [],
       },
     ]);
-    expect(quoted.split('\r\n')[1]).toBe(`h1,"odd,""id""",,litigation,${NOW},,a,`);
+    expect(quoted.split('\r\n')[1]).toBe(`h1,"odd,""id""",,litigation,${NOW},,a,email;deviceId,`);
   });
 });
