@@ -32,7 +32,8 @@ const storeOf = (deps: Pick<ServiceDeps, 'suppressions'>) => {
  * The change that lists a completed request's subject for suppression, in the commit that
  * completes it: the keyed hashes recorded at intake (the subject id's and each identifier's), so
  * the worker needs neither the raw values nor the key. None for a request from before hashes
- * were recorded, or without the config (the period comes from it).
+ * were recorded, without the config (the period comes from it), or that erased nothing (no task:
+ * every target it named was keyed by an identifier it had no value of).
  */
 export const completionSuppression = (
   deps: Pick<SettleDeps, 'config'>,
@@ -40,7 +41,7 @@ export const completionSuppression = (
   at: string,
 ): Change[] => {
   const hashes = request.identifierPseudonyms;
-  if (hashes === undefined || deps.config === undefined) return [];
+  if (hashes === undefined || deps.config === undefined || request.taskCount === 0) return [];
   const entries = suppressionsOf(hashes, at, suppressionPeriod(deps.config));
   return entries.length === 0 ? [] : [{ kind: 'suppression.add', entries }];
 };

@@ -611,6 +611,8 @@ describe('a request for classes kept only in targets keyed by an identifier it h
     expect(registry.invocations).toEqual([]);
     expect(JSON.stringify(requests)).not.toContain(SUBJECT);
     expect(deps.logs.filter((line) => line.level === 'error')).toEqual([]);
+    // Nothing was erased: the subject is not listed as erased for suppression.
+    expect([...deps.ports.state.suppressions.values()]).toEqual([]);
     const types = deps.ports.allEntries().map((entry) => entry.type);
     expect(types).toEqual(
       expect.arrayContaining(['request.received', 'request.dispatched', 'request.completed']),
