@@ -30,7 +30,7 @@ import {
 import type { AuditRecord, Change, RequestWithTasks, SubjectForgetting } from '../../domain/ports/index.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
-import { activeHoldsFor } from './legal-holds.js';
+import { activeHoldsFor, readHoldsInForce } from './legal-holds.js';
 
 /** What creating, dispatching and deciding on requests needs (the API and the sweep). */
 type RequestDeps = Pick<
@@ -107,11 +107,8 @@ const blockedTasksOf = async (deps: RequestDeps, tasks: readonly ErasureTask[]):
   const [first] = open;
   if (first === undefined) return [];
   const at = nowIso(deps);
-  const [holds, active] = await Promise.all([
-    deps.holds.forSubject(first.subjectId),
-    activeHoldsFor(deps.holds, open, at),
-  ]);
-  return heldTasks(open, holds, deps.config.catalog, at, active).map(({ task, holdIds }) => ({
+  const { holds, active, catalog } = await readHoldsInForce(deps, first.subjectId, open, at);
+  return heldTasks(open, holds, catalog, at, active).map(({ task, holdIds }) => ({
     taskId: task.taskId,
     dataClass: task.dataClass,
     target: task.target,
@@ -385,11 +382,8 @@ export const dispatchOrBlock = async (
   tasks: readonly ErasureTask[],
 ): Promise<ErasureRequest> => {
   const at = nowIso(deps);
-  const [holds, active] = await Promise.all([
-    deps.holds.forSubject(request.subjectId),
-    activeHoldsFor(deps.holds, tasks, at),
-  ]);
-  const held = heldTasks(tasks, holds, deps.config.catalog, at, active);
+  const { holds, active, catalog } = await readHoldsInForce(deps, request.subjectId, tasks, at);
+  const held = heldTasks(tasks, holds, catalog, at, active);
   const holdIds = [...new Set(held.flatMap(({ holdIds }) => holdIds))];
   if (holdIds.length > 0 && request.status !== 'dispatched') {
     // Blocked already by exactly these holds: nothing to record. Blocked by others (one released,

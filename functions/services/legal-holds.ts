@@ -1,5 +1,6 @@
 import { holdPlaced, holdReleased } from '../../domain/audit/events.js';
 import { pseudonymise } from '../../domain/audit/index.js';
+import type { HoldsInForce } from '../../domain/erasure/recovery.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import { IdempotencyConflictError, NotFoundError } from '../../domain/errors.js';
 import { type HoldRequest, type LegalHold, needsActiveHolds, newHold } from '../../domain/holds.js';
@@ -164,6 +165,23 @@ export const activeHoldsFor = async (
   tasks: readonly ErasureTask[],
   at: string,
 ): Promise<LegalHold[]> => (needsActiveHolds(tasks) ? holds.active(at) : []);
+
+/**
+ * The holds that may keep `tasks` of `subjectId` from erasing at `at` (`heldTasks`, `stoppedTasks`):
+ * the subject's own, and every active hold when a task erases by identifier values; read at once.
+ */
+export const readHoldsInForce = async (
+  deps: Pick<ServiceDeps, 'holds' | 'config'>,
+  subjectId: string,
+  tasks: readonly ErasureTask[],
+  at: string,
+): Promise<HoldsInForce & { readonly active: readonly LegalHold[] }> => {
+  const [holds, active] = await Promise.all([
+    deps.holds.forSubject(subjectId),
+    activeHoldsFor(deps.holds, tasks, at),
+  ]);
+  return { holds, active, catalog: deps.config.catalog };
+};
 
 /**
  * Data minimisation for holds that ran out (`until` passed): each is moved to its subject's

@@ -35,7 +35,7 @@ import { anchorAuditTrail } from './anchors.js';
 import type { SweepDeps, SweepShardDeps } from './deps.js';
 import { addressingOf, createRequest, dispatchOrBlock, MAX_TASKS_PER_REQUEST } from './erasure-requests.js';
 import { resolveIdentifiers } from './identifier-resolution.js';
-import { activeHoldsFor, activeReadOnce, forgetEndedHolds } from './legal-holds.js';
+import { activeReadOnce, forgetEndedHolds, readHoldsInForce } from './legal-holds.js';
 import { settle } from './run-task.js';
 import { runWindows, type WindowRunReport } from './window-runs.js';
 
@@ -411,14 +411,9 @@ class SweepContext {
     const planned = planTasks(this.deps.config, spec.dataClasses, spec.identifiers);
     if (planned.length > MAX_TASKS_PER_REQUEST) return this.general(spec, claim);
     const tasks: ErasureTask[] = tasksFromPlan(planned, spec);
-    const [holds, active] = await Promise.all([
-      this.holdsOf(spec.subjectId),
-      activeHoldsFor(this.holdStore, tasks, this.now),
-    ]);
-    if (
-      tasks.length === 0 ||
-      heldTasks(tasks, holds, this.deps.config.catalog, this.now, active).length > 0
-    ) {
+    // Through this.deps.holds: the subject's holds from the shard's cache, the active ones read once.
+    const { holds, active, catalog } = await readHoldsInForce(this.deps, spec.subjectId, tasks, this.now);
+    if (tasks.length === 0 || heldTasks(tasks, holds, catalog, this.now, active).length > 0) {
       return this.general(spec, claim);
     }
     const at = this.deps.clock().toISOString();
@@ -633,12 +628,9 @@ const reviewOne = async (
     };
   }
   await settle(deps, request.requestId);
-  const [holds, active] = await Promise.all([
-    deps.holds.forSubject(found.request.subjectId),
-    activeHoldsFor(deps.holds, found.tasks, clockNow),
-  ]);
-  const stopped = stoppedTasks(found.tasks, clockNow, { holds, active, catalog: deps.config.catalog });
+  const inForce = await readHoldsInForce(deps, found.request.subjectId, found.tasks, clockNow);
+  const stopped = stoppedTasks(found.tasks, clockNow, inForce);
   await deps.queue.send(stopped.map((task) => ({ taskId: task.taskId, requestId: task.requestId })));
-  const held = heldTasks(found.tasks, holds, deps.config.catalog, clockNow, active).length > 0;
+  const held = heldTasks(found.tasks, inForce.holds, inForce.catalog, clockNow, inForce.active).length > 0;
   return { sent: stopped.length > 0, held, after: found };
 };
