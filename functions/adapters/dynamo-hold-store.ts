@@ -80,7 +80,7 @@ export class DynamoHoldStore implements HoldStore {
       /**
        * A function that may not scan the table (the worker, the sweep's shards): until the older
        * holds are listed, it reads the active holds from the index alone, where holds placed
-       * before the index existed are missed until the API indexes them.
+       * before the index existed are missed until the sweep's coordinator lists them.
        */
       readonly activeFromIndexOnly?: boolean;
     } = {},
