@@ -11,6 +11,7 @@ import { LIFECYCLE_EVENT_TYPES } from '../events.js';
 import { compareDurations, isZeroDuration, parseDuration } from '../time.js';
 import {
   COUNTRY_CODE_PATTERN,
+  countryCodeProblem,
   DurationSchema,
   distinctList,
   type EntryLocator,
@@ -84,14 +85,14 @@ export const DataClassPolicySchema = z
     });
     const periods: [label: string, period: string][] = [['retention', policy.retention]];
     for (const [code, period] of Object.entries(policy.jurisdictionOverrides)) {
-      if (COUNTRY_CODE_PATTERN.test(code)) {
+      // Upper case only: overrides are looked up by the upper-cased code of the event's jurisdiction.
+      const problem = COUNTRY_CODE_PATTERN.test(code)
+        ? countryCodeProblem(code)
+        : "is not an ISO 3166-1 alpha-2 country code in upper case (e.g. 'SE')";
+      if (problem === undefined) {
         periods.push([`${code} retention`, period]);
       } else {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['jurisdictionOverrides', code],
-          message: "is not an ISO 3166-1 alpha-2 country code (e.g. 'SE')",
-        });
+        ctx.addIssue({ code: 'custom', path: ['jurisdictionOverrides', code], message: problem });
       }
     }
     /** `field`'s duration may not be longer than any period that applies. */

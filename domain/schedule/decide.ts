@@ -18,7 +18,7 @@ import { overridingJurisdiction, resolveRetention } from '../policy/config.js';
 import { isRollingWindow } from '../policy/schema.js';
 import type { DataClassPolicy, PolicyCatalog } from '../policy/types.js';
 import { addDuration, parseInstant, subtractDuration } from '../time.js';
-import { toCountryCode } from '../vocabulary/index.js';
+import { countryCodeProblem } from '../vocabulary/index.js';
 import { nextRollingRun, rollingIntervalOf } from './due.js';
 import type { DecisionResult, EventRef, ScheduleDecision, ScheduleEntry, SubjectSchedule } from './types.js';
 
@@ -49,9 +49,10 @@ function eventRefOf(schedule: SubjectSchedule, event: LifecycleEvent): EventRef 
     throw new ValidationError('the event is about another subject than the schedule', 'subjectId');
   }
   const jurisdiction = attribute(event, 'jurisdiction');
-  if (jurisdiction !== undefined && toCountryCode(jurisdiction) === undefined) {
+  const problem = jurisdiction === undefined ? undefined : countryCodeProblem(jurisdiction);
+  if (problem !== undefined) {
     throw new ValidationError(
-      `attributes.jurisdiction '${jurisdiction}' is not an ISO 3166-1 alpha-2 country code`,
+      `attributes.jurisdiction '${jurisdiction}' ${problem}`,
       'attributes.jurisdiction',
     );
   }

@@ -108,13 +108,41 @@ export const validateName = (value: string, field: string): string => {
 /** Rule ids of retention-rules.md: `ALU-3`, `IMOU-1`. */
 export const RULE_REF_PATTERN = /^[A-Z]{2,5}-\d{1,3}$/;
 
-/** ISO 3166-1 alpha-2 in upper case (`SE`): the format only, not the list of assigned codes. */
+/** ISO 3166-1 alpha-2 in upper case (`SE`): the format only; `toCountryCode` checks the code is assigned. */
 export const COUNTRY_CODE_PATTERN = /^[A-Z]{2}$/;
+
+/**
+ * The officially assigned ISO 3166-1 alpha-2 codes, and XK (Kosovo), which the EU and most
+ * services use. A jurisdiction picks a retention period (ALU-2): a code no country has (`SW` for
+ * Sweden) would silently get the default period, so it is refused instead.
+ */
+const ASSIGNED_COUNTRY_CODES = new Set(
+  `AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+  BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG
+  EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR
+  HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR
+  LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG
+  NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE
+  SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA
+  UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW`.split(/\s+/),
+);
+
+/** Codes the EU writes for two member states (and the former one) where ISO has others. */
+const EU_COUNTRY_CODES: Readonly<Record<string, string>> = { UK: 'GB', EL: 'GR' };
 
 /** The country code a value names, upper-cased (`se` → `SE`), or undefined when it names none. */
 export const toCountryCode = (value: string): string | undefined => {
   const code = value.toUpperCase();
-  return COUNTRY_CODE_PATTERN.test(code) ? code : undefined;
+  return ASSIGNED_COUNTRY_CODES.has(code) ? code : undefined;
+};
+
+/** Why `value` is no country code, or undefined when it is one (`toCountryCode`). */
+export const countryCodeProblem = (value: string): string | undefined => {
+  if (toCountryCode(value) !== undefined) return undefined;
+  const iso = EU_COUNTRY_CODES[value.toUpperCase()];
+  return iso === undefined
+    ? "is not an assigned ISO 3166-1 alpha-2 country code (e.g. 'SE')"
+    : `is not an ISO 3166-1 alpha-2 country code: use '${iso}'`;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -194,7 +194,23 @@ describe('parseCatalog', () => {
         entryAt(catalog, 0).jurisdictionOverrides = { SE: 'P36M', Sweden: 'P36M' };
       },
       'dataClasses[0].jurisdictionOverrides.Sweden',
-      "data class 'customer-profile': jurisdictionOverrides.Sweden is not an ISO 3166-1 alpha-2 country code (e.g. 'SE')",
+      "data class 'customer-profile': jurisdictionOverrides.Sweden is not an ISO 3166-1 alpha-2 country code in upper case (e.g. 'SE')",
+    ],
+    [
+      'a jurisdiction no country has (a typo for SE would never apply)',
+      (catalog) => {
+        entryAt(catalog, 0).jurisdictionOverrides = { SW: 'P36M' };
+      },
+      'dataClasses[0].jurisdictionOverrides.SW',
+      "data class 'customer-profile': jurisdictionOverrides.SW is not an assigned ISO 3166-1 alpha-2 country code (e.g. 'SE')",
+    ],
+    [
+      "the EU's code for the United Kingdom",
+      (catalog) => {
+        entryAt(catalog, 0).jurisdictionOverrides = { UK: 'P36M' };
+      },
+      'dataClasses[0].jurisdictionOverrides.UK',
+      "data class 'customer-profile': jurisdictionOverrides.UK is not an ISO 3166-1 alpha-2 country code: use 'GB'",
     ],
     [
       'a malformed jurisdiction override',

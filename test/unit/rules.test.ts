@@ -22,6 +22,7 @@ import {
   scheduleEntry,
   scheduleEvent,
   scheduleHold,
+  validationErrorOf,
 } from '../helpers/factories.js';
 
 const catalog = BUILT_IN_CATALOG;
@@ -257,6 +258,25 @@ describe('ALUTECH Smart (smart-home app)', () => {
     expect(scheduleEntry(germany, 'customer-profile').dueAt).toBe('2028-11-30T00:00:00.000Z');
     expect(scheduleEntry(germany, 'customer-profile').jurisdiction).toBeUndefined();
   });
+
+  it.each([
+    ['SW', "is not an assigned ISO 3166-1 alpha-2 country code (e.g. 'SE')"],
+    ['XX', "is not an assigned ISO 3166-1 alpha-2 country code (e.g. 'SE')"],
+    ['UK', "is not an ISO 3166-1 alpha-2 country code: use 'GB'"],
+  ])(
+    'ALU-2: a jurisdiction no country has (%s) is refused, not kept for the default period',
+    (code, problem) => {
+      // Prepare
+      const event = scheduleEvent('contract.ended', '2026-11-30', { attributes: { jurisdiction: code } });
+
+      // Act
+      const error = validationErrorOf(() => decide(catalog, scheduleEmpty(), event));
+
+      // Assess
+      expect(error.field).toBe('attributes.jurisdiction');
+      expect(error.message).toBe(`attributes.jurisdiction '${code}' ${problem}`);
+    },
+  );
 
   it("ALU-4: a child's data detected 2026-06-01T12:00Z is deleted at once where possible and restricted at once where not", () => {
     // Prepare / Act

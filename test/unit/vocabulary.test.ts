@@ -4,6 +4,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/index.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import {
+  countryCodeProblem,
   fillSubjectTemplate,
   findPolicy,
   findTarget,
@@ -142,9 +143,40 @@ describe('ids, names and country codes', () => {
     ['se', 'SE'],
     ['SWE', undefined],
     ['S1', undefined],
+    // Two letters that no country has: a typo must not silently get the default retention.
+    ['XX', undefined],
+    ['SW', undefined],
+    ['ZZ', undefined],
+    // Codes the EU uses for the United Kingdom and Greece are not ISO's (GB, GR).
+    ['UK', undefined],
+    ['EL', undefined],
+    ['gb', 'GB'],
+    ['XK', 'XK'],
   ])('reads the country code of %j as %j', (value, code) => {
     // Act / Assess
     expect(toCountryCode(value)).toBe(code);
+  });
+
+  it('knows every officially assigned ISO 3166-1 alpha-2 code that the runtime names, and no other', () => {
+    // Prepare: ICU names assigned regions; with fallback 'none' it names nothing else.
+    const regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+    const letters = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+    const pairs = letters.flatMap((a) => letters.map((b) => `${a}${b}`));
+
+    // Act
+    const accepted = pairs.filter((code) => toCountryCode(code) !== undefined);
+
+    // Assess: 249 assigned codes and Kosovo's XK, which the EU and most services use.
+    expect(accepted).toHaveLength(250);
+    for (const code of accepted) expect(regions.of(code), code).toBeDefined();
+  });
+
+  it.each([
+    ['UK', 'GB'],
+    ['EL', 'GR'],
+  ])('names the ISO code to use for %s', (value, code) => {
+    // Act / Assess
+    expect(countryCodeProblem(value)).toContain(`'${code}'`);
   });
 });
 
