@@ -77,6 +77,17 @@ export interface HoldRow {
   /** Names of the identifiers whose values the hold names (absent from an older API). */
   readonly identifiers?: readonly string[];
   readonly blockedRequests: readonly { readonly requestId: string; readonly status: string }[];
+  /** Scheduled deletions the hold keeps from running (absent from an older API). */
+  readonly heldDeletions?: readonly HeldDeletion[];
+}
+
+/** A scheduled deletion a hold stops: due now (`due`) or due before the hold ends. */
+export interface HeldDeletion {
+  readonly dataClass: string;
+  readonly ruleRef: string;
+  readonly action: string;
+  readonly dueAt: string;
+  readonly due: boolean;
 }
 
 /** `GET /v1/reports/holds`. */

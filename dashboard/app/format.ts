@@ -10,6 +10,7 @@ import {
   type ErasurePreview,
   type ErasuresReport,
   type FailuresReport,
+  type HeldDeletion,
   type VerificationAnswer,
 } from './contract.js';
 
@@ -149,6 +150,13 @@ export const formatInstant = (iso: string | undefined): string => {
   const text = new Date(time).toISOString();
   return `${text.slice(0, 10)} ${text.slice(11, 16)} UTC`;
 };
+
+/**
+ * A deletion a hold stops, as the holds table shows it: `suspended-account (ALL-3), due since
+ * 2026-11-01 00:00 UTC` when it is due now, `… due 2028-11-01 00:00 UTC` when it falls due later.
+ */
+export const heldDeletionText = (held: HeldDeletion): string =>
+  `${held.dataClass} (${held.ruleRef}), due ${held.due ? 'since ' : ''}${formatInstant(held.dueAt)}`;
 
 /** `partially_failed` → `partially failed`. */
 export const statusText = (status: string): string => status.replaceAll('_', ' ');

@@ -28,6 +28,7 @@ import {
   erasureChart,
   filterRows,
   formatInstant,
+  heldDeletionText,
   NO_FILTERS,
   parseIdentifiers,
   parseList,
@@ -1117,6 +1118,9 @@ const Holds = ({
                   Identifiers
                 </th>
                 <th scope="col">Blocks</th>
+                <th scope="col" title="Scheduled deletions of the subject the hold keeps from running">
+                  Stops deletions
+                </th>
                 <th scope="col">
                   <span class="visually-hidden">Action</span>
                 </th>
@@ -1149,6 +1153,16 @@ const Holds = ({
                     {hold.blockedRequests
                       .map((blocked) => `${blocked.requestId} (${statusText(blocked.status)})`)
                       .join(', ')}
+                  </td>
+                  <td>
+                    {(hold.heldDeletions ?? []).length === 0 ? (
+                      'none'
+                    ) : (
+                      <CompactList
+                        items={(hold.heldDeletions ?? []).map(heldDeletionText)}
+                        noun="deletions"
+                      />
+                    )}
                   </td>
                   <td>
                     <button type="button" class="danger" onClick={() => void release(hold.holdId)}>

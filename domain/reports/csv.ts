@@ -44,6 +44,7 @@ export const HOLDS_CSV_COLUMNS = [
   'targets',
   'identifiers',
   'blockedRequests',
+  'heldDeletions',
 ] as const;
 
 export const FAILURES_CSV_COLUMNS = [
@@ -84,7 +85,10 @@ export const deadlinesCsv = (rows: readonly DeadlineRow[]): string =>
     row.blockedBy,
   ]);
 
-/** `blockedRequests` as `requestId:status`, `;`-joined. */
+/**
+ * `blockedRequests` as `requestId:status`, `heldDeletions` as `dataClass@dueAt` (`:due` when due
+ * now), each `;`-joined.
+ */
 export const holdsCsv = (rows: readonly HoldReportRow[]): string =>
   table(HOLDS_CSV_COLUMNS, rows, (row) => [
     row.holdId,
@@ -96,6 +100,7 @@ export const holdsCsv = (rows: readonly HoldReportRow[]): string =>
     row.targets,
     row.identifiers,
     row.blockedRequests.map((blocked) => `${blocked.requestId}:${blocked.status}`),
+    row.heldDeletions.map((held) => `${held.dataClass}@${held.dueAt}${held.due ? ':due' : ''}`),
   ]);
 
 export const failuresCsv = (rows: readonly FailedRequestRow[]): string =>

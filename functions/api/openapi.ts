@@ -595,7 +595,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     description:
       "From the sparse `activeHolds` index. `targets`: every target the hold's data classes live in (all " +
       'targets for a hold of every class, whose `dataClasses` is empty); `blockedRequests`: open requests ' +
-      'whose `blockedBy` names the hold. `format=csv`: one row per hold.',
+      'whose `blockedBy` names the hold; `identifiers`: names (never values) of the identifiers whose values ' +
+      "the hold names; `heldDeletions`: the subject's scheduled deletions the hold covers that fall due before " +
+      'its `until` (`due`: due now, stopped by the hold). `format=csv`: one row per hold.',
     tag: 'Compliance',
     query: { schema: ReportParams, example: { format: 'json' } },
     ok: {
@@ -611,7 +613,11 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
               reason: 'litigation-2026-001',
               placedAt: AT,
               targets: ['customer-records'],
+              identifiers: ['email'],
               blockedRequests: [{ requestId: REQUEST_ID, status: 'blocked' }],
+              heldDeletions: [
+                { dataClass: 'customer-profile', ruleRef: 'ALE-1', action: 'delete', dueAt: AT, due: true },
+              ],
             },
           ],
         },

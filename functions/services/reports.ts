@@ -17,24 +17,41 @@ import {
   upcomingRows,
   upcomingUntil,
 } from '../../domain/reports/index.js';
+import type { SubjectSchedule } from '../../domain/schedule/types.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 
-export type ReportDeps = Pick<ServiceDeps, 'config' | 'holds' | 'clock'> & { readonly reports: ReportStore };
+export type ReportDeps = Pick<ServiceDeps, 'config' | 'holds' | 'schedules' | 'clock'> & {
+  readonly reports: ReportStore;
+};
 
 /** ALU-3: open requests against their deadlines. */
 export const deadlinesReport = async (deps: ReportDeps): Promise<DeadlineReport> =>
   deadlineReport(await deps.reports.openRequests(), nowIso(deps));
+
+/** Schedules the holds report reads at once. */
+const SCHEDULE_READS_AT_ONCE = 16;
 
 export interface HoldsReport {
   readonly asOf: string;
   readonly holds: readonly HoldReportRow[];
 }
 
-/** Active holds, the targets they protect, and the open requests they hold back. */
+/**
+ * Active holds, the targets they protect, the open requests they hold back and the scheduled
+ * deletions they keep from running: one schedule read per held subject (holds are few).
+ */
 export const holdsReport = async (deps: ReportDeps): Promise<HoldsReport> => {
   const asOf = nowIso(deps);
   const [holds, open] = await Promise.all([deps.holds.active(asOf), deps.reports.openRequests()]);
-  return { asOf, holds: holdRows(holds, deps.config.catalog, open) };
+  const subjects = [...new Set(holds.map((hold) => hold.subjectId))];
+  const schedules: SubjectSchedule[] = [];
+  for (let index = 0; index < subjects.length; index += SCHEDULE_READS_AT_ONCE) {
+    const batch = subjects.slice(index, index + SCHEDULE_READS_AT_ONCE);
+    schedules.push(
+      ...(await Promise.all(batch.map(async (subject) => (await deps.schedules.load(subject)).schedule))),
+    );
+  }
+  return { asOf, holds: holdRows(holds, deps.config.catalog, open, schedules, asOf) };
 };
 
 export interface FailuresReport {

@@ -127,6 +127,15 @@ const FIXTURES = {
         placedAt: '2026-11-20T09:00:00.000Z',
         targets: ['customer-records'],
         blockedRequests: [{ requestId: 'req_fixture_overdue', status: 'blocked' }],
+        heldDeletions: [
+          {
+            dataClass: 'closed-account',
+            ruleRef: 'ALL-1',
+            action: 'delete',
+            dueAt: '2026-12-01T00:00:00.000Z',
+            due: true,
+          },
+        ],
       },
     ],
   },
@@ -437,6 +446,19 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       // The identifier names the hold protects from any subject's request (never their values).
       await expect.poll(() => text(row)).toContain('deviceId, email');
       expect(await text(row)).not.toContain('customer1@example.test');
+      // The scheduled deletions the hold stops, as the report lists them.
+      const reported = (await call('GET', '/v1/reports/holds')).body.holds as {
+        holdId: string;
+        heldDeletions: { dataClass: string; ruleRef: string }[];
+      }[];
+      const held = reported.find((hold) => hold.holdId === holdId)?.heldDeletions ?? [];
+      const shown =
+        held.length === 0
+          ? 'none'
+          : held.length <= 3
+            ? `${held[0]?.dataClass} (${held[0]?.ruleRef}), due`
+            : `${held.length} deletions`;
+      expect(await text(row)).toContain(shown);
     }
     await shot('holds', '#holds');
 
@@ -557,6 +579,9 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       await expect
         .poll(() => text(fixturePage.locator('#holds-table')))
         .toContain('req_fixture_overdue (blocked)');
+      expect(await text(fixturePage.locator('#holds-table'))).toContain(
+        'closed-account (ALL-1), due since 2026-12-01 00:00 UTC',
+      );
       expect(await fixturePage.locator('#deadline-chart').getAttribute('aria-label')).toContain('Overdue: 1');
       // The charts' numbers as tables (their text alternative).
       await fixturePage.getByText('Show as a table').first().click();

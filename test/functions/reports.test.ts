@@ -140,8 +140,16 @@ describe('GET /v1/reports/deadlines', () => {
 });
 
 describe('GET /v1/reports/holds', () => {
-  it('lists active holds with the targets they protect and the requests they block; released ones leave', async () => {
+  it('lists active holds with the targets they protect, the requests they block and the scheduled deletions they stop; released ones leave', async () => {
     const built = await seeded();
+    // Due 2026-11-01, before the handler's now: the hold below is what keeps it from running.
+    const event = await callApi(built, {
+      method: 'POST',
+      path: '/v1/lifecycle-events',
+      body: { subjectId: 'subject-held', type: 'account.suspended', occurredAt: '2026-08-01T00:00:00Z' },
+      headers: bearer('service'),
+    });
+    expect(event.status).toBe(202);
     const placed = await callApi(built, {
       method: 'POST',
       path: '/v1/legal-holds',
@@ -167,6 +175,16 @@ describe('GET /v1/reports/holds', () => {
         targets: ['customer-records', 'partner-services'],
         identifiers: [],
         blockedRequests: [],
+        // The seeded closed account's deletion: its data lives in customer-records too.
+        heldDeletions: [
+          {
+            dataClass: 'closed-account',
+            ruleRef: 'ALL-1',
+            action: 'delete',
+            dueAt: '2026-11-20T09:00:00.000Z',
+            due: true,
+          },
+        ],
       },
       {
         holdId,
@@ -177,11 +195,22 @@ describe('GET /v1/reports/holds', () => {
         targets: expect.arrayContaining(['user-files']),
         identifiers: [],
         blockedRequests: [{ requestId: submitted.body?.requestId, status: 'blocked' }],
+        heldDeletions: [
+          {
+            dataClass: 'suspended-account',
+            ruleRef: 'ALL-3',
+            action: 'delete',
+            dueAt: '2026-11-01T00:00:00.000Z',
+            due: true,
+          },
+        ],
       },
     ]);
     const csv = await report(built, 'holds', { format: 'csv' });
     expect(csvLines(csv)[0]).toBe(HOLDS_CSV_COLUMNS.join(','));
-    expect(csvLines(csv)[2]).toContain(`${submitted.body?.requestId}:blocked`);
+    expect(csvLines(csv)[2]).toContain(
+      `${submitted.body?.requestId}:blocked,suspended-account@2026-11-01T00:00:00.000Z:due`,
+    );
 
     await callApi(built, {
       method: 'DELETE',

@@ -23,6 +23,7 @@ import {
   erasureChart,
   filterRows,
   formatInstant,
+  heldDeletionText,
   monthsBetween,
   NO_FILTERS,
   parseIdentifiers,
@@ -298,6 +299,21 @@ describe('dashboard: values', () => {
     expect(formatInstant('2026-11-21T13:30:00+01:00')).toBe('2026-11-21 12:30 UTC');
     expect(formatInstant(undefined)).toBe('');
     expect(formatInstant('not a date')).toBe('not a date');
+  });
+
+  it('says of each deletion a hold stops whether it is due now or later, with its rule', () => {
+    const held = {
+      dataClass: 'suspended-account',
+      ruleRef: 'ALL-3',
+      action: 'delete',
+      dueAt: '2026-11-01T00:00:00.000Z',
+    };
+    expect(heldDeletionText({ ...held, due: true })).toBe(
+      'suspended-account (ALL-3), due since 2026-11-01 00:00 UTC',
+    );
+    expect(heldDeletionText({ ...held, due: false })).toBe(
+      'suspended-account (ALL-3), due 2026-11-01 00:00 UTC',
+    );
   });
 
   it('marks a verified chain with its facts, and a broken one with its reason', () => {

@@ -30,7 +30,7 @@ import {
   upcomingRows,
   upcomingUntil,
 } from '../../domain/reports/index.js';
-import { scheduleHold, validationErrorOf } from '../helpers/factories.js';
+import { scheduleApply, scheduleEvent, scheduleHold, validationErrorOf } from '../helpers/factories.js';
 
 const NOW = '2026-11-30T12:00:00.000Z';
 const NOW_MS = Date.parse(NOW);
@@ -342,6 +342,8 @@ describe('holds and failures', () => {
       ],
       BUILT_IN_CATALOG,
       open,
+      [],
+      NOW,
     );
     expect(classHold).toMatchObject({
       holdId: 'hold-1',
@@ -352,6 +354,56 @@ describe('holds and failures', () => {
     const allTargets = [...new Set(BUILT_IN_CATALOG.dataClasses.flatMap((policy) => policy.targets))].sort();
     expect(everything).toMatchObject({ dataClasses: [], targets: allTargets });
     expect(everything?.blockedRequests).toEqual([{ requestId: 'req_c', status: 'blocked' }]);
+  });
+
+  it('lists the scheduled deletions each hold keeps from running: due ones, and later ones due before its end', () => {
+    // Prepare: suspended-account due 2026-11-01 (before NOW), customer-profile due 2028-11-01.
+    const { schedule } = scheduleApply(BUILT_IN_CATALOG, [
+      scheduleEvent('account.suspended', '2026-08-01'),
+      scheduleEvent('contract.ended', '2026-11-01'),
+    ]);
+    const blocked = {
+      ...schedule,
+      entries: schedule.entries.map((entry) =>
+        entry.dataClass === 'suspended-account' ? { ...entry, status: 'blocked' as const } : entry,
+      ),
+    };
+    const other = {
+      subjectId: 'subject-2',
+      entries: schedule.entries.map((e) => ({ ...e, subjectId: 'subject-2', status: 'dispatched' as const })),
+    };
+    const holds = [
+      // Covers customer-records, where customer-profile lives too.
+      scheduleHold({ holdId: 'hold-1', dataClasses: ['suspended-account'], createdAt: NOW }),
+      // Every class, but ends before customer-profile is due.
+      scheduleHold({ holdId: 'hold-2', until: '2027-06-01T00:00:00.000Z', createdAt: NOW }),
+      // Another subject, whose deletions have all run.
+      scheduleHold({ holdId: 'hold-3', subjectId: 'subject-2', createdAt: NOW }),
+    ];
+
+    // Act
+    const [one, two, three] = holdRows(holds, BUILT_IN_CATALOG, [], [blocked, other], NOW);
+
+    // Assess
+    const suspended = {
+      dataClass: 'suspended-account',
+      ruleRef: 'ALL-3',
+      action: 'delete',
+      dueAt: '2026-11-01T00:00:00.000Z',
+      due: true,
+    };
+    expect(one?.heldDeletions).toEqual([
+      suspended,
+      {
+        dataClass: 'customer-profile',
+        ruleRef: 'ALE-1',
+        action: 'delete',
+        dueAt: '2028-11-01T00:00:00.000Z',
+        due: false,
+      },
+    ]);
+    expect(two?.heldDeletions).toEqual([suspended]);
+    expect(three?.heldDeletions).toEqual([]);
   });
 
   it('lists partially failed requests with their failed tasks only', () => {
@@ -438,8 +490,20 @@ describe('report CSV (RFC 4180)', () => {
         targets: ['a'],
         identifiers: ['email', 'deviceId'],
         blockedRequests: [],
+        heldDeletions: [
+          { dataClass: 'cloud-video', ruleRef: 'IMOU-3', action: 'delete', dueAt: NOW, due: true },
+          {
+            dataClass: 'closed-account',
+            ruleRef: 'ALE-1',
+            action: 'delete',
+            dueAt: '2027-01-01T00:00:00.000Z',
+            due: false,
+          },
+        ],
       },
     ]);
-    expect(quoted.split('\r\n')[1]).toBe(`h1,"odd,""id""",,litigation,${NOW},,a,email;deviceId,`);
+    expect(quoted.split('\r\n')[1]).toBe(
+      `h1,"odd,""id""",,litigation,${NOW},,a,email;deviceId,,cloud-video@${NOW}:due;closed-account@2027-01-01T00:00:00.000Z`,
+    );
   });
 });
