@@ -89,19 +89,22 @@ export const holdsBlocking = (
 /**
  * The holds that name one of `identifiers`' values under the same identifier: a task that erases by
  * those values erases data a hold protects, whoever's request it belongs to (a request may carry
- * another person's e-mail; the hold of that person must still win).
+ * another person's e-mail; the hold of that person must still win). Values are compared without
+ * case: `Ana@` and `ana@` reach one mailbox, and a hold that covers too much only waits for
+ * compliance, while one that covers too little lets held data go.
  */
 const holdsNamingIdentifiers = (
   holds: readonly LegalHold[],
   identifiers: SubjectIdentifiers | undefined,
-): LegalHold[] =>
-  identifiers === undefined
-    ? []
-    : holds.filter((hold) =>
-        Object.entries(identifiers).some(([name, values]) =>
-          values.some((value) => hold.identifiers?.[name]?.includes(value) === true),
-        ),
-      );
+): LegalHold[] => {
+  if (identifiers === undefined) return [];
+  const folded = Object.entries(identifiers).map(
+    ([name, values]) => [name, new Set(values.map((value) => value.toLowerCase()))] as const,
+  );
+  return holds.filter((hold) =>
+    folded.some(([name, values]) => hold.identifiers?.[name]?.some((held) => values.has(held.toLowerCase()))),
+  );
+};
 
 /** A task a hold keeps from erasing, and the ids of the holds (sorted). */
 export interface HeldTask {

@@ -138,6 +138,12 @@ describe("heldTasks with every active hold: another subject's hold naming a task
     expect(judged([others()])).toEqual([['by-email', ['hold-other']]]);
   });
 
+  it('ALM-3: a value that differs from the held one only in case is held too (Ana@ and ana@ reach one mailbox)', () => {
+    expect(judged([others({ identifiers: { email: [EMAIL.toUpperCase()] } })])).toEqual([
+      ['by-email', ['hold-other']],
+    ]);
+  });
+
   it('a hold naming another value, or another identifier with the same value, holds nothing', () => {
     expect(judged([others({ identifiers: { email: ['someone@example.com'] } })])).toEqual([]);
     expect(judged([others({ identifiers: { deviceId: [EMAIL] } })])).toEqual([]);
