@@ -502,7 +502,7 @@ export const main = async (args: readonly string[], io: CliIo = processIo()): Pr
   };
   requestAction(
     'reject',
-    'refuse a request for a stated legal reason (compliance role)',
+    'refuse a request, or what is left of a partially failed one, for a stated legal reason (compliance role)',
     'rejection',
     { flag: '--legal-reason <code>', field: 'legalReason', help: 'legal reason code' },
     EXAMPLES.reject,

@@ -681,7 +681,8 @@ const Detail = ({
   };
   const request = detail.state === 'ok' ? detail.data : undefined;
   // What the API allows: IMOU-6 refuses a request nothing of which ran; ALU-3 extends any not fulfilled.
-  const rejectable = request !== undefined && ['received', 'blocked'].includes(request.status);
+  const rejectable =
+    request !== undefined && ['received', 'blocked', 'partially_failed'].includes(request.status);
   const extendable =
     request !== undefined &&
     ['received', 'blocked', 'dispatched', 'partially_failed'].includes(request.status);
@@ -759,8 +760,9 @@ const Detail = ({
           <fieldset class="actions">
             <legend>Actions</legend>
             <p class="muted hint-line">
-              Reject applies to a request nothing of which has run (received, blocked); extend to one not
-              fulfilled (received, blocked, dispatched, partially failed); re-drive to a partially failed one.
+              Reject applies to a request nothing of which has run (received, blocked), or to what is left of
+              a partially failed one; extend to one not fulfilled (received, blocked, dispatched, partially
+              failed); re-drive to a partially failed one.
             </p>
             <ReasonForm
               name="Reject the request"

@@ -135,6 +135,13 @@ export interface CertificateFacts {
 export const requireCertifiable = (facts: Pick<CertificateFacts, 'request' | 'tasks'>): void => {
   const { request } = facts;
   // Final without erasing: say so, rather than list tasks as if they were still to come.
+  const failed = facts.tasks.filter((task) => task.status === 'failed').length;
+  if (request.status === 'rejected' && failed > 0) {
+    const tasks = failed === 1 ? '1 task was' : `${failed} tasks were`;
+    throw new NotReadyError(
+      `Request ${request.requestId} was rejected (IMOU-6) after a partial erasure: ${tasks} not erased, so there is no certificate of erasure; the audit trail proves the tasks that were`,
+    );
+  }
   if (request.status === 'rejected') {
     throw new NotReadyError(
       `Request ${request.requestId} was rejected (IMOU-6): nothing was erased, so there is no certificate of erasure`,

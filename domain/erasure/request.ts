@@ -142,7 +142,13 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
   };
 };
 
-/** IMOU-6: refuses the request for a stated legal reason (a code); final. A blocked request can be refused too. */
+/**
+ * IMOU-6: refuses the request for a stated legal reason (a code); final. A blocked request can be
+ * refused too, and so can what is left of a partially failed one (data a law obliges the company
+ * to keep, which a target refused to erase): its verified tasks stay erased and its failed ones are
+ * recorded as not erased, so the request leaves the deadline and failure reports with a reason
+ * instead of staying overdue for good.
+ */
 export const rejectRequest = (
   request: ErasureRequest,
   legalReason: string,
@@ -150,10 +156,14 @@ export const rejectRequest = (
   /** Its tasks that end with it (none ran: a received or blocked request was never dispatched). */
   cancelledTasks = 0,
 ): Transition<ErasureRequest> => {
-  requireRequestStatus(request, ['received', 'blocked'], 'rejected');
+  requireRequestStatus(request, ['received', 'blocked', 'partially_failed'], 'rejected');
   validateReasonCode(legalReason, 'legalReason', request.subjectId);
   instantMs(at, 'at');
   const next: ErasureRequest = { ...request, status: 'rejected', rejection: { legalReason, rejectedAt: at } };
+  const ran: Record<string, number> =
+    request.status === 'partially_failed'
+      ? { verifiedTasks: request.verifiedCount, failedTasks: request.failedCount }
+      : {};
   return {
     next,
     audit: requestEvent(next, {
@@ -161,7 +171,7 @@ export const rejectRequest = (
       key: 'rejected',
       at,
       ruleRef: 'IMOU-6',
-      detail: { legalReason, previousStatus: request.status, cancelledTasks },
+      detail: { legalReason, previousStatus: request.status, cancelledTasks, ...ran },
     }),
   };
 };

@@ -50,7 +50,7 @@ export const requireRequestStatus = (
 ): void => {
   if (!allowed.includes(request.status)) {
     throw new IllegalTransitionError('request', request.status, to, {
-      allowed: `only a request that is ${allowed.join(' or ')} can`,
+      allowed: `only a request that is ${[allowed.slice(0, -1).join(', '), allowed.at(-1)].filter(Boolean).join(' or ')} can`,
     });
   }
 };

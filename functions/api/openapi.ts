@@ -404,6 +404,10 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
   },
   'POST /v1/erasure-requests/{requestId}/rejection': {
     summary: 'Refuse a request on a legal ground (GDPR Art. 17(3))',
+    description:
+      'A received or blocked request (its tasks, none of which ran, are cancelled), or what is left of a ' +
+      'partially failed one (its failed tasks stay failed, as the record of what was not erased). Final: ' +
+      'the subject is forgotten in the same write.',
     tag: 'Compliance',
     body: { schema: RejectionBody, example: { legalReason: 'gdpr-art17-3-b-legal-obligation' } },
     ok: { 200: { description: 'Rejected', example: { ...requestViewExample, status: 'rejected' } } },

@@ -264,6 +264,48 @@ describe('GET /v1/reports/failures', () => {
   });
 });
 
+describe('IMOU-6: refusing what is left of a partially failed request', () => {
+  it('ends it with the legal reason: off the failure and deadline reports, the subject forgotten, audited once; no certificate', async () => {
+    const built = await seeded();
+    const reject = () =>
+      callApi(built, {
+        method: 'POST',
+        path: `/v1/erasure-requests/${SEEDED.failedRequestId}/rejection`,
+        body: { legalReason: 'gdpr-art17-3b-legal-obligation' },
+        headers: bearer('compliance'),
+      });
+
+    const answer = await reject();
+    const again = await reject();
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      status: 'rejected',
+      rejection: { legalReason: 'gdpr-art17-3b-legal-obligation', rejectedAt: HANDLER_NOW },
+    });
+    expect(again.status).toBe(200);
+    expect((await report(built, 'failures')).body?.requests).toEqual([]);
+    const open = (await report(built, 'deadlines')).body?.requests as { requestId: string }[];
+    expect(open.map((request) => request.requestId)).not.toContain(SEEDED.failedRequestId);
+    expect(built.ports.state.requests.get(SEEDED.failedRequestId)?.subjectId).toMatch(/^pseudonym:/);
+    // Its failed task stays failed: the record says what was not erased.
+    const failed = [...built.ports.state.tasks.values()].find((task) => task.taskId === SEEDED.failedTaskId);
+    expect(failed?.status).toBe('failed');
+    const rejections = built.ports.allEntries().filter((entry) => entry.type === 'request.rejected');
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]?.detail).toMatchObject({ previousStatus: 'partially_failed', failedTasks: 1 });
+    const certificate = await callApi(built, {
+      method: 'GET',
+      path: `/v1/erasure-requests/${SEEDED.failedRequestId}/certificate`,
+      headers: bearer('compliance'),
+    });
+    expect(certificate.status).toBe(409);
+    expect(certificate.body?.error?.message).toBe(
+      `Request ${SEEDED.failedRequestId} was rejected (IMOU-6) after a partial erasure: 1 task was not erased, so there is no certificate of erasure; the audit trail proves the tasks that were`,
+    );
+  });
+});
+
 describe('GET /v1/reports/erasures', () => {
   it('ALE-5: a verified task is counted once in its month under its rule, however often its outcome arrives', async () => {
     const built = await seedCompletedRequest();

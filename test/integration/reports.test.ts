@@ -6,7 +6,7 @@
  */
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redriveRequest, redriveTask } from '../../domain/erasure/index.js';
+import { redriveRequest, redriveTask, rejectRequest } from '../../domain/erasure/index.js';
 import type { ErasureTask } from '../../domain/erasure/types.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { BUILT_IN_CATALOG } from '../../domain/policy/catalog.js';
@@ -316,7 +316,7 @@ describe('the byFailure index and openByDeadline', () => {
     ).toEqual(['dispatched']);
   });
 
-  it('takes a request that the settle fallback (request.transition) leaves partially failed', async () => {
+  it('takes a request that the settle fallback (request.transition) leaves partially failed, and lets it go when what is left is refused (IMOU-6)', async () => {
     const { request, tasks } = await runningRequest('req_reports_fail2', ['user-files']);
     const [task] = tasks as [ErasureTask];
     // Counted on its own (no count condition), then settled by a transition.
@@ -344,6 +344,30 @@ describe('the byFailure index and openByDeadline', () => {
     expect((await reports.failedRequests()).map((entry) => entry.request.requestId)).toContain(
       'req_reports_fail2',
     );
+
+    // Refused for a legal reason: final, off the failures and the open requests, subject forgotten.
+    const failed = await requests.get(request.requestId);
+    if (failed === undefined) throw new Error('request not stored');
+    const rejected = rejectRequest(failed.request, 'gdpr-art17-3b-legal-obligation', NOW);
+    expect(
+      await uow.commit([
+        {
+          kind: 'request.transition',
+          next: rejected.next,
+          from: ['partially_failed'],
+          previous: failed.request,
+          forget: { taskIds: [task.taskId], pseudonym: 'chain-of-fail2', cancelTaskIds: [] },
+        },
+      ]),
+    ).toEqual({ committed: true });
+    expect((await reports.failedRequests()).map((entry) => entry.request.requestId)).not.toContain(
+      'req_reports_fail2',
+    );
+    expect((await reports.openRequests()).map((open) => open.requestId)).not.toContain('req_reports_fail2');
+    expect((await requests.get(request.requestId))?.request).toMatchObject({
+      status: 'rejected',
+      subjectId: expect.stringMatching(/chain-of-fail2$/),
+    });
   });
 
   it('answers open requests by deadline, across shards', async () => {

@@ -211,6 +211,28 @@ describe('erasure requests: rules', () => {
     expect(() => dispatchRequest(next, 1, LATER)).toThrow(IllegalTransitionError);
   });
 
+  it('IMOU-6: what is left of a partially failed request can be refused for a legal reason: final, its failed tasks counted as not erased', () => {
+    // Prepare: one of two tasks verified, one failed for good.
+    const request = requestIn('partially_failed');
+
+    // Act
+    const { next, audit } = rejectRequest(request, 'gdpr-art17-3b-legal-obligation', LATER);
+
+    // Assess
+    expect(next.status).toBe('rejected');
+    expect(isFinal(next.status)).toBe(true);
+    expect(next.rejection).toEqual({ legalReason: 'gdpr-art17-3b-legal-obligation', rejectedAt: LATER });
+    expect(audit.detail).toEqual({
+      status: 'rejected',
+      legalReason: 'gdpr-art17-3b-legal-obligation',
+      previousStatus: 'partially_failed',
+      cancelledTasks: 0,
+      verifiedTasks: request.verifiedCount,
+      failedTasks: request.failedCount,
+    });
+    expect(() => redriveRequest(next, 1, LATER)).toThrow(IllegalTransitionError);
+  });
+
   it('ALE-5: every request and task transition yields an audit event; the chain proves the order', () => {
     // Prepare
     const events: AuditEvent[] = [];
@@ -414,7 +436,7 @@ const REQUEST_OPERATIONS: ReadonlyArray<{
   {
     name: 'rejectRequest',
     to: 'rejected',
-    legalFrom: ['received', 'blocked'],
+    legalFrom: ['received', 'blocked', 'partially_failed'],
     run: (request) => rejectRequest(request, LEGAL_REASON, LATER),
   },
   {
@@ -1393,7 +1415,7 @@ describe('a refused transition says which states allow it', () => {
 
     expect(rejecting).toBeInstanceOf(IllegalTransitionError);
     expect(rejecting?.message).toBe(
-      "A request cannot go from 'completed' to 'rejected': only a request that is received or blocked can.",
+      "A request cannot go from 'completed' to 'rejected': only a request that is received, blocked or partially_failed can.",
     );
     expect(redriving?.message).toBe(
       "A request cannot go from 'completed' to 'dispatched': only a request that is partially_failed, or dispatched with a failed task, can be re-driven.",
