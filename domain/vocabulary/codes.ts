@@ -132,6 +132,8 @@ const EU_COUNTRY_CODES: Readonly<Record<string, string>> = { UK: 'GB', EL: 'GR' 
 
 /** The country code a value names, upper-cased (`se` → `SE`), or undefined when it names none. */
 export const toCountryCode = (value: string): string | undefined => {
+  // ASCII letters only, before upper-casing: `ſe` (long s) would otherwise become `SE`.
+  if (!/^[A-Za-z]{2}$/.test(value)) return undefined;
   const code = value.toUpperCase();
   return ASSIGNED_COUNTRY_CODES.has(code) ? code : undefined;
 };

@@ -152,6 +152,9 @@ describe('ids, names and country codes', () => {
     ['EL', undefined],
     ['gb', 'GB'],
     ['XK', 'XK'],
+    // Not ASCII: the long s upper-cases to S, so ſe would read as Sweden.
+    ['\u017fe', undefined],
+    ['ＳＥ', undefined],
   ])('reads the country code of %j as %j', (value, code) => {
     // Act / Assess
     expect(toCountryCode(value)).toBe(code);
