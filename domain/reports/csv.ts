@@ -13,8 +13,19 @@ import type { UpcomingRow } from './upcoming.js';
 
 type Cell = string | number | boolean | undefined | readonly string[];
 
-const cell = (value: Cell): string =>
-  value === undefined ? '' : csvField(Array.isArray(value) ? value.join(';') : String(value));
+/**
+ * What a spreadsheet would run as a formula: a text cell that starts with `=`, `+`, `-`, `@`, tab
+ * or CR. Reports (unlike the audit export, which must re-hash to the trail) carry values others
+ * chose, a subject id among them, so such a cell gets a leading `'`, which spreadsheets show as text.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+const cell = (value: Cell): string => {
+  if (value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = Array.isArray(value) ? value.join(';') : String(value);
+  return csvField(FORMULA_START.test(text) ? `'${text}` : text);
+};
 
 const table = <Row>(columns: readonly string[], rows: readonly Row[], cells: (row: Row) => readonly Cell[]) =>
   [columns.join(','), ...rows.map((row) => cells(row).map(cell).join(','))]

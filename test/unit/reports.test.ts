@@ -506,4 +506,31 @@ describe('report CSV (RFC 4180)', () => {
       `h1,"odd,""id""",,litigation,${NOW},,a,email;deviceId,,cloud-video@${NOW}:due;closed-account@2027-01-01T00:00:00.000Z`,
     );
   });
+
+  it('writes a text cell a spreadsheet would run as a formula as text (a leading quote); numbers stay numbers', () => {
+    const row = (subjectId: string) => ({
+      holdId: 'h1',
+      subjectId,
+      dataClasses: [],
+      reason: 'litigation',
+      placedAt: NOW,
+      targets: ['a'],
+      identifiers: [],
+      blockedRequests: [],
+      heldDeletions: [],
+    });
+    const subjectCell = (subjectId: string) =>
+      holdsCsv([row(subjectId)])
+        .split('\r\n')[1]
+        ?.split(',')[1];
+
+    expect(subjectCell('=HYPERLINK("https://evil.test")')).toBe(`"'=HYPERLINK(""https://evil.test"")"`);
+    for (const start of ['+1+2', '-1+2', '@SUM(1)']) expect(subjectCell(start)).toBe(`'${start}`);
+    expect(subjectCell('customer-42')).toBe('customer-42');
+    const overdue = deadlinesCsv(
+      deadlineReport([request({ requestId: 'req_late', deadline: '2026-11-20T12:00:00.000Z' })], NOW)
+        .requests,
+    );
+    expect(overdue.split('\r\n')[1]).toContain(',-10,true,');
+  });
 });
