@@ -5,7 +5,6 @@ import { createServer, type Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import type { FauxqsServer } from 'fauxqs';
 import { type EmulatorEndpoints, localClientConfig } from './aws-clients.js';
 
 export type { EmulatorEndpoints } from './aws-clients.js';
@@ -15,7 +14,10 @@ export interface StartEmulatorsOptions {
   readonly dynamodbPort?: number;
   /** Port for fauxqs (SQS and S3). @default 0 (a free port) */
   readonly awsPort?: number;
-  /** Host in the returned endpoint URLs (both emulators listen on every interface). @default '127.0.0.1' */
+  /**
+   * Host in the returned endpoint URLs. fauxqs listens on 127.0.0.1 only; DynamoDB Local, which has
+   * no option for it, on every interface (README, "Known limits"). @default '127.0.0.1'
+   */
   readonly host?: string;
   /** Directory for DynamoDB Local's database file (created if missing). @default undefined (in memory) */
   readonly dbPath?: string;
@@ -30,7 +32,8 @@ export interface RunningEmulators extends EmulatorEndpoints {
   stop(): Promise<void>;
 }
 
-const DEFAULT_HOST = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
+const DEFAULT_HOST = LOOPBACK;
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 /** Time the JVM gets to exit on SIGTERM (it takes ~0.3 s) before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
@@ -83,10 +86,22 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
   };
 };
 
-const startAws = async (port: number): Promise<FauxqsServer> => {
+interface RunningAws {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * fauxqs on loopback only. Its `startFauxqs` listens on every interface, where anyone on the network
+ * could read the buckets and queues without credentials; the app it builds is the same server,
+ * listened on 127.0.0.1 here.
+ */
+const startAws = async (port: number): Promise<RunningAws> => {
   // Loaded on demand: fauxqs brings fastify and its own SDK copies, which only the local runtime needs.
-  const { startFauxqs } = await import('fauxqs');
-  return startFauxqs({ port, logger: false });
+  const { buildApp } = await import('fauxqs');
+  const app = buildApp({ logger: false });
+  const address = await app.listen({ port, host: LOOPBACK });
+  return { port: Number(new URL(address).port), stop: () => app.close() };
 };
 
 interface DynamoDbLocalOptions {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
-import { isDashboardPath, serveDashboard } from '../dashboard/server.js';
+import { isDashboardPath, isLoopbackHost, serveDashboard } from '../dashboard/server.js';
 import { type ApiDeps, makeStreamingHandler as makeApiHandler } from '../functions/api.js';
 import type { FunctionKey } from '../functions/manifest.js';
 import { makeStreamingHandler as makeCertificateHandler } from '../functions/render-certificate.js';
@@ -380,6 +380,20 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
         port: apiPort,
         config: () => ({ token: tokens.compliance, apiLabel: `the local runtime (${apiUrl})` }),
       });
+      return;
+    }
+    // Loopback Host names only, as for the dashboard: a web page whose own name rebinds to
+    // 127.0.0.1 (DNS rebinding) would otherwise reach the API, and the local tokens are known.
+    if (!isLoopbackHost(request.headers.host, apiPort)) {
+      response.writeHead(403, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          error: {
+            code: 'forbidden_host',
+            message: 'The local API answers only http://127.0.0.1 or http://localhost on its own port.',
+          },
+        }),
+      );
       return;
     }
     void (async () => {

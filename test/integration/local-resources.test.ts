@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -397,6 +398,29 @@ describe('startEmulators', () => {
     expect(isAlive(pid)).toBe(false);
     expect(javaChildren()).toEqual([]);
     await expect(fetch(emulators.awsEndpoint)).rejects.toThrow();
+  });
+
+  it('fauxqs (SQS and S3) answers on loopback only: another machine on the network cannot reach it', async () => {
+    // Prepare: this machine's own non-loopback address, as a neighbour on the network would use it.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal)?.address;
+    const port = new URL(emulatorEndpoints().awsEndpoint).port;
+
+    // Act
+    const fromLoopback = await fetch(`http://127.0.0.1:${port}/`);
+    const fromNetwork =
+      external === undefined
+        ? undefined
+        : await fetch(`http://${external}:${port}/`).then(
+            (answer) => answer.status,
+            (error: Error) => error.name,
+          );
+
+    // Assess
+    expect(fromLoopback.status).toBeLessThan(500);
+    if (external === undefined) console.warn('no non-loopback IPv4 address here: only loopback was checked');
+    else expect(fromNetwork).toBe('TypeError');
   });
 
   it('refuses a DynamoDB port that is already taken, before starting anything', async () => {
