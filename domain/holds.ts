@@ -185,7 +185,7 @@ export const newHold = (
     readonly knownDataClasses: readonly string[];
   },
 ): LegalHold => {
-  validateReasonCode(input.reason, 'reason', input.subjectId);
+  validateReasonCode(input.reason, 'reason', input.subjectId, input.identifiers);
   input.dataClasses?.forEach((dataClass, index) => {
     if (!context.knownDataClasses.includes(dataClass)) {
       throw new ValidationError(`Unknown data class '${dataClass}'`, `dataClasses[${index}]`);

@@ -76,7 +76,7 @@ export const extendDeadline = (
     'deadline-extended',
   );
   if (request.deadlineExtension !== undefined) throw new DeadlineAlreadyExtendedError(request.status);
-  validateReasonCode(reason, 'reason', request.subjectId);
+  validateReasonCode(reason, 'reason', request.subjectId, request.identifiers);
   requireCount(extensionDays, 'extensionDays', 1, MAX_EXTENSION_DAYS);
   if (isAfterDeadline(request, at)) {
     throw new ValidationError('The deadline can only be extended before it passes', 'at');

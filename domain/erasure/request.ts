@@ -83,7 +83,7 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
       throw new ValidationError(`Data class '${dataClass}' is listed twice`, `dataClasses[${index}]`);
     }
   });
-  validateReasonCode(reason, 'reason', subjectId);
+  validateReasonCode(reason, 'reason', subjectId, input.identifiers);
   instantMs(receivedAt, 'receivedAt');
   const taskCount = requireCount(input.taskCount ?? 0, 'taskCount', 0);
 
@@ -157,7 +157,7 @@ export const rejectRequest = (
   cancelledTasks = 0,
 ): Transition<ErasureRequest> => {
   requireRequestStatus(request, ['received', 'blocked', 'partially_failed'], 'rejected');
-  validateReasonCode(legalReason, 'legalReason', request.subjectId);
+  validateReasonCode(legalReason, 'legalReason', request.subjectId, request.identifiers);
   instantMs(at, 'at');
   const next: ErasureRequest = { ...request, status: 'rejected', rejection: { legalReason, rejectedAt: at } };
   const ran: Record<string, number> =

@@ -6,8 +6,9 @@
  * messages state the rule, never the value: a rejected value may be the very personal data the
  * rule keeps out.
  */
-import { containsSubjectId } from '../audit/pseudonym.js';
+import { containsSubjectId, isDetectableSubjectId } from '../audit/pseudonym.js';
 import { ValidationError } from '../errors.js';
+import type { SubjectIdentifiers } from '../identifiers/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Reason codes and error codes
@@ -52,9 +53,41 @@ const requireCode = (
 export const isReasonCode = (value: unknown): value is string =>
   typeof value === 'string' && REASON_CODE_PATTERN.test(value);
 
-/** Returns `value` if it is a reason code (`REASON_CODE_PATTERN`) that does not contain `subjectId`. */
-export const validateReasonCode = (value: string, field: string, subjectId?: string): string =>
+/** Letters and digits only, lower case: what is left of a value once separators are put in or taken out. */
+const folded = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+
+/** Identifier values shorter than this (folded) are not looked for: they would be found in a code's own words. */
+const MIN_FOLDED_IDENTIFIER_LENGTH = 4;
+
+/**
+ * Whether a code carries `value` whatever separators were put in or taken out (`cust.4711`,
+ * `c-u-s-t-4-7-1-1` for `cust-4711`): a reason is copied into the audit trail for good.
+ */
+const carries = (code: string, value: string, minLength: number): boolean => {
+  const needle = folded(value);
+  return needle.length >= minLength && folded(code).includes(needle);
+};
+
+/**
+ * Returns `value` if it is a reason code (`REASON_CODE_PATTERN`) that carries neither `subjectId`
+ * nor one of `identifiers`' values, even with separators put in or taken out.
+ */
+export const validateReasonCode = (
+  value: string,
+  field: string,
+  subjectId?: string,
+  identifiers?: SubjectIdentifiers,
+): string => {
   requireCode(value, field, REASON_CODE_PATTERN, REASON_CODE_RULE, subjectId);
+  if (subjectId !== undefined && isDetectableSubjectId(subjectId) && carries(value, subjectId, 1)) {
+    throw new ValidationError(`${field} must not contain the subject id`, field);
+  }
+  const values = Object.values(identifiers ?? {}).flat();
+  if (values.some((identifier) => carries(value, identifier, MIN_FOLDED_IDENTIFIER_LENGTH))) {
+    throw new ValidationError(`${field} must not contain the subject id or its identifier values`, field);
+  }
+  return value;
+};
 
 /** Returns `value` if it is an error code (`ERROR_CODE_PATTERN`) that does not contain `subjectId`. */
 export const validateErrorCode = (value: string, field: string, subjectId?: string): string =>

@@ -188,6 +188,11 @@ describe('ALM-3: placing a hold', () => {
     ['an unknown data class', { dataClasses: ['cloud-video', 'nope'] }, 'dataClasses[1]'],
     ['an end in the past', { until: '2027-03-01T00:00:00.000Z' }, 'until'],
     ['a reason that is not a code', { reason: 'because I said so' }, 'reason'],
+    [
+      'a reason that carries an identifier value the hold names',
+      { reason: 'cam-00bb-kept', identifiers: { deviceId: ['CAM-00BB'] } },
+      'reason',
+    ],
   ])('refuses %s, naming the field', (_name, patch, field) => {
     try {
       newHold({ subjectId: 's-1', reason: 'litigation', ...patch }, context);

@@ -36,6 +36,7 @@ import {
 } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask, RequestStatus, TaskStatus } from '../../domain/erasure/types.js';
 import { IllegalTransitionError, ValidationError } from '../../domain/errors.js';
+import { validationErrorOf } from '../helpers/factories.js';
 
 const SUBJECT = 'alice@example.com';
 const RECEIVED_AT = '2026-11-21T10:00:00.000Z';
@@ -179,6 +180,18 @@ describe('erasure requests: rules', () => {
     expect(() => extendDeadline(received.next, 'complex request with a name', LATER)).toThrow(
       expect.objectContaining({ name: 'ValidationError', field: 'reason' }),
     );
+  });
+
+  it("a reason that carries one of the request's identifier values is refused at intake, rejection and extension (it would stay in the trail)", () => {
+    // Prepare
+    const identifiers = { email: ['ana@example.com'] };
+    const request = receivedRequest({ identifiers });
+    const field = (act: () => unknown) => validationErrorOf(act).field;
+
+    // Act / Assess
+    expect(field(() => receivedRequest({ identifiers, reason: 'asked-by-ana.example.com' }))).toBe('reason');
+    expect(field(() => rejectRequest(request, 'ana-example-com-owes', LATER))).toBe('legalReason');
+    expect(field(() => extendDeadline(request, 'ana.example.com-abroad', LATER))).toBe('reason');
   });
 
   it("IMOU-6: a request rejected with legal reason 'gdpr-art17-3b-legal-obligation' records and audits the reason", () => {

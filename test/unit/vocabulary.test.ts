@@ -72,6 +72,39 @@ describe('reason codes: one rule, lowercase', () => {
     expect(error).toMatchObject({ field: 'reason', message: 'reason must not contain the subject id' });
   });
 
+  it.each(['cust4711-complaint', 'cust.4711', 'cust_4711', 'c-u-s-t-4-7-1-1'])(
+    'refuses a reason that carries the subject id with separators put in or taken out: %s',
+    (reason) => {
+      // Act
+      const error = validationErrorOf(() => validateReasonCode(reason, 'reason', 'cust-4711'));
+
+      // Assess
+      expect(error).toMatchObject({ field: 'reason', message: 'reason must not contain the subject id' });
+    },
+  );
+
+  it("refuses a reason that carries one of the subject's identifier values, without naming it", () => {
+    // Prepare
+    const identifiers = { email: ['customer9@example.test'], deviceId: ['CAM-00AA'] };
+    const refused = (reason: string) =>
+      validationErrorOf(() => validateReasonCode(reason, 'reason', 'subject-9', identifiers));
+
+    // Act / Assess
+    for (const reason of ['cam-00aa-owner', 'kept-customer9.example.test', 'customer9-example-test']) {
+      expect(refused(reason)).toMatchObject({
+        field: 'reason',
+        message: 'reason must not contain the subject id or its identifier values',
+      });
+    }
+    expect(validateReasonCode('gdpr-art17-request', 'reason', 'subject-9', identifiers)).toBe(
+      'gdpr-art17-request',
+    );
+    // Values too short to tell from a code's own words are not looked for.
+    expect(validateReasonCode('gdpr-art17-request', 'reason', 'subject-9', { pin: ['art'] })).toBe(
+      'gdpr-art17-request',
+    );
+  });
+
   it('names a scheduled deletion after its rule, in lower case', () => {
     // Act
     const reason = retentionReason('ALE-1');
