@@ -13,7 +13,7 @@ import { UnauthorizedError } from '../shared/http-errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import { finish } from './run-task.js';
 
-export const CallbackBody = z.object({
+export const CallbackBody = z.strictObject({
   // Signed with the body, so a captured callback cannot be replayed against another task.
   taskId: z.string().min(1),
   // The nonce of the attempt that asked (the webhook request's `nonce`), signed with the body.

@@ -722,6 +722,28 @@ describe('API input: a callback is authenticated before its task is looked up', 
     expect(byOwner.body).toEqual({ taskId: 'task_partner1', status: 'verified' });
   });
 
+  it.each([
+    ['deleted_count', { deleted_count: 3 }],
+    ['evil', { evil: 1 }],
+  ])(
+    'answers 400 naming %s to a validly signed callback with a field it does not know, and records nothing',
+    async (field, extra) => {
+      const built = handlerDeps();
+      await seedApiState(built);
+      const nothingWritten = nothingWrittenSince(built.ports);
+      const body = JSON.stringify({ ...JSON.parse(bodyFor(SEEDED.waitingTaskId)), ...extra });
+
+      const response = await callApi(
+        built,
+        callback(SEEDED.waitingTaskId, body, signPayload(HANDLER_WEBHOOK_SECRET, body, NOW_SECONDS)),
+      );
+
+      expect(response.status).toBe(400);
+      expect(response.body?.error?.field).toBe(field);
+      nothingWritten();
+    },
+  );
+
   it.each(['[]', '""', 'null', '7'])(
     'answers 400 naming body to a validly signed callback whose body %s is not an object',
     async (body) => {
