@@ -123,11 +123,21 @@ export const csvRecordToBody = (record: Readonly<Record<string, string | undefin
   return body;
 };
 
+/** The header as the parser's columns; a column named twice would silently lose one of its cells. */
+const headerColumns = (header: string[]): string[] => {
+  const twice = header.find((column, index) => header.indexOf(column) !== index);
+  if (twice !== undefined) {
+    throw new ValidationError(`line 1: the header names ${twice} twice: each column once`, 'header');
+  }
+  return header;
+};
+
 async function* csvRows(file: string): AsyncGenerator<InputRow> {
   const parser = createReadStream(file).pipe(
     parse({
       bom: true,
-      columns: true,
+      // Trimmed here too: `trim` applies to cells once the header is read.
+      columns: (header: string[]) => headerColumns(header.map((column) => column.trim())),
       info: true,
       skip_empty_lines: true,
       relax_column_count: true,
@@ -138,11 +148,20 @@ async function* csvRows(file: string): AsyncGenerator<InputRow> {
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string | undefined>;
-      info: { lines: number };
+      info: { lines: number; index: number; columns: unknown[]; error?: { code?: string } };
     }>) {
       if (header === undefined) {
         header = checkCsvHeader(Object.keys(record)) ?? '';
         if (header !== '') throw new ValidationError(`line 1: ${header}`, 'header');
+      }
+      // More cells than columns: the parser keeps the first ones and drops the rest, which is
+      // usually a row an unquoted comma shifted. Fewer: the cells left out are empty.
+      if (info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' && info.index > info.columns.length) {
+        yield {
+          line: info.lines,
+          problem: `has ${info.index} cells where the header has ${info.columns.length} (an unquoted comma?): nothing of it imported`,
+        };
+        continue;
       }
       try {
         yield { line: info.lines, value: csvRecordToBody(record) };

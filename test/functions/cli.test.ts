@@ -498,6 +498,36 @@ describe('events import rows', () => {
     expect(checkCsvHeader(['subjectId', 'type', 'occuredAt'])).toContain('unknown column(s) occuredAt');
   });
 
+  it('stops at a header that names a column twice, and refuses a row with more cells than the header, keeping the rest', async () => {
+    // Prepare: a second jurisdiction column would overwrite the first (PL lost: P24M, not P12M);
+    // an extra cell is usually an unquoted comma that shifted the row.
+    const dir = await mkdtemp(join(tmpdir(), 'erasure-cli-'));
+    await writeFile(
+      join(dir, 'twice.csv'),
+      'subjectId,type,occurredAt,attributes.jurisdiction,attributes.jurisdiction\ns1,contract.ended,2026-01-01T00:00:00Z,PL,\n',
+    );
+    await writeFile(
+      join(dir, 'shifted.csv'),
+      'subjectId,type,occurredAt,attributes.jurisdiction\ns1,contract.ended,2026-01-01T00:00:00Z,SE,PL\ns2,contract.ended,2026-01-01T00:00:00Z,SE\ns3,contract.ended,2026-01-01T00:00:00Z\n',
+    );
+    const rows = async (file: string) => {
+      const read = [];
+      for await (const row of readRows(join(dir, file), 'csv')) read.push(row);
+      return read;
+    };
+
+    // Act / Assess
+    await expect(rows('twice.csv')).rejects.toThrow(
+      'line 1: the header names attributes.jurisdiction twice: each column once',
+    );
+    const shifted = await rows('shifted.csv');
+    expect(shifted.map((row) => [row.line, row.problem])).toEqual([
+      [2, 'has 5 cells where the header has 4 (an unquoted comma?): nothing of it imported'],
+      [3, undefined],
+      [4, undefined],
+    ]);
+  });
+
   it('numbers rows by the line they are on, in CSV (quoted newlines included) and NDJSON (blank lines skipped)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'erasure-cli-'));
     await writeFile(
