@@ -18,6 +18,8 @@ export interface Resolution {
   readonly identifiers: SubjectIdentifiers;
   /** Per identifier name, the values the resolver answered (names it gave none of are absent). */
   readonly resolved: Readonly<Record<string, number>>;
+  /** The values themselves, as checked: what the resolver knows of the subject. */
+  readonly known: SubjectIdentifiers;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -73,5 +75,6 @@ export const resolveWith = (
   return {
     identifiers,
     resolved: Object.fromEntries(Object.entries(resolved).map(([name, values]) => [name, values.length])),
+    known: resolved,
   };
 };

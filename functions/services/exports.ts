@@ -1,6 +1,7 @@
 import { exportGenerated } from '../../domain/audit/events.js';
 import type { ConnectorTarget } from '../../domain/connectors/types.js';
 import { resolvedDetail } from '../../domain/erasure/request.js';
+import { ValidationError } from '../../domain/errors.js';
 import {
   hasIdentifiers,
   identifiersFor,
@@ -67,6 +68,30 @@ const targetsOf = (deps: ServiceDeps, dataClasses: readonly string[]) => {
 };
 
 /**
+ * An export reads data, so with a resolver it reads only by values the resolver knows for the
+ * subject: a caller that sends another person's e-mail with any subject id would otherwise be handed
+ * that person's data (an erasure may act on values the resolver does not know, such as an old
+ * e-mail; a copy of data may not). The 400 names the identifier, never the value.
+ */
+const requireKnownValues = (
+  deps: Pick<ServiceDeps, 'identifierResolver'>,
+  sent: SubjectIdentifiers | undefined,
+  known: SubjectIdentifiers,
+): void => {
+  for (const [name, values] of Object.entries(sent ?? {})) {
+    const own = new Set((known[name] ?? []).map((value) => value.toLowerCase()));
+    values.forEach((value, index) => {
+      if (!own.has(value.toLowerCase())) {
+        throw new ValidationError(
+          `identifiers.${name}[${index}] is not an identifier the resolver '${deps.identifierResolver?.name}' knows for this subject: an export reads only the subject's own data`,
+          `identifiers.${name}[${index}]`,
+        );
+      }
+    });
+  }
+};
+
+/**
  * ALU-6: a structured, machine-readable copy of a subject's data, read from every target of the
  * requested classes (one read per target, however many classes share it). Nothing is changed.
  * A connector failure fails the whole export: a copy silently missing a source would mislead the
@@ -76,11 +101,12 @@ export const exportSubjectData = async (deps: ServiceDeps, given: ExportInput): 
   const dataClasses = exportedClasses(deps, given.dataClasses);
   const exportId = `exp_${deps.randomId().replaceAll('-', '')}`;
   // The identifiers an erasure would address: sent, and resolved as intake would.
-  const { identifiers, resolved } = await resolveIdentifiers(
+  const { identifiers, resolved, known } = await resolveIdentifiers(
     deps,
     { subjectId: given.subjectId, requestId: exportId },
     given.identifiers,
   );
+  if (known !== undefined) requireKnownValues(deps, given.identifiers, known);
   const input: ExportInput = { ...given, ...(identifiers === undefined ? {} : { identifiers }) };
   const invocationFor = (classes: readonly string[]) => ({
     exportId,

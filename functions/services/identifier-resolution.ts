@@ -17,7 +17,12 @@ export const resolveIdentifiers = async (
   deps: Pick<ServiceDeps, 'config' | 'identifierResolver'>,
   query: { readonly subjectId: string; readonly requestId: string },
   sent: SubjectIdentifiers | undefined,
-): Promise<{ readonly identifiers?: SubjectIdentifiers; readonly resolved?: Resolution['resolved'] }> => {
+): Promise<{
+  readonly identifiers?: SubjectIdentifiers;
+  readonly resolved?: Resolution['resolved'];
+  /** What the resolver knows of the subject; undefined without a resolver. */
+  readonly known?: SubjectIdentifiers;
+}> => {
   const resolver = deps.identifierResolver;
   if (resolver === undefined) return sent === undefined ? {} : { identifiers: sent };
   let answer: Readonly<Record<string, unknown>>;

@@ -308,6 +308,43 @@ describe('identifiers resolved for an export', () => {
     const generated = deps.ports.allEntries().find((entry) => entry.type === 'export.generated');
     expect(generated?.detail).toMatchObject({ resolved: 'email,deviceId', resolvedValues: 3 });
   });
+
+  it("reads no value the resolver does not know for the subject: another person's e-mail or camera is a 400 naming it, and nothing is read", async () => {
+    // Prepare: a service asks for a stranger's subject id with Ana's e-mail and camera.
+    const registry = offlineRegistry();
+    const resolver = new InMemoryIdentifierResolver();
+    resolver.known.set(SUBJECT, { email: EMAIL, deviceId: CAMERAS });
+    const deps = handlerDeps({
+      overrides: { config: resolverConfig(), connectors: registry, identifierResolver: resolver },
+    });
+    const exportOf = (subjectId: string, identifiers: Record<string, unknown>) =>
+      callApi(deps, {
+        method: 'POST',
+        path: `/v1/subjects/${subjectId}/export`,
+        headers: bearer('service'),
+        body: { dataClasses: ['closed-account'], identifiers },
+      });
+
+    // Act
+    const stranger = await exportOf('nobody-9', { email: EMAIL });
+    const camera = await exportOf(SUBJECT, { deviceId: ['CAM-00A1', 'CAM-0FFF'] });
+    const own = await exportOf(SUBJECT, { email: EMAIL });
+
+    // Assess
+    expect(stranger.status).toBe(400);
+    expect(stranger.body?.error).toMatchObject({
+      field: 'identifiers.email[0]',
+      message: expect.stringContaining(
+        "is not an identifier the resolver 'identity-lookup' knows for this subject",
+      ),
+    });
+    expect(JSON.stringify(stranger.body)).not.toContain(EMAIL);
+    expect(camera.status).toBe(400);
+    expect(camera.body?.error?.field).toBe('identifiers.deviceId[1]');
+    expect(own.status).toBe(200);
+    expect(registry.exported.filter((target) => target === 'device-video')).toHaveLength(2);
+    expect(deps.ports.allEntries().filter((entry) => entry.type === 'export.generated')).toHaveLength(1);
+  });
 });
 
 describe('a legal hold asks the resolver for its subject’s identifiers', () => {

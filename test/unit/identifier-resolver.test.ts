@@ -30,13 +30,14 @@ describe('resolveWith', () => {
     // Assess
     expect(resolution.identifiers).toEqual({ deviceId: ['CAM-00FF', 'CAM-00A1'], email: [EMAIL] });
     expect(resolution.resolved).toEqual({ email: 1, deviceId: 2 });
+    expect(resolution.known).toEqual({ email: [EMAIL], deviceId: ['CAM-00A1', 'CAM-00FF'] });
   });
 
   it('skips names the resolver holds no value of (null, an empty list)', () => {
     // Act
     const resolution = resolveWith(config, 'identity-lookup', undefined, { email: null, deviceId: [] });
     // Assess
-    expect(resolution).toEqual({ identifiers: {}, resolved: {} });
+    expect(resolution).toEqual({ identifiers: {}, resolved: {}, known: {} });
   });
 
   it('refuses, naming the identifier and never the value, a value that does not match its pattern', () => {
