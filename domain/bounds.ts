@@ -15,6 +15,12 @@ import { addDuration, compareDurations, formatDuration, parseDuration } from './
 export const EARLIEST_INSTANT = '2000-01-01T00:00:00.000Z';
 /** Events may arrive late, but not from the future: a day of clock skew is tolerated. */
 export const MAX_FUTURE_SKEW = 'PT24H';
+/**
+ * An event that withdraws a deletion (`account.restored`) may be ahead by clock skew only: events
+ * are ordered by when they happened, so a restore dated tomorrow would make a suspension sent in
+ * between count as older, and ignore it, and the account would never be deleted (ALL-3).
+ */
+export const MAX_CANCEL_SKEW = 'PT5M';
 /** How far ahead a legal hold may name its end. A longer hold is a hold without `until`. */
 export const MAX_HOLD_AHEAD = 'P100Y';
 /**
@@ -49,6 +55,15 @@ const requireBetween = (instant: string, field: string, latest: string, latestRu
 export const requireNotAhead = (instant: string, now: string, field: string, message: string): void => {
   if (instant > addDuration(now, MAX_FUTURE_SKEW)) throw new ValidationError(message, field);
 };
+
+/** When an event that withdraws a deletion happened: from 2000 to 5 minutes after `now` (`MAX_CANCEL_SKEW`). */
+export const requireCancelTime = (occurredAt: string, now: string, field = 'occurredAt'): void =>
+  requireBetween(
+    occurredAt,
+    field,
+    addDuration(now, MAX_CANCEL_SKEW),
+    'more than 5 minutes in the future for an event that withdraws a deletion: a later-dated withdrawal would make the deletions of events sent before it count as older, and be ignored',
+  );
 
 /** When a lifecycle event happened (`occurredAt`): from 2000 to a day after `now`. */
 export const requireEventTime = (occurredAt: string, now: string, field = 'occurredAt'): void =>

@@ -193,6 +193,28 @@ describe('API input: every instant is bounded', () => {
     expect(response.body?.error).toMatchObject({ code: 'validation_failed', field: 'occurredAt' });
   });
 
+  it('ALL-3: refuses a restore dated more than 5 minutes ahead, which would hide a suspension sent before that time; a suspension may be', async () => {
+    // Prepare: an hour ahead of the handler's clock.
+    const ahead = '2026-11-21T13:00:00Z';
+
+    // Act
+    const restored = await attempt(lifecycleEvent({ type: 'account.restored', occurredAt: ahead }));
+    const suspended = await attempt(lifecycleEvent({ type: 'account.suspended', occurredAt: ahead }));
+    const justAhead = await attempt(
+      lifecycleEvent({ type: 'account.restored', occurredAt: '2026-11-21T12:05:00Z' }),
+    );
+
+    // Assess
+    expect(restored.status).toBe(400);
+    expect(restored.body?.error).toMatchObject({
+      field: 'occurredAt',
+      message:
+        'occurredAt must not be more than 5 minutes in the future for an event that withdraws a deletion: a later-dated withdrawal would make the deletions of events sent before it count as older, and be ignored',
+    });
+    expect(suspended.status).toBe(202);
+    expect(justAhead.status).toBe(202);
+  });
+
   it.each([
     ['the first instant of 2000', '2000-01-01T00:00:00Z'],
     ['exactly a day ahead', '2026-11-22T12:00:00Z'],
