@@ -148,15 +148,22 @@ async function* csvRows(file: string): AsyncGenerator<InputRow> {
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string | undefined>;
-      info: { lines: number; index: number; columns: unknown[]; error?: { code?: string } };
+      info: {
+        lines: number;
+        index: number;
+        columns: unknown[];
+        error?: { code?: string; record?: readonly string[] };
+      };
     }>) {
       if (header === undefined) {
         header = checkCsvHeader(Object.keys(record)) ?? '';
         if (header !== '') throw new ValidationError(`line 1: ${header}`, 'header');
       }
       // More cells than columns: the parser keeps the first ones and drops the rest, which is
-      // usually a row an unquoted comma shifted. Fewer: the cells left out are empty.
-      if (info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' && info.index > info.columns.length) {
+      // usually a row an unquoted comma shifted; empty ones (a trailing comma) lose nothing.
+      // Fewer: the cells left out are empty.
+      const dropped = info.error?.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' ? (info.error.record ?? []) : [];
+      if (dropped.slice(info.columns.length).some((cell) => cell.trim() !== '')) {
         yield {
           line: info.lines,
           problem: `has ${info.index} cells where the header has ${info.columns.length} (an unquoted comma?): nothing of it imported`,

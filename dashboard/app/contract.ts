@@ -27,6 +27,8 @@ export interface OpenRequestRow {
   readonly overdue: boolean;
   readonly extended: boolean;
   readonly blockedBy?: readonly string[];
+  /** Since when holds have held it back (absent from an older API, or for an older request). */
+  readonly blockedSince?: string;
 }
 
 /** `GET /v1/reports/deadlines` (ALU-3). */

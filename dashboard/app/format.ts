@@ -28,6 +28,7 @@ export interface RequestRow {
   readonly overdue: boolean;
   readonly extended: boolean;
   readonly blockedBy: readonly string[];
+  readonly blockedSince?: string;
   /** Failed tasks with their error codes (failures report), ready to re-drive. */
   readonly failedTasks: readonly {
     readonly taskId: string;
@@ -63,6 +64,7 @@ export const requestRows = (
       overdue: request.overdue,
       extended: request.extended,
       blockedBy: request.blockedBy ?? [],
+      ...(request.blockedSince === undefined ? {} : { blockedSince: request.blockedSince }),
       failedTasks: [],
     });
   }
@@ -157,6 +159,10 @@ export const formatInstant = (iso: string | undefined): string => {
  */
 export const heldDeletionText = (held: HeldDeletion): string =>
   `${held.dataClass} (${held.ruleRef}), due ${held.due ? 'since ' : ''}${formatInstant(held.dueAt)}`;
+
+/** The note of a request holds keep back: `held by hold_1 since 2026-11-25 08:00 UTC`. */
+export const heldByText = (row: Pick<RequestRow, 'blockedBy' | 'blockedSince'>): string =>
+  `held by ${row.blockedBy.join(', ')}${row.blockedSince === undefined ? '' : ` since ${formatInstant(row.blockedSince)}`}`;
 
 /** `partially_failed` → `partially failed`. */
 export const statusText = (status: string): string => status.replaceAll('_', ' ');

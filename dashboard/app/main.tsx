@@ -28,6 +28,7 @@ import {
   erasureChart,
   filterRows,
   formatInstant,
+  heldByText,
   heldDeletionText,
   NO_FILTERS,
   parseIdentifiers,
@@ -365,7 +366,7 @@ const RequestsTable = ({
             </td>
             <td class="notes">
               {row.extended ? <span class="tag">extended</span> : null}
-              {row.blockedBy.length > 0 ? <span class="tag">held by {row.blockedBy.join(', ')}</span> : null}
+              {row.blockedBy.length > 0 ? <span class="tag">{heldByText(row)}</span> : null}
               {row.failedTasks.map((task) => (
                 <span class="tag tag-error" key={task.taskId}>
                   {task.target}: {task.errorCode}
@@ -680,7 +681,8 @@ const Detail = ({
     );
   };
   const request = detail.state === 'ok' ? detail.data : undefined;
-  // What the API allows: IMOU-6 refuses a request nothing of which ran; ALU-3 extends any not fulfilled.
+  // What the API allows: IMOU-6 refuses a request nothing of which ran, or what is left of a
+  // partially failed one; ALU-3 extends any not fulfilled.
   const rejectable =
     request !== undefined && ['received', 'blocked', 'partially_failed'].includes(request.status);
   const extendable =

@@ -83,7 +83,10 @@ export const receiveRequest = (input: ReceiveRequestInput): Transition<ErasureRe
       throw new ValidationError(`Data class '${dataClass}' is listed twice`, `dataClasses[${index}]`);
     }
   });
-  validateReasonCode(reason, 'reason', subjectId, input.identifiers);
+  // A scheduled deletion's reason is the orchestrator's own (`retention:ale-1`): a subject id that
+  // happens to fold into it must not make that deletion fail at every sweep.
+  if (origin === 'schedule') validateReasonCode(reason, 'reason');
+  else validateReasonCode(reason, 'reason', subjectId, input.identifiers);
   instantMs(receivedAt, 'receivedAt');
   const taskCount = requireCount(input.taskCount ?? 0, 'taskCount', 0);
 
@@ -153,7 +156,7 @@ export const rejectRequest = (
   request: ErasureRequest,
   legalReason: string,
   at: string,
-  /** Its tasks that end with it (none ran: a received or blocked request was never dispatched). */
+  /** Its pending tasks, which end with it (all of them for a received or blocked request). */
   cancelledTasks = 0,
 ): Transition<ErasureRequest> => {
   requireRequestStatus(request, ['received', 'blocked', 'partially_failed'], 'rejected');
@@ -192,7 +195,8 @@ export const blockRequest = (
   });
   instantMs(at, 'at');
   const holds = [...new Set(holdIds)].sort();
-  const next: ErasureRequest = { ...request, status: 'blocked', blockedBy: holds };
+  const blockedAt = request.status === 'blocked' ? (request.blockedAt ?? at) : at;
+  const next: ErasureRequest = { ...request, status: 'blocked', blockedBy: holds, blockedAt };
   return {
     next,
     audit: requestEvent(next, {
@@ -444,7 +448,8 @@ export const withdrawRequest = (
     .map((task) => cancelTask(task, at));
   const tooLate = tasks.filter((task) => !WITHDRAWABLE.includes(task.status) && task.status !== 'cancelled');
   if (request.status === 'completed' || request.status === 'cancelled' || request.status === 'rejected') {
-    return { cancelled: [], tooLate: request.status === 'completed' ? tooLate : [] };
+    // A rejected request may have run in part (what was left of a partially failed one was refused).
+    return { cancelled: [], tooLate: request.status === 'cancelled' ? [] : tooLate };
   }
   const next: ErasureRequest = {
     ...request,

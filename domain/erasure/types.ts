@@ -49,6 +49,11 @@ export interface ErasureRequest {
   readonly deadlineExtension?: { readonly reason: string; readonly extendedAt: string };
   readonly rejection?: { readonly legalReason: string; readonly rejectedAt: string };
   readonly blockedBy?: readonly string[];
+  /**
+   * When legal holds first held the request back (kept when it is blocked again on other holds, and
+   * as a record once it runs). Absent for requests blocked before this was recorded.
+   */
+  readonly blockedAt?: string;
   /** Requested classes that must be kept for now, and why (ALE-2: an unpaid invoice). Not erased. */
   readonly withheld?: readonly { readonly dataClass: string; readonly reason: string }[];
   readonly dispatchedAt?: string;

@@ -86,6 +86,23 @@ export type DueItem =
       readonly ruleRef: string;
     };
 
+/**
+ * The fields of a request that a `request.transition` writes, where they differ from `previous`:
+ * a concurrent change to another field (a counter, a deadline extension) is never overwritten by a
+ * stale copy. Every store writes exactly these.
+ */
+export const REQUEST_TRANSITION_FIELDS = [
+  'status',
+  'deadline',
+  'deadlineExtension',
+  'rejection',
+  'cancellation',
+  'blockedBy',
+  'blockedAt',
+  'dispatchedAt',
+  'completedAt',
+] as const satisfies readonly (keyof ErasureRequest)[];
+
 export interface ScheduleStore {
   load(subjectId: string): Promise<StoredSchedule>;
   recordedEvent(subjectId: string, eventId: string): Promise<RecordedEvent | undefined>;
@@ -291,7 +308,10 @@ export type Change =
       readonly tasks: readonly ErasureTask[];
       readonly idempotency?: { readonly key: string; readonly bodyHash: string; readonly at: string };
     }
-  /** The request's own fields (never its task counters), if its status is one of `from`. */
+  /**
+   * The request's own fields (`REQUEST_TRANSITION_FIELDS`, never its task counters), if its
+   * status is one of `from`.
+   */
   | {
       readonly kind: 'request.transition';
       readonly next: ErasureRequest;

@@ -43,6 +43,7 @@ export const DEADLINES_CSV_COLUMNS = [
   'overdue',
   'extended',
   'blockedBy',
+  'blockedSince',
 ] as const;
 
 export const HOLDS_CSV_COLUMNS = [
@@ -94,6 +95,7 @@ export const deadlinesCsv = (rows: readonly DeadlineRow[]): string =>
     row.overdue,
     row.extended,
     row.blockedBy,
+    row.blockedSince,
   ]);
 
 /**

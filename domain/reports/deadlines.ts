@@ -49,6 +49,8 @@ export interface DeadlineRow {
   readonly overdue: boolean;
   readonly extended: boolean;
   readonly blockedBy?: readonly string[];
+  /** Since when holds have held it back (requests blocked by an earlier version: unknown, absent). */
+  readonly blockedSince?: string;
 }
 
 export interface DeadlineReport {
@@ -90,6 +92,9 @@ export const deadlineReport = (requests: readonly ErasureRequest[], now: string)
       overdue: isOverdue(request, now),
       extended: request.deadlineExtension !== undefined,
       ...(holdingBack(request).length === 0 ? {} : { blockedBy: holdingBack(request) }),
+      ...(holdingBack(request).length === 0 || request.blockedAt === undefined
+        ? {}
+        : { blockedSince: request.blockedAt }),
     };
   });
   const counts = new Map<DeadlineBucket, number>(DEADLINE_BUCKETS.map((bucket) => [bucket, 0]));

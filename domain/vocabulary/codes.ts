@@ -6,7 +6,11 @@
  * messages state the rule, never the value: a rejected value may be the very personal data the
  * rule keeps out.
  */
-import { containsSubjectId, isDetectableSubjectId } from '../audit/pseudonym.js';
+import {
+  containsSubjectId,
+  isDetectableSubjectId,
+  MIN_DETECTABLE_SUBJECT_ID_LENGTH,
+} from '../audit/pseudonym.js';
 import { ValidationError } from '../errors.js';
 import type { SubjectIdentifiers } from '../identifiers/types.js';
 
@@ -69,6 +73,30 @@ const carries = (code: string, value: string, minLength: number): boolean => {
 };
 
 /**
+ * What of a person a code carries, separators put in or taken out: `subjectId` (when it is long
+ * enough to look for, `isDetectableSubjectId`, also once folded: `a.l.e.1` would be found in
+ * every `retention:ale-1`), or one of `identifiers`' values. The one rule for reasons and for the
+ * reason codes partners report.
+ */
+export const carriedPersonalValue = (
+  code: string,
+  subjectId: string | undefined,
+  identifiers: SubjectIdentifiers | undefined,
+): 'subjectId' | 'identifier' | undefined => {
+  if (
+    subjectId !== undefined &&
+    isDetectableSubjectId(subjectId) &&
+    carries(code, subjectId, MIN_DETECTABLE_SUBJECT_ID_LENGTH)
+  ) {
+    return 'subjectId';
+  }
+  const values = Object.values(identifiers ?? {}).flat();
+  return values.some((value) => carries(code, value, MIN_FOLDED_IDENTIFIER_LENGTH))
+    ? 'identifier'
+    : undefined;
+};
+
+/**
  * Returns `value` if it is a reason code (`REASON_CODE_PATTERN`) that carries neither `subjectId`
  * nor one of `identifiers`' values, even with separators put in or taken out.
  */
@@ -79,11 +107,9 @@ export const validateReasonCode = (
   identifiers?: SubjectIdentifiers,
 ): string => {
   requireCode(value, field, REASON_CODE_PATTERN, REASON_CODE_RULE, subjectId);
-  if (subjectId !== undefined && isDetectableSubjectId(subjectId) && carries(value, subjectId, 1)) {
-    throw new ValidationError(`${field} must not contain the subject id`, field);
-  }
-  const values = Object.values(identifiers ?? {}).flat();
-  if (values.some((identifier) => carries(value, identifier, MIN_FOLDED_IDENTIFIER_LENGTH))) {
+  const carried = carriedPersonalValue(value, subjectId, identifiers);
+  if (carried === 'subjectId') throw new ValidationError(`${field} must not contain the subject id`, field);
+  if (carried === 'identifier') {
     throw new ValidationError(`${field} must not contain the subject id or its identifier values`, field);
   }
   return value;

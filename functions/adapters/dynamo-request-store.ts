@@ -2,16 +2,17 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } 
 import { FORGOTTEN_PREFIX, pseudonymise } from '../../domain/audit/index.js';
 import { reviewAtOf } from '../../domain/erasure/recovery.js';
 import type { ErasureRequest, ErasureTask, RequestStatus } from '../../domain/erasure/types.js';
-import type {
-  Change,
-  HoldIdempotencyRecord,
-  IdempotencyRecord,
-  OutcomeCount,
-  RequestStore,
-  RequestWithTasks,
-  ReviewItem,
-  SubjectForgetting,
-  TaskExpectation,
+import {
+  type Change,
+  type HoldIdempotencyRecord,
+  type IdempotencyRecord,
+  type OutcomeCount,
+  REQUEST_TRANSITION_FIELDS,
+  type RequestStore,
+  type RequestWithTasks,
+  type ReviewItem,
+  type SubjectForgetting,
+  type TaskExpectation,
 } from '../../domain/ports/index.js';
 import { ACTION_COUNTER } from '../../domain/reports/erasures.js';
 import { shardOf } from '../../domain/schedule/buckets.js';
@@ -426,16 +427,9 @@ export class DynamoRequestStore implements RequestStore {
     previous: ErasureRequest,
     forget?: SubjectForgetting,
   ): TransactItem {
-    const fields: Partial<Record<keyof ErasureRequest, unknown>> = {
-      status: next.status,
-      deadline: next.deadline,
-      deadlineExtension: next.deadlineExtension,
-      rejection: next.rejection,
-      cancellation: next.cancellation,
-      blockedBy: next.blockedBy,
-      dispatchedAt: next.dispatchedAt,
-      completedAt: next.completedAt,
-    };
+    const fields: Partial<Record<keyof ErasureRequest, unknown>> = Object.fromEntries(
+      REQUEST_TRANSITION_FIELDS.map((field) => [field, next[field]]),
+    );
     const changed = (field: string, value: unknown) =>
       field === 'status' || JSON.stringify(previous[field as keyof ErasureRequest]) !== JSON.stringify(value);
     const set = Object.entries(fields).filter(

@@ -79,9 +79,10 @@ const requireKnownValues = (
   known: SubjectIdentifiers,
 ): void => {
   for (const [name, values] of Object.entries(sent ?? {})) {
-    const own = new Set((known[name] ?? []).map((value) => value.toLowerCase()));
+    // Exactly: keys and prefixes are case-sensitive, so `cam-00aa` may be another device's record.
+    const own = new Set(known[name] ?? []);
     values.forEach((value, index) => {
-      if (!own.has(value.toLowerCase())) {
+      if (!own.has(value)) {
         throw new ValidationError(
           `identifiers.${name}[${index}] is not an identifier the resolver '${deps.identifierResolver?.name}' knows for this subject: an export reads only the subject's own data`,
           `identifiers.${name}[${index}]`,

@@ -7,7 +7,12 @@ import {
   StaleCallbackError,
   ValidationError,
 } from '../../domain/errors.js';
-import { findTarget, parseWith, validateIdentifier } from '../../domain/vocabulary/index.js';
+import {
+  carriedPersonalValue,
+  findTarget,
+  parseWith,
+  validateIdentifier,
+} from '../../domain/vocabulary/index.js';
 import { verifySignature } from '../connectors/webhook-signature.js';
 import { UnauthorizedError } from '../shared/http-errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
@@ -34,12 +39,10 @@ const REASON_CODE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const reasonOf = (error: string | undefined, task: ErasureTask): string => {
   if (error === undefined) return 'no reason given';
   if (!REASON_CODE.test(error)) return '(a free-text reason, not kept: it may name people)';
-  const lower = error.toLowerCase();
-  const named = [task.subjectId, ...Object.values(task.identifiers ?? {}).flat()].some(
-    // Values of 4 characters or more: a subject id like `42` would otherwise hide most codes.
-    (value) => value.length >= 4 && lower.includes(value.toLowerCase()),
-  );
-  return named ? '(a reason naming the subject or its identifiers, not kept)' : error;
+  // The rule reasons follow (`carriedPersonalValue`): `cust.4711` carries `cust-4711` too.
+  return carriedPersonalValue(error, task.subjectId, task.identifiers) === undefined
+    ? error
+    : '(a reason naming the subject or its identifiers, not kept)';
 };
 
 /**

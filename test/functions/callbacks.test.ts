@@ -308,6 +308,9 @@ describe('a callback answers a task that was asked', () => {
       awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1), identifiers: { deviceId: ['CAM-00A1'] } }),
     );
     const byId = await seeded(awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1) }));
+    const byFoldedSerial = await seeded(
+      awaiting({ startedAt: hoursBefore(HANDLER_NOW, 1), identifiers: { deviceId: ['CAM-00A1'] } }),
+    );
     const nonce = callbackNonceFor({ taskId: 'task_webhook', attempts: 1 });
 
     await postCallback(
@@ -315,8 +318,13 @@ describe('a callback answers a task that was asked', () => {
       signedCallback({ nonce, status: 'failed', error: 'kept-for-cam-00a1' }),
     );
     await postCallback(byId.built, signedCallback({ nonce, status: 'failed', error: `kept:${SUBJECT}` }));
+    // The separators taken out: the same rule as for reasons.
+    await postCallback(
+      byFoldedSerial.built,
+      signedCallback({ nonce, status: 'failed', error: 'kept-cam00a1' }),
+    );
 
-    for (const { built } of [bySerial, byId]) {
+    for (const { built } of [bySerial, byId, byFoldedSerial]) {
       expect(storedTask(built)?.status).toBe('failed');
       expect(storedTask(built)?.error).toBe(
         'Reported by partner-services: (a reason naming the subject or its identifiers, not kept)',

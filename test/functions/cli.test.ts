@@ -508,7 +508,7 @@ describe('events import rows', () => {
     );
     await writeFile(
       join(dir, 'shifted.csv'),
-      'subjectId,type,occurredAt,attributes.jurisdiction\ns1,contract.ended,2026-01-01T00:00:00Z,SE,PL\ns2,contract.ended,2026-01-01T00:00:00Z,SE\ns3,contract.ended,2026-01-01T00:00:00Z\n',
+      'subjectId,type,occurredAt,attributes.jurisdiction\ns1,contract.ended,2026-01-01T00:00:00Z,SE,PL\ns2,contract.ended,2026-01-01T00:00:00Z,SE\ns3,contract.ended,2026-01-01T00:00:00Z\ns4,contract.ended,2026-01-01T00:00:00Z,SE,\n',
     );
     const rows = async (file: string) => {
       const read = [];
@@ -525,6 +525,8 @@ describe('events import rows', () => {
       [2, 'has 5 cells where the header has 4 (an unquoted comma?): nothing of it imported'],
       [3, undefined],
       [4, undefined],
+      // A trailing comma: the extra cell is empty, nothing is lost.
+      [5, undefined],
     ]);
   });
 

@@ -132,8 +132,8 @@ describe('GET /v1/reports/deadlines', () => {
       expect(answer.headers?.['content-disposition']).toBe('attachment; filename="deadlines.csv"');
       expect(csvLines(answer)).toEqual([
         DEADLINES_CSV_COLUMNS.join(','),
-        `${SEEDED.failedRequestId},partially_failed,api,closed-account,2026-11-21T10:59:00.000Z,2026-12-21T10:59:00.000Z,29,false,false,`,
-        `${SEEDED.dispatchedRequestId},dispatched,api,closed-account,2026-11-21T10:59:00.000Z,2026-12-21T10:59:00.000Z,29,false,false,`,
+        `${SEEDED.failedRequestId},partially_failed,api,closed-account,2026-11-21T10:59:00.000Z,2026-12-21T10:59:00.000Z,29,false,false,,`,
+        `${SEEDED.dispatchedRequestId},dispatched,api,closed-account,2026-11-21T10:59:00.000Z,2026-12-21T10:59:00.000Z,29,false,false,,`,
       ]);
     }
   });
@@ -164,6 +164,12 @@ describe('GET /v1/reports/holds', () => {
       headers: { ...bearer('service'), 'idempotency-key': 'reports-held-1' },
     });
     expect(submitted.body?.status).toBe('blocked');
+    // The deadlines report says since when holds have held it back.
+    const deadlines = (await report(built, 'deadlines')).body?.requests as Record<string, unknown>[];
+    expect(deadlines.find((row) => row.requestId === submitted.body?.requestId)).toMatchObject({
+      blockedBy: [holdId],
+      blockedSince: HANDLER_NOW,
+    });
     const answer = await report(built, 'holds');
     expect(answer.body?.holds).toEqual([
       {

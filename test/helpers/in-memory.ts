@@ -43,6 +43,7 @@ import type {
   TaskQueue,
   UnitOfWork,
 } from '../../domain/ports/index.js';
+import { REQUEST_TRANSITION_FIELDS } from '../../domain/ports/index.js';
 import { ACTION_COUNTER, type ErasureCountRow } from '../../domain/reports/erasures.js';
 import { dueBucket, dueKey } from '../../domain/schedule/buckets.js';
 import type { ScheduleEntry, SubjectSchedule } from '../../domain/schedule/types.js';
@@ -582,18 +583,8 @@ const apply = (state: InMemoryState, change: Change, pseudonymKey: string): bool
     case 'request.transition': {
       const current = state.requests.get(change.next.requestId);
       if (current === undefined || !change.from.includes(current.status)) return false;
-      const fields = [
-        'status',
-        'deadline',
-        'deadlineExtension',
-        'rejection',
-        'cancellation',
-        'blockedBy',
-        'dispatchedAt',
-        'completedAt',
-      ] as const;
       const updated: Record<string, unknown> = { ...current };
-      for (const field of fields) {
+      for (const field of REQUEST_TRANSITION_FIELDS) {
         const value = change.next[field];
         if (
           value !== undefined &&

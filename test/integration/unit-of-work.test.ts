@@ -10,6 +10,7 @@ import { GetCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dyna
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalJson, pseudonymise, verifyChain } from '../../domain/audit/index.js';
 import type { AuditEvent } from '../../domain/audit/types.js';
+import { blockRequest } from '../../domain/erasure/index.js';
 import type { ErasureRequest, ErasureTask } from '../../domain/erasure/types.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
@@ -295,6 +296,20 @@ describe('request.transition', () => {
     ...request,
     status: 'completed',
     completedAt: LATER,
+  });
+
+  it('writes every field a transition may change: a block keeps its holds and since when', async () => {
+    // Prepare
+    const request = aRequest();
+    await commitOk([create(request)]);
+    const blocked = blockRequest(request, ['hold-b', 'hold-a'], LATER).next;
+
+    // Act
+    await commitOk([{ kind: 'request.transition', previous: request, next: blocked, from: ['received'] }]);
+
+    // Assess
+    expect((await requests.get(request.requestId))?.request).toEqual(blocked);
+    expect(blocked).toMatchObject({ blockedBy: ['hold-a', 'hold-b'], blockedAt: LATER });
   });
 
   it('moves a request whose status is one of `from`; a final status takes it out of the open list', async () => {

@@ -23,6 +23,7 @@ import {
   erasureChart,
   filterRows,
   formatInstant,
+  heldByText,
   heldDeletionText,
   monthsBetween,
   NO_FILTERS,
@@ -163,6 +164,10 @@ describe('dashboard: the requests table', () => {
       failedTasks: [{ taskId: 'task_1', target: 'user-files', errorCode: 'AccessDenied' }],
     });
     expect(rows[0]).toMatchObject({ overdue: true, blockedBy: ['hold_1'] });
+    expect(heldByText({ blockedBy: rows[0]?.blockedBy ?? [] })).toBe('held by hold_1');
+    expect(heldByText({ blockedBy: ['hold_1', 'hold_2'], blockedSince: '2026-11-25T08:00:00.000Z' })).toBe(
+      'held by hold_1, hold_2 since 2026-11-25 08:00 UTC',
+    );
   });
 
   it('a partially failed request both reports list keeps the deadlines row (its extension) and gains the failing tasks', () => {

@@ -182,6 +182,22 @@ describe('erasure requests: rules', () => {
     );
   });
 
+  it("a scheduled deletion's own reason is never refused for the subject id it folds into: the sweep would fail it every time", () => {
+    // Act
+    const request = receivedRequest({
+      subjectId: 'retention-ale-1',
+      origin: 'schedule',
+      reason: 'retention:ale-1',
+    });
+
+    // Assess
+    expect(request.reason).toBe('retention:ale-1');
+    expect(
+      validationErrorOf(() => receivedRequest({ subjectId: 'retention-ale-1', reason: 'retention:ale-1' }))
+        .field,
+    ).toBe('reason');
+  });
+
   it("a reason that carries one of the request's identifier values is refused at intake, rejection and extension (it would stay in the trail)", () => {
     // Prepare
     const identifiers = { email: ['ana@example.com'] };
@@ -244,6 +260,15 @@ describe('erasure requests: rules', () => {
       failedTasks: request.failedCount,
     });
     expect(() => redriveRequest(next, 1, LATER)).toThrow(IllegalTransitionError);
+    // A restore arriving now is told what ran: the verified task's data is gone.
+    const verified = taskIn('verified');
+    const withdrawal = withdrawRequest(
+      next,
+      [verified, { ...taskIn('failed'), taskId: 'task_failed' }],
+      { eventType: 'account.restored', occurredAt: LATER },
+      LATER,
+    );
+    expect(withdrawal.tooLate.map((task) => task.taskId)).toEqual([verified.taskId]);
   });
 
   it('ALE-5: every request and task transition yields an audit event; the chain proves the order', () => {
@@ -521,7 +546,11 @@ describe('request transitions', () => {
     const dispatched = dispatchRequest(reblocked.next, 3, minutesAfter(LATER, 2));
 
     // Assess
-    expect(blocked.next).toMatchObject({ status: 'blocked', blockedBy: ['hold-a', 'hold-b'] });
+    expect(blocked.next).toMatchObject({
+      status: 'blocked',
+      blockedBy: ['hold-a', 'hold-b'],
+      blockedAt: LATER,
+    });
     expect(blocked.audit).toMatchObject({
       idempotencyKey: 'request:req_hold:blocked:hold-a,hold-b',
       ruleRef: 'ALM-3',
@@ -563,6 +592,8 @@ describe('request transitions', () => {
     const keys = [first, second, third].map(({ audit }) => audit.idempotencyKey);
     expect(new Set(keys).size).toBe(3);
     expect(third.next.blockedBy).toEqual(['hold-a']);
+    // Blocked since the first block, whatever holds took over since.
+    expect(third.next.blockedAt).toBe(LATER);
     // A retried block (same holds, same instant) keeps its key: it is recorded once.
     expect(blockRequest(second.next, ['hold-a'], '2026-11-24T00:00:00.000Z').audit.idempotencyKey).toBe(
       keys[2],

@@ -146,17 +146,32 @@ describe('deadlineReport', () => {
   it('lists the holds that block a request, and no empty blockedBy', () => {
     const report = deadlineReport(
       [
-        request({ requestId: 'req_a', status: 'blocked', blockedBy: ['hold_1'] }),
+        request({
+          requestId: 'req_a',
+          status: 'blocked',
+          blockedBy: ['hold_1'],
+          blockedAt: '2026-11-25T08:00:00.000Z',
+        }),
         request({ requestId: 'req_b', blockedBy: [] }),
         // Dispatched once its hold was released: the stored blockedBy is a record, not a hold now.
-        request({ requestId: 'req_c', status: 'dispatched', blockedBy: ['hold_1'] }),
+        request({
+          requestId: 'req_c',
+          status: 'dispatched',
+          blockedBy: ['hold_1'],
+          blockedAt: '2026-11-25T08:00:00.000Z',
+        }),
       ],
       NOW,
     );
-    expect(report.requests[0]?.blockedBy).toEqual(['hold_1']);
+    expect(report.requests[0]).toMatchObject({
+      blockedBy: ['hold_1'],
+      blockedSince: '2026-11-25T08:00:00.000Z',
+    });
     expect(report.requests[1]).not.toHaveProperty('blockedBy');
     expect(report.requests[2]).toMatchObject({ requestId: 'req_c', status: 'dispatched' });
     expect(report.requests[2]).not.toHaveProperty('blockedBy');
+    expect(report.requests[2]).not.toHaveProperty('blockedSince');
+    expect(deadlinesCsv(report.requests).split('\r\n')[1]).toMatch(/,hold_1,2026-11-25T08:00:00\.000Z$/);
   });
 });
 
@@ -477,8 +492,8 @@ describe('report CSV (RFC 4180)', () => {
     const csv = deadlinesCsv(report.requests);
     expect(csv.split('\r\n')[0]).toBe(DEADLINES_CSV_COLUMNS.join(','));
     expect(csv).toBe(
-      'requestId,status,origin,dataClasses,receivedAt,deadline,daysToDeadline,overdue,extended,blockedBy\r\n' +
-        'req_1,blocked,api,closed-account;cloud-video,2026-11-20T12:00:00.000Z,2026-12-20T12:00:00.000Z,20,false,false,h1;h2\r\n',
+      'requestId,status,origin,dataClasses,receivedAt,deadline,daysToDeadline,overdue,extended,blockedBy,blockedSince\r\n' +
+        'req_1,blocked,api,closed-account;cloud-video,2026-11-20T12:00:00.000Z,2026-12-20T12:00:00.000Z,20,false,false,h1;h2,\r\n',
     );
     const quoted = holdsCsv([
       {

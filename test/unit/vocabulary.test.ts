@@ -4,6 +4,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { BUILT_IN_CATALOG, EXAMPLE_TARGETS } from '../../domain/policy/index.js';
 import type { DeploymentConfig } from '../../domain/policy/types.js';
 import {
+  carriedPersonalValue,
   countryCodeProblem,
   fillSubjectTemplate,
   findPolicy,
@@ -80,6 +81,19 @@ describe('reason codes: one rule, lowercase', () => {
 
       // Assess
       expect(error).toMatchObject({ field: 'reason', message: 'reason must not contain the subject id' });
+    },
+  );
+
+  it.each([
+    ['a.l.e.1', 'retention:ale-1'],
+    ['all-3-', 'retention:all-3'],
+    ['1-----', 'retention:ale-1'],
+  ])(
+    'a subject id that folds to fewer letters and digits than an id it looks for (%s) is not looked for in %s',
+    (subjectId, reason) => {
+      // Act / Assess
+      expect(validateReasonCode(reason, 'reason', subjectId)).toBe(reason);
+      expect(carriedPersonalValue(reason, subjectId, undefined)).toBeUndefined();
     },
   );
 
