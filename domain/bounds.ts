@@ -13,14 +13,16 @@ import { addDuration, compareDurations, formatDuration, parseDuration } from './
  * attack): an event of year 1 would make every deletion it triggers due at once.
  */
 export const EARLIEST_INSTANT = '2000-01-01T00:00:00.000Z';
-/** Events may arrive late, but not from the future: a day of clock skew is tolerated. */
+/** Queries and sweeps may name a time a day ahead of the clock (clock skew, time zones). */
 export const MAX_FUTURE_SKEW = 'PT24H';
 /**
- * An event that withdraws a deletion (`account.restored`) may be ahead by clock skew only: events
- * are ordered by when they happened, so a restore dated tomorrow would make a suspension sent in
- * between count as older, and ignore it, and the account would never be deleted (ALL-3).
+ * Lifecycle events may arrive late, but may be ahead of the clock by clock skew only (as AWS
+ * request signatures are): events are ordered by when they happened, so a restore dated tomorrow
+ * would make a suspension sent in between count as older and be ignored (the account never
+ * deleted), and a suspension dated tomorrow would do the same to a restore sent in between (a
+ * restored account deleted). ALL-3.
  */
-export const MAX_CANCEL_SKEW = 'PT5M';
+export const MAX_EVENT_SKEW = 'PT5M';
 /** How far ahead a legal hold may name its end. A longer hold is a hold without `until`. */
 export const MAX_HOLD_AHEAD = 'P100Y';
 /**
@@ -56,18 +58,14 @@ export const requireNotAhead = (instant: string, now: string, field: string, mes
   if (instant > addDuration(now, MAX_FUTURE_SKEW)) throw new ValidationError(message, field);
 };
 
-/** When an event that withdraws a deletion happened: from 2000 to 5 minutes after `now` (`MAX_CANCEL_SKEW`). */
-export const requireCancelTime = (occurredAt: string, now: string, field = 'occurredAt'): void =>
+/** When a lifecycle event happened (`occurredAt`): from 2000 to 5 minutes after `now` (`MAX_EVENT_SKEW`). */
+export const requireEventTime = (occurredAt: string, now: string, field = 'occurredAt'): void =>
   requireBetween(
     occurredAt,
     field,
-    addDuration(now, MAX_CANCEL_SKEW),
-    'more than 5 minutes in the future for an event that withdraws a deletion: a later-dated withdrawal would make the deletions of events sent before it count as older, and be ignored',
+    addDuration(now, MAX_EVENT_SKEW),
+    'more than 5 minutes in the future: events are ordered by when they happened, so an event dated ahead would make one sent in between count as older, and be ignored',
   );
-
-/** When a lifecycle event happened (`occurredAt`): from 2000 to a day after `now`. */
-export const requireEventTime = (occurredAt: string, now: string, field = 'occurredAt'): void =>
-  requireBetween(occurredAt, field, addDuration(now, MAX_FUTURE_SKEW), 'more than 24 hours in the future');
 
 /**
  * The instant a sweep runs for (`now`): from 2000 to a day after the clock. Only the local runtime

@@ -1,7 +1,6 @@
 import type * as z from 'zod';
 import {
   requireAuditScope,
-  requireCancelTime,
   requireEventTime,
   requireHoldEnd,
   requireSweepTime,
@@ -180,9 +179,6 @@ export const routeHandlers = (deps: ServiceDeps): Record<string, RouteHandler> =
     requireAttributeNames(body.attributes ?? {}, deps.config.catalog);
     const { occurredAt } = body;
     requireEventTime(occurredAt, deps.clock().toISOString());
-    if (deps.config.catalog.dataClasses.some((policy) => policy.cancelledBy.includes(body.type))) {
-      requireCancelTime(occurredAt, deps.clock().toISOString());
-    }
     validateAddressableSubject(deps.config, body.subjectId);
     const identifiers = validateIdentifiers(deps.config, body.identifiers);
     const result = await recordLifecycleEvent(deps, {

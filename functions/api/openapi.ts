@@ -559,7 +559,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     description:
       'Open requests (received, blocked, dispatched) from the sparse `openByDeadline` index, by deadline: ' +
       '`daysToDeadline` (whole days, negative once overdue), `overdue`, `extended`, the holds that block ' +
-      'them; a summary (`dueWithin7Days`: deadline within the next 7 days) and a count per bucket. ' +
+      'them (`blockedBy`) and since when (`blockedSince`); a summary (`dueWithin7Days`: deadline within the next 7 days) and a count per bucket. ' +
       '`format=csv` (or `Accept: text/csv`): one row per request (columns in the README).',
     tag: 'Compliance',
     query: { schema: ReportParams, example: { format: 'json' } },
@@ -595,9 +595,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
     },
   },
   'GET /v1/reports/holds': {
-    summary: 'Active legal holds, the targets they protect and the requests they hold back',
+    summary: 'Active legal holds, the targets they protect and the requests and deletions they hold back',
     description:
-      "From the sparse `activeHolds` index. `targets`: every target the hold's data classes live in (all " +
+      "From the list of active holds. `targets`: every target the hold's data classes live in (all " +
       'targets for a hold of every class, whose `dataClasses` is empty); `blockedRequests`: open requests ' +
       'whose `blockedBy` names the hold; `identifiers`: names (never values) of the identifiers whose values ' +
       "the hold names; `heldDeletions`: the subject's scheduled deletions the hold covers that fall due before " +

@@ -67,6 +67,7 @@ const FIXTURES = {
         overdue: true,
         extended: false,
         blockedBy: ['hold_fixture'],
+        blockedSince: '2026-11-22T08:00:00.000Z',
       },
       {
         requestId: 'req_fixture_soon',
@@ -393,7 +394,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       ]);
       const rows = (await readFile(await report.path(), 'utf8')).trimEnd().split(/\r?\n/);
       expect(rows[0]).toBe(
-        'requestId,status,origin,dataClasses,receivedAt,deadline,daysToDeadline,overdue,extended,blockedBy',
+        'requestId,status,origin,dataClasses,receivedAt,deadline,daysToDeadline,overdue,extended,blockedBy,blockedSince',
       );
       expect(rows.some((row) => row.startsWith(`${ids.blocked},blocked,`))).toBe(true);
     } else {
@@ -572,7 +573,7 @@ describe.runIf(browserFound)('the compliance dashboard in Chromium', () => {
       await expect.poll(() => rows.count()).toBe(4);
       const overdue = fixturePage.locator('tr[data-request-id="req_fixture_overdue"]');
       await expect.poll(() => text(overdue)).toContain('Overdue by 5 days');
-      await expect.poll(() => text(overdue)).toContain('held by hold_fixture');
+      await expect.poll(() => text(overdue)).toContain('held by hold_fixture since 2026-11-22 08:00 UTC');
       await expect
         .poll(() => text(fixturePage.locator('tr[data-request-id="req_fixture_failed"]')))
         .toContain('partner-services: http_503');

@@ -400,28 +400,30 @@ describe('startEmulators', () => {
     await expect(fetch(emulators.awsEndpoint)).rejects.toThrow();
   });
 
-  it('fauxqs (SQS and S3) answers on loopback only: another machine on the network cannot reach it', async () => {
-    // Prepare: this machine's own non-loopback address, as a neighbour on the network would use it.
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal)?.address;
-    const port = new URL(emulatorEndpoints().awsEndpoint).port;
+  // This machine's own non-loopback address, as a neighbour on the network would use it; a
+  // machine without one (some containers) cannot show the difference.
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal)?.address;
 
-    // Act
-    const fromLoopback = await fetch(`http://127.0.0.1:${port}/`);
-    const fromNetwork =
-      external === undefined
-        ? undefined
-        : await fetch(`http://${external}:${port}/`).then(
-            (answer) => answer.status,
-            (error: Error) => error.name,
-          );
+  it.skipIf(external === undefined)(
+    'fauxqs (SQS and S3) answers on loopback only: another machine on the network cannot reach it',
+    async () => {
+      // Prepare
+      const port = new URL(emulatorEndpoints().awsEndpoint).port;
 
-    // Assess
-    expect(fromLoopback.status).toBeLessThan(500);
-    if (external === undefined) console.warn('no non-loopback IPv4 address here: only loopback was checked');
-    else expect(fromNetwork).toBe('TypeError');
-  });
+      // Act
+      const fromLoopback = await fetch(`http://127.0.0.1:${port}/`);
+      const fromNetwork = await fetch(`http://${external}:${port}/`).then(
+        (answer) => answer.status,
+        (error: Error) => error.name,
+      );
+
+      // Assess
+      expect(fromLoopback.status).toBeLessThan(500);
+      expect(fromNetwork).toBe('TypeError');
+    },
+  );
 
   it('refuses a DynamoDB port that is already taken, before starting anything', async () => {
     const takenPort = Number(new URL(emulatorEndpoints().dynamodbEndpoint).port);
