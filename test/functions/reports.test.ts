@@ -45,6 +45,15 @@ const seeded = async (): Promise<HandlerDeps> => {
   return built;
 };
 
+/** An account.suspended event of `subjectId` (ALL-3: its deletion is due three months later). */
+const suspend = (built: HandlerDeps, subjectId: string, occurredAt: string): Promise<ApiAnswer> =>
+  callApi(built, {
+    method: 'POST',
+    path: '/v1/lifecycle-events',
+    body: { subjectId, type: 'account.suspended', occurredAt },
+    headers: bearer('service'),
+  });
+
 const csvLines = (answer: ApiAnswer) => answer.raw.split('\r\n').filter((line) => line !== '');
 
 describe('GET /v1/reports/deadlines', () => {
@@ -143,13 +152,7 @@ describe('GET /v1/reports/holds', () => {
   it('lists active holds with the targets they protect, the requests they block and the scheduled deletions they stop; released ones leave', async () => {
     const built = await seeded();
     // Due 2026-11-01, before the handler's now: the hold below is what keeps it from running.
-    const event = await callApi(built, {
-      method: 'POST',
-      path: '/v1/lifecycle-events',
-      body: { subjectId: 'subject-held', type: 'account.suspended', occurredAt: '2026-08-01T00:00:00Z' },
-      headers: bearer('service'),
-    });
-    expect(event.status).toBe(202);
+    expect((await suspend(built, 'subject-held', '2026-08-01T00:00:00Z')).status).toBe(202);
     const placed = await callApi(built, {
       method: 'POST',
       path: '/v1/legal-holds',
@@ -346,13 +349,7 @@ describe('GET /v1/reports/erasures', () => {
 describe('GET /v1/reports/upcoming', () => {
   it('lists deletions due within the days asked, per data class and rule', async () => {
     const built = handlerDeps();
-    const event = await callApi(built, {
-      method: 'POST',
-      path: '/v1/lifecycle-events',
-      body: { subjectId: 'subject-suspended', type: 'account.suspended', occurredAt: '2026-11-20T09:00:00Z' },
-      headers: bearer('service'),
-    });
-    expect(event.status).toBe(202);
+    expect((await suspend(built, 'subject-suspended', '2026-11-20T09:00:00Z')).status).toBe(202);
     expect((await report(built, 'upcoming')).body).toEqual({
       asOf: HANDLER_NOW,
       until: '2026-12-21T12:00:00.000Z',
