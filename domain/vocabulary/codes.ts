@@ -6,11 +6,7 @@
  * messages state the rule, never the value: a rejected value may be the very personal data the
  * rule keeps out.
  */
-import {
-  containsSubjectId,
-  isDetectableSubjectId,
-  MIN_DETECTABLE_SUBJECT_ID_LENGTH,
-} from '../audit/pseudonym.js';
+import { containsSubjectId, isDetectableSubjectId } from '../audit/pseudonym.js';
 import { ValidationError } from '../errors.js';
 import type { SubjectIdentifiers } from '../identifiers/types.js';
 
@@ -60,40 +56,52 @@ export const isReasonCode = (value: unknown): value is string =>
 /** Letters and digits only, lower case: what is left of a value once separators are put in or taken out. */
 const folded = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 
-/** Identifier values shorter than this (folded) are not looked for: they would be found in a code's own words. */
-const MIN_FOLDED_IDENTIFIER_LENGTH = 4;
+/** Values shorter than this (folded) are not looked for: they would be found in a code's own words. */
+const MIN_FOLDED_LENGTH = 4;
 
 /**
  * Whether a code carries `value` whatever separators were put in or taken out (`cust.4711`,
- * `c-u-s-t-4-7-1-1` for `cust-4711`): a reason is copied into the audit trail for good.
+ * `c-u-s-t-4-7-1-1` for `cust-4711`): a reason is copied into the audit trail for good. The value
+ * must make up whole runs of the code's letters and digits (a value of digits only, one whole
+ * run), so a numeric id `261130` is not "found" across the separators of a date
+ * (`court-order-2026-11-30`).
  */
-const carries = (code: string, value: string, minLength: number): boolean => {
+const carries = (code: string, value: string): boolean => {
   const needle = folded(value);
-  return needle.length >= minLength && folded(code).includes(needle);
+  if (needle.length < MIN_FOLDED_LENGTH) return false;
+  const tokens = code
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((token) => token !== '');
+  // Digits alone are one token: joined across separators they would be found in every date
+  // (`202611` in `2026-11-001`).
+  if (/^\p{N}+$/u.test(needle)) return tokens.includes(needle);
+  return tokens.some((_, start) => {
+    let run = '';
+    for (const token of tokens.slice(start)) {
+      run += token;
+      if (run === needle) return true;
+      if (!needle.startsWith(run)) return false;
+    }
+    return false;
+  });
 };
 
 /**
- * What of a person a code carries, separators put in or taken out: `subjectId` (when it is long
- * enough to look for, `isDetectableSubjectId`, also once folded: `a.l.e.1` would be found in
- * every `retention:ale-1`), or one of `identifiers`' values. The one rule for reasons and for the
- * reason codes partners report.
+ * What of a person a code carries, separators put in or taken out (`carries`): `subjectId` (when
+ * it is long enough to look for, `isDetectableSubjectId`), or one of `identifiers`' values. The one
+ * rule for reasons and for the reason codes partners report.
  */
 export const carriedPersonalValue = (
   code: string,
   subjectId: string | undefined,
   identifiers: SubjectIdentifiers | undefined,
 ): 'subjectId' | 'identifier' | undefined => {
-  if (
-    subjectId !== undefined &&
-    isDetectableSubjectId(subjectId) &&
-    carries(code, subjectId, MIN_DETECTABLE_SUBJECT_ID_LENGTH)
-  ) {
+  if (subjectId !== undefined && isDetectableSubjectId(subjectId) && carries(code, subjectId)) {
     return 'subjectId';
   }
   const values = Object.values(identifiers ?? {}).flat();
-  return values.some((value) => carries(code, value, MIN_FOLDED_IDENTIFIER_LENGTH))
-    ? 'identifier'
-    : undefined;
+  return values.some((value) => carries(code, value)) ? 'identifier' : undefined;
 };
 
 /**

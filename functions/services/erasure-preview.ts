@@ -15,7 +15,7 @@ import { tasksFromPlan } from '../../domain/erasure/task.js';
 import type { ErasureRequest } from '../../domain/erasure/types.js';
 import { withholding } from '../../domain/erasure/withhold.js';
 import type { RetentionAction } from '../../domain/policy/types.js';
-import { targetNamed } from '../../domain/vocabulary/index.js';
+import { targetNamed, validateReasonCode } from '../../domain/vocabulary/index.js';
 import { isConnectorError } from '../connectors/errors.js';
 import { nowIso, type ServiceDeps } from './deps.js';
 import {
@@ -213,6 +213,8 @@ export const previewErasureRequest = async (
     { subjectId: input.subjectId, requestId: previewId },
     input.identifiers,
   );
+  // The request would refuse its reason with these identifiers (receiveRequest): so does its preview.
+  validateReasonCode(input.reason, 'reason', input.subjectId, identifiers);
   const spec = {
     requestId: previewId,
     subjectId: input.subjectId,

@@ -9,6 +9,7 @@ import {
   suppressionPeriod,
   suppressionsOf,
 } from '../../domain/suppression.js';
+import { validateReasonCode } from '../../domain/vocabulary/index.js';
 import { nowIso, type ServiceDeps, type SettleDeps } from './deps.js';
 
 /** A subject id and/or identifiers to look up or lift. */
@@ -84,6 +85,8 @@ export const liftSuppressions = async (
   query: SuppressionQuery & { readonly reason: string },
 ): Promise<string[]> => {
   requireSomething(query);
+  // The reason goes on the system chain for good, beside the keyed hashes: not the values lifted.
+  validateReasonCode(query.reason, 'reason', query.subjectId, query.identifiers);
   const hashes = suppressionHashes(deps.settings.idKey, query.identifiers, query.subjectId);
   const listed = await storeOf(deps).find([...new Set(Object.values(hashes).flat())]);
   if (listed.length === 0) return [];

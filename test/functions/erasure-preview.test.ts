@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectorInvocation, PreviewLimits, PreviewResult } from '../../domain/connectors/types.js';
-import { RetentionRequiredError } from '../../domain/errors.js';
+import { RetentionRequiredError, ValidationError } from '../../domain/errors.js';
 import type { LegalHold } from '../../domain/holds.js';
 import { ErasurePreviewSchema, OPERATIONS } from '../../functions/api/openapi.js';
 import { ConnectorRetryableError } from '../../functions/connectors/errors.js';
@@ -112,6 +112,23 @@ describe('a dry run of an erasure request', () => {
       'partner-services#delete#closed-account.erase': 'unknown',
     });
     expect(JSON.stringify(chain.entries)).not.toContain(SUBJECT);
+  });
+
+  it('refuses a reason the real request would refuse (it carries the subject id), before counting or auditing anything', async () => {
+    const registry = countingRegistry();
+    const deps = built(registry);
+    const before = deps.ports.snapshot();
+
+    const refused = await previewErasureRequest(deps.deps, {
+      subjectId: SUBJECT,
+      dataClasses: ['closed-account'],
+      reason: `asked-by-${SUBJECT.replaceAll('-', '.')}`,
+    }).catch((error: unknown) => error);
+
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).field).toBe('reason');
+    expect(registry.previewed).toEqual([]);
+    expect(deps.ports.snapshot().entries).toEqual(before.entries);
   });
 
   it('counts per task and data class, and plans exactly the tasks a real request gets', async () => {

@@ -297,6 +297,30 @@ describe('suppression after erasure', () => {
     expect(JSON.stringify(entry)).not.toContain(EMAIL);
   });
 
+  it('a lift whose reason carries the subject id or an identifier value it lifts is a 400, and nothing is lifted or audited', async () => {
+    // Prepare: the system chain would keep the reason beside the keyed hashes for good.
+    const deps = await erased();
+    const lift = (body: Record<string, unknown>) =>
+      callApi(deps, { method: 'POST', path: '/v1/suppressions/lift', headers: bearer('compliance'), body });
+
+    // Act
+    const bySubject = await lift({ subjectId: SUBJECT, reason: SUBJECT.toLowerCase().replaceAll('-', '.') });
+    const byEmail = await lift({
+      identifiers: { email: EMAIL },
+      reason: `consent-${EMAIL.replace('@', '-')}`,
+    });
+
+    // Assess
+    expect(bySubject.status).toBe(400);
+    expect(bySubject.body?.error?.field).toBe('reason');
+    expect(byEmail.status).toBe(400);
+    expect(byEmail.body?.error?.field).toBe('reason');
+    expect(deps.ports.allEntries().filter((entry) => entry.type === 'suppression.lifted')).toEqual([]);
+    expect((await check(deps, { subjectId: SUBJECT, identifiers: { email: EMAIL } })).body).toEqual({
+      suppressed: ['subjectId', 'email'],
+    });
+  });
+
   it('a check needs something to look up, and the service role', async () => {
     // Prepare
     const deps = built();

@@ -85,17 +85,25 @@ describe('reason codes: one rule, lowercase', () => {
   );
 
   it.each([
-    ['a.l.e.1', 'retention:ale-1'],
-    ['all-3-', 'retention:all-3'],
     ['1-----', 'retention:ale-1'],
-  ])(
-    'a subject id that folds to fewer letters and digits than an id it looks for (%s) is not looked for in %s',
-    (subjectId, reason) => {
-      // Act / Assess
-      expect(validateReasonCode(reason, 'reason', subjectId)).toBe(reason);
-      expect(carriedPersonalValue(reason, subjectId, undefined)).toBeUndefined();
-    },
-  );
+    ['all-3-', 'gdpr-art17-request'],
+    // A numeric customer number is not "found" across a date's separators.
+    ['261130', 'court-order-2026-11-30'],
+    ['202611', 'litigation-2026-11-001'],
+  ])('subject %s is not found in %s', (subjectId, reason) => {
+    // Act / Assess
+    expect(validateReasonCode(reason, 'reason', subjectId)).toBe(reason);
+    expect(carriedPersonalValue(reason, subjectId, undefined)).toBeUndefined();
+  });
+
+  it.each([
+    ['c-4711', 'c.4711-complaint'],
+    ['261130', 'case-261130'],
+    ['a.l.e.1', 'kept-ale-1'],
+  ])('subject %s is found in %s', (subjectId, reason) => {
+    // Act / Assess
+    expect(carriedPersonalValue(reason, subjectId, undefined)).toBe('subjectId');
+  });
 
   it("refuses a reason that carries one of the subject's identifier values, without naming it", () => {
     // Prepare
