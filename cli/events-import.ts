@@ -104,19 +104,29 @@ export const checkCsvHeader = (columns: readonly string[]): string | undefined =
 /** A CSV record as the event body: empty cells are absent, `attributes.x` columns become attributes. */
 export const csvRecordToBody = (record: Readonly<Record<string, string | undefined>>): unknown => {
   const body: Record<string, unknown> = {};
-  const attributes: Record<string, string> = {};
+  const attributes: Record<string, unknown> = {};
   let hasAttributes = false;
+  // One value per attribute: the JSON column and an `attributes.<name>` column naming the same
+  // one would otherwise let the column further right win silently (SE or PL: 36 or 12 months).
+  const set = (name: string, value: unknown) => {
+    if (Object.hasOwn(attributes, name)) {
+      throw new ValidationError(
+        `attributes.${name} is given twice (in the attributes column and its own): give it once`,
+        `attributes.${name}`,
+      );
+    }
+    attributes[name] = value;
+    hasAttributes = true;
+  };
   for (const [column, cell] of Object.entries(record)) {
     if (cell === undefined || cell === '') continue;
     if (column === 'attributes') {
       const parsed: unknown = JSON.parse(cell);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
         throw new ValidationError('must be a JSON object of strings', 'attributes');
-      Object.assign(attributes, parsed);
-      hasAttributes = true;
+      for (const [name, value] of Object.entries(parsed)) set(name, value);
     } else if (column.startsWith('attributes.')) {
-      attributes[column.slice('attributes.'.length)] = cell;
-      hasAttributes = true;
+      set(column.slice('attributes.'.length), cell);
     } else body[column] = cell;
   }
   if (hasAttributes) body.attributes = attributes;

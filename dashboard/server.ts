@@ -76,7 +76,9 @@ const SECURITY_HEADERS = {
 
 /** Whether the Host header names this machine (`127.0.0.1`, `localhost`, `[::1]`) on `port`. */
 export const isLoopbackHost = (host: string | undefined, port: number): boolean =>
-  host !== undefined && ['127.0.0.1', 'localhost', '[::1]'].some((name) => host === `${name}:${port}`);
+  // Host names are case-insensitive (`LOCALHOST`); nothing else about them is loosened.
+  host !== undefined &&
+  ['127.0.0.1', 'localhost', '[::1]'].some((name) => host.toLowerCase() === `${name}:${port}`);
 
 /** Paths this module answers. */
 export const isDashboardPath = (path: string): boolean =>

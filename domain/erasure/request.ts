@@ -159,6 +159,12 @@ export const rejectRequest = (
   /** Its pending tasks, which end with it (all of them for a received or blocked request). */
   cancelledTasks = 0,
 ): Transition<ErasureRequest> => {
+  if (request.status === 'rejected' && request.rejection !== undefined) {
+    // Rejected again with another reason: say which one stands.
+    throw new IllegalTransitionError('request', 'rejected', 'rejected', {
+      allowed: `it was rejected already, with legal reason '${request.rejection.legalReason}' at ${request.rejection.rejectedAt}, and a rejection is final`,
+    });
+  }
   requireRequestStatus(request, ['received', 'blocked', 'partially_failed'], 'rejected');
   validateReasonCode(legalReason, 'legalReason', request.subjectId, request.identifiers);
   instantMs(at, 'at');

@@ -324,6 +324,9 @@ describe('certificates of erasure', () => {
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ status: 'rejected' });
     expect(otherReason.status).toBe(409);
+    expect(otherReason.body?.error?.message).toBe(
+      "A request cannot go from 'rejected' to 'rejected': it was rejected already, with legal reason 'art17-3e-legal-claims' at 2026-11-21T12:00:00.000Z, and a rejection is final.",
+    );
     const stored = built.ports.state.requests.get(requestId);
     expect(stored?.subjectId).toMatch(/^pseudonym:/);
     const tasks = [...built.ports.state.tasks.values()].filter((task) => task.requestId === requestId);

@@ -494,6 +494,16 @@ describe('events import rows', () => {
       type: 't',
       occurredAt: 'o',
     });
+    // The same attribute in the JSON column and in its own: refused, not decided by column order.
+    expect(() =>
+      csvRecordToBody({
+        subjectId: 's',
+        type: 'contract.ended',
+        occurredAt: 't',
+        attributes: '{"jurisdiction":"SE"}',
+        'attributes.jurisdiction': 'PL',
+      }),
+    ).toThrow('attributes.jurisdiction is given twice (in the attributes column and its own): give it once');
     expect(checkCsvHeader(['subjectId', 'type', 'occurredAt', 'attributes.plan'])).toBeUndefined();
     expect(checkCsvHeader(['subjectId', 'type', 'occuredAt'])).toContain('unknown column(s) occuredAt');
   });

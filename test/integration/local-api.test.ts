@@ -40,7 +40,7 @@ describe('the local API and its Host header', () => {
 
   it('answers a loopback Host (127.0.0.1, localhost) on its port', async () => {
     const port = new URL(runtime.apiUrl).port;
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
       expect((await getWithHost(runtime, '/v1/reports/holds', host)).status).toBe(200);
     }
   });
