@@ -365,7 +365,8 @@ const RequestsTable = ({
               <DeadlineCell row={row} />
             </td>
             <td class="notes">
-              {row.extended ? <span class="tag">extended</span> : null}
+              {/* Spaces between the tags: copied or read aloud, they are separate words. */}
+              {row.extended ? <span class="tag">extended</span> : null}{' '}
               {row.blockedBy.length > 0 ? <span class="tag">{heldByText(row)}</span> : null}
               {row.failedTasks.map((task) => (
                 <span class="tag tag-error" key={task.taskId}>
@@ -1112,8 +1113,7 @@ const Holds = ({
                 <th scope="col">Subject</th>
                 <th scope="col">Data classes</th>
                 <th scope="col">Reason</th>
-                <th scope="col">Placed</th>
-                <th scope="col">Until</th>
+                <th scope="col">Placed, until</th>
                 <th scope="col">Targets</th>
                 <th
                   scope="col"
@@ -1145,20 +1145,25 @@ const Holds = ({
                     )}
                   </td>
                   <td>{hold.reason}</td>
-                  <td class="nowrap">{formatInstant(hold.placedAt)}</td>
-                  <td class="nowrap">{hold.until === undefined ? 'no end' : formatInstant(hold.until)}</td>
+                  <td class="nowrap">
+                    {formatInstant(hold.placedAt)}
+                    <br />
+                    <span class="muted">
+                      {hold.until === undefined ? 'no end' : `until ${formatInstant(hold.until)}`}
+                    </span>
+                  </td>
                   <td>
                     <CompactList items={hold.targets} noun="targets" />
                   </td>
                   <td>
                     {(hold.identifiers ?? []).length === 0 ? 'none' : (hold.identifiers ?? []).join(', ')}
                   </td>
-                  <td>
+                  <td class="wrap">
                     {hold.blockedRequests
                       .map((blocked) => `${blocked.requestId} (${statusText(blocked.status)})`)
                       .join(', ')}
                   </td>
-                  <td>
+                  <td class="wrap">
                     {(hold.heldDeletions ?? []).length === 0 ? (
                       'none'
                     ) : (
