@@ -16,7 +16,15 @@ import {
   validateSubjectId,
 } from '../vocabulary/codes.js';
 import { taskIdFor } from './ids.js';
-import { type Detail, instantMs, omit, requestRuleRef, requireCount, type Transition } from './transition.js';
+import {
+  type Detail,
+  instantMs,
+  omit,
+  orList,
+  requestRuleRef,
+  requireCount,
+  type Transition,
+} from './transition.js';
 import type { ErasureRequest, ErasureTask, TaskStatus } from './types.js';
 
 /** Task errors are operational hints, not logs: long texts tend to carry payloads. */
@@ -25,7 +33,7 @@ export const MAX_TASK_ERROR_LENGTH = 500;
 const requireTaskStatus = (task: ErasureTask, allowed: readonly TaskStatus[], to: TaskStatus): void => {
   if (!allowed.includes(task.status)) {
     throw new IllegalTransitionError('task', task.status, to, {
-      allowed: `only a task that is ${allowed.join(' or ')} can`,
+      allowed: `only a task that is ${orList(allowed)} can`,
     });
   }
 };

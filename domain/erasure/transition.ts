@@ -42,6 +42,10 @@ export const omit = <T extends object, K extends keyof T>(value: T, keys: readon
     Object.entries(value).filter(([key]) => !(keys as readonly PropertyKey[]).includes(key)),
   ) as Omit<T, K>;
 
+/** States in words: `received`, `received or blocked`, `received, blocked or partially_failed`. */
+export const orList = (values: readonly string[]): string =>
+  values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+
 /** Throws an IllegalTransitionError unless the request is in one of the `allowed` statuses. */
 export const requireRequestStatus = (
   request: ErasureRequest,
@@ -50,7 +54,7 @@ export const requireRequestStatus = (
 ): void => {
   if (!allowed.includes(request.status)) {
     throw new IllegalTransitionError('request', request.status, to, {
-      allowed: `only a request that is ${[allowed.slice(0, -1).join(', '), allowed.at(-1)].filter(Boolean).join(' or ')} can`,
+      allowed: `only a request that is ${orList(allowed)} can`,
     });
   }
 };
