@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResolverError } from '../../domain/errors.js';
 import { ConnectorPermanentError } from '../../functions/connectors/errors.js';
+import type { ConnectorRegistry } from '../../functions/connectors/registry.js';
 import { sweepDueDeletions } from '../../functions/services/sweep.js';
 import {
   bearer,
@@ -25,7 +26,8 @@ const SUBJECT = 'subject-ana-8f2';
 const EMAIL = 'ana.lindqvist@example.com';
 const CAMERAS = ['CAM-00A1', 'CAM-00B2'];
 
-const built = (registry = stubRegistry()) => {
+/** Handler deps whose resolver knows Ana's e-mail and cameras, over `registry`. */
+const builtWith = <Registry extends ConnectorRegistry>(registry: Registry) => {
   const resolver = new InMemoryIdentifierResolver();
   resolver.known.set(SUBJECT, { email: EMAIL, deviceId: CAMERAS });
   const deps = handlerDeps({
@@ -33,6 +35,8 @@ const built = (registry = stubRegistry()) => {
   });
   return { deps, resolver, registry };
 };
+
+const built = (registry = stubRegistry()) => builtWith(registry);
 
 const submit = (deps: HandlerDeps, body: Record<string, unknown>, key = 'resolver-0001') =>
   submitErasure(deps, body, key);
@@ -284,12 +288,7 @@ describe('identifiers resolved for a dry run', () => {
 describe('identifiers resolved for an export', () => {
   it('reads the targets keyed by resolved identifiers, once per value, and audits what was resolved', async () => {
     // Prepare
-    const registry = offlineRegistry();
-    const resolver = new InMemoryIdentifierResolver();
-    resolver.known.set(SUBJECT, { email: EMAIL, deviceId: CAMERAS });
-    const deps = handlerDeps({
-      overrides: { config: resolverConfig(), connectors: registry, identifierResolver: resolver },
-    });
+    const { deps, registry } = builtWith(offlineRegistry());
 
     // Act
     const answer = await callApi(deps, {
@@ -311,12 +310,7 @@ describe('identifiers resolved for an export', () => {
 
   it("reads no value the resolver does not know for the subject: another person's e-mail or camera is a 400 naming it, and nothing is read", async () => {
     // Prepare: a service asks for a stranger's subject id with Ana's e-mail and camera.
-    const registry = offlineRegistry();
-    const resolver = new InMemoryIdentifierResolver();
-    resolver.known.set(SUBJECT, { email: EMAIL, deviceId: CAMERAS });
-    const deps = handlerDeps({
-      overrides: { config: resolverConfig(), connectors: registry, identifierResolver: resolver },
-    });
+    const { deps, registry } = builtWith(offlineRegistry());
     const exportOf = (subjectId: string, identifiers: Record<string, unknown>) =>
       callApi(deps, {
         method: 'POST',
