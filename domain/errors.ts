@@ -37,6 +37,15 @@ export class NotReadyError extends DomainError {
 }
 
 /**
+ * A request that is final without having erased everything it names (rejected, cancelled, or
+ * with nothing it could address): it will never have a certificate of erasure, so a client must
+ * not wait and ask again as it would on `not_ready`.
+ */
+export class NoCertificateError extends DomainError {
+  readonly code = 'no_certificate';
+}
+
+/**
  * The audit trail, or the anchor a proof would rest on, does not verify: no proof is given over
  * it (an auditor's verifier would call it INVALID). Not a wait-and-retry: someone must look.
  */

@@ -11,7 +11,7 @@
  * sign a chain, an anchor and a certificate that agree, so without a pinned key the verdict is at
  * most `unauthenticated`.
  */
-import { NotReadyError } from '../errors.js';
+import { NoCertificateError, NotReadyError } from '../errors.js';
 import {
   type AnchorHeader,
   anchorHeaderOf,
@@ -129,7 +129,8 @@ export interface CertificateFacts {
 
 /**
  * The certificate's body, only for a completed request whose every task is verified: a partial
- * request gets none that could be mistaken for a full one (`NotReadyError` naming what is missing).
+ * request gets none that could be mistaken for a full one (`NotReadyError` naming what is missing;
+ * `NoCertificateError` when the request is final and never will have one).
  * The anchor must hold the chain at or after the request's last entry.
  */
 export const requireCertifiable = (facts: Pick<CertificateFacts, 'request' | 'tasks'>): void => {
@@ -138,36 +139,37 @@ export const requireCertifiable = (facts: Pick<CertificateFacts, 'request' | 'ta
   const failed = facts.tasks.filter((task) => task.status === 'failed').length;
   if (request.status === 'rejected' && failed > 0) {
     const tasks = failed === 1 ? '1 task was' : `${failed} tasks were`;
-    throw new NotReadyError(
+    throw new NoCertificateError(
       `Request ${request.requestId} was rejected (IMOU-6) after a partial erasure: ${tasks} not erased, so there is no certificate of erasure; the audit trail proves the tasks that were`,
     );
   }
   if (request.status === 'rejected') {
-    throw new NotReadyError(
+    throw new NoCertificateError(
       `Request ${request.requestId} was rejected (IMOU-6): nothing was erased, so there is no certificate of erasure`,
     );
   }
   if (request.status === 'cancelled') {
-    throw new NotReadyError(
+    throw new NoCertificateError(
       `Request ${request.requestId} was cancelled (its deletion was withdrawn): there is no certificate of erasure`,
     );
+  }
+  if (facts.tasks.length === 0) {
+    const message = `Request ${request.requestId} has no tasks to certify${
+      request.unaddressed === undefined || request.unaddressed.length === 0
+        ? ''
+        : `: it erased nothing, as every target it names is keyed by an identifier it had no value of (${request.unaddressed
+            .map(({ target, identifier }) => `${target} by ${identifier}`)
+            .join(', ')})`
+    }`;
+    // Completed with nothing to erase is final; anything else may still get its tasks.
+    throw request.status === 'completed' ? new NoCertificateError(message) : new NotReadyError(message);
   }
   const unverified = facts.tasks.filter(
     (task) => task.status !== 'verified' || task.verifiedAt === undefined,
   );
-  if (unverified.length > 0 || facts.tasks.length === 0) {
+  if (unverified.length > 0) {
     const named = unverified.map((task) => `${task.taskId} (${task.target}: ${task.status})`).join(', ');
-    throw new NotReadyError(
-      facts.tasks.length === 0
-        ? `Request ${request.requestId} has no tasks to certify${
-            request.unaddressed === undefined || request.unaddressed.length === 0
-              ? ''
-              : `: it erased nothing, as every target it names is keyed by an identifier it had no value of (${request.unaddressed
-                  .map(({ target, identifier }) => `${target} by ${identifier}`)
-                  .join(', ')})`
-          }`
-        : `Not every task of request ${request.requestId} is verified: ${named}`,
-    );
+    throw new NotReadyError(`Not every task of request ${request.requestId} is verified: ${named}`);
   }
   if (request.status !== 'completed' || request.completedAt === undefined) {
     throw new NotReadyError(`Request ${request.requestId} is ${request.status}, not completed`);

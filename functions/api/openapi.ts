@@ -441,7 +441,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, Operation>> = {
       },
     },
     conflict:
-      'The request is not completed with every task verified (`not_ready`), or its audit trail, or the anchor the certificate would rest on, does not verify (`trail_broken`).',
+      'The request is not completed with every task verified yet (`not_ready`: ask again later); it is final and will never have a certificate (`no_certificate`: rejected, cancelled, or it erased nothing); or its audit trail, or the anchor the certificate would rest on, does not verify (`trail_broken`).',
   },
   'POST /v1/legal-holds': {
     summary: 'Place a legal hold: nothing of the subject (or of the classes named) is erased while it lasts',

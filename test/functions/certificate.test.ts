@@ -262,12 +262,14 @@ describe('certificates of erasure', () => {
     expect(waiting.body).toMatchObject({ error: { code: 'not_ready' } });
     expect(waiting.body?.error?.message).toContain(SEEDED.waitingTaskId);
     expect(failed.status).toBe(409);
+    // Partially failed can still be re-driven: not final, so `not_ready` too.
+    expect(failed.body).toMatchObject({ error: { code: 'not_ready' } });
     expect(failed.body?.error?.message).toContain(SEEDED.failedTaskId);
     expect(missing.status).toBe(404);
     expect(built.anchors.anchors).toHaveLength(0);
   });
 
-  it('a rejected request: its tasks are cancelled with it, and its certificate is a 409 that says it was rejected', async () => {
+  it('a rejected request: its tasks are cancelled with it, and its certificate is a 409 no_certificate that says it was rejected', async () => {
     // Prepare: a request a hold keeps blocked, then refused (IMOU-6).
     const built = handlerDeps();
     const requestId = await blockedRequest(built, 'subject-refused-1');
@@ -292,6 +294,8 @@ describe('certificates of erasure', () => {
     expect(tasks.length).toBeGreaterThan(0);
     expect(tasks.every((task) => task.status === 'cancelled')).toBe(true);
     expect(certificate.status).toBe(409);
+    // Final: a client must not wait for it as for `not_ready`.
+    expect(certificate.body?.error?.code).toBe('no_certificate');
     expect(certificate.body?.error?.message).toBe(
       `Request ${requestId} was rejected (IMOU-6): nothing was erased, so there is no certificate of erasure`,
     );

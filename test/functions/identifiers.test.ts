@@ -648,6 +648,8 @@ describe('a request for classes kept only in targets keyed by an identifier it h
       headers: bearer('compliance'),
     });
     expect(certificate.status).toBe(409);
+    // Final: never a certificate, so not the `not_ready` a client would wait on.
+    expect(certificate.body?.error?.code).toBe('no_certificate');
     expect(certificate.body?.error?.message).toContain('erased nothing');
     expect(certificate.body?.error?.message).toContain('marketing-list by email');
   });

@@ -309,6 +309,7 @@ describe('IMOU-6: refusing what is left of a partially failed request', () => {
       headers: bearer('compliance'),
     });
     expect(certificate.status).toBe(409);
+    expect(certificate.body?.error?.code).toBe('no_certificate');
     expect(certificate.body?.error?.message).toBe(
       `Request ${SEEDED.failedRequestId} was rejected (IMOU-6) after a partial erasure: 1 task was not erased, so there is no certificate of erasure; the audit trail proves the tasks that were`,
     );

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { requireCertifiable } from '../../domain/audit/certificate.js';
 import { assertNoSubjectData, chainEntry, pseudonymise, verifyChain } from '../../domain/audit/index.js';
 import type { AuditEntry, AuditEvent } from '../../domain/audit/types.js';
 import {
@@ -1464,5 +1465,31 @@ describe('a refused transition says which states allow it', () => {
     expect(redriving?.message).toBe(
       "A request cannot go from 'completed' to 'dispatched': only a request that is partially_failed, or dispatched with a failed task, can be re-driven.",
     );
+  });
+});
+
+describe('which requests may get a certificate of erasure', () => {
+  const codeOf = (request: ErasureRequest, tasks: readonly ErasureTask[]) =>
+    (thrown(() => requireCertifiable({ request, tasks })) as { code?: string } | undefined)?.code;
+
+  it('a final request that did not erase everything gets no_certificate: a client must not wait for one', () => {
+    expect(codeOf(requestIn('rejected'), [taskIn('cancelled')])).toBe('no_certificate');
+    expect(codeOf(requestIn('rejected'), [taskIn('verified'), taskIn('failed')])).toBe('no_certificate');
+    expect(codeOf(requestIn('cancelled'), [taskIn('cancelled')])).toBe('no_certificate');
+    // Completed with nothing it could address: nothing was erased, and nothing ever will be.
+    expect(codeOf(requestIn('completed'), [])).toBe('no_certificate');
+  });
+
+  it('a request that may still finish gets not_ready, naming what is missing', () => {
+    expect(codeOf(requestIn('received'), [])).toBe('not_ready');
+    expect(codeOf(requestIn('dispatched'), [taskIn('verified'), taskIn('running')])).toBe('not_ready');
+    // Partially failed can be re-driven.
+    expect(codeOf(requestIn('partially_failed'), [taskIn('verified'), taskIn('failed')])).toBe('not_ready');
+    expect(() =>
+      requireCertifiable({
+        request: requestIn('completed'),
+        tasks: [taskIn('verified'), taskIn('verified')],
+      }),
+    ).not.toThrow();
   });
 });
