@@ -40,6 +40,15 @@ export const ANONYMISED_MARKER = '[erased]';
 export const RESTRICTED_ATTRIBUTE = 'restricted';
 /** When the item was first restricted (kept on repeated runs). */
 export const RESTRICTED_AT_ATTRIBUTE = 'restrictedAt';
+/**
+ * BatchWriteItem calls a `delete` keeps in flight. A 1 MB Query page of small items is about 40
+ * batches of 25; sending most of them at once lets the table work on them together instead of
+ * in rounds (against DynamoDB Local, 8 at a time cost it a third more CPU than 25). A throttled
+ * write comes back in UnprocessedItems and is sent again with backoff, so the limit does not
+ * have to stay under a partition's write capacity.
+ */
+export const DEFAULT_DELETE_CONCURRENCY = 25;
+
 /** DynamoDB limits: BatchWriteItem 25 requests, BatchGetItem 100 keys. */
 export const BATCH_WRITE_LIMIT = 25;
 export const BATCH_GET_LIMIT = 100;
@@ -60,8 +69,10 @@ export interface DynamoDbItemsConnectorDeps {
   readonly random?: () => number;
   /** @default DEFAULT_MAX_ATTEMPTS (8) */
   readonly maxAttempts?: number;
-  /** Calls in flight at once: UpdateItem for `anonymise` and `restrict`, BatchWriteItem for `delete`. @default 8 */
+  /** UpdateItem calls in flight at once, for `anonymise` and `restrict`. @default 8 */
   readonly updateConcurrency?: number;
+  /** BatchWriteItem calls in flight at once, for `delete`. @default DEFAULT_DELETE_CONCURRENCY */
+  readonly deleteConcurrency?: number;
   /** @default DEFAULT_EXPORT_MAX_ITEMS */
   readonly exportMaxItems?: number;
 }
@@ -186,6 +197,7 @@ export const createDynamoDbItemsConnector = (
   const random = deps.random ?? Math.random;
   const maxAttempts = Math.max(1, deps.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const updateConcurrency = Math.max(1, deps.updateConcurrency ?? 8);
+  const deleteConcurrency = Math.max(1, deps.deleteConcurrency ?? DEFAULT_DELETE_CONCURRENCY);
   const exportMaxItems = Math.max(1, deps.exportMaxItems ?? DEFAULT_EXPORT_MAX_ITEMS);
 
   /** Exponential backoff with full jitter: spreads retries of concurrent workers apart. */
@@ -482,7 +494,7 @@ export const createDynamoDbItemsConnector = (
 
       if (invocation.action === 'delete') {
         let buffer: Item[] = [];
-        // Full batches of a page go out at once (`updateConcurrency` in flight); a partial one
+        // Full batches of a page go out at once (`deleteConcurrency` in flight); a partial one
         // waits for the next page, so every call but the last carries 25 keys.
         const flush = async (all: boolean) => {
           const batches: Item[][] = [];
@@ -490,7 +502,7 @@ export const createDynamoDbItemsConnector = (
             batches.push(buffer.slice(0, BATCH_WRITE_LIMIT));
             buffer = buffer.slice(BATCH_WRITE_LIMIT);
           }
-          await forEachLimit(batches, updateConcurrency, async (batch) => {
+          await forEachLimit(batches, deleteConcurrency, async (batch) => {
             await deleteKeys(target, batch);
             affected += batch.length;
           });

@@ -17,6 +17,7 @@ import type { ConnectorInvocation, DynamoDbItemsTarget } from '../../../domain/c
 import {
   ANONYMISED_MARKER,
   createDynamoDbItemsConnector,
+  DEFAULT_DELETE_CONCURRENCY,
   type DynamoDbItemsConnectorDeps,
 } from '../../../functions/connectors/dynamodb-items.js';
 import { ConnectorPermanentError, ConnectorRetryableError } from '../../../functions/connectors/errors.js';
@@ -400,6 +401,32 @@ describe('dynamodb-items anonymise and restrict', () => {
 
     expect(peak).toBe(4);
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(20);
+  });
+
+  it.each([
+    { deleteConcurrency: undefined, peak: DEFAULT_DELETE_CONCURRENCY },
+    { deleteConcurrency: 4, peak: 4 },
+  ])("sends a page's delete batches together, at most $peak at once", async ({ deleteConcurrency, peak }) => {
+    // 1,000 keys in one page: 40 batches of 25.
+    ddbMock.on(QueryCommand).resolves({ Items: items(1000) });
+    let inFlight = 0;
+    let seen = 0;
+    ddbMock.on(BatchWriteCommand).callsFake(async () => {
+      inFlight++;
+      seen = Math.max(seen, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      inFlight--;
+      return { UnprocessedItems: {} };
+    });
+
+    const outcome = await connector(deleteConcurrency === undefined ? {} : { deleteConcurrency }).execute(
+      table,
+      invocation(),
+    );
+
+    expect(seen).toBe(peak);
+    expect(ddbMock.commandCalls(BatchWriteCommand)).toHaveLength(40);
+    expect(outcome).toEqual({ status: 'done', affectedCount: 1000 });
   });
 });
 
