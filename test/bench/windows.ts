@@ -1,5 +1,6 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { policyFor } from '../../domain/policy/config.js';
+import { DynamoHoldStore } from '../../functions/adapters/dynamo-hold-store.js';
 import { runWindows } from '../../functions/services/window-runs.js';
 import { size } from './config.js';
 import type { BenchContext, SectionResult } from './context.js';
@@ -35,6 +36,10 @@ export const benchWindows = async ({ runtime, counter, config }: BenchContext): 
       catalog: { ...deps.config.catalog, dataClasses: [policyFor(deps.config.catalog, 'alarm-events')] },
     },
   };
+  // Window runs run in the sweep's coordinator, which lists the holds table once (its first sweep
+  // after an upgrade) and then reads the active holds from that list; this runtime's sweep never
+  // ran, so list it here, or every run would read the table the way it is read before the list.
+  if (deps.holds instanceof DynamoHoldStore) await deps.holds.listActiveHolds();
   const put = async (items: Record<string, unknown>[]) => {
     const chunks = range(Math.ceil(items.length / 25)).map((i) => items.slice(i * 25, i * 25 + 25));
     await forEachConcurrently(chunks, SEED_CONCURRENCY, async (chunk) => {
