@@ -831,6 +831,17 @@ const errorsOf = (route: RouteDefinition, operation: Operation) => {
       errorExample('payload_too_large', `The body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
     );
   }
+  // A signed callback is read from the bytes its signature covers, whatever their declared type.
+  if (operation.body !== undefined && route.roles !== 'signed') {
+    errors['415'] = errorAnswer(
+      'A body not sent as `Content-Type: application/json` (or a `+json` type): `field` is `content-type`',
+      errorExample(
+        'unsupported_media_type',
+        'The body must be sent as Content-Type: application/json',
+        'content-type',
+      ),
+    );
+  }
   if (operation.resolves === true) {
     errors['502'] = errorAnswer(
       'The identifier resolver answered an identifier that cannot be used (named; its value never is)',

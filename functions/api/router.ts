@@ -3,7 +3,13 @@ import * as z from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { MAX_ECHOED_NAME } from '../../domain/vocabulary/index.js';
 import type { Log } from '../services/deps.js';
-import { ForbiddenError, mapError, PayloadTooLargeError, UnauthorizedError } from '../shared/http-errors.js';
+import {
+  ForbiddenError,
+  mapError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../shared/http-errors.js';
 import { ROUTES, type Role, type RouteDefinition } from '../shared/routes.js';
 import { parseNoBody, parseQuery } from './schemas.js';
 
@@ -16,6 +22,26 @@ const jsonOf = (rawBody: string): unknown => {
     return JSON.parse(rawBody) as unknown;
   } catch {
     throw new ValidationError('Body is not valid JSON', 'body');
+  }
+};
+
+/** `application/json`, or a JSON-based type (`application/merge-patch+json`), any parameters. */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.!#$&^_-]+\+)?json$/;
+
+/**
+ * A body must say it is JSON: one sent as `text/plain` or a form (what a browser sends across
+ * origins without asking first, and what `curl -d` sends by default) is refused rather than read
+ * as JSON anyway. An empty body needs no type.
+ */
+const requireJsonBody = (rawBody: string, contentType: string | undefined): void => {
+  if (rawBody.trim() === '') return;
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new UnsupportedMediaTypeError(
+      mediaType === ''
+        ? 'A body needs Content-Type: application/json'
+        : 'The body must be sent as Content-Type: application/json',
+    );
   }
 };
 
@@ -32,7 +58,10 @@ export interface ApiRequest {
   readonly query: Readonly<Record<string, string | undefined>>;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly rawBody: string;
-  /** Parsed JSON body; a malformed body is a 400 naming `body`. */
+  /**
+   * Parsed JSON body; a malformed body is a 400 naming `body`, one not sent as JSON
+   * (`Content-Type`) a 415 naming `content-type`.
+   */
   json(): unknown;
 }
 
@@ -288,7 +317,10 @@ const route = async (
       },
       headers,
       rawBody,
-      json: () => jsonOf(rawBody),
+      json: () => {
+        requireJsonBody(rawBody, headers['content-type']);
+        return jsonOf(rawBody);
+      },
     });
     // Inside the try: a buffered text answer that fails midway is mapped like any other error.
     return await respond(response, requestId, mode);

@@ -31,6 +31,12 @@ export class PayloadTooLargeError extends Error {
   readonly code = 'payload_too_large';
 }
 
+/** A body that is not declared JSON (`Content-Type`): the API reads JSON bodies only. */
+export class UnsupportedMediaTypeError extends Error {
+  readonly code = 'unsupported_media_type';
+  readonly field = 'content-type';
+}
+
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
@@ -46,6 +52,7 @@ const STATUS: ReadonlyArray<readonly [new (...args: never[]) => Error, number]> 
   [UnauthorizedError, 401],
   [ForbiddenError, 403],
   [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
   [NotFoundError, 404],
   [NoChainError, 404],
   [NotReadyError, 409],
@@ -90,7 +97,9 @@ export const mapError = (error: unknown, requestId: string): MappedError => {
           error: {
             code: known.code,
             message: known.message,
-            ...((known instanceof ValidationError || known instanceof RetentionRequiredError) &&
+            ...((known instanceof ValidationError ||
+              known instanceof RetentionRequiredError ||
+              known instanceof UnsupportedMediaTypeError) &&
             known.field !== undefined
               ? { field: known.field }
               : {}),

@@ -548,6 +548,64 @@ describe('API input: bodies are at most 256 KiB', () => {
   });
 });
 
+describe('API input: a body must be sent as JSON', () => {
+  const erasureRequest = (contentType: string | undefined): ApiCall => ({
+    method: 'POST',
+    path: '/v1/erasure-requests',
+    headers: { ...bearer('service'), ...IDEMPOTENCY, 'content-type': contentType },
+    body: { subjectId: SUBJECT, reason: 'gdpr-art17-request' },
+  });
+
+  // What a browser may send across origins without a preflight, what `curl -d` sends, and none.
+  it.each([
+    'text/plain',
+    'text/plain;charset=UTF-8',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/jsonp',
+    undefined,
+  ])('answers 415 naming content-type to a JSON body sent as %s, and writes nothing', async (type) => {
+    for (const request of [
+      erasureRequest(type),
+      { ...lifecycleEvent({}), headers: { ...bearer('service'), 'content-type': type } },
+    ]) {
+      const response = await attempt(request);
+
+      expect(response.status).toBe(415);
+      expect(response.body?.error).toMatchObject({ code: 'unsupported_media_type', field: 'content-type' });
+    }
+  });
+
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON',
+    'application/vnd.api+json',
+  ])('accepts a body sent as %s', async (type) => {
+    const response = await attempt(erasureRequest(type));
+
+    expect(response.status).toBe(202);
+  });
+
+  it('reads an empty body without a type (then validates it)', async () => {
+    const response = await attempt({ ...erasureRequest(undefined), body: '' });
+
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.field).toBe('subjectId');
+  });
+
+  it('authenticates a callback before anything else, whatever its type', async () => {
+    const response = await attempt({
+      method: 'POST',
+      path: '/v1/tasks/task_1/callback',
+      headers: { 'content-type': 'text/plain' },
+      body: { taskId: 'task_1', nonce: 'n', status: 'deleted' },
+    });
+
+    expect(response.status).toBe(401);
+  });
+});
+
 describe('API input: the Bearer scheme is case-insensitive', () => {
   it.each(['bearer', 'BEARER', 'BeArEr'])('accepts %s <token>', async (scheme) => {
     const response = await attempt({

@@ -158,7 +158,8 @@ export const lambdaContext = (functionName = 'test-function'): Context => ({
 export interface ApiCall {
   readonly method: string;
   readonly path: string;
-  readonly headers?: Record<string, string>;
+  /** A header given as undefined is not sent (`content-type`, sent by default). */
+  readonly headers?: Record<string, string | undefined>;
   /** A list is the parameter given once per value (`?a=1&a=2`). */
   readonly query?: Record<string, string | readonly string[]>;
   /** A string is sent as it is; anything else as JSON. */
@@ -188,7 +189,11 @@ export const apiEvent = (call: ApiCall): APIGatewayProxyEventV2 => {
     routeKey: '$default',
     rawPath: call.path,
     rawQueryString,
-    headers: { 'content-type': 'application/json', ...call.headers },
+    headers: Object.fromEntries(
+      Object.entries({ 'content-type': 'application/json', ...call.headers }).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      ),
+    ),
     ...(call.query === undefined ? {} : { queryStringParameters: query }),
     requestContext: {
       accountId: '123456789012',
