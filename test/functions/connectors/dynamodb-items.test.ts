@@ -385,21 +385,30 @@ describe('dynamodb-items anonymise and restrict', () => {
     );
   });
 
+  /** A fake answer that takes 1 ms, and the most calls it had in flight at once. */
+  const inFlightProbe = <T>(answer: T) => {
+    let inFlight = 0;
+    const probe = {
+      peak: 0,
+      answer: async () => {
+        inFlight++;
+        probe.peak = Math.max(probe.peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        return answer;
+      },
+    };
+    return probe;
+  };
+
   it('runs updates with bounded concurrency', async () => {
     ddbMock.on(QueryCommand).resolves({ Items: items(20) });
-    let inFlight = 0;
-    let peak = 0;
-    ddbMock.on(UpdateCommand).callsFake(async () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      inFlight--;
-      return {};
-    });
+    const probe = inFlightProbe({});
+    ddbMock.on(UpdateCommand).callsFake(probe.answer);
 
     await connector({ updateConcurrency: 4 }).execute(table, invocation({ action: 'restrict' }));
 
-    expect(peak).toBe(4);
+    expect(probe.peak).toBe(4);
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(20);
   });
 
@@ -409,22 +418,15 @@ describe('dynamodb-items anonymise and restrict', () => {
   ])("sends a page's delete batches together, at most $peak at once", async ({ deleteConcurrency, peak }) => {
     // 1,000 keys in one page: 40 batches of 25.
     ddbMock.on(QueryCommand).resolves({ Items: items(1000) });
-    let inFlight = 0;
-    let seen = 0;
-    ddbMock.on(BatchWriteCommand).callsFake(async () => {
-      inFlight++;
-      seen = Math.max(seen, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      inFlight--;
-      return { UnprocessedItems: {} };
-    });
+    const probe = inFlightProbe({ UnprocessedItems: {} });
+    ddbMock.on(BatchWriteCommand).callsFake(probe.answer);
 
     const outcome = await connector(deleteConcurrency === undefined ? {} : { deleteConcurrency }).execute(
       table,
       invocation(),
     );
 
-    expect(seen).toBe(peak);
+    expect(probe.peak).toBe(peak);
     expect(ddbMock.commandCalls(BatchWriteCommand)).toHaveLength(40);
     expect(outcome).toEqual({ status: 'done', affectedCount: 1000 });
   });
