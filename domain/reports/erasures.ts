@@ -28,7 +28,7 @@ export interface ErasureTally {
   readonly erasures: number;
   /** Records the erasures affected. */
   readonly items: number;
-  /** `00`..: which counter item takes it (a hash of what was erased: a task id, a window run). */
+  /** `00`..: which counter item takes it (a hash of what was erased: a request id, a window run). */
   readonly shard: string;
 }
 
@@ -60,7 +60,7 @@ export const erasureTally = (input: {
   readonly ruleRef: string;
   readonly action: RetentionAction;
   readonly items: number;
-  /** What was erased (a task id, a window run id): spreads the tallies over the shards. */
+  /** What was erased (a request id, a window run id): spreads the tallies over the shards. */
   readonly key: string;
 }): ErasureTally => ({
   month: input.at.slice(0, 7),

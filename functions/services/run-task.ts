@@ -534,7 +534,8 @@ const talliesOf = (
               ruleRef: erasureRuleRef(request),
               action: next.action,
               items: next.affectedCount,
-              key: next.taskId,
+              // One counter item per request: outcomes committed together add up in one write.
+              key: next.requestId,
             }),
           ),
       ).map((tally) => ({ kind: 'erasure.tally', tally }));

@@ -123,6 +123,28 @@ describe('run-connector-task', () => {
     });
   });
 
+  it('ALE-5: counts the tasks of one request verified in one batch in one counter item, with their items', async () => {
+    // Prepare
+    // Per task, these two ids would fall on two counter items (shards 00 and 07).
+    const files = pendingTask('task_files', 'user-files', 's3-prefix');
+    const video = pendingTask('task_video', 'cloud-video', 's3-prefix');
+    const connectors = stubRegistry(async () => ({ status: 'done', affectedCount: 3 }));
+    const built = await seeded(handlerDeps({ overrides: { connectors } }), [files, video]);
+
+    // Act
+    const result = await run(built, [sqsRecord('msg-a', body(files)), sqsRecord('msg-b', body(video))]);
+
+    // Assess: one counter item (one write in the outcomes' commit) holds both erasures.
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(built.ports.state.requests.get(REQUEST_ID)).toMatchObject({
+      status: 'completed',
+      verifiedCount: 2,
+    });
+    expect([...built.ports.state.tallies.values()]).toEqual([
+      expect.objectContaining({ dataClass: 'closed-account', deletions: 2, items: 6 }),
+    ]);
+  });
+
   it("backs off by the other side's Retry-After when it is longer than the backoff", async () => {
     // Prepare
     const connectors = stubRegistry(async () => {
