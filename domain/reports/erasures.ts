@@ -74,7 +74,7 @@ export const erasureTally = (input: {
 
 /**
  * Tallies of one commit added up per counter item and action: a transaction may write an item
- * once, and outcomes committed together (one request's tasks) often share one.
+ * once, and outcomes committed together (one request's tasks, sharded by its id) share one.
  */
 export const sumTallies = (tallies: readonly ErasureTally[]): ErasureTally[] => {
   const sums = new Map<string, ErasureTally>();
